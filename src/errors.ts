@@ -1,0 +1,63 @@
+/**
+ * One registry of Kotak's error codes. Every error a client can see (HTTP JSON body or SMTP
+ * reply) is named here once, with the status it maps to, so the same failure reads the same
+ * everywhere.
+ */
+
+interface ErrorSpec {
+  /** HTTP status when the error reaches the API. */
+  readonly http: number;
+  /** SMTP reply (code and RFC 3463 enhanced code) when the error reaches an SMTP client. */
+  readonly smtp?: readonly [code: number, enhanced: string];
+}
+
+export const ERROR_CODES = {
+  invalid_request: { http: 400 },
+  invalid_query: { http: 400 },
+  invalid_config: { http: 500 },
+  not_found: { http: 404 },
+  payload_too_large: { http: 413 },
+  storage_failed: { http: 500, smtp: [451, '4.3.0'] },
+  message_too_big: { http: 413, smtp: [552, '5.3.4'] },
+  too_many_recipients: { http: 400, smtp: [452, '4.5.3'] },
+  auth_failed: { http: 401, smtp: [535, '5.7.8'] },
+  tls_required: { http: 403, smtp: [530, '5.7.0'] },
+  bad_address: { http: 400, smtp: [501, '5.1.3'] },
+  shutting_down: { http: 503, smtp: [421, '4.3.2'] },
+  internal: { http: 500, smtp: [451, '4.3.0'] },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class KotakError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'KotakError';
+    this.code = code;
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code].http;
+  }
+
+  toJSON(): { error: { code: ErrorCode; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** An error shaped the way smtp-server expects: `responseCode`, and the enhanced code leading the text. */
+export interface SmtpReplyError extends Error {
+  responseCode: number;
+}
+
+export function smtpError(code: ErrorCode, text: string): SmtpReplyError {
+  const spec: ErrorSpec = ERROR_CODES[code];
+  const [responseCode, enhanced] = spec.smtp ?? [451, '4.3.0'];
+  return Object.assign(new Error(`${enhanced} ${text}`), { responseCode });
+}
+
+export function isKotakError(err: unknown): err is KotakError {
+  return err instanceof KotakError;
+}
