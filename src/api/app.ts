@@ -1,0 +1,157 @@
+/**
+ * The Hono application: the routes of ./routes.ts with their handlers, JSON errors from the one
+ * registry, the OpenAPI document generated from the same route schemas, and the web inbox.
+ */
+import { readFile } from 'node:fs/promises';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Logger } from 'pino';
+import { isKotakError, KotakError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import { EMPTY_QUERY, parseSearchQuery } from '../mail/search-query.js';
+import type { ParserPool } from '../parse/pool.js';
+import type { MessageStore } from '../store/types.js';
+import { attachmentDisposition, safeContentType } from './download.js';
+import { routes } from './routes.js';
+
+export interface ApiDeps {
+  readonly store: MessageStore;
+  readonly bus: EventBus;
+  readonly parser: ParserPool;
+  readonly log: Logger;
+  readonly version: string;
+  /** The inbox page served at `/`. */
+  readonly webIndexPath: URL;
+}
+
+function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+function notFound(what: string): KotakError {
+  return new KotakError('not_found', what);
+}
+
+const searchQuery = (text: string | undefined) => (text && text.trim() ? parseSearchQuery(text) : EMPTY_QUERY);
+
+export function createApi(deps: ApiDeps): OpenAPIHono {
+  const { store, bus, parser, log } = deps;
+
+  const app = new OpenAPIHono({
+    // Request validation failures become the same JSON error shape as everything else.
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+        return c.json(errorBody('invalid_request', `${where}${issue?.message ?? 'invalid request'}`), 400);
+      }
+      return undefined;
+    },
+  });
+
+  app.use('*', async (c, next) => {
+    await next();
+    c.header('X-Content-Type-Options', 'nosniff');
+    c.header('Referrer-Policy', 'no-referrer');
+  });
+
+  app.onError((err, c: Context) => {
+    if (isKotakError(err)) return c.json(err.toJSON(), err.httpStatus as 400);
+    if (err instanceof SyntaxError) return c.json(errorBody('invalid_request', `malformed JSON body: ${err.message}`), 400);
+    log.error({ err, path: c.req.path }, 'request failed');
+    return c.json(errorBody('internal', 'internal error; see the server log'), 500);
+  });
+
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
+
+  app.openapi(routes.listMessages, async (c) => {
+    const { query, limit, cursor } = c.req.valid('query');
+    return c.json(await store.list({ query: searchQuery(query), limit, cursor: cursor ?? null }), 200);
+  });
+
+  app.openapi(routes.deleteMessages, async (c) => {
+    const { query } = c.req.valid('query');
+    if (query === undefined || query.trim() === '') {
+      const deleted = await store.clear();
+      bus.emit('messages:cleared', {});
+      return c.json({ deleted }, 200);
+    }
+    const ids = await store.deleteMatching(parseSearchQuery(query));
+    if (ids.length > 0) bus.emit('message:deleted', { ids });
+    return c.json({ deleted: ids.length }, 200);
+  });
+
+  app.openapi(routes.getMessage, async (c) => {
+    const { id } = c.req.valid('param');
+    const message = await store.get(id);
+    if (!message) throw notFound(`no message ${id}`);
+    return c.json(message, 200);
+  });
+
+  app.openapi(routes.getRaw, async (c) => {
+    const { id } = c.req.valid('param');
+    const raw = await store.getRaw(id);
+    if (!raw) throw notFound(`no message ${id}`);
+    return new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), {
+      headers: { 'Content-Type': 'message/rfc822', 'Content-Disposition': `inline; filename="${id}.eml"` },
+    });
+  });
+
+  app.openapi(routes.getPart, async (c) => {
+    const { id, partId } = c.req.valid('param');
+    const raw = await store.getRaw(id);
+    if (!raw) throw notFound(`no message ${id}`);
+    const part = await parser.extractPart(raw, partId);
+    if (!part) throw notFound(`message ${id} has no part ${partId}`);
+    return new Response(new Uint8Array(part.content.buffer, part.content.byteOffset, part.content.byteLength), {
+      headers: {
+        'Content-Type': safeContentType(part.contentType),
+        'Content-Disposition': attachmentDisposition(part.filename, `part-${partId}`),
+        // Even if a browser were talked into rendering it, the bytes run nothing.
+        'Content-Security-Policy': "default-src 'none'; sandbox",
+      },
+    });
+  });
+
+  app.openapi(routes.patchMessage, async (c) => {
+    const { id } = c.req.valid('param');
+    const { read } = c.req.valid('json');
+    const summary = await store.setRead(id, read);
+    if (!summary) throw notFound(`no message ${id}`);
+    bus.emit('message:updated', { id, read });
+    return c.json(summary, 200);
+  });
+
+  app.openapi(routes.deleteMessage, async (c) => {
+    const { id } = c.req.valid('param');
+    if (!(await store.delete(id))) throw notFound(`no message ${id}`);
+    bus.emit('message:deleted', { ids: [id] });
+    return c.json({ deleted: 1 }, 200);
+  });
+
+  app.openapi(routes.stats, async (c) => c.json(await store.stats(), 200));
+
+  app.openapi(routes.livez, (c) => c.json({ status: 'ok' as const }, 200));
+
+  app.openapi(routes.readyz, async (c) => {
+    try {
+      await store.ping();
+      return c.json({ status: 'ok' as const }, 200);
+    } catch (err) {
+      log.warn({ err }, 'readiness check failed');
+      return c.json(errorBody('storage_failed', 'database not answering'), 503);
+    }
+  });
+
+  app.doc31('/api/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Kotak API', version: deps.version, description: 'Catch, inspect and assert the email your app sends.' },
+  });
+
+  app.get('/', async (c) => {
+    c.header('Cache-Control', 'no-cache');
+    return c.html(await readFile(deps.webIndexPath, 'utf8'));
+  });
+
+  return app;
+}

@@ -1,0 +1,60 @@
+/** Kotak's HTTP API, one route per line group: the table others build on. */
+import { createRoute, z } from '@hono/zod-openapi';
+import {
+  DeleteQuerySchema, DeletedSchema, ErrorSchema, IdParamSchema, ListQuerySchema, MessageDetailSchema,
+  MessagePageSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema,
+} from './schemas.js';
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+const error = (description: string) => json(ErrorSchema, description);
+const binary = (type: string, description: string) => ({ content: { [type]: { schema: z.string().openapi({ format: 'binary' }) } }, description });
+
+export const routes = {
+  listMessages: createRoute({
+    method: 'get', path: '/api/messages', tags: ['messages'], summary: 'List or search messages, newest first',
+    request: { query: ListQuerySchema },
+    responses: { 200: json(MessagePageSchema, 'A page of summaries'), 400: error('Invalid query or cursor') },
+  }),
+  deleteMessages: createRoute({
+    method: 'delete', path: '/api/messages', tags: ['messages'], summary: 'Delete the messages matching a query (all without one)',
+    request: { query: DeleteQuerySchema },
+    responses: { 200: json(DeletedSchema, 'How many were deleted'), 400: error('Invalid query') },
+  }),
+  getMessage: createRoute({
+    method: 'get', path: '/api/messages/{id}', tags: ['messages'], summary: 'One message, parsed',
+    request: { params: IdParamSchema },
+    responses: { 200: json(MessageDetailSchema, 'The message'), 404: error('No such message') },
+  }),
+  getRaw: createRoute({
+    method: 'get', path: '/api/messages/{id}/raw', tags: ['messages'], summary: 'The exact bytes received',
+    request: { params: IdParamSchema },
+    responses: { 200: binary('message/rfc822', 'The raw message'), 404: error('No such message') },
+  }),
+  getPart: createRoute({
+    method: 'get', path: '/api/messages/{id}/parts/{partId}', tags: ['messages'], summary: 'An attachment, decoded, as a download',
+    request: { params: PartParamSchema },
+    responses: { 200: binary('application/octet-stream', 'The attachment bytes'), 404: error('No such message or part') },
+  }),
+  patchMessage: createRoute({
+    method: 'patch', path: '/api/messages/{id}', tags: ['messages'], summary: 'Mark a message read or unread',
+    request: { params: IdParamSchema, body: { content: { 'application/json': { schema: PatchBodySchema } }, required: true } },
+    responses: { 200: json(MessageSummarySchema, 'The updated message'), 400: error('Invalid body'), 404: error('No such message') },
+  }),
+  deleteMessage: createRoute({
+    method: 'delete', path: '/api/messages/{id}', tags: ['messages'], summary: 'Delete one message',
+    request: { params: IdParamSchema },
+    responses: { 200: json(DeletedSchema, 'Deleted'), 404: error('No such message') },
+  }),
+  stats: createRoute({
+    method: 'get', path: '/api/stats', tags: ['system'], summary: 'Totals',
+    responses: { 200: json(StatsSchema, 'Message counts and size') },
+  }),
+  livez: createRoute({
+    method: 'get', path: '/livez', tags: ['system'], summary: 'Liveness probe',
+    responses: { 200: json(z.object({ status: z.literal('ok') }), 'Alive') },
+  }),
+  readyz: createRoute({
+    method: 'get', path: '/readyz', tags: ['system'], summary: 'Readiness probe (checks the database)',
+    responses: { 200: json(z.object({ status: z.literal('ok') }), 'Ready'), 503: error('Database unavailable') },
+  }),
+};

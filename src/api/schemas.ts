@@ -1,0 +1,104 @@
+/**
+ * The API's data shapes as zod schemas. They validate requests and generate /api/openapi.json;
+ * the TypeScript types in src/mail/types.ts are the same shapes for the code.
+ */
+import { z } from '@hono/zod-openapi';
+
+/** Lists are read-only in our domain types; the schemas say so too. */
+const list = <T extends z.ZodType>(item: T) => z.array(item).readonly();
+
+export const AddressSchema = z.object({ name: z.string(), address: z.string() }).openapi('Address');
+
+export const MessageSummarySchema = z
+  .object({
+    id: z.string().openapi({ example: '01JD8X2V3K9QW0M7ZP4T6R2B1C' }),
+    mailbox: z.string().openapi({ example: 'default' }),
+    receivedAt: z.string().openapi({ format: 'date-time' }),
+    from: AddressSchema.nullable(),
+    to: list(AddressSchema),
+    cc: list(AddressSchema),
+    bcc: list(AddressSchema).openapi({ description: 'Envelope recipients in neither To nor Cc, plus any Bcc header.' }),
+    subject: z.string(),
+    snippet: z.string(),
+    size: z.number().int().openapi({ description: 'Raw size in bytes.' }),
+    hasAttachments: z.boolean(),
+    read: z.boolean(),
+    messageId: z.string().nullable(),
+  })
+  .openapi('MessageSummary');
+
+export const HeaderSchema = z.object({ name: z.string(), value: z.string() }).openapi('Header');
+
+export const AttachmentSchema = z
+  .object({
+    id: z.string().openapi({ description: 'MIME part path; use with /parts/{partId}.', example: '2' }),
+    filename: z.string().nullable(),
+    contentType: z.string(),
+    size: z.number().int(),
+    contentId: z.string().nullable(),
+    inline: z.boolean(),
+  })
+  .openapi('Attachment');
+
+export const EnvelopeSchema = z
+  .object({
+    mailFrom: z.string().openapi({ description: "MAIL FROM; '' for the null sender." }),
+    rcptTo: list(z.string()),
+    clientAddress: z.string(),
+    heloName: z.string(),
+    user: z.string().nullable(),
+    tls: z.boolean(),
+  })
+  .openapi('Envelope');
+
+export const MessageDetailSchema = MessageSummarySchema.extend({
+  text: z.string().nullable(),
+  html: z.string().nullable(),
+  headers: list(HeaderSchema),
+  attachments: list(AttachmentSchema),
+  envelope: EnvelopeSchema,
+  replyTo: list(AddressSchema),
+  date: z.string().nullable().openapi({ description: 'The Date header, when readable.' }),
+  parseError: z.string().optional().openapi({ description: 'Why parsing failed; the raw source is still available.' }),
+}).openapi('MessageDetail');
+
+export const MessagePageSchema = z
+  .object({
+    total: z.number().int(),
+    messages: list(MessageSummarySchema),
+    nextCursor: z.string().nullable(),
+  })
+  .openapi('MessagePage');
+
+export const StatsSchema = z
+  .object({ total: z.number().int(), unread: z.number().int(), size: z.number().int() })
+  .openapi('Stats');
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi('Error');
+
+export const DeletedSchema = z.object({ deleted: z.number().int() }).openapi('Deleted');
+
+export const IdParamSchema = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }),
+});
+
+export const PartParamSchema = IdParamSchema.extend({
+  partId: z
+    .string()
+    .regex(/^\d+(\.\d+)*$/, 'a part id is a MIME part path such as 2 or 1.2')
+    .openapi({ param: { name: 'partId', in: 'path' } }),
+});
+
+export const ListQuerySchema = z.object({
+  query: z.string().max(4096).optional().openapi({ description: 'Search, in the Mailpit-compatible syntax.' }),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+  cursor: z.string().max(32).optional(),
+});
+
+export const DeleteQuerySchema = z.object({
+  query: z.string().max(4096).optional().openapi({ description: 'Delete the matching messages; without it, all.' }),
+});
+
+export const PatchBodySchema = z.object({ read: z.boolean() }).strict();

@@ -1,0 +1,119 @@
+/**
+ * The composition root: the only place that builds modules and wires them together.
+ * createApp() builds everything; start() opens the listeners; stop() closes them in reverse.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import pino, { type Logger } from 'pino';
+import { createApi } from './api/app.js';
+import type { Config } from './config.js';
+import { createEventBus } from './events.js';
+import { createIngest } from './ingest.js';
+import { createLiveHub } from './live/hub.js';
+import { LIVE_PATH } from './live/protocol.js';
+import { createParserPool } from './parse/pool.js';
+import { startRetention } from './retention.js';
+import { loadHtpasswd } from './smtp/htpasswd.js';
+import { createSmtpServer } from './smtp/server.js';
+import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
+import { openSqliteStore } from './store/sqlite.js';
+
+export interface RunningKotak {
+  readonly smtpPort: number;
+  readonly httpPort: number;
+  /** Base URL of the HTTP API and web inbox, e.g. http://127.0.0.1:8025 */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function listenHttp(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function urlHost(host: string): string {
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return shown.includes(':') ? `[${shown}]` : shown;
+}
+
+async function resolveTls(config: Config): Promise<TlsMaterial | null> {
+  const tls = config.smtpTls;
+  if (tls.mode === 'off') return null;
+  if (tls.mode === 'auto') return createSelfSignedCertificate(config.hostname);
+  return loadCertificate(tls.cert, tls.key);
+}
+
+export async function startApp(config: Config, options: { log?: Logger } = {}): Promise<RunningKotak> {
+  const log = options.log ?? pino({ level: config.logLevel, base: { app: 'kotak' } });
+  const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path) : null;
+  const tls = await resolveTls(config);
+
+  const bus = createEventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
+  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }) });
+  const parser = createParserPool({ size: config.parseWorkers, timeoutMs: config.parseTimeout }, { log: log.child({ component: 'parser' }) });
+  const deliver = createIngest({ parser, store, bus, log: log.child({ component: 'ingest' }) });
+  const retention = startRetention({ maxMessages: config.maxMessages, maxAge: config.maxAge }, { store, bus, log: log.child({ component: 'retention' }) });
+
+  const smtp = createSmtpServer(
+    {
+      host: config.smtp.host,
+      port: config.smtp.port,
+      hostname: config.hostname,
+      maxMessageSize: config.maxMessageSize,
+      maxRecipients: config.maxRecipients,
+      requireTls: config.smtpRequireTls,
+    },
+    { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }) },
+  );
+
+  const live = createLiveHub({ bus, log: log.child({ component: 'live' }) });
+  const api = createApi({ store, bus, parser, log: log.child({ component: 'api' }), version: VERSION, webIndexPath: new URL('../web/index.html', import.meta.url) });
+  const http = createServer(getRequestListener(api.fetch));
+  http.on('upgrade', (request, socket, head) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path === LIVE_PATH) live.handleUpgrade(request, socket, head);
+    else socket.destroy();
+  });
+
+  let smtpPort: number;
+  let httpPort: number;
+  try {
+    smtpPort = await smtp.listen();
+    httpPort = await listenHttp(http, config.http.host, config.http.port);
+  } catch (err) {
+    await Promise.allSettled([smtp.close(), retention.stop(), parser.close(), store.close()]);
+    throw err;
+  }
+  const url = `http://${urlHost(config.http.host)}:${httpPort}`;
+  log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, url, db: config.db }, 'kotak listening');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    smtpPort,
+    httpPort,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        // Intake first, so that nothing new arrives; then what serves reads; storage last.
+        await smtp.close();
+        await live.close();
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await retention.stop();
+        await store.close();
+        await parser.close();
+        log.info('kotak stopped');
+      })();
+      return stopping;
+    },
+  };
+}

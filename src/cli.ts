@@ -1,0 +1,34 @@
+/**
+ * Command-line parsing: argv → what to do. No defaults live here (they are in config.ts), and
+ * nothing here exits the process (main.ts does).
+ */
+import { parseArgs } from 'node:util';
+import { KotakError } from './errors.js';
+import { SETTINGS, type RawSettings } from './config.js';
+
+export type CliCommand =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'serve'; readonly settings: RawSettings };
+
+export function parseCommandLine(argv: readonly string[]): CliCommand {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, version: { type: 'boolean' } };
+  for (const s of SETTINGS) options[s.flag] = { type: 'boolean' in s && s.boolean ? 'boolean' : 'string' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new KotakError('invalid_config', (err as Error).message.split(/\n|\. To specify/)[0]!);
+  }
+  if (parsed.values.help) return { kind: 'help' };
+  if (parsed.values.version) return { kind: 'version' };
+  const [command, ...extra] = parsed.positionals;
+  if (command !== undefined && command !== 'serve') throw new KotakError('invalid_config', `unknown command "${command}" (known: serve)`);
+  if (extra.length) throw new KotakError('invalid_config', `unexpected argument "${extra[0]}"`);
+  const settings: RawSettings = {};
+  for (const s of SETTINGS) {
+    const value = parsed.values[s.flag];
+    if (value !== undefined) settings[s.key] = String(value);
+  }
+  return { kind: 'serve', settings };
+}

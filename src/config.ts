@@ -1,0 +1,150 @@
+/**
+ * Configuration: every setting once, with its flag, its KOTAK_* environment variable, its default
+ * and its parser. Precedence: flag > environment > default. Validated once into a frozen Config;
+ * each module receives only its slice. `kotak --help` is generated from the same table.
+ */
+import os from 'node:os';
+import { KotakError } from './errors.js';
+import { parseDuration, parseSize } from './units.js';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type AuthSetting = { readonly mode: 'off' } | { readonly mode: 'any' } | { readonly mode: 'file'; readonly path: string };
+export type TlsSetting = { readonly mode: 'off' } | { readonly mode: 'auto' } | { readonly mode: 'files'; readonly cert: string; readonly key: string };
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly smtp: HostPort;
+  readonly http: HostPort;
+  readonly db: string;
+  readonly maxMessageSize: number;
+  readonly maxRecipients: number;
+  readonly maxMessages: number | null;
+  readonly maxAge: number | null;
+  readonly smtpAuth: AuthSetting;
+  readonly smtpTls: TlsSetting;
+  readonly smtpRequireTls: boolean;
+  readonly logLevel: LogLevel;
+  readonly hostname: string;
+  readonly parseTimeout: number;
+  readonly parseWorkers: number;
+}
+
+function invalid(flag: string, reason: string): never {
+  throw new KotakError('invalid_config', `--${flag}: ${reason}`);
+}
+
+export function parseHostPort(flag: string, value: string): HostPort {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) invalid(flag, `"${value}" is not HOST:PORT (e.g. 127.0.0.1:1025, [::1]:1025, 0.0.0.0:0)`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+function parseCount(flag: string, value: string, min: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min) invalid(flag, `"${value}" is not a whole number ≥ ${min}`);
+  return Number(value);
+}
+
+function parseBoolean(flag: string, value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on', ''].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return invalid(flag, `"${value}" is not true or false`);
+}
+
+function wrapUnits<T>(flag: string, parse: (v: string) => T): (v: string) => T {
+  return (v) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      return invalid(flag, (err as Error).message);
+    }
+  };
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+interface Setting<K extends keyof Config> {
+  readonly key: K;
+  readonly flag: string;
+  readonly value: string;
+  readonly help: string;
+  /** The default as written on the command line; null = unset. */
+  readonly fallback: string | null;
+  readonly boolean?: true;
+  readonly parse: (value: string) => Config[K];
+}
+
+const setting = <K extends keyof Config>(s: Setting<K>): Setting<K> => s;
+
+export const SETTINGS = [
+  setting({ key: 'smtp', flag: 'smtp', value: 'HOST:PORT', fallback: '127.0.0.1:1025', help: 'SMTP listen address (port 0 picks a free port)', parse: (v) => parseHostPort('smtp', v) }),
+  setting({ key: 'http', flag: 'http', value: 'HOST:PORT', fallback: '127.0.0.1:8025', help: 'HTTP API, WebSocket and web inbox listen address', parse: (v) => parseHostPort('http', v) }),
+  setting({ key: 'db', flag: 'db', value: 'PATH', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk)', parse: (v) => v.trim() || invalid('db', 'empty path') }),
+  setting({ key: 'maxMessageSize', flag: 'max-message-size', value: 'SIZE', fallback: '50MB', help: 'largest message accepted (advertised as SIZE; larger → 552 5.3.4)', parse: wrapUnits('max-message-size', parseSize) }),
+  setting({ key: 'maxRecipients', flag: 'max-recipients', value: 'N', fallback: '1000', help: 'recipients per message (more → 452 4.5.3)', parse: (v) => parseCount('max-recipients', v, 1) }),
+  setting({ key: 'maxMessages', flag: 'max-messages', value: 'N', fallback: null, help: 'keep only the newest N messages (0 or unset: no limit)', parse: (v) => parseCount('max-messages', v, 0) || null }),
+  setting({ key: 'maxAge', flag: 'max-age', value: 'DURATION', fallback: null, help: 'delete messages older than this, e.g. 36h or 14d (unset: keep)', parse: wrapUnits('max-age', (v) => parseDuration(v) || null) }),
+  setting({ key: 'smtpAuth', flag: 'smtp-auth', value: 'off|any|FILE', fallback: 'off', help: 'SMTP AUTH: off, any (accept all, record the user) or an htpasswd file', parse: (v) => (v === 'off' || v === 'any' ? { mode: v } : { mode: 'file', path: v }) }),
+  setting({
+    key: 'smtpTls', flag: 'smtp-tls', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'STARTTLS: off, auto (self-signed at start) or PEM certificate and key files',
+    parse: (v) => {
+      if (v === 'off' || v === 'auto') return { mode: v };
+      const [cert, key, ...rest] = v.split(',');
+      if (!cert || !key || rest.length) invalid('smtp-tls', `"${v}" is not off, auto or CERT,KEY`);
+      return { mode: 'files', cert, key };
+    },
+  }),
+  setting({ key: 'smtpRequireTls', flag: 'smtp-require-tls', value: '', fallback: 'false', boolean: true, help: 'refuse AUTH and MAIL before STARTTLS', parse: (v) => parseBoolean('smtp-require-tls', v) }),
+  setting({ key: 'logLevel', flag: 'log-level', value: 'LEVEL', fallback: 'info', help: `log level: ${LOG_LEVELS.join(', ')}`, parse: (v) => (LOG_LEVELS.includes(v as LogLevel) ? (v as LogLevel) : invalid('log-level', `"${v}" is not one of ${LOG_LEVELS.join(', ')}`)) }),
+  setting({ key: 'hostname', flag: 'hostname', value: 'NAME', fallback: null, help: 'name in the SMTP greeting (default: this machine\'s hostname)', parse: (v) => v.trim() || invalid('hostname', 'empty name') }),
+  setting({ key: 'parseTimeout', flag: 'parse-timeout', value: 'DURATION', fallback: '10s', help: 'longest a message may take to parse; it is then kept raw and flagged', parse: wrapUnits('parse-timeout', (v) => parseDuration(v) || invalid('parse-timeout', 'must be more than 0')) }),
+  setting({ key: 'parseWorkers', flag: 'parse-workers', value: 'N', fallback: null, help: 'parser threads (default: one per CPU core)', parse: (v) => parseCount('parse-workers', v, 1) }),
+] as const;
+
+export type SettingKey = (typeof SETTINGS)[number]['key'];
+
+export function envName(flag: string): string {
+  return `KOTAK_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** Raw values by config key, as strings (from flags, env or a library caller). */
+export type RawSettings = Partial<Record<SettingKey, string>>;
+
+export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, defaults: RawSettings = {}): Config {
+  const values: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const text = raw[s.key] ?? env[envName(s.flag)] ?? defaults[s.key] ?? s.fallback;
+    values[s.key] = text === null || text === undefined ? null : (s.parse as (v: string) => unknown)(text);
+  }
+  values.hostname ??= os.hostname();
+  values.parseWorkers ??= Math.max(1, Math.min(4, os.availableParallelism()));
+  const config = values as unknown as Config;
+  if (config.smtpRequireTls && config.smtpTls.mode === 'off') {
+    invalid('smtp-require-tls', 'needs --smtp-tls (auto or CERT,KEY)');
+  }
+  return Object.freeze(config);
+}
+
+export function helpText(): string {
+  const rows = SETTINGS.map((s) => {
+    const left = `  --${s.flag}${s.value ? ` ${s.value}` : ''}`;
+    const fallback = s.fallback === null ? '' : ` [default: ${s.fallback}]`;
+    return `${left.padEnd(38)} ${s.help}${fallback}\n${''.padEnd(39)}env ${envName(s.flag)}`;
+  });
+  return [
+    'Usage: kotak [serve] [options]',
+    '',
+    'Kotak catches every email your app sends over SMTP and shows it in a web inbox and an API.',
+    'Each option can also be set by its KOTAK_* environment variable; a flag wins over the environment.',
+    '',
+    'Options:',
+    ...rows,
+    `  ${'--help'.padEnd(36)} show this help`,
+    `  ${'--version'.padEnd(36)} show the version`,
+  ].join('\n');
+}

@@ -1,0 +1,42 @@
+/**
+ * The typed in-process event bus. Producers emit after a commit; consumers (the live hub, later
+ * waiters, relay, webhooks) subscribe. Storage never emits: the caller does, once data is durable.
+ */
+import type { MessageSummary } from './mail/types.js';
+
+export interface MailEvents {
+  'message:stored': MessageSummary;
+  'message:updated': { readonly id: string; readonly read: boolean };
+  'message:deleted': { readonly ids: readonly string[] };
+  'messages:cleared': Record<string, never>;
+}
+
+export type MailEventName = keyof MailEvents;
+type Listener<K extends MailEventName> = (data: MailEvents[K]) => void;
+
+export interface EventBus {
+  emit<K extends MailEventName>(name: K, data: MailEvents[K]): void;
+  on<K extends MailEventName>(name: K, listener: Listener<K>): () => void;
+}
+
+export function createEventBus(onListenerError: (err: unknown, name: MailEventName) => void): EventBus {
+  const listeners = new Map<MailEventName, Set<Listener<MailEventName>>>();
+  return {
+    emit(name, data) {
+      for (const listener of listeners.get(name) ?? []) {
+        // One faulty consumer must not break ingest or starve the others.
+        try {
+          (listener as Listener<typeof name>)(data);
+        } catch (err) {
+          onListenerError(err, name);
+        }
+      }
+    },
+    on(name, listener) {
+      let set = listeners.get(name);
+      if (!set) listeners.set(name, (set = new Set()));
+      set.add(listener as Listener<MailEventName>);
+      return () => set.delete(listener as Listener<MailEventName>);
+    },
+  };
+}

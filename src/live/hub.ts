@@ -1,0 +1,80 @@
+/**
+ * The WebSocket hub: subscribes to the event bus and fans each event out to every connected
+ * client as one JSON frame, serialised once. A client that cannot keep up is disconnected rather
+ * than allowed to grow our memory; its reconnect logic resyncs from the API.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { EventBus, MailEventName } from '../events.js';
+import type { LiveFrame } from './protocol.js';
+
+/** A client with this much unsent data is too slow to keep. */
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const PING_INTERVAL_MS = 30_000;
+
+export interface LiveHub {
+  /** Takes over an HTTP upgrade request for the live path. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly clientCount: number;
+  close(): Promise<void>;
+}
+
+const EVENTS: readonly MailEventName[] = ['message:stored', 'message:updated', 'message:deleted', 'messages:cleared'];
+
+export function createLiveHub(deps: { bus: EventBus; log: Logger }): LiveHub {
+  const { bus, log } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+  const alive = new WeakSet<WebSocket>();
+
+  function broadcast(frame: LiveFrame): void {
+    if (wss.clients.size === 0) return;
+    const text = JSON.stringify(frame);
+    for (const client of wss.clients) {
+      if (client.readyState !== client.OPEN) continue;
+      if (client.bufferedAmount > MAX_BUFFERED_BYTES) {
+        log.warn({ buffered: client.bufferedAmount }, 'live client too slow; disconnecting');
+        client.terminate();
+        continue;
+      }
+      client.send(text);
+    }
+  }
+
+  const unsubscribe = EVENTS.map((name) => bus.on(name, (data) => broadcast({ type: name, data } as LiveFrame)));
+
+  wss.on('connection', (ws) => {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+    ws.on('error', (err) => log.debug({ err }, 'live client error'));
+    // Clients only listen; anything they send is ignored.
+  });
+
+  const pinger = setInterval(() => {
+    for (const client of wss.clients) {
+      if (!alive.has(client)) {
+        client.terminate();
+        continue;
+      }
+      alive.delete(client);
+      client.ping();
+    }
+  }, PING_INTERVAL_MS);
+  pinger.unref();
+
+  return {
+    handleUpgrade(request, socket, head) {
+      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    },
+    get clientCount() {
+      return wss.clients.size;
+    },
+    close() {
+      clearInterval(pinger);
+      for (const off of unsubscribe) off();
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      return new Promise((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Raw RFC 5322 bytes → ParsedMessage, with mailparser's streaming MailParser. Pure CPU work with
+ * no I/O, meant to run in a worker thread (see src/parse/). We use MailParser rather than
+ * simpleParser because simpleParser buffers and hashes every attachment and rewrites cid: links
+ * into data: URIs; the summary and the index need neither, so attachments are only counted.
+ */
+import { MailParser } from 'mailparser';
+import type { AddressObject, EmailAddress, HeaderLines, HeaderValue, Headers } from 'mailparser';
+import libmime from 'libmime';
+import { htmlToText, makeSnippet } from './html-text.js';
+import type { Address, AttachmentInfo, Header, ParsedMessage } from './types.js';
+
+const PARSER_OPTIONS = {
+  skipHtmlToText: true,
+  skipTextToHtml: true,
+  skipTextLinks: true,
+  skipImageLinks: true,
+  checksumAlgo: false,
+} as const;
+
+function flattenAddresses(list: readonly EmailAddress[], out: Address[]): void {
+  for (const entry of list) {
+    if (entry.group) flattenAddresses(entry.group, out);
+    else if (entry.address !== undefined || entry.name) out.push({ name: entry.name ?? '', address: entry.address ?? '' });
+  }
+}
+
+function addresses(value: HeaderValue | undefined): Address[] {
+  if (!value || typeof value !== 'object' || value instanceof Date) return [];
+  const objects = (Array.isArray(value) ? value : [value]) as unknown[];
+  const out: Address[] = [];
+  for (const obj of objects) {
+    if (obj && typeof obj === 'object' && Array.isArray((obj as AddressObject).value)) {
+      flattenAddresses((obj as AddressObject).value, out);
+    }
+  }
+  return out;
+}
+
+function firstString(value: HeaderValue | undefined): string | null {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  return null;
+}
+
+function decodeHeaderValue(raw: string): string {
+  const unfolded = raw.replace(/\r?\n(?=[ \t])/g, '').trim();
+  try {
+    return libmime.decodeWords(unfolded);
+  } catch {
+    return unfolded;
+  }
+}
+
+/** Every header in source order, unfolded, with RFC 2047 encoded-words decoded. */
+function headerList(lines: HeaderLines): Header[] {
+  return lines.map(({ line }) => {
+    const colon = line.indexOf(':');
+    return colon < 0
+      ? { name: line.trim(), value: '' }
+      : { name: line.slice(0, colon).trim(), value: decodeHeaderValue(line.slice(colon + 1)) };
+  });
+}
+
+function validDate(value: HeaderValue | undefined): number | null {
+  return value instanceof Date && !Number.isNaN(value.getTime()) ? value.getTime() : null;
+}
+
+export function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
+  return new Promise((resolve, reject) => {
+    const parser = new MailParser(PARSER_OPTIONS);
+    let headers: Headers = new Map();
+    let lines: HeaderLines = [];
+    let text: string | null = null;
+    let html: string | null = null;
+    const attachments: AttachmentInfo[] = [];
+    let ordinal = 0;
+
+    parser.on('headers', (h: Headers) => (headers = h));
+    parser.on('headerLines', (l: HeaderLines) => (lines = l));
+    parser.on('data', (data) => {
+      if (data.type === 'text') {
+        text = typeof data.text === 'string' ? data.text : null;
+        html = typeof data.html === 'string' ? data.html : null;
+        return;
+      }
+      ordinal += 1;
+      const id = data.partId ?? String(ordinal);
+      let size = 0;
+      data.content.on('data', (chunk: Buffer) => (size += chunk.length));
+      data.content.on('end', () => {
+        attachments.push({
+          id,
+          filename: data.filename ?? null,
+          contentType: data.contentType || 'application/octet-stream',
+          size,
+          contentId: data.contentId ? data.contentId.replace(/^<|>$/g, '') : null,
+          inline: Boolean(data.related) || data.contentDisposition === 'inline',
+        });
+        data.release?.();
+      });
+    });
+    parser.on('error', reject);
+    parser.on('end', () => {
+      const htmlText = html !== null ? htmlToText(html) : null;
+      const subject = headers.get('subject');
+      resolve({
+        from: addresses(headers.get('from'))[0] ?? null,
+        to: addresses(headers.get('to')),
+        cc: addresses(headers.get('cc')),
+        bcc: addresses(headers.get('bcc')),
+        replyTo: addresses(headers.get('reply-to')),
+        subject: typeof subject === 'string' ? subject : '',
+        messageId: firstString(headers.get('message-id'))?.trim().replace(/^<|>$/g, '') || null,
+        date: validDate(headers.get('date')),
+        text,
+        html,
+        htmlText,
+        headers: headerList(lines),
+        attachments,
+        snippet: makeSnippet(text ?? htmlText ?? ''),
+      });
+    });
+    parser.end(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+  });
+}
+
+export interface ExtractedPart {
+  readonly content: Buffer;
+  readonly contentType: string;
+  readonly filename: string | null;
+}
+
+/** The decoded bytes of one attachment, found by its MIME part path; null when there is none. */
+export function extractPart(raw: Uint8Array, partId: string): Promise<ExtractedPart | null> {
+  return new Promise((resolve, reject) => {
+    const parser = new MailParser(PARSER_OPTIONS);
+    let found: ExtractedPart | null = null;
+    let index = 0;
+    parser.on('data', (data) => {
+      if (data.type !== 'attachment') return;
+      index += 1;
+      const matches = (data.partId ?? String(index)) === partId;
+      const chunks: Buffer[] = [];
+      data.content.on('data', (chunk: Buffer) => {
+        if (matches) chunks.push(chunk);
+      });
+      data.content.on('end', () => {
+        if (matches) {
+          found = {
+            content: Buffer.concat(chunks),
+            contentType: data.contentType || 'application/octet-stream',
+            filename: data.filename ?? null,
+          };
+        }
+        data.release?.();
+      });
+    });
+    parser.on('error', reject);
+    parser.on('end', () => resolve(found));
+    parser.end(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+  });
+}

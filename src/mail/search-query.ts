@@ -1,0 +1,293 @@
+/**
+ * Parser for Kotak's search syntax, compatible with Mailpit's:
+ *
+ *   invoice from:shop@example.com -is:read "order confirmed" after:2024-05-01 larger:2kb
+ *
+ * Whitespace separates terms, and terms are AND-ed. A leading `-` or `!` negates a term. Pure: no
+ * I/O; the SQL layer turns the terms into a query. Unlike Mailpit, which silently ignores what it
+ * cannot read, every syntax error is a KotakError('invalid_query') naming the problem, so a typo
+ * never quietly widens a search (or a search-based delete).
+ */
+import { KotakError } from '../errors.js';
+import { parseSize } from '../units.js';
+
+export type AddressField = 'to' | 'from' | 'cc' | 'bcc' | 'reply-to' | 'addressed';
+
+export type SearchTerm =
+  | { kind: 'text'; value: string; phrase: boolean; negated: boolean }
+  | { kind: 'field'; field: AddressField | 'subject' | 'message-id'; value: string; negated: boolean }
+  | { kind: 'flag'; flag: 'read' | 'unread' | 'attachment' | 'inline'; negated: boolean }
+  | { kind: 'date'; op: 'before' | 'after'; at: number; negated: boolean }
+  | { kind: 'size'; op: 'larger' | 'smaller'; bytes: number; negated: boolean };
+
+export interface SearchQuery {
+  readonly terms: readonly SearchTerm[];
+}
+
+/** Frozen because it is shared by every caller. */
+export const EMPTY_QUERY: SearchQuery = Object.freeze({ terms: Object.freeze([]) });
+
+/** Each term becomes a LIKE clause or two; these bound the work one request can ask of the database. */
+export const MAX_QUERY_LENGTH = 4096;
+export const MAX_QUERY_TERMS = 64;
+
+type FlagName = Extract<SearchTerm, { kind: 'flag' }>['flag'];
+
+/**
+ * Every operator, with the example shown when its value is missing or wrong. Maps rather than
+ * object literals, so that user-typed names like `constructor:` cannot hit Object.prototype.
+ */
+const OPERATOR_EXAMPLES = new Map<string, string>([
+  ['to', 'to:alice@example.com'],
+  ['from', 'from:alice@example.com'],
+  ['cc', 'cc:alice@example.com'],
+  ['bcc', 'bcc:alice@example.com'],
+  ['reply-to', 'reply-to:alice@example.com'],
+  ['addressed', 'addressed:alice@example.com'],
+  ['subject', 'subject:"order confirmed"'],
+  ['message-id', 'message-id:<abc@example.com>'],
+  ['is', 'is:unread'],
+  ['has', 'has:attachment'],
+  ['before', 'before:2024-05-31'],
+  ['after', 'after:2024-05-31'],
+  ['larger', 'larger:2kb'],
+  ['smaller', 'smaller:1.5M'],
+]);
+const KNOWN_OPERATORS = [...OPERATOR_EXAMPLES.keys()].map((name) => `${name}:`).join(', ');
+
+const IS_FLAGS = new Map<string, FlagName>([
+  ['read', 'read'],
+  ['unread', 'unread'],
+]);
+// Mailpit accepts the singular and the plural.
+const HAS_FLAGS = new Map<string, FlagName>([
+  ['attachment', 'attachment'],
+  ['attachments', 'attachment'],
+  ['inline', 'inline'],
+  ['inlines', 'inline'],
+]);
+
+/**
+ * An operator name and its colon. The lookahead keeps URLs (`https://a.b/c`) plain words; a name
+ * must start with a letter so that times like `12:30` stay plain words too.
+ */
+const OPERATOR_PREFIX = /[A-Za-z][A-Za-z-]*:(?!\/\/)/y;
+
+/** A term as written, before its operator (if any) is interpreted. */
+interface Token {
+  readonly negated: boolean;
+  /** Lowercased operator name without the colon; null for a plain word or phrase. */
+  readonly name: string | null;
+  /** The operator as typed, for error messages. */
+  readonly typedName: string;
+  /** Without surrounding quotes. */
+  readonly value: string;
+  readonly quoted: boolean;
+}
+
+export function parseSearchQuery(input: string): SearchQuery {
+  if (input.length > MAX_QUERY_LENGTH) {
+    throw invalid(`search query is too long (${input.length} characters; the limit is ${MAX_QUERY_LENGTH})`);
+  }
+  const terms: SearchTerm[] = [];
+  let pos = skipSpace(input, 0);
+  while (pos < input.length) {
+    if (terms.length === MAX_QUERY_TERMS) {
+      throw invalid(`too many search terms (the limit is ${MAX_QUERY_TERMS})`);
+    }
+    const [token, end] = readToken(input, pos);
+    terms.push(toTerm(token));
+    pos = skipSpace(input, end);
+  }
+  return terms.length === 0 ? EMPTY_QUERY : { terms };
+}
+
+function readToken(input: string, start: number): [Token, number] {
+  let pos = start;
+  const negated = input[pos] === '-' || input[pos] === '!';
+  if (negated) {
+    pos++;
+    if (pos === input.length || isSpace(input[pos]!)) {
+      throw invalid(`"${input[start]}" must be followed directly by the term to exclude, e.g. -word or -from:alice`);
+    }
+  }
+
+  // A quoted phrase is never an operator: quoting is how to search for the text "to:x" itself.
+  let name: string | null = null;
+  let typedName = '';
+  OPERATOR_PREFIX.lastIndex = pos;
+  const prefix = input[pos] === '"' ? null : OPERATOR_PREFIX.exec(input);
+  // `mailto:` is the one URL scheme without `//`; addresses pasted from links stay plain words.
+  if (prefix && prefix[0].toLowerCase() !== 'mailto:') {
+    typedName = prefix[0];
+    name = typedName.slice(0, -1).toLowerCase();
+    pos += typedName.length;
+  }
+
+  const [value, quoted, end] = readValue(input, pos);
+  return [{ negated, name, typedName, value, quoted }, end];
+}
+
+/**
+ * A value runs to the next whitespace, or is a "quoted string" that may contain spaces. Quotes are
+ * only special at the start of a value: `5"` or `say"hi` are kept as typed, since punctuation is
+ * searchable. There is no escaping; a phrase cannot contain a double quote.
+ */
+function readValue(input: string, start: number): [value: string, quoted: boolean, end: number] {
+  if (input[start] !== '"') {
+    let end = start;
+    while (end < input.length && !isSpace(input[end]!)) end++;
+    return [input.slice(start, end), false, end];
+  }
+  const close = input.indexOf('"', start + 1);
+  if (close === -1) {
+    throw invalid(`unterminated quote in ${cut(input.slice(start))}: add a closing "`);
+  }
+  const end = close + 1;
+  // Refuse `"a b"c` instead of guessing whether `c` belongs to the phrase.
+  if (end < input.length && !isSpace(input[end]!)) {
+    throw invalid(`expected a space after the closing quote in ${cut(input.slice(start, end + 1))}`);
+  }
+  return [input.slice(start + 1, close), true, end];
+}
+
+function toTerm(token: Token): SearchTerm {
+  const { negated, name, value } = token;
+  if (name === null) {
+    if (value.trim() === '') throw invalid('empty phrase "": put the text to search for between the quotes');
+    return { kind: 'text', value, phrase: token.quoted, negated };
+  }
+
+  // Tags are part of Mailpit's syntax; say so rather than "unknown operator".
+  if (name === 'tag' || (name === 'is' && value.toLowerCase() === 'tagged')) {
+    throw invalid(`tags are not supported yet (${cut(token.typedName + value)})`);
+  }
+  const example = OPERATOR_EXAMPLES.get(name);
+  if (example === undefined) {
+    throw invalid(
+      `unknown operator ${show(token.typedName)} (known: ${KNOWN_OPERATORS}); ` +
+        `to search for the text itself, put it in quotes: "${cut(token.typedName + value)}"`,
+    );
+  }
+  if (value.trim() === '') throw invalid(`${name}: needs a value, e.g. ${example}`);
+
+  switch (name) {
+    case 'to':
+    case 'from':
+    case 'cc':
+    case 'bcc':
+    case 'reply-to':
+    case 'addressed':
+    case 'subject':
+      return { kind: 'field', field: name, value, negated };
+    case 'message-id': {
+      // Message-IDs are written <id@host> but stored without the brackets.
+      const id = value.replace(/^<|>$/g, '');
+      if (id === '') throw invalid(`message-id: needs a value, e.g. ${example}`);
+      return { kind: 'field', field: 'message-id', value: id, negated };
+    }
+    case 'is':
+    case 'has': {
+      const flags = name === 'is' ? IS_FLAGS : HAS_FLAGS;
+      const flag = flags.get(value.toLowerCase());
+      if (flag === undefined) {
+        const known = [...flags.keys()].map((v) => `${name}:${v}`).join(', ');
+        throw invalid(`unknown ${name}: value ${show(value)} (known: ${known})`);
+      }
+      return { kind: 'flag', flag, negated };
+    }
+    case 'before':
+    case 'after':
+      return { kind: 'date', op: name, at: parseDate(value, name), negated };
+    case 'larger':
+    case 'smaller':
+      return { kind: 'size', op: name, bytes: parseSizeValue(value, name), negated };
+    default:
+      // Unreachable while OPERATOR_EXAMPLES and this switch list the same names.
+      throw new Error(`search operator "${name}:" has no handler`);
+  }
+}
+
+/** y-m-d, y/m/d, optionally with "T" or " " and HH:MM[:SS], then optionally Z or ±HH:MM. */
+const DATE = /^(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:\d{2})?)?$/i;
+
+/** → epoch ms. Without a zone the date is the server's local time, as in Mailpit. */
+function parseDate(text: string, op: 'before' | 'after'): number {
+  const word = text.trim().toLowerCase();
+  if (word === 'today' || word === 'yesterday') {
+    const now = new Date();
+    // Local midnight; Date normalises day 0 to the last day of the previous month.
+    return new Date(now.getFullYear(), now.getMonth(), now.getDate() - (word === 'yesterday' ? 1 : 0)).getTime();
+  }
+
+  const bad = () =>
+    invalid(
+      `invalid date ${show(text)} for ${op}: (examples: ${op}:2024-05-31, ${op}:2024/05/31, ` +
+        `${op}:2024-05-31T14:30, ${op}:2024-05-31T14:30:00Z, ${op}:"2024-05-31 14:30", ${op}:today, ${op}:yesterday)`,
+    );
+  const m = DATE.exec(text.trim());
+  if (!m) throw bad();
+  const num = (group: number) => Number(m[group] ?? 0);
+  const [y, mo, d, h, mi, s] = [num(1), num(3), num(4), num(5), num(6), num(7)];
+  const zone = m[8];
+
+  // Date silently rolls 2024-02-30 over to March 1 and 25:00 to the next day. Round-trip through
+  // UTC (which, unlike local time, has no DST gaps) to reject such dates instead.
+  const utc = Date.UTC(y, mo - 1, d, h, mi, s);
+  const check = new Date(utc);
+  if (
+    check.getUTCFullYear() !== y ||
+    check.getUTCMonth() !== mo - 1 ||
+    check.getUTCDate() !== d ||
+    check.getUTCHours() !== h ||
+    check.getUTCMinutes() !== mi ||
+    check.getUTCSeconds() !== s
+  ) {
+    throw bad();
+  }
+
+  if (zone === undefined) return new Date(y, mo - 1, d, h, mi, s).getTime();
+  if (zone.toUpperCase() === 'Z') return utc;
+  const offsetHours = Number(zone.slice(1, 3));
+  const offsetMinutes = Number(zone.slice(4, 6));
+  if (offsetHours > 23 || offsetMinutes > 59) throw bad();
+  const sign = zone[0] === '-' ? -1 : 1;
+  // 14:30+02:00 is 12:30Z: subtract the offset.
+  return utc - sign * (offsetHours * 60 + offsetMinutes) * 60_000;
+}
+
+function parseSizeValue(text: string, op: 'larger' | 'smaller'): number {
+  try {
+    return parseSize(text);
+  } catch (err) {
+    // parseSize speaks for the command line ('invalid_request'); here it is a query error.
+    throw new KotakError(
+      'invalid_query',
+      `invalid size ${show(text)} for ${op}: (examples: ${op}:1024, ${op}:2kb, ${op}:1.5M, ${op}:10MB)`,
+      { cause: err },
+    );
+  }
+}
+
+function invalid(reason: string): KotakError {
+  return new KotakError('invalid_query', reason);
+}
+
+function isSpace(ch: string): boolean {
+  return /\s/.test(ch);
+}
+
+function skipSpace(input: string, pos: number): number {
+  while (pos < input.length && isSpace(input[pos]!)) pos++;
+  return pos;
+}
+
+/** User text for an error message, cut short: the query may be 4096 characters long. */
+function cut(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** User text in quotes, for an error message. */
+function show(text: string): string {
+  return `"${cut(text)}"`;
+}

@@ -1,0 +1,109 @@
+/**
+ * The domain types every layer shares. The raw RFC 5322 bytes are the source of truth; everything
+ * here except Envelope can be rebuilt from them by parsing again.
+ */
+
+export interface Address {
+  readonly name: string;
+  readonly address: string;
+}
+
+/** What the SMTP transaction said, as opposed to what the headers claim. */
+export interface Envelope {
+  /** MAIL FROM; '' for the null sender `<>`. */
+  readonly mailFrom: string;
+  /** Every RCPT TO, in order: this is how Bcc recipients become visible. */
+  readonly rcptTo: readonly string[];
+  readonly clientAddress: string;
+  readonly heloName: string;
+  /** The authenticated username, or null when the session did not authenticate. */
+  readonly user: string | null;
+  readonly tls: boolean;
+}
+
+export interface Header {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface AttachmentInfo {
+  /** MIME part path ("2", "1.2"); the key of `/api/messages/:id/parts/:partId`. */
+  readonly id: string;
+  readonly filename: string | null;
+  readonly contentType: string;
+  /** Decoded size in bytes. */
+  readonly size: number;
+  readonly contentId: string | null;
+  /** Referenced from the HTML body (Content-ID in a multipart/related, or disposition inline). */
+  readonly inline: boolean;
+}
+
+/** Everything parsing extracts from the raw bytes. Produced off the SMTP thread. */
+export interface ParsedMessage {
+  readonly from: Address | null;
+  readonly to: readonly Address[];
+  readonly cc: readonly Address[];
+  /** A Bcc header, rare but present when a client leaves it in (e.g. sendmail without -t). */
+  readonly bcc: readonly Address[];
+  readonly replyTo: readonly Address[];
+  readonly subject: string;
+  readonly messageId: string | null;
+  /** The Date header, epoch ms, or null when absent or unreadable. */
+  readonly date: number | null;
+  readonly text: string | null;
+  readonly html: string | null;
+  /** The HTML body as plain text, for search and the snippet only. */
+  readonly htmlText: string | null;
+  readonly headers: readonly Header[];
+  readonly attachments: readonly AttachmentInfo[];
+  readonly snippet: string;
+}
+
+/** The outcome of parsing: a parse can fail or time out, and the message is kept either way. */
+export type ParseOutcome =
+  | { readonly ok: true; readonly message: ParsedMessage }
+  | { readonly ok: false; readonly error: string };
+
+/** A message as it is committed: raw bytes, envelope and whatever parsing produced. */
+export interface NewMessage {
+  readonly id: string;
+  readonly mailbox: string;
+  readonly receivedAt: number;
+  readonly envelope: Envelope;
+  readonly raw: Buffer;
+  readonly parsed: ParseOutcome;
+}
+
+/** The row of a list: cheap to load, enough to render an inbox line. */
+export interface MessageSummary {
+  readonly id: string;
+  readonly mailbox: string;
+  /** ISO 8601. */
+  readonly receivedAt: string;
+  readonly from: Address | null;
+  readonly to: readonly Address[];
+  readonly cc: readonly Address[];
+  /** Envelope recipients that are in neither To nor Cc (plus any Bcc header). */
+  readonly bcc: readonly Address[];
+  readonly subject: string;
+  readonly snippet: string;
+  readonly size: number;
+  readonly hasAttachments: boolean;
+  readonly read: boolean;
+  readonly messageId: string | null;
+}
+
+export interface MessageDetail extends MessageSummary {
+  readonly text: string | null;
+  readonly html: string | null;
+  readonly headers: readonly Header[];
+  readonly attachments: readonly AttachmentInfo[];
+  readonly envelope: Envelope;
+  readonly replyTo: readonly Address[];
+  /** The Date header as ISO 8601, when readable. */
+  readonly date: string | null;
+  /** Why parsing failed; the raw source is still stored and served. */
+  readonly parseError?: string;
+}
+
+export const DEFAULT_MAILBOX = 'default';

@@ -1,0 +1,144 @@
+/**
+ * A small pool of worker threads that run mailparser, so a slow or hostile message can never
+ * block SMTP intake or the HTTP API. Each job has a time limit: a worker that overruns it is
+ * terminated and replaced, and the job fails with a reason (the message stays stored raw).
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { ExtractedPart } from '../mail/parse.js';
+import type { ParseOutcome } from '../mail/types.js';
+import type { WorkerReply, WorkerRequest } from './protocol.js';
+
+export interface ParserPool {
+  /** Never rejects: a failure or timeout is an outcome with the reason. */
+  parse(raw: Buffer): Promise<ParseOutcome>;
+  /** The decoded bytes of one attachment; rejects when parsing fails. */
+  extractPart(raw: Buffer, partId: string): Promise<ExtractedPart | null>;
+  close(): Promise<void>;
+}
+
+export interface ParserPoolOptions {
+  readonly size: number;
+  readonly timeoutMs: number;
+}
+
+type JobRequest = { kind: 'parse'; raw: Uint8Array } | { kind: 'part'; raw: Uint8Array; partId: string };
+
+interface Job {
+  readonly id: number;
+  readonly request: JobRequest;
+  readonly settle: (reply: WorkerReply) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+  timer: NodeJS.Timeout | null;
+}
+
+// Under vitest or tsx the sources run as .ts, and a worker thread needs the same loader.
+const runningFromSource = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(runningFromSource ? './worker.ts' : './worker.js', import.meta.url);
+const WORKER_EXEC_ARGV = runningFromSource ? ['--import', 'tsx'] : [];
+
+export function createParserPool(options: ParserPoolOptions, deps: { log: Logger }): ParserPool {
+  const { log } = deps;
+  const queue: Job[] = [];
+  const slots: Slot[] = [];
+  let nextJobId = 1;
+  let closed = false;
+
+  function fail(job: Job, error: string): void {
+    job.settle({ jobId: job.id, ok: false, error });
+  }
+
+  function spawn(): Slot {
+    const slot: Slot = { worker: new Worker(WORKER_URL, { execArgv: WORKER_EXEC_ARGV }), job: null, timer: null };
+    slot.worker.unref();
+    slot.worker.on('message', (reply: WorkerReply) => {
+      const job = slot.job;
+      if (!job || job.id !== reply.jobId) return;
+      finish(slot);
+      job.settle(reply);
+      dispatch();
+    });
+    slot.worker.on('error', (err) => {
+      log.error({ err }, 'parse worker crashed');
+      replace(slot, `parser crashed: ${err.message}`);
+    });
+    slot.worker.on('exit', (code) => {
+      if (!closed && slots.includes(slot)) replace(slot, `parser exited with code ${code}`);
+    });
+    return slot;
+  }
+
+  function finish(slot: Slot): void {
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.timer = null;
+    slot.job = null;
+  }
+
+  /** Retire a worker (crashed or overran its limit), fail its job, and start a fresh one. */
+  function replace(slot: Slot, reason: string): void {
+    const index = slots.indexOf(slot);
+    if (index < 0) return;
+    const job = slot.job;
+    finish(slot);
+    slots.splice(index, 1);
+    void slot.worker.terminate();
+    if (job) fail(job, reason);
+    if (!closed) slots.push(spawn());
+    dispatch();
+  }
+
+  function dispatch(): void {
+    for (const slot of slots) {
+      if (slot.job) continue;
+      const job = queue.shift();
+      if (!job) return;
+      slot.job = job;
+      slot.timer = setTimeout(() => {
+        log.warn({ jobId: job.id, timeoutMs: options.timeoutMs }, 'parse timed out; replacing worker');
+        replace(slot, `parsing took longer than ${options.timeoutMs} ms and was stopped`);
+      }, options.timeoutMs);
+      slot.worker.postMessage({ jobId: job.id, ...job.request } satisfies WorkerRequest);
+    }
+  }
+
+  function submit(request: JobRequest): Promise<WorkerReply> {
+    return new Promise((settle) => {
+      if (closed) {
+        settle({ jobId: 0, ok: false, error: 'parser pool is closed' });
+        return;
+      }
+      queue.push({ id: nextJobId++, request, settle });
+      dispatch();
+    });
+  }
+
+  for (let i = 0; i < Math.max(1, options.size); i++) slots.push(spawn());
+
+  return {
+    async parse(raw) {
+      const reply = await submit({ kind: 'parse', raw });
+      if (!reply.ok) return { ok: false, error: reply.error };
+      if (reply.kind !== 'parse') return { ok: false, error: 'parser answered the wrong request' };
+      return { ok: true, message: reply.message };
+    },
+    async extractPart(raw, partId) {
+      const reply = await submit({ kind: 'part', raw, partId });
+      if (!reply.ok) throw new Error(reply.error);
+      if (reply.kind !== 'part' || !reply.part) return null;
+      const { content } = reply.part;
+      // Structured clone delivers a Uint8Array; callers expect a Buffer over the same memory.
+      return { ...reply.part, content: Buffer.from(content.buffer, content.byteOffset, content.byteLength) };
+    },
+    async close() {
+      closed = true;
+      for (const job of queue.splice(0)) fail(job, 'parser pool is closed');
+      const workers = slots.splice(0);
+      for (const slot of workers) if (slot.job) fail(slot.job, 'parser pool is closed');
+      await Promise.all(workers.map((slot) => slot.worker.terminate()));
+    },
+  };
+}

@@ -1,0 +1,12 @@
+/** Messages between the parser pool and its worker threads. */
+import type { ExtractedPart } from '../mail/parse.js';
+import type { ParsedMessage } from '../mail/types.js';
+
+export type WorkerRequest =
+  | { readonly jobId: number; readonly kind: 'parse'; readonly raw: Uint8Array }
+  | { readonly jobId: number; readonly kind: 'part'; readonly raw: Uint8Array; readonly partId: string };
+
+export type WorkerReply =
+  | { readonly jobId: number; readonly ok: true; readonly kind: 'parse'; readonly message: ParsedMessage }
+  | { readonly jobId: number; readonly ok: true; readonly kind: 'part'; readonly part: ExtractedPart | null }
+  | { readonly jobId: number; readonly ok: false; readonly error: string };

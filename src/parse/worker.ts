@@ -1,0 +1,24 @@
+/**
+ * Worker-thread entry: parses messages so that mailparser never runs on the thread that serves
+ * SMTP and HTTP. One request at a time; the pool enforces the time limit by terminating us.
+ */
+import { parentPort } from 'node:worker_threads';
+import { extractPart, parseMessage } from '../mail/parse.js';
+import type { WorkerReply, WorkerRequest } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('parse worker must run in a worker thread');
+
+port.on('message', (request: WorkerRequest) => {
+  const work =
+    request.kind === 'parse'
+      ? parseMessage(request.raw).then((message): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'parse', message }))
+      : extractPart(request.raw, request.partId).then((part): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'part', part }));
+  work
+    .catch((err: unknown): WorkerReply => ({
+      jobId: request.jobId,
+      ok: false,
+      error: err instanceof Error ? err.message : String(err),
+    }))
+    .then((reply) => port.postMessage(reply));
+});

@@ -1,0 +1,98 @@
+/**
+ * Compiles a parsed search query (src/mail/search-query.ts) into a SQL condition over `messages`
+ * (alias m). Text terms use the FTS5 index; field filters are substring matches on the lower-cased
+ * address lists, as Mailpit's are.
+ */
+import type { SearchQuery, SearchTerm } from '../mail/search-query.js';
+
+export interface SqlCondition {
+  readonly sql: string;
+  readonly params: unknown[];
+}
+
+const ADDRESS_COLUMNS = {
+  to: ['m.to_search'],
+  from: ['m.from_search'],
+  cc: ['m.cc_search'],
+  bcc: ['m.bcc_search'],
+  'reply-to': ['m.reply_to_search'],
+  addressed: ['m.from_search', 'm.to_search', 'm.cc_search', 'm.bcc_search', 'm.reply_to_search'],
+} as const;
+
+/**
+ * unicode61 cannot find words inside runs of CJK or Thai text (they have no spaces to split on),
+ * and a term without letters or digits has no tokens at all: both are searched with LIKE instead.
+ */
+const NEEDS_SUBSTRING = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]|^[^\p{L}\p{N}]*$/u;
+
+function likePattern(value: string): string {
+  return `%${value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** An FTS5 string literal: the tokenizer splits it as it splits documents. */
+function ftsPhrase(value: string, prefix: boolean): string {
+  return `"${value.replace(/"/g, '""')}"${prefix ? '*' : ''}`;
+}
+
+function fieldCondition(term: Extract<SearchTerm, { kind: 'field' }>): SqlCondition {
+  const pattern = likePattern(term.value);
+  if (term.field === 'subject') return { sql: `m.subject LIKE ? ESCAPE '\\'`, params: [pattern] };
+  if (term.field === 'message-id') return { sql: `IFNULL(m.message_id, '') LIKE ? ESCAPE '\\'`, params: [pattern] };
+  const columns = ADDRESS_COLUMNS[term.field];
+  return {
+    sql: `(${columns.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
+    params: columns.map(() => pattern),
+  };
+}
+
+function termCondition(term: SearchTerm): SqlCondition {
+  switch (term.kind) {
+    case 'text': {
+      if (NEEDS_SUBSTRING.test(term.value)) {
+        const columns = ['subject', 'addresses', 'body', 'attachments'];
+        return {
+          sql: `m.seq IN (SELECT rowid FROM message_fts WHERE ${columns.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
+          params: columns.map(() => likePattern(term.value)),
+        };
+      }
+      return {
+        sql: 'm.seq IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)',
+        params: [ftsPhrase(term.value, !term.phrase)],
+      };
+    }
+    case 'field':
+      return fieldCondition(term);
+    case 'flag':
+      switch (term.flag) {
+        case 'read':
+          return { sql: 'm.read = 1', params: [] };
+        case 'unread':
+          return { sql: 'm.read = 0', params: [] };
+        case 'attachment':
+          return { sql: 'm.has_attachments = 1', params: [] };
+        case 'inline':
+          return { sql: 'm.has_inline = 1', params: [] };
+      }
+      break;
+    case 'date':
+      return term.op === 'before'
+        ? { sql: 'm.received_at < ?', params: [term.at] }
+        : { sql: 'm.received_at >= ?', params: [term.at] };
+    case 'size':
+      return term.op === 'larger'
+        ? { sql: 'm.size > ?', params: [term.bytes] }
+        : { sql: 'm.size < ?', params: [term.bytes] };
+  }
+}
+
+/** The whole query as one AND-ed condition; `1` when the query has no terms. */
+export function compileSearch(query: SearchQuery): SqlCondition {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  for (const term of query.terms) {
+    const { sql, params: termParams } = termCondition(term);
+    params.push(...termParams);
+    parts.push(term.negated ? `NOT (${sql})` : sql);
+  }
+  return { sql: parts.length ? parts.join(' AND ') : '1', params };
+}

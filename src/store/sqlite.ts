@@ -1,0 +1,367 @@
+/**
+ * MessageStore on SQLite (WAL, synchronous=FULL). Inserts are group-committed: every insert
+ * that arrives while a commit is in flight joins the next transaction, so one fsync covers many
+ * messages and durability does not cap throughput. All writes go through one queue, in order.
+ */
+import type { Logger } from 'pino';
+import type { SearchQuery } from '../mail/search-query.js';
+import { addressSearchText, summarize } from '../mail/summary.js';
+import type { Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
+import { KotakError } from '../errors.js';
+import { migrate } from './migrate.js';
+import { compileSearch } from './search-sql.js';
+import { openConnection, type Connection } from './sqlite-driver.js';
+import type { ListOptions, MessagePage, MessageStore, PruneLimits, StoreStats } from './types.js';
+
+/** A batch is cut at this many messages or raw bytes, whichever comes first. */
+const MAX_BATCH_MESSAGES = 500;
+const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+/** SQLite's compiled-in limit of bound parameters per statement. */
+const MAX_SQL_PARAMS = 32_766;
+/** Deletions are announced and performed in slices of this size. */
+const DELETE_SLICE = 5_000;
+
+interface PendingInsert {
+  readonly message: NewMessage;
+  readonly summary: MessageSummary;
+  readonly resolve: (summary: MessageSummary) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface SummaryRow {
+  seq: number;
+  id: string;
+  mailbox: string;
+  received_at: number;
+  size: number;
+  read: number;
+  subject: string;
+  snippet: string;
+  message_id: string | null;
+  from_json: string | null;
+  to_json: string;
+  cc_json: string;
+  bcc_json: string;
+  has_attachments: number;
+}
+
+interface DetailRow extends SummaryRow {
+  reply_to_json: string;
+  envelope_json: string;
+  parse_error: string | null;
+  date_header: number | null;
+  text: string | null;
+  html: string | null;
+  headers_json: string | null;
+  attachments_json: string | null;
+}
+
+const SUMMARY_COLUMNS =
+  'm.seq, m.id, m.mailbox, m.received_at, m.size, m.read, m.subject, m.snippet, m.message_id, m.from_json, m.to_json, m.cc_json, m.bcc_json, m.has_attachments';
+
+const MESSAGE_COLUMNS = [
+  'seq', 'id', 'mailbox', 'received_at', 'size', 'read', 'subject', 'snippet', 'message_id', 'date_header',
+  'from_json', 'to_json', 'cc_json', 'bcc_json', 'reply_to_json',
+  'from_search', 'to_search', 'cc_search', 'bcc_search', 'reply_to_search',
+  'has_attachments', 'has_inline', 'envelope_json', 'parse_error',
+] as const;
+const BODY_COLUMNS = ['seq', 'text', 'html', 'headers_json', 'attachments_json'] as const;
+const RAW_COLUMNS = ['seq', 'raw'] as const;
+const FTS_COLUMNS = ['rowid', 'subject', 'addresses', 'body', 'attachments'] as const;
+
+function toSummary(row: SummaryRow): MessageSummary {
+  return {
+    id: row.id,
+    mailbox: row.mailbox,
+    receivedAt: new Date(row.received_at).toISOString(),
+    from: row.from_json ? (JSON.parse(row.from_json) as Address) : null,
+    to: JSON.parse(row.to_json) as Address[],
+    cc: JSON.parse(row.cc_json) as Address[],
+    bcc: JSON.parse(row.bcc_json) as Address[],
+    subject: row.subject,
+    snippet: row.snippet,
+    size: row.size,
+    hasAttachments: row.has_attachments === 1,
+    read: row.read === 1,
+    messageId: row.message_id,
+  };
+}
+
+function toDetail(row: DetailRow): MessageDetail {
+  const detail: MessageDetail = {
+    ...toSummary(row),
+    text: row.text,
+    html: row.html,
+    headers: row.headers_json ? (JSON.parse(row.headers_json) as Header[]) : [],
+    attachments: row.attachments_json ? (JSON.parse(row.attachments_json) as AttachmentInfo[]) : [],
+    envelope: JSON.parse(row.envelope_json) as Envelope,
+    replyTo: JSON.parse(row.reply_to_json) as Address[],
+    date: row.date_header === null ? null : new Date(row.date_header).toISOString(),
+  };
+  return row.parse_error === null ? detail : { ...detail, parseError: row.parse_error };
+}
+
+/** The values of one message for each table, in the column orders above. */
+function rowsFor(seq: number, message: NewMessage, summary: MessageSummary) {
+  const parsed = message.parsed.ok ? message.parsed.message : null;
+  const replyTo = parsed?.replyTo ?? [];
+  const envelopeAddresses = [message.envelope.mailFrom, ...message.envelope.rcptTo].join(' ');
+  return {
+    message: [
+      seq, message.id, message.mailbox, message.receivedAt, message.raw.length, 0, summary.subject, summary.snippet,
+      summary.messageId, parsed?.date ?? null,
+      summary.from ? JSON.stringify(summary.from) : null, JSON.stringify(summary.to), JSON.stringify(summary.cc),
+      JSON.stringify(summary.bcc), JSON.stringify(replyTo),
+      addressSearchText(summary.from ? [summary.from] : []), addressSearchText(summary.to), addressSearchText(summary.cc),
+      addressSearchText(summary.bcc), addressSearchText(replyTo),
+      summary.hasAttachments ? 1 : 0, parsed?.attachments.some((a) => a.inline) ? 1 : 0,
+      JSON.stringify(message.envelope), message.parsed.ok ? null : message.parsed.error,
+    ],
+    body: [
+      seq, parsed?.text ?? null, parsed?.html ?? null,
+      JSON.stringify(parsed?.headers ?? []), JSON.stringify(parsed?.attachments ?? []),
+    ],
+    raw: [seq, message.raw],
+    fts: [
+      seq,
+      summary.subject,
+      `${addressSearchText([...(summary.from ? [summary.from] : []), ...summary.to, ...summary.cc, ...summary.bcc, ...replyTo])} ${envelopeAddresses}`,
+      [parsed?.text ?? '', parsed?.htmlText ?? ''].join('\n'),
+      (parsed?.attachments ?? []).map((a) => a.filename ?? '').join(' '),
+    ],
+  };
+}
+
+/** INSERTs of many rows at once, split so that no statement binds more than SQLite allows. */
+async function insertRows(db: Connection, table: string, columns: readonly string[], rows: unknown[][]): Promise<void> {
+  const perStatement = Math.max(1, Math.floor(MAX_SQL_PARAMS / columns.length));
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const slice = rows.slice(i, i + perStatement);
+    await db.run(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${slice.map(() => tuple).join(', ')}`, slice.flat());
+  }
+}
+
+function parseCursor(cursor: string): number {
+  if (!/^\d{1,15}$/.test(cursor)) throw new KotakError('invalid_request', `cursor "${cursor}" is not one this server issued`);
+  return Number(cursor);
+}
+
+export async function openSqliteStore(path: string, deps: { log: Logger }): Promise<MessageStore> {
+  const { log } = deps;
+  const inMemory = path === ':memory:' || path === '';
+  const writer = await openConnection(path);
+  if (!inMemory) await writer.get('PRAGMA journal_mode = WAL');
+  // FULL: the WAL is fsynced at every COMMIT, so an acknowledged message survives power loss too.
+  await writer.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32000;');
+  await migrate(writer);
+  // A second connection lets reads proceed while a batch commits (WAL readers never block).
+  const reader = inMemory ? writer : await openConnection(path);
+  if (!inMemory) await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -32000;');
+
+  let nextSeq = ((await writer.get<{ max: number | null }>('SELECT MAX(seq) AS max FROM messages'))?.max ?? 0) + 1;
+  let writeChain: Promise<unknown> = Promise.resolve();
+  const pending: PendingInsert[] = [];
+  let flushQueued = false;
+  let closed = false;
+
+  /** Runs write operations one at a time, in call order. */
+  function exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = writeChain.then(work);
+    writeChain = result.catch(() => undefined);
+    return result;
+  }
+
+  async function transaction<T>(work: () => Promise<T>): Promise<T> {
+    await writer.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await work();
+      await writer.exec('COMMIT');
+      return result;
+    } catch (err) {
+      await writer.exec('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async function writeBatch(batch: readonly PendingInsert[]): Promise<void> {
+    const tables = { message: [] as unknown[][], body: [] as unknown[][], raw: [] as unknown[][], fts: [] as unknown[][] };
+    for (const item of batch) {
+      const rows = rowsFor(nextSeq++, item.message, item.summary);
+      tables.message.push(rows.message);
+      tables.body.push(rows.body);
+      tables.raw.push(rows.raw);
+      tables.fts.push(rows.fts);
+    }
+    await transaction(async () => {
+      await insertRows(writer, 'messages', MESSAGE_COLUMNS, tables.message);
+      await insertRows(writer, 'message_bodies', BODY_COLUMNS, tables.body);
+      await insertRows(writer, 'message_raw', RAW_COLUMNS, tables.raw);
+      await insertRows(writer, 'message_fts', FTS_COLUMNS, tables.fts);
+    });
+  }
+
+  function takeBatch(): PendingInsert[] {
+    let bytes = 0;
+    let count = 0;
+    while (count < pending.length && count < MAX_BATCH_MESSAGES && (count === 0 || bytes + pending[count]!.message.raw.length <= MAX_BATCH_BYTES)) {
+      bytes += pending[count]!.message.raw.length;
+      count += 1;
+    }
+    return pending.splice(0, count);
+  }
+
+  async function flush(): Promise<void> {
+    flushQueued = false;
+    const batch = takeBatch();
+    if (pending.length > 0) scheduleFlush();
+    if (batch.length === 0) return;
+    try {
+      await writeBatch(batch);
+      for (const item of batch) item.resolve(item.summary);
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      // One bad row must not fail its neighbours: retry each message on its own.
+      log.warn({ err, messages: batch.length }, 'batch insert failed; retrying messages one by one');
+      for (const item of batch) {
+        try {
+          await writeBatch([item]);
+          item.resolve(item.summary);
+        } catch (itemErr) {
+          item.reject(itemErr);
+        }
+      }
+    }
+  }
+
+  function scheduleFlush(): void {
+    if (flushQueued) return;
+    flushQueued = true;
+    void exclusive(flush);
+  }
+
+  async function summariesWhere(sql: string, params: unknown[]): Promise<{ seq: number; id: string }[]> {
+    return reader.all<{ seq: number; id: string }>(`SELECT m.seq, m.id FROM messages m WHERE ${sql} ORDER BY m.seq`, params);
+  }
+
+  /** Deletes the given rows in slices; the trigger removes bodies, raw bytes and index entries. */
+  function deleteSeqs(rows: readonly { seq: number; id: string }[]): Promise<string[]> {
+    return exclusive(async () => {
+      for (let i = 0; i < rows.length; i += DELETE_SLICE) {
+        const slice = rows.slice(i, i + DELETE_SLICE);
+        await transaction(() => writer.run(`DELETE FROM messages WHERE seq IN (${slice.map(() => '?').join(',')})`, slice.map((r) => r.seq)));
+      }
+      return rows.map((r) => r.id);
+    });
+  }
+
+  return {
+    insert(message) {
+      if (closed) return Promise.reject(new KotakError('shutting_down', 'the store is closed'));
+      return new Promise((resolve, reject) => {
+        pending.push({ message, summary: summarize(message), resolve, reject });
+        scheduleFlush();
+      });
+    },
+
+    async list({ query, limit, cursor }: ListOptions): Promise<MessagePage> {
+      const where = compileSearch(query);
+      const before = cursor ? parseCursor(cursor) : null;
+      const [count, rows] = await Promise.all([
+        reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM messages m WHERE ${where.sql}`, where.params),
+        reader.all<SummaryRow>(
+          `SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ${before === null ? '' : 'AND m.seq < ?'} ORDER BY m.seq DESC LIMIT ?`,
+          [...where.params, ...(before === null ? [] : [before]), limit + 1],
+        ),
+      ]);
+      const page = rows.slice(0, limit);
+      return {
+        total: count?.n ?? 0,
+        messages: page.map(toSummary),
+        nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,
+      };
+    },
+
+    async get(id) {
+      const row = await reader.get<DetailRow>(
+        `SELECT ${SUMMARY_COLUMNS}, m.reply_to_json, m.envelope_json, m.parse_error, m.date_header, b.text, b.html, b.headers_json, b.attachments_json
+           FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq WHERE m.id = ?`,
+        [id],
+      );
+      return row ? toDetail(row) : null;
+    },
+
+    async getRaw(id) {
+      const row = await reader.get<{ raw: Buffer }>('SELECT r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?', [id]);
+      return row ? row.raw : null;
+    },
+
+    async setRead(id, read) {
+      const { changes } = await exclusive(() => writer.run('UPDATE messages SET read = ? WHERE id = ?', [read ? 1 : 0, id]));
+      if (changes === 0) return null;
+      const row = await reader.get<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE m.id = ?`, [id]);
+      return row ? toSummary(row) : null;
+    },
+
+    delete(id) {
+      return exclusive(async () => (await writer.run('DELETE FROM messages WHERE id = ?', [id])).changes > 0);
+    },
+
+    async deleteMatching(query: SearchQuery) {
+      const where = compileSearch(query);
+      return deleteSeqs(await summariesWhere(where.sql, where.params));
+    },
+
+    clear() {
+      return exclusive(() =>
+        transaction(async () => {
+          const { changes } = await writer.run('DELETE FROM messages WHERE 1');
+          // The per-row trigger already emptied the other tables; these make sure, cheaply.
+          await writer.exec('DELETE FROM message_bodies; DELETE FROM message_raw; DELETE FROM message_fts;');
+          return changes;
+        }),
+      );
+    },
+
+    async prune({ maxMessages, receivedBefore }: PruneLimits) {
+      const conditions: string[] = [];
+      const params: unknown[] = [];
+      if (receivedBefore !== null && receivedBefore !== undefined) {
+        conditions.push('m.received_at < ?');
+        params.push(receivedBefore);
+      }
+      if (maxMessages !== null && maxMessages !== undefined) {
+        const boundary = await reader.get<{ seq: number }>('SELECT seq FROM messages ORDER BY seq DESC LIMIT 1 OFFSET ?', [maxMessages]);
+        if (boundary) {
+          conditions.push('m.seq <= ?');
+          params.push(boundary.seq);
+        }
+      }
+      if (conditions.length === 0) return [];
+      return deleteSeqs(await summariesWhere(conditions.join(' OR '), params));
+    },
+
+    async stats(): Promise<StoreStats> {
+      const row = await reader.get<StoreStats>(
+        'SELECT COUNT(*) AS total, IFNULL(SUM(read = 0), 0) AS unread, IFNULL(SUM(size), 0) AS size FROM messages',
+      );
+      return row ?? { total: 0, unread: 0, size: 0 };
+    },
+
+    async ping() {
+      await reader.get('SELECT 1');
+    },
+
+    async close() {
+      closed = true;
+      await exclusive(async () => {
+        while (pending.length > 0) await flush();
+      });
+      if (reader !== writer) await reader.close();
+      await writer.close();
+    },
+  };
+}

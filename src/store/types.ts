@@ -1,0 +1,53 @@
+/** The storage contract. Implementations persist and answer; they never announce (see events.ts). */
+import type { SearchQuery } from '../mail/search-query.js';
+import type { MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
+
+export interface ListOptions {
+  readonly query: SearchQuery;
+  readonly limit: number;
+  /** From a previous page's nextCursor; absent for the first (newest) page. */
+  readonly cursor?: string | null;
+}
+
+export interface MessagePage {
+  /** How many messages match the query in all. */
+  readonly total: number;
+  readonly messages: MessageSummary[];
+  /** Pass back as `cursor` for the next, older page; null on the last page. */
+  readonly nextCursor: string | null;
+}
+
+export interface StoreStats {
+  readonly total: number;
+  readonly unread: number;
+  /** Raw bytes of all stored messages. */
+  readonly size: number;
+}
+
+export interface PruneLimits {
+  /** Keep at most this many messages (the newest). */
+  readonly maxMessages?: number | null;
+  /** Delete messages received before this time (epoch ms). */
+  readonly receivedBefore?: number | null;
+}
+
+export interface MessageStore {
+  /** Resolves once the message is committed durably (group-committed with its neighbours). */
+  insert(message: NewMessage): Promise<MessageSummary>;
+  list(options: ListOptions): Promise<MessagePage>;
+  get(id: string): Promise<MessageDetail | null>;
+  getRaw(id: string): Promise<Buffer | null>;
+  /** Returns the updated summary, or null when there is no such message. */
+  setRead(id: string, read: boolean): Promise<MessageSummary | null>;
+  delete(id: string): Promise<boolean>;
+  /** Deletes every message matching the query; returns their ids. */
+  deleteMatching(query: SearchQuery): Promise<string[]>;
+  /** Deletes everything; returns how many. */
+  clear(): Promise<number>;
+  /** Applies retention limits; returns the ids deleted. */
+  prune(limits: PruneLimits): Promise<string[]>;
+  stats(): Promise<StoreStats>;
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
