@@ -45,12 +45,20 @@ export interface RunningSmtpServer {
 const ENHANCED_CODE_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 
 /**
- * smtp-server prefixes replies with enhanced status codes from a fixed table. Two of its choices
- * do not fit: it answers an accepted DATA with 2.6.0 (RFC 3463: "other or undefined media error");
+ * Two adjustments to smtp-server's connection. First, it prefixes replies with enhanced status
+ * codes from a fixed table, and two of its choices do not fit: it answers an accepted DATA with 2.6.0 (RFC 3463: "other or undefined media error");
  * we say 2.0.0 as Postfix does. And our errors carry their own precise code in the text
  * ("4.5.3 Too many recipients"), which must not get a second, generic one in front.
  */
 class KotakConnection extends SMTPConnection {
+  /**
+   * smtp-server waits 100 ms before the greeting to catch spammers that talk too early. A sandbox
+   * has no spammers but many test connections: greet at once, as Mailpit and Postfix do.
+   */
+  override init(): void {
+    this._setListeners(() => this.connectionReady());
+  }
+
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
     if (context === 'DATA_OK' && typeof data === 'string') return super.send(code, `2.0.0 ${data}`, false);
     if (typeof data === 'string' && ENHANCED_CODE_PREFIX.test(data)) return super.send(code, data, false);
