@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import { isKotakError, KotakError } from '../errors.js';
 import type { EventBus } from '../events.js';
@@ -57,7 +58,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.onError((err, c: Context) => {
     if (isKotakError(err)) return c.json(err.toJSON(), err.httpStatus as 400);
-    if (err instanceof SyntaxError) return c.json(errorBody('invalid_request', `malformed JSON body: ${err.message}`), 400);
+    // Hono's own request errors (e.g. a malformed JSON body) carry their status.
+    if (err instanceof HTTPException && err.status < 500) return c.json(errorBody('invalid_request', err.message), err.status);
     log.error({ err, path: c.req.path }, 'request failed');
     return c.json(errorBody('internal', 'internal error; see the server log'), 500);
   });

@@ -80,7 +80,8 @@ export function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
     parser.on('headerLines', (l: HeaderLines) => (lines = l));
     parser.on('data', (data) => {
       if (data.type === 'text') {
-        text = typeof data.text === 'string' ? data.text : null;
+        // The line break that ends the last line is transport framing, not part of the text.
+        text = typeof data.text === 'string' ? data.text.replace(/[\r\n]+$/, '') : null;
         html = typeof data.html === 'string' ? data.html : null;
         return;
       }

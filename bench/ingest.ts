@@ -1,0 +1,656 @@
+/**
+ * Ingest benchmark: how fast Kotak accepts mail over real SMTP, and what it costs in memory.
+ *
+ *   npm run bench                                   # build, then the full matrix
+ *   tsx bench/ingest.ts --sizes 1k --conns 10 --messages 2000
+ *   tsx bench/ingest.ts --json > results.json       # tables on stderr, JSON on stdout
+ *
+ * For every (message size × connections) scenario it starts a fresh Kotak child process on a fresh
+ * database in os.tmpdir(), sends a short uncounted warm-up and then N messages, reads the child's
+ * peak RSS, checks /api/stats, stops the child and deletes the database. It measures and prints;
+ * it asserts nothing about time, so it never fails on a slow machine.
+ *
+ * The client is a small hand-written SMTP client on node:net rather than nodemailer: client and
+ * server share the same (often 2) cores, so every microsecond the client spends per message is
+ * taken from the server being measured. Messages are built once per scenario; per message only a
+ * ~100-byte header block is formatted.
+ *
+ * Units: 1 KB = 1024 bytes, 1 MB = 1024 × 1024 bytes, for message sizes, MB/s and RSS alike.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const KOTAK_BIN = path.join(ROOT, 'bin', 'kotak.js');
+const MB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+interface SizeSpec {
+  readonly label: string;
+  readonly bytes: number;
+  /** Default messages per scenario: about 5–10 s each on a 2-core machine. */
+  readonly messages: number;
+}
+
+const SIZES: Record<string, SizeSpec> = {
+  '1k': { label: '1 KB', bytes: 1024, messages: 20_000 },
+  '50k': { label: '50 KB', bytes: 50 * 1024, messages: 5_000 },
+  '1m': { label: '1 MB', bytes: MB, messages: 500 },
+};
+
+interface Options {
+  readonly sizes: readonly string[];
+  readonly conns: readonly number[];
+  readonly messages: number | null;
+  readonly warmup: number | null;
+  readonly json: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      sizes: { type: 'string', default: '1k,50k,1m' },
+      conns: { type: 'string', default: '1,10,50' },
+      messages: { type: 'string' },
+      warmup: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--json]\n' +
+        '  --messages N  messages per scenario (default: 20000 at 1k, 5000 at 50k, 500 at 1m)\n' +
+        '  --warmup N    uncounted messages sent first (default: 5% of N, at least one per connection)\n' +
+        '  --json        print results as JSON on stdout (the human-readable output moves to stderr)\n',
+    );
+    process.exit(0);
+  }
+  const list = (s: string): string[] => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+  const count = (flag: string, s: string, min: number): number => {
+    if (!/^\d+$/.test(s) || Number(s) < min) throw new Error(`--${flag}: "${s}" is not a whole number ≥ ${min}`);
+    return Number(s);
+  };
+  const sizes = list(values.sizes);
+  for (const s of sizes) if (!SIZES[s]) throw new Error(`--sizes: unknown size "${s}" (known: ${Object.keys(SIZES).join(', ')})`);
+  return {
+    sizes,
+    conns: list(values.conns).map((c) => count('conns', c, 1)),
+    messages: values.messages === undefined ? null : count('messages', values.messages, 1),
+    warmup: values.warmup === undefined ? null : count('warmup', values.warmup, 0),
+    json: values.json,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message content
+
+/**
+ * Deterministic pseudo-random bytes (xorshift32), so the attachment is incompressible like real
+ * binary data, yet identical from run to run.
+ */
+function pseudoRandomBytes(length: number, seed = 0x9e3779b9): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let x = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+function base64Lines(data: Buffer): string {
+  const b64 = data.toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return lines.join('\r\n');
+}
+
+const WORDS = 'the quick brown fox jumps over a lazy dog while kotak catches every email your app sends'.split(' ');
+
+/** `bytes` of plain prose, wrapped at ~70 columns with CRLF, as a real text/plain body would be. */
+function prose(bytes: number): string {
+  const lines: string[] = [];
+  let line = '';
+  let total = 0;
+  for (let i = 0; total + line.length < bytes; i++) {
+    const word = WORDS[i % WORDS.length] ?? 'x';
+    if (line.length + word.length + 1 > 70) {
+      lines.push(line);
+      total += line.length + 2;
+      line = '';
+    }
+    line += line ? ` ${word}` : word;
+  }
+  lines.push(line);
+  return lines.join('\r\n');
+}
+
+/**
+ * One message split in two: `head` (the headers that differ per message: Message-ID, Subject)
+ * and `body` (everything else, identical for every message, already dot-stuffed and ending in the
+ * DATA terminator). Keeping the shared part immutable lets all connections write the same Buffer
+ * concurrently; socket.write keeps a reference, so a Buffer patched in place could be changed
+ * while still queued.
+ */
+interface Template {
+  readonly head: (n: number) => Buffer;
+  readonly headBytes: number;
+  readonly body: Buffer;
+  /** Size of one message as the server stores it (head + body, without stuffing/terminator). */
+  readonly messageBytes: number;
+}
+
+function buildTemplate(size: SizeSpec): Template {
+  // Fixed width counter: every message has exactly the same size.
+  const head = (n: number): Buffer => {
+    const id = String(n).padStart(10, '0');
+    return Buffer.from(`Message-ID: <bench-${id}@kotak.bench>\r\nSubject: Kotak ingest bench ${size.label} #${id}\r\n`, 'latin1');
+  };
+  const headBytes = head(0).length;
+  const withAttachment = size.bytes > 4096;
+
+  const build = (textBytes: number, attachment: Buffer | null): string => {
+    const text = prose(textBytes);
+    const html = `<!doctype html>\r\n<html><body style="font-family: sans-serif">\r\n<h1>Kotak bench</h1>\r\n<p>${text}</p>\r\n</body></html>`;
+    const alternative = [
+      '--alt-7f3a',
+      'Content-Type: text/plain; charset=utf-8',
+      'Content-Transfer-Encoding: 7bit',
+      '',
+      text,
+      '--alt-7f3a',
+      'Content-Type: text/html; charset=utf-8',
+      'Content-Transfer-Encoding: 7bit',
+      '',
+      html,
+      '--alt-7f3a--',
+    ];
+    const common = ['From: Kotak Bench <bench@kotak.test>', 'To: Inbox <inbox@kotak.test>', 'Date: Sat, 01 Jan 2033 00:00:00 +0000', 'MIME-Version: 1.0'];
+    const lines = attachment
+      ? [
+          ...common,
+          'Content-Type: multipart/mixed; boundary="mix-91c2"',
+          '',
+          'This is a multi-part message in MIME format.',
+          '--mix-91c2',
+          'Content-Type: multipart/alternative; boundary="alt-7f3a"',
+          '',
+          ...alternative,
+          '--mix-91c2',
+          'Content-Type: application/octet-stream; name="payload.bin"',
+          'Content-Disposition: attachment; filename="payload.bin"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64Lines(attachment),
+          '--mix-91c2--',
+        ]
+      : [...common, 'Content-Type: multipart/alternative; boundary="alt-7f3a"', '', ...alternative];
+    return `${lines.join('\r\n')}\r\n`;
+  };
+
+  let bodyText: string;
+  if (!withAttachment) {
+    // Grow the prose (which appears twice: text and HTML) until the message reaches the size.
+    let textBytes = 0;
+    while (headBytes + build(textBytes + 8, null).length <= size.bytes) textBytes += 8;
+    bodyText = build(textBytes, null);
+  } else {
+    // ~600 bytes of prose; the attachment fills the rest. Base64 is 78 bytes per 57 raw bytes
+    // (76 characters + CRLF per line), so this lands within a line of the target.
+    const skeleton = headBytes + build(600, Buffer.alloc(0)).length;
+    const raw = Math.max(0, Math.floor(((size.bytes - skeleton) * 57) / 78));
+    bodyText = build(600, pseudoRandomBytes(raw));
+  }
+  const body = Buffer.from(bodyText, 'latin1');
+  return { head, headBytes, body: Buffer.concat([dotStuff(body), Buffer.from('.\r\n')]), messageBytes: headBytes + body.length };
+}
+
+/** RFC 5321 §4.5.2: a line that starts with "." gets a second one. `data` starts at a line start. */
+function dotStuff(data: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] === 0x2e && (i === 0 || data[i - 1] === 0x0a)) {
+      parts.push(data.subarray(from, i), Buffer.from('.'));
+      from = i;
+    }
+  }
+  parts.push(data.subarray(from));
+  return Buffer.concat(parts);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SMTP client
+
+interface Reply {
+  readonly code: number;
+  readonly lines: readonly string[];
+}
+
+interface Pending {
+  resolve(reply: Reply): void;
+  reject(err: Error): void;
+}
+
+/**
+ * One SMTP connection. Replies are matched to commands strictly in order (RFC 2920: a pipelining
+ * server answers in command order), so a FIFO of waiters is all the bookkeeping needed.
+ */
+class SmtpConnection {
+  private readonly socket: net.Socket;
+  private readonly waiters: Pending[] = [];
+  /** Bytes of an unfinished line: a reply may be split anywhere across TCP chunks. */
+  private partial = '';
+  /** Lines of a multi-line reply ("250-…") collected until its last line ("250 …"). */
+  private lines: string[] = [];
+  private failed: Error | null = null;
+
+  private constructor(socket: net.Socket) {
+    this.socket = socket;
+    socket.setNoDelay(true); // small pipelined commands must not sit in Nagle's buffer
+    socket.setEncoding('latin1'); // replies are ASCII; a string is cheaper to split than Buffers
+    socket.on('data', (chunk: string) => this.onData(chunk));
+    socket.on('error', (err) => this.fail(err));
+    socket.on('close', () => this.fail(new Error('connection closed by server')));
+    // A stalled server must end the run with an error, not hang it.
+    socket.setTimeout(60_000, () => socket.destroy(new Error('no reply from server within 60 s')));
+  }
+
+  /** Connects, reads the greeting and sends EHLO; fails unless the server offers PIPELINING. */
+  static async open(port: number): Promise<SmtpConnection> {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const conn = new SmtpConnection(socket);
+    const greeting = await conn.next();
+    if (greeting.code !== 220) throw new Error(`unexpected greeting: ${greeting.lines.join(' | ')}`);
+    const ehlo = conn.next();
+    socket.write('EHLO bench.kotak.test\r\n');
+    const reply = await ehlo;
+    if (reply.code !== 250) throw new Error(`EHLO refused: ${reply.lines.join(' | ')}`);
+    if (!reply.lines.some((l) => /^250[- ]PIPELINING\b/i.test(l))) throw new Error('server does not advertise PIPELINING');
+    return conn;
+  }
+
+  /** The next reply not yet claimed by an earlier caller. */
+  private next(): Promise<Reply> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private onData(chunk: string): void {
+    const text = this.partial + chunk;
+    let start = 0;
+    for (let end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
+      const line = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+      start = end + 1;
+      this.lines.push(line);
+      // "250-…" continues, "250 …" (or a bare "250") ends the reply.
+      if (line.length > 3 && line.charCodeAt(3) === 45 /* - */) continue;
+      const reply: Reply = { code: Number(line.slice(0, 3)), lines: this.lines };
+      this.lines = [];
+      const waiter = this.waiters.shift();
+      if (!waiter) return this.fail(new Error(`unsolicited reply: ${reply.lines.join(' | ')}`));
+      waiter.resolve(reply);
+    }
+    this.partial = text.slice(start);
+  }
+
+  private fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = err;
+    for (const w of this.waiters.splice(0)) w.reject(err);
+    this.socket.destroy();
+  }
+
+  /**
+   * Sends one message and resolves with whether the server accepted it (250 after DATA), plus
+   * the latency from the end of DATA having been written to that 250, in ms.
+   */
+  async send(head: Buffer, body: Buffer): Promise<{ ok: boolean; latencyMs: number }> {
+    // MAIL, RCPT and DATA in one write (PIPELINING): one round trip instead of three.
+    const mail = this.next();
+    const rcpt = this.next();
+    const data = this.next();
+    this.socket.write('MAIL FROM:<bench@kotak.test>\r\nRCPT TO:<inbox@kotak.test>\r\nDATA\r\n');
+    const [mailReply, rcptReply, dataReply] = await Promise.all([mail, rcpt, data]);
+    if (dataReply.code !== 354) {
+      // The server refused the transaction: reset it so the connection can go on.
+      const rset = this.next();
+      this.socket.write('RSET\r\n');
+      await rset;
+      return { ok: false, latencyMs: NaN };
+    }
+    const accepted = this.next();
+    // Start the clock when the terminator is written; for a big message, move it to when the last
+    // bytes reached the kernel (the write callback), so the figure is the server's time to parse
+    // and commit, not the time to push 1 MB through the socket.
+    let t0 = performance.now();
+    let answered = false;
+    this.socket.cork();
+    this.socket.write(head);
+    this.socket.write(body, () => {
+      if (!answered) t0 = performance.now();
+    });
+    this.socket.uncork();
+    const reply = await accepted;
+    answered = true;
+    const latencyMs = performance.now() - t0;
+    return { ok: mailReply.code === 250 && rcptReply.code === 250 && reply.code === 250, latencyMs };
+  }
+
+  async quit(): Promise<void> {
+    if (this.failed) return;
+    const bye = this.next();
+    this.socket.write('QUIT\r\n');
+    await bye.catch(() => undefined);
+    this.socket.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Kotak child process
+
+interface Kotak {
+  readonly child: ChildProcess;
+  readonly smtpPort: number;
+  readonly httpPort: number;
+  readonly dir: string;
+  /** Log lines at warn level or above, shown after the scenario: they usually explain failures. */
+  readonly problems: string[];
+}
+
+/** Children still running, so Ctrl-C can stop them and remove their databases. */
+const live = new Set<Kotak>();
+
+async function startKotak(): Promise<Kotak> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kotak-bench-'));
+  // KOTAK_* variables in the caller's environment would silently change what is measured.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KOTAK_')));
+  // Spawn node itself (no shell, no npm) so child.pid is the server's pid, for /proc/<pid>/status.
+  const child = spawn(
+    process.execPath,
+    [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
+  );
+  const problems: string[] = [];
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+
+  try {
+    const ports = await new Promise<{ smtpPort: number; httpPort: number }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('Kotak did not report "kotak listening" within 30 s')), 30_000);
+      child.once('exit', (code) => reject(new Error(`Kotak exited (code ${code}) before listening: ${stderr.trim()}`)));
+      child.once('error', reject);
+      // Keep reading stdout for the whole run: a full pipe would block the server's logging.
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        let entry: { msg?: string; level?: number; smtpPort?: number; httpPort?: number };
+        try {
+          entry = JSON.parse(line) as typeof entry;
+        } catch {
+          return;
+        }
+        if ((entry.level ?? 0) >= 40 && problems.length < 20) problems.push(line);
+        if (entry.msg === 'kotak listening' && typeof entry.smtpPort === 'number' && typeof entry.httpPort === 'number') {
+          clearTimeout(timer);
+          resolve({ smtpPort: entry.smtpPort, httpPort: entry.httpPort });
+        }
+      });
+    });
+    const kotak = { child, dir, problems, ...ports };
+    live.add(kotak);
+    return kotak;
+  } catch (err) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Peak resident set of a process in MB (VmHWM, Linux); null where /proc is not available. */
+function peakRssMb(pid: number | undefined): number | null {
+  try {
+    const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null elsewhere. */
+function cpuSeconds(pid: number | undefined): number | null {
+  try {
+    // Fields after the parenthesised command name (which may contain spaces); utime and stime are
+    // fields 14 and 15 of the line, in clock ticks, practically always 100 per second on Linux.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+async function stopKotak(kotak: Kotak): Promise<void> {
+  const { child } = kotak;
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000); // a hung shutdown still ends
+    await exited;
+    clearTimeout(timer);
+  }
+  live.delete(kotak);
+  // The directory holds the database and its -wal/-shm files.
+  rmSync(kotak.dir, { recursive: true, force: true });
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const k of live) {
+      k.child.kill('SIGKILL');
+      rmSync(k.dir, { recursive: true, force: true });
+    }
+    process.exit(130);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// A scenario
+
+interface Result {
+  size: string;
+  sizeBytes: number;
+  connections: number;
+  messages: number;
+  warmup: number;
+  accepted: number;
+  failures: number;
+  seconds: number;
+  messagesPerSecond: number;
+  mbPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  peakRssMb: number | null;
+  kotakCpuSeconds: number | null;
+  clientCpuSeconds: number;
+  storedTotal: number | null;
+}
+
+/**
+ * Sends `count` messages over `conns`, numbered from `first`. The connections share one counter,
+ * so a fast connection takes more messages and the total is exact.
+ */
+async function sendMany(conns: SmtpConnection[], template: Template, first: number, count: number, latencies: Float64Array | null) {
+  let next = 0;
+  let accepted = 0;
+  let failures = 0;
+  let lastError: Error | null = null;
+  await Promise.all(
+    conns.map(async (conn) => {
+      while (next < count) {
+        const i = next++;
+        try {
+          const r = await conn.send(template.head(first + i), template.body);
+          if (r.ok) accepted++;
+          else failures++;
+          if (latencies) latencies[i] = r.latencyMs;
+        } catch (err) {
+          // The connection is gone; the message in flight failed, the others carry on.
+          failures++;
+          if (latencies) latencies[i] = NaN;
+          lastError = err as Error;
+          return;
+        }
+      }
+    }),
+  );
+  // Messages nobody sent because every connection died count as failures too.
+  failures += count - Math.min(next, count);
+  return { accepted, failures, lastError: lastError as Error | null };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] ?? NaN;
+}
+
+async function runScenario(sizeKey: string, connections: number, options: Options, say: (line: string) => void): Promise<Result> {
+  const size = SIZES[sizeKey]!;
+  const messages = options.messages ?? size.messages;
+  const warmup = options.warmup ?? Math.max(connections, Math.ceil(messages * 0.05));
+  const template = buildTemplate(size);
+
+  const kotak = await startKotak();
+  try {
+    const conns = await Promise.all(Array.from({ length: connections }, () => SmtpConnection.open(kotak.smtpPort)));
+
+    // Warm-up: JIT, parser workers, SQLite page cache and file growth, not counted.
+    const warm = await sendMany(conns, template, 0, warmup, null);
+
+    const latencies = new Float64Array(messages);
+    const cpuBefore = process.cpuUsage();
+    const kotakCpuBefore = cpuSeconds(kotak.child.pid);
+    const t0 = performance.now();
+    const run = await sendMany(conns, template, warmup, messages, latencies);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const kotakCpuAfter = cpuSeconds(kotak.child.pid);
+
+    await Promise.all(conns.map((c) => c.quit()));
+
+    // Every 250 means "committed", so the store must hold exactly what was accepted.
+    let storedTotal: number | null = null;
+    try {
+      const res = await fetch(`http://127.0.0.1:${kotak.httpPort}/api/stats`);
+      storedTotal = ((await res.json()) as { total: number }).total;
+    } catch (err) {
+      say(`  WARNING: GET /api/stats failed: ${(err as Error).message}`);
+    }
+    const expected = warm.accepted + run.accepted;
+    if (storedTotal !== expected) say(`  WARNING: /api/stats total is ${storedTotal}, but ${expected} messages were accepted (${warmup} warm-up + ${messages}, ${warm.failures + run.failures} failed)`);
+    if (warm.failures + run.failures > 0) say(`  WARNING: ${warm.failures + run.failures} messages failed${run.lastError ?? warm.lastError ? `: ${(run.lastError ?? warm.lastError)!.message}` : ''}`);
+
+    // VmHWM just before stopping: the high-water mark over the whole run.
+    const rss = peakRssMb(kotak.child.pid);
+
+    const ok = latencies.filter((x) => !Number.isNaN(x)).sort();
+    return {
+      size: size.label,
+      sizeBytes: template.messageBytes,
+      connections,
+      messages,
+      warmup,
+      accepted: run.accepted,
+      failures: run.failures,
+      seconds,
+      messagesPerSecond: messages / seconds,
+      mbPerSecond: (run.accepted * template.messageBytes) / MB / seconds,
+      p50Ms: percentile(ok, 50),
+      p99Ms: percentile(ok, 99),
+      maxMs: ok.length ? ok[ok.length - 1]! : NaN,
+      peakRssMb: rss,
+      kotakCpuSeconds: kotakCpuBefore === null || kotakCpuAfter === null ? null : kotakCpuAfter - kotakCpuBefore,
+      clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      storedTotal,
+    };
+  } finally {
+    for (const line of kotak.problems) say(`  kotak: ${line}`);
+    await stopKotak(kotak);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const fixed = (x: number | null, digits: number): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+
+function table(results: readonly Result[]): string {
+  const head = ['size', 'conns', 'messages', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'failures', 'peak RSS MB'];
+  const rows = results.map((r) => [
+    r.size,
+    String(r.connections),
+    String(r.messages),
+    fixed(r.messagesPerSecond, 0),
+    fixed(r.mbPerSecond, 1),
+    fixed(r.p50Ms, 2),
+    fixed(r.p99Ms, 2),
+    String(r.failures),
+    fixed(r.peakRssMb, 0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (!existsSync(path.join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
+
+  // With --json, stdout carries only the JSON document, so it can be redirected to a file.
+  const say = (line: string): void => void (options.json ? process.stderr : process.stdout).write(`${line}\n`);
+  const cpus = os.cpus();
+  say(`Kotak ingest benchmark: node ${process.version}, ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${os.platform()} ${os.release()}`);
+
+  const results: Result[] = [];
+  for (const sizeKey of options.sizes) {
+    for (const connections of options.conns) {
+      const r = await runScenario(sizeKey, connections, options, say);
+      results.push(r);
+      say(
+        `${r.size} (${r.sizeBytes} B) × ${r.connections} conn: ${r.messages} msgs in ${r.seconds.toFixed(2)} s → ` +
+          `${fixed(r.messagesPerSecond, 0)} msg/s, ${fixed(r.mbPerSecond, 1)} MB/s, p50 ${fixed(r.p50Ms, 2)} ms, p99 ${fixed(r.p99Ms, 2)} ms, ` +
+          `${r.failures} failures, peak RSS ${fixed(r.peakRssMb, 0)} MB; CPU kotak ${fixed(r.kotakCpuSeconds, 1)} s, client ${fixed(r.clientCpuSeconds, 1)} s`,
+      );
+    }
+  }
+  say('');
+  say(table(results));
+  if (options.json) {
+    const meta = { node: process.version, cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
+    process.stdout.write(`${JSON.stringify({ meta, results }, null, 2)}\n`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${(err as Error).message ?? String(err)}\n`);
+  for (const k of live) {
+    k.child.kill('SIGKILL');
+    rmSync(k.dir, { recursive: true, force: true });
+  }
+  process.exit(1);
+});

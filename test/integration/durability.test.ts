@@ -1,0 +1,53 @@
+/**
+ * "250 means committed": kotak runs as a child process, takes mail from several connections at
+ * once, and is killed with SIGKILL right after the last 250. Restarted on the same database, it
+ * must have every acknowledged message, intact.
+ */
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startKotakProcess } from '../helpers/child.js';
+import { queuedId } from '../helpers/smtp-client.js';
+
+describe('durability', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kotak-durability-'));
+  const db = join(dir, 'kotak.db');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps every acknowledged message across kill -9', async () => {
+    const args = ['--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', db, '--log-level', 'info'];
+    const first = await startKotakProcess(args);
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: first.smtpPort, pool: true, maxConnections: 8, maxMessages: Infinity, ignoreTLS: true });
+    const acknowledged: { id: string; subject: string }[] = [];
+    await Promise.all(
+      Array.from({ length: 300 }, async (_, i) => {
+        const subject = `durable ${i}`;
+        const info = await transport.sendMail({ from: 'a@example.com', to: 'b@example.com', subject, text: `body ${i}`, attachments: i % 10 ? [] : [{ filename: 'f.bin', content: Buffer.alloc(20_000, i) }] });
+        acknowledged.push({ id: queuedId(info.response), subject });
+      }),
+    );
+    // Killed the moment the last 250 is in: nothing gets the chance to flush or close.
+    first.child.kill('SIGKILL');
+    await once(first.child, 'exit');
+    transport.close();
+
+    const second = await startKotakProcess(args);
+    try {
+      const stats = (await (await fetch(`${second.url}/api/stats`)).json()) as { total: number };
+      expect(stats.total).toBe(acknowledged.length);
+      for (const { id, subject } of acknowledged) {
+        const res = await fetch(`${second.url}/api/messages/${id}`);
+        expect(res.status, id).toBe(200);
+        expect(((await res.json()) as { subject: string }).subject).toBe(subject);
+      }
+      const search = (await (await fetch(`${second.url}/api/messages?query=durable&limit=1`)).json()) as { total: number };
+      expect(search.total).toBe(acknowledged.length);
+    } finally {
+      second.child.kill('SIGTERM');
+      await once(second.child, 'exit');
+    }
+  });
+});
