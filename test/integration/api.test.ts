@@ -104,7 +104,7 @@ describe('messages resource', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const { body } = await getJson(kotak, `/api/messages?limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+      const { body }: { body: { total: number; messages: Summary[]; nextCursor: string | null } } = await getJson(kotak, `/api/messages?limit=10${cursor ? `&cursor=${cursor}` : ''}`);
       expect(body.total).toBe(25);
       seen.push(...(body.messages as Summary[]).map((m) => m.id));
       cursor = body.nextCursor;
