@@ -385,9 +385,11 @@ async function startKotak(): Promise<Kotak> {
   // KOTAK_* variables in the caller's environment would silently change what is measured.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KOTAK_')));
   // Spawn node itself (no shell, no npm) so child.pid is the server's pid, for /proc/<pid>/status.
+  // BENCH_NODE_ARGS passes flags to the server's node (e.g. "--cpu-prof --cpu-prof-dir=prof") for profiling.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info'],
+    [...nodeArgs, KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info'],
     { stdio: ['ignore', 'pipe', 'pipe'], env },
   );
   const problems: string[] = [];

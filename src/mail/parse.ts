@@ -7,7 +7,9 @@
 import { MailParser } from 'mailparser';
 import type { AddressObject, EmailAddress, HeaderLines, HeaderValue, Headers } from 'mailparser';
 import libmime from 'libmime';
+import { randomUUID } from 'node:crypto';
 import { htmlToText, makeSnippet } from './html-text.js';
+import { stripAttachmentBodies } from './skeleton.js';
 import type { Address, AttachmentInfo, Header, ParsedMessage } from './types.js';
 
 const PARSER_OPTIONS = {
@@ -45,6 +47,7 @@ function firstString(value: HeaderValue | undefined): string | null {
 
 function decodeHeaderValue(raw: string): string {
   const unfolded = raw.replace(/\r?\n(?=[ \t])/g, '').trim();
+  if (!unfolded.includes('=?')) return unfolded; // no encoded-words: nothing to decode
   try {
     return libmime.decodeWords(unfolded);
   } catch {
@@ -66,7 +69,13 @@ function validDate(value: HeaderValue | undefined): number | null {
   return value instanceof Date && !Number.isNaN(value.getTime()) ? value.getTime() : null;
 }
 
+/** Unguessable per process, so no message can fake a stripped-body marker. */
+const MARKER_NONCE = randomUUID();
+/** Stripped bodies decode to a marker shorter than this; only such small contents are compared. */
+const MAX_MARKER_BYTES = 128;
+
 export function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
+  const skeleton = stripAttachmentBodies(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), MARKER_NONCE);
   return new Promise((resolve, reject) => {
     const parser = new MailParser(PARSER_OPTIONS);
     let headers: Headers = new Map();
@@ -88,13 +97,18 @@ export function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
       ordinal += 1;
       const id = data.partId ?? String(ordinal);
       let size = 0;
-      data.content.on('data', (chunk: Buffer) => (size += chunk.length));
+      const head: Buffer[] = [];
+      data.content.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size <= MAX_MARKER_BYTES) head.push(chunk);
+      });
       data.content.on('end', () => {
+        const stripped = size <= MAX_MARKER_BYTES ? skeleton.sizes.get(Buffer.concat(head).toString('latin1')) : undefined;
         attachments.push({
           id,
           filename: data.filename ?? null,
           contentType: data.contentType || 'application/octet-stream',
-          size,
+          size: stripped ?? size,
           contentId: data.contentId ? data.contentId.replace(/^<|>$/g, '') : null,
           inline: Boolean(data.related) || data.contentDisposition === 'inline',
         });
@@ -122,7 +136,7 @@ export function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
         snippet: makeSnippet(text ?? htmlText ?? ''),
       });
     });
-    parser.end(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength));
+    parser.end(skeleton.bytes);
   });
 }
 

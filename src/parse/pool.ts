@@ -105,7 +105,10 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
         log.warn({ jobId: job.id, timeoutMs: options.timeoutMs }, 'parse timed out; replacing worker');
         replace(slot, `parsing took longer than ${options.timeoutMs} ms and was stopped`);
       }, options.timeoutMs);
-      slot.worker.postMessage({ jobId: job.id, ...job.request } satisfies WorkerRequest);
+      // The raw bytes go over as their own buffer, transferred: a Buffer often shares a larger
+      // pooled ArrayBuffer, which a plain postMessage would copy whole.
+      const raw = new Uint8Array(job.request.raw);
+      slot.worker.postMessage({ jobId: job.id, ...job.request, raw } satisfies WorkerRequest, [raw.buffer]);
     }
   }
 
