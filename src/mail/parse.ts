@@ -9,6 +9,7 @@ import type { AddressObject, EmailAddress, HeaderLines, HeaderValue, Headers } f
 import libmime from 'libmime';
 import { randomUUID } from 'node:crypto';
 import { htmlToText, makeSnippet } from './html-text.js';
+import { parseSimpleMessage } from './fast-parse.js';
 import { stripAttachmentBodies } from './skeleton.js';
 import type { Address, AttachmentInfo, Header, ParsedMessage } from './types.js';
 
@@ -65,8 +66,12 @@ function headerList(lines: HeaderLines): Header[] {
   });
 }
 
-function validDate(value: HeaderValue | undefined): number | null {
-  return value instanceof Date && !Number.isNaN(value.getTime()) ? value.getTime() : null;
+/** mailparser substitutes the current time for an unreadable Date header; we say "none". */
+function dateFromLines(lines: HeaderLines): number | null {
+  const line = lines.find((l) => l.key === 'date')?.line;
+  if (line === undefined) return null;
+  const time = new Date(line.slice(line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim()).getTime();
+  return Number.isNaN(time) ? null : time;
 }
 
 /** Unguessable per process, so no message can fake a stripped-body marker. */
@@ -74,7 +79,13 @@ const MARKER_NONCE = randomUUID();
 /** Stripped bodies decode to a marker shorter than this; only such small contents are compared. */
 const MAX_MARKER_BYTES = 128;
 
-export function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
+/** The fast parser for the common shapes (./fast-parse.ts), mailparser for everything else. */
+export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
+  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  return parseSimpleMessage(bytes) ?? parseWithMailparser(bytes);
+}
+
+export function parseWithMailparser(raw: Uint8Array): Promise<ParsedMessage> {
   const skeleton = stripAttachmentBodies(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), MARKER_NONCE);
   return new Promise((resolve, reject) => {
     const parser = new MailParser(PARSER_OPTIONS);
@@ -127,13 +138,13 @@ export function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
         replyTo: addresses(headers.get('reply-to')),
         subject: typeof subject === 'string' ? subject : '',
         messageId: firstString(headers.get('message-id'))?.trim().replace(/^<|>$/g, '') || null,
-        date: validDate(headers.get('date')),
+        date: dateFromLines(lines),
         text,
         html,
         htmlText,
         headers: headerList(lines),
         attachments,
-        snippet: makeSnippet(text ?? htmlText ?? ''),
+        snippet: makeSnippet(text || htmlText || ''),
       });
     });
     parser.end(skeleton.bytes);

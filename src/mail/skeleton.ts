@@ -66,7 +66,7 @@ function countByte(region: Buffer, byte: number): number {
  * alphabet (line breaks, blanks, padding) with native indexOf is ~10x faster than a loop over
  * every byte in JavaScript.
  */
-function base64DecodedSize(raw: Buffer, start: number, end: number): number {
+export function base64DecodedSize(raw: Buffer, start: number, end: number): number {
   const region = raw.subarray(start, end);
   const other = [0x0d, 0x0a, 0x20, 0x09, 0x3d].reduce((sum, byte) => sum + countByte(region, byte), 0);
   return Math.floor(((region.length - other) * 3) / 4);

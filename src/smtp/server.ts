@@ -47,10 +47,12 @@ export interface RunningSmtpServer {
 const ENHANCED_CODE_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 
 /**
- * Two adjustments to smtp-server's connection. First, it prefixes replies with enhanced status
- * codes from a fixed table, and two of its choices do not fit: it answers an accepted DATA with 2.6.0 (RFC 3463: "other or undefined media error");
- * we say 2.0.0 as Postfix does. And our errors carry their own precise code in the text
- * ("4.5.3 Too many recipients"), which must not get a second, generic one in front.
+ * smtp-server's connection with Kotak's adjustments: an immediate greeting, a faster DATA
+ * scanner, corked replies, and exact reply codes. smtp-server prefixes replies with enhanced
+ * status codes from a fixed table, and two of its choices do not fit: it answers an accepted
+ * DATA with 2.6.0 (RFC 3463: "other or undefined media error"); we say 2.0.0 as Postfix does.
+ * And our errors carry their own precise code in the text ("4.5.3 Too many recipients"), which
+ * must not get a second, generic one in front.
  */
 class KotakConnection extends SMTPConnection {
   /**
@@ -70,6 +72,13 @@ class KotakConnection extends SMTPConnection {
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    // Replies to pipelined commands come in one tick: cork so they leave in one write (one
+    // syscall and one wake-up of the client instead of three).
+    const socket = this._socket;
+    if (socket && !socket.writableCorked && !socket.destroyed) {
+      socket.cork();
+      process.nextTick(() => socket.uncork());
+    }
     if (context === 'DATA_OK' && typeof data === 'string') return super.send(code, `2.0.0 ${data}`, false);
     if (typeof data === 'string' && ENHANCED_CODE_PREFIX.test(data)) return super.send(code, data, false);
     super.send(code, data, context);
