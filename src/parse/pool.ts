@@ -23,7 +23,7 @@ export interface ParserPool {
  * that takes ~0.1 ms, bounded by the size (one linear pass), which is less than handing the
  * message to a worker and back costs the SMTP thread. Everything else goes to the workers.
  */
-const INLINE_MAX_BYTES = 16 * 1024;
+const INLINE_MAX_BYTES = 64 * 1024;
 
 /**
  * Memory for each worker: a hostile message that makes the parser balloon crashes its worker

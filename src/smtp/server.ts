@@ -11,6 +11,7 @@ import { SMTPServer, type SMTPServerOptions, type SMTPServerSession, type SMTPSe
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import { FastDataSmtpStream } from './data-stream.js';
+import { IntakeBudget } from './intake-budget.js';
 import { smtpError } from '../errors.js';
 import type { Envelope } from '../mail/types.js';
 import type { CredentialStore } from './htpasswd.js';
@@ -107,8 +108,12 @@ function envelopeOf(session: SMTPServerSession): Envelope {
   };
 }
 
+/** Message bytes held in memory across all connections before reading pauses (see IntakeBudget). */
+const INTAKE_BUDGET_BYTES = 64 * 1024 * 1024;
+
 export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmtpServer {
   const { log } = deps;
+  const budget = new IntakeBudget(INTAKE_BUDGET_BYTES);
   const authOn = deps.auth.mode !== 'off';
   const disabledCommands = [...(authOn ? [] : ['AUTH']), ...(deps.tls ? [] : ['STARTTLS'])];
 
@@ -172,21 +177,39 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
     onData(stream: SMTPServerDataStream, session, callback) {
       const chunks: Buffer[] = [];
       let size = 0;
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        budget.cancel(resume);
+        budget.release(size);
+      };
+      const resume = (): void => void stream.resume();
       stream.on('data', (chunk: Buffer) => {
         // Past the limit nothing more is kept: smtp-server drains the rest and answers 552 5.3.4.
         if (stream.sizeExceeded) return;
         chunks.push(chunk);
         size += chunk.length;
+        if (!budget.take(chunk.length)) {
+          stream.pause();
+          budget.whenRoom(size, resume);
+        }
       });
+      stream.on('close', release);
       stream.on('end', () => {
         if (stream.sizeExceeded) {
+          release();
           callback(smtpError('message_too_big', `Message exceeds the limit of ${config.maxMessageSize} bytes`));
           return;
         }
         const envelope = envelopeOf(session);
         deps.deliver(Buffer.concat(chunks, size), envelope).then(
-          (id) => callback(null, `Ok: queued as ${id}`),
+          (id) => {
+            release();
+            callback(null, `Ok: queued as ${id}`);
+          },
           (err: unknown) => {
+            release();
             log.error({ err, from: envelope.mailFrom, rcpts: envelope.rcptTo.length, bytes: size }, 'storing a message failed');
             callback(smtpError('storage_failed', 'Message not stored, try again later'));
           },

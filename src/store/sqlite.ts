@@ -14,7 +14,8 @@ import { openConnection, type Connection } from './sqlite-driver.js';
 import type { ListOptions, MessagePage, MessageStore, PruneLimits, StoreStats } from './types.js';
 
 /** A batch is also cut at this many raw bytes. */
-const MAX_BATCH_BYTES = 64 * 1024 * 1024;
+// Kept small: SQLite and the driver each copy a batch's blobs while it commits.
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 /** SQLite's compiled-in limit of bound parameters per statement. */
 const MAX_SQL_PARAMS = 32_766;
 /** Deletions are announced and performed in slices of this size. */
