@@ -163,6 +163,8 @@ function toTerm(token: Token): SearchTerm {
     throw invalid(`tags are not supported yet (${cut(token.typedName + value)})`);
   }
   const example = OPERATOR_EXAMPLES.get(name);
+  // A word that merely ends in a colon, as in `Re: meeting`, is text: no operator takes an empty value.
+  if (example === undefined && value === '' && !token.quoted) return { kind: 'text', value: token.typedName, phrase: false, negated };
   if (example === undefined) {
     throw invalid(
       `unknown operator ${show(token.typedName)} (known: ${KNOWN_OPERATORS}); ` +

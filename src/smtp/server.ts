@@ -27,6 +27,8 @@ export interface SmtpConfig {
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
   readonly requireTls: boolean;
+  /** Message bytes held in memory across all connections before reading pauses (default 64 MB). */
+  readonly intakeBudgetBytes?: number;
 }
 
 export interface SmtpDeps {
@@ -108,12 +110,12 @@ function envelopeOf(session: SMTPServerSession): Envelope {
   };
 }
 
-/** Message bytes held in memory across all connections before reading pauses (see IntakeBudget). */
-const INTAKE_BUDGET_BYTES = 64 * 1024 * 1024;
+/** See IntakeBudget: bounds memory when many large messages arrive at once. */
+const DEFAULT_INTAKE_BUDGET_BYTES = 64 * 1024 * 1024;
 
 export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmtpServer {
   const { log } = deps;
-  const budget = new IntakeBudget(INTAKE_BUDGET_BYTES);
+  const budget = new IntakeBudget(config.intakeBudgetBytes ?? DEFAULT_INTAKE_BUDGET_BYTES);
   const authOn = deps.auth.mode !== 'off';
   const disabledCommands = [...(authOn ? [] : ['AUTH']), ...(deps.tls ? [] : ['STARTTLS'])];
 

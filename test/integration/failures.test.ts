@@ -20,6 +20,31 @@ describe('failure handling', () => {
     }
   });
 
+  it('pauses reading past the intake memory budget and still delivers every message', async () => {
+    const delivered: number[] = [];
+    const smtp = createSmtpServer(
+      { host: '127.0.0.1', port: 0, hostname: 'test', maxMessageSize: 1024 * 1024, maxRecipients: 10, requireTls: false, intakeBudgetBytes: 100_000 },
+      {
+        // Slow storage: messages pile up in memory until the budget makes intake wait.
+        deliver: async (raw) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          delivered.push(raw.length);
+          return `id${delivered.length}`;
+        },
+        auth: { mode: 'off' }, credentials: null, tls: null, log: pino({ level: 'silent' }),
+      },
+    );
+    const port = await smtp.listen();
+    try {
+      const body = Buffer.from(`Subject: big\r\n\r\n${'y'.repeat(78)}\r\n`.repeat(1000));
+      const replies = await Promise.all(Array.from({ length: 8 }, () => sendRaw(port, body)));
+      expect(replies.map((r) => r.code)).toEqual(Array(8).fill(250));
+      expect(delivered).toEqual(Array(8).fill(body.length));
+    } finally {
+      await smtp.close();
+    }
+  });
+
   it('keeps a message whose parsing overruns the time limit, raw and flagged', async () => {
     const kotak = await withKotak({ parseTimeout: '1ms' });
     try {

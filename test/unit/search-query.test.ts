@@ -166,9 +166,17 @@ describe('parseSearchQuery: unknown operators and tags', () => {
     );
   });
 
-  it('names the operator as typed, including one with no value', () => {
-    expect(queryError('Re: meeting').message).toMatch(/^unknown operator "Re:"/);
+  it('names the operator as typed', () => {
     expect(queryError('x-y:1').message).toMatch(/^unknown operator "x-y:"/);
+    expect(queryError('Re:x').message).toMatch(/^unknown operator "Re:"/);
+  });
+
+  it('reads a word that ends in a colon, as in a reply subject, as text', () => {
+    expect(parseSearchQuery('Re: meeting').terms).toEqual([
+      { kind: 'text', value: 'Re:', phrase: false, negated: false },
+      { kind: 'text', value: 'meeting', phrase: false, negated: false },
+    ]);
+    expect(parseSearchQuery('-Fwd:').terms).toEqual([{ kind: 'text', value: 'Fwd:', phrase: false, negated: true }]);
   });
 
   it('is not fooled by Object.prototype names', () => {
