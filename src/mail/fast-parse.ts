@@ -24,6 +24,21 @@ const SUPPORTED_ENCODINGS = new Set(['', '7bit', '8bit', 'binary', 'base64', 'qu
 const SINGLE_HEADERS = ['subject', 'from', 'to', 'cc', 'bcc', 'reply-to', 'message-id', 'date', 'content-type', 'content-transfer-encoding', 'content-disposition', 'content-id'];
 const ADDRESS_HEADERS = ['from', 'to', 'cc', 'bcc', 'reply-to'] as const;
 
+/**
+ * Bounds on the work one message may cause. The defaults are for the SMTP thread (see
+ * parse/pool.ts), where a slow parse would stall every connection: with them, any input is
+ * parsed or declined within about a millisecond (hostile 60 KB address lists took 150 ms).
+ */
+export interface FastParseLimits {
+  readonly maxHeaderLines: number;
+  readonly maxHeaderBytes: number;
+  readonly maxAddressBytes: number;
+  readonly maxParts: number;
+}
+
+export const INLINE_LIMITS: FastParseLimits = { maxHeaderLines: 100, maxHeaderBytes: 16 * 1024, maxAddressBytes: 2048, maxParts: 32 };
+const NO_LIMITS: FastParseLimits = { maxHeaderLines: Infinity, maxHeaderBytes: Infinity, maxAddressBytes: Infinity, maxParts: Infinity };
+
 class Unsupported extends Error {}
 const bail = (): never => {
   throw new Unsupported();
@@ -46,16 +61,20 @@ interface BodyPart {
 }
 
 interface Walk {
+  readonly limits: FastParseLimits;
   bodies: BodyPart[];
   attachments: AttachmentInfo[];
   nextContainer: number;
+  parts: number;
 }
 
 /** The header block starting at `start`: raw folded lines, and where the body begins. */
-function readHead(raw: Buffer, start: number, end: number): Head {
+function readHead(raw: Buffer, start: number, end: number, limits: FastParseLimits): Head {
   const lines: RawHeader[] = [];
   let pos = start;
+  let physicalLines = 0;
   while (pos < end) {
+    if (++physicalLines > limits.maxHeaderLines || pos - start > limits.maxHeaderBytes) bail();
     let nl = raw.indexOf(0x0a, pos);
     if (nl < 0 || nl >= end) nl = end;
     const lineEnd = nl > pos && raw[nl - 1] === 0x0d ? nl - 1 : nl;
@@ -97,8 +116,9 @@ function checkSingles(head: Head): void {
   for (const key of SINGLE_HEADERS) if (head.lines.filter((l) => l.key === key).length > 1) bail();
 }
 
-function parseAddresses(value: string | null): Address[] {
+function parseAddresses(value: string | null, limits: FastParseLimits): Address[] {
   if (value === null) return [];
+  if (value.length > limits.maxAddressBytes) bail();
   const out: Address[] = [];
   const visit = (list: ReturnType<typeof addressparser>): void => {
     for (const entry of list) {
@@ -119,9 +139,16 @@ function parseAddresses(value: string | null): Address[] {
 
 function decodeBody(raw: Buffer, start: number, end: number, encoding: string): Buffer {
   const body = raw.subarray(start, end);
-  if (encoding === 'base64') return Buffer.from(body.toString('latin1'), 'base64');
+  if (encoding === 'base64') {
+    // Decoders disagree on anything but clean base64 (text after the padding, stray symbols).
+    const text = body.toString('latin1').replace(/[\s]+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) bail();
+    return Buffer.from(text, 'base64');
+  }
   if (encoding === 'quoted-printable') {
-    const text = body.toString('latin1').replace(/=\r?\n/g, '');
+    // RFC 2045 6.7: whitespace at the end of a line is transport padding, "=" at the end a soft break.
+    const text = body.toString('latin1').replace(/[ \t]+(?=\r?\n|$)/g, '').replace(/=\r?\n/g, '');
+    if (/=(?![0-9A-Fa-f]{2})/.test(text)) bail(); // a stray "=": decoders differ
     return Buffer.from(text.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
   }
   return body;
@@ -134,7 +161,7 @@ function decodeCharset(bytes: Buffer, charset: string | undefined): string {
 }
 
 /** Start offsets of the delimiter lines of `boundary` in [start, end), each at a line start. */
-function delimiterLines(raw: Buffer, boundary: string, start: number, end: number): { at: number; close: boolean }[] {
+function delimiterLines(raw: Buffer, boundary: string, start: number, end: number, maxParts: number): { at: number; close: boolean }[] {
   const marker = Buffer.from(`--${boundary}`, 'latin1');
   const found: { at: number; close: boolean }[] = [];
   for (let at = raw.indexOf(marker, start); at >= 0 && at < end; at = raw.indexOf(marker, at + marker.length)) {
@@ -147,17 +174,19 @@ function delimiterLines(raw: Buffer, boundary: string, start: number, end: numbe
     if (!/^[ \t\r]*$/.test(raw.toString('latin1', close ? after + 2 : after, nl))) bail();
     found.push({ at, close });
     if (close) break;
+    if (found.length > maxParts) bail();
   }
   return found;
 }
 
 function walk(raw: Buffer, start: number, end: number, partId: number[], parents: string[], alternativeParent: number | null, state: Walk): void {
-  if (parents.length > MAX_DEPTH) bail();
-  const head = readHead(raw, start, end);
+  if (parents.length > MAX_DEPTH || ++state.parts > state.limits.maxParts) bail();
+  const head = readHead(raw, start, end, state.limits);
   checkSingles(head);
   const dispositionHeader = libmime.parseHeaderValue(first(head, 'content-disposition') ?? '', { stripComments: true });
   const typeHeader = first(head, 'content-type');
-  if (typeHeader === null && parents.length > 0 && /^attachment$/i.test(dispositionHeader.value)) bail();
+  // Without a Content-Type, parsers guess one from the disposition and file name: leave it to them.
+  if (typeHeader === null && (parents.length > 0 || first(head, 'content-disposition') !== null)) bail();
   const contentType = libmime.parseHeaderValue(typeHeader ?? 'text/plain', { stripComments: true });
   const type = (contentType.value || '').toLowerCase().trim();
   if ((contentType.decodedParams?.length ?? 0) > 0 || (dispositionHeader.decodedParams?.length ?? 0) > 0) bail();
@@ -165,7 +194,7 @@ function walk(raw: Buffer, start: number, end: number, partId: number[], parents
   if (type.startsWith('multipart/')) {
     if (!SUPPORTED_MULTIPART.has(type)) bail();
     const boundary = contentType.params.boundary ?? bail();
-    const marks = delimiterLines(raw, boundary, head.bodyStart, end);
+    const marks = delimiterLines(raw, boundary, head.bodyStart, end, state.limits.maxParts);
     if (marks.length < 2 || !marks[marks.length - 1]!.close) bail();
     const container = state.nextContainer++;
     for (let i = 0; i + 1 < marks.length; i++) {
@@ -179,6 +208,8 @@ function walk(raw: Buffer, start: number, end: number, partId: number[], parents
     return;
   }
 
+  // A leaf with a boundary parameter is read as a container by some parsers: ambiguous, decline.
+  if (contentType.params.boundary !== undefined) bail();
   if (parents.length === 0 && type !== 'text/plain' && type !== 'text/html') bail();
   if (type.startsWith('message/') || type === '') bail();
   const encoding = (first(head, 'content-transfer-encoding') ?? '').replace(/\([^)]*\)/g, '').toLowerCase().trim();
@@ -202,7 +233,7 @@ function walk(raw: Buffer, start: number, end: number, partId: number[], parents
   let attachmentType = type;
   if (type === 'application/octet-stream' && filename) attachmentType = libmime.detectMimeType(filename) || 'application/octet-stream';
   const contentIdHeader = first(head, 'content-id');
-  const size = encoding === 'base64' ? base64DecodedSize(raw, head.bodyStart, end) : end - head.bodyStart;
+  const size = encoding === 'base64' ? (base64DecodedSize(raw, head.bodyStart, end) ?? bail()) : end - head.bodyStart;
   state.attachments.push({
     id: partId.join('.'),
     filename,
@@ -233,23 +264,27 @@ function dateOf(value: string | null): number | null {
 }
 
 /** The parsed message, or null when the message is not one of the shapes handled here. */
-export function parseSimpleMessage(raw: Buffer): ParsedMessage | null {
+export function parseSimpleMessage(raw: Buffer, limits: FastParseLimits = NO_LIMITS): ParsedMessage | null {
   try {
-    const root = readHead(raw, 0, raw.length);
+    const root = readHead(raw, 0, raw.length, limits);
     checkSingles(root);
-    const state: Walk = { bodies: [], attachments: [], nextContainer: 0 };
+    const state: Walk = { limits, bodies: [], attachments: [], nextContainer: 0, parts: 0 };
     walk(raw, 0, raw.length, [], [], null, state);
 
-    const plain = state.bodies.filter((b) => b.type === 'text/plain');
-    const html = state.bodies.filter((b) => b.type === 'text/html');
-    // Exactly one text, or one text and one HTML that are alternatives of each other.
-    if (plain.length !== 1 || html.length > 1) return null;
+    // An empty body part counts for nothing in mailparser, except in rules too intricate to
+    // mirror: only a message whose one body part is empty is taken (it has no text).
+    if (state.bodies.some((b) => b.content === '') && state.bodies.length > 1) return null;
+    const bodies = state.bodies.filter((b) => b.content !== '');
+    const plain = bodies.filter((b) => b.type === 'text/plain');
+    const html = bodies.filter((b) => b.type === 'text/html');
+    // No body, exactly one text, or one text and one HTML that are alternatives of each other.
+    if (plain.length > 1 || html.length > 1 || (html.length === 1 && plain.length === 0)) return null;
     if (html.length === 1 && (html[0]!.alternativeParent === null || html[0]!.alternativeParent !== plain[0]!.alternativeParent)) return null;
 
-    const text = plain[0]!.content.replace(/[\r\n]+$/, '');
+    const text = plain.length === 1 ? plain[0]!.content.replace(/[\r\n]+$/, '') : null;
     const htmlBody = html[0]?.content ?? null;
     const htmlText = htmlBody !== null ? htmlToText(htmlBody) : null;
-    const addresses = Object.fromEntries(ADDRESS_HEADERS.map((key) => [key, parseAddresses(first(root, key))])) as Record<(typeof ADDRESS_HEADERS)[number], Address[]>;
+    const addresses = Object.fromEntries(ADDRESS_HEADERS.map((key) => [key, parseAddresses(first(root, key), limits)])) as Record<(typeof ADDRESS_HEADERS)[number], Address[]>;
     return {
       from: addresses.from[0] ?? null,
       to: addresses.to,

@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import { parseSimpleMessage } from '../mail/fast-parse.js';
+import { INLINE_LIMITS, parseSimpleMessage } from '../mail/fast-parse.js';
 import type { ExtractedPart } from '../mail/parse.js';
 import type { ParseOutcome } from '../mail/types.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
@@ -20,8 +20,9 @@ export interface ParserPool {
 
 /**
  * Messages up to this size in a shape the fast parser handles are parsed on the calling thread:
- * that takes ~0.1 ms, bounded by the size (one linear pass), which is less than handing the
- * message to a worker and back costs the SMTP thread. Everything else goes to the workers.
+ * that takes ~0.1 ms, less than handing the message to a worker and back costs the SMTP thread.
+ * INLINE_LIMITS bound the work for any input (about a millisecond at worst); anything beyond them,
+ * or unusual, goes to the workers, which have a time limit.
  */
 const INLINE_MAX_BYTES = 64 * 1024;
 
@@ -144,7 +145,7 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
     async parse(raw) {
       if (raw.length <= INLINE_MAX_BYTES) {
         try {
-          const message = parseSimpleMessage(raw);
+          const message = parseSimpleMessage(raw, INLINE_LIMITS);
           if (message) return { ok: true, message };
         } catch (err) {
           log.debug({ err }, 'fast parser failed; using a worker');

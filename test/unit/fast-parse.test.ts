@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { describe, expect, it } from 'vitest';
-import { parseSimpleMessage } from '../../src/mail/fast-parse.js';
+import { INLINE_LIMITS, parseSimpleMessage } from '../../src/mail/fast-parse.js';
 import { parseWithMailparser } from '../../src/mail/parse.js';
 
 const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
@@ -66,5 +66,18 @@ describe('fast parser', () => {
       'Subject: 8bit h\xe9ader\r\n\r\nx\r\n',
     ];
     for (const text of decline) expect(parseSimpleMessage(Buffer.from(text, 'latin1')), JSON.stringify(text)).toBeNull();
+  });
+
+  it('under the SMTP-thread limits, declines inputs that would make it work hard', () => {
+    const hostile = [
+      `To: ${'a,'.repeat(30_000)}\r\n\r\nbody\r\n`,
+      `Subject: x${'\r\n y'.repeat(20_000)}\r\n\r\nbody\r\n`,
+      `${'X-A: b\r\n'.repeat(8000)}\r\nbody\r\n`,
+      `Content-Type: multipart/mixed; boundary=b\r\n\r\n${'--b\r\nContent-Type: application/x\r\n\r\nx\r\n'.repeat(1500)}--b--\r\n`,
+    ];
+    for (const text of hostile) expect(parseSimpleMessage(Buffer.from(text), INLINE_LIMITS)).toBeNull();
+    // Ordinary mail is unaffected by the limits.
+    const ordinary = Buffer.from('From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nhello\r\n');
+    expect(parseSimpleMessage(ordinary, INLINE_LIMITS)?.text).toBe('hello');
   });
 });
