@@ -107,9 +107,12 @@ function decodeWords(value: string): string {
   }
 }
 
+/** A structured header's value, unfolded as mailparser (libmime) does: each fold becomes one space. */
 function first(head: Head, key: string): string | null {
   const found = head.lines.find((l) => l.key === key);
-  return found ? unfolded(found.line) : null;
+  if (!found) return null;
+  const line = found.line.replace(/(?:\r?\n|\r)[ \t]*/g, ' ');
+  return line.slice(line.indexOf(':') + 1).trim();
 }
 
 function checkSingles(head: Head): void {
@@ -130,7 +133,7 @@ function parseAddresses(value: string | null, limits: FastParseLimits): Address[
       // Encoded words in the address, or punycode domains: mailparser's special handling applies.
       if (address.includes('=?') || /@xn--/i.test(address)) bail();
       const name = decodeWords((entry.name || '').toString().trim());
-      if (address !== '' || name) out.push({ name, address });
+      if (address || name) out.push({ name, address });
     }
   };
   visit(addressparser(value));
@@ -148,7 +151,7 @@ function decodeBody(raw: Buffer, start: number, end: number, encoding: string): 
   if (encoding === 'quoted-printable') {
     // RFC 2045 6.7: whitespace at the end of a line is transport padding, "=" at the end a soft break.
     const text = body.toString('latin1').replace(/[ \t]+(?=\r?\n|$)/g, '').replace(/=\r?\n/g, '');
-    if (/=(?![0-9A-Fa-f]{2})/.test(text)) bail(); // a stray "=": decoders differ
+    if (/=(?![0-9A-Fa-f]{2})|\r(?!\n)/.test(text)) bail(); // a stray "=" or bare CR: decoders differ
     return Buffer.from(text.replace(/=([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
   }
   return body;
@@ -228,7 +231,8 @@ function walk(raw: Buffer, start: number, end: number, partId: number[], parents
     return;
   }
 
-  if (encoding === 'quoted-printable' || parents.length === 0) bail();
+  // Empty attachment bodies are where parsers disagree on the line break before the delimiter.
+  if (encoding === 'quoted-printable' || parents.length === 0 || end <= head.bodyStart) bail();
   const filename = rawFilename ? decodeWords(rawFilename) : null;
   let attachmentType = type;
   if (type === 'application/octet-stream' && filename) attachmentType = libmime.detectMimeType(filename) || 'application/octet-stream';

@@ -24,7 +24,7 @@ const PARSER_OPTIONS = {
 function flattenAddresses(list: readonly EmailAddress[], out: Address[]): void {
   for (const entry of list) {
     if (entry.group) flattenAddresses(entry.group, out);
-    else if (entry.address !== undefined || entry.name) out.push({ name: entry.name ?? '', address: entry.address ?? '' });
+    else if (entry.address || entry.name) out.push({ name: entry.name ?? '', address: entry.address ?? '' });
   }
 }
 
@@ -58,7 +58,8 @@ function decodeHeaderValue(raw: string): string {
 
 /** Every header in source order, unfolded, with RFC 2047 encoded-words decoded. */
 function headerList(lines: HeaderLines): Header[] {
-  return lines.map(({ line }) => {
+  // mailparser reports the blank line of a message without headers as a header; it is none.
+  return lines.filter(({ line }) => line.trim() !== '').map(({ line }) => {
     const colon = line.indexOf(':');
     return colon < 0
       ? { name: line.trim(), value: '' }

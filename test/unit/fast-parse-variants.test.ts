@@ -94,3 +94,24 @@ describe('fast parser on damaged mail', () => {
     expect(accepted).toBeGreaterThan(100);
   });
 });
+
+describe('fast parser on damaged real mail', () => {
+  it('agrees with mailparser on truncated or bit-flipped corpus messages it accepts', async () => {
+    const corpus = new URL('../../../shared/corpus/', import.meta.url);
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const random = generator(2024);
+    const perFile = Number(process.env.CORPUS_MUTATIONS ?? 60);
+    for (const file of readdirSync(corpus).filter((f) => f.endsWith('.eml')).sort()) {
+      const original = readFileSync(new URL(file, corpus));
+      for (let i = 0; i < perFile; i++) {
+        const damaged = Buffer.from(random() < 0.3 ? original.subarray(0, Math.floor(random() * original.length)) : original);
+        for (let flips = Math.floor(random() * 4); flips > 0; flips--) {
+          const at = Math.floor(random() * damaged.length);
+          damaged[at] = damaged[at]! ^ (1 << Math.floor(random() * 8));
+        }
+        const fast = parseSimpleMessage(damaged);
+        if (fast !== null) expect(fast, `${file} #${i}`).toEqual(await parseWithMailparser(damaged));
+      }
+    }
+  });
+});
