@@ -2,7 +2,7 @@
  * A fast parser for the shapes most application mail takes: a text part, or text + HTML
  * alternatives, inside mixed/related containers with attachments. It reads the raw bytes in one
  * synchronous pass with native Buffer searches, and uses the same building blocks as mailparser
- * (libmime for header values, words and charsets; nodemailer's addressparser) with mailparser's
+ * (libmime for header values and encoded words; nodemailer's addressparser) with mailparser's
  * rules for what is body and what is attachment. Anything outside those shapes, or anything odd
  * (8-bit headers, RFC 2231 names, flowed text, nested messages, missing boundaries, duplicated
  * structural headers), returns null and goes to mailparser. test/unit/fast-parse.test.ts checks
@@ -13,9 +13,10 @@
  */
 import libmime from 'libmime';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
+import { decodeWords, headerFromLine } from './header-line.js';
 import { htmlToText, makeSnippet } from './html-text.js';
 import { base64DecodedSize } from './skeleton.js';
-import type { Address, AttachmentInfo, Header, ParsedMessage } from './types.js';
+import type { Address, AttachmentInfo, ParsedMessage } from './types.js';
 
 const MAX_DEPTH = 8;
 const SUPPORTED_MULTIPART = new Set(['multipart/mixed', 'multipart/alternative', 'multipart/related']);
@@ -92,19 +93,6 @@ function readHead(raw: Buffer, start: number, end: number, limits: FastParseLimi
     pos = nl + 1;
   }
   return bail(); // no blank line before the end: headers only, or truncated
-}
-
-function unfolded(line: string): string {
-  return line.slice(line.indexOf(':') + 1).replace(/\r?\n(?=[ \t])/g, '').trim();
-}
-
-function decodeWords(value: string): string {
-  if (!value.includes('=?')) return value;
-  try {
-    return libmime.decodeWords(value);
-  } catch {
-    return value;
-  }
 }
 
 /** A structured header's value, unfolded as mailparser (libmime) does: each fold becomes one space. */
@@ -248,14 +236,6 @@ function walk(raw: Buffer, start: number, end: number, partId: number[], parents
   });
 }
 
-/** Every header in source order, unfolded, with RFC 2047 encoded-words decoded (as parse.ts). */
-function headerList(lines: readonly RawHeader[]): Header[] {
-  return lines.map(({ line }) => {
-    const colon = line.indexOf(':');
-    return { name: line.slice(0, colon).trim(), value: decodeWords(unfolded(line)) };
-  });
-}
-
 function messageId(value: string | null): string | null {
   const decoded = value === null ? '' : decodeWords(value).trim();
   return decoded.replace(/^<|>$/g, '') || null;
@@ -301,7 +281,7 @@ export function parseSimpleMessage(raw: Buffer, limits: FastParseLimits = NO_LIM
       text,
       html: htmlBody,
       htmlText,
-      headers: headerList(root.lines),
+      headers: root.lines.map(({ line }) => headerFromLine(line)),
       attachments: state.attachments,
       snippet: makeSnippet(text || htmlText || ''),
     };

@@ -6,10 +6,10 @@
  */
 import { MailParser } from 'mailparser';
 import type { AddressObject, EmailAddress, HeaderLines, HeaderValue, Headers } from 'mailparser';
-import libmime from 'libmime';
 import { randomUUID } from 'node:crypto';
 import { htmlToText, makeSnippet } from './html-text.js';
 import { parseSimpleMessage } from './fast-parse.js';
+import { headerFromLine } from './header-line.js';
 import { stripAttachmentBodies } from './skeleton.js';
 import type { Address, AttachmentInfo, Header, ParsedMessage } from './types.js';
 
@@ -46,25 +46,10 @@ function firstString(value: HeaderValue | undefined): string | null {
   return null;
 }
 
-function decodeHeaderValue(raw: string): string {
-  const unfolded = raw.replace(/\r?\n(?=[ \t])/g, '').trim();
-  if (!unfolded.includes('=?')) return unfolded; // no encoded-words: nothing to decode
-  try {
-    return libmime.decodeWords(unfolded);
-  } catch {
-    return unfolded;
-  }
-}
-
 /** Every header in source order, unfolded, with RFC 2047 encoded-words decoded. */
 function headerList(lines: HeaderLines): Header[] {
   // mailparser reports the blank line of a message without headers as a header; it is none.
-  return lines.filter(({ line }) => line.trim() !== '').map(({ line }) => {
-    const colon = line.indexOf(':');
-    return colon < 0
-      ? { name: line.trim(), value: '' }
-      : { name: line.slice(0, colon).trim(), value: decodeHeaderValue(line.slice(colon + 1)) };
-  });
+  return lines.filter(({ line }) => line.trim() !== '').map(({ line }) => headerFromLine(line));
 }
 
 /** mailparser substitutes the current time for an unreadable Date header; we say "none". */

@@ -1,7 +1,9 @@
 /**
- * A small pool of worker threads that run mailparser, so a slow or hostile message can never
- * block SMTP intake or the HTTP API. Each job has a time limit: a worker that overruns it is
- * terminated and replaced, and the job fails with a reason (the message stays stored raw).
+ * Parsing for intake. Small messages in common shapes are parsed right here with the bounded
+ * fast parser; everything else goes to a small pool of worker threads (the fast parser again,
+ * then mailparser), so a slow or hostile message can never block SMTP intake or the HTTP API.
+ * Each worker job has a time limit: a worker that overruns it is terminated and replaced, and the
+ * job fails with a reason (the message stays stored raw).
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
