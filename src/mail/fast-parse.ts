@@ -63,6 +63,8 @@ interface BodyPart {
 
 interface Walk {
   readonly limits: FastParseLimits;
+  /** Decoded sizes of attachment bodies replaced by markers (mail/skeleton.ts), by marker. */
+  readonly strippedSizes: ReadonlyMap<string, number>;
   bodies: BodyPart[];
   attachments: AttachmentInfo[];
   nextContainer: number;
@@ -225,7 +227,7 @@ function walk(raw: Buffer, start: number, end: number, partId: number[], parents
   let attachmentType = type;
   if (type === 'application/octet-stream' && filename) attachmentType = libmime.detectMimeType(filename) || 'application/octet-stream';
   const contentIdHeader = first(head, 'content-id');
-  const size = encoding === 'base64' ? (base64DecodedSize(raw, head.bodyStart, end) ?? bail()) : end - head.bodyStart;
+  const size = encoding === 'base64' ? strippedSize(raw, head.bodyStart, end, state) ?? base64DecodedSize(raw, head.bodyStart, end) ?? bail() : end - head.bodyStart;
   state.attachments.push({
     id: partId.join('.'),
     filename,
@@ -234,6 +236,12 @@ function walk(raw: Buffer, start: number, end: number, partId: number[], parents
     contentId: contentIdHeader ? contentIdHeader.trim().replace(/^<|>$/g, '').trim() || null : null,
     inline: (contentIdHeader !== null && parents.includes('multipart/related')) || disposition === 'inline',
   });
+}
+
+/** The real size of a body that mail/skeleton.ts replaced by a marker; undefined for any other. */
+function strippedSize(raw: Buffer, start: number, end: number, state: Walk): number | undefined {
+  if (state.strippedSizes.size === 0 || end - start > 256) return undefined;
+  return state.strippedSizes.get(decodeBody(raw, start, end, 'base64').toString('latin1'));
 }
 
 function messageId(value: string | null): string | null {
@@ -248,11 +256,11 @@ function dateOf(value: string | null): number | null {
 }
 
 /** The parsed message, or null when the message is not one of the shapes handled here. */
-export function parseSimpleMessage(raw: Buffer, limits: FastParseLimits = NO_LIMITS): ParsedMessage | null {
+export function parseSimpleMessage(raw: Buffer, limits: FastParseLimits = NO_LIMITS, strippedSizes: ReadonlyMap<string, number> = new Map()): ParsedMessage | null {
   try {
     const root = readHead(raw, 0, raw.length, limits);
     checkSingles(root);
-    const state: Walk = { limits, bodies: [], attachments: [], nextContainer: 0, parts: 0 };
+    const state: Walk = { limits, strippedSizes, bodies: [], attachments: [], nextContainer: 0, parts: 0 };
     walk(raw, 0, raw.length, [], [], null, state);
 
     // An empty body part counts for nothing in mailparser, except in rules too intricate to

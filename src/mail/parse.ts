@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { htmlToText, makeSnippet } from './html-text.js';
 import { parseSimpleMessage } from './fast-parse.js';
 import { headerFromLine } from './header-line.js';
-import { stripAttachmentBodies } from './skeleton.js';
+import { stripAttachmentBodies, type Skeleton } from './skeleton.js';
 import type { Address, AttachmentInfo, Header, ParsedMessage } from './types.js';
 
 const PARSER_OPTIONS = {
@@ -67,14 +67,21 @@ const MAX_MARKER_BYTES = 128;
 
 /** The fast parser for the common shapes (./fast-parse.ts), mailparser for everything else. */
 export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
-  const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  return parseSimpleMessage(bytes) ?? parseWithMailparser(bytes);
+  return parseSkeleton(stripAttachmentBodies(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), MARKER_NONCE));
+}
+
+/** Parses a message whose attachment bodies were already stripped (mail/skeleton.ts). */
+export async function parseSkeleton(skeleton: Skeleton): Promise<ParsedMessage> {
+  return parseSimpleMessage(skeleton.bytes, undefined, skeleton.sizes) ?? mailparserOn(skeleton);
 }
 
 /** `stripAttachments: false` parses every byte, as the tests that check the stripping compare with. */
 export function parseWithMailparser(raw: Uint8Array, options: { stripAttachments?: boolean } = {}): Promise<ParsedMessage> {
   const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const skeleton = options.stripAttachments === false ? { bytes, sizes: new Map<string, number>() } : stripAttachmentBodies(bytes, MARKER_NONCE);
+  return mailparserOn(options.stripAttachments === false ? { bytes, sizes: new Map() } : stripAttachmentBodies(bytes, MARKER_NONCE));
+}
+
+function mailparserOn(skeleton: Skeleton): Promise<ParsedMessage> {
   return new Promise((resolve, reject) => {
     const parser = new MailParser(PARSER_OPTIONS);
     let headers: Headers = new Map();

@@ -14,6 +14,8 @@ const EXACT_DECODE_MAX_BYTES = 64 * 1024;
 /** Bodies smaller than this are not worth stripping. */
 const MIN_STRIP_BYTES = 2048;
 const MAX_DEPTH = 32;
+/** Past this many delimiters the scan stops (what it found so far is still stripped): bounded work. */
+const MAX_DELIMITERS = 1000;
 
 export interface Skeleton {
   readonly bytes: Buffer;
@@ -88,7 +90,7 @@ function countByte(region: Buffer, byte: number): number {
 function delimiters(raw: Buffer, boundary: string, start: number, end: number): number[] {
   const marker = Buffer.from(`--${boundary}`, 'latin1');
   const found: number[] = [];
-  for (let at = raw.indexOf(marker, start); at >= 0 && at < end; at = raw.indexOf(marker, at + marker.length)) {
+  for (let at = raw.indexOf(marker, start); at >= 0 && at < end && found.length < MAX_DELIMITERS; at = raw.indexOf(marker, at + marker.length)) {
     if (at === start || raw[at - 1] === LF) found.push(at);
   }
   return found;

@@ -3,7 +3,8 @@ import type { ExtractedPart } from '../mail/parse.js';
 import type { ParsedMessage } from '../mail/types.js';
 
 export type WorkerRequest =
-  | { readonly jobId: number; readonly kind: 'parse'; readonly raw: Uint8Array }
+  /** `sizes` present: `raw` is already a skeleton (mail/skeleton.ts) with these stripped sizes. */
+  | { readonly jobId: number; readonly kind: 'parse'; readonly raw: Uint8Array; readonly sizes?: readonly (readonly [string, number])[] }
   | { readonly jobId: number; readonly kind: 'part'; readonly raw: Uint8Array; readonly partId: string };
 
 export type WorkerReply =

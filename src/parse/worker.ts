@@ -3,7 +3,7 @@
  * SMTP and HTTP. One request at a time; the pool enforces the time limit by terminating us.
  */
 import { parentPort } from 'node:worker_threads';
-import { extractPart, parseMessage } from '../mail/parse.js';
+import { extractPart, parseMessage, parseSkeleton } from '../mail/parse.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
 // mailparser ends already-finished streams on every message, and Node builds an error with a
@@ -16,7 +16,7 @@ if (!port) throw new Error('parse worker must run in a worker thread');
 port.on('message', (request: WorkerRequest) => {
   const work =
     request.kind === 'parse'
-      ? parseMessage(request.raw).then((message): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'parse', message }))
+      ? (request.sizes ? parseSkeleton({ bytes: Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength), sizes: new Map(request.sizes) }) : parseMessage(request.raw)).then((message): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'parse', message }))
       : extractPart(request.raw, request.partId).then((part): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'part', part }));
   work
     .catch((err: unknown): WorkerReply => ({

@@ -77,6 +77,27 @@ describe('SMTP intake (no auth, no TLS)', () => {
     expect((await fetch(`${kotak.url}/api/messages/${id}/parts/99`)).status).toBe(404);
   });
 
+  it('reports exact sizes for large attachments and serves their bytes intact', async () => {
+    const big = Buffer.alloc(700_001);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 7919) % 251;
+    const kotakBig = await withKotak({ maxMessageSize: '5MB' });
+    try {
+      const info = await transport(kotakBig).sendMail({
+        from: 'a@example.com', to: 'b@example.com', subject: 'big', text: 'see attached', html: '<p>see attached</p>',
+        attachments: [{ filename: 'data.bin', content: big }, { filename: 'small.txt', content: 'tiny' }],
+      });
+      const id = queuedId(info.response);
+      const { body } = await getJson(kotakBig, `/api/messages/${id}`);
+      expect(body.text).toBe('see attached');
+      const data = body.attachments.find((a: { filename: string }) => a.filename === 'data.bin');
+      expect(data.size).toBe(big.length);
+      const bytes = Buffer.from(await (await fetch(`${kotakBig.url}/api/messages/${id}/parts/${data.id}`)).arrayBuffer());
+      expect(bytes.equals(big)).toBe(true);
+    } finally {
+      await kotakBig.stop();
+    }
+  });
+
   it('decodes a UTF-8 subject and accepts a non-ASCII (SMTPUTF8) address', async () => {
     const info = await transport(kotak).sendMail({
       from: 'josé@exämple.com',

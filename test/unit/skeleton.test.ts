@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { describe, expect, it } from 'vitest';
-import { parseWithMailparser } from '../../src/mail/parse.js';
+import { parseSkeleton, parseWithMailparser } from '../../src/mail/parse.js';
 import { stripAttachmentBodies } from '../../src/mail/skeleton.js';
 
 const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
@@ -42,6 +42,16 @@ describe('attachment stripping before mailparser', () => {
       const full = await parseWithMailparser(raw, { stripAttachments: false }).catch((err: Error) => err.message);
       const stripped = await parseWithMailparser(raw).catch((err: Error) => err.message);
       expect(stripped, name).toEqual(full);
+    }
+  });
+
+  it('parsing the skeleton (fast parser, else mailparser) gives what mailparser gives on every byte', async () => {
+    const files = readdirSync(CORPUS).filter((f) => f.endsWith('.eml')).sort();
+    const inputs: [string, Buffer][] = [['composed', await composed()], ...files.map((f): [string, Buffer] => [f, readFileSync(new URL(f, CORPUS))])];
+    for (const [name, raw] of inputs) {
+      const full = await parseWithMailparser(raw, { stripAttachments: false }).catch((err: Error) => err.message);
+      const viaSkeleton = await parseSkeleton(stripAttachmentBodies(raw, 'nonce')).catch((err: Error) => err.message);
+      expect(viaSkeleton, name).toEqual(full);
     }
   });
 });
