@@ -15,7 +15,7 @@ import libmime from 'libmime';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { decodeWords, headerFromLine } from './header-line.js';
 import { htmlToText, makeSnippet } from './html-text.js';
-import { base64DecodedSize } from './skeleton.js';
+import { base64DecodedSize, MAX_MARKER_BYTES } from './skeleton.js';
 import type { Address, AttachmentInfo, ParsedMessage } from './types.js';
 
 const MAX_DEPTH = 8;
@@ -240,7 +240,7 @@ function walk(raw: Buffer, start: number, end: number, partId: number[], parents
 
 /** The real size of a body that mail/skeleton.ts replaced by a marker; undefined for any other. */
 function strippedSize(raw: Buffer, start: number, end: number, state: Walk): number | undefined {
-  if (state.strippedSizes.size === 0 || end - start > 256) return undefined;
+  if (state.strippedSizes.size === 0 || end - start > 2 * MAX_MARKER_BYTES) return undefined;
   return state.strippedSizes.get(decodeBody(raw, start, end, 'base64').toString('latin1'));
 }
 

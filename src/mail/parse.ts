@@ -1,16 +1,16 @@
 /**
- * Raw RFC 5322 bytes → ParsedMessage, with mailparser's streaming MailParser. Pure CPU work with
- * no I/O, meant to run in a worker thread (see src/parse/). We use MailParser rather than
- * simpleParser because simpleParser buffers and hashes every attachment and rewrites cid: links
- * into data: URIs; the summary and the index need neither, so attachments are only counted.
+ * Raw RFC 5322 bytes → ParsedMessage. Attachment bodies are stripped first (./skeleton.ts); what
+ * remains goes to the fast parser (./fast-parse.ts) when it is a shape that one handles, and to
+ * mailparser's streaming MailParser otherwise. Pure CPU work with no I/O (see src/parse/ for where
+ * it runs). MailParser rather than simpleParser, because simpleParser buffers and hashes every
+ * attachment and rewrites cid: links into data: URIs; the summary and the index need neither.
  */
 import { MailParser } from 'mailparser';
 import type { AddressObject, EmailAddress, HeaderLines, HeaderValue, Headers } from 'mailparser';
-import { randomUUID } from 'node:crypto';
 import { htmlToText, makeSnippet } from './html-text.js';
 import { parseSimpleMessage } from './fast-parse.js';
 import { headerFromLine } from './header-line.js';
-import { stripAttachmentBodies, type Skeleton } from './skeleton.js';
+import { MAX_MARKER_BYTES, stripAttachmentBodies, type Skeleton } from './skeleton.js';
 import type { Address, AttachmentInfo, Header, ParsedMessage } from './types.js';
 
 const PARSER_OPTIONS = {
@@ -60,14 +60,9 @@ function dateFromLines(lines: HeaderLines): number | null {
   return Number.isNaN(time) ? null : time;
 }
 
-/** Unguessable per process, so no message can fake a stripped-body marker. */
-const MARKER_NONCE = randomUUID();
-/** Stripped bodies decode to a marker shorter than this; only such small contents are compared. */
-const MAX_MARKER_BYTES = 128;
-
 /** The fast parser for the common shapes (./fast-parse.ts), mailparser for everything else. */
 export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
-  return parseSkeleton(stripAttachmentBodies(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), MARKER_NONCE));
+  return parseSkeleton(stripAttachmentBodies(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)));
 }
 
 /** Parses a message whose attachment bodies were already stripped (mail/skeleton.ts). */
@@ -78,7 +73,7 @@ export async function parseSkeleton(skeleton: Skeleton): Promise<ParsedMessage> 
 /** `stripAttachments: false` parses every byte, as the tests that check the stripping compare with. */
 export function parseWithMailparser(raw: Uint8Array, options: { stripAttachments?: boolean } = {}): Promise<ParsedMessage> {
   const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  return mailparserOn(options.stripAttachments === false ? { bytes, sizes: new Map() } : stripAttachmentBodies(bytes, MARKER_NONCE));
+  return mailparserOn(options.stripAttachments === false ? { bytes, sizes: new Map() } : stripAttachmentBodies(bytes));
 }
 
 function mailparserOn(skeleton: Skeleton): Promise<ParsedMessage> {

@@ -9,6 +9,13 @@
  * it is. Attachment downloads always decode the original raw bytes.
  */
 
+import { randomUUID } from 'node:crypto';
+
+/** Unguessable per process, so that no message can fake a stripped-body marker. */
+const MARKER_NONCE = randomUUID();
+/** A marker decodes to fewer bytes than this: only contents that small are compared with markers. */
+export const MAX_MARKER_BYTES = 128;
+
 /** Bodies up to this size are decoded to measure them; larger ones are counted without copies. */
 const EXACT_DECODE_MAX_BYTES = 64 * 1024;
 /** Bodies smaller than this are not worth stripping. */
@@ -96,7 +103,7 @@ function delimiters(raw: Buffer, boundary: string, start: number, end: number): 
   return found;
 }
 
-function scan(raw: Buffer, start: number, end: number, depth: number, regions: Region[], sizes: Map<string, number>, nonce: string): void {
+function scan(raw: Buffer, start: number, end: number, depth: number, regions: Region[], sizes: Map<string, number>): void {
   if (depth > MAX_DEPTH) return;
   const head = headerEnd(raw, start, end);
   if (!head) return;
@@ -110,7 +117,7 @@ function scan(raw: Buffer, start: number, end: number, depth: number, regions: R
       // The line break before the next delimiter belongs to the delimiter (RFC 2046 5.1.1).
       let partEnd = marks[i + 1]! - 1;
       if (partEnd > partStart && raw[partEnd - 1] === 0x0d) partEnd -= 1;
-      if (partStart > 0 && partStart <= partEnd) scan(raw, partStart, partEnd, depth + 1, regions, sizes, nonce);
+      if (partStart > 0 && partStart <= partEnd) scan(raw, partStart, partEnd, depth + 1, regions, sizes);
     }
     return;
   }
@@ -120,15 +127,15 @@ function scan(raw: Buffer, start: number, end: number, depth: number, regions: R
   if (!leafWorthStripping) return;
   const size = base64DecodedSize(raw, head.body, end);
   if (size === null) return;
-  const marker = `kotak-stripped-${nonce}-${regions.length}`;
+  const marker = `kotak-stripped-${MARKER_NONCE}-${regions.length}`;
   regions.push({ start: head.body, end, marker });
   sizes.set(marker, size);
 }
 
-export function stripAttachmentBodies(raw: Buffer, nonce: string): Skeleton {
+export function stripAttachmentBodies(raw: Buffer): Skeleton {
   const regions: Region[] = [];
   const sizes = new Map<string, number>();
-  scan(raw, 0, raw.length, 0, regions, sizes, nonce);
+  scan(raw, 0, raw.length, 0, regions, sizes);
   if (regions.length === 0) return { bytes: raw, sizes };
   const pieces: Buffer[] = [];
   let at = 0;

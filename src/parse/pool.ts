@@ -5,7 +5,6 @@
  * Each worker job has a time limit: a worker that overruns it is terminated and replaced, and the
  * job fails with a reason (the message stays stored raw).
  */
-import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { INLINE_LIMITS, parseSimpleMessage } from '../mail/fast-parse.js';
@@ -31,8 +30,7 @@ export interface ParserPool {
 const INLINE_MAX_BYTES = 64 * 1024;
 /** Up to this size, attachment bodies are stripped on the calling thread (a few ms at most). */
 const STRIP_ON_THREAD_MAX_BYTES = 8 * 1024 * 1024;
-/** Unguessable, so no message can fake a stripped-body marker. */
-const MARKER_NONCE = randomUUID();
+
 
 /**
  * Memory for each worker: a hostile message that makes the parser balloon crashes its worker
@@ -154,7 +152,7 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
       // Large messages are mostly attachment bodies, which parsing does not need: strip them here
       // (native searches, ~0.3 ms per MB) so that what is left is small enough to parse inline,
       // or at least cheap to hand to a worker.
-      const skeleton = raw.length > INLINE_MAX_BYTES && raw.length <= STRIP_ON_THREAD_MAX_BYTES ? stripAttachmentBodies(raw, MARKER_NONCE) : null;
+      const skeleton = raw.length > INLINE_MAX_BYTES && raw.length <= STRIP_ON_THREAD_MAX_BYTES ? stripAttachmentBodies(raw) : null;
       const bytes = skeleton?.bytes ?? raw;
       if (bytes.length <= INLINE_MAX_BYTES) {
         try {

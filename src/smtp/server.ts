@@ -63,7 +63,14 @@ class KotakConnection extends SMTPConnection {
    * has no spammers but many test connections: greet at once, as Mailpit and Postfix do.
    */
   override init(): void {
-    this._setListeners(() => this.connectionReady());
+    this._setListeners(() => {
+      const { maxClients } = this._server.options;
+      if (maxClients && this._server.connections.size > maxClients) {
+        this.send(421, `${this.name} Too many connected clients, try again in a moment`, false);
+        return;
+      }
+      this.connectionReady();
+    });
   }
 
   /** The same parser wiring as smtp-server's, with the faster DATA scanner (./data-stream.ts). */
