@@ -98,7 +98,14 @@ function delimiters(raw: Buffer, boundary: string, start: number, end: number): 
   const marker = Buffer.from(`--${boundary}`, 'latin1');
   const found: number[] = [];
   for (let at = raw.indexOf(marker, start); at >= 0 && at < end && found.length < MAX_DELIMITERS; at = raw.indexOf(marker, at + marker.length)) {
-    if (at === start || raw[at - 1] === LF) found.push(at);
+    if (at !== start && raw[at - 1] !== LF) continue;
+    // A delimiter line is the marker, perhaps "--", then only blanks: a line with anything else
+    // after the marker is content to every MIME parser, and must stay content here.
+    let rest = at + marker.length;
+    if (raw[rest] === 0x2d && raw[rest + 1] === 0x2d) rest += 2;
+    let lineEnd = raw.indexOf(LF, rest);
+    if (lineEnd < 0 || lineEnd > end) lineEnd = end;
+    if (/^[ \t\r]*$/.test(raw.toString('latin1', rest, lineEnd))) found.push(at);
   }
   return found;
 }
