@@ -22,7 +22,7 @@ const MAX_DEPTH = 8;
 const SUPPORTED_MULTIPART = new Set(['multipart/mixed', 'multipart/alternative', 'multipart/related']);
 const SUPPORTED_ENCODINGS = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
 /** Headers that must appear at most once for this parser to agree with mailparser. */
-const SINGLE_HEADERS = ['subject', 'from', 'to', 'cc', 'bcc', 'reply-to', 'message-id', 'date', 'content-type', 'content-transfer-encoding', 'content-disposition', 'content-id'];
+const SINGLE_HEADERS = new Set(['subject', 'from', 'to', 'cc', 'bcc', 'reply-to', 'message-id', 'date', 'content-type', 'content-transfer-encoding', 'content-disposition', 'content-id']);
 const ADDRESS_HEADERS = ['from', 'to', 'cc', 'bcc', 'reply-to'] as const;
 
 /**
@@ -106,7 +106,12 @@ function first(head: Head, key: string): string | null {
 }
 
 function checkSingles(head: Head): void {
-  for (const key of SINGLE_HEADERS) if (head.lines.filter((l) => l.key === key).length > 1) bail();
+  const seen = new Set<string>();
+  for (const { key } of head.lines) {
+    if (!SINGLE_HEADERS.has(key)) continue;
+    if (seen.has(key)) bail();
+    seen.add(key);
+  }
 }
 
 function parseAddresses(value: string | null, limits: FastParseLimits): Address[] {

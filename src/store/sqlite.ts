@@ -71,6 +71,15 @@ const INGEST_COLUMNS = [
 /** A batch is one INSERT statement, so it must fit SQLite's limit of bound parameters. */
 const MAX_BATCH_MESSAGES = Math.floor(MAX_SQL_PARAMS / INGEST_COLUMNS.length);
 const INGEST_ROW = `(${INGEST_COLUMNS.map(() => '?').join(', ')})`;
+/** The INSERT for a batch of n messages, built once per n. */
+const ingestSql = (() => {
+  const built = new Map<number, string>();
+  return (n: number): string => {
+    let sql = built.get(n);
+    if (sql === undefined) built.set(n, (sql = `INSERT INTO message_ingest (${INGEST_COLUMNS.join(', ')}) VALUES ${Array(n).fill(INGEST_ROW).join(', ')}`));
+    return sql;
+  };
+})();
 
 function toSummary(row: SummaryRow): MessageSummary {
   return {
@@ -176,7 +185,7 @@ export async function openSqliteStore(path: string, deps: { log: Logger }): Prom
   /** One statement, hence one implicit transaction: the batch commits whole or not at all. */
   async function writeBatch(batch: readonly PendingInsert[]): Promise<void> {
     const params = batch.flatMap((item) => rowFor(nextSeq++, item.message, item.summary));
-    await writer.runPrepared(`INSERT INTO message_ingest (${INGEST_COLUMNS.join(', ')}) VALUES ${batch.map(() => INGEST_ROW).join(', ')}`, params);
+    await writer.runPrepared(ingestSql(batch.length), params);
   }
 
   function takeBatch(): PendingInsert[] {
