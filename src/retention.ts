@@ -1,11 +1,13 @@
 /**
  * Retention: deletes messages beyond --max-messages and older than --max-age, in the background.
- * The count limit is checked after new mail arrives (coalesced, so a burst prunes once); the age
+ * The count limit is checked shortly after new mail arrives (at most every 250 ms); the age
  * limit on a timer. Deletions are announced on the bus like any other.
  */
 import type { Logger } from 'pino';
 import type { EventBus } from './events.js';
 import type { MessageStore } from './store/types.js';
+
+const COUNT_CHECK_MS = 250;
 
 export interface RetentionLimits {
   readonly maxMessages: number | null;
@@ -56,7 +58,18 @@ export function startRetention(limits: RetentionLimits, deps: { store: MessageSt
     return running;
   }
 
-  const unsubscribe = limits.maxMessages === null ? () => undefined : bus.on('message:stored', () => void prune());
+  // New mail triggers a count check, at most every COUNT_CHECK_MS: under heavy intake a pass per
+  // message would be wasted work on the database.
+  let countCheck: NodeJS.Timeout | null = null;
+  const unsubscribe =
+    limits.maxMessages === null
+      ? () => undefined
+      : bus.on('message:stored', () => {
+          countCheck ??= setTimeout(() => {
+            countCheck = null;
+            void prune();
+          }, COUNT_CHECK_MS);
+        });
   // Age is checked often enough to keep within about a quarter of the limit, at most once a second.
   const timer = limits.maxAge === null ? null : setInterval(() => void prune(), Math.min(60_000, Math.max(1000, limits.maxAge / 4)));
   timer?.unref();
@@ -66,6 +79,7 @@ export function startRetention(limits: RetentionLimits, deps: { store: MessageSt
     async stop() {
       stopped = true;
       unsubscribe();
+      if (countCheck) clearTimeout(countCheck);
       if (timer) clearInterval(timer);
       await running;
     },
