@@ -2,11 +2,14 @@
  * Bounds the bytes of messages held in memory between their first DATA chunk and their commit.
  * Past the budget, connections stop being read (TCP backpressure slows the senders) until earlier
  * messages are stored, so fifty clients sending large messages at once cannot exhaust memory.
- * One message is always let through whatever its size, so nothing can wait forever.
+ *
+ * It never deadlocks: when every held byte belongs to a paused message, nothing would ever be
+ * released, so the paused message holding the most (the nearest to complete) goes on.
  */
 export class IntakeBudget {
   #held = 0;
-  readonly #waiting = new Set<() => void>();
+  /** Paused messages: their resume callback and the bytes they hold. */
+  readonly #waiting = new Map<() => void, number>();
 
   constructor(readonly limitBytes: number) {}
 
@@ -22,23 +25,36 @@ export class IntakeBudget {
 
   release(bytes: number): void {
     this.#held -= bytes;
-    if (this.#held > this.limitBytes) return;
-    const waiting = [...this.#waiting];
-    this.#waiting.clear();
-    for (const resume of waiting) resume();
+    this.#unblock();
   }
 
-  /**
-   * Calls `resume` once there is room again. `ownBytes` are the caller's own held bytes: a
-   * message that is alone in holding the budget is never made to wait for itself.
-   */
+  /** Calls `resume` once there is room again; `ownBytes` are the bytes the caller holds. */
   whenRoom(ownBytes: number, resume: () => void): void {
-    if (this.#held <= this.limitBytes || this.#held === ownBytes) resume();
-    else this.#waiting.add(resume);
+    this.#waiting.set(resume, ownBytes);
+    this.#unblock();
   }
 
   /** Forgets a waiter whose connection went away. */
   cancel(resume: () => void): void {
     this.#waiting.delete(resume);
+  }
+
+  #unblock(): void {
+    if (this.#waiting.size === 0) return;
+    if (this.#held <= this.limitBytes) {
+      const all = [...this.#waiting.keys()];
+      this.#waiting.clear();
+      for (const resume of all) resume();
+      return;
+    }
+    let pausedBytes = 0;
+    let largest: [() => void, number] | null = null;
+    for (const entry of this.#waiting) {
+      pausedBytes += entry[1];
+      if (!largest || entry[1] > largest[1]) largest = entry;
+    }
+    if (pausedBytes < this.#held || !largest) return; // someone still receiving or storing will release
+    this.#waiting.delete(largest[0]);
+    largest[0]();
   }
 }

@@ -204,8 +204,14 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
           budget.whenRoom(size, resume);
         }
       });
-      stream.on('close', release);
+      // The bytes stay counted until the message is stored (or refused). 'close' follows every
+      // 'end', so it releases only for a transfer that never ended (the client went away).
+      let ended = false;
+      stream.on('close', () => {
+        if (!ended) release();
+      });
       stream.on('end', () => {
+        ended = true;
         if (stream.sizeExceeded) {
           release();
           callback(smtpError('message_too_big', `Message exceeds the limit of ${config.maxMessageSize} bytes`));

@@ -22,12 +22,16 @@ describe('failure handling', () => {
 
   it('pauses reading past the intake memory budget and still delivers every message', async () => {
     const delivered: number[] = [];
+    let storing = 0;
+    let mostStoringAtOnce = 0;
     const smtp = createSmtpServer(
       { host: '127.0.0.1', port: 0, hostname: 'test', maxMessageSize: 1024 * 1024, maxRecipients: 10, requireTls: false, intakeBudgetBytes: 100_000 },
       {
         // Slow storage: messages pile up in memory until the budget makes intake wait.
         deliver: async (raw) => {
+          mostStoringAtOnce = Math.max(mostStoringAtOnce, ++storing);
           await new Promise((resolve) => setTimeout(resolve, 20));
+          storing -= 1;
           delivered.push(raw.length);
           return `id${delivered.length}`;
         },
@@ -40,6 +44,9 @@ describe('failure handling', () => {
       const replies = await Promise.all(Array.from({ length: 8 }, () => sendRaw(port, body)));
       expect(replies.map((r) => r.code)).toEqual(Array(8).fill(250));
       expect(delivered).toEqual(Array(8).fill(body.length));
+      // 82 KB messages against a 100 KB budget: a second message cannot be complete in memory
+      // while another waits for storage, so the eight never pile up.
+      expect(mostStoringAtOnce).toBeLessThanOrEqual(2);
     } finally {
       await smtp.close();
     }

@@ -4,7 +4,7 @@ import { IntakeBudget } from '../../src/smtp/intake-budget.js';
 describe('IntakeBudget', () => {
   it('asks for a pause past the limit and resumes the waiters once bytes are released', () => {
     const budget = new IntakeBudget(100);
-    expect(budget.take(60)).toBe(true);
+    expect(budget.take(60)).toBe(true); // a message being stored
     expect(budget.take(60)).toBe(false);
     const resumed: string[] = [];
     budget.whenRoom(60, () => resumed.push('second'));
@@ -20,6 +20,19 @@ describe('IntakeBudget', () => {
     let resumed = false;
     budget.whenRoom(500, () => (resumed = true));
     expect(resumed).toBe(true);
+  });
+
+  it('lets the paused message holding the most go on when only paused messages hold bytes', () => {
+    const budget = new IntakeBudget(100);
+    const resumed: string[] = [];
+    budget.take(80); // A, being stored
+    budget.take(50);
+    budget.whenRoom(50, () => resumed.push('B'));
+    budget.take(70);
+    budget.whenRoom(70, () => resumed.push('C'));
+    expect(resumed).toEqual([]);
+    budget.release(80); // A stored: B and C still hold 120, over the limit, and both are paused
+    expect(resumed).toEqual(['C']);
   });
 
   it('forgets a cancelled waiter', () => {
