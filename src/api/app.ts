@@ -7,7 +7,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
-import { isKotakError, KotakError } from '../errors.js';
+import { isKotakError, KotakError, type ErrorCode } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../mail/search-query.js';
 import type { ParserPool } from '../parse/pool.js';
@@ -25,8 +25,9 @@ export interface ApiDeps {
   readonly webIndexPath: URL;
 }
 
-function errorBody(code: string, message: string) {
-  return { error: { code, message } };
+/** The JSON error body, for codes from the one registry (src/errors.ts). */
+function errorBody(code: ErrorCode, message: string) {
+  return new KotakError(code, message).toJSON();
 }
 
 function notFound(what: string): KotakError {

@@ -38,21 +38,18 @@ interface Region {
 
 const LF = 0x0a;
 
-/** End of the header block starting at `start`: the index of the first body byte, or -1. */
+/**
+ * The header block of the part in [start, limit): its text and where the body begins. Searched
+ * within the part only: in a CRLF message "\n\n" never occurs, and an unbounded search would read
+ * to the end of the message once per part.
+ */
 function headerEnd(raw: Buffer, start: number, limit: number): { headers: string; body: number } | null {
-  const crlf = raw.indexOf('\r\n\r\n', start);
-  const lf = raw.indexOf('\n\n', start);
-  let end = -1;
-  let body = -1;
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) {
-    end = crlf;
-    body = crlf + 4;
-  } else if (lf >= 0) {
-    end = lf;
-    body = lf + 2;
-  }
-  if (end < 0 || body > limit) return null;
-  return { headers: raw.toString('latin1', start, end), body };
+  const part = raw.subarray(start, limit);
+  const crlf = part.indexOf('\r\n\r\n');
+  const lf = part.indexOf('\n\n');
+  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { headers: raw.toString('latin1', start, start + crlf), body: start + crlf + 4 };
+  if (lf >= 0) return { headers: raw.toString('latin1', start, start + lf), body: start + lf + 2 };
+  return null;
 }
 
 function headerValue(headers: string, name: string): string | null {

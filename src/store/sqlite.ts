@@ -230,7 +230,7 @@ export async function openSqliteStore(path: string, deps: { log: Logger }): Prom
     void exclusive(flush);
   }
 
-  async function summariesWhere(sql: string, params: unknown[]): Promise<{ seq: number; id: string }[]> {
+  async function rowsWhere(sql: string, params: unknown[]): Promise<{ seq: number; id: string }[]> {
     return reader.all<{ seq: number; id: string }>(`SELECT m.seq, m.id FROM messages m WHERE ${sql} ORDER BY m.seq`, params);
   }
 
@@ -299,7 +299,7 @@ export async function openSqliteStore(path: string, deps: { log: Logger }): Prom
 
     async deleteMatching(query: SearchQuery) {
       const where = compileSearch(query);
-      return deleteSeqs(await summariesWhere(where.sql, where.params));
+      return deleteSeqs(await rowsWhere(where.sql, where.params));
     },
 
     clear() {
@@ -328,7 +328,7 @@ export async function openSqliteStore(path: string, deps: { log: Logger }): Prom
         }
       }
       if (conditions.length === 0) return [];
-      return deleteSeqs(await summariesWhere(conditions.join(' OR '), params));
+      return deleteSeqs(await rowsWhere(conditions.join(' OR '), params));
     },
 
     async stats(): Promise<StoreStats> {
