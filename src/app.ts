@@ -40,6 +40,14 @@ function listenHttp(server: Server, host: string, port: number): Promise<number>
   });
 }
 
+/** The request path relative to the base path (always starting with '/'), or null when outside it. */
+function withinBasePath(url: string, basePath: string): string | null {
+  if (basePath === '/') return url;
+  if (url.startsWith(basePath)) return url.slice(basePath.length - 1);
+  if (url === basePath.slice(0, -1) || url.startsWith(`${basePath.slice(0, -1)}?`)) return `/${url.slice(basePath.length - 1)}`;
+  return null;
+}
+
 function urlHost(host: string): string {
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
   return shown.includes(':') ? `[${shown}]` : shown;
@@ -76,10 +84,25 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   );
 
   const live = createLiveHub({ bus, log: log.child({ component: 'live' }) });
-  const api = createApi({ store, bus, parser, log: log.child({ component: 'api' }), version: VERSION, webIndexPath: new URL('../web/index.html', import.meta.url) });
-  const http = createServer(getRequestListener(api.fetch));
+  const basePath = config.httpBasePath;
+  const api = createApi({
+    store, bus, parser, log: log.child({ component: 'api' }), version: VERSION,
+    webDistDir: new URL('../web/dist/', import.meta.url), basePath,
+  });
+  const handle = getRequestListener(api.fetch);
+  const http = createServer((request, response) => {
+    const path = withinBasePath(request.url ?? '/', basePath);
+    if (path === null) {
+      // Outside the base path: point people (and a bare `/`) at the inbox.
+      response.writeHead(request.url === '/' || request.url === '' ? 302 : 404, { Location: basePath, 'Content-Type': 'text/plain' });
+      response.end(`Kotak is served under ${basePath}\n`);
+      return;
+    }
+    request.url = path;
+    void handle(request, response);
+  });
   http.on('upgrade', (request, socket, head) => {
-    const path = (request.url ?? '').split('?')[0];
+    const path = withinBasePath(request.url ?? '', basePath)?.split('?')[0];
     if (path === LIVE_PATH) live.handleUpgrade(request, socket, head);
     else socket.destroy();
   });
@@ -93,7 +116,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     await Promise.allSettled([smtp.close(), retention.stop(), parser.close(), store.close()]);
     throw err;
   }
-  const url = `http://${urlHost(config.http.host)}:${httpPort}`;
+  const url = `http://${urlHost(config.http.host)}:${httpPort}${basePath.slice(0, -1)}`;
   log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, url, db: config.db }, 'kotak listening');
 
   let stopping: Promise<void> | null = null;

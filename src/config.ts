@@ -19,6 +19,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface Config {
   readonly smtp: HostPort;
   readonly http: HostPort;
+  /** '/' or a prefix with slashes at both ends, e.g. '/mail/'. */
+  readonly httpBasePath: string;
   readonly db: string;
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
@@ -42,6 +44,15 @@ export function parseHostPort(flag: string, value: string): HostPort {
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) invalid(flag, `"${value}" is not HOST:PORT (e.g. 127.0.0.1:1025, [::1]:1025, 0.0.0.0:0)`);
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+export function parseBasePath(flag: string, value: string): string {
+  const trimmed = value.trim();
+  if (!/^\/?[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(trimmed) || /(^|\/)\.\.?(\/|$)/.test(trimmed)) {
+    invalid(flag, `"${value}" is not a URL path such as /mail/`);
+  }
+  const inner = trimmed.split('/').filter(Boolean).join('/');
+  return inner ? `/${inner}/` : '/';
 }
 
 function parseCount(flag: string, value: string, min: number): number {
@@ -84,6 +95,7 @@ const setting = <K extends keyof Config>(s: Setting<K>): Setting<K> => s;
 export const SETTINGS = [
   setting({ key: 'smtp', flag: 'smtp', value: 'HOST:PORT', fallback: '127.0.0.1:1025', help: 'SMTP listen address (port 0 picks a free port)', parse: (v) => parseHostPort('smtp', v) }),
   setting({ key: 'http', flag: 'http', value: 'HOST:PORT', fallback: '127.0.0.1:8025', help: 'HTTP API, WebSocket and web inbox listen address', parse: (v) => parseHostPort('http', v) }),
+  setting({ key: 'httpBasePath', flag: 'http-base-path', value: 'PATH', fallback: '/', help: 'serve the inbox, API and WebSocket under this path (behind a reverse proxy), e.g. /mail/', parse: (v) => parseBasePath('http-base-path', v) }),
   setting({ key: 'db', flag: 'db', value: 'PATH', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk)', parse: (v) => v.trim() || invalid('db', 'empty path') }),
   setting({ key: 'maxMessageSize', flag: 'max-message-size', value: 'SIZE', fallback: '50MB', help: 'largest message accepted (advertised as SIZE; larger → 552 5.3.4)', parse: wrapUnits('max-message-size', parseSize) }),
   setting({ key: 'maxRecipients', flag: 'max-recipients', value: 'N', fallback: '1000', help: 'recipients per message (more → 452 4.5.3)', parse: (v) => parseCount('max-recipients', v, 1) }),

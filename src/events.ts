@@ -7,6 +7,8 @@ import type { MessageSummary } from './mail/types.js';
 export interface MailEvents {
   'message:stored': MessageSummary;
   'message:updated': { readonly id: string; readonly read: boolean };
+  /** Many messages changed read state at once (e.g. "mark all read"); listeners refetch. */
+  'messages:updated': { readonly read: boolean; readonly count: number };
   'message:deleted': { readonly ids: readonly string[] };
   'messages:cleared': Record<string, never>;
 }

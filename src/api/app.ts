@@ -2,7 +2,6 @@
  * The Hono application: the routes of ./routes.ts with their handlers, JSON errors from the one
  * registry, the OpenAPI document generated from the same route schemas, and the web inbox.
  */
-import { readFile } from 'node:fs/promises';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -12,7 +11,10 @@ import type { EventBus } from '../events.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../mail/search-query.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageStore } from '../store/types.js';
+import { renderHtmlView } from '../mail/html-view.js';
 import { attachmentDisposition, safeContentType } from './download.js';
+import { messageHtmlPolicy } from './security.js';
+import { mountWeb } from './web.js';
 import { routes } from './routes.js';
 
 export interface ApiDeps {
@@ -21,8 +23,10 @@ export interface ApiDeps {
   readonly parser: ParserPool;
   readonly log: Logger;
   readonly version: string;
-  /** The inbox page served at `/`. */
-  readonly webIndexPath: URL;
+  /** The built web inbox, web/dist/. */
+  readonly webDistDir: URL;
+  /** Public path prefix, '/' or e.g. '/mail/' behind a reverse proxy. */
+  readonly basePath: string;
 }
 
 /** The JSON error body, for codes from the one registry (src/errors.ts). */
@@ -68,8 +72,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
 
   app.openapi(routes.listMessages, async (c) => {
-    const { query, limit, cursor } = c.req.valid('query');
-    return c.json(await store.list({ query: searchQuery(query), limit, cursor: cursor ?? null }), 200);
+    const { query, limit, cursor, after } = c.req.valid('query');
+    return c.json(await store.list({ query: searchQuery(query), limit, cursor: cursor ?? null, after: after ?? null }), 200);
+  });
+
+  app.openapi(routes.patchMessages, async (c) => {
+    const { read, query } = c.req.valid('json');
+    const updated = await store.setReadMatching(searchQuery(query), read);
+    if (updated > 0) bus.emit('messages:updated', { read, count: updated });
+    return c.json({ updated }, 200);
   });
 
   app.openapi(routes.deleteMessages, async (c) => {
@@ -97,6 +108,25 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     if (!raw) throw notFound(`no message ${id}`);
     return new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), {
       headers: { 'Content-Type': 'message/rfc822', 'Content-Disposition': `inline; filename="${id}.eml"` },
+    });
+  });
+
+  app.openapi(routes.getHtml, async (c) => {
+    const { id } = c.req.valid('param');
+    const allowRemote = c.req.valid('query').remote === '1';
+    const message = await store.get(id);
+    if (!message) throw notFound(`no message ${id}`);
+    if (message.html === null) throw notFound(`message ${id} has no HTML body`);
+    // Relative to this document's URL (…/messages/{id}/html), so it works under any base path.
+    const cidUrls = new Map(message.attachments.filter((a) => a.contentId).map((a) => [a.contentId!, `parts/${a.id}`] as const));
+    const view = renderHtmlView(message.html, { cidUrls, allowRemote });
+    return new Response(view.html, {
+      headers: {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Security-Policy': messageHtmlPolicy(allowRemote),
+        'X-Remote-Blocked': String(view.remoteBlocked),
+        'Cache-Control': 'no-cache',
+      },
     });
   });
 
@@ -151,10 +181,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     info: { title: 'Kotak API', version: deps.version, description: 'Catch, inspect and assert the email your app sends.' },
   });
 
-  app.get('/', async (c) => {
-    c.header('Cache-Control', 'no-cache');
-    return c.html(await readFile(deps.webIndexPath, 'utf8'));
-  });
+  mountWeb(app, { distDir: deps.webDistDir, basePath: deps.basePath });
 
   return app;
 }

@@ -1,8 +1,8 @@
 /** Kotak's HTTP API, one route per line group: the table others build on. */
 import { createRoute, z } from '@hono/zod-openapi';
 import {
-  DeleteQuerySchema, DeletedSchema, ErrorSchema, IdParamSchema, ListQuerySchema, MessageDetailSchema,
-  MessagePageSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema,
+  BulkPatchBodySchema, DeleteQuerySchema, DeletedSchema, ErrorSchema, HtmlQuerySchema, IdParamSchema, ListQuerySchema,
+  MessageDetailSchema, MessagePageSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -20,6 +20,11 @@ export const routes = {
     request: { query: DeleteQuerySchema },
     responses: { 200: json(DeletedSchema, 'How many were deleted'), 400: error('Invalid query') },
   }),
+  patchMessages: createRoute({
+    method: 'patch', path: '/api/messages', tags: ['messages'], summary: 'Mark the messages matching a query (all without one) read or unread',
+    request: { body: { content: { 'application/json': { schema: BulkPatchBodySchema } }, required: true } },
+    responses: { 200: json(UpdatedSchema, 'How many changed'), 400: error('Invalid body or query') },
+  }),
   getMessage: createRoute({
     method: 'get', path: '/api/messages/{id}', tags: ['messages'], summary: 'One message, parsed',
     request: { params: IdParamSchema },
@@ -29,6 +34,12 @@ export const routes = {
     method: 'get', path: '/api/messages/{id}/raw', tags: ['messages'], summary: 'The exact bytes received',
     request: { params: IdParamSchema },
     responses: { 200: binary('message/rfc822', 'The raw message'), 404: error('No such message') },
+  }),
+  getHtml: createRoute({
+    method: 'get', path: '/api/messages/{id}/html', tags: ['messages'],
+    summary: 'The HTML body as a safe document for a sandboxed iframe: scripts and handlers removed, cid: images resolved, remote content blocked unless asked for',
+    request: { params: IdParamSchema, query: HtmlQuerySchema },
+    responses: { 200: { content: { 'text/html': { schema: z.string() } }, description: 'The document' }, 404: error('No such message, or it has no HTML body') },
   }),
   getPart: createRoute({
     method: 'get', path: '/api/messages/{id}/parts/{partId}', tags: ['messages'], summary: 'An attachment, decoded, as a download',

@@ -66,7 +66,8 @@ export const MessagePageSchema = z
   .object({
     total: z.number().int(),
     messages: list(MessageSummarySchema),
-    nextCursor: z.string().nullable(),
+    nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next, older page.' }),
+    prevCursor: z.string().nullable().openapi({ description: 'Pass as `after` for the previous, newer page.' }),
   })
   .openapi('MessagePage');
 
@@ -94,7 +95,12 @@ export const PartParamSchema = IdParamSchema.extend({
 export const ListQuerySchema = z.object({
   query: z.string().max(4096).optional().openapi({ description: 'Search, in the Mailpit-compatible syntax.' }),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
-  cursor: z.string().max(32).optional(),
+  cursor: z.string().max(32).optional().openapi({ description: 'A nextCursor: the page of older messages.' }),
+  after: z.string().max(32).optional().openapi({ description: "A prevCursor: the page of newer messages. '0' gives the oldest page." }),
+});
+
+export const HtmlQuerySchema = z.object({
+  remote: z.enum(['0', '1']).default('0').openapi({ description: 'Load remote images and stylesheets (1) or block them (0).' }),
 });
 
 export const DeleteQuerySchema = z.object({
@@ -102,3 +108,9 @@ export const DeleteQuerySchema = z.object({
 });
 
 export const PatchBodySchema = z.object({ read: z.boolean() }).strict();
+
+export const BulkPatchBodySchema = z
+  .object({ read: z.boolean(), query: z.string().max(4096).optional().openapi({ description: 'Only the matching messages; without it, all.' }) })
+  .strict();
+
+export const UpdatedSchema = z.object({ updated: z.number().int() }).openapi('Updated');

@@ -254,22 +254,38 @@ export async function openSqliteStore(path: string, deps: { log: Logger }): Prom
       });
     },
 
-    async list({ query, limit, cursor }: ListOptions): Promise<MessagePage> {
+    async list({ query, limit, cursor, after }: ListOptions): Promise<MessagePage> {
       const where = compileSearch(query);
-      const before = cursor ? parseCursor(cursor) : null;
+      const newerThan = after ? parseCursor(after) : null;
+      const olderThan = newerThan === null && cursor ? parseCursor(cursor) : null;
+      const bound = newerThan !== null ? 'AND m.seq > ?' : olderThan !== null ? 'AND m.seq < ?' : '';
+      const boundParams = newerThan !== null ? [newerThan] : olderThan !== null ? [olderThan] : [];
+      // A newer page is read upwards from its cursor (then shown newest first like every page).
+      const direction = newerThan !== null ? 'ASC' : 'DESC';
       const [count, rows] = await Promise.all([
         reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM messages m WHERE ${where.sql}`, where.params),
         reader.all<SummaryRow>(
-          `SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ${before === null ? '' : 'AND m.seq < ?'} ORDER BY m.seq DESC LIMIT ?`,
-          [...where.params, ...(before === null ? [] : [before]), limit + 1],
+          `SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ${bound} ORDER BY m.seq ${direction} LIMIT ?`,
+          [...where.params, ...boundParams, limit + 1],
         ),
       ]);
+      const more = rows.length > limit;
       const page = rows.slice(0, limit);
-      return {
-        total: count?.n ?? 0,
-        messages: page.map(toSummary),
-        nextCursor: rows.length > limit ? String(page[page.length - 1]!.seq) : null,
-      };
+      if (newerThan !== null) page.reverse();
+      const exists = async (comparison: '<' | '>', seq: number) =>
+        (await reader.get(`SELECT 1 AS x FROM messages m WHERE ${where.sql} AND m.seq ${comparison} ? LIMIT 1`, [...where.params, seq])) !== undefined;
+      const first = page[0];
+      const last = page[page.length - 1];
+      let nextCursor: string | null = null;
+      let prevCursor: string | null = null;
+      if (newerThan !== null) {
+        prevCursor = more && first ? String(first.seq) : null;
+        nextCursor = last && (await exists('<', last.seq)) ? String(last.seq) : null;
+      } else {
+        nextCursor = more && last ? String(last.seq) : null;
+        prevCursor = olderThan !== null && first && (await exists('>', first.seq)) ? String(first.seq) : null;
+      }
+      return { total: count?.n ?? 0, messages: page.map(toSummary), nextCursor, prevCursor };
     },
 
     async get(id) {
@@ -291,6 +307,14 @@ export async function openSqliteStore(path: string, deps: { log: Logger }): Prom
       if (changes === 0) return null;
       const row = await reader.get<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE m.id = ?`, [id]);
       return row ? toSummary(row) : null;
+    },
+
+    async setReadMatching(query: SearchQuery, read: boolean) {
+      const where = compileSearch(query);
+      const { changes } = await exclusive(() =>
+        writer.run(`UPDATE messages SET read = ? WHERE read != ? AND seq IN (SELECT m.seq FROM messages m WHERE ${where.sql})`, [read ? 1 : 0, read ? 1 : 0, ...where.params]),
+      );
+      return changes;
     },
 
     delete(id) {

@@ -5,8 +5,10 @@ import type { MessageDetail, MessageSummary, NewMessage } from '../mail/types.js
 export interface ListOptions {
   readonly query: SearchQuery;
   readonly limit: number;
-  /** From a previous page's nextCursor; absent for the first (newest) page. */
+  /** From a previous page's nextCursor: the page of messages older than it. */
   readonly cursor?: string | null;
+  /** From a previous page's prevCursor: the page of messages just newer than it. '0' gives the oldest page. */
+  readonly after?: string | null;
 }
 
 export interface MessagePage {
@@ -15,6 +17,8 @@ export interface MessagePage {
   readonly messages: MessageSummary[];
   /** Pass back as `cursor` for the next, older page; null on the last page. */
   readonly nextCursor: string | null;
+  /** Pass back as `after` for the previous, newer page; null on the first page. */
+  readonly prevCursor: string | null;
 }
 
 export interface StoreStats {
@@ -39,6 +43,8 @@ export interface MessageStore {
   getRaw(id: string): Promise<Buffer | null>;
   /** Returns the updated summary, or null when there is no such message. */
   setRead(id: string, read: boolean): Promise<MessageSummary | null>;
+  /** Marks every message matching the query; returns how many changed. */
+  setReadMatching(query: SearchQuery, read: boolean): Promise<number>;
   delete(id: string): Promise<boolean>;
   /** Deletes every message matching the query; returns their ids. */
   deleteMatching(query: SearchQuery): Promise<string[]>;

@@ -1,0 +1,55 @@
+/**
+ * Chromium for the browser tests, through playwright-core and Debian's build (Playwright cannot
+ * download its own browsers here). KOTAK_CHROMIUM overrides the path. A missing browser fails the
+ * tests loudly rather than skipping them: .ci/run installs it.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+const CANDIDATES = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+export function chromiumPath(): string {
+  const configured = process.env.KOTAK_CHROMIUM;
+  if (configured) return configured;
+  const found = CANDIDATES.find((path) => existsSync(path));
+  if (!found) throw new Error(`No Chromium found (tried ${CANDIDATES.join(', ')}). Install it (apt-get install chromium) or set KOTAK_CHROMIUM.`);
+  return found;
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--no-first-run', '--disable-extensions'],
+  });
+}
+
+/** Where screenshots go (gitignored); CI keeps them as artifacts. */
+export const ARTIFACTS_DIR = new URL('../../test-artifacts/', import.meta.url).pathname;
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true });
+  await page.screenshot({ path: `${ARTIFACTS_DIR}${name}.png`, fullPage: true });
+}
+
+/** Records what a page did that a hostile message must never make it do. */
+export interface PageAlarms {
+  readonly dialogs: string[];
+  readonly errors: string[];
+}
+
+export function watchAlarms(page: Page): PageAlarms {
+  const alarms: PageAlarms = { dialogs: [], errors: [] };
+  page.on('dialog', (dialog) => {
+    alarms.dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (err) => alarms.errors.push(err.message));
+  return alarms;
+}
+
+/** Retries a read of the page until the assertion holds (what Playwright's own web-first assertions do). */
+export function eventually<T>(read: () => Promise<T> | T): ReturnType<typeof expect.poll<T>> {
+  return expect.poll(read, { timeout: 15_000, interval: 25 });
+}

@@ -1,0 +1,38 @@
+/** Display helpers: every one returns plain text, rendered as text. */
+import type { Address } from './api.js';
+
+export function formatAddress(address: Address | null | undefined): string {
+  if (!address) return '(no sender)';
+  return address.name ? `${address.name} <${address.address}>` : address.address;
+}
+
+export function shortAddress(address: Address | null | undefined): string {
+  if (!address) return '(no sender)';
+  return address.name || address.address;
+}
+
+export function formatAddresses(list: readonly Address[]): string {
+  return list.map(formatAddress).join(', ');
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
+
+export function relativeTime(iso: string, now: number): string {
+  const seconds = Math.round((Date.parse(iso) - now) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45) return 'just now';
+  if (abs < 3600) return relative.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86400) return relative.format(Math.round(seconds / 3600), 'hour');
+  if (abs < 86400 * 30) return relative.format(Math.round(seconds / 86400), 'day');
+  return new Date(iso).toLocaleDateString();
+}
+
+export function absoluteTime(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'long' });
+}

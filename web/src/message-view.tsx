@@ -1,0 +1,341 @@
+/**
+ * One message (deep link messages/:id): headers and envelope as text, and tabs for the HTML (in a
+ * sandboxed iframe the server also locks down with a CSP), text, headers, raw source, attachments
+ * and links. Everything from the message is inserted as text; only the iframe renders its HTML.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { deleteMessage, getMessage, getRawText, htmlUrl, partUrl, rawUrl, setRead, type MessageDetail } from './api.js';
+import type { LiveFeed, Navigate } from './feed.js';
+import { absoluteTime, formatAddress, formatAddresses, formatSize } from './format.js';
+import { useShortcuts } from './hooks.js';
+import { extractLinks } from './links.js';
+
+type Tab = 'html' | 'text' | 'headers' | 'raw' | 'attachments' | 'links';
+
+const WIDTHS = [
+  { id: 'desktop', label: 'Desktop', width: '100%' },
+  { id: 'tablet', label: 'Tablet', width: '768px' },
+  { id: 'phone', label: 'Phone', width: '375px' },
+] as const;
+
+/** More raw source than this is offered as a download rather than rendered into the page. */
+const RAW_DISPLAY_LIMIT = 2 * 1024 * 1024;
+
+const IFRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
+
+interface Props {
+  readonly id: string;
+  readonly feed: LiveFeed;
+  readonly navigate: Navigate;
+}
+
+function backToInbox(navigate: Navigate) {
+  // Back in history when the app brought us here (keeps the inbox's search and page); after a deep
+  // link, to the newest page.
+  if ((history.state as { inApp?: boolean } | null)?.inApp) history.back();
+  else navigate({ name: 'inbox', query: '', cursor: null, after: null });
+}
+
+export function MessageView({ id, feed, navigate }: Props) {
+  const [message, setMessage] = useState<MessageDetail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [deleted, setDeleted] = useState(false);
+  const [tab, setTab] = useState<Tab | null>(null);
+
+  useEffect(() => {
+    let current = true;
+    getMessage(id).then(
+      (detail) => {
+        if (!current) return;
+        setMessage(detail);
+        if (!detail.read) void setRead(id, true).catch(() => undefined);
+      },
+      (err: Error) => current && setError(err.message),
+    );
+    return () => {
+      current = false;
+    };
+  }, [id]);
+
+  useEffect(
+    () =>
+      feed.subscribe((frame) => {
+        if (frame === 'connected') return;
+        if (frame.type === 'messages:cleared' || (frame.type === 'message:deleted' && frame.data.ids.includes(id))) setDeleted(true);
+        if (frame.type === 'message:updated' && frame.data.id === id) {
+          const { read } = frame.data;
+          setMessage((m) => m && { ...m, read });
+        }
+      }),
+    [feed, id],
+  );
+
+  const links = useMemo(() => (message ? extractLinks(message.html, message.text) : []), [message]);
+  const activeTab: Tab = tab ?? (message?.parseError ? 'raw' : message?.html ? 'html' : 'text');
+
+  async function remove() {
+    await deleteMessage(id).catch(() => undefined);
+    navigate({ name: 'inbox', query: '', cursor: null, after: null }, { replace: true });
+  }
+
+  useShortcuts((event) => {
+    switch (event.key) {
+      case 'Escape':
+        backToInbox(navigate);
+        return true;
+      case 'Delete':
+        void remove();
+        return true;
+      case 'u':
+        if (message) void setRead(id, !message.read).then((s) => setMessage((m) => m && { ...m, read: s.read }));
+        return Boolean(message);
+      default:
+        return false;
+    }
+  });
+
+  if (error) {
+    return (
+      <section class="message" aria-label="Message">
+        <p class="error" role="alert">Could not open this message: {error}</p>
+        <button type="button" onClick={() => backToInbox(navigate)}>Back to inbox</button>
+      </section>
+    );
+  }
+  if (!message) return <p class="loading">Loading…</p>;
+
+  const tabs: { id: Tab; label: string }[] = [
+    ...(message.html !== null ? [{ id: 'html' as const, label: 'HTML' }] : []),
+    { id: 'text', label: 'Text' },
+    { id: 'headers', label: 'Headers' },
+    { id: 'raw', label: 'Raw' },
+    { id: 'attachments', label: `Attachments (${message.attachments.length})` },
+    { id: 'links', label: `Links (${links.length})` },
+  ];
+
+  return (
+    <article class="message" aria-labelledby="message-subject">
+      <div class="toolbar" role="toolbar" aria-label="Message actions">
+        <button type="button" onClick={() => backToInbox(navigate)}>← Inbox</button>
+        <button type="button" onClick={() => void setRead(id, !message.read).then((s) => setMessage((m) => m && { ...m, read: s.read }))}>
+          {message.read ? 'Mark unread' : 'Mark read'}
+        </button>
+        <a class="button" href={rawUrl(id)} download={`${id}.eml`}>Download .eml</a>
+        <span class="spacer" />
+        <button type="button" class="danger" onClick={() => void remove()}>Delete</button>
+      </div>
+
+      {deleted && <p class="notice" role="status">This message was deleted (in another tab or by the API).</p>}
+
+      <h1 id="message-subject" class="subject">{message.subject || '(no subject)'}</h1>
+      <dl class="fields">
+        <dt>From</dt>
+        <dd>{formatAddress(message.from)}</dd>
+        <dt>To</dt>
+        <dd>{formatAddresses(message.to) || '—'}</dd>
+        {message.cc.length > 0 && (
+          <>
+            <dt>Cc</dt>
+            <dd>{formatAddresses(message.cc)}</dd>
+          </>
+        )}
+        {message.bcc.length > 0 && (
+          <>
+            <dt>Bcc</dt>
+            <dd>{formatAddresses(message.bcc)}</dd>
+          </>
+        )}
+        {message.replyTo.length > 0 && (
+          <>
+            <dt>Reply-To</dt>
+            <dd>{formatAddresses(message.replyTo)}</dd>
+          </>
+        )}
+        <dt>Date</dt>
+        <dd>
+          {message.date ? absoluteTime(message.date) : '—'}
+          <span class="muted"> · received {absoluteTime(message.receivedAt)}</span>
+        </dd>
+        <dt>Size</dt>
+        <dd>{formatSize(message.size)}</dd>
+      </dl>
+      <details class="envelope">
+        <summary>SMTP envelope</summary>
+        <dl class="fields">
+          <dt>MAIL FROM</dt>
+          <dd>{message.envelope.mailFrom ? `<${message.envelope.mailFrom}>` : '<> (null sender)'}</dd>
+          <dt>RCPT TO</dt>
+          <dd>{message.envelope.rcptTo.map((r) => `<${r}>`).join(', ')}</dd>
+          <dt>Client</dt>
+          <dd>{message.envelope.clientAddress} (HELO {message.envelope.heloName || '—'})</dd>
+          <dt>TLS</dt>
+          <dd>{message.envelope.tls ? 'yes' : 'no'}</dd>
+          <dt>Authenticated user</dt>
+          <dd>{message.envelope.user ?? '—'}</dd>
+        </dl>
+      </details>
+
+      {message.parseError && (
+        <p class="error" role="alert">
+          This message could not be parsed ({message.parseError}). Its raw source is shown below, exactly as received.
+        </p>
+      )}
+
+      <div class="tabs" role="tablist" aria-label="Message parts">
+        {tabs.map((t) => (
+          <button
+            type="button"
+            role="tab"
+            key={t.id}
+            id={`tab-${t.id}`}
+            aria-selected={activeTab === t.id}
+            aria-controls={`panel-${t.id}`}
+            tabIndex={activeTab === t.id ? 0 : -1}
+            onClick={() => setTab(t.id)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div class="panel" role="tabpanel" id={`panel-${activeTab}`} aria-labelledby={`tab-${activeTab}`}>
+        {activeTab === 'html' && <HtmlPanel id={id} />}
+        {activeTab === 'text' && <pre class="text-body">{message.text ?? '(this message has no text part)'}</pre>}
+        {activeTab === 'headers' && <HeadersPanel message={message} />}
+        {activeTab === 'raw' && <RawPanel id={id} />}
+        {activeTab === 'attachments' && <AttachmentsPanel message={message} />}
+        {activeTab === 'links' && (
+          links.length === 0 ? (
+            <p class="empty">No links in this message.</p>
+          ) : (
+            <ul class="links" aria-label="Links">
+              {links.map((link, i) => (
+                <li key={i}>
+                  {link.safe ? (
+                    <a href={link.url} target="_blank" rel="noopener noreferrer">{link.url}</a>
+                  ) : (
+                    <code title="Not a web or mail link; not made clickable">{link.url}</code>
+                  )}
+                  {link.text && <span class="anchor-text">{link.text}</span>}
+                </li>
+              ))}
+            </ul>
+          )
+        )}
+      </div>
+    </article>
+  );
+}
+
+function HtmlPanel({ id }: { id: string }) {
+  const [remote, setRemote] = useState(false);
+  const [width, setWidth] = useState<(typeof WIDTHS)[number]['id']>('desktop');
+  return (
+    <div class="html-panel">
+      <div class="html-controls">
+        <button type="button" role="switch" aria-checked={remote} onClick={() => setRemote(!remote)}>
+          Load remote content
+        </button>
+        {!remote && <span class="muted">Remote images and styles are blocked.</span>}
+        <span class="spacer" />
+        <div role="group" aria-label="Preview width">
+          {WIDTHS.map((w) => (
+            <button type="button" key={w.id} aria-pressed={width === w.id} onClick={() => setWidth(w.id)}>
+              {w.label}
+            </button>
+          ))}
+        </div>
+      </div>
+      <div class="frame-wrap">
+        <iframe
+          title="Message HTML"
+          sandbox={IFRAME_SANDBOX}
+          referrerpolicy="no-referrer"
+          src={htmlUrl(id, remote)}
+          style={{ width: WIDTHS.find((w) => w.id === width)!.width }}
+        />
+      </div>
+    </div>
+  );
+}
+
+function HeadersPanel({ message }: { message: MessageDetail }) {
+  const [filter, setFilter] = useState('');
+  const needle = filter.trim().toLowerCase();
+  const rows = needle ? message.headers.filter((h) => h.name.toLowerCase().includes(needle) || h.value.toLowerCase().includes(needle)) : message.headers;
+  return (
+    <div>
+      <input type="search" aria-label="Filter headers" placeholder="Filter headers" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
+      <table class="headers">
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Value</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((h, i) => (
+            <tr key={i}>
+              <th scope="row">{h.name}</th>
+              <td>{h.value}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function RawPanel({ id }: { id: string }) {
+  const [raw, setRaw] = useState<{ text: string; truncated: boolean } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    getRawText(id, RAW_DISPLAY_LIMIT).then(setRaw, (err: Error) => setError(err.message));
+  }, [id]);
+  return (
+    <div>
+      <p>
+        <a class="button" href={rawUrl(id)} download={`${id}.eml`}>Download .eml</a>
+      </p>
+      {error && <p class="error" role="alert">{error}</p>}
+      {raw?.truncated && <p class="notice">Showing the first {formatSize(RAW_DISPLAY_LIMIT)}; download the .eml for all of it.</p>}
+      {raw ? <pre class="raw" aria-label="Raw source">{raw.text}</pre> : !error && <p class="loading">Loading…</p>}
+    </div>
+  );
+}
+
+function AttachmentsPanel({ message }: { message: MessageDetail }) {
+  if (message.attachments.length === 0) return <p class="empty">No attachments.</p>;
+  return (
+    <table class="attachments">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Type</th>
+          <th scope="col">Size</th>
+          <th scope="col">Preview</th>
+          <th scope="col"><span class="visually-hidden">Download</span></th>
+        </tr>
+      </thead>
+      <tbody>
+        {message.attachments.map((a) => {
+          const name = a.filename ?? `part-${a.id}`;
+          const url = partUrl(message.id, a.id);
+          return (
+            <tr key={a.id}>
+              <td>
+                {name}
+                {a.inline && <span class="muted"> (inline)</span>}
+              </td>
+              <td>{a.contentType}</td>
+              <td>{formatSize(a.size)}</td>
+              <td>{/^image\/(png|jpe?g|gif|webp|bmp|avif)$/i.test(a.contentType) && <img class="preview" src={url} alt={`Preview of ${name}`} loading="lazy" />}</td>
+              <td>
+                <a href={url} download={name} aria-label={`Download ${name}`}>Download</a>
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}

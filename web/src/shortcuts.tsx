@@ -1,0 +1,39 @@
+/** The list of keyboard shortcuts (`?`). */
+import { useEffect, useRef } from 'preact/hooks';
+
+const SHORTCUTS: readonly (readonly [string, string])[] = [
+  ['j / ↓', 'next message'],
+  ['k / ↑', 'previous message'],
+  ['Enter', 'open message'],
+  ['x', 'select / unselect message'],
+  ['/', 'search'],
+  ['Delete', 'delete (selected, or the current message)'],
+  ['u', 'toggle read / unread'],
+  ['Escape', 'back to the inbox; close this'],
+  ['?', 'show / hide shortcuts'],
+];
+
+export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
+  const closeButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => closeButton.current?.focus(), []);
+  return (
+    <div class="overlay" onClick={(e) => e.target === e.currentTarget && onClose()}>
+      <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title">
+        <h2 id="shortcuts-title">Keyboard shortcuts</h2>
+        <table class="shortcuts">
+          <tbody>
+            {SHORTCUTS.map(([keys, what]) => (
+              <tr key={keys}>
+                <th scope="row"><kbd>{keys}</kbd></th>
+                <td>{what}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <div class="dialog-actions">
+          <button type="button" ref={closeButton} onClick={onClose}>Close</button>
+        </div>
+      </div>
+    </div>
+  );
+}
