@@ -4,12 +4,17 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 /**
  * Runs `load` one call at a time; calls made while one runs collapse into one more run after it.
  * So the last run always starts after the last request for fresh data: nothing is missed, and a
- * burst of live events costs two fetches, not hundreds.
+ * burst of live events costs a few fetches, not hundreds. Runs start at least `spacingMs` apart,
+ * so a tab open during a load test asks the server for a page at most a few times a second; an
+ * `urgent` call (the user asked for something) skips that wait.
  */
-export function createCoalescer(load: () => Promise<void>): () => Promise<void> {
+export function createCoalescer(load: () => Promise<void>, spacingMs = 200): (urgent?: boolean) => Promise<void> {
   let running: Promise<void> | null = null;
   let again = false;
-  return () => {
+  let urgentPending = false;
+  let lastStart = -Infinity;
+  return (urgent = false) => {
+    if (urgent) urgentPending = true;
     if (running) {
       again = true;
       return running;
@@ -18,6 +23,10 @@ export function createCoalescer(load: () => Promise<void>): () => Promise<void> 
       try {
         do {
           again = false;
+          const wait = urgentPending ? 0 : lastStart + spacingMs - performance.now();
+          urgentPending = false;
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          lastStart = performance.now();
           await load();
         } while (again);
       } finally {

@@ -72,14 +72,14 @@ export function Inbox({ route, feed, navigate }: Props) {
   useEffect(() => {
     setSearchText(route.query);
     setFocus(0);
-    void refresh();
+    void refresh(true);
   }, [route.query, route.cursor, route.after, refresh]);
 
   useEffect(
     () =>
       feed.subscribe((frame) => {
         if (frame === 'connected') {
-          void refresh();
+          void refresh(true);
           return;
         }
         switch (frame.type) {
@@ -134,12 +134,12 @@ export function Inbox({ route, feed, navigate }: Props) {
     // Deletes arrive back as live frames, which remove the rows in every open tab, this one included.
     await Promise.allSettled(ids.map((id) => deleteMessage(id)));
     setSelected(new Set());
-    void refresh();
+    void refresh(true);
   }
 
   async function markIds(ids: readonly string[], read: boolean) {
     await Promise.allSettled(ids.map((id) => setRead(id, read)));
-    void refresh();
+    void refresh(true);
   }
 
   async function runDeleteAll() {
@@ -149,7 +149,7 @@ export function Inbox({ route, feed, navigate }: Props) {
     } finally {
       setSelected(new Set());
       navigate({ ...route, cursor: null, after: null }, { replace: true });
-      void refresh();
+      void refresh(true);
     }
   }
 
@@ -251,7 +251,7 @@ export function Inbox({ route, feed, navigate }: Props) {
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, true)}>Mark read</button>
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, false)}>Mark unread</button>
         <span class="spacer" />
-        <button type="button" disabled={!page || page.total === 0} onClick={() => void setReadMatching(route.query, true).then(() => refresh())}>
+        <button type="button" disabled={!page || page.total === 0} onClick={() => void setReadMatching(route.query, true).then(() => refresh(true))}>
           {route.query ? 'Mark matching read' : 'Mark all read'}
         </button>
         <button type="button" class="danger" disabled={!page || page.total === 0} onClick={() => setConfirmDeleteAll(true)}>
@@ -298,7 +298,10 @@ export function Inbox({ route, feed, navigate }: Props) {
               <span class="snippet">{message.snippet}</span>
               <span class="meta">
                 {message.hasAttachments && (
-                  <span class="attachment-marker" title="Has attachments" role="img" aria-label="Has attachments">📎</span>
+                  <svg class="attachment-marker" viewBox="0 0 16 16" width="14" height="14" role="img" aria-label="Has attachments">
+                    <title>Has attachments</title>
+                    <path d="M10.5 3.5 5 9a1.8 1.8 0 0 0 2.5 2.5l6-6a3.2 3.2 0 0 0-4.5-4.5l-6 6a4.6 4.6 0 0 0 6.5 6.5L14 8" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" />
+                  </svg>
                 )}
                 <span class="size">{formatSize(message.size)}</span>
                 <time dateTime={message.receivedAt} title={absoluteTime(message.receivedAt)}>
