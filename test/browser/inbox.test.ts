@@ -298,6 +298,20 @@ describe('web inbox', () => {
       expect(background).toBe(scheme === 'dark' ? 'rgb(20, 23, 27)' : 'rgb(255, 255, 255)');
       await themed.close();
     }
+    // The toggle overrides the system: system → light → dark, remembered across reloads.
+    const toggled = await browser.newContext({ colorScheme: 'light' });
+    const themed = await toggled.newPage();
+    await themed.goto(kotak.url);
+    const bodyColor = () => themed.locator('body').evaluate((body) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor);
+    await themed.getByRole('button', { name: 'Theme: system' }).click();
+    await themed.getByRole('button', { name: 'Theme: light' }).click();
+    await themed.getByRole('button', { name: 'Theme: dark' }).waitFor();
+    expect(await bodyColor()).toBe('rgb(20, 23, 27)');
+    await themed.reload();
+    await themed.getByRole('button', { name: 'Theme: dark' }).waitFor();
+    expect(await bodyColor()).toBe('rgb(20, 23, 27)');
+    await toggled.close();
+
     const phone = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true });
     const page = await phone.newPage();
     await page.goto(kotak.url);
