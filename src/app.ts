@@ -8,6 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { createApi } from './api/app.js';
+import { createWaitRegistry } from './api/waiters.js';
+import { mountMailhogApi } from './compat/mailhog/index.js';
+import { createMailpitEvents, MAILPIT_EVENTS_PATH, mountMailpitApi } from './compat/mailpit/index.js';
 import type { Config } from './config.js';
 import { createEventBus } from './events.js';
 import { createIngest } from './ingest.js';
@@ -85,9 +88,16 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
 
   const live = createLiveHub({ bus, log: log.child({ component: 'live' }) });
   const basePath = config.httpBasePath;
+  const waiters = createWaitRegistry({ bus, store, log: log.child({ component: 'waiters' }) });
+  const compat = { store, bus, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize };
+  const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   const api = createApi({
     store, bus, parser, log: log.child({ component: 'api' }), version: VERSION,
-    webDistDir: new URL('../web/dist/', import.meta.url), basePath,
+    webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait,
+    mountExtra: (app) => {
+      mountMailpitApi(app, { ...compat, log: log.child({ component: 'mailpit' }) });
+      mountMailhogApi(app, { ...compat, log: log.child({ component: 'mailhog' }) });
+    },
   });
   const handle = getRequestListener(api.fetch);
   const http = createServer((request, response) => {
@@ -104,6 +114,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   http.on('upgrade', (request, socket, head) => {
     const path = withinBasePath(request.url ?? '', basePath)?.split('?')[0];
     if (path === LIVE_PATH) live.handleUpgrade(request, socket, head);
+    else if (path === MAILPIT_EVENTS_PATH) mailpitEvents.handleUpgrade(request, socket, head);
     else socket.destroy();
   });
 
@@ -129,6 +140,8 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
         // Intake first, so that nothing new arrives; then what serves reads; storage last.
         await smtp.close();
         await live.close();
+        await mailpitEvents.close();
+        waiters.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await retention.stop();

@@ -33,6 +33,8 @@ export interface Config {
   readonly hostname: string;
   readonly parseTimeout: number;
   readonly parseWorkers: number;
+  /** The longest a client may wait on /api/messages/wait (ms). */
+  readonly maxWait: number;
 }
 
 function invalid(flag: string, reason: string): never {
@@ -115,6 +117,7 @@ export const SETTINGS = [
   setting({ key: 'logLevel', flag: 'log-level', value: 'LEVEL', fallback: 'info', help: `log level: ${LOG_LEVELS.join(', ')}`, parse: (v) => (LOG_LEVELS.includes(v as LogLevel) ? (v as LogLevel) : invalid('log-level', `"${v}" is not one of ${LOG_LEVELS.join(', ')}`)) }),
   setting({ key: 'hostname', flag: 'hostname', value: 'NAME', fallback: null, help: 'name in the SMTP greeting (default: this machine\'s hostname)', parse: (v) => v.trim() || invalid('hostname', 'empty name') }),
   setting({ key: 'parseTimeout', flag: 'parse-timeout', value: 'DURATION', fallback: '10s', help: 'longest a message may take to parse; it is then kept raw and flagged', parse: wrapUnits('parse-timeout', (v) => parseDuration(v) || invalid('parse-timeout', 'must be more than 0')) }),
+  setting({ key: 'maxWait', flag: 'max-wait', value: 'DURATION', fallback: '120s', help: 'longest timeout a client may ask of GET /api/messages/wait', parse: wrapUnits('max-wait', (v) => parseDuration(v) || invalid('max-wait', 'must be more than 0')) }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 

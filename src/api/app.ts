@@ -10,7 +10,10 @@ import { isKotakError, KotakError, type ErrorCode } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../mail/search-query.js';
 import type { ParserPool } from '../parse/pool.js';
+import type { MessageSummary } from '../mail/types.js';
 import type { MessageStore } from '../store/types.js';
+import { parseDuration } from '../units.js';
+import type { WaitRegistry } from './waiters.js';
 import { renderHtmlView } from '../mail/html-view.js';
 import { attachmentDisposition, safeContentType } from './download.js';
 import { messageHtmlPolicy } from './security.js';
@@ -27,6 +30,11 @@ export interface ApiDeps {
   readonly webDistDir: URL;
   /** Public path prefix, '/' or e.g. '/mail/' behind a reverse proxy. */
   readonly basePath: string;
+  readonly waiters: WaitRegistry;
+  /** Mounts other APIs (Mailpit, MailHog compatibility) on the same app, before the web routes. */
+  readonly mountExtra?: (app: OpenAPIHono) => void;
+  /** The longest wait a client may ask for (ms). */
+  readonly maxWaitMs: number;
 }
 
 /** The JSON error body, for codes from the one registry (src/errors.ts). */
@@ -36,6 +44,37 @@ function errorBody(code: ErrorCode, message: string) {
 
 function notFound(what: string): KotakError {
   return new KotakError('not_found', what);
+}
+
+const DEFAULT_WAIT_MS = 30_000;
+const RECENT_ON_TIMEOUT = 5;
+
+function parseSince(since: string | undefined): number | null {
+  if (since === undefined || since.trim() === '') return null;
+  const text = since.trim();
+  const at = /^\d{1,15}$/.test(text) ? Number(text) : Date.parse(text);
+  if (Number.isNaN(at)) throw new KotakError('invalid_request', `since: "${since}" is not an ISO 8601 time or epoch milliseconds`);
+  return at;
+}
+
+function parseWaitTimeout(timeout: string | undefined): number {
+  if (timeout === undefined || timeout.trim() === '') return DEFAULT_WAIT_MS;
+  const text = timeout.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new KotakError('invalid_request', `timeout: "${timeout}" is not seconds or a duration such as 500ms or 2m`);
+  }
+}
+
+/** For a timeout answer: what did arrive, so a person can see why nothing matched. */
+async function recentOthers(store: MessageStore, since: number | null, matched: readonly MessageSummary[]): Promise<MessageSummary[]> {
+  const matchedIds = new Set(matched.map((m) => m.id));
+  const page = await store.list({ query: EMPTY_QUERY, limit: RECENT_ON_TIMEOUT + matched.length });
+  return page.messages
+    .filter((m) => !matchedIds.has(m.id) && (since === null || Date.parse(m.receivedAt) >= since))
+    .slice(0, RECENT_ON_TIMEOUT);
 }
 
 const searchQuery = (text: string | undefined) => (text && text.trim() ? parseSearchQuery(text) : EMPTY_QUERY);
@@ -74,6 +113,36 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.openapi(routes.listMessages, async (c) => {
     const { query, limit, cursor, after } = c.req.valid('query');
     return c.json(await store.list({ query: searchQuery(query), limit, cursor: cursor ?? null, after: after ?? null }), 200);
+  });
+
+  app.openapi(routes.waitForMessages, async (c) => {
+    const { query, since, count, timeout } = c.req.valid('query');
+    const sinceMs = parseSince(since);
+    const request = {
+      query: searchQuery(query),
+      queryText: query?.trim() ?? '',
+      since: sinceMs,
+      count,
+      timeoutMs: Math.min(parseWaitTimeout(timeout), deps.maxWaitMs),
+      signal: c.req.raw.signal,
+    };
+    const outcome = await deps.waiters.wait(request);
+    if (outcome.kind === 'matched') return c.json({ messages: outcome.messages }, 200);
+    const recent = outcome.kind === 'timeout' ? await recentOthers(store, sinceMs, outcome.messages) : [];
+    const matched = outcome.kind === 'timeout' ? outcome.messages : [];
+    const seconds = (request.timeoutMs / 1000).toFixed(request.timeoutMs % 1000 === 0 ? 0 : 1);
+    return c.json(
+      {
+        error: {
+          code: 'wait_timeout' as const,
+          message: `waited ${seconds} s for ${count} message${count === 1 ? '' : 's'} matching "${request.queryText}"${since ? ` since ${new Date(sinceMs!).toISOString()}` : ''}; ${matched.length} matched`,
+        },
+        matched: matched.length,
+        messages: matched,
+        recent,
+      },
+      408,
+    );
   });
 
   app.openapi(routes.patchMessages, async (c) => {
@@ -181,6 +250,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     info: { title: 'Kotak API', version: deps.version, description: 'Catch, inspect and assert the email your app sends.' },
   });
 
+  deps.mountExtra?.(app);
   mountWeb(app, { distDir: deps.webDistDir, basePath: deps.basePath });
 
   return app;

@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import {
   BulkPatchBodySchema, DeleteQuerySchema, DeletedSchema, ErrorSchema, HtmlQuerySchema, IdParamSchema, ListQuerySchema,
   MessageDetailSchema, MessagePageSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
+  WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -19,6 +20,17 @@ export const routes = {
     method: 'delete', path: '/api/messages', tags: ['messages'], summary: 'Delete the messages matching a query (all without one)',
     request: { query: DeleteQuerySchema },
     responses: { 200: json(DeletedSchema, 'How many were deleted'), 400: error('Invalid query') },
+  }),
+  // Before /api/messages/{id}, which would otherwise take "wait" for an id.
+  waitForMessages: createRoute({
+    method: 'get', path: '/api/messages/wait', tags: ['testing'],
+    summary: 'Wait until `count` messages matching `query`, received at or after `since`, exist (already stored or arriving); oldest first',
+    request: { query: WaitQuerySchema },
+    responses: {
+      200: json(WaitResultSchema, 'The matching messages, oldest first'),
+      400: error('Invalid query, since or timeout'),
+      408: json(WaitTimeoutSchema, 'Not enough matching messages in time'),
+    },
   }),
   patchMessages: createRoute({
     method: 'patch', path: '/api/messages', tags: ['messages'], summary: 'Mark the messages matching a query (all without one) read or unread',

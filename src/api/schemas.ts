@@ -114,3 +114,29 @@ export const BulkPatchBodySchema = z
   .strict();
 
 export const UpdatedSchema = z.object({ updated: z.number().int() }).openapi('Updated');
+
+export const WaitQuerySchema = z.object({
+  query: z.string().max(4096).optional().openapi({ description: 'Search, in the same syntax as the list; without it, any message.' }),
+  since: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ description: 'Only messages received at or after this time: ISO 8601 or epoch milliseconds.', example: '2026-11-28T10:00:00.000Z' }),
+  count: z.coerce.number().int().min(1).max(1000).default(1).openapi({ description: 'How many matching messages to wait for.' }),
+  timeout: z
+    .string()
+    .max(32)
+    .optional()
+    .openapi({ description: 'Seconds, or a duration such as 500ms or 2m. Default 30 s; capped by the server (--max-wait).', example: '30' }),
+});
+
+export const WaitResultSchema = z.object({ messages: list(MessageSummarySchema) }).openapi('WaitResult');
+
+export const WaitTimeoutSchema = z
+  .object({
+    error: z.object({ code: z.literal('wait_timeout'), message: z.string() }),
+    matched: z.number().int().openapi({ description: 'How many matching messages there were when time ran out.' }),
+    messages: list(MessageSummarySchema).openapi({ description: 'Those messages, oldest first.' }),
+    recent: list(MessageSummarySchema).openapi({ description: 'The newest few messages received in the window that did not match.' }),
+  })
+  .openapi('WaitTimeout');

@@ -11,7 +11,7 @@ import { KotakError } from '../errors.js';
 import { migrate } from './migrate.js';
 import { compileSearch } from './search-sql.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
-import type { ListOptions, MessagePage, MessageStore, PruneLimits, StoreStats } from './types.js';
+import type { FindOptions, ListOptions, MessagePage, MessageStore, PruneLimits, StoreStats } from './types.js';
 
 /** A batch is also cut at this many raw bytes. */
 // Kept small: SQLite and the driver each copy a batch's blobs while it commits.
@@ -286,6 +286,23 @@ export async function openSqliteStore(path: string, deps: { log: Logger }): Prom
         prevCursor = olderThan !== null && first && (await exists('>', first.seq)) ? String(first.seq) : null;
       }
       return { total: count?.n ?? 0, messages: page.map(toSummary), nextCursor, prevCursor };
+    },
+
+    async find({ query, since, ids, limit }: FindOptions) {
+      if (ids && ids.length === 0) return [];
+      const where = compileSearch(query);
+      const conditions = [where.sql];
+      const params = [...where.params];
+      if (since !== null && since !== undefined) {
+        conditions.push('m.received_at >= ?');
+        params.push(since);
+      }
+      if (ids) {
+        conditions.push(`m.id IN (${ids.map(() => '?').join(',')})`);
+        params.push(...ids);
+      }
+      const rows = await reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${conditions.join(' AND ')} ORDER BY m.seq LIMIT ?`, [...params, limit]);
+      return rows.map(toSummary);
     },
 
     async get(id) {

@@ -21,6 +21,15 @@ export interface MessagePage {
   readonly prevCursor: string | null;
 }
 
+export interface FindOptions {
+  readonly query: SearchQuery;
+  /** Only messages received at or after this time (epoch ms). */
+  readonly since?: number | null;
+  /** Only among these message ids. */
+  readonly ids?: readonly string[] | null;
+  readonly limit: number;
+}
+
 export interface StoreStats {
   readonly total: number;
   readonly unread: number;
@@ -39,6 +48,8 @@ export interface MessageStore {
   /** Resolves once the message is committed durably (group-committed with its neighbours). */
   insert(message: NewMessage): Promise<MessageSummary>;
   list(options: ListOptions): Promise<MessagePage>;
+  /** Matching messages, oldest first (for waiters). */
+  find(options: FindOptions): Promise<MessageSummary[]>;
   get(id: string): Promise<MessageDetail | null>;
   getRaw(id: string): Promise<Buffer | null>;
   /** Returns the updated summary, or null when there is no such message. */

@@ -1,0 +1,164 @@
+/**
+ * Server-side waiting: "answer as soon as `count` messages matching `query` and received at or
+ * after `since` exist". Woken by the event bus, never by polling.
+ *
+ * Race-free by construction: a waiter subscribes before it queries the store. A message committed
+ * before the subscription is in the query's snapshot; one committed after it arrives as an event
+ * (the bus emits only after commit); one in between is in both, and ids deduplicate.
+ *
+ * Cheap under load: stored messages are matched in batches (everything stored in one turn of the
+ * event loop), each message's fields are folded once, and terms a summary can answer exactly are
+ * decided in memory (src/mail/search-match.ts). Only queries with full-text or Reply-To terms ask
+ * the database, once per distinct query per batch, restricted to the batch's ids.
+ */
+import type { Logger } from 'pino';
+import type { EventBus } from '../events.js';
+import { matchSummary, matchView } from '../mail/search-match.js';
+import type { SearchQuery } from '../mail/search-query.js';
+import type { MessageSummary } from '../mail/types.js';
+import type { MessageStore } from '../store/types.js';
+
+/** A waiter returns at most this many messages. */
+export const MAX_WAIT_RESULTS = 1000;
+
+export interface WaitRequest {
+  readonly query: SearchQuery;
+  /** Cache key for the query: waiters with the same text share database checks. */
+  readonly queryText: string;
+  /** Epoch ms; null = any time. */
+  readonly since: number | null;
+  readonly count: number;
+  readonly timeoutMs: number;
+  /** Aborted when the client goes away: the waiter is dropped at once. */
+  readonly signal?: AbortSignal;
+}
+
+export type WaitOutcome =
+  | { readonly kind: 'matched'; readonly messages: MessageSummary[] }
+  | { readonly kind: 'timeout'; readonly messages: MessageSummary[] }
+  | { readonly kind: 'aborted' };
+
+export interface WaitRegistry {
+  wait(request: WaitRequest): Promise<WaitOutcome>;
+  /** Waiters currently pending. */
+  readonly size: number;
+  /** Ends every pending wait (as a timeout) and stops listening. */
+  close(): void;
+}
+
+interface Waiter {
+  readonly request: WaitRequest;
+  readonly found: Map<string, MessageSummary>;
+  settle(outcome: WaitOutcome): void;
+  fail(err: unknown): void;
+}
+
+function oldestFirst(found: Map<string, MessageSummary>): MessageSummary[] {
+  return [...found.values()]
+    .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt) || a.id.localeCompare(b.id))
+    .slice(0, MAX_WAIT_RESULTS);
+}
+
+export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; log: Logger }): WaitRegistry {
+  const { bus, store, log } = deps;
+  const waiters = new Set<Waiter>();
+  let batch: MessageSummary[] = [];
+  let batchScheduled = false;
+
+  function add(waiter: Waiter, messages: readonly MessageSummary[]): void {
+    if (!waiters.has(waiter)) return;
+    for (const message of messages) waiter.found.set(message.id, message);
+    if (waiter.found.size >= waiter.request.count) waiter.settle({ kind: 'matched', messages: oldestFirst(waiter.found) });
+  }
+
+  async function matchBatch(stored: readonly MessageSummary[]): Promise<void> {
+    const views = stored.map(matchView);
+    const undecidedByQuery = new Map<string, { query: SearchQuery; waiters: Waiter[]; ids: Set<string> }>();
+    for (const waiter of waiters) {
+      const { query, queryText, since } = waiter.request;
+      const matched: MessageSummary[] = [];
+      for (const view of views) {
+        if (since !== null && Date.parse(view.summary.receivedAt) < since) continue;
+        const result = matchSummary(query, view);
+        if (result === 'match') matched.push(view.summary);
+        else if (result === 'undecided') {
+          let group = undecidedByQuery.get(queryText);
+          if (!group) undecidedByQuery.set(queryText, (group = { query, waiters: [], ids: new Set() }));
+          if (!group.waiters.includes(waiter)) group.waiters.push(waiter);
+          group.ids.add(view.summary.id);
+        }
+      }
+      if (matched.length > 0) add(waiter, matched);
+    }
+    for (const group of undecidedByQuery.values()) {
+      const ids = [...group.ids];
+      const matches = await store.find({ query: group.query, ids, limit: ids.length });
+      for (const waiter of group.waiters) {
+        const since = waiter.request.since;
+        add(waiter, since === null ? matches : matches.filter((m) => Date.parse(m.receivedAt) >= since));
+      }
+    }
+  }
+
+  const unsubscribe = bus.on('message:stored', (summary) => {
+    if (waiters.size === 0) return;
+    batch.push(summary);
+    if (batchScheduled) return;
+    batchScheduled = true;
+    // Everything committed in this turn (a group commit resolves many inserts at once) is matched together.
+    setImmediate(() => {
+      const stored = batch;
+      batch = [];
+      batchScheduled = false;
+      matchBatch(stored).catch((err: unknown) => {
+        // The database could not answer for some waiters; they would otherwise wait out their timeout on a false "no".
+        log.error({ err }, 'matching stored messages for waiters failed');
+        for (const waiter of [...waiters]) waiter.fail(err);
+      });
+    });
+  });
+
+  return {
+    wait(request) {
+      return new Promise<WaitOutcome>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const onAbort = () => waiter.settle({ kind: 'aborted' });
+        const finish = () => {
+          if (!waiters.delete(waiter)) return false;
+          clearTimeout(timer);
+          request.signal?.removeEventListener('abort', onAbort);
+          return true;
+        };
+        const waiter: Waiter = {
+          request,
+          found: new Map(),
+          settle(outcome) {
+            if (finish()) resolve(outcome);
+          },
+          fail(err) {
+            if (finish()) reject(err);
+          },
+        };
+        if (request.signal?.aborted) {
+          resolve({ kind: 'aborted' });
+          return;
+        }
+        // Subscribed first, then the store is asked: see the top of this file.
+        waiters.add(waiter);
+        request.signal?.addEventListener('abort', onAbort, { once: true });
+        timer = setTimeout(() => waiter.settle({ kind: 'timeout', messages: oldestFirst(waiter.found) }), request.timeoutMs);
+        store.find({ query: request.query, since: request.since, limit: MAX_WAIT_RESULTS }).then(
+          (existing) => add(waiter, existing),
+          (err: unknown) => waiter.fail(err),
+        );
+      });
+    },
+    get size() {
+      return waiters.size;
+    },
+    close() {
+      unsubscribe();
+      for (const waiter of [...waiters]) waiter.settle({ kind: 'timeout', messages: oldestFirst(waiter.found) });
+    },
+  };
+}

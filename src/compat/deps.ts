@@ -1,0 +1,17 @@
+/** What the compatibility APIs (Mailpit, MailHog) are given: the same parts as Kotak's own API. */
+import type { Logger } from 'pino';
+import type { EventBus } from '../events.js';
+import type { Deliver } from '../ingest.js';
+import type { ParserPool } from '../parse/pool.js';
+import type { MessageStore } from '../store/types.js';
+
+export interface CompatDeps {
+  readonly store: MessageStore;
+  readonly bus: EventBus;
+  readonly parser: ParserPool;
+  /** Stores a message as if it had arrived over SMTP (for Mailpit's POST /api/v1/send). */
+  readonly deliver: Deliver;
+  readonly log: Logger;
+  readonly version: string;
+  readonly maxMessageSize: number;
+}
