@@ -14,7 +14,9 @@ import type { MessageSummary } from '../mail/types.js';
 import type { MessageStore } from '../store/types.js';
 import { parseDuration } from '../units.js';
 import type { WaitRegistry } from './waiters.js';
+import { extractCodes } from '../mail/codes.js';
 import { renderHtmlView } from '../mail/html-view.js';
+import { extractLinks } from '../mail/links.js';
 import { attachmentDisposition, safeContentType } from './download.js';
 import { messageHtmlPolicy } from './security.js';
 import { mountWeb } from './web.js';
@@ -168,7 +170,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const { id } = c.req.valid('param');
     const message = await store.get(id);
     if (!message) throw notFound(`no message ${id}`);
-    return c.json(message, 200);
+    return c.json({ ...message, links: extractLinks(message.html, message.text), codes: extractCodes(message.subject, message.text, message.html) }, 200);
   });
 
   app.openapi(routes.getRaw, async (c) => {
@@ -231,7 +233,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     return c.json({ deleted: 1 }, 200);
   });
 
-  app.openapi(routes.stats, async (c) => c.json(await store.stats(), 200));
+  app.openapi(routes.stats, async (c) => c.json({ ...(await store.stats()), waiters: deps.waiters.size }, 200));
 
   app.openapi(routes.livez, (c) => c.json({ status: 'ok' as const }, 200));
 

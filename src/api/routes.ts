@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   BulkPatchBodySchema, DeleteQuerySchema, DeletedSchema, ErrorSchema, HtmlQuerySchema, IdParamSchema, ListQuerySchema,
-  MessageDetailSchema, MessagePageSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
+  MessagePageSchema, MessageViewSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
   WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema,
 } from './schemas.js';
 
@@ -40,7 +40,7 @@ export const routes = {
   getMessage: createRoute({
     method: 'get', path: '/api/messages/{id}', tags: ['messages'], summary: 'One message, parsed',
     request: { params: IdParamSchema },
-    responses: { 200: json(MessageDetailSchema, 'The message'), 404: error('No such message') },
+    responses: { 200: json(MessageViewSchema, 'The message, with its links and likely one-time codes'), 404: error('No such message') },
   }),
   getRaw: createRoute({
     method: 'get', path: '/api/messages/{id}/raw', tags: ['messages'], summary: 'The exact bytes received',

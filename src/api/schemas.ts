@@ -62,6 +62,16 @@ export const MessageDetailSchema = MessageSummarySchema.extend({
   parseError: z.string().optional().openapi({ description: 'Why parsing failed; the raw source is still available.' }),
 }).openapi('MessageDetail');
 
+export const LinkSchema = z
+  .object({ url: z.string(), text: z.string().openapi({ description: "Anchor text (or image alt); '' for a bare URL in the text part." }) })
+  .openapi('Link');
+
+/** What GET /api/messages/{id} answers: the stored detail plus what tests look for in it. */
+export const MessageViewSchema = MessageDetailSchema.extend({
+  links: list(LinkSchema).openapi({ description: 'Every link in the HTML (in order) and the bare URLs of the text part.' }),
+  codes: list(z.string()).openapi({ description: 'Likely one-time codes (4–8 digits near words like code, OTP, verification), best first.' }),
+}).openapi('MessageView');
+
 export const MessagePageSchema = z
   .object({
     total: z.number().int(),
@@ -72,7 +82,12 @@ export const MessagePageSchema = z
   .openapi('MessagePage');
 
 export const StatsSchema = z
-  .object({ total: z.number().int(), unread: z.number().int(), size: z.number().int() })
+  .object({
+    total: z.number().int(),
+    unread: z.number().int(),
+    size: z.number().int(),
+    waiters: z.number().int().openapi({ description: 'Requests waiting on /api/messages/wait right now.' }),
+  })
   .openapi('Stats');
 
 export const ErrorSchema = z

@@ -163,7 +163,7 @@ describe('messages resource', () => {
     expect((await getJson(kotak, '/api/stats')).body.total).toBe(12);
     expect((await getJson(kotak, `/api/messages?query=${encodeURIComponent('bad:op')}`, { method: 'DELETE' })).status).toBe(400);
     expect((await getJson(kotak, '/api/messages', { method: 'DELETE' })).body).toEqual({ deleted: 12 });
-    expect((await getJson(kotak, '/api/stats')).body).toEqual({ total: 0, unread: 0, size: 0 });
+    expect((await getJson(kotak, '/api/stats')).body).toEqual({ total: 0, unread: 0, size: 0, waiters: 0 });
   });
 
   it('serves health probes and an OpenAPI document generated from the routes', async () => {

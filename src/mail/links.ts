@@ -1,0 +1,91 @@
+/**
+ * Every link in a message, with its anchor text: what a test clicks ("the confirmation link") and
+ * what the inbox's Links tab lists. HTML anchors come first, in document order, then bare URLs
+ * in the text part that the HTML did not already have.
+ */
+import { Parser } from 'htmlparser2';
+
+export interface MessageLink {
+  readonly url: string;
+  /** The anchor's text (or its image's alt text); '' for a bare URL in the text part. */
+  readonly text: string;
+}
+
+/** A link list is for reading; a message with more is a generated catalogue. */
+const MAX_LINKS = 1000;
+/** Anchor text beyond this is not a label any more. */
+const MAX_TEXT = 500;
+
+// A URL in text ends before whitespace, quotes and angle brackets, and not on trailing punctuation
+// (a sentence's full stop or a closing parenthesis that has no opening one inside the URL).
+const TEXT_URL = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+
+function trimTrailing(url: string): string {
+  let end = url.length;
+  while (end > 0) {
+    const c = url[end - 1]!;
+    if ('.,;:!?\'"'.includes(c)) end--;
+    else if (c === ')' && (url.slice(0, end).match(/\(/g)?.length ?? 0) < (url.slice(0, end).match(/\)/g)?.length ?? 0)) end--;
+    else if (c === ']' && !url.slice(0, end - 1).includes('[')) end--;
+    else break;
+  }
+  return url.slice(0, end);
+}
+
+function collapse(text: string): string {
+  return text.replace(/\s+/g, ' ').trim().slice(0, MAX_TEXT);
+}
+
+export function htmlLinks(html: string): MessageLink[] {
+  const links: MessageLink[] = [];
+  // Anchors can nest in broken HTML; each open one collects the text inside it.
+  const open: { href: string; text: string; alt: string }[] = [];
+  const parser = new Parser(
+    {
+      onopentag(name, attributes) {
+        if (name === 'a' || name === 'area') {
+          const href = attributes.href?.trim();
+          if (href !== undefined && href !== '') {
+            if (name === 'area') links.push({ url: href, text: collapse(attributes.alt ?? attributes.title ?? '') });
+            else open.push({ href, text: '', alt: attributes.title ?? '' });
+          }
+        } else if (name === 'img' && open.length > 0 && attributes.alt) {
+          for (const anchor of open) anchor.alt ||= attributes.alt;
+        }
+      },
+      ontext(text) {
+        for (const anchor of open) if (anchor.text.length < MAX_TEXT * 2) anchor.text += text;
+      },
+      onclosetag(name) {
+        if (name !== 'a') return;
+        const anchor = open.pop();
+        if (anchor) links.push({ url: anchor.href, text: collapse(anchor.text) || collapse(anchor.alt) });
+      },
+    },
+    { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+  );
+  parser.end(html);
+  for (const anchor of open.reverse()) links.push({ url: anchor.href, text: collapse(anchor.text) || collapse(anchor.alt) });
+  return links;
+}
+
+export function textLinks(text: string): MessageLink[] {
+  return [...text.matchAll(TEXT_URL)].map((m) => ({ url: trimTrailing(m[0]), text: '' }));
+}
+
+export function extractLinks(html: string | null, text: string | null): MessageLink[] {
+  const result: MessageLink[] = [];
+  const seen = new Set<string>();
+  const seenUrls = new Set<string>();
+  const add = (link: MessageLink) => {
+    const key = `${link.url}\u0000${link.text}`;
+    if (seen.has(key) || result.length >= MAX_LINKS) return;
+    seen.add(key);
+    seenUrls.add(link.url);
+    result.push(link);
+  };
+  if (html) for (const link of htmlLinks(html)) add(link);
+  // The text part usually repeats the HTML's links; a bare URL already listed with its anchor text adds nothing.
+  if (text) for (const link of textLinks(text)) if (!seenUrls.has(link.url)) add(link);
+  return result;
+}
