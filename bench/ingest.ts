@@ -19,6 +19,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +57,7 @@ interface Options {
   readonly conns: readonly number[];
   readonly messages: number | null;
   readonly warmup: number | null;
+  readonly waiters: number;
   readonly json: boolean;
 }
 
@@ -68,15 +70,17 @@ function parseOptions(argv: string[]): Options {
       conns: { type: 'string', default: '1,10,50' },
       messages: { type: 'string' },
       warmup: { type: 'string' },
+      waiters: { type: 'string', default: '0' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--json]\n' +
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--json]\n' +
         '  --messages N  messages per scenario (default: 8000 at 1k, 3000 at 50k, 400 at 1m; half that with 1 connection)\n' +
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
+        '  --waiters N   hold N requests on GET /api/messages/wait (each for its own to: address, never matched) during the run\n' +
         '  --json        print results as JSON on stdout (the human-readable output moves to stderr)\n',
     );
     process.exit(0);
@@ -93,6 +97,7 @@ function parseOptions(argv: string[]): Options {
     conns: list(values.conns).map((c) => count('conns', c, 1)),
     messages: values.messages === undefined ? null : count('messages', values.messages, 1),
     warmup: values.warmup === undefined ? null : count('warmup', values.warmup, 0),
+    waiters: count('waiters', values.waiters, 0),
     json: values.json,
   };
 }
@@ -389,7 +394,7 @@ async function startKotak(): Promise<Kotak> {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [...nodeArgs, KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info'],
+    [...nodeArgs, KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h'],
     { stdio: ['ignore', 'pipe', 'pipe'], env },
   );
   const problems: string[] = [];
@@ -490,6 +495,7 @@ interface Result {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  waiters: number;
   peakRssMb: number | null;
   kotakCpuSeconds: number | null;
   clientCpuSeconds: number;
@@ -529,6 +535,31 @@ async function sendMany(conns: SmtpConnection[], template: Template, first: numb
   return { accepted, failures, lastError: lastError as Error | null };
 }
 
+/**
+ * Opens `count` long-poll requests on /api/messages/wait, each for an address no message is sent
+ * to (as many parallel Playwright tests would), and resolves once the server reports them all.
+ */
+async function holdWaiters(httpPort: number, count: number): Promise<{ release(): void }> {
+  if (count === 0) return { release() {} };
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  const requests = Array.from({ length: count }, (_, i) => {
+    const req = http.get({ host: '127.0.0.1', port: httpPort, agent, path: `/api/messages/wait?query=to:waiter-${i}@bench.test&timeout=3600` });
+    req.on('error', () => undefined);
+    return req;
+  });
+  for (;;) {
+    const stats = (await (await fetch(`http://127.0.0.1:${httpPort}/api/stats`)).json()) as { waiters?: number };
+    if ((stats.waiters ?? 0) >= count) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    release() {
+      for (const req of requests) req.destroy();
+      agent.destroy();
+    },
+  };
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -547,6 +578,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
 
     // Warm-up: JIT, parser workers, SQLite page cache and file growth, not counted.
     const warm = await sendMany(conns, template, 0, warmup, null);
+    const waiting = await holdWaiters(kotak.httpPort, options.waiters);
 
     const latencies = new Float64Array(messages);
     const cpuBefore = process.cpuUsage();
@@ -558,6 +590,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
     const kotakCpuAfter = cpuSeconds(kotak.child.pid);
 
     await Promise.all(conns.map((c) => c.quit()));
+    waiting.release();
 
     // Every 250 means "committed", so the store must hold exactly what was accepted.
     let storedTotal: number | null = null;
@@ -589,6 +622,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
       p50Ms: percentile(ok, 50),
       p99Ms: percentile(ok, 99),
       maxMs: ok.length ? ok[ok.length - 1]! : NaN,
+      waiters: options.waiters,
       peakRssMb: rss,
       kotakCpuSeconds: kotakCpuBefore === null || kotakCpuAfter === null ? null : kotakCpuAfter - kotakCpuBefore,
       clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -606,10 +640,11 @@ async function runScenario(sizeKey: string, connections: number, options: Option
 const fixed = (x: number | null, digits: number): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
 
 function table(results: readonly Result[]): string {
-  const head = ['size', 'conns', 'messages', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'failures', 'peak RSS MB'];
+  const head = ['size', 'conns', 'waiters', 'messages', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'failures', 'peak RSS MB'];
   const rows = results.map((r) => [
     r.size,
     String(r.connections),
+    String(r.waiters),
     String(r.messages),
     fixed(r.messagesPerSecond, 0),
     fixed(r.mbPerSecond, 1),

@@ -7,16 +7,18 @@
  * (the bus emits only after commit); one in between is in both, and ids deduplicate.
  *
  * Cheap under load: stored messages are matched in batches (everything stored in one turn of the
- * event loop), each message's fields are folded once, and terms a summary can answer exactly are
- * decided in memory (src/mail/search-match.ts). Only queries with full-text or Reply-To terms ask
+ * event loop), each message's fields are folded once, only the waiters the index (./waiter-index.ts)
+ * names as candidates are checked, and terms a summary can answer exactly are decided in memory
+ * (src/mail/search-match.ts). Only queries with full-text or Reply-To terms ask
  * the database, once per distinct query per batch, restricted to the batch's ids.
  */
 import type { Logger } from 'pino';
 import type { EventBus } from '../events.js';
-import { matchSummary, matchView } from '../mail/search-match.js';
+import { compileMatcher, matchView, requiredSubstring, type MatchResult, type MatchView } from '../mail/search-match.js';
 import type { SearchQuery } from '../mail/search-query.js';
 import type { MessageSummary } from '../mail/types.js';
 import type { MessageStore } from '../store/types.js';
+import { WaiterIndex } from './waiter-index.js';
 
 /** A waiter returns at most this many messages. */
 export const MAX_WAIT_RESULTS = 1000;
@@ -48,6 +50,7 @@ export interface WaitRegistry {
 
 interface Waiter {
   readonly request: WaitRequest;
+  readonly matches: (view: MatchView) => MatchResult;
   readonly found: Map<string, MessageSummary>;
   settle(outcome: WaitOutcome): void;
   fail(err: unknown): void;
@@ -62,6 +65,7 @@ function oldestFirst(found: Map<string, MessageSummary>): MessageSummary[] {
 export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; log: Logger }): WaitRegistry {
   const { bus, store, log } = deps;
   const waiters = new Set<Waiter>();
+  const index = new WaiterIndex<Waiter>();
   let batch: MessageSummary[] = [];
   let batchScheduled = false;
 
@@ -72,24 +76,27 @@ export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; l
   }
 
   async function matchBatch(stored: readonly MessageSummary[]): Promise<void> {
-    const views = stored.map(matchView);
-    const undecidedByQuery = new Map<string, { query: SearchQuery; waiters: Waiter[]; ids: Set<string> }>();
-    for (const waiter of waiters) {
-      const { query, queryText, since } = waiter.request;
-      const matched: MessageSummary[] = [];
-      for (const view of views) {
-        if (since !== null && Date.parse(view.summary.receivedAt) < since) continue;
-        const result = matchSummary(query, view);
-        if (result === 'match') matched.push(view.summary);
-        else if (result === 'undecided') {
+    const undecidedByQuery = new Map<string, { query: SearchQuery; waiters: Set<Waiter>; ids: Set<string> }>();
+    const matchedBy = new Map<Waiter, MessageSummary[]>();
+    for (const summary of stored) {
+      const view = matchView(summary);
+      for (const waiter of index.candidates(view)) {
+        const { query, queryText, since } = waiter.request;
+        if (since !== null && view.receivedAt < since) continue;
+        const result = waiter.matches(view);
+        if (result === 'match') {
+          const list = matchedBy.get(waiter);
+          if (list) list.push(summary);
+          else matchedBy.set(waiter, [summary]);
+        } else if (result === 'undecided') {
           let group = undecidedByQuery.get(queryText);
-          if (!group) undecidedByQuery.set(queryText, (group = { query, waiters: [], ids: new Set() }));
-          if (!group.waiters.includes(waiter)) group.waiters.push(waiter);
-          group.ids.add(view.summary.id);
+          if (!group) undecidedByQuery.set(queryText, (group = { query, waiters: new Set(), ids: new Set() }));
+          group.waiters.add(waiter);
+          group.ids.add(summary.id);
         }
       }
-      if (matched.length > 0) add(waiter, matched);
     }
+    for (const [waiter, matched] of matchedBy) add(waiter, matched);
     for (const group of undecidedByQuery.values()) {
       const ids = [...group.ids];
       const matches = await store.find({ query: group.query, ids, limit: ids.length });
@@ -125,12 +132,14 @@ export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; l
         const onAbort = () => waiter.settle({ kind: 'aborted' });
         const finish = () => {
           if (!waiters.delete(waiter)) return false;
+          index.delete(waiter);
           clearTimeout(timer);
           request.signal?.removeEventListener('abort', onAbort);
           return true;
         };
         const waiter: Waiter = {
           request,
+          matches: compileMatcher(request.query),
           found: new Map(),
           settle(outcome) {
             if (finish()) resolve(outcome);
@@ -145,6 +154,7 @@ export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; l
         }
         // Subscribed first, then the store is asked: see the top of this file.
         waiters.add(waiter);
+        index.add(waiter, requiredSubstring(request.query));
         request.signal?.addEventListener('abort', onAbort, { once: true });
         timer = setTimeout(() => waiter.settle({ kind: 'timeout', messages: oldestFirst(waiter.found) }), request.timeoutMs);
         store.find({ query: request.query, since: request.since, limit: MAX_WAIT_RESULTS }).then(

@@ -18,6 +18,8 @@ function asciiFold(text: string): string {
 /** A message's searchable fields, folded once however many queries look at it. */
 export interface MatchView {
   readonly summary: MessageSummary;
+  /** Epoch ms. */
+  readonly receivedAt: number;
   readonly subject: string;
   readonly messageId: string;
   readonly from: string;
@@ -29,6 +31,7 @@ export interface MatchView {
 export function matchView(summary: MessageSummary): MatchView {
   return {
     summary,
+    receivedAt: Date.parse(summary.receivedAt),
     subject: asciiFold(summary.subject),
     messageId: asciiFold(summary.messageId ?? ''),
     // As the store writes its *_search columns: lower-cased "Name <address>" lists.
@@ -39,61 +42,90 @@ export function matchView(summary: MessageSummary): MatchView {
   };
 }
 
-/** As search-sql's LIKE pattern: the value lower-cased, then compared ASCII-insensitively. */
-function likeContains(folded: string, value: string): boolean {
-  return folded.includes(asciiFold(value.toLowerCase()));
-}
+export type FoldedField = 'subject' | 'messageId' | 'from' | 'to' | 'cc' | 'bcc';
 
-function termMatches(term: SearchTerm, view: MatchView): boolean | null {
-  const message = view.summary;
+const FIELD_OF: Partial<Record<Extract<SearchTerm, { kind: 'field' }>['field'], FoldedField>> = {
+  subject: 'subject',
+  'message-id': 'messageId',
+  from: 'from',
+  to: 'to',
+  cc: 'cc',
+  bcc: 'bcc',
+};
+
+/** One term as a test on a view; null when a summary cannot answer it. */
+type TermTest = (view: MatchView) => boolean;
+
+function compileTerm(term: SearchTerm): TermTest | null {
   switch (term.kind) {
-    case 'field':
-      switch (term.field) {
-        case 'subject':
-        case 'message-id':
-        case 'from':
-        case 'to':
-        case 'cc':
-        case 'bcc':
-          return likeContains(view[term.field === 'message-id' ? 'messageId' : term.field], term.value);
-        default:
-          // Reply-To is not in a summary.
-          return null;
-      }
+    case 'field': {
+      const field = FIELD_OF[term.field];
+      // Reply-To (and "addressed", which includes it) is not in a summary.
+      if (!field) return null;
+      // As search-sql's LIKE pattern: the value lower-cased, then compared ASCII-insensitively.
+      const needle = asciiFold(term.value.toLowerCase());
+      return (view) => view[field].includes(needle);
+    }
     case 'flag':
       switch (term.flag) {
         case 'read':
-          return message.read;
+          return (view) => view.summary.read;
         case 'unread':
-          return !message.read;
+          return (view) => !view.summary.read;
         case 'attachment':
-          return message.hasAttachments;
+          return (view) => view.summary.hasAttachments;
         default:
           return null;
       }
     case 'date': {
-      const at = Date.parse(message.receivedAt);
-      return term.op === 'before' ? at < term.at : at >= term.at;
+      const at = term.at;
+      return term.op === 'before' ? (view) => view.receivedAt < at : (view) => view.receivedAt >= at;
     }
-    case 'size':
-      return term.op === 'larger' ? message.size > term.bytes : message.size < term.bytes;
+    case 'size': {
+      const bytes = term.bytes;
+      return term.op === 'larger' ? (view) => view.summary.size > bytes : (view) => view.summary.size < bytes;
+    }
     case 'text':
       // Full-text terms follow FTS5's tokenizer; only the index can answer them exactly.
       return null;
   }
 }
 
-export function matchSummary(query: SearchQuery, message: MessageSummary | MatchView): MatchResult {
-  const view = 'summary' in message ? message : matchView(message);
+/**
+ * Compiles a query once into a test on prepared views: a waiter is checked against every stored
+ * message, so the per-message work is a few `includes` on pre-folded strings.
+ */
+export function compileMatcher(query: SearchQuery): (view: MatchView) => MatchResult {
+  const tests: { test: TermTest; negated: boolean }[] = [];
   let undecided = false;
   for (const term of query.terms) {
-    const result = termMatches(term, view);
-    if (result === null) {
-      undecided = true;
-      continue;
-    }
-    // AND of terms: one decided failure settles it, whatever the undecided ones say.
-    if (result === term.negated) return 'no-match';
+    const test = compileTerm(term);
+    if (test) tests.push({ test, negated: term.negated });
+    else undecided = true;
   }
-  return undecided ? 'undecided' : 'match';
+  return (view) => {
+    // AND of terms: one decided failure settles it, whatever the undecided ones say.
+    for (const { test, negated } of tests) if (test(view) === negated) return 'no-match';
+    return undecided ? 'undecided' : 'match';
+  };
+}
+
+export function matchSummary(query: SearchQuery, message: MessageSummary | MatchView): MatchResult {
+  return compileMatcher(query)('summary' in message ? message : matchView(message));
+}
+
+/**
+ * A substring every matching message must contain in one field (a positive field term, folded as
+ * the matcher folds it), for indexing waiters; null when the query has none.
+ */
+export function requiredSubstring(query: SearchQuery): { field: FoldedField; needle: string } | null {
+  let best: { field: FoldedField; needle: string } | null = null;
+  for (const term of query.terms) {
+    if (term.kind !== 'field' || term.negated) continue;
+    const field = FIELD_OF[term.field];
+    if (!field) continue;
+    const needle = asciiFold(term.value.toLowerCase());
+    if (!best || needle.length > best.needle.length) best = { field, needle };
+  }
+  return best;
 }
