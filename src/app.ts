@@ -95,8 +95,10 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     store, bus, parser, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait,
     mountExtra: (app) => {
-      mountMailpitApi(app, { ...compat, log: log.child({ component: 'mailpit' }) });
+      // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless
+      // form (delete all) and passes Mailpit's {"IDs":[...]} form on.
       mountMailhogApi(app, { ...compat, log: log.child({ component: 'mailhog' }) });
+      mountMailpitApi(app, { ...compat, log: log.child({ component: 'mailpit' }) });
     },
   });
   const handle = getRequestListener(api.fetch);

@@ -1,0 +1,104 @@
+/**
+ * MailHog's HTTP API routes (MailHog-Server api/v1.go and api/v2.go) over Kotak's store and bus.
+ *
+ *   GET    /api/v2/messages?start&limit                         page of messages, newest first
+ *   GET    /api/v2/search?kind=from|to|containing&query&start&limit
+ *   DELETE /api/v1/messages                                      delete all (with a body: Mailpit's, passed on)
+ *   GET    /api/v1/messages/{id}                                 one message
+ *   DELETE /api/v1/messages/{id}                                 delete one
+ *   GET    /api/v1/messages/{id}/download                        the raw message (.eml)
+ *   GET    /api/v1/messages/{id}/mime/part/{n}/download          attachment n of the top-level parts
+ *
+ * Errors are Kotak's JSON errors (thrown KotakErrors reach the app's onError); where MailHog
+ * answered an unknown id with `null` or a 500, this answers 404.
+ */
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { KotakError } from '../../errors.js';
+import type { MessageStore } from '../../store/types.js';
+import { attachmentDisposition, safeContentType } from '../../api/download.js';
+import type { CompatDeps } from '../deps.js';
+import { listPage, pageWindow, parseKind, searchPage, type IdPage, type PageWindow } from './search.js';
+import { toMailhogMessage, type MailhogMessage, type MailhogMessages } from './shapes.js';
+
+async function loadMessage(store: MessageStore, id: string): Promise<MailhogMessage | null> {
+  const [detail, raw] = await Promise.all([store.get(id), store.getRaw(id)]);
+  if (!detail || !raw) return null;
+  return toMailhogMessage({ id, receivedAt: detail.receivedAt, envelope: detail.envelope, raw });
+}
+
+async function messagesOf(store: MessageStore, page: IdPage, window: PageWindow): Promise<MailhogMessages> {
+  // A message deleted between listing and loading is left out of the page, not answered as null.
+  const items = (await Promise.all(page.ids.map((id) => loadMessage(store, id)))).filter((m) => m !== null);
+  return { total: page.total, count: items.length, start: window.start, items };
+}
+
+const notFound = (id: string): KotakError => new KotakError('not_found', `no message ${id}`);
+
+export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
+  const { store, bus, parser } = deps;
+
+  app.get('/api/v2/messages', async (c) => {
+    const window = pageWindow(c.req.query('start'), c.req.query('limit'));
+    return c.json(await messagesOf(store, await listPage(store, window), window));
+  });
+
+  app.get('/api/v2/search', async (c) => {
+    const kind = parseKind(c.req.query('kind'));
+    const window = pageWindow(c.req.query('start'), c.req.query('limit'));
+    return c.json(await messagesOf(store, await searchPage(store, kind, c.req.query('query'), window), window));
+  });
+
+  // MailHog answers deletions with an empty 200; the `mailhog` client parses any body as JSON.
+  app.delete('/api/v1/messages', async (c, next) => {
+    // MailHog's delete-all has no body. Mailpit's API, also served by Kotak, takes {"IDs": [...]}
+    // on this same path to delete only those: such a request is left to the routes mounted after
+    // this one (Hono caches the body, so they can still read it) and never empties the inbox here.
+    if ((await c.req.text()).trim() !== '') return next();
+    await store.clear();
+    bus.emit('messages:cleared', {});
+    return c.body(null, 200);
+  });
+
+  app.get('/api/v1/messages/:id', async (c) => {
+    const id = c.req.param('id');
+    const message = await loadMessage(store, id);
+    if (!message) throw notFound(id);
+    return c.json(message);
+  });
+
+  app.delete('/api/v1/messages/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!(await store.delete(id))) throw notFound(id);
+    bus.emit('message:deleted', { ids: [id] });
+    return c.body(null, 200);
+  });
+
+  app.get('/api/v1/messages/:id/download', async (c) => {
+    const id = c.req.param('id');
+    const raw = await store.getRaw(id);
+    if (!raw) throw notFound(id);
+    // The bytes as received (MailHog re-serialised its parsed headers, in random order).
+    return new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), {
+      headers: { 'Content-Type': 'message/rfc822', 'Content-Disposition': attachmentDisposition(`${id}.eml`, 'message.eml') },
+    });
+  });
+
+  app.get('/api/v1/messages/:id/mime/part/:part/download', async (c) => {
+    const id = c.req.param('id');
+    const index = c.req.param('part');
+    if (!/^\d{1,4}$/.test(index)) throw new KotakError('invalid_request', `part must be a part number, not "${index.slice(0, 20)}"`);
+    const raw = await store.getRaw(id);
+    if (!raw) throw notFound(id);
+    // MailHog counts the top-level parts from 0; Kotak's part ids are MIME paths counted from 1.
+    const part = await parser.extractPart(raw, String(Number(index) + 1));
+    if (!part) throw new KotakError('not_found', `message ${id} has no attachment at part ${index}`);
+    return new Response(new Uint8Array(part.content.buffer, part.content.byteOffset, part.content.byteLength), {
+      headers: {
+        // MailHog copied the part's own headers into the response; untrusted, so Kotak's safe ones instead.
+        'Content-Type': safeContentType(part.contentType),
+        'Content-Disposition': attachmentDisposition(part.filename, `${id}-part-${index}`),
+        'Content-Security-Policy': "default-src 'none'; sandbox",
+      },
+    });
+  });
+}
