@@ -15,8 +15,8 @@ export type AddressField = 'to' | 'from' | 'cc' | 'bcc' | 'reply-to' | 'addresse
 
 export type SearchTerm =
   | { kind: 'text'; value: string; phrase: boolean; negated: boolean }
-  | { kind: 'field'; field: AddressField | 'subject' | 'message-id'; value: string; negated: boolean }
-  | { kind: 'flag'; flag: 'read' | 'unread' | 'attachment' | 'inline'; negated: boolean }
+  | { kind: 'field'; field: AddressField | 'subject' | 'message-id' | 'tag'; value: string; negated: boolean }
+  | { kind: 'flag'; flag: 'read' | 'unread' | 'tagged' | 'attachment' | 'inline'; negated: boolean }
   | { kind: 'date'; op: 'before' | 'after'; at: number; negated: boolean }
   | { kind: 'size'; op: 'larger' | 'smaller'; bytes: number; negated: boolean };
 
@@ -46,6 +46,7 @@ const OPERATOR_EXAMPLES = new Map<string, string>([
   ['addressed', 'addressed:alice@example.com'],
   ['subject', 'subject:"order confirmed"'],
   ['message-id', 'message-id:<abc@example.com>'],
+  ['tag', 'tag:important'],
   ['is', 'is:unread'],
   ['has', 'has:attachment'],
   ['before', 'before:2024-05-31'],
@@ -58,6 +59,7 @@ const KNOWN_OPERATORS = [...OPERATOR_EXAMPLES.keys()].map((name) => `${name}:`).
 const IS_FLAGS = new Map<string, FlagName>([
   ['read', 'read'],
   ['unread', 'unread'],
+  ['tagged', 'tagged'],
 ]);
 // Mailpit accepts the singular and the plural.
 const HAS_FLAGS = new Map<string, FlagName>([
@@ -158,10 +160,6 @@ function toTerm(token: Token): SearchTerm {
     return { kind: 'text', value, phrase: token.quoted, negated };
   }
 
-  // Tags are part of Mailpit's syntax; say so rather than "unknown operator".
-  if (name === 'tag' || (name === 'is' && value.toLowerCase() === 'tagged')) {
-    throw invalid(`tags are not supported yet (${cut(token.typedName + value)})`);
-  }
   const example = OPERATOR_EXAMPLES.get(name);
   // A word that merely ends in a colon, as in `Re: meeting`, is text: no operator takes an empty value.
   if (example === undefined && value === '' && !token.quoted) return { kind: 'text', value: token.typedName, phrase: false, negated };
@@ -181,6 +179,8 @@ function toTerm(token: Token): SearchTerm {
     case 'reply-to':
     case 'addressed':
     case 'subject':
+    // A tag name matches whole, without regard to case (src/store/search-sql.ts).
+    case 'tag':
       return { kind: 'field', field: name, value, negated };
     case 'message-id': {
       // Message-IDs are written <id@host> but stored without the brackets.

@@ -38,6 +38,10 @@ function fieldCondition(term: Extract<SearchTerm, { kind: 'field' }>): SqlCondit
   const pattern = likePattern(term.value);
   if (term.field === 'subject') return { sql: `m.subject LIKE ? ESCAPE '\\'`, params: [pattern] };
   if (term.field === 'message-id') return { sql: `IFNULL(m.message_id, '') LIKE ? ESCAPE '\\'`, params: [pattern] };
+  // The whole name, as Mailpit matches it; tags.name is NOCASE, so case does not matter.
+  if (term.field === 'tag') {
+    return { sql: 'm.seq IN (SELECT mt.seq FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE t.name = ?)', params: [term.value] };
+  }
   const columns = ADDRESS_COLUMNS[term.field];
   return {
     sql: `(${columns.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
@@ -68,6 +72,8 @@ function termCondition(term: SearchTerm): SqlCondition {
           return { sql: 'm.read = 1', params: [] };
         case 'unread':
           return { sql: 'm.read = 0', params: [] };
+        case 'tagged':
+          return { sql: 'm.seq IN (SELECT seq FROM message_tags)', params: [] };
         case 'attachment':
           return { sql: 'm.has_attachments = 1', params: [] };
         case 'inline':

@@ -12,6 +12,7 @@ import { migrate } from './migrate.js';
 import { compileSearch } from './search-sql.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import type { FindOptions, ListOptions, MessagePage, MessageStore, PruneLimits, StoreStats } from './types.js';
+import type { OffsetListOptions, OffsetPage, SummaryExtras, TagCount } from './types.js';
 
 /** A batch is also cut at this many raw bytes. */
 // Kept small: SQLite and the driver each copy a batch's blobs while it commits.
@@ -391,5 +392,153 @@ export async function openSqliteStore(path: string, deps: { log: Logger }): Prom
       if (reader !== writer) await reader.close();
       await writer.close();
     },
+
+    async listAt({ query, start, limit }: OffsetListOptions): Promise<OffsetPage> {
+      const where = compileSearch(query);
+      const [count, rows] = await Promise.all([
+        reader.get<{ n: number; unread: number }>(`SELECT COUNT(*) AS n, IFNULL(SUM(m.read = 0), 0) AS unread FROM messages m WHERE ${where.sql}`, where.params),
+        reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ORDER BY m.seq DESC LIMIT ? OFFSET ?`, [...where.params, limit, start]),
+      ]);
+      return { total: count?.n ?? 0, unread: count?.unread ?? 0, messages: rows.map(toSummary) };
+    },
+
+    async summaryExtras(ids) {
+      const extras = new Map<string, SummaryExtras>();
+      for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
+        const marks = chunk.map(() => '?').join(',');
+        const [rows, tagRows] = await Promise.all([
+          // The attachment list is read only when there is one: it sits behind the bodies in the row.
+          reader.all<ExtrasRow>(
+            `SELECT m.id, m.reply_to_json, m.envelope_json,
+                    CASE WHEN m.has_attachments = 1 OR m.has_inline = 1 THEN b.attachments_json END AS attachments_json
+               FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq WHERE m.id IN (${marks})`,
+            chunk,
+          ),
+          reader.all<{ id: string; name: string }>(
+            `SELECT m.id, t.name FROM messages m JOIN message_tags mt ON mt.seq = m.seq JOIN tags t ON t.id = mt.tag_id WHERE m.id IN (${marks})`,
+            chunk,
+          ),
+        ]);
+        const tags = new Map<string, string[]>();
+        for (const { id, name } of tagRows) (tags.get(id) ?? tags.set(id, []).get(id)!).push(name);
+        for (const row of rows) extras.set(row.id, toExtras(row, tags.get(row.id) ?? []));
+      }
+      return extras;
+    },
+
+    setTags(ids, tags) {
+      const names = uniqueNames(tags);
+      return exclusive(() =>
+        transaction(async () => {
+          await writer.run(PRUNE_UNUSED_TAGS);
+          const found: { seq: number; id: string }[] = [];
+          for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
+            found.push(...(await writer.all<{ seq: number; id: string }>(`SELECT seq, id FROM messages WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk)));
+          }
+          if (found.length === 0) return [];
+          const tagIds: number[] = [];
+          for (const name of names) {
+            await writer.run('INSERT OR IGNORE INTO tags (name) VALUES (?)', [name]);
+            tagIds.push((await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]))!.id);
+          }
+          for (const chunk of slices(found, ID_SLICE)) {
+            await writer.run(`DELETE FROM message_tags WHERE seq IN (${chunk.map(() => '?').join(',')})`, chunk.map((r) => r.seq));
+          }
+          const pairs = found.flatMap((r) => tagIds.map((tagId) => [r.seq, tagId] as const));
+          for (const chunk of slices(pairs, ID_SLICE)) {
+            await writer.run(`INSERT INTO message_tags (seq, tag_id) VALUES ${chunk.map(() => '(?, ?)').join(', ')}`, chunk.flat());
+          }
+          await writer.run(PRUNE_UNUSED_TAGS);
+          return found.map((r) => r.id);
+        }),
+      );
+    },
+
+    async tagCounts(): Promise<TagCount[]> {
+      return reader.all<TagCount>('SELECT t.name AS name, COUNT(*) AS count FROM tags t JOIN message_tags mt ON mt.tag_id = t.id GROUP BY t.id ORDER BY t.name');
+    },
+
+    renameTag(from, to) {
+      return exclusive(() =>
+        transaction(async () => {
+          // A name left over from deleted messages must not block the rename or lend its spelling.
+          await writer.run(PRUNE_UNUSED_TAGS);
+          const source = await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [from]);
+          if (!source) return 0;
+          const held = (await writer.get<{ n: number }>('SELECT COUNT(*) AS n FROM message_tags WHERE tag_id = ?', [source.id]))?.n ?? 0;
+          const target = await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [to]);
+          if (!target || target.id === source.id) {
+            // Also how a tag changes only its case.
+            await writer.run('UPDATE tags SET name = ? WHERE id = ?', [to, source.id]);
+          } else {
+            await writer.run('INSERT OR IGNORE INTO message_tags (seq, tag_id) SELECT seq, ? FROM message_tags WHERE tag_id = ?', [target.id, source.id]);
+            await writer.run('DELETE FROM message_tags WHERE tag_id = ?', [source.id]);
+            await writer.run('DELETE FROM tags WHERE id = ?', [source.id]);
+          }
+          return held;
+        }),
+      );
+    },
+
+    deleteTag(name) {
+      return exclusive(() =>
+        transaction(async () => {
+          const tag = await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]);
+          if (!tag) return 0;
+          const { changes } = await writer.run('DELETE FROM message_tags WHERE tag_id = ?', [tag.id]);
+          await writer.run('DELETE FROM tags WHERE id = ?', [tag.id]);
+          return changes;
+        }),
+      );
+    },
+  };
+}
+
+// Tags (migration 003) and what Mailpit's lists show beyond a summary.
+
+/** Ids per `IN (...)`: well under SQLite's limit of bound parameters. */
+const ID_SLICE = 500;
+
+const PRUNE_UNUSED_TAGS = 'DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM message_tags mt WHERE mt.tag_id = tags.id)';
+
+interface ExtrasRow {
+  id: string;
+  reply_to_json: string;
+  envelope_json: string;
+  attachments_json: string | null;
+}
+
+function slices<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Tags are unique without regard to case: the first spelling of each wins. */
+function uniqueNames(names: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return names.filter((name) => {
+    const key = name.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Ordered as `ORDER BY name` on the NOCASE column orders them. */
+function byName(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+function toExtras(row: ExtrasRow, tags: string[]): SummaryExtras {
+  const attachments = row.attachments_json ? (JSON.parse(row.attachments_json) as AttachmentInfo[]) : [];
+  const inline = attachments.filter((a) => a.inline).length;
+  return {
+    tags: tags.sort(byName),
+    replyTo: JSON.parse(row.reply_to_json) as Address[],
+    attachments: attachments.length - inline,
+    inline,
+    user: (JSON.parse(row.envelope_json) as Envelope).user ?? null,
   };
 }

@@ -1,6 +1,6 @@
 /** The storage contract. Implementations persist and answer; they never announce (see events.ts). */
 import type { SearchQuery } from '../mail/search-query.js';
-import type { MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
+import type { Address, MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
 
 export interface ListOptions {
   readonly query: SearchQuery;
@@ -67,4 +67,49 @@ export interface MessageStore {
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
+
+  // Offset paging and tags, for Mailpit's API (src/compat/mailpit).
+  /** A page by offset, newest first, with the counts of what matches. */
+  listAt(options: OffsetListOptions): Promise<OffsetPage>;
+  /** What a summary leaves out, for each of these messages that exists (missing ids are absent). */
+  summaryExtras(ids: readonly string[]): Promise<Map<string, SummaryExtras>>;
+  /** Replaces the tags of these messages (an empty list clears them); returns the ids that exist. */
+  setTags(ids: readonly string[], tags: readonly string[]): Promise<string[]>;
+  /** Every tag in use with how many messages hold it, by name. */
+  tagCounts(): Promise<TagCount[]>;
+  /** Renames a tag everywhere (merging into an existing tag of that name); returns how many messages hold it. */
+  renameTag(from: string, to: string): Promise<number>;
+  /** Removes a tag from every message (the messages stay); returns how many held it. */
+  deleteTag(name: string): Promise<number>;
+}
+
+export interface OffsetListOptions {
+  readonly query: SearchQuery;
+  /** How many of the newest matching messages to skip. */
+  readonly start: number;
+  readonly limit: number;
+}
+
+export interface OffsetPage {
+  /** How many messages match the query in all. */
+  readonly total: number;
+  /** How many of those are unread. */
+  readonly unread: number;
+  readonly messages: MessageSummary[];
+}
+
+export interface SummaryExtras {
+  /** Sorted by name. */
+  readonly tags: readonly string[];
+  readonly replyTo: readonly Address[];
+  /** Attachments that are not inline. */
+  readonly attachments: number;
+  readonly inline: number;
+  /** The authenticated SMTP username, or null. */
+  readonly user: string | null;
+}
+
+export interface TagCount {
+  readonly name: string;
+  readonly count: number;
 }

@@ -161,7 +161,7 @@ describe('parseSearchQuery: unknown operators and tags', () => {
   it('rejects an unknown operator, listing the known ones', () => {
     const message = queryError('foo:bar').message;
     expect(message).toBe(
-      'unknown operator "foo:" (known: to:, from:, cc:, bcc:, reply-to:, addressed:, subject:, message-id:, ' +
+      'unknown operator "foo:" (known: to:, from:, cc:, bcc:, reply-to:, addressed:, subject:, message-id:, tag:, ' +
         'is:, has:, before:, after:, larger:, smaller:); to search for the text itself, put it in quotes: "foo:bar"',
     );
   });
@@ -185,10 +185,13 @@ describe('parseSearchQuery: unknown operators and tags', () => {
     expect(queryError('has:toString').message).toMatch(/^unknown has: value/);
   });
 
-  it('says tags are not supported yet', () => {
-    expect(queryError('tag:important').message).toMatch(/^tags are not supported yet/);
-    expect(queryError('-TAG:x').message).toMatch(/^tags are not supported yet/);
-    expect(queryError('is:tagged').message).toMatch(/^tags are not supported yet/);
+  it('reads tag: and is:tagged', () => {
+    expect(parseSearchQuery('tag:important -TAG:"Tag 2" is:tagged').terms).toEqual([
+      { kind: 'field', field: 'tag', value: 'important', negated: false },
+      { kind: 'field', field: 'tag', value: 'Tag 2', negated: true },
+      { kind: 'flag', flag: 'tagged', negated: false },
+    ]);
+    expect(queryError('tag:').message).toBe('tag: needs a value, e.g. tag:important');
   });
 });
 
@@ -197,6 +200,7 @@ describe('parseSearchQuery: flags', () => {
     ['is:read', 'read'],
     ['is:unread', 'unread'],
     ['IS:UnRead', 'unread'],
+    ['is:tagged', 'tagged'],
     ['has:attachment', 'attachment'],
     ['has:attachments', 'attachment'],
     ['has:inline', 'inline'],
@@ -207,7 +211,7 @@ describe('parseSearchQuery: flags', () => {
   });
 
   it('rejects unknown is: and has: values, listing the known ones', () => {
-    expect(queryError('is:starred').message).toBe('unknown is: value "starred" (known: is:read, is:unread)');
+    expect(queryError('is:starred').message).toBe('unknown is: value "starred" (known: is:read, is:unread, is:tagged)');
     expect(queryError('has:pdf').message).toBe(
       'unknown has: value "pdf" (known: has:attachment, has:attachments, has:inline, has:inlines)',
     );

@@ -1,0 +1,191 @@
+/**
+ * Mailpit's WebSocket (/api/events): Kotak's bus events as Mailpit's `{ Type, Data }` frames.
+ *
+ *   message:stored   → new      (Mailpit's list row: needs tags, Reply-To and counts from the store)
+ *   message:updated  → update   { ID, Read }
+ *   message:deleted  → delete   { ID } per message, or one prune past 200, as Mailpit does
+ *   messages:cleared → truncate
+ *   tag changes      → update   { ID, Tags }, or prune after a rename or removal
+ *   any change       → stats    { Total, Unread, Version }, at most every 250 ms, and on connect
+ *
+ * Frames leave in the order their events happened, even though `new` waits on a database read.
+ * Like src/live/hub.ts: each frame is serialised once, a client that cannot keep up is dropped.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { MessageSummary } from '../../mail/types.js';
+import type { CompatDeps } from '../deps.js';
+import { toMailpitSummary, type MailpitSummary } from './shapes.js';
+import { onTagChange } from './tags.js';
+
+export type MailpitFrame =
+  | { Type: 'new'; Data: MailpitSummary }
+  | { Type: 'update'; Data: { ID: string; Read: boolean } | { ID: string; Tags: readonly string[] } }
+  | { Type: 'delete'; Data: { ID: string } }
+  | { Type: 'truncate' | 'prune'; Data: null }
+  | { Type: 'stats'; Data: { Total: number; Unread: number; Version: string } };
+
+const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+const PING_INTERVAL_MS = 30_000;
+/** Mailpit's rate for stats frames. */
+const STATS_DELAY_MS = 250;
+/** Past this many deletions at once, Mailpit sends one `prune` and clients refetch. */
+const MAX_DELETE_FRAMES = 200;
+
+export interface MailpitEventsServer {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A browser page on another site must not read the mailbox through this socket (Mailpit's
+ * CVE-2026-22689). Clients outside browsers send no Origin and are let through.
+ */
+function sameOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer {
+  const { bus, store, log, version } = deps;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+  const alive = new WeakSet<WebSocket>();
+
+  function send(clients: Iterable<WebSocket>, frame: MailpitFrame): void {
+    const text = JSON.stringify(frame);
+    for (const client of clients) {
+      if (client.readyState !== client.OPEN) continue;
+      if (client.bufferedAmount > MAX_BUFFERED_BYTES) {
+        log.warn({ buffered: client.bufferedAmount }, 'mailpit events client too slow; disconnecting');
+        client.terminate();
+        continue;
+      }
+      client.send(text);
+    }
+  }
+
+  const broadcast = (frame: MailpitFrame) => send(wss.clients, frame);
+
+  // One chain of steps, so frames keep their events' order. New messages arriving together share
+  // one step (and one read of their tags and counts); any other event closes the open batch.
+  let chain: Promise<void> = Promise.resolve();
+  let openBatch: MessageSummary[] | null = null;
+
+  function enqueue(step: () => void | Promise<void>): void {
+    chain = chain.then(step).catch((err: unknown) => log.error({ err }, 'mailpit events frame failed'));
+  }
+
+  function closeBatch(): void {
+    openBatch = null;
+  }
+
+  function onStored(summary: MessageSummary): void {
+    if (wss.clients.size === 0) return;
+    if (openBatch === null) {
+      const batch: MessageSummary[] = (openBatch = []);
+      enqueue(async () => {
+        if (openBatch === batch) openBatch = null;
+        const extras = await store.summaryExtras(batch.map((m) => m.id));
+        for (const message of batch) broadcast({ Type: 'new', Data: toMailpitSummary(message, extras.get(message.id)) });
+      });
+    }
+    openBatch.push(summary);
+  }
+
+  function later(frames: () => MailpitFrame[]): void {
+    if (wss.clients.size === 0) return;
+    closeBatch();
+    enqueue(() => {
+      for (const frame of frames()) broadcast(frame);
+    });
+  }
+
+  let statsTimer: NodeJS.Timeout | null = null;
+  function scheduleStats(): void {
+    if (statsTimer !== null || wss.clients.size === 0) return;
+    statsTimer = setTimeout(() => {
+      statsTimer = null;
+      // Behind every frame already queued, so the totals never run ahead of the list.
+      enqueue(async () => broadcast(await statsFrame()));
+    }, STATS_DELAY_MS);
+    statsTimer.unref();
+  }
+
+  async function statsFrame(): Promise<MailpitFrame> {
+    const stats = await store.stats();
+    return { Type: 'stats', Data: { Total: stats.total, Unread: stats.unread, Version: version } };
+  }
+
+  const unsubscribe = [
+    bus.on('message:stored', (summary) => {
+      onStored(summary);
+      scheduleStats();
+    }),
+    bus.on('message:updated', ({ id, read }) => {
+      later(() => [{ Type: 'update', Data: { ID: id, Read: read } }]);
+      scheduleStats();
+    }),
+    bus.on('messages:updated', () => scheduleStats()),
+    bus.on('message:deleted', ({ ids }) => {
+      later(() => (ids.length > MAX_DELETE_FRAMES ? [{ Type: 'prune', Data: null }] : ids.map((id) => ({ Type: 'delete', Data: { ID: id } }))));
+      scheduleStats();
+    }),
+    bus.on('messages:cleared', () => {
+      later(() => [{ Type: 'truncate', Data: null }]);
+      scheduleStats();
+    }),
+    onTagChange(bus, (change) =>
+      later(() =>
+        change.kind === 'bulk'
+          ? [{ Type: 'prune', Data: null }]
+          : change.messages.map(({ id, tags }) => ({ Type: 'update', Data: { ID: id, Tags: tags } })),
+      ),
+    ),
+  ];
+
+  wss.on('connection', (ws) => {
+    alive.add(ws);
+    ws.on('pong', () => alive.add(ws));
+    ws.on('error', (err) => log.debug({ err }, 'mailpit events client error'));
+    // Mailpit greets every new client with the totals.
+    statsFrame().then(
+      (frame) => send([ws], frame),
+      (err: unknown) => log.warn({ err }, 'mailpit events: no stats for a new client'),
+    );
+  });
+
+  const pinger = setInterval(() => {
+    for (const client of wss.clients) {
+      if (!alive.has(client)) {
+        client.terminate();
+        continue;
+      }
+      alive.delete(client);
+      client.ping();
+    }
+  }, PING_INTERVAL_MS);
+  pinger.unref();
+
+  return {
+    handleUpgrade(request, socket, head) {
+      if (!sameOrigin(request)) {
+        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    },
+    async close() {
+      clearInterval(pinger);
+      if (statsTimer !== null) clearTimeout(statsTimer);
+      for (const off of unsubscribe) off();
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,93 @@
+/** Mailpit's tag routes and its application routes (info, web UI settings, Chaos). */
+import type { Hono } from 'hono';
+import { z } from 'zod';
+import { KotakError } from '../../errors.js';
+import type { CompatDeps } from '../deps.js';
+import { readBody } from './http.js';
+import { trackRuntimeStats } from './runtime-stats.js';
+import { announceTagChange, cleanTag, cleanTags } from './tags.js';
+
+const SetTagsSchema = z.object({ IDs: z.array(z.string()).nullish(), Tags: z.array(z.string()).nullish() });
+const RenameTagSchema = z.object({ Name: z.string().nullish() });
+
+export function mountTagRoutes(app: Hono, deps: CompatDeps): void {
+  const { store, bus } = deps;
+
+  app.get('/api/v1/tags', async (c) => c.json((await store.tagCounts()).map((t) => t.name)));
+
+  // Replaces the tags of the given messages; no Tags (or an empty list) clears them.
+  app.put('/api/v1/tags', async (c) => {
+    const body = await readBody(c, SetTagsSchema);
+    if (body === undefined) throw new KotakError('invalid_request', 'EOF');
+    const ids = body.IDs ?? [];
+    if (ids.length === 0) return c.text('ok');
+    const changed = await store.setTags(ids, cleanTags(body.Tags ?? []));
+    if (changed.length > 0) {
+      // Read back: a tag that already exists keeps its first spelling.
+      const extras = await store.summaryExtras(changed);
+      announceTagChange(bus, { kind: 'set', messages: changed.map((id) => ({ id, tags: extras.get(id)?.tags ?? [] })) });
+    }
+    return c.text('ok');
+  });
+
+  app.put('/api/v1/tags/:tag', async (c) => {
+    const name = cleanTag((await readBody(c, RenameTagSchema))?.Name ?? '');
+    if (name === null) throw new KotakError('invalid_request', 'invalid tag name');
+    if ((await store.renameTag(c.req.param('tag'), name)) > 0) announceTagChange(bus, { kind: 'bulk' });
+    return c.text('ok');
+  });
+
+  app.delete('/api/v1/tags/:tag', async (c) => {
+    if ((await store.deleteTag(c.req.param('tag'))) > 0) announceTagChange(bus, { kind: 'bulk' });
+    return c.text('ok');
+  });
+}
+
+export function mountApplicationRoutes(app: Hono, deps: CompatDeps): void {
+  const { store, bus, version } = deps;
+  const runtimeStats = trackRuntimeStats(bus, store);
+
+  app.get('/api/v1/info', async (c) => {
+    const [stats, tags] = await Promise.all([store.stats(), store.tagCounts()]);
+    return c.json({
+      Version: version,
+      // Mailpit asks GitHub for its latest release; Kotak does not phone home.
+      LatestVersion: '',
+      Database: '',
+      // The stored messages' bytes: what the database mostly holds.
+      DatabaseSize: stats.size,
+      Messages: stats.total,
+      Unread: stats.unread,
+      Tags: Object.fromEntries(tags.map((t) => [t.name, t.count])),
+      RuntimeStats: runtimeStats(),
+    });
+  });
+
+  // What Mailpit's own UI reads; Kotak has none of these features, so each is off.
+  app.get('/api/v1/webui', (c) =>
+    c.json({
+      Label: '',
+      MessageRelay: {
+        Enabled: false,
+        SMTPServer: '',
+        ReturnPath: '',
+        AllowedRecipients: '',
+        BlockedRecipients: '',
+        OverrideFrom: '',
+        PreserveMessageIDs: false,
+        RecipientAllowlist: '',
+      },
+      SpamAssassin: false,
+      ChaosEnabled: false,
+      DuplicatesIgnored: false,
+      HideDeleteAllButton: false,
+    }),
+  );
+
+  // What Mailpit answers when started without --enable-chaos.
+  const noChaos = () => {
+    throw new KotakError('invalid_request', 'Chaos is not enabled');
+  };
+  app.get('/api/v1/chaos', noChaos);
+  app.put('/api/v1/chaos', noChaos);
+}

@@ -1,0 +1,44 @@
+/**
+ * POST /api/v1/send: Mailpit's JSON message → the same intake as SMTP (deps.deliver), answered
+ * `{ ID }`. Errors here are JSON `{ Error }`, as Mailpit's send route writes them.
+ */
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { KotakError } from '../../errors.js';
+import type { CompatDeps } from '../deps.js';
+import { basicAuthUser, describeError, readBody } from './http.js';
+import { composeMessage, SendSchema } from './send.js';
+import { announceTagChange } from './tags.js';
+
+export const SEND_PATH = '/api/v1/send';
+
+export function mountSendRoute(app: Hono, deps: CompatDeps): void {
+  const { store, bus, deliver, log, maxMessageSize } = deps;
+  // Mailpit caps the request body at the message size limit.
+  const limit = bodyLimit({
+    maxSize: maxMessageSize,
+    onError: (c) => c.json({ Error: `http: request body too large (the limit is ${maxMessageSize} bytes)` }, 413),
+  });
+
+  app.post(SEND_PATH, limit, async (c) => {
+    try {
+      const body = await readBody(c, SendSchema);
+      if (body === undefined) throw new KotakError('invalid_request', 'EOF');
+      const message = await composeMessage(body, { address: getConnInfo(c).remote.address ?? '', user: basicAuthUser(c) });
+      if (message.raw.length > maxMessageSize) {
+        throw new KotakError('message_too_big', `message is ${message.raw.length} bytes; the limit is ${maxMessageSize}`);
+      }
+      const id = await deliver(message.raw, message.envelope);
+      if (message.tags.length > 0 && (await store.setTags([id], message.tags)).length > 0) {
+        // The `new` frame may already have gone out without them: Mailpit clients take tags from `update` too.
+        const extras = await store.summaryExtras([id]);
+        announceTagChange(bus, { kind: 'set', messages: [{ id, tags: extras.get(id)?.tags ?? message.tags }] });
+      }
+      return c.json({ ID: id });
+    } catch (err) {
+      const { status, message } = describeError(err, c, log);
+      return c.json({ Error: message }, status as 400);
+    }
+  });
+}
