@@ -3,19 +3,12 @@
  * download its own browsers here). KOTAK_CHROMIUM overrides the path. A missing browser fails the
  * tests loudly rather than skipping them: .ci/run installs it.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { chromiumPath } from './chromium.js';
 
-const CANDIDATES = ['/usr/lib/chromium/chromium', '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-
-export function chromiumPath(): string {
-  const configured = process.env.KOTAK_CHROMIUM;
-  if (configured) return configured;
-  const found = CANDIDATES.find((path) => existsSync(path));
-  if (!found) throw new Error(`No Chromium found (tried ${CANDIDATES.join(', ')}). Install it (apt-get install chromium) or set KOTAK_CHROMIUM.`);
-  return found;
-}
+export { chromiumPath };
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({

@@ -1,0 +1,47 @@
+/**
+ * A message as tests use it: every parsed field, plus helpers to read a header and fetch the raw
+ * bytes or an attachment without passing the id around.
+ */
+import { KotakError } from './errors.js';
+import type { AttachmentInfo, MessageDetail, RawOptions } from './types.js';
+
+export interface Message extends MessageDetail {
+  /** The first header with this name (case-insensitive), or undefined. All of them are in `headers`. */
+  header(name: string): string | undefined;
+  /** The exact bytes Kotak received. */
+  raw(): Promise<Uint8Array>;
+  raw(options: RawOptions & { as: 'text' }): Promise<string>;
+  /** An attachment's decoded bytes, by part id, filename or Content-ID. */
+  attachment(partIdOrFilename: string): Promise<Uint8Array>;
+}
+
+/** What a Message needs from the client to fetch its bytes. */
+export interface MessageSource {
+  raw(id: string, options?: RawOptions): Promise<Uint8Array | string>;
+  part(id: string, partId: string): Promise<Uint8Array>;
+}
+
+export function toMessage(detail: MessageDetail, source: MessageSource): Message {
+  return {
+    ...detail,
+    header(name) {
+      const wanted = name.toLowerCase();
+      return detail.headers.find((h) => h.name.toLowerCase() === wanted)?.value;
+    },
+    raw: ((options?: RawOptions) => source.raw(detail.id, options)) as Message['raw'],
+    attachment: async (which) => source.part(detail.id, findAttachment(detail, which).id),
+  };
+}
+
+/** Part ids ("2", "1.2") come first; then filenames; then Content-IDs, with or without <>. */
+export function findAttachment(detail: Pick<MessageDetail, 'id' | 'attachments'>, which: string): AttachmentInfo {
+  const { attachments } = detail;
+  const cid = which.replace(/^<|>$/g, '');
+  const found =
+    attachments.find((a) => a.id === which) ??
+    attachments.find((a) => a.filename === which) ??
+    attachments.find((a) => a.contentId !== null && a.contentId.replace(/^<|>$/g, '') === cid);
+  if (found) return found;
+  const available = attachments.map((a) => `${a.filename ?? a.contentId ?? '(unnamed)'} (part ${a.id})`).join(', ');
+  throw new KotakError(`Message ${detail.id} has no attachment "${which}"; ${available ? `it has: ${available}` : 'it has none'}.`);
+}

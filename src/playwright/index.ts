@@ -1,0 +1,135 @@
+/**
+ * kotak/playwright: Playwright's `test` with a Kotak for each worker and a fresh mailbox for each
+ * test.
+ *
+ *   import { test, expect } from 'kotak/playwright';
+ *
+ *   test('sign-up sends a confirmation link', async ({ page, mailbox }) => {
+ *     await page.getByLabel('Email').fill(mailbox.address);
+ *     await page.getByRole('button', { name: 'Sign up' }).click();
+ *     const message = await mailbox.waitFor({ subject: 'Confirm' });
+ *     await page.goto(message.links[0]!.url);
+ *   });
+ *
+ * With KOTAK_URL set, every worker talks to that Kotak; otherwise each worker starts its own in
+ * process (free ports, in-memory database) and the `kotak` fixture says where its SMTP port is.
+ * Either way each test's mailbox is an address no other test uses, so parallel tests never see
+ * each other's mail, and its messages are deleted after the test.
+ */
+import { randomBytes } from 'node:crypto';
+import { test as base, expect, type TestInfo } from '@playwright/test';
+import { KotakClient } from '../client/index.js';
+import type { Message, MessageSummary, WaitCriteria, WaitForManyCriteria } from '../client/index.js';
+
+export interface KotakWorkerFixture {
+  /** The HTTP API and web inbox, e.g. http://127.0.0.1:40123 */
+  readonly url: string;
+  /** Where the app under test sends mail. */
+  readonly smtpHost: string;
+  readonly smtpPort: number;
+  readonly client: KotakClient;
+  /** True when this worker started its own Kotak; false when it uses KOTAK_URL's. */
+  readonly embedded: boolean;
+}
+
+export interface Mailbox {
+  /** An address only this test uses, e.g. t-3f9a1c0b7e2d@kotak.test */
+  readonly address: string;
+  /** The search terms that select this mailbox's messages. */
+  readonly query: string;
+  /** The oldest message to this address matching the criteria, stored or still to come. */
+  waitFor(criteria?: WaitCriteria): Promise<Message>;
+  /** The oldest `count` messages to this address matching the criteria. */
+  waitForMany(criteria: WaitForManyCriteria): Promise<Message[]>;
+  /** Every message to this address so far, newest first (summaries; `kotak.client.get(id)` for the rest). */
+  messages(): Promise<MessageSummary[]>;
+}
+
+/** Kotak's own default SMTP port, for a KOTAK_URL server when KOTAK_SMTP_PORT does not say otherwise. */
+const DEFAULT_SMTP_PORT = 1025;
+/** A wait's default: shorter than the test's own timeout, so the wait's error (which lists what did arrive) is the one reported. */
+const DEFAULT_WAIT_MS = 30_000;
+const MAILBOX_DOMAIN = 'kotak.test';
+
+export const test = base.extend<{ mailbox: Mailbox }, { kotak: KotakWorkerFixture }>({
+  kotak: [
+    // Playwright reads the fixtures a fixture needs from its first parameter: it must be a destructuring pattern.
+    // eslint-disable-next-line no-empty-pattern
+    async ({}, use) => {
+      const external = process.env.KOTAK_URL;
+      if (external) {
+        const smtpPort = Number(process.env.KOTAK_SMTP_PORT ?? DEFAULT_SMTP_PORT);
+        if (!Number.isInteger(smtpPort) || smtpPort < 1 || smtpPort > 65535) throw new Error(`KOTAK_SMTP_PORT "${process.env.KOTAK_SMTP_PORT}" is not a port number`);
+        // An IPv6 host is bracketed in a URL, not in an SMTP client's host option.
+        const smtpHost = new URL(external).hostname.replace(/^\[|\]$/g, '');
+        await use({ url: external, smtpHost, smtpPort, client: new KotakClient(external), embedded: false });
+        return;
+      }
+      // Loaded only here, so suites that use KOTAK_URL never load the server (and its native SQLite driver).
+      const { startKotak } = await import('../index.js');
+      const kotak = await startKotak();
+      try {
+        await use({ url: kotak.url, smtpHost: '127.0.0.1', smtpPort: kotak.smtpPort, client: new KotakClient(kotak.url), embedded: true });
+      } finally {
+        await kotak.stop();
+      }
+    },
+    { scope: 'worker' },
+  ],
+
+  mailbox: async ({ kotak }, use, testInfo) => {
+    const mailbox = createMailbox(kotak.client, `t-${randomBytes(8).toString('hex')}@${MAILBOX_DOMAIN}`, defaultWaitTimeout(testInfo));
+    await use(mailbox);
+    if (testInfo.status !== testInfo.expectedStatus) await attachMailbox(mailbox, testInfo);
+    await kotak.client.clear(mailbox.query);
+  },
+});
+
+export { expect };
+export type { Message, MessageSummary, WaitCriteria, WaitForManyCriteria } from '../client/index.js';
+export { KotakApiError, KotakClient, KotakError, KotakTimeoutError } from '../client/index.js';
+
+/**
+ * A mailbox at any address, e.g. a second user in the same test (`t-bob-…@kotak.test`). Unlike the
+ * fixture's, its messages are not deleted after the test: `client.clear(mailbox.query)` does that.
+ */
+export function createMailbox(client: KotakClient, address: string, timeout = DEFAULT_WAIT_MS): Mailbox {
+  const query = `to:"${address}"`;
+  // As `to` when the caller gave none, so that a timeout names the address plainly; else as a search term.
+  const scoped = <T extends WaitCriteria>(criteria: T): T =>
+    criteria.to === undefined
+      ? { timeout, ...criteria, to: address }
+      : { timeout, ...criteria, query: criteria.query ? `${query} ${criteria.query}` : query };
+  return {
+    address,
+    query,
+    waitFor: (criteria = {}) => client.waitFor(scoped(criteria)),
+    waitForMany: (criteria) => client.waitForMany(scoped(criteria)),
+    async messages() {
+      const all: MessageSummary[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.list({ query, limit: 1000, ...(cursor ? { cursor } : {}) });
+        all.push(...page.messages);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      return all;
+    },
+  };
+}
+
+function defaultWaitTimeout(testInfo: TestInfo): number {
+  // timeout 0 means the test has no time limit.
+  return testInfo.timeout > 0 ? Math.min(DEFAULT_WAIT_MS, Math.floor(testInfo.timeout / 2)) : DEFAULT_WAIT_MS;
+}
+
+/** A failed test's report shows what its mailbox received, before the cleanup deletes it. */
+async function attachMailbox(mailbox: Mailbox, testInfo: TestInfo): Promise<void> {
+  const messages = await mailbox.messages().catch(() => null);
+  if (!messages) return;
+  const lines = messages.map((m) => `${m.receivedAt}  ${m.id}  from ${m.from?.address ?? '(none)'}: ${JSON.stringify(m.subject)}`);
+  await testInfo.attach(`mailbox ${mailbox.address}`, {
+    body: lines.length > 0 ? lines.join('\n') : '(no messages)',
+    contentType: 'text/plain',
+  });
+}
