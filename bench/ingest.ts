@@ -19,7 +19,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -535,27 +534,32 @@ async function sendMany(conns: SmtpConnection[], template: Template, first: numb
   return { accepted, failures, lastError: lastError as Error | null };
 }
 
+/** Runs in its own node process: holds the waiting requests and does nothing else. */
+const WAITER_HOLDER = `
+const [port, count] = process.argv.slice(1).map(Number);
+const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+for (let i = 0; i < count; i++) {
+  http.get({ host: '127.0.0.1', port, agent, path: '/api/messages/wait?query=to:waiter-' + i + '@bench.test&timeout=3600' }).on('error', () => {});
+}
+`;
+
 /**
  * Opens `count` long-poll requests on /api/messages/wait, each for an address no message is sent
- * to (as many parallel Playwright tests would), and resolves once the server reports them all.
+ * to, as parallel Playwright workers would: from another process (so this load generator's own
+ * work is not mixed with theirs), and resolves once the server reports them all waiting.
  */
 async function holdWaiters(httpPort: number, count: number): Promise<{ release(): void }> {
   if (count === 0) return { release() {} };
-  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
-  const requests = Array.from({ length: count }, (_, i) => {
-    const req = http.get({ host: '127.0.0.1', port: httpPort, agent, path: `/api/messages/wait?query=to:waiter-${i}@bench.test&timeout=3600` });
-    req.on('error', () => undefined);
-    return req;
-  });
+  const holder = spawn(process.execPath, ['--input-type=module', '-e', WAITER_HOLDER, String(httpPort), String(count)], { stdio: 'ignore' });
   for (;;) {
     const stats = (await (await fetch(`http://127.0.0.1:${httpPort}/api/stats`)).json()) as { waiters?: number };
     if ((stats.waiters ?? 0) >= count) break;
+    if (holder.exitCode !== null) throw new Error(`the waiter holder exited (code ${holder.exitCode})`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return {
     release() {
-      for (const req of requests) req.destroy();
-      agent.destroy();
+      holder.kill();
     },
   };
 }
