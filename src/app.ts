@@ -93,7 +93,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   const api = createApi({
     store, bus, parser, log: log.child({ component: 'api' }), version: VERSION,
-    webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait,
+    webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay: null,
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless
       // form (delete all) and passes Mailpit's {"IDs":[...]} form on.

@@ -35,6 +35,26 @@ export interface Config {
   readonly parseWorkers: number;
   /** The longest a client may wait on /api/messages/wait (ms). */
   readonly maxWait: number;
+  readonly relayAllow: readonly string[];
+  readonly relayAllowEveryone: boolean;
+  readonly relayAuto: boolean;
+  readonly relaySmarthost: HostPort | null;
+  readonly relaySmarthostTls: 'starttls' | 'implicit' | 'off';
+  readonly relaySmarthostUser: string | null;
+  /** Never logged, never in an API response. */
+  readonly relaySmarthostPassword: string | null;
+  readonly relayRequireTls: boolean;
+  readonly relayDns: readonly string[];
+  readonly relayMxPort: number;
+  readonly relayRetry: readonly number[];
+  readonly relayGiveUp: number;
+  readonly relayConnectTimeout: number;
+  readonly relayCommandTimeout: number;
+  readonly relayDataTimeout: number;
+  readonly relayConcurrency: number;
+  readonly relayDkimDomain: string | null;
+  readonly relayDkimSelector: string | null;
+  readonly relayDkimKey: string | null;
 }
 
 function invalid(flag: string, reason: string): never {
@@ -55,6 +75,12 @@ export function parseBasePath(flag: string, value: string): string {
   }
   const inner = trimmed.split('/').filter(Boolean).join('/');
   return inner ? `/${inner}/` : '/';
+}
+
+/** "host:port" or "host" (port 53), IPv6 in brackets; as node:dns's setServers takes it. */
+function dnsServer(value: string): string {
+  const { host, port } = parseHostPort('relay-dns', /(^\[.*\]|^[^:]*):\d+$/.test(value) ? value : `${value}:53`);
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function parseCount(flag: string, value: string, min: number): number {
@@ -118,6 +144,26 @@ export const SETTINGS = [
   setting({ key: 'hostname', flag: 'hostname', value: 'NAME', fallback: null, help: 'name in the SMTP greeting (default: this machine\'s hostname)', parse: (v) => v.trim() || invalid('hostname', 'empty name') }),
   setting({ key: 'parseTimeout', flag: 'parse-timeout', value: 'DURATION', fallback: '10s', help: 'longest a message may take to parse; it is then kept raw and flagged', parse: wrapUnits('parse-timeout', (v) => parseDuration(v) || invalid('parse-timeout', 'must be more than 0')) }),
   setting({ key: 'maxWait', flag: 'max-wait', value: 'DURATION', fallback: '120s', help: 'longest timeout a client may ask of GET /api/messages/wait', parse: wrapUnits('max-wait', (v) => parseDuration(v) || invalid('max-wait', 'must be more than 0')) }),
+  // Relay: off unless an allowlist (or the loud allow-everyone switch) is given.
+  setting({ key: 'relayAllow', flag: 'relay-allow', value: 'PATTERNS', fallback: null, help: 'turn relay on for these recipients only, comma-separated (e.g. *@example.com,qa+*@corp.test)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean) }),
+  setting({ key: 'relayAllowEveryone', flag: 'relay-allow-everyone', value: '', fallback: 'false', boolean: true, help: 'DANGER: relay to any recipient at all (real people included)', parse: (v) => parseBoolean('relay-allow-everyone', v) }),
+  setting({ key: 'relayAuto', flag: 'relay-auto', value: '', fallback: 'false', boolean: true, help: 'relay every new message to its allowed envelope recipients (otherwise: release by hand or API)', parse: (v) => parseBoolean('relay-auto', v) }),
+  setting({ key: 'relaySmarthost', flag: 'relay-smarthost', value: 'HOST:PORT', fallback: null, help: 'deliver through this server instead of the recipients\' MX (for networks that block port 25)', parse: (v) => parseHostPort('relay-smarthost', v) }),
+  setting({ key: 'relaySmarthostTls', flag: 'relay-smarthost-tls', value: 'starttls|implicit|off', fallback: 'starttls', help: 'TLS to the smarthost: STARTTLS required, TLS from the start (port 465), or none', parse: (v) => (['starttls', 'implicit', 'off'].includes(v) ? (v as 'starttls' | 'implicit' | 'off') : invalid('relay-smarthost-tls', `"${v}" is not starttls, implicit or off`)) }),
+  setting({ key: 'relaySmarthostUser', flag: 'relay-smarthost-user', value: 'USER', fallback: null, help: 'AUTH user for the smarthost', parse: (v) => v }),
+  setting({ key: 'relaySmarthostPassword', flag: 'relay-smarthost-password', value: 'PASSWORD', fallback: null, help: 'AUTH password for the smarthost (prefer the environment variable; never logged)', parse: (v) => v }),
+  setting({ key: 'relayRequireTls', flag: 'relay-require-tls', value: '', fallback: 'false', boolean: true, help: 'never deliver over plaintext: an MX without STARTTLS is a temporary failure', parse: (v) => parseBoolean('relay-require-tls', v) }),
+  setting({ key: 'relayDns', flag: 'relay-dns', value: 'HOST:PORT,...', fallback: null, help: 'DNS servers for MX lookups, e.g. 127.0.0.1:5353 (default: the system\'s)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean).map(dnsServer) }),
+  setting({ key: 'relayMxPort', flag: 'relay-mx-port', value: 'PORT', fallback: '25', help: 'port to connect to on MX hosts', parse: (v) => parseCount('relay-mx-port', v, 1) }),
+  setting({ key: 'relayRetry', flag: 'relay-retry', value: 'DURATIONS', fallback: '1m,5m,15m,1h', help: 'waits between delivery attempts; the last one repeats', parse: (v) => v.split(',').map((d) => wrapUnits('relay-retry', parseDuration)(d.trim())) }),
+  setting({ key: 'relayGiveUp', flag: 'relay-give-up', value: 'DURATION', fallback: '24h', help: 'stop retrying a recipient this long after it was queued', parse: wrapUnits('relay-give-up', parseDuration) }),
+  setting({ key: 'relayConnectTimeout', flag: 'relay-connect-timeout', value: 'DURATION', fallback: '30s', help: 'connecting to an MX host', parse: wrapUnits('relay-connect-timeout', parseDuration) }),
+  setting({ key: 'relayCommandTimeout', flag: 'relay-command-timeout', value: 'DURATION', fallback: '5m', help: 'waiting for the greeting and each reply (RFC 5321 4.5.3.2)', parse: wrapUnits('relay-command-timeout', parseDuration) }),
+  setting({ key: 'relayDataTimeout', flag: 'relay-data-timeout', value: 'DURATION', fallback: '10m', help: 'waiting for the reply to the end of DATA (RFC 5321 4.5.3.2)', parse: wrapUnits('relay-data-timeout', parseDuration) }),
+  setting({ key: 'relayConcurrency', flag: 'relay-concurrency', value: 'N', fallback: '2', help: 'deliveries at once per destination domain', parse: (v) => parseCount('relay-concurrency', v, 1) }),
+  setting({ key: 'relayDkimDomain', flag: 'relay-dkim-domain', value: 'DOMAIN', fallback: null, help: 'sign relayed mail with DKIM for this domain (with --relay-dkim-selector and --relay-dkim-key)', parse: (v) => v.trim() }),
+  setting({ key: 'relayDkimSelector', flag: 'relay-dkim-selector', value: 'SELECTOR', fallback: null, help: 'DKIM selector', parse: (v) => v.trim() }),
+  setting({ key: 'relayDkimKey', flag: 'relay-dkim-key', value: 'FILE', fallback: null, help: 'DKIM private key (PEM file)', parse: (v) => v.trim() }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 
@@ -139,6 +185,10 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
   values.hostname ??= os.hostname();
   values.parseWorkers ??= Math.max(1, Math.min(4, os.availableParallelism()));
   const config = values as unknown as Config;
+  values.relayAllow ??= [];
+  values.relayDns ??= [];
+  const dkim = [config.relayDkimDomain, config.relayDkimSelector, config.relayDkimKey].filter((v) => v !== null).length;
+  if (dkim !== 0 && dkim !== 3) invalid('relay-dkim-domain', 'DKIM signing needs all three of --relay-dkim-domain, --relay-dkim-selector and --relay-dkim-key');
   if (config.smtpRequireTls && config.smtpTls.mode === 'off') {
     invalid('smtp-require-tls', 'needs --smtp-tls (auto or CERT,KEY)');
   }

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   invalid_config: { http: 500 },
   not_found: { http: 404 },
   wait_timeout: { http: 408 },
+  relay_disabled: { http: 409 },
+  relay_not_allowed: { http: 403 },
   payload_too_large: { http: 413 },
   storage_failed: { http: 500, smtp: [451, '4.3.0'] },
   message_too_big: { http: 413, smtp: [552, '5.3.4'] },

@@ -3,6 +3,7 @@
  * waiters, relay, webhooks) subscribe. Storage never emits: the caller does, once data is durable.
  */
 import type { MessageSummary } from './mail/types.js';
+import type { RelayJob } from './store/relay-types.js';
 
 export interface MailEvents {
   'message:stored': MessageSummary;
@@ -11,6 +12,8 @@ export interface MailEvents {
   'messages:updated': { readonly read: boolean; readonly count: number };
   'message:deleted': { readonly ids: readonly string[] };
   'messages:cleared': Record<string, never>;
+  /** A relay job was queued or its status changed. */
+  'relay:updated': RelayJob;
 }
 
 export type MailEventName = keyof MailEvents;

@@ -13,6 +13,8 @@ import type { ParserPool } from '../parse/pool.js';
 import type { MessageSummary } from '../mail/types.js';
 import type { MessageStore } from '../store/types.js';
 import { parseDuration } from '../units.js';
+import type { RelayQueue } from '../relay/queue.js';
+import type { RelayStore } from '../store/relay-types.js';
 import type { WaitRegistry } from './waiters.js';
 import { extractCodes } from '../mail/codes.js';
 import { renderHtmlView } from '../mail/html-view.js';
@@ -21,6 +23,12 @@ import { attachmentDisposition, safeContentType } from './download.js';
 import { messageHtmlPolicy } from './security.js';
 import { mountWeb } from './web.js';
 import { routes } from './routes.js';
+
+export interface RelayApi {
+  readonly queue: RelayQueue;
+  readonly store: RelayStore;
+  readonly status: { readonly auto: boolean; readonly allow: readonly string[]; readonly smarthost: string | null; readonly requireTls: boolean };
+}
 
 export interface ApiDeps {
   readonly store: MessageStore;
@@ -33,6 +41,8 @@ export interface ApiDeps {
   /** Public path prefix, '/' or e.g. '/mail/' behind a reverse proxy. */
   readonly basePath: string;
   readonly waiters: WaitRegistry;
+  /** Relay mode, or null when it is off. */
+  readonly relay: RelayApi | null;
   /** Mounts other APIs (Mailpit, MailHog compatibility) on the same app, before the web routes. */
   readonly mountExtra?: (app: OpenAPIHono) => void;
   /** The longest wait a client may ask for (ms). */
@@ -231,6 +241,30 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     if (!(await store.delete(id))) throw notFound(`no message ${id}`);
     bus.emit('message:deleted', { ids: [id] });
     return c.json({ deleted: 1 }, 200);
+  });
+
+  app.openapi(routes.releaseMessage, async (c) => {
+    const { id } = c.req.valid('param');
+    if (!deps.relay) throw new KotakError('relay_disabled', 'relay is off: start Kotak with --relay-allow PATTERNS to deliver chosen messages for real');
+    let to: string[] | undefined;
+    if (c.req.header('content-length') !== '0' && c.req.header('content-type')?.includes('application/json')) to = c.req.valid('json').to;
+    const jobs = await deps.relay.queue.release(id, to);
+    return c.json({ jobs }, 202);
+  });
+
+  app.openapi(routes.getDeliveries, async (c) => {
+    const { id } = c.req.valid('param');
+    return c.json({ deliveries: deps.relay ? await deps.relay.store.jobsForMessage(id) : [] }, 200);
+  });
+
+  app.openapi(routes.relayQueue, async (c) => {
+    const { status, limit } = c.req.valid('query');
+    return c.json({ jobs: deps.relay ? await deps.relay.store.list({ status: status ?? null, limit }) : [] }, 200);
+  });
+
+  app.openapi(routes.relayStatus, (c) => {
+    const relay = deps.relay;
+    return c.json(relay ? { enabled: true, ...relay.status, allow: [...relay.status.allow] } : { enabled: false, auto: false, allow: [], smarthost: null, requireTls: false }, 200);
   });
 
   app.openapi(routes.stats, async (c) => c.json({ ...(await store.stats()), waiters: deps.waiters.size }, 200));

@@ -3,7 +3,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import {
   BulkPatchBodySchema, DeleteQuerySchema, DeletedSchema, ErrorSchema, HtmlQuerySchema, IdParamSchema, ListQuerySchema,
   MessagePageSchema, MessageViewSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
-  WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema,
+  WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema, DeliveriesSchema, RelayJobSchema, RelayQueueQuerySchema,
+  RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -67,6 +68,31 @@ export const routes = {
     method: 'delete', path: '/api/messages/{id}', tags: ['messages'], summary: 'Delete one message',
     request: { params: IdParamSchema },
     responses: { 200: json(DeletedSchema, 'Deleted'), 404: error('No such message') },
+  }),
+  releaseMessage: createRoute({
+    method: 'post', path: '/api/messages/{id}/release', tags: ['relay'],
+    summary: 'Deliver a message for real (to its envelope recipients, or to `to`), through the relay queue',
+    request: { params: IdParamSchema, body: { content: { 'application/json': { schema: ReleaseBodySchema } }, required: false } },
+    responses: {
+      202: json(z.object({ jobs: z.array(RelayJobSchema) }).openapi('Released'), 'Queued'),
+      403: error('A recipient is not allowed by --relay-allow (nothing was queued)'),
+      404: error('No such message'),
+      409: error('Relay is off'),
+    },
+  }),
+  getDeliveries: createRoute({
+    method: 'get', path: '/api/messages/{id}/deliveries', tags: ['relay'], summary: 'Relay jobs of a message, with every attempt',
+    request: { params: IdParamSchema },
+    responses: { 200: json(DeliveriesSchema, 'Per recipient: status, attempts, replies') },
+  }),
+  relayQueue: createRoute({
+    method: 'get', path: '/api/relay/queue', tags: ['relay'], summary: 'Relay jobs, newest first',
+    request: { query: RelayQueueQuerySchema },
+    responses: { 200: json(RelayQueueSchema, 'Jobs') },
+  }),
+  relayStatus: createRoute({
+    method: 'get', path: '/api/relay', tags: ['relay'], summary: 'Whether relay is on, and to whom',
+    responses: { 200: json(RelayStatusSchema, 'Relay settings (no credentials)') },
   }),
   stats: createRoute({
     method: 'get', path: '/api/stats', tags: ['system'], summary: 'Totals',

@@ -155,3 +155,57 @@ export const WaitTimeoutSchema = z
     recent: list(MessageSummarySchema).openapi({ description: 'The newest few messages received in the window that did not match.' }),
   })
   .openapi('WaitTimeout');
+
+export const RelayAttemptSchema = z
+  .object({
+    at: z.string().openapi({ format: 'date-time' }),
+    mxHost: z.string().nullable(),
+    outcome: z.enum(['delivered', 'deferred', 'failed']),
+    reply: z.string().nullable().openapi({ description: 'The remote reply, as received.' }),
+    transcript: list(z.string()).openapi({ description: 'Commands and replies (no message content, no credentials).' }),
+  })
+  .openapi('RelayAttempt');
+
+export const RelayJobSchema = z
+  .object({
+    id: z.number().int(),
+    messageId: z.string(),
+    recipient: z.string(),
+    domain: z.string(),
+    status: z.enum(['queued', 'sending', 'delivered', 'deferred', 'failed']),
+    attempts: z.number().int(),
+    nextAttemptAt: z.string().nullable(),
+    giveUpAt: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    mxHost: z.string().nullable(),
+    reply: z.string().nullable(),
+    reason: z.string().nullable(),
+    tls: z.string().nullable().openapi({ description: 'TLS protocol and cipher of the last connection; null for plaintext.' }),
+  })
+  .openapi('RelayJob');
+
+export const DeliveriesSchema = z
+  .object({ deliveries: list(RelayJobSchema.extend({ history: list(RelayAttemptSchema) })) })
+  .openapi('Deliveries');
+
+export const RelayQueueSchema = z.object({ jobs: list(RelayJobSchema) }).openapi('RelayQueue');
+
+export const RelayQueueQuerySchema = z.object({
+  status: z.enum(['queued', 'sending', 'delivered', 'deferred', 'failed']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const ReleaseBodySchema = z
+  .object({ to: z.array(z.string().min(3).max(320)).min(1).max(1000).optional().openapi({ description: 'Recipients instead of the envelope recipients; each must be allowed by --relay-allow.' }) })
+  .strict();
+
+export const RelayStatusSchema = z
+  .object({
+    enabled: z.boolean(),
+    auto: z.boolean(),
+    allow: list(z.string()).openapi({ description: "Recipient patterns; ['*'] when every recipient is allowed." }),
+    smarthost: z.string().nullable(),
+    requireTls: z.boolean(),
+  })
+  .openapi('RelayStatus');

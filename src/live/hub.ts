@@ -21,7 +21,7 @@ export interface LiveHub {
   close(): Promise<void>;
 }
 
-const EVENTS: readonly MailEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared'];
+const EVENTS: readonly MailEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared', 'relay:updated'];
 
 export function createLiveHub(deps: { bus: EventBus; log: Logger }): LiveHub {
   const { bus, log } = deps;

@@ -11,6 +11,8 @@ import { KotakError } from '../errors.js';
 import { migrate } from './migrate.js';
 import { compileSearch } from './search-sql.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
+import { createRelayStore } from './relay-sqlite.js';
+import type { RelayStore } from './relay-types.js';
 import type { FindOptions, ListOptions, MessagePage, MessageStore, PruneLimits, StoreStats } from './types.js';
 import type { OffsetListOptions, OffsetPage, SummaryExtras, TagCount } from './types.js';
 
@@ -142,7 +144,10 @@ function parseCursor(cursor: string): number {
   return Number(cursor);
 }
 
-export async function openSqliteStore(path: string, deps: { log: Logger }): Promise<MessageStore> {
+/** The SQLite store also holds the relay queue, on the same connections and write queue. */
+export type SqliteStore = MessageStore & { readonly relay: RelayStore };
+
+export async function openSqliteStore(path: string, deps: { log: Logger }): Promise<SqliteStore> {
   const { log } = deps;
   const inMemory = path === ':memory:' || path === '';
   const writer = await openConnection(path);
@@ -247,6 +252,8 @@ export async function openSqliteStore(path: string, deps: { log: Logger }): Prom
   }
 
   return {
+    relay: createRelayStore({ reader, writer, exclusive }),
+
     insert(message) {
       if (closed) return Promise.reject(new KotakError('shutting_down', 'the store is closed'));
       return new Promise((resolve, reject) => {

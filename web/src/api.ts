@@ -85,3 +85,30 @@ export async function getRawText(id: string, limit: number): Promise<{ text: str
   const truncated = bytes.length > limit;
   return { text: new TextDecoder('utf-8').decode(truncated ? bytes.subarray(0, limit) : bytes), truncated };
 }
+
+export interface RelayJob {
+  readonly id: number;
+  readonly messageId: string;
+  readonly recipient: string;
+  readonly status: 'queued' | 'sending' | 'delivered' | 'deferred' | 'failed';
+  readonly attempts: number;
+  readonly nextAttemptAt: string | null;
+  readonly mxHost: string | null;
+  readonly reply: string | null;
+  readonly reason: string | null;
+  readonly tls: string | null;
+  readonly history?: readonly { readonly at: string; readonly mxHost: string | null; readonly outcome: string; readonly reply: string | null; readonly transcript: readonly string[] }[];
+}
+
+export interface RelayStatus {
+  readonly enabled: boolean;
+  readonly auto: boolean;
+  readonly allow: readonly string[];
+  readonly smarthost: string | null;
+  readonly requireTls: boolean;
+}
+
+export const getRelayStatus = (): Promise<RelayStatus> => request('api/relay');
+export const getDeliveries = (id: string): Promise<{ deliveries: RelayJob[] }> => request(`api/messages/${encodeURIComponent(id)}/deliveries`);
+export const releaseMessage = (id: string, to: readonly string[]): Promise<{ jobs: RelayJob[] }> =>
+  request(`api/messages/${encodeURIComponent(id)}/release`, jsonBody('POST', { to }));

@@ -8,6 +8,7 @@ import { deleteMessage, getMessage, getRawText, htmlUrl, partUrl, rawUrl, setRea
 import type { LiveFeed, Navigate } from './feed.js';
 import { absoluteTime, formatAddress, formatAddresses, formatSize } from './format.js';
 import { useShortcuts } from './hooks.js';
+import { Deliveries } from './deliveries.js';
 import { extractLinks } from './links.js';
 
 type Tab = 'html' | 'text' | 'headers' | 'raw' | 'attachments' | 'links';
@@ -174,6 +175,8 @@ export function MessageView({ id, feed, navigate }: Props) {
           <dd>{message.envelope.user ?? '—'}</dd>
         </dl>
       </details>
+
+      <Deliveries messageId={id} envelopeRecipients={message.envelope.rcptTo} feed={feed} />
 
       {message.parseError && (
         <p class="error" role="alert">

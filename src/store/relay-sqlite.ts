@@ -1,0 +1,148 @@
+/** The relay queue in SQLite (tables from migrations/004_relay.sql), on the message store's connections. */
+import type { Connection } from './sqlite-driver.js';
+import type { RelayAttempt, RelayJob, RelayJobUpdate, RelayStatus, RelayStore } from './relay-types.js';
+
+interface JobRow {
+  id: number;
+  message_id: string;
+  recipient: string;
+  domain: string;
+  status: RelayStatus;
+  attempts: number;
+  next_attempt_at: number | null;
+  give_up_at: number;
+  created_at: number;
+  updated_at: number;
+  mx_host: string | null;
+  reply: string | null;
+  reason: string | null;
+  tls: string | null;
+}
+
+interface AttemptRow {
+  job_id: number;
+  at: number;
+  mx_host: string | null;
+  outcome: RelayAttempt['outcome'];
+  reply: string | null;
+  transcript_json: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function toJob(row: JobRow): RelayJob {
+  return {
+    id: row.id,
+    messageId: row.message_id,
+    recipient: row.recipient,
+    domain: row.domain,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at === null ? null : iso(row.next_attempt_at),
+    giveUpAt: iso(row.give_up_at),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    mxHost: row.mx_host,
+    reply: row.reply,
+    reason: row.reason,
+    tls: row.tls,
+  };
+}
+
+export interface RelayStoreDeps {
+  readonly reader: Connection;
+  readonly writer: Connection;
+  /** The message store's write queue: relay writes take turns with message writes. */
+  readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
+}
+
+export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps): RelayStore {
+  async function inTransaction<T>(work: () => Promise<T>): Promise<T> {
+    await writer.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await work();
+      await writer.exec('COMMIT');
+      return result;
+    } catch (err) {
+      await writer.exec('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  return {
+    enqueue(messageId, recipients, now, giveUpAt) {
+      if (recipients.length === 0) return Promise.resolve([]);
+      return exclusive(async () => {
+        const rows = await writer.all<JobRow>(
+          `INSERT INTO relay_jobs (message_id, recipient, domain, status, attempts, next_attempt_at, give_up_at, created_at, updated_at)
+           VALUES ${recipients.map(() => "(?, ?, ?, 'queued', 0, ?, ?, ?, ?)").join(', ')} RETURNING *`,
+          recipients.flatMap((r) => [messageId, r.recipient, r.domain, now, giveUpAt, now, now]),
+        );
+        return rows.map(toJob);
+      });
+    },
+
+    claimDue(now, limit) {
+      return exclusive(() =>
+        inTransaction(async () => {
+          const rows = await writer.all<JobRow>(
+            `SELECT * FROM relay_jobs WHERE status IN ('queued', 'deferred') AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+            [now, limit],
+          );
+          if (rows.length === 0) return [];
+          await writer.run(`UPDATE relay_jobs SET status = 'sending', updated_at = ? WHERE id IN (${rows.map(() => '?').join(',')})`, [now, ...rows.map((r) => r.id)]);
+          return rows.map((r) => toJob({ ...r, status: 'sending', updated_at: now }));
+        }),
+      );
+    },
+
+    async nextDueAt() {
+      const row = await reader.get<{ at: number | null }>(`SELECT MIN(next_attempt_at) AS at FROM relay_jobs WHERE status IN ('queued', 'deferred')`);
+      return row?.at ?? null;
+    },
+
+    complete(jobId, update: RelayJobUpdate) {
+      return exclusive(() =>
+        inTransaction(async () => {
+          const now = update.attempt.at;
+          await writer.run(
+            `UPDATE relay_jobs SET status = ?, attempts = attempts + 1, next_attempt_at = ?, updated_at = ?, mx_host = ?, reply = ?, reason = ?, tls = ? WHERE id = ?`,
+            [update.status, update.nextAttemptAt, now, update.mxHost, update.reply, update.reason, update.tls, jobId],
+          );
+          await writer.run(`INSERT INTO relay_attempts (job_id, at, mx_host, outcome, reply, transcript_json) VALUES (?, ?, ?, ?, ?, ?)`, [
+            jobId, now, update.attempt.mxHost, update.attempt.outcome, update.attempt.reply, JSON.stringify(update.attempt.transcript),
+          ]);
+          const row = await writer.get<JobRow>('SELECT * FROM relay_jobs WHERE id = ?', [jobId]);
+          return row ? toJob(row) : null;
+        }),
+      );
+    },
+
+    requeueInterrupted(now) {
+      return exclusive(async () => (await writer.run(`UPDATE relay_jobs SET status = 'queued', next_attempt_at = ?, updated_at = ? WHERE status = 'sending'`, [now, now])).changes);
+    },
+
+    async jobsForMessage(messageId) {
+      const [jobs, attempts] = await Promise.all([
+        reader.all<JobRow>('SELECT * FROM relay_jobs WHERE message_id = ? ORDER BY id', [messageId]),
+        reader.all<AttemptRow>(
+          'SELECT a.* FROM relay_attempts a JOIN relay_jobs j ON j.id = a.job_id WHERE j.message_id = ? ORDER BY a.id',
+          [messageId],
+        ),
+      ]);
+      return jobs.map((row) => ({
+        ...toJob(row),
+        history: attempts
+          .filter((a) => a.job_id === row.id)
+          .map((a) => ({ at: iso(a.at), mxHost: a.mx_host, outcome: a.outcome, reply: a.reply, transcript: JSON.parse(a.transcript_json) as string[] })),
+      }));
+    },
+
+    async list({ status, limit }) {
+      const rows = status
+        ? await reader.all<JobRow>('SELECT * FROM relay_jobs WHERE status = ? ORDER BY id DESC LIMIT ?', [status, limit])
+        : await reader.all<JobRow>('SELECT * FROM relay_jobs ORDER BY id DESC LIMIT ?', [limit]);
+      return rows.map(toJob);
+    },
+  };
+}
