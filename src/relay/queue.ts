@@ -10,18 +10,14 @@
  * Safety: a recipient that the allowlist does not allow is refused before anything is queued, so
  * it is never contacted. SMTP intake never waits for any of this.
  */
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { KotakError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import type { RelayJob, RelayStore } from '../store/relay-types.js';
 import type { MessageStore } from '../store/types.js';
+import type { Destination, HostAddresses } from './mx.js';
 
-export type Destination =
-  | { readonly kind: 'hosts'; readonly hosts: readonly { readonly host: string; readonly preference: number }[] }
-  | { readonly kind: 'permanent'; readonly reason: string }
-  | { readonly kind: 'temporary'; readonly reason: string };
-
-export type HostAddresses = { readonly kind: 'addresses'; readonly addresses: readonly string[] } | { readonly kind: 'failed'; readonly reason: string };
 
 export interface RecipientOutcome {
   readonly recipient: string;
@@ -138,8 +134,8 @@ export function createRelayQueue(
     let lastHost: string | null = null;
     let lastTranscript: readonly string[] = [];
     for (const { host } of hosts) {
-      const addresses = settings.smarthost || /^[\d.]+$|:/.test(host) ? { kind: 'addresses' as const, addresses: [host] } : await transport.resolveHost(host);
-      if (addresses.kind === 'failed') {
+      const addresses: HostAddresses = settings.smarthost || isIP(host) ? { kind: 'addresses', addresses: [host] } : await transport.resolveHost(host);
+      if (addresses.kind !== 'addresses') {
         lastReason = `${host}: ${addresses.reason}`;
         lastHost = host;
         continue;
