@@ -9,6 +9,7 @@ import { getRequestListener } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import { createApi } from './api/app.js';
 import { createWaitRegistry } from './api/waiters.js';
+import { createRelay } from './relay/index.js';
 import { mountMailhogApi } from './compat/mailhog/index.js';
 import { createMailpitEvents, MAILPIT_EVENTS_PATH, mountMailpitApi } from './compat/mailpit/index.js';
 import type { Config } from './config.js';
@@ -89,11 +90,12 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const live = createLiveHub({ bus, log: log.child({ component: 'live' }) });
   const basePath = config.httpBasePath;
   const waiters = createWaitRegistry({ bus, store, log: log.child({ component: 'waiters' }) });
+  const relay = await createRelay(config, { store: store.relay, messages: store, bus, log: log.child({ component: 'relay' }) });
   const compat = { store, bus, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize };
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   const api = createApi({
     store, bus, parser, log: log.child({ component: 'api' }), version: VERSION,
-    webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay: null,
+    webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay,
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless
       // form (delete all) and passes Mailpit's {"IDs":[...]} form on.
@@ -123,10 +125,11 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   let smtpPort: number;
   let httpPort: number;
   try {
+    await relay?.queue.start();
     smtpPort = await smtp.listen();
     httpPort = await listenHttp(http, config.http.host, config.http.port);
   } catch (err) {
-    await Promise.allSettled([smtp.close(), retention.stop(), parser.close(), store.close()]);
+    await Promise.allSettled([smtp.close(), retention.stop(), relay?.queue.close(), parser.close(), store.close()]);
     throw err;
   }
   const url = `http://${urlHost(config.http.host)}:${httpPort}${basePath.slice(0, -1)}`;
@@ -147,6 +150,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await retention.stop();
+        await relay?.queue.close();
         await store.close();
         await parser.close();
         log.info('kotak stopped');

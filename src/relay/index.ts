@@ -1,0 +1,82 @@
+/**
+ * Relay mode from configuration: the allowlist, the DNS resolver, the SMTP transport and the
+ * queue, or null when relay is off (no --relay-allow and no --relay-allow-everyone).
+ */
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { EventBus } from '../events.js';
+import type { RelayStore } from '../store/relay-types.js';
+import type { MessageStore } from '../store/types.js';
+import { compileAllowlist } from './allowlist.js';
+import { createDnsResolver, resolveDestination, resolveHostAddresses } from './mx.js';
+import { createRelayQueue, type RelayQueue } from './queue.js';
+import { deliverOverSmtp, type SmtpTransportOptions } from './smtp-transport.js';
+
+export interface Relay {
+  readonly queue: RelayQueue;
+  readonly store: RelayStore;
+  /** What GET /api/relay shows: never credentials. */
+  readonly status: { readonly auto: boolean; readonly allow: readonly string[]; readonly smarthost: string | null; readonly requireTls: boolean };
+}
+
+/** DNS answers for one lookup: a few seconds, twice, then the job is deferred and retried later. */
+const DNS_TIMEOUT_MS = 5000;
+const DNS_TRIES = 2;
+
+export async function createRelay(config: Config, deps: { store: RelayStore; messages: MessageStore; bus: EventBus; log: Logger }): Promise<Relay | null> {
+  if (config.relayAllow.length === 0 && !config.relayAllowEveryone) return null;
+  const isAllowed = config.relayAllowEveryone ? () => true : compileAllowlist(config.relayAllow);
+  if (config.relayAllowEveryone) deps.log.warn('relay may deliver to ANY recipient (--relay-allow-everyone): real people can receive what your app sends');
+
+  const dkim = config.relayDkimKey
+    ? { domainName: config.relayDkimDomain!, keySelector: config.relayDkimSelector!, privateKey: await readFile(config.relayDkimKey, 'utf8') }
+    : null;
+  const smarthost = config.relaySmarthost;
+  const transportOptions: SmtpTransportOptions = {
+    heloName: config.hostname,
+    tls: smarthost
+      ? config.relaySmarthostTls === 'implicit' ? 'implicit' : config.relaySmarthostTls === 'off' ? 'none' : 'required'
+      : config.relayRequireTls ? 'required' : 'opportunistic',
+    // A smarthost is one server we chose and should prove who it is; MX hosts often cannot.
+    rejectUnauthorized: smarthost !== null && config.relaySmarthostTls !== 'off',
+    auth: config.relaySmarthostUser ? { user: config.relaySmarthostUser, pass: config.relaySmarthostPassword ?? '' } : null,
+    connectTimeoutMs: config.relayConnectTimeout,
+    commandTimeoutMs: config.relayCommandTimeout,
+    dataTimeoutMs: config.relayDataTimeout,
+    dkim,
+  };
+  const resolver = createDnsResolver({ servers: config.relayDns, timeoutMs: DNS_TIMEOUT_MS, tries: DNS_TRIES });
+  const queue = createRelayQueue(
+    {
+      isAllowed,
+      auto: config.relayAuto,
+      smarthost: smarthost ? { host: smarthost.host, port: smarthost.port } : null,
+      mxPort: config.relayMxPort,
+      retry: config.relayRetry,
+      giveUp: config.relayGiveUp,
+      concurrency: config.relayConcurrency,
+    },
+    {
+      store: deps.store,
+      messages: deps.messages,
+      bus: deps.bus,
+      log: deps.log,
+      transport: {
+        resolveDestination: (domain) => resolveDestination(domain, { resolver }),
+        resolveHost: (host) => resolveHostAddresses(host, { resolver }),
+        deliver: (target, envelope, raw) => deliverOverSmtp(target, envelope, raw, transportOptions),
+      },
+    },
+  );
+  return {
+    queue,
+    store: deps.store,
+    status: {
+      auto: config.relayAuto,
+      allow: config.relayAllowEveryone ? ['*'] : config.relayAllow,
+      smarthost: smarthost ? `${smarthost.host}:${smarthost.port}` : null,
+      requireTls: config.relayRequireTls,
+    },
+  };
+}

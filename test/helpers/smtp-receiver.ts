@@ -1,0 +1,102 @@
+/**
+ * Receiving SMTP servers for relay tests: real smtp-server instances on a loopback address,
+ * scripted per test (greet with 421, answer RCPT with 451/550, offer STARTTLS or not) and
+ * recording every connection, recipient and message, so a test can prove who was contacted.
+ */
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { createSelfSignedCertificate } from '../../src/smtp/tls.js';
+
+export interface ReceivedMessage {
+  readonly from: string;
+  readonly to: string[];
+  readonly raw: Buffer;
+  readonly tls: boolean;
+}
+
+export interface ReceiverBehaviour {
+  /** Refuse every session with this greeting (e.g. 421). */
+  readonly greeting421?: boolean;
+  /** The reply code for RCPT TO of this address; 250 when undefined. */
+  readonly rcpt?: (address: string) => number | undefined;
+  readonly starttls?: boolean;
+}
+
+export interface SmtpReceiver {
+  readonly host: string;
+  readonly port: number;
+  readonly connections: number;
+  /** Every RCPT TO seen, accepted or not. */
+  readonly recipientsSeen: string[];
+  readonly messages: ReceivedMessage[];
+  behaviour: ReceiverBehaviour;
+  /** Resolves with the next message received (or the first already received after `skip`). */
+  nextMessage(skip?: number): Promise<ReceivedMessage>;
+  close(): Promise<void>;
+}
+
+export async function startReceiver(host: string, port: number, behaviour: ReceiverBehaviour = {}): Promise<SmtpReceiver> {
+  const state = { connections: 0, behaviour };
+  const recipientsSeen: string[] = [];
+  const messages: ReceivedMessage[] = [];
+  const waiters: (() => void)[] = [];
+  const tls = behaviour.starttls ? await createSelfSignedCertificate('mx.test') : null;
+  const options: SMTPServerOptions = {
+    authOptional: true,
+    disabledCommands: behaviour.starttls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    ...(tls ? { key: tls.key, cert: tls.cert } : {}),
+    logger: false,
+    onConnect(_session, callback) {
+      state.connections += 1;
+      if (state.behaviour.greeting421) {
+        const err = Object.assign(new Error('4.3.2 Service not available, try later'), { responseCode: 421 });
+        return callback(err);
+      }
+      callback();
+    },
+    onRcptTo(address, _session, callback) {
+      recipientsSeen.push(address.address);
+      const code = state.behaviour.rcpt?.(address.address);
+      if (code && code >= 400) return callback(Object.assign(new Error(code >= 500 ? '5.1.1 No such user here' : '4.2.1 Mailbox busy, try later'), { responseCode: code }));
+      callback();
+    },
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        messages.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks), tls: Boolean(session.secure) });
+        for (const wake of waiters.splice(0)) wake();
+        callback();
+      });
+    },
+  };
+  const server = new SMTPServer(options);
+  server.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = (server.server.address() as AddressInfo).port;
+  return {
+    host,
+    port: bound,
+    get connections() {
+      return state.connections;
+    },
+    recipientsSeen,
+    messages,
+    get behaviour() {
+      return state.behaviour;
+    },
+    set behaviour(value: ReceiverBehaviour) {
+      state.behaviour = value;
+    },
+    async nextMessage(skip = messages.length) {
+      while (messages.length <= skip) await new Promise<void>((resolve) => waiters.push(resolve));
+      return messages[skip]!;
+    },
+    close() {
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
