@@ -19,6 +19,9 @@ const running: RunningKotak[] = [];
 
 const ZONE: Zone = {
   'example.test': { MX: [{ preference: 20, exchange: 'backup.example.test' }, { preference: 10, exchange: 'primary.example.test' }] },
+  // Its first MX has an address where nothing listens: the connection is refused.
+  'refusing.test': { MX: [{ preference: 5, exchange: 'dead.example.test' }, { preference: 10, exchange: 'backup.example.test' }] },
+  'dead.example.test': { A: ['127.0.0.9'] },
   'primary.example.test': { A: ['127.0.0.2'] },
   'backup.example.test': { A: ['127.0.0.3'] },
   'implicit.test': { A: ['127.0.0.4'] },
@@ -45,7 +48,7 @@ afterAll(async () => {
 
 function relayKotak(options: Record<string, string | number | boolean> = {}): Promise<RunningKotak> {
   return withKotak({
-    relayAllow: '*@example.test,*@implicit.test,*@nullmx.test,*@nxdomain.test,*@deferring.test',
+    relayAllow: '*@example.test,*@implicit.test,*@nullmx.test,*@nxdomain.test,*@deferring.test,*@refusing.test',
     relayDns: dns.address,
     relayMxPort: mxPort,
     relayRetry: '100ms',
@@ -121,6 +124,13 @@ describe('relay', () => {
     const [job] = await settled(kotak, live, id);
     expect(job).toMatchObject({ status: 'delivered', mxHost: 'backup.example.test' });
     expect((await backup.nextMessage(before)).to).toEqual(['fallover@example.test']);
+
+    const refusedId = await send(kotak, 'refused@refusing.test');
+    await release(kotak, refusedId);
+    const [refusedJob] = await settled(kotak, live, refusedId);
+    expect(refusedJob).toMatchObject({ status: 'delivered', mxHost: 'backup.example.test' });
+    const { body } = await getJson(kotak, `/api/messages/${refusedId}/deliveries`);
+    expect(body.deliveries[0].history).toHaveLength(1);
     live.ws.close();
   });
 
