@@ -10,8 +10,9 @@ import type { RelayStore } from '../store/relay-types.js';
 import type { MessageStore } from '../store/types.js';
 import { compileAllowlist } from './allowlist.js';
 import { createDnsResolver, resolveDestination, resolveHostAddresses } from './mx.js';
-import { createRelayQueue, type RelayQueue } from './queue.js';
-import { deliverOverSmtp, type SmtpTransportOptions } from './smtp-transport.js';
+import { createRelayQueue, type HostOutcome, type RelayQueue } from './queue.js';
+import { assertDkimKey } from './smtp-message.js';
+import { deliverToHost, RFC5321_TIMEOUTS, type DeliveryOptions, type HostAttempt } from './smtp-delivery.js';
 
 export interface Relay {
   readonly queue: RelayQueue;
@@ -32,19 +33,28 @@ export async function createRelay(config: Config, deps: { store: RelayStore; mes
   const dkim = config.relayDkimKey
     ? { domainName: config.relayDkimDomain!, keySelector: config.relayDkimSelector!, privateKey: await readFile(config.relayDkimKey, 'utf8') }
     : null;
+  // A key that cannot sign stops the start (exit 2), not every delivery later.
+  if (dkim) assertDkimKey(dkim.privateKey);
   const smarthost = config.relaySmarthost;
-  const transportOptions: SmtpTransportOptions = {
+  const deliveryOptions: DeliveryOptions = {
     heloName: config.hostname,
+    // --relay-smarthost-tls off: STARTTLS is still used when offered, but not required, and AUTH may go in plaintext.
     tls: smarthost
-      ? config.relaySmarthostTls === 'implicit' ? 'implicit' : config.relaySmarthostTls === 'off' ? 'none' : 'required'
+      ? config.relaySmarthostTls === 'implicit' ? 'implicit' : config.relaySmarthostTls === 'off' ? 'opportunistic' : 'required'
       : config.relayRequireTls ? 'required' : 'opportunistic',
     // A smarthost is one server we chose and should prove who it is; MX hosts often cannot.
     rejectUnauthorized: smarthost !== null && config.relaySmarthostTls !== 'off',
-    auth: config.relaySmarthostUser ? { user: config.relaySmarthostUser, pass: config.relaySmarthostPassword ?? '' } : null,
-    connectTimeoutMs: config.relayConnectTimeout,
-    commandTimeoutMs: config.relayCommandTimeout,
-    dataTimeoutMs: config.relayDataTimeout,
-    dkim,
+    ...(config.relaySmarthostUser
+      ? { auth: { user: config.relaySmarthostUser, pass: config.relaySmarthostPassword ?? '', allowPlaintext: config.relaySmarthostTls === 'off' } }
+      : {}),
+    timeouts: {
+      ...RFC5321_TIMEOUTS,
+      connectMs: config.relayConnectTimeout,
+      greetingMs: config.relayCommandTimeout,
+      commandMs: config.relayCommandTimeout,
+      dataTerminationMs: config.relayDataTimeout,
+    },
+    ...(dkim ? { dkim } : {}),
   };
   const resolver = createDnsResolver({ servers: config.relayDns, timeoutMs: DNS_TIMEOUT_MS, tries: DNS_TRIES });
   const queue = createRelayQueue(
@@ -65,7 +75,7 @@ export async function createRelay(config: Config, deps: { store: RelayStore; mes
       transport: {
         resolveDestination: (domain) => resolveDestination(domain, { resolver }),
         resolveHost: (host) => resolveHostAddresses(host, { resolver }),
-        deliver: (target, envelope, raw) => deliverOverSmtp(target, envelope, raw, transportOptions),
+        deliver: async (target, envelope, raw) => toHostOutcome(await deliverToHost(target, envelope, raw, deliveryOptions, deps.log)),
       },
     },
   );
@@ -78,5 +88,16 @@ export async function createRelay(config: Config, deps: { store: RelayStore; mes
       smarthost: smarthost ? `${smarthost.host}:${smarthost.port}` : null,
       requireTls: config.relayRequireTls,
     },
+  };
+}
+
+/** What the queue keeps of one attempt: TLS as "protocol cipher", replies with their codes. */
+function toHostOutcome(attempt: HostAttempt): HostOutcome {
+  if (attempt.kind === 'host-failed') return { kind: 'host-failed', reason: attempt.reason, temporary: attempt.temporary, transcript: attempt.transcript };
+  return {
+    kind: 'attempted',
+    tls: attempt.tls ? `${attempt.tls.protocol} ${attempt.tls.cipher}` : null,
+    recipients: attempt.recipients.map(({ recipient, status, reply }) => ({ recipient, status, reply })),
+    transcript: attempt.transcript,
   };
 }

@@ -27,7 +27,7 @@ export interface RecipientOutcome {
 
 export type HostOutcome =
   /** Nothing was decided for the recipients here (no connection, 421, TLS refused, timeout): try the next host. */
-  | { readonly kind: 'host-failed'; readonly reason: string; readonly transcript: readonly string[] }
+  | { readonly kind: 'host-failed'; readonly reason: string; readonly transcript: readonly string[]; /** False when the host refused for good (5xx greeting, message over its SIZE). */ readonly temporary: boolean }
   | { readonly kind: 'attempted'; readonly tls: string | null; readonly recipients: readonly RecipientOutcome[]; readonly transcript: readonly string[] };
 
 export interface RelayTransport {
@@ -133,11 +133,14 @@ export function createRelayQueue(
     let lastReason = 'no host to try';
     let lastHost: string | null = null;
     let lastTranscript: readonly string[] = [];
+    // Every host that answered refused for good (5xx before the transaction): retrying cannot help.
+    let refusedForGoodEverywhere = true;
     for (const { host } of hosts) {
       const addresses: HostAddresses = settings.smarthost || isIP(host) ? { kind: 'addresses', addresses: [host] } : await transport.resolveHost(host);
       if (addresses.kind !== 'addresses') {
         lastReason = `${host}: ${addresses.reason}`;
         lastHost = host;
+        refusedForGoodEverywhere = false;
         continue;
       }
       for (const address of addresses.addresses) {
@@ -146,6 +149,7 @@ export function createRelayQueue(
         if (outcome.kind === 'host-failed') {
           lastReason = `${host}: ${outcome.reason}`;
           lastTranscript = outcome.transcript;
+          if (outcome.temporary) refusedForGoodEverywhere = false;
           continue;
         }
         const byRecipient = new Map(outcome.recipients.map((r) => [r.recipient.toLowerCase(), r]));
@@ -165,7 +169,8 @@ export function createRelayQueue(
         return;
       }
     }
-    await all('deferred', lastReason, lastHost, lastTranscript);
+    const anyHostTried = lastHost !== null;
+    await all(anyHostTried && refusedForGoodEverywhere ? 'failed' : 'deferred', lastReason, lastHost, lastTranscript);
   }
 
   function startWaitingGroups(): void {
