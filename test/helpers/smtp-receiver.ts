@@ -17,6 +17,8 @@ export interface ReceivedMessage {
 export interface ReceiverBehaviour {
   /** Refuse every session with this greeting (e.g. 421). */
   readonly greeting421?: boolean;
+  /** Refuse every session for good: 554 greeting (RFC 5321 3.1). */
+  readonly greeting554?: boolean;
   /** The reply code for RCPT TO of this address; 250 when undefined. */
   readonly rcpt?: (address: string) => number | undefined;
   readonly starttls?: boolean;
@@ -52,6 +54,7 @@ export async function startReceiver(host: string, port: number, behaviour: Recei
         const err = Object.assign(new Error('4.3.2 Service not available, try later'), { responseCode: 421 });
         return callback(err);
       }
+      if (state.behaviour.greeting554) return callback(Object.assign(new Error('5.3.2 No SMTP service here'), { responseCode: 554 }));
       callback();
     },
     onRcptTo(address, _session, callback) {

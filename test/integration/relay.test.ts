@@ -134,6 +134,28 @@ describe('relay', () => {
     live.ws.close();
   });
 
+  it('skips an MX that greets with 554, and fails when every MX does', async () => {
+    const kotak = await relayKotak();
+    const live = await LiveClient.connect(kotak);
+    primary.behaviour = { greeting554: true };
+    const before = backup.messages.length;
+    const id = await send(kotak, 'skip554@example.test');
+    await release(kotak, id);
+    const [job] = await settled(kotak, live, id);
+    expect(job).toMatchObject({ status: 'delivered', mxHost: 'backup.example.test' });
+    expect((await backup.nextMessage(before)).to).toEqual(['skip554@example.test']);
+
+    backup.behaviour = { greeting554: true };
+    const received = primary.messages.length + backup.messages.length;
+    const refusedId = await send(kotak, 'nowhere@example.test');
+    await release(kotak, refusedId);
+    const [refused] = await settled(kotak, live, refusedId);
+    expect(refused).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(refused.reason).toMatch(/554/);
+    expect(primary.messages.length + backup.messages.length).toBe(received);
+    live.ws.close();
+  });
+
   it('uses the A record as an implicit MX, fails a null MX and NXDOMAIN without connecting', async () => {
     const kotak = await relayKotak();
     const live = await LiveClient.connect(kotak);
