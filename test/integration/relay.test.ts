@@ -151,7 +151,7 @@ describe('relay', () => {
     await release(kotak, refusedId);
     const [refused] = await settled(kotak, live, refusedId);
     expect(refused).toMatchObject({ status: 'failed', attempts: 1 });
-    expect(refused.reason).toMatch(/554/);
+    expect(refused?.reason).toMatch(/554/);
     expect(primary.messages.length + backup.messages.length).toBe(received);
     live.ws.close();
   });
