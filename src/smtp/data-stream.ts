@@ -3,8 +3,9 @@
  * the message in JavaScript looking for "<LF>." (about 10 ms per MB on the SMTP thread: the cap
  * on large-message intake). This one finds the same positions with Buffer.indexOf, which is
  * native; everything else, including the terminator and dot-unstuffing rules that protect
- * against SMTP smuggling, is the original's logic unchanged (test/unit/data-stream.test.ts
- * checks both produce identical output for random messages cut into random chunks).
+ * against SMTP smuggling, is the original's logic, with one fix noted below
+ * (test/unit/data-stream.test.ts checks both produce identical output for random messages cut
+ * into random chunks, apart from that fix).
  */
 import { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 
@@ -32,11 +33,15 @@ export class FastDataSmtpStream extends SMTPStream {
       len--;
       this._atDataStart = false;
     }
-    // The original checks every i in [2, len - 3] for chunk[i] === '.' && chunk[i - 1] === LF.
-    for (let lf = chunk.indexOf(DOT_AFTER_LF, 1); lf >= 0; lf = chunk.indexOf(DOT_AFTER_LF, lf + 1)) {
+    // The original checks every i in [2, len - 3] for chunk[i] === '.' && chunk[i - 1] === LF. It
+    // never looks at i = 1, so DATA opening with a bare LF and a dot-stuffed line ("\n..") kept
+    // its stuffing dot (found by test/adversarial/fuzz.test.ts). At the start of DATA we also look
+    // at i = 1; only unstuffing can happen there, since a terminator needs the CRLF before it.
+    const firstLf = this._atDataStart ? 0 : 1;
+    for (let lf = chunk.indexOf(DOT_AFTER_LF, firstLf); lf >= 0; lf = chunk.indexOf(DOT_AFTER_LF, lf + 1)) {
       const i = lf + 1;
       if (i >= len - 2) break;
-      if (chunk.subarray(i - 2, i + 3).equals(END_SEQUENCE)) {
+      if (i >= 2 && chunk.subarray(i - 2, i + 3).equals(END_SEQUENCE)) {
         const buf = chunk.subarray(0, i);
         this._countDataBytes(buf.length);
         this._endDataMode(buf, chunk.subarray(i + 3), done);

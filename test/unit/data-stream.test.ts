@@ -71,15 +71,24 @@ function cut(bytes: Buffer, random: () => number): Buffer[] {
   return chunks;
 }
 
+/**
+ * The one place the scanner deliberately differs: smtp-server keeps the stuffing dot when DATA
+ * opens with a bare LF and a dot-stuffed line ("\n.."); Kotak removes it as after any other LF.
+ */
+function withLeadingLfFix(data: Buffer): Buffer {
+  if (data.length >= 3 && data[0] === 0x0a && data[1] === 0x2e && data[2] === 0x2e) return Buffer.concat([data.subarray(0, 1), data.subarray(2)]);
+  return data;
+}
+
 describe('FastDataSmtpStream', () => {
-  it('matches smtp-server byte for byte on 3000 random messages and chunkings', async () => {
+  it('matches smtp-server (apart from the leading-LF fix) byte for byte on 3000 random messages and chunkings', async () => {
     for (let seed = 1; seed <= 3000; seed++) {
       const random = generator(seed);
       const wire = Buffer.from(`DATA\r\n${randomBody(random)}\r\n.\r\nNOOP\r\nQUIT\r\n`, 'latin1');
       const chunks = cut(wire, random);
-      const [expected, actual] = await Promise.all([run(SMTPStream, chunks), run(FastDataSmtpStream, chunks)]);
-      expect(actual.data.toString('latin1'), `seed ${seed}`).toBe(expected.data.toString('latin1'));
-      expect(actual.commands, `seed ${seed}`).toEqual(expected.commands);
+      const [original, actual] = await Promise.all([run(SMTPStream, chunks), run(FastDataSmtpStream, chunks)]);
+      expect(actual.data.toString('latin1'), `seed ${seed}`).toBe(withLeadingLfFix(original.data).toString('latin1'));
+      expect(actual.commands, `seed ${seed}`).toEqual(original.commands);
     }
   });
 
@@ -88,5 +97,14 @@ describe('FastDataSmtpStream', () => {
     const out = await run(FastDataSmtpStream, [Buffer.from(`DATA\r\n${body}.\r\nQUIT\r\n`)]);
     expect(out.data.toString()).toBe(body.replace('\r\n..leading', '\r\n.leading'));
     expect(out.commands).toEqual(['DATA', 'QUIT']);
+  });
+
+  it('unstuffs a dot-stuffed line right after a bare LF that opens DATA, whatever the chunking', async () => {
+    const wire = 'DATA\r\n\n..\r\n..x\r\n.\r\nQUIT\r\n';
+    for (const at of [7, 8, 9, 10, wire.length]) {
+      const out = await run(FastDataSmtpStream, [Buffer.from(wire.slice(0, at)), Buffer.from(wire.slice(at))].filter((b) => b.length));
+      expect(out.data.toString(), `cut at ${at}`).toBe('\n.\r\n.x\r\n');
+      expect(out.commands).toEqual(['DATA', 'QUIT']);
+    }
   });
 });
