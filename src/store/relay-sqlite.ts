@@ -123,17 +123,18 @@ export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps):
     },
 
     async jobsForMessage(messageId) {
-      const [jobs, attempts] = await Promise.all([
-        reader.all<JobRow>('SELECT * FROM relay_jobs WHERE message_id = ? ORDER BY id', [messageId]),
-        reader.all<AttemptRow>(
-          'SELECT a.* FROM relay_attempts a JOIN relay_jobs j ON j.id = a.job_id WHERE j.message_id = ? ORDER BY a.id',
-          [messageId],
-        ),
-      ]);
-      return jobs.map((row) => ({
+      // One statement, so jobs and their attempts come from the same snapshot: two queries could
+      // straddle a delivery and show a job's new attempt count with the attempt itself missing.
+      const rows = await reader.all<JobRow & { history_json: string }>(
+        `SELECT j.*, (SELECT json_group_array(json_object('job_id', a.job_id, 'at', a.at, 'mx_host', a.mx_host, 'outcome', a.outcome,
+                                                          'reply', a.reply, 'transcript_json', a.transcript_json))
+                        FROM (SELECT * FROM relay_attempts WHERE job_id = j.id ORDER BY id) a) AS history_json
+           FROM relay_jobs j WHERE j.message_id = ? ORDER BY j.id`,
+        [messageId],
+      );
+      return rows.map(({ history_json, ...row }) => ({
         ...toJob(row),
-        history: attempts
-          .filter((a) => a.job_id === row.id)
+        history: (JSON.parse(history_json) as AttemptRow[])
           .map((a) => ({ at: iso(a.at), mxHost: a.mx_host, outcome: a.outcome, reply: a.reply, transcript: JSON.parse(a.transcript_json) as string[] })),
       }));
     },
