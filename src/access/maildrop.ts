@@ -1,0 +1,93 @@
+/**
+ * A mail client's view of the mailbox (POP3's "maildrop"; later an IMAP mailbox's messages):
+ * a snapshot taken at login of the newest messages, oldest first, with stable ids and sizes.
+ * Protocol-neutral: numbering, deletion marks and replies belong to the protocol session.
+ *
+ * Reads only through the MessageStore interface; removals go through the shared delete path
+ * (src/delete-messages.ts), so they are announced exactly like an API delete.
+ */
+import type { Logger } from 'pino';
+import { deleteMessages } from '../delete-messages.js';
+import type { EventBus } from '../events.js';
+import { EMPTY_QUERY } from '../mail/search-query.js';
+import { DEFAULT_MAILBOX } from '../mail/types.js';
+import type { MessageStore } from '../store/types.js';
+import { crlfForm, crlfLength } from './line-endings.js';
+
+export interface MaildropMessage {
+  /** Kotak's message id: stable across sessions (POP3 UIDL, IMAP UID source). */
+  readonly id: string;
+  /** Octets of the message as handed out (CRLF line endings), as RFC 1939 counts them. */
+  readonly size: number;
+}
+
+export interface Maildrop {
+  /** Oldest first; fixed for the life of the snapshot even if mail arrives or is deleted meanwhile. */
+  readonly messages: readonly MaildropMessage[];
+  /** The message in CRLF form, or null when it was deleted since the snapshot. */
+  read(id: string): Promise<Buffer | null>;
+  /** Deletes these messages and announces them; returns those that still existed. */
+  expunge(ids: readonly string[]): Promise<string[]>;
+}
+
+export interface MaildropSource {
+  open(): Promise<Maildrop>;
+}
+
+export interface MaildropOptions {
+  /** How many of the newest messages a snapshot holds. */
+  readonly limit: number;
+}
+
+export interface MaildropDeps {
+  readonly store: MessageStore;
+  readonly bus: EventBus;
+  readonly log: Logger;
+}
+
+/**
+ * Sizes need the raw bytes (bare LFs count double), and stored messages never change, so each
+ * size is computed once and remembered. Bounded: past this, the oldest entries are forgotten.
+ */
+const SIZE_CACHE_ENTRIES = 20_000;
+
+export function createMaildropSource(options: MaildropOptions, deps: MaildropDeps): MaildropSource {
+  const { store, bus, log } = deps;
+  const sizes = new Map<string, number>();
+
+  const rememberSize = (id: string, size: number): void => {
+    sizes.set(id, size);
+    if (sizes.size > SIZE_CACHE_ENTRIES) sizes.delete(sizes.keys().next().value as string);
+  };
+
+  return {
+    async open() {
+      const page = await store.list({ query: EMPTY_QUERY, limit: options.limit });
+      // The store has one mailbox today; the filter keeps a later second one out of this view.
+      const newestFirst = page.messages.filter((m) => m.mailbox === DEFAULT_MAILBOX);
+      const messages: MaildropMessage[] = [];
+      for (const summary of newestFirst.reverse()) {
+        let size = sizes.get(summary.id);
+        if (size === undefined) {
+          const raw = await store.getRaw(summary.id);
+          if (!raw) continue; // deleted between the listing and now: not part of the snapshot
+          size = crlfLength(raw);
+          rememberSize(summary.id, size);
+        }
+        messages.push({ id: summary.id, size });
+      }
+      return {
+        messages,
+        async read(id) {
+          const raw = await store.getRaw(id);
+          return raw && crlfForm(raw);
+        },
+        async expunge(ids) {
+          const deleted = await deleteMessages({ store, bus }, ids);
+          if (deleted.length < ids.length) log.debug({ asked: ids.length, deleted: deleted.length }, 'some messages were already deleted');
+          return deleted;
+        },
+      };
+    },
+  };
+}
