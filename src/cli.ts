@@ -2,6 +2,7 @@
  * Command-line parsing: argv → what to do. No defaults live here (they are in config.ts), and
  * nothing here exits the process (main.ts does).
  */
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KotakError } from './errors.js';
 import { SETTINGS, type RawSettings } from './config.js';
@@ -9,9 +10,18 @@ import { SETTINGS, type RawSettings } from './config.js';
 export type CliCommand =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
-  | { readonly kind: 'serve'; readonly settings: RawSettings };
+  | { readonly kind: 'serve'; readonly settings: RawSettings }
+  /** sendmail's own arguments, parsed by src/sendmail. */
+  | { readonly kind: 'sendmail'; readonly args: readonly string[] };
 
-export function parseCommandLine(argv: readonly string[]): CliCommand {
+/**
+ * `invokedAs` is the path the command was started through (process.argv[1]): through a link
+ * named `sendmail`, Kotak is sendmail, so `sendmail_path = /usr/local/bin/sendmail -t -i` works.
+ */
+export function parseCommandLine(argv: readonly string[], invokedAs = 'kotak'): CliCommand {
+  // Before parseArgs: sendmail's syntax (-t, -oi, -fuser@x) is not ours and would be refused.
+  if (basename(invokedAs) === 'sendmail') return { kind: 'sendmail', args: argv };
+  if (argv[0] === 'sendmail') return { kind: 'sendmail', args: argv.slice(1) };
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, version: { type: 'boolean' } };
   for (const s of SETTINGS) options[s.flag] = { type: 'boolean' in s && s.boolean ? 'boolean' : 'string' };
   let parsed;
@@ -23,7 +33,7 @@ export function parseCommandLine(argv: readonly string[]): CliCommand {
   if (parsed.values.help) return { kind: 'help' };
   if (parsed.values.version) return { kind: 'version' };
   const [command, ...extra] = parsed.positionals;
-  if (command !== undefined && command !== 'serve') throw new KotakError('invalid_config', `unknown command "${command}" (known: serve)`);
+  if (command !== undefined && command !== 'serve') throw new KotakError('invalid_config', `unknown command "${command}" (known: serve, sendmail)`);
   if (extra.length) throw new KotakError('invalid_config', `unexpected argument "${extra[0]}"`);
   const settings: RawSettings = {};
   for (const s of SETTINGS) {
