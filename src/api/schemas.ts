@@ -60,6 +60,9 @@ export const MessageDetailSchema = MessageSummarySchema.extend({
   replyTo: list(AddressSchema),
   date: z.string().nullable().openapi({ description: 'The Date header, when readable.' }),
   parseError: z.string().optional().openapi({ description: 'Why parsing failed; the raw source is still available.' }),
+  smtpWarnings: list(z.enum(['bare-lf', 'bare-cr'])).optional().openapi({
+    description: 'Present when DATA held bare LF or bare CR line endings (an SMTP smuggling signal); the raw source keeps them as received.',
+  }),
 }).openapi('MessageDetail');
 
 export const LinkSchema = z

@@ -38,7 +38,7 @@ export interface FastParseLimits {
 }
 
 export const INLINE_LIMITS: FastParseLimits = { maxHeaderLines: 100, maxHeaderBytes: 16 * 1024, maxAddressBytes: 2048, maxParts: 32 };
-const NO_LIMITS: FastParseLimits = { maxHeaderLines: Infinity, maxHeaderBytes: Infinity, maxAddressBytes: Infinity, maxParts: Infinity };
+export const NO_LIMITS: FastParseLimits = { maxHeaderLines: Infinity, maxHeaderBytes: Infinity, maxAddressBytes: Infinity, maxParts: Infinity };
 
 class Unsupported extends Error {}
 const bail = (): never => {
@@ -162,7 +162,9 @@ function decodeCharset(bytes: Buffer, charset: string | undefined): string {
 function delimiterLines(raw: Buffer, boundary: string, start: number, end: number, maxParts: number): { at: number; close: boolean }[] {
   const marker = Buffer.from(`--${boundary}`, 'latin1');
   const found: { at: number; close: boolean }[] = [];
-  for (let at = raw.indexOf(marker, start); at >= 0 && at < end; at = raw.indexOf(marker, at + marker.length)) {
+  // Searched within the part only: a boundary that does not occur must not cost the rest of the message.
+  const region = raw.subarray(0, end);
+  for (let at = region.indexOf(marker, start); at >= 0; at = region.indexOf(marker, at + marker.length)) {
     if (at !== start && raw[at - 1] !== 0x0a) continue;
     const after = at + marker.length;
     const close = raw[after] === 0x2d && raw[after + 1] === 0x2d;

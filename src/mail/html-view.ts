@@ -238,6 +238,9 @@ function decide(el: Element, parent: Work, ctx: Context): Action {
     el.attribs = name === 'body' ? sanitizeAttributes(el, parent.inSvg, ctx) : pick(el.attribs, name === 'html' ? ['lang', 'dir'] : []);
     return 'keep';
   }
+  // Inside SVG a browser parses <style> content as markup, where we (and any HTML sanitiser) read
+  // raw text: the classic mutation-XSS gap, and styling inline SVG in an email is rare enough to lose.
+  if (name === 'style' && parent.inSvg) return 'drop';
   if (name === 'meta') return keepMeta(el) ? 'keep' : 'drop';
   if (name === 'link') return keepStylesheet(el, ctx) ? 'keep' : 'drop';
   if (RENAME_TO_PRE.has(name)) el.name = 'pre';
@@ -472,6 +475,7 @@ const URL_STRING_FUNCTIONS = new Set(['image-set', '-webkit-image-set', 'image',
 /** Old IE and Firefox ways to run code from CSS. */
 const BLOCKED_IDENTS = new Set(['-moz-binding', 'behavior', '-ms-behavior']);
 const BLOCKED_FUNCTIONS = new Set(['expression']);
+const SCRIPT_URL = /^(javascript|vbscript|livescript|mocha):/;
 
 /**
  * One linear pass over CSS (style attributes and `<style>` text) with just enough of the CSS
@@ -517,6 +521,8 @@ function sanitizeCss(css: string, ctx: Context): string {
       const top = functions[functions.length - 1];
       const isUrl = (top !== undefined && URL_STRING_FUNCTIONS.has(top)) || (importStart >= 0 && functions.length === 0);
       if (isUrl) replace(i, str.end, cssString(urlValue(str.value) ?? ''));
+      // Old engines read `u\72l\28'javascript:…'` as a url(); no modern one does, and no style needs such a string.
+      else if (SCRIPT_URL.test(str.value.replace(URL_NOISE, '').toLowerCase())) replace(i, str.end, '""');
       else i = str.end;
     } else if (c === '<' && css.startsWith('<!--', i)) {
       replace(i, i + 4, ' ');
@@ -544,6 +550,8 @@ function sanitizeCss(css: string, ctx: Context): string {
             functions.push('url');
           } else {
             const safe = url.kind === 'url' ? urlValue(url.value) : null;
+            // A url() a browser could not read still must not leave half an @import behind.
+            if (url.kind === 'bad' && importStart >= 0) importBlocked = true;
             replace(i, url.end, safe === null || safe === '' ? 'url()' : `url(${cssString(safe)})`);
           }
         } else if (BLOCKED_FUNCTIONS.has(name)) {
@@ -553,7 +561,8 @@ function sanitizeCss(css: string, ctx: Context): string {
           functions.push(name);
           i = ident.end + 1;
         }
-      } else if (BLOCKED_IDENTS.has(name)) {
+      } else if (BLOCKED_IDENTS.has(name) || /[()]/.test(name)) {
+        // An escaped parenthesis makes no real identifier: it is only ever a function name in disguise.
         replace(i, ident.end, 'x-removed');
       } else {
         i = ident.end;

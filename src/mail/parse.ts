@@ -8,7 +8,7 @@
 import { MailParser } from 'mailparser';
 import type { AddressObject, EmailAddress, HeaderLines, HeaderValue, Headers } from 'mailparser';
 import { htmlToText, makeSnippet } from './html-text.js';
-import { parseSimpleMessage } from './fast-parse.js';
+import { NO_LIMITS, parseSimpleMessage } from './fast-parse.js';
 import { headerFromLine } from './header-line.js';
 import { MAX_MARKER_BYTES, stripAttachmentBodies, type Skeleton } from './skeleton.js';
 import type { Address, AttachmentInfo, Header, ParsedMessage } from './types.js';
@@ -60,14 +60,28 @@ function dateFromLines(lines: HeaderLines): number | null {
   return Number.isNaN(time) ? null : time;
 }
 
+/**
+ * Bounds on parsing. The structure is checked against --max-mime-parts and --max-header-size
+ * before parsing (./mime-limits.ts); these tell the parsers the same numbers, so that mailparser's
+ * own defaults (1000 parts, 1 MB per header) never refuse what the operator allowed.
+ */
+export interface ParseOptions {
+  readonly maxParts?: number;
+  readonly maxHeaderBytes?: number;
+}
+
+/** mailparser's own bound on one header section; raised, never lowered (ours is checked first). */
+const MAILPARSER_MAX_HEAD_BYTES = 1024 * 1024;
+
 /** The fast parser for the common shapes (./fast-parse.ts), mailparser for everything else. */
-export async function parseMessage(raw: Uint8Array): Promise<ParsedMessage> {
-  return parseSkeleton(stripAttachmentBodies(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)));
+export async function parseMessage(raw: Uint8Array, options: ParseOptions = {}): Promise<ParsedMessage> {
+  return parseSkeleton(stripAttachmentBodies(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)), options);
 }
 
 /** Parses a message whose attachment bodies were already stripped (mail/skeleton.ts). */
-export async function parseSkeleton(skeleton: Skeleton): Promise<ParsedMessage> {
-  return parseSimpleMessage(skeleton.bytes, undefined, skeleton.sizes) ?? mailparserOn(skeleton);
+export async function parseSkeleton(skeleton: Skeleton, options: ParseOptions = {}): Promise<ParsedMessage> {
+  const limits = options.maxParts === undefined ? undefined : { ...NO_LIMITS, maxParts: options.maxParts, maxHeaderBytes: options.maxHeaderBytes ?? Infinity };
+  return parseSimpleMessage(skeleton.bytes, limits, skeleton.sizes) ?? mailparserOn(skeleton, options);
 }
 
 /** `stripAttachments: false` parses every byte, as the tests that check the stripping compare with. */
@@ -76,9 +90,14 @@ export function parseWithMailparser(raw: Uint8Array, options: { stripAttachments
   return mailparserOn(options.stripAttachments === false ? { bytes, sizes: new Map() } : stripAttachmentBodies(bytes));
 }
 
-function mailparserOn(skeleton: Skeleton): Promise<ParsedMessage> {
+function mailparserOn(skeleton: Skeleton, options: ParseOptions = {}): Promise<ParsedMessage> {
   return new Promise((resolve, reject) => {
-    const parser = new MailParser(PARSER_OPTIONS);
+    const parser = new MailParser({
+      ...PARSER_OPTIONS,
+      ...(options.maxParts === undefined ? {} : { maxChildNodes: options.maxParts }),
+      // With room to spare: mailparser measures a header its own way, ours (checked first) decides.
+      ...(options.maxHeaderBytes === undefined ? {} : { maxHeadSize: Math.max(MAILPARSER_MAX_HEAD_BYTES, options.maxHeaderBytes + 4096) }),
+    });
     let headers: Headers = new Map();
     let lines: HeaderLines = [];
     let text: string | null = null;

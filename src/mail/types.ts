@@ -19,7 +19,15 @@ export interface Envelope {
   /** The authenticated username, or null when the session did not authenticate. */
   readonly user: string | null;
   readonly tls: boolean;
+  /** How DATA was sent, when it was unusual; present only then. Stored with the envelope, shown as MessageDetail.smtpWarnings. */
+  readonly smtpWarnings?: readonly SmtpWarning[];
 }
+
+/**
+ * What the SMTP transaction did that a test may want to know about: a bare LF or bare CR in DATA
+ * (line endings SMTP smuggling relies on, and broken generators produce).
+ */
+export type SmtpWarning = 'bare-lf' | 'bare-cr';
 
 export interface Header {
   readonly name: string;
@@ -104,6 +112,8 @@ export interface MessageDetail extends MessageSummary {
   readonly date: string | null;
   /** Why parsing failed; the raw source is still stored and served. */
   readonly parseError?: string;
+  /** Present when DATA had bare LF or CR line endings (see SmtpWarning). */
+  readonly smtpWarnings?: readonly SmtpWarning[];
 }
 
 export const DEFAULT_MAILBOX = 'default';

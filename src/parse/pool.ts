@@ -8,8 +8,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { INLINE_LIMITS, parseSimpleMessage } from '../mail/fast-parse.js';
+import { messageHeaderExceeded, mimeLimitExceeded, type MimeLimits } from '../mail/mime-limits.js';
 import type { ExtractedPart } from '../mail/parse.js';
-import { stripAttachmentBodies } from '../mail/skeleton.js';
+import { stripAttachmentBodiesWithin } from '../mail/skeleton.js';
 import type { ParseOutcome } from '../mail/types.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -30,6 +31,12 @@ export interface ParserPool {
 const INLINE_MAX_BYTES = 64 * 1024;
 /** Up to this size, attachment bodies are stripped on the calling thread (a few ms at most). */
 const STRIP_ON_THREAD_MAX_BYTES = 8 * 1024 * 1024;
+/**
+ * The most time stripping may take on the calling thread. Ordinary mail takes a few ms for 8 MB; a
+ * hostile structure (100,000 nested multiparts, a short boundary among megabytes of dashes) would
+ * take hundreds: past this, the whole message goes to a worker, which has its time limit.
+ */
+const STRIP_ON_THREAD_MAX_MS = 15;
 
 
 /**
@@ -42,9 +49,13 @@ const WORKER_LIMITS = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 8
 export interface ParserPoolOptions {
   readonly size: number;
   readonly timeoutMs: number;
+  /** --max-header-size, --max-mime-parts, --max-mime-depth: over them a message is kept raw and flagged. */
+  readonly mimeLimits?: MimeLimits;
 }
 
-type JobRequest = { kind: 'parse'; raw: Uint8Array; sizes?: [string, number][] } | { kind: 'part'; raw: Uint8Array; partId: string };
+const DEFAULT_MIME_LIMITS: MimeLimits = { maxHeaderBytes: 100 * 1024, maxParts: 1000, maxDepth: 50 };
+
+type JobRequest = { kind: 'parse'; raw: Uint8Array; sizes?: [string, number][]; limits: MimeLimits } | { kind: 'part'; raw: Uint8Array; partId: string };
 
 interface Job {
   readonly id: number;
@@ -69,6 +80,7 @@ const WORKER_URL = import.meta.url.endsWith('.ts')
 
 export function createParserPool(options: ParserPoolOptions, deps: { log: Logger }): ParserPool {
   const { log } = deps;
+  const mimeLimits = options.mimeLimits ?? DEFAULT_MIME_LIMITS;
   const queue: Job[] = [];
   const slots: Slot[] = [];
   let nextJobId = 1;
@@ -149,12 +161,18 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
 
   return {
     async parse(raw) {
+      // A header over the limit is known from its first bytes: nothing else is looked at.
+      const headerOver = messageHeaderExceeded(raw, mimeLimits);
+      if (headerOver) return { ok: false, error: headerOver };
       // Large messages are mostly attachment bodies, which parsing does not need: strip them here
       // (native searches, ~0.3 ms per MB) so that what is left is small enough to parse inline,
       // or at least cheap to hand to a worker.
-      const skeleton = raw.length > INLINE_MAX_BYTES && raw.length <= STRIP_ON_THREAD_MAX_BYTES ? stripAttachmentBodies(raw) : null;
+      const skeleton = raw.length > INLINE_MAX_BYTES && raw.length <= STRIP_ON_THREAD_MAX_BYTES ? stripAttachmentBodiesWithin(raw, STRIP_ON_THREAD_MAX_MS) : null;
       const bytes = skeleton?.bytes ?? raw;
       if (bytes.length <= INLINE_MAX_BYTES) {
+        // Linear in at most 64 KB (a skeleton has the structure of its message): cheap enough here.
+        const over = mimeLimitExceeded(bytes, mimeLimits);
+        if (over) return { ok: false, error: over };
         try {
           const message = parseSimpleMessage(bytes, INLINE_LIMITS, skeleton?.sizes);
           if (message) return { ok: true, message };
@@ -163,10 +181,10 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
         }
       }
       if (skeleton) {
-        const reply = await submit({ kind: 'parse', raw: skeleton.bytes, sizes: [...skeleton.sizes] });
+        const reply = await submit({ kind: 'parse', raw: skeleton.bytes, sizes: [...skeleton.sizes], limits: mimeLimits });
         return reply.ok && reply.kind === 'parse' ? { ok: true, message: reply.message } : { ok: false, error: reply.ok ? 'parser answered the wrong request' : reply.error };
       }
-      const reply = await submit({ kind: 'parse', raw });
+      const reply = await submit({ kind: 'parse', raw, limits: mimeLimits });
       if (!reply.ok) return { ok: false, error: reply.error };
       if (reply.kind !== 'parse') return { ok: false, error: 'parser answered the wrong request' };
       return { ok: true, message: reply.message };

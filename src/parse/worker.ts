@@ -3,7 +3,9 @@
  * SMTP and HTTP. One request at a time; the pool enforces the time limit by terminating us.
  */
 import { parentPort } from 'node:worker_threads';
+import { mimeLimitExceeded } from '../mail/mime-limits.js';
 import { extractPart, parseMessage, parseSkeleton } from '../mail/parse.js';
+import type { ParsedMessage } from '../mail/types.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
 // mailparser ends already-finished streams on every message, and Node builds an error with a
@@ -13,10 +15,19 @@ Error.stackTraceLimit = 0;
 const port = parentPort;
 if (!port) throw new Error('parse worker must run in a worker thread');
 
+/** The structure limits first (a message over them is not parsed at all), then the parsers. */
+async function parse(request: Extract<WorkerRequest, { kind: 'parse' }>): Promise<ParsedMessage> {
+  const bytes = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);
+  const over = mimeLimitExceeded(bytes, request.limits);
+  if (over) throw new Error(over);
+  const options = { maxParts: request.limits.maxParts, maxHeaderBytes: request.limits.maxHeaderBytes };
+  return request.sizes ? parseSkeleton({ bytes, sizes: new Map(request.sizes) }, options) : parseMessage(bytes, options);
+}
+
 port.on('message', (request: WorkerRequest) => {
   const work =
     request.kind === 'parse'
-      ? (request.sizes ? parseSkeleton({ bytes: Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength), sizes: new Map(request.sizes) }) : parseMessage(request.raw)).then((message): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'parse', message }))
+      ? parse(request).then((message): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'parse', message }))
       : extractPart(request.raw, request.partId).then((part): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'part', part }));
   work
     .catch((err: unknown): WorkerReply => ({

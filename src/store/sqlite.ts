@@ -103,15 +103,18 @@ function toSummary(row: SummaryRow): MessageSummary {
 }
 
 function toDetail(row: DetailRow): MessageDetail {
+  // SMTP warnings travel with the envelope (no column of their own) and are shown beside it.
+  const { smtpWarnings, ...envelope } = JSON.parse(row.envelope_json) as Envelope;
   const detail: MessageDetail = {
     ...toSummary(row),
     text: row.text,
     html: row.html,
     headers: row.headers_json ? (JSON.parse(row.headers_json) as Header[]) : [],
     attachments: row.attachments_json ? (JSON.parse(row.attachments_json) as AttachmentInfo[]) : [],
-    envelope: JSON.parse(row.envelope_json) as Envelope,
+    envelope,
     replyTo: JSON.parse(row.reply_to_json) as Address[],
     date: row.date_header === null ? null : new Date(row.date_header).toISOString(),
+    ...(smtpWarnings?.length ? { smtpWarnings } : {}),
   };
   return row.parse_error === null ? detail : { ...detail, parseError: row.parse_error };
 }

@@ -1,0 +1,128 @@
+/**
+ * Who may connect and how often, in the manner of Postfix's anvil: connections open at once in
+ * total and per client address, and new connections and messages per client address in a fixed
+ * window (60 s, anvil_rate_time_unit). Pure bookkeeping with an injectable clock; the SMTP
+ * connection asks before it greets and before each MAIL, and answers a refusal with 421 4.7.0.
+ *
+ * Every limit is "0 = none". A refused attempt still counts toward its client's rate, as in anvil,
+ * so a client that hammers a full server stays refused until its window ends.
+ */
+
+export interface ClientLimitsConfig {
+  /** Connections open at once, all clients together. */
+  readonly maxConnections: number;
+  /** Connections open at once from one client address. */
+  readonly maxConnectionsPerClient: number;
+  /** New connections from one client address per window. */
+  readonly connectionRate: number;
+  /** Mail transactions (MAIL FROM) from one client address per window. */
+  readonly messageRate: number;
+  /** The rate window; 60 s unless a test says otherwise. */
+  readonly windowMs?: number;
+}
+
+/** Which limit refused, and the text for the reply and the log. */
+export interface LimitRefusal {
+  readonly limit: 'connections' | 'connections-per-client' | 'connection-rate' | 'message-rate';
+  readonly text: string;
+}
+
+interface ClientState {
+  open: number;
+  windowStart: number;
+  connections: number;
+  messages: number;
+}
+
+const DEFAULT_WINDOW_MS = 60_000;
+
+export class ClientLimits {
+  readonly #config: ClientLimitsConfig;
+  readonly #now: () => number;
+  readonly #windowMs: number;
+  readonly #clients = new Map<string, ClientState>();
+  #open = 0;
+  #lastSweep: number;
+
+  constructor(config: ClientLimitsConfig, now: () => number = Date.now) {
+    this.#config = config;
+    this.#now = now;
+    this.#windowMs = config.windowMs ?? DEFAULT_WINDOW_MS;
+    this.#lastSweep = now();
+  }
+
+  /** Connections admitted and not yet released. */
+  get openConnections(): number {
+    return this.#open;
+  }
+
+  /**
+   * A new connection from `address`: null when admitted (release it when it closes), else why not.
+   * The total is checked first: when the server is full, no client is told it is the one to blame.
+   */
+  admitConnection(address: string): LimitRefusal | null {
+    const { maxConnections, maxConnectionsPerClient, connectionRate } = this.#config;
+    const client = this.#client(address);
+    client.connections += 1;
+    if (maxConnections > 0 && this.#open >= maxConnections) {
+      return { limit: 'connections', text: `Too many connections (${maxConnections}), try again later` };
+    }
+    if (maxConnectionsPerClient > 0 && client.open >= maxConnectionsPerClient) {
+      return { limit: 'connections-per-client', text: `Too many connections from ${address} (at most ${maxConnectionsPerClient} at once), try again later` };
+    }
+    if (connectionRate > 0 && client.connections > connectionRate) {
+      return { limit: 'connection-rate', text: `Too many connections from ${address} (at most ${connectionRate} per ${this.#windowText()}), try again later` };
+    }
+    client.open += 1;
+    this.#open += 1;
+    return null;
+  }
+
+  /** An admitted connection has closed. */
+  releaseConnection(address: string): void {
+    const client = this.#clients.get(address);
+    if (!client || client.open === 0) return;
+    client.open -= 1;
+    this.#open -= 1;
+  }
+
+  /** A new mail transaction from `address`: null when it may go on, else why not. */
+  admitMessage(address: string): LimitRefusal | null {
+    const { messageRate } = this.#config;
+    const client = this.#client(address);
+    client.messages += 1;
+    if (messageRate > 0 && client.messages > messageRate) {
+      return { limit: 'message-rate', text: `Too much mail from ${address} (at most ${messageRate} messages per ${this.#windowText()}), try again later` };
+    }
+    return null;
+  }
+
+  /** The client's state with its window current. */
+  #client(address: string): ClientState {
+    const now = this.#now();
+    this.#sweep(now);
+    let client = this.#clients.get(address);
+    if (!client) {
+      client = { open: 0, windowStart: now, connections: 0, messages: 0 };
+      this.#clients.set(address, client);
+    } else if (now - client.windowStart >= this.#windowMs) {
+      client.windowStart = now;
+      client.connections = 0;
+      client.messages = 0;
+    }
+    return client;
+  }
+
+  /** Forgets, once per window, the clients with nothing open and nothing counted in the current window. */
+  #sweep(now: number): void {
+    if (now - this.#lastSweep < this.#windowMs) return;
+    this.#lastSweep = now;
+    for (const [address, client] of this.#clients) {
+      if (client.open === 0 && now - client.windowStart >= this.#windowMs) this.#clients.delete(address);
+    }
+  }
+
+  #windowText(): string {
+    return this.#windowMs === DEFAULT_WINDOW_MS ? 'minute' : `${this.#windowMs} ms`;
+  }
+}
