@@ -1,5 +1,6 @@
 // Builds the web inbox (web/src) into web/dist: content-hashed assets under assets/ and an
-// index.html that points at them. The server injects <base href> at serve time (see src/api/web.ts).
+// index.html that points at them. The server injects <base href> at serve time, and a fresh CSP
+// nonce for every response where the tags say %KOTAK_NONCE% (see src/api/web.ts).
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
@@ -33,8 +34,8 @@ const styles = outputs.filter((p) => p.endsWith('.css'));
 
 const template = await readFile(new URL('index.html', root), 'utf8');
 const index = template
-  .replace('<!-- kotak:styles -->', styles.map((p) => `<link rel="stylesheet" href="${p}" />`).join('\n    '))
-  .replace('<!-- kotak:scripts -->', scripts.map((p) => `<script type="module" src="${p}"></script>`).join('\n    '));
+  .replace('<!-- kotak:styles -->', styles.map((p) => `<link rel="stylesheet" nonce="%KOTAK_NONCE%" href="${p}" />`).join('\n    '))
+  .replace('<!-- kotak:scripts -->', scripts.map((p) => `<script type="module" nonce="%KOTAK_NONCE%" src="${p}"></script>`).join('\n    '));
 await writeFile(new URL('index.html', dist), index);
 
 let gzipped = 0;

@@ -11,13 +11,20 @@ import { createApi } from './api/app.js';
 import { createWaitRegistry } from './api/waiters.js';
 import { createRelay } from './relay/index.js';
 import { mountMailhogApi } from './compat/mailhog/index.js';
-import { createMailpitEvents, MAILPIT_EVENTS_PATH, mountMailpitApi } from './compat/mailpit/index.js';
-import type { Config } from './config.js';
+import { createMailpitEvents, MAILPIT_EVENTS_PATH, MAILPIT_SEND_PATH, mountMailpitApi } from './compat/mailpit/index.js';
+import { createOriginPolicy } from './api/origin.js';
+import { PLAIN_RESPONSE_HEADERS } from './api/security.js';
+import { createUpgradeGuard } from './api/upgrade-guard.js';
+import { exposureWarnings, loadHttpAccess } from './http-auth.js';
+import { createCredentialCheck } from './access/credentials.js';
+import { createMaildropSource } from './access/maildrop.js';
+import type { Config, TlsSetting } from './config.js';
 import { createEventBus } from './events.js';
 import { createIngest } from './ingest.js';
 import { createLiveHub } from './live/hub.js';
 import { LIVE_PATH } from './live/protocol.js';
 import { createParserPool } from './parse/pool.js';
+import { createPop3Server } from './pop3/server.js';
 import { startRetention } from './retention.js';
 import { loadHtpasswd } from './smtp/htpasswd.js';
 import { createSmtpServer } from './smtp/server.js';
@@ -26,6 +33,8 @@ import { openSqliteStore } from './store/sqlite.js';
 
 export interface RunningKotak {
   readonly smtpPort: number;
+  /** The POP3 port, or null when POP3 is off (no --pop3). */
+  readonly pop3Port: number | null;
   readonly httpPort: number;
   /** Base URL of the HTTP API and web inbox, e.g. http://127.0.0.1:8025 */
   readonly url: string;
@@ -57,21 +66,27 @@ function urlHost(host: string): string {
   return shown.includes(':') ? `[${shown}]` : shown;
 }
 
-async function resolveTls(config: Config): Promise<TlsMaterial | null> {
-  const tls = config.smtpTls;
+async function resolveTls(tls: TlsSetting, hostname: string): Promise<TlsMaterial | null> {
   if (tls.mode === 'off') return null;
-  if (tls.mode === 'auto') return createSelfSignedCertificate(config.hostname);
+  if (tls.mode === 'auto') return createSelfSignedCertificate(hostname);
   return loadCertificate(tls.cert, tls.key);
 }
 
 export async function startApp(config: Config, options: { log?: Logger } = {}): Promise<RunningKotak> {
   const log = options.log ?? pino({ level: config.logLevel, base: { app: 'kotak' } });
   const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path) : null;
-  const tls = await resolveTls(config);
+  const tls = await resolveTls(config.smtpTls, config.hostname);
+  const pop3Credentials = config.pop3 && config.pop3Auth.mode === 'file' ? await loadHtpasswd(config.pop3Auth.path) : null;
+  const pop3Tls = config.pop3 ? await resolveTls(config.pop3Tls, config.hostname) : null;
+  const httpAccess = await loadHttpAccess(config);
+  const origins = createOriginPolicy(config.httpCors);
 
   const bus = createEventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
   const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }) });
-  const parser = createParserPool({ size: config.parseWorkers, timeoutMs: config.parseTimeout }, { log: log.child({ component: 'parser' }) });
+  const parser = createParserPool(
+    { size: config.parseWorkers, timeoutMs: config.parseTimeout, mimeLimits: { maxParts: config.maxMimeParts, maxDepth: config.maxMimeDepth, maxHeaderBytes: config.maxHeaderSize } },
+    { log: log.child({ component: 'parser' }) },
+  );
   const deliver = createIngest({ parser, store, bus, log: log.child({ component: 'ingest' }) });
   const retention = startRetention({ maxMessages: config.maxMessages, maxAge: config.maxAge }, { store, bus, log: log.child({ component: 'retention' }) });
 
@@ -83,6 +98,14 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       maxMessageSize: config.maxMessageSize,
       maxRecipients: config.maxRecipients,
       requireTls: config.smtpRequireTls,
+      clientLimits: {
+        maxConnections: config.smtpMaxConnections,
+        maxConnectionsPerClient: config.smtpMaxConnectionsPerIp,
+        connectionRate: config.smtpConnectionRate,
+        messageRate: config.smtpMessageRate,
+      },
+      idleTimeoutMs: config.smtpIdleTimeout,
+      sessionTimeoutMs: config.smtpSessionTimeout,
     },
     { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }) },
   );
@@ -96,6 +119,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const api = createApi({
     store, bus, parser, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay,
+    auth: httpAccess.auth, origins, ownBodyLimits: [MAILPIT_SEND_PATH],
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless
       // form (delete all) and passes Mailpit's {"IDs":[...]} form on.
@@ -108,42 +132,67 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     const path = withinBasePath(request.url ?? '/', basePath);
     if (path === null) {
       // Outside the base path: point people (and a bare `/`) at the inbox.
-      response.writeHead(request.url === '/' || request.url === '' ? 302 : 404, { Location: basePath, 'Content-Type': 'text/plain' });
+      response.writeHead(request.url === '/' || request.url === '' ? 302 : 404, { ...PLAIN_RESPONSE_HEADERS, Location: basePath, 'Content-Type': 'text/plain' });
       response.end(`Kotak is served under ${basePath}\n`);
       return;
     }
     request.url = path;
     void handle(request, response);
   });
+  // Both WebSockets pass the same gate (origin, then credentials) before the handshake is answered.
+  const upgradeGuard = createUpgradeGuard({ auth: httpAccess.auth, origins, log: log.child({ component: 'http' }) });
   http.on('upgrade', (request, socket, head) => {
     const path = withinBasePath(request.url ?? '', basePath)?.split('?')[0];
-    if (path === LIVE_PATH) live.handleUpgrade(request, socket, head);
-    else if (path === MAILPIT_EVENTS_PATH) mailpitEvents.handleUpgrade(request, socket, head);
-    else socket.destroy();
+    const hub = path === LIVE_PATH ? live : path === MAILPIT_EVENTS_PATH ? mailpitEvents : null;
+    if (hub === null) {
+      socket.destroy();
+      return;
+    }
+    void upgradeGuard.admit(request, socket).then((admitted) => {
+      if (admitted) hub.handleUpgrade(request, socket, head);
+    });
   });
 
+  const pop3 = config.pop3
+    ? createPop3Server(
+        { host: config.pop3.host, port: config.pop3.port, idleTimeoutMs: config.pop3IdleTimeout, implicitTls: config.pop3TlsImplicit },
+        {
+          credentials: createCredentialCheck(config.pop3Auth, pop3Credentials),
+          maildrops: createMaildropSource({ limit: config.pop3MaildropSize }, { store, bus, log: log.child({ component: 'maildrop' }) }),
+          tls: pop3Tls,
+          log: log.child({ component: 'pop3' }),
+        },
+      )
+    : null;
+
   let smtpPort: number;
+  let pop3Port: number | null = null;
   let httpPort: number;
   try {
     await relay?.queue.start();
     smtpPort = await smtp.listen();
+    if (pop3) pop3Port = await pop3.listen();
     httpPort = await listenHttp(http, config.http.host, config.http.port);
   } catch (err) {
-    await Promise.allSettled([smtp.close(), retention.stop(), relay?.queue.close(), parser.close(), store.close()]);
+    await Promise.allSettled([smtp.close(), pop3?.close(), retention.stop(), relay?.queue.close(), parser.close(), store.close()]);
     throw err;
   }
   const url = `http://${urlHost(config.http.host)}:${httpPort}${basePath.slice(0, -1)}`;
-  log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, url, db: config.db }, 'kotak listening');
+  log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, ...(config.pop3 && { pop3Port, pop3: `${config.pop3.host}:${pop3Port}` }), url, db: config.db }, 'kotak listening');
+  if (httpAccess.auth) log.info({ users: httpAccess.users, tokens: httpAccess.tokens.length }, 'HTTP authentication required');
+  for (const [fields, message] of exposureWarnings(config, config, httpAccess)) log.warn(fields, message);
 
   let stopping: Promise<void> | null = null;
   return {
     smtpPort,
+    pop3Port,
     httpPort,
     url,
     stop() {
       stopping ??= (async () => {
         // Intake first, so that nothing new arrives; then what serves reads; storage last.
         await smtp.close();
+        await pop3?.close();
         await live.close();
         await mailpitEvents.close();
         waiters.close();

@@ -21,6 +21,13 @@ export interface Config {
   readonly http: HostPort;
   /** '/' or a prefix with slashes at both ends, e.g. '/mail/'. */
   readonly httpBasePath: string;
+  /** htpasswd file guarding the inbox, API and WebSockets with HTTP Basic; null: no passwords. */
+  readonly httpAuth: string | null;
+  /** API tokens (`Authorization: Bearer`); never logged. */
+  readonly httpTokens: readonly string[];
+  readonly httpTokenFile: string | null;
+  /** Origins (exact, normalised) whose pages may use the API and WebSockets, or '*'. */
+  readonly httpCors: readonly string[];
   readonly db: string;
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
@@ -29,6 +36,27 @@ export interface Config {
   readonly smtpAuth: AuthSetting;
   readonly smtpTls: TlsSetting;
   readonly smtpRequireTls: boolean;
+  /** SMTP connections open at once, in total and per client address (0: no limit). */
+  readonly smtpMaxConnections: number;
+  readonly smtpMaxConnectionsPerIp: number;
+  /** New connections and messages (MAIL FROM) per client address per minute (0: no limit). */
+  readonly smtpConnectionRate: number;
+  readonly smtpMessageRate: number;
+  readonly smtpIdleTimeout: number;
+  /** The longest an SMTP session may last (ms; 0: no limit). */
+  readonly smtpSessionTimeout: number;
+  /** Message structure limits: past them a message is stored raw and flagged, not parsed. */
+  readonly maxHeaderSize: number;
+  readonly maxMimeParts: number;
+  readonly maxMimeDepth: number;
+  /** POP3 listener; null = off. */
+  readonly pop3: HostPort | null;
+  readonly pop3Auth: AuthSetting;
+  readonly pop3Tls: TlsSetting;
+  readonly pop3TlsImplicit: boolean;
+  /** How many of the newest messages a POP3 session sees. */
+  readonly pop3MaildropSize: number;
+  readonly pop3IdleTimeout: number;
   readonly logLevel: LogLevel;
   readonly hostname: string;
   readonly parseTimeout: number;
@@ -68,6 +96,31 @@ export function parseHostPort(flag: string, value: string): HostPort {
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
 
+/** `*`, or scheme://host[:port] with nothing after it, written as browsers write an Origin header. */
+export function parseOrigin(flag: string, entry: string): string {
+  const text = entry.trim();
+  if (text === '*') return '*';
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // Reported below.
+  }
+  const afterHost = text.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '');
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.username || url.password || !['', '/'].includes(afterHost)) {
+    invalid(flag, `"${entry}" is not an origin (scheme://host[:port], no path), e.g. https://app.example.test:3000, or *`);
+  }
+  return url.origin;
+}
+
+/** Comma-separated HTTP tokens: each one word of printable ASCII, as an Authorization header carries it. */
+function parseTokens(flag: string, value: string): string[] {
+  const tokens = value.split(',').map((t) => t.trim()).filter(Boolean);
+  if (tokens.length === 0) invalid(flag, 'no token given');
+  if (tokens.some((t) => !/^[\x21-\x7e]+$/.test(t))) invalid(flag, 'a token is printable ASCII without spaces or commas');
+  return tokens;
+}
+
 export function parseBasePath(flag: string, value: string): string {
   const trimmed = value.trim();
   if (!/^\/?[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(trimmed) || /(^|\/)\.\.?(\/|$)/.test(trimmed)) {
@@ -93,6 +146,17 @@ function parseBoolean(flag: string, value: string): boolean {
   if (['1', 'true', 'yes', 'on', ''].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   return invalid(flag, `"${value}" is not true or false`);
+}
+
+function parseTls(flag: string, v: string): TlsSetting {
+  if (v === 'off' || v === 'auto') return { mode: v };
+  const [cert, key, ...rest] = v.split(',');
+  if (!cert || !key || rest.length) invalid(flag, `"${v}" is not off, auto or CERT,KEY`);
+  return { mode: 'files', cert, key };
+}
+
+function parseAuth(v: string): AuthSetting {
+  return v === 'off' || v === 'any' ? { mode: v } : { mode: 'file', path: v };
 }
 
 function wrapUnits<T>(flag: string, parse: (v: string) => T): (v: string) => T {
@@ -124,22 +188,36 @@ export const SETTINGS = [
   setting({ key: 'smtp', flag: 'smtp', value: 'HOST:PORT', fallback: '127.0.0.1:1025', help: 'SMTP listen address (port 0 picks a free port)', parse: (v) => parseHostPort('smtp', v) }),
   setting({ key: 'http', flag: 'http', value: 'HOST:PORT', fallback: '127.0.0.1:8025', help: 'HTTP API, WebSocket and web inbox listen address', parse: (v) => parseHostPort('http', v) }),
   setting({ key: 'httpBasePath', flag: 'http-base-path', value: 'PATH', fallback: '/', help: 'serve the inbox, API and WebSocket under this path (behind a reverse proxy), e.g. /mail/', parse: (v) => parseBasePath('http-base-path', v) }),
+  // HTTP access: open by default (bound to loopback); a password file or a token closes it.
+  setting({ key: 'httpAuth', flag: 'http-auth', value: 'FILE', fallback: null, help: 'require HTTP Basic for the inbox, API and WebSockets: an htpasswd file (bcrypt, apr1, SHA or plain)', parse: (v) => v.trim() || invalid('http-auth', 'empty path') }),
+  setting({ key: 'httpTokens', flag: 'http-token', value: 'TOKEN[,TOKEN]', fallback: null, help: 'API tokens for CI (Authorization: Bearer TOKEN, or as the Basic password); turns authentication on', parse: (v) => parseTokens('http-token', v) }),
+  setting({ key: 'httpTokenFile', flag: 'http-token-file', value: 'FILE', fallback: null, help: 'API tokens read from a file, one a line (# comments)', parse: (v) => v.trim() || invalid('http-token-file', 'empty path') }),
+  setting({ key: 'httpCors', flag: 'http-cors', value: 'ORIGIN[,ORIGIN]', fallback: null, help: 'let web pages at these exact origins call the API (CORS) and open the WebSockets; * = any page, never with Basic credentials', parse: (v) => v.split(',').filter((o) => o.trim()).map((o) => parseOrigin('http-cors', o)) }),
   setting({ key: 'db', flag: 'db', value: 'PATH', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk)', parse: (v) => v.trim() || invalid('db', 'empty path') }),
   setting({ key: 'maxMessageSize', flag: 'max-message-size', value: 'SIZE', fallback: '50MB', help: 'largest message accepted (advertised as SIZE; larger → 552 5.3.4)', parse: wrapUnits('max-message-size', parseSize) }),
   setting({ key: 'maxRecipients', flag: 'max-recipients', value: 'N', fallback: '1000', help: 'recipients per message (more → 452 4.5.3)', parse: (v) => parseCount('max-recipients', v, 1) }),
   setting({ key: 'maxMessages', flag: 'max-messages', value: 'N', fallback: null, help: 'keep only the newest N messages (0 or unset: no limit)', parse: (v) => parseCount('max-messages', v, 0) || null }),
   setting({ key: 'maxAge', flag: 'max-age', value: 'DURATION', fallback: null, help: 'delete messages older than this, e.g. 36h or 14d (unset: keep)', parse: wrapUnits('max-age', (v) => parseDuration(v) || null) }),
-  setting({ key: 'smtpAuth', flag: 'smtp-auth', value: 'off|any|FILE', fallback: 'off', help: 'SMTP AUTH: off, any (accept all, record the user) or an htpasswd file', parse: (v) => (v === 'off' || v === 'any' ? { mode: v } : { mode: 'file', path: v }) }),
-  setting({
-    key: 'smtpTls', flag: 'smtp-tls', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'STARTTLS: off, auto (self-signed at start) or PEM certificate and key files',
-    parse: (v) => {
-      if (v === 'off' || v === 'auto') return { mode: v };
-      const [cert, key, ...rest] = v.split(',');
-      if (!cert || !key || rest.length) invalid('smtp-tls', `"${v}" is not off, auto or CERT,KEY`);
-      return { mode: 'files', cert, key };
-    },
-  }),
+  setting({ key: 'smtpAuth', flag: 'smtp-auth', value: 'off|any|FILE', fallback: 'off', help: 'SMTP AUTH: off, any (accept all, record the user) or an htpasswd file', parse: parseAuth }),
+  setting({ key: 'smtpTls', flag: 'smtp-tls', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'STARTTLS: off, auto (self-signed at start) or PEM certificate and key files', parse: (v) => parseTls('smtp-tls', v) }),
   setting({ key: 'smtpRequireTls', flag: 'smtp-require-tls', value: '', fallback: 'false', boolean: true, help: 'refuse AUTH and MAIL before STARTTLS', parse: (v) => parseBoolean('smtp-require-tls', v) }),
+  // SMTP limits, close to Postfix's (anvil counts, 0 = no limit); see src/smtp/client-limits.ts.
+  setting({ key: 'smtpMaxConnections', flag: 'smtp-max-connections', value: 'N', fallback: '500', help: 'SMTP connections open at once, all clients together (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-max-connections', v, 0) }),
+  setting({ key: 'smtpMaxConnectionsPerIp', flag: 'smtp-max-connections-per-ip', value: 'N', fallback: '100', help: 'SMTP connections open at once from one client address (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-max-connections-per-ip', v, 0) }),
+  setting({ key: 'smtpConnectionRate', flag: 'smtp-connection-rate', value: 'N', fallback: '0', help: 'new SMTP connections per client address per minute (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-connection-rate', v, 0) }),
+  setting({ key: 'smtpMessageRate', flag: 'smtp-message-rate', value: 'N', fallback: '0', help: 'messages (MAIL FROM) per client address per minute (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-message-rate', v, 0) }),
+  setting({ key: 'smtpIdleTimeout', flag: 'smtp-idle-timeout', value: 'DURATION', fallback: '5m', help: 'close an SMTP connection that owes a command or data and is silent this long (RFC 5321 4.5.3.2; 421 4.4.2)', parse: wrapUnits('smtp-idle-timeout', (v) => parseDuration(v) || invalid('smtp-idle-timeout', 'must be more than 0')) }),
+  setting({ key: 'smtpSessionTimeout', flag: 'smtp-session-timeout', value: 'DURATION', fallback: '30m', help: 'longest an SMTP session may last, however busy (then 421 4.4.2; 0: no limit)', parse: wrapUnits('smtp-session-timeout', (v) => (v.trim() === '0' ? 0 : parseDuration(v))) }),
+  setting({ key: 'maxHeaderSize', flag: 'max-header-size', value: 'SIZE', fallback: '100KB', help: 'largest header section, of the message or of a MIME part; larger: stored raw and flagged, not parsed', parse: wrapUnits('max-header-size', (v) => parseSize(v) || invalid('max-header-size', 'must be more than 0')) }),
+  setting({ key: 'maxMimeParts', flag: 'max-mime-parts', value: 'N', fallback: '1000', help: 'MIME parts in a message, containers included; more: stored raw and flagged, not parsed', parse: (v) => parseCount('max-mime-parts', v, 1) }),
+  setting({ key: 'maxMimeDepth', flag: 'max-mime-depth', value: 'N', fallback: '50', help: 'how deep MIME parts may nest; deeper: stored raw and flagged, not parsed', parse: (v) => parseCount('max-mime-depth', v, 1) }),
+  // POP3: off unless an address is given; then credentials are required, as in Mailpit.
+  setting({ key: 'pop3', flag: 'pop3', value: 'HOST:PORT', fallback: null, help: 'serve the mailbox over POP3 here, usually 127.0.0.1:1110 (off unless set; port 0 picks a free port; needs --pop3-auth)', parse: (v) => parseHostPort('pop3', v) }),
+  setting({ key: 'pop3Auth', flag: 'pop3-auth', value: 'any|FILE', fallback: 'off', help: 'POP3 logins: an htpasswd file, or any (every user and password accepted)', parse: parseAuth }),
+  setting({ key: 'pop3Tls', flag: 'pop3-tls', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'POP3 STLS: off, auto (self-signed at start) or PEM certificate and key files', parse: (v) => parseTls('pop3-tls', v) }),
+  setting({ key: 'pop3TlsImplicit', flag: 'pop3-tls-implicit', value: '', fallback: 'false', boolean: true, help: 'POP3 over TLS from the first byte (as on port 995) instead of STLS', parse: (v) => parseBoolean('pop3-tls-implicit', v) }),
+  setting({ key: 'pop3MaildropSize', flag: 'pop3-maildrop-size', value: 'N', fallback: '500', help: 'a POP3 session sees the newest N messages', parse: (v) => parseCount('pop3-maildrop-size', v, 1) }),
+  setting({ key: 'pop3IdleTimeout', flag: 'pop3-idle-timeout', value: 'DURATION', fallback: '10m', help: 'close a POP3 connection idle this long (RFC 1939: at least 10m)', parse: wrapUnits('pop3-idle-timeout', (v) => parseDuration(v) || invalid('pop3-idle-timeout', 'must be more than 0')) }),
   setting({ key: 'logLevel', flag: 'log-level', value: 'LEVEL', fallback: 'info', help: `log level: ${LOG_LEVELS.join(', ')}`, parse: (v) => (LOG_LEVELS.includes(v as LogLevel) ? (v as LogLevel) : invalid('log-level', `"${v}" is not one of ${LOG_LEVELS.join(', ')}`)) }),
   setting({ key: 'hostname', flag: 'hostname', value: 'NAME', fallback: null, help: 'name in the SMTP greeting (default: this machine\'s hostname)', parse: (v) => v.trim() || invalid('hostname', 'empty name') }),
   setting({ key: 'parseTimeout', flag: 'parse-timeout', value: 'DURATION', fallback: '10s', help: 'longest a message may take to parse; it is then kept raw and flagged', parse: wrapUnits('parse-timeout', (v) => parseDuration(v) || invalid('parse-timeout', 'must be more than 0')) }),
@@ -187,10 +265,18 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
   const config = values as unknown as Config;
   values.relayAllow ??= [];
   values.relayDns ??= [];
+  values.httpTokens ??= [];
+  values.httpCors ??= [];
   const dkim = [config.relayDkimDomain, config.relayDkimSelector, config.relayDkimKey].filter((v) => v !== null).length;
   if (dkim !== 0 && dkim !== 3) invalid('relay-dkim-domain', 'DKIM signing needs all three of --relay-dkim-domain, --relay-dkim-selector and --relay-dkim-key');
   if (config.smtpRequireTls && config.smtpTls.mode === 'off') {
     invalid('smtp-require-tls', 'needs --smtp-tls (auto or CERT,KEY)');
+  }
+  if (config.pop3 && config.pop3Auth.mode === 'off') {
+    invalid('pop3-auth', 'POP3 needs credentials: an htpasswd FILE, or any (accept every user and password)');
+  }
+  if (config.pop3TlsImplicit && config.pop3Tls.mode === 'off') {
+    invalid('pop3-tls-implicit', 'needs --pop3-tls (auto or CERT,KEY)');
   }
   return Object.freeze(config);
 }
@@ -203,6 +289,7 @@ export function helpText(): string {
   });
   return [
     'Usage: kotak [serve] [options]',
+    '       kotak sendmail [sendmail options] [recipient...]   (also as a link named sendmail; see the README)',
     '',
     'Kotak catches every email your app sends over SMTP and shows it in a web inbox and an API.',
     'Each option can also be set by its KOTAK_* environment variable; a flag wins over the environment.',

@@ -9,6 +9,8 @@ interface ErrorSpec {
   readonly http: number;
   /** SMTP reply (code and RFC 3463 enhanced code) when the error reaches an SMTP client. */
   readonly smtp?: readonly [code: number, enhanced: string];
+  /** POP3 response code (RFC 2449 RESP-CODES, RFC 3206) put in brackets after `-ERR`. */
+  readonly pop3?: 'AUTH' | 'SYS/TEMP' | 'SYS/PERM';
 }
 
 export const ERROR_CODES = {
@@ -19,15 +21,19 @@ export const ERROR_CODES = {
   wait_timeout: { http: 408 },
   relay_disabled: { http: 409 },
   relay_not_allowed: { http: 403 },
+  origin_not_allowed: { http: 403 },
   payload_too_large: { http: 413 },
-  storage_failed: { http: 500, smtp: [451, '4.3.0'] },
+  storage_failed: { http: 500, smtp: [451, '4.3.0'], pop3: 'SYS/TEMP' },
   message_too_big: { http: 413, smtp: [552, '5.3.4'] },
   too_many_recipients: { http: 400, smtp: [452, '4.5.3'] },
-  auth_failed: { http: 401, smtp: [535, '5.7.8'] },
+  auth_failed: { http: 401, smtp: [535, '5.7.8'], pop3: 'AUTH' },
   tls_required: { http: 403, smtp: [530, '5.7.0'] },
   bad_address: { http: 400, smtp: [501, '5.1.3'] },
-  shutting_down: { http: 503, smtp: [421, '4.3.2'] },
-  internal: { http: 500, smtp: [451, '4.3.0'] },
+  line_too_long: { http: 400, smtp: [500, '5.5.2'] },
+  client_limit: { http: 429, smtp: [421, '4.7.0'] },
+  session_timeout: { http: 408, smtp: [421, '4.4.2'] },
+  shutting_down: { http: 503, smtp: [421, '4.3.2'], pop3: 'SYS/TEMP' },
+  internal: { http: 500, smtp: [451, '4.3.0'], pop3: 'SYS/TEMP' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -59,6 +65,12 @@ export function smtpError(code: ErrorCode, text: string): SmtpReplyError {
   const spec: ErrorSpec = ERROR_CODES[code];
   const [responseCode, enhanced] = spec.smtp ?? [451, '4.3.0'];
   return Object.assign(new Error(`${enhanced} ${text}`), { responseCode });
+}
+
+/** A POP3 error line: `-ERR [CODE] text` with the code's RFC 2449 response code, when it has one. */
+export function pop3ErrorLine(code: ErrorCode, text: string): string {
+  const spec: ErrorSpec = ERROR_CODES[code];
+  return `-ERR ${spec.pop3 ? `[${spec.pop3}] ` : ''}${text}\r\n`;
 }
 
 export function isKotakError(err: unknown): err is KotakError {

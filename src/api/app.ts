@@ -6,6 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
+import { deleteMessages } from '../delete-messages.js';
 import { isKotakError, KotakError, type ErrorCode } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../mail/search-query.js';
@@ -19,8 +20,11 @@ import type { WaitRegistry } from './waiters.js';
 import { extractCodes } from '../mail/codes.js';
 import { renderHtmlView } from '../mail/html-view.js';
 import { extractLinks } from '../mail/links.js';
-import { attachmentDisposition, safeContentType } from './download.js';
-import { messageHtmlPolicy } from './security.js';
+import { requireAuth, type HttpAuth } from './auth.js';
+import { limitRequestBodies, MAX_JSON_BODY_BYTES } from './body-limit.js';
+import { downloadHeaders } from './download.js';
+import { guardOrigins, type OriginPolicy } from './origin.js';
+import { messageHtmlPolicy, securityHeaders, UNTRUSTED_BYTES_POLICY } from './security.js';
 import { mountWeb } from './web.js';
 import { routes } from './routes.js';
 
@@ -47,7 +51,16 @@ export interface ApiDeps {
   readonly mountExtra?: (app: OpenAPIHono) => void;
   /** The longest wait a client may ask for (ms). */
   readonly maxWaitMs: number;
+  /** Who may use the HTTP side; null lets everyone in (the default, bound to loopback). */
+  readonly auth: HttpAuth | null;
+  /** Which browser pages may (same origin and --http-cors). */
+  readonly origins: OriginPolicy;
+  /** Paths that cap their request bodies themselves (Mailpit's send API carries whole messages). */
+  readonly ownBodyLimits?: readonly string[];
 }
+
+/** The health probes stay open with auth on: they say only whether Kotak is up, and container HEALTHCHECKs and kubelets carry no credentials. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(['/livez', '/readyz']);
 
 /** The JSON error body, for codes from the one registry (src/errors.ts). */
 function errorBody(code: ErrorCode, message: string) {
@@ -106,11 +119,13 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     },
   });
 
-  app.use('*', async (c, next) => {
-    await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Referrer-Policy', 'no-referrer');
-  });
+  // In this order: every response (refusals included) gets the security headers; preflights and
+  // cross-site writes are settled before credentials are checked; bodies are read only once the
+  // request is let in.
+  app.use('*', securityHeaders());
+  app.use('*', guardOrigins(deps.origins));
+  if (deps.auth) app.use('*', requireAuth(deps.auth, OPEN_PATHS));
+  app.use('*', limitRequestBodies({ maxBytes: MAX_JSON_BODY_BYTES, exempt: deps.ownBodyLimits ?? [] }));
 
   app.onError((err, c: Context) => {
     if (isKotakError(err)) return c.json(err.toJSON(), err.httpStatus as 400);
@@ -188,7 +203,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const raw = await store.getRaw(id);
     if (!raw) throw notFound(`no message ${id}`);
     return new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), {
-      headers: { 'Content-Type': 'message/rfc822', 'Content-Disposition': `inline; filename="${id}.eml"` },
+      headers: { 'Content-Type': 'message/rfc822', 'Content-Disposition': `inline; filename="${id}.eml"`, 'Content-Security-Policy': UNTRUSTED_BYTES_POLICY },
     });
   });
 
@@ -218,12 +233,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const part = await parser.extractPart(raw, partId);
     if (!part) throw notFound(`message ${id} has no part ${partId}`);
     return new Response(new Uint8Array(part.content.buffer, part.content.byteOffset, part.content.byteLength), {
-      headers: {
-        'Content-Type': safeContentType(part.contentType),
-        'Content-Disposition': attachmentDisposition(part.filename, `part-${partId}`),
-        // Even if a browser were talked into rendering it, the bytes run nothing.
-        'Content-Security-Policy': "default-src 'none'; sandbox",
-      },
+      headers: downloadHeaders(part, `part-${partId}`),
     });
   });
 
@@ -238,8 +248,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.openapi(routes.deleteMessage, async (c) => {
     const { id } = c.req.valid('param');
-    if (!(await store.delete(id))) throw notFound(`no message ${id}`);
-    bus.emit('message:deleted', { ids: [id] });
+    // The shared delete path (also POP3's): delete, then announce.
+    if ((await deleteMessages({ store, bus }, [id])).length === 0) throw notFound(`no message ${id}`);
     return c.json({ deleted: 1 }, 200);
   });
 

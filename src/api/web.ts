@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { APP_POLICY } from './security.js';
+import { appPolicy, newNonce } from './security.js';
 
 const ASSET_TYPES: Readonly<Record<string, string>> = {
   js: 'text/javascript; charset=utf-8',
@@ -17,6 +17,12 @@ const ASSET_TYPES: Readonly<Record<string, string>> = {
 
 /** Built asset names are ours: a name, a content hash, an extension. Anything else is not a file we serve. */
 const ASSET_NAME = /^[\w-]+(?:\.[a-z0-9]+)*\.([a-z0-9]+)$/;
+
+/**
+ * Where scripts/build-web.js leaves room for the nonce in the index's <script> and <link> tags;
+ * each response gets its own, and only those tags run under the app's CSP.
+ */
+const NONCE_PLACEHOLDER = '%KOTAK_NONCE%';
 
 /** Client-side routes of the inbox (see web/src/route.ts). */
 export const APP_ROUTES = ['/', '/messages/:id'] as const;
@@ -52,9 +58,10 @@ export function mountWeb(app: OpenAPIHono, deps: WebDeps): void {
       } catch {
         return c.text('The web inbox is not built. Run `npm run build` (the API works without it).', 503);
       }
+      const nonce = newNonce();
       c.header('Cache-Control', 'no-cache');
-      c.header('Content-Security-Policy', APP_POLICY);
-      return c.html(html);
+      c.header('Content-Security-Policy', appPolicy(nonce));
+      return c.html(html.replaceAll(NONCE_PLACEHOLDER, nonce));
     });
   }
 

@@ -14,6 +14,8 @@ export interface KotakClientOptions {
   readonly timeout?: number;
   /** A fetch to use instead of the global one (a proxy agent, a test double). */
   readonly fetch?: Fetch;
+  /** An API token, for a Kotak started with --http-token (sent as `Authorization: Bearer <token>`). */
+  readonly token?: string;
 }
 
 export interface ListOptions {
@@ -67,7 +69,7 @@ export class KotakClient {
 
   /** `baseUrl`: where Kotak's web inbox is, e.g. http://localhost:8025 or https://host/mail/. */
   constructor(baseUrl: string | URL, options: KotakClientOptions = {}) {
-    this.#http = new Http(baseUrl, options.fetch);
+    this.#http = new Http(baseUrl, options.fetch, options.token);
     this.#defaultTimeout = options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
   }
 

@@ -40,11 +40,14 @@ export function normalizeBaseUrl(baseUrl: string | URL): URL {
 export class Http {
   readonly base: URL;
   readonly #fetch: Fetch;
+  readonly #headers: Record<string, string>;
 
-  constructor(baseUrl: string | URL, fetchImpl: Fetch = globalThis.fetch) {
+  /** `token`: an API token of the server's --http-token, sent as `Authorization: Bearer`. */
+  constructor(baseUrl: string | URL, fetchImpl: Fetch = globalThis.fetch, token?: string) {
     this.base = normalizeBaseUrl(baseUrl);
     // Called unbound, browsers throw "Illegal invocation".
     this.#fetch = fetchImpl.bind(globalThis);
+    this.#headers = token ? { Authorization: `Bearer ${token}` } : {};
   }
 
   url(path: string, params: QueryParams = {}): URL {
@@ -60,7 +63,7 @@ export class Http {
     const url = this.url(path, options.params);
     let response: Response;
     try {
-      response = await this.#fetch(url, { method, signal: options.signal ?? null });
+      response = await this.#fetch(url, { method, headers: this.#headers, signal: options.signal ?? null });
     } catch (err) {
       if (options.signal?.aborted) throw err;
       const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);

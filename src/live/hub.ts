@@ -15,7 +15,7 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
 
 export interface LiveHub {
-  /** Takes over an HTTP upgrade request for the live path. */
+  /** Takes over an HTTP upgrade request for the live path, once src/api/upgrade-guard.ts has admitted it. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
   readonly clientCount: number;
   close(): Promise<void>;

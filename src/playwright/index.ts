@@ -14,7 +14,9 @@
  * With KOTAK_URL set, every worker talks to that Kotak; otherwise each worker starts its own in
  * process (free ports, in-memory database) and the `kotak` fixture says where its SMTP port is.
  * Either way each test's mailbox is an address no other test uses, so parallel tests never see
- * each other's mail, and its messages are deleted after the test.
+ * each other's mail, and its messages are deleted after the test. A KOTAK_URL server started with
+ * --http-token is reached with KOTAK_HTTP_TOKEN (the same variable the server reads; the first
+ * token of a list).
  */
 import { randomBytes } from 'node:crypto';
 import { test as base, expect, type TestInfo } from '@playwright/test';
@@ -62,7 +64,8 @@ export const test = base.extend<{ mailbox: Mailbox }, { kotak: KotakWorkerFixtur
         if (!Number.isInteger(smtpPort) || smtpPort < 1 || smtpPort > 65535) throw new Error(`KOTAK_SMTP_PORT "${process.env.KOTAK_SMTP_PORT}" is not a port number`);
         // An IPv6 host is bracketed in a URL, not in an SMTP client's host option.
         const smtpHost = new URL(external).hostname.replace(/^\[|\]$/g, '');
-        await use({ url: external, smtpHost, smtpPort, client: new KotakClient(external), embedded: false });
+        const token = process.env.KOTAK_HTTP_TOKEN?.split(',')[0]?.trim() || undefined;
+        await use({ url: external, smtpHost, smtpPort, client: new KotakClient(external, { token }), embedded: false });
         return;
       }
       // Loaded only here, so suites that use KOTAK_URL never load the server (and its native SQLite driver).

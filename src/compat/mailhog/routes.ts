@@ -15,7 +15,8 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { KotakError } from '../../errors.js';
 import type { MessageStore } from '../../store/types.js';
-import { attachmentDisposition, safeContentType } from '../../api/download.js';
+import { attachmentDisposition, downloadHeaders } from '../../api/download.js';
+import { UNTRUSTED_BYTES_POLICY } from '../../api/security.js';
 import type { CompatDeps } from '../deps.js';
 import { listPage, pageWindow, parseKind, searchPage, type IdPage, type PageWindow } from './search.js';
 import { toMailhogMessage, type MailhogMessage, type MailhogMessages } from './shapes.js';
@@ -79,7 +80,7 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
     if (!raw) throw notFound(id);
     // The bytes as received (MailHog re-serialised its parsed headers, in random order).
     return new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), {
-      headers: { 'Content-Type': 'message/rfc822', 'Content-Disposition': attachmentDisposition(`${id}.eml`, 'message.eml') },
+      headers: { 'Content-Type': 'message/rfc822', 'Content-Disposition': attachmentDisposition(`${id}.eml`, 'message.eml'), 'Content-Security-Policy': UNTRUSTED_BYTES_POLICY },
     });
   });
 
@@ -93,12 +94,8 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
     const part = await parser.extractPart(raw, String(Number(index) + 1));
     if (!part) throw new KotakError('not_found', `message ${id} has no attachment at part ${index}`);
     return new Response(new Uint8Array(part.content.buffer, part.content.byteOffset, part.content.byteLength), {
-      headers: {
-        // MailHog copied the part's own headers into the response; untrusted, so Kotak's safe ones instead.
-        'Content-Type': safeContentType(part.contentType),
-        'Content-Disposition': attachmentDisposition(part.filename, `${id}-part-${index}`),
-        'Content-Security-Policy': "default-src 'none'; sandbox",
-      },
+      // MailHog copied the part's own headers into the response; untrusted, so Kotak's safe ones instead.
+      headers: downloadHeaders(part, `${id}-part-${index}`),
     });
   });
 }

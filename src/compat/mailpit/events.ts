@@ -38,20 +38,6 @@ export interface MailpitEventsServer {
   close(): Promise<void>;
 }
 
-/**
- * A browser page on another site must not read the mailbox through this socket (Mailpit's
- * CVE-2026-22689). Clients outside browsers send no Origin and are let through.
- */
-function sameOrigin(request: IncomingMessage): boolean {
-  const origin = request.headers.origin;
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === request.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer {
   const { bus, store, log, version } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
@@ -173,11 +159,9 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
   pinger.unref();
 
   return {
+    // Origin and credentials are checked before this is called (src/api/upgrade-guard.ts, for both
+    // WebSockets): a page on another site must not read the mailbox (Mailpit's CVE-2026-22689).
     handleUpgrade(request, socket, head) {
-      if (!sameOrigin(request)) {
-        socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
-        return;
-      }
       wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
     },
     async close() {

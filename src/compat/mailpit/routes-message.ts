@@ -7,8 +7,8 @@ import type { Context, Hono } from 'hono';
 import { KotakError } from '../../errors.js';
 import { renderHtmlView } from '../../mail/html-view.js';
 import type { AttachmentInfo, MessageDetail } from '../../mail/types.js';
-import { attachmentDisposition, safeContentType } from '../../api/download.js';
-import { messageHtmlPolicy } from '../../api/security.js';
+import { downloadHeaders } from '../../api/download.js';
+import { messageHtmlPolicy, UNTRUSTED_BYTES_POLICY } from '../../api/security.js';
 import type { CompatDeps } from '../deps.js';
 import { headersFromRaw } from './headers.js';
 import { PAGE_NOT_FOUND, resolveId } from './http.js';
@@ -83,7 +83,7 @@ export function mountMessageRoutes(app: Hono, deps: CompatDeps): void {
 
   app.get('/api/v1/message/:id/raw', async (c) => {
     const { id, raw } = await loadRaw(c, c.req.param('id'));
-    const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8' };
+    const headers: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Security-Policy': UNTRUSTED_BYTES_POLICY };
     if (c.req.query('dl') === '1') headers['Content-Disposition'] = `attachment; filename="${id}.eml"`;
     return new Response(body(raw), { headers });
   });
@@ -94,12 +94,8 @@ export function mountMessageRoutes(app: Hono, deps: CompatDeps): void {
     const part = await parser.extractPart(raw, partId);
     if (!part) throw new KotakError('not_found', PAGE_NOT_FOUND);
     return new Response(body(part.content), {
-      headers: {
-        // The declared type (so a client's blob.type is right), unless a browser would run it.
-        'Content-Type': safeContentType(part.contentType),
-        'Content-Disposition': attachmentDisposition(part.filename, `part-${partId}`),
-        'Content-Security-Policy': "default-src 'none'; sandbox",
-      },
+      // The declared type (so a client's blob.type is right), unless a browser would render it.
+      headers: downloadHeaders(part, `part-${partId}`),
     });
   });
 

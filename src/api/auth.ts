@@ -1,0 +1,142 @@
+/**
+ * Who may use the HTTP side (the inbox, the API and both WebSockets) once `--http-auth` or
+ * `--http-token` is set: HTTP Basic against an htpasswd file, or an API token sent as
+ * `Authorization: Bearer <token>`. A token is also accepted as the Basic password (any user name),
+ * so a browser's login prompt and clients that only speak Basic (Mailpit's and MailHog's) work
+ * with a token alone.
+ *
+ * Every secret is compared in constant time: tokens as SHA-256 digests with timingSafeEqual, each
+ * configured token checked without stopping at a match; passwords by the htpasswd store (bcrypt,
+ * or timingSafeEqual on digests; unknown users cost as much as known ones).
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { KotakError } from '../errors.js';
+
+/** The htpasswd store's contract (src/smtp/htpasswd.ts), all this module needs of it. */
+export interface PasswordCheck {
+  verify(username: string, password: string): Promise<boolean>;
+}
+
+export type AuthCheck =
+  | { readonly ok: true; readonly user: string | null }
+  | { readonly ok: false; readonly reason: 'missing' | 'wrong' };
+
+export interface HttpAuth {
+  /** Checks the value of an `Authorization` header (undefined when the request has none). */
+  check(authorization: string | undefined): Promise<AuthCheck>;
+}
+
+/** The challenge that makes a browser ask for a user name and password. */
+export const AUTH_CHALLENGE = 'Basic realm="Kotak", charset="UTF-8"';
+
+/**
+ * bcrypt costs tens of milliseconds of CPU per check and the inbox makes a request per click, so
+ * a Basic header that verified is remembered for a while. The key is an HMAC of the whole header
+ * under a key made at start: looking it up reveals nothing about any secret through timing.
+ * Failures are never remembered, so guessing always pays full price.
+ */
+const VERIFIED_TTL_MS = 5 * 60_000;
+const MAX_VERIFIED = 1000;
+
+export interface HttpAuthSettings {
+  /** From `--http-auth` (an htpasswd file); null without one. */
+  readonly passwords: PasswordCheck | null;
+  /** From `--http-token` and `--http-token-file`. */
+  readonly tokens: readonly string[];
+}
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+export function createHttpAuth(settings: HttpAuthSettings, options: { now?: () => number } = {}): HttpAuth {
+  const now = options.now ?? Date.now;
+  const tokenDigests = settings.tokens.map(sha256);
+  const cacheKey = randomBytes(32);
+  const verified = new Map<string, { user: string; expires: number }>();
+
+  /** True when `candidate` is one of the tokens; every token is compared, equal lengths throughout. */
+  function isToken(candidate: string): boolean {
+    const digest = sha256(candidate);
+    let matches = 0;
+    for (const known of tokenDigests) matches |= timingSafeEqual(digest, known) ? 1 : 0;
+    return matches === 1;
+  }
+
+  async function checkBasic(encoded: string, header: string): Promise<AuthCheck> {
+    const key = createHmac('sha256', cacheKey).update(header, 'utf8').digest('base64');
+    const remembered = verified.get(key);
+    if (remembered && remembered.expires > now()) return { ok: true, user: remembered.user };
+    if (remembered) verified.delete(key);
+
+    const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return { ok: false, reason: 'wrong' };
+    const user = decoded.slice(0, colon);
+    const password = decoded.slice(colon + 1);
+    // Both are always computed, so the time taken does not say which kind of secret was right.
+    const passwordOk = settings.passwords !== null && user !== '' ? await settings.passwords.verify(user, password) : false;
+    const tokenOk = isToken(password);
+    if (!passwordOk && !tokenOk) return { ok: false, reason: 'wrong' };
+
+    if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+    verified.set(key, { user, expires: now() + VERIFIED_TTL_MS });
+    return { ok: true, user };
+  }
+
+  return {
+    async check(authorization) {
+      const header = authorization?.trim();
+      if (!header) return { ok: false, reason: 'missing' };
+      const match = /^(\S+)\s+(\S+)$/.exec(header);
+      if (!match) return { ok: false, reason: 'wrong' };
+      const scheme = match[1]!.toLowerCase();
+      if (scheme === 'bearer') return isToken(match[2]!) ? { ok: true, user: null } : { ok: false, reason: 'wrong' };
+      if (scheme === 'basic' && /^[A-Za-z0-9+/]+=*$/.test(match[2]!)) return checkBasic(match[2]!, header);
+      return { ok: false, reason: 'wrong' };
+    },
+  };
+}
+
+/** The error for a refused request: the same JSON shape as every other error (src/errors.ts). */
+export function authError(check: Extract<AuthCheck, { ok: false }>): KotakError {
+  return new KotakError(
+    'auth_failed',
+    check.reason === 'missing'
+      ? 'authentication required: HTTP Basic (a user of --http-auth) or "Authorization: Bearer <token>" (--http-token)'
+      : 'wrong user name, password or token',
+  );
+}
+
+/**
+ * Hono middleware: every request needs credentials except those to `openPaths` (the health
+ * probes, which say only whether Kotak is up).
+ */
+export function requireAuth(auth: HttpAuth, openPaths: ReadonlySet<string>): MiddlewareHandler {
+  return async (c, next) => {
+    if (openPaths.has(c.req.path)) return next();
+    const check = await auth.check(c.req.header('authorization'));
+    if (check.ok) return next();
+    const error = authError(check);
+    return c.json(error.toJSON(), error.httpStatus as 401, { 'WWW-Authenticate': AUTH_CHALLENGE });
+  };
+}
+
+/** Tokens as written in a token file: one a line; blank lines and `#` comments skipped. */
+export function parseTokenLines(text: string, source: string): string[] {
+  const tokens: string[] = [];
+  text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .forEach((raw, index) => {
+      const line = raw.trim();
+      if (line === '' || line.startsWith('#')) return;
+      if (!isTokenText(line)) throw new KotakError('invalid_config', `${source}:${index + 1}: a token is printable ASCII without spaces`);
+      tokens.push(line);
+    });
+  return tokens;
+}
+
+/** What can travel in an Authorization header as one word. */
+export function isTokenText(token: string): boolean {
+  return /^[\x21-\x7e]+$/.test(token);
+}

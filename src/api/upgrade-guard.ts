@@ -1,0 +1,81 @@
+/**
+ * The gate in front of both WebSockets (/api/live and Mailpit's /api/events): a handshake from a
+ * page that OriginPolicy does not admit is answered 403, one without valid credentials (when auth
+ * is on) 401, both as plain HTTP before any upgrade. Browsers send the Basic credentials they hold
+ * for the inbox with a same-origin handshake; other clients set the Authorization header. There is
+ * deliberately no `?token=` form: URLs end up in logs and histories.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { KotakError } from '../errors.js';
+import { AUTH_CHALLENGE, authError, type HttpAuth } from './auth.js';
+import { originRefusal, type OriginPolicy } from './origin.js';
+import { PLAIN_RESPONSE_HEADERS } from './security.js';
+
+export interface UpgradeGuard {
+  /** True when the handshake may go ahead; otherwise the refusal has been written and the socket ends. */
+  admit(request: IncomingMessage, socket: Duplex): Promise<boolean>;
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden' };
+
+function refuse(socket: Duplex, error: KotakError, extra: Record<string, string> = {}): void {
+  const body = JSON.stringify(error.toJSON());
+  const headers = {
+    ...PLAIN_RESPONSE_HEADERS,
+    ...extra,
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+  };
+  const status = error.httpStatus;
+  const head = [`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+const header = (request: IncomingMessage, name: string): string | undefined => {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: OriginPolicy; log: Logger }): UpgradeGuard {
+  const { auth, origins, log } = deps;
+  return {
+    async admit(request, socket) {
+      // Node stops listening for socket errors once a request is an upgrade: a reset while we
+      // decide (or while a refusal is written) must not become an unhandled 'error' event. Once
+      // admitted, the WebSocket server takes over its own error handling.
+      const ignore = (): void => {};
+      socket.on('error', ignore);
+      const facts = {
+        origin: header(request, 'origin'),
+        host: header(request, 'host'),
+        forwardedHost: header(request, 'x-forwarded-host'),
+        authorization: header(request, 'authorization'),
+      };
+      if (!origins.admits(facts)) {
+        log.warn({ origin: facts.origin?.slice(0, 200), path: request.url?.slice(0, 200) }, 'WebSocket from another origin refused');
+        refuse(socket, originRefusal(facts.origin ?? 'null'));
+        return false;
+      }
+      if (auth !== null) {
+        let check;
+        try {
+          check = await auth.check(facts.authorization);
+        } catch (err) {
+          log.error({ err }, 'WebSocket authentication failed to run');
+          socket.destroy();
+          return false;
+        }
+        if (socket.destroyed) return false;
+        if (!check.ok) {
+          refuse(socket, authError(check), { 'WWW-Authenticate': AUTH_CHALLENGE });
+          return false;
+        }
+      }
+      socket.off('error', ignore);
+      return true;
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Hostile message HTML: our own cases in the families of the OWASP XSS filter evasion cheat sheet
+ * (and of mutation XSS), each as [what it tries, the payload]. Every payload calls alert() or
+ * loads a URL if it works, so a test can watch for either. Shared by the sanitiser's unit test
+ * and the browser test that renders the sanitised output without any CSP or sandbox.
+ */
+
+const JS_DECIMAL = [...'javascript:alert(1)'].map((c) => `&#${c.charCodeAt(0)};`).join('');
+const JS_DECIMAL_PADDED = [...'javascript:alert(1)'].map((c) => `&#000${c.charCodeAt(0)}`).join('');
+const JS_HEX = [...'javascript:alert(1)'].map((c) => `&#x${c.charCodeAt(0).toString(16)}`).join('');
+const SVG_ONLOAD_BASE64 = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>').toString('base64');
+const HTML_SCRIPT_BASE64 = Buffer.from('<script>alert(1)</script>').toString('base64');
+/** OWASP's CSS-escaped url('javascript:alert(...)'). */
+const CSS_ESCAPED_JS_URL = '\\0075\\0072\\006C\\0028\'\\006a\\0061\\0076\\0061\\0073\\0063\\0072\\0069\\0070\\0074\\003a\\0061\\006c\\0065\\0072\\0074\\0028\\0031\\0029\'\\0029';
+
+export const HOSTILE_HTML: readonly (readonly [string, string])[] = [
+  // Scripts
+  ['script element', '<script>alert(1)</script>'],
+  ['script with src, upper case', '<SCRIPT SRC=https://evil.test/xss.js></SCRIPT>'],
+  ['script with a ">" in an attribute', '<SCRIPT a=">" SRC="https://evil.test/xss.js"></SCRIPT>'],
+  ['script split by a broken tag', '<img """><script>alert(1)</script>">'],
+  ['script in template', '<template><script>alert(1)</script></template>'],
+  ['script in title (raw text)', '<title><script>alert(1)</script></title><p>x</p>'],
+  ['conditional comment', '<!--[if gte IE 4]><script>alert(1)</script><![endif]-->'],
+  ['comment ended by --!>', '<!-- --!><script>alert(1)</script> -->'],
+  ['processing instruction import', '<html xmlns:xss><?import namespace="xss" implementation="https://evil.test/x.htc"?><xss:xss>x</xss:xss></html>'],
+  // Event handlers
+  ['img onerror', '<img src=x onerror=alert(1)>'],
+  ['img onerror, mixed case', '<img src=x OnErRoR=alert(1)>'],
+  ['slashes as separators', '<img/src="x"/onerror=alert(1)>'],
+  ['space before =', '<img src=x onerror ="alert(1)">'],
+  ['handler with entity-encoded code', '<img src=x onerror=&#x61;lert(1)>'],
+  ['eval of another attribute', '<img src=x:alert(alt) onerror=eval(src) alt=0>'],
+  ['body onload', '<BODY ONLOAD=alert(1)>x'],
+  ['svg onload', '<svg/onload=alert(1)>'],
+  ['details ontoggle', '<details open ontoggle=alert(1)>x</details>'],
+  ['autofocus onfocus', '<div tabindex=1 autofocus onfocus=alert(1)>x</div>'],
+  ['marquee onstart', '<marquee onstart=alert(1)>x</marquee>'],
+  ['source onerror', '<video><source onerror="alert(1)"></video>'],
+  ['frameset onload', '<frameset onload=alert(1)>'],
+  ['mouseover', '<IMG SRC=# onmouseover="alert(1)">'],
+  // URL schemes: plain, encoded and obfuscated
+  ['javascript: in img src', '<IMG SRC="javascript:alert(1);">'],
+  ['javascript: unquoted, mixed case', '<IMG SRC=JaVaScRiPt:alert(1)>'],
+  ['javascript: as decimal entities', `<a href="${JS_DECIMAL}">x</a>`],
+  ['javascript: as padded decimal entities without ;', `<a href="${JS_DECIMAL_PADDED}">x</a>`],
+  ['javascript: as hex entities without ;', `<a href="${JS_HEX}">x</a>`],
+  ['javascript: split by a tab', '<a href="jav\tascript:alert(1)">x</a>'],
+  ['javascript: split by &#x09;', '<a href="jav&#x09;ascript:alert(1)">x</a>'],
+  ['javascript: split by &#x0A;', '<a href="jav&#x0A;ascript:alert(1)">x</a>'],
+  ['javascript: split by &#x0D;', '<a href="jav&#x0D;ascript:alert(1)">x</a>'],
+  ['javascript: split by &Tab; and &NewLine;', '<a href="java&Tab;scr&NewLine;ipt:alert(1)">x</a>'],
+  ['javascript: with a NUL', '<a href="java\u0000script:alert(1)">x</a>'],
+  ['javascript: after spaces and a control character', '<IMG SRC=" &#14;  javascript:alert(1);">'],
+  ['javascript&colon;', '<a href="javascript&colon;alert&lpar;1&rpar;">x</a>'],
+  ['javascript&#58;', '<a href="javascript&#58;alert(1)">x</a>'],
+  ['javas&#99;ript', '<a href="javas&#99;ript:alert(1)">x</a>'],
+  ['vbscript:', '<img src=\'vbscript:msgbox("XSS")\'><a href="VBScript:msgbox(1)">x</a>'],
+  ['livescript:', '<a href="livescript:alert(1)">x</a>'],
+  ['data:text/html link', `<a href="data:text/html;base64,${HTML_SCRIPT_BASE64}">x</a>`],
+  ['data:text/html with a leading space', '<a href=" data:text/html,<script>alert(1)</script>">x</a>'],
+  ['data:image/svg+xml image', `<img src="data:image/svg+xml;base64,${SVG_ONLOAD_BASE64}">`],
+  ['data:image/svg+xml link', `<a href="data:image/svg+xml;base64,${SVG_ONLOAD_BASE64}">x</a>`],
+  ['srcset with javascript:', '<img srcset="javascript:alert(1) 1x, x.png 2x">'],
+  ['table and body background', '<body background="javascript:alert(1)"><table background="javascript:alert(1)"><tr><td background="javascript:alert(1)">x</td></tr></table>'],
+  ['video poster', '<video poster=javascript:alert(1)></video>'],
+  ['bgsound', '<BGSOUND SRC="javascript:alert(1);">'],
+  ['link target=_self', '<a href="javascript:alert(1)" target=_self>x</a>'],
+  // Documents, plugins, forms
+  ['base href', '<BASE HREF="javascript:alert(1);//"><a href="x">x</a>'],
+  ['meta refresh to javascript:', '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">'],
+  ['meta refresh to data:', `<META HTTP-EQUIV="refresh" CONTENT="0; URL=data:text/html;base64,${HTML_SCRIPT_BASE64}">`],
+  ['meta set-cookie', '<meta http-equiv="Set-Cookie" content="sid=1">'],
+  ['meta link header', '<META HTTP-EQUIV="Link" Content="<https://evil.test/xss.css>; REL=stylesheet">'],
+  ['iframe javascript:', '<iframe src=javascript:alert(1)></iframe>'],
+  ['iframe srcdoc', '<iframe srcdoc="<script>alert(1)</script>"></iframe>'],
+  ['iframe data:', '<iframe src="data:text/html,<script>alert(1)</script>"></iframe>'],
+  ['frame', '<frameset><frame src="javascript:alert(1)"></frameset>'],
+  ['object data', '<object data="javascript:alert(1)"></object>'],
+  ['object scriptlet', '<OBJECT TYPE="text/x-scriptlet" DATA="https://evil.test/scriptlet.html"></OBJECT>'],
+  ['embed svg', `<EMBED SRC="data:image/svg+xml;base64,${SVG_ONLOAD_BASE64}" type="image/svg+xml">`],
+  ['applet', '<applet code="Evil.class" codebase="https://evil.test/"></applet>'],
+  ['portal', '<portal src="https://evil.test/"></portal>'],
+  ['form action', '<form action="javascript:alert(1)"><input type=submit></form>'],
+  ['button formaction', '<form><button formaction="javascript:alert(1)">x</button></form>'],
+  ['isindex', '<isindex action=javascript:alert(1) type=submit>'],
+  ['input image', '<input type="image" src="javascript:alert(1)">'],
+  ['link rel=import', '<link rel=import href="https://evil.test/x.html">'],
+  ['link stylesheet to javascript:', '<link rel="stylesheet" href="javascript:alert(1)">'],
+  // SVG and MathML
+  ['svg script', '<svg><script>alert(1)</script></svg>'],
+  ['svg script with href', '<svg><script xlink:href="data:,alert(1)"></script><script href="data:,alert(1)"/></svg>'],
+  ['svg a xlink:href', '<svg><a xlink:href="javascript:alert(1)"><text x="1" y="10">x</text></a></svg>'],
+  ['svg a href', '<svg><a href="javascript:alert(1)"><text x="1" y="10">x</text></a></svg>'],
+  ['svg foreignObject', '<svg><foreignObject><iframe src=javascript:alert(1)></iframe><img src=x onerror=alert(1)></foreignObject></svg>'],
+  ['svg animate href', '<svg><a><animate attributeName="href" values="javascript:alert(1)"/><text x="1" y="10">x</text></a></svg>'],
+  ['svg set onload', '<svg><set attributeName="onload" to="alert(1)"/></svg>'],
+  ['svg use data:', `<svg><use href="data:image/svg+xml;base64,${SVG_ONLOAD_BASE64}#x"/></svg>`],
+  ['svg image javascript:', '<svg><image href="javascript:alert(1)"/><feImage xlink:href="javascript:alert(1)"/></svg>'],
+  ['svg style import', '<svg><style>@import url(javascript:alert(1))</style></svg>'],
+  ['math xlink:href', '<math><maction actiontype="statusline" xlink:href="javascript:alert(1)">x</maction></math>'],
+  ['math href', '<math href="javascript:alert(1)">x</math>'],
+  // CSS
+  ['style url(javascript:)', '<div style="background:url(javascript:alert(1))">x</div>'],
+  ['style expression()', '<div style="width: expression(alert(1))">x</div>'],
+  ['style expression split by a comment', '<IMG STYLE="xss:expr/*XSS*/ession(alert(1))">'],
+  ['style expression with an escape', '<div style="x:\\65xpression(alert(1))">x</div>'],
+  ['style url with an escaped name', '<div style="background:u\\72l(javascript:alert(1))">x</div>'],
+  ['style all escaped (OWASP)', `<DIV STYLE="background-image:${CSS_ESCAPED_JS_URL}">x</DIV>`],
+  ['style behavior', '<XSS STYLE="behavior: url(xss.htc);">x</XSS>'],
+  ['style -moz-binding', '<div style="-moz-binding: url(https://evil.test/xss.xml#xss)">x</div>'],
+  ['<style> @import javascript:', '<style>@import \'javascript:alert(1)\';</style>'],
+  ['<style> @import with escapes (OWASP)', '<STYLE>@im\\port\'\\ja\\vasc\\ript:alert(1)\';</STYLE>'],
+  ['<style> list-style-image', '<STYLE>li {list-style-image: url("javascript:alert(1)");}</STYLE><ul><li>x</li></ul>'],
+  ['<style> closed early', '<style></style><img src=x onerror=alert(1)></style>'],
+  ['<style> holding a tag', '<style><img src=x onerror=alert(1)></style>'],
+  ['<style type=text/javascript>', '<STYLE TYPE="text/javascript">alert(1);</STYLE>'],
+  // Mutation XSS: markup a second parser reads differently
+  ['noscript attribute breakout', '<noscript><p title="</noscript><img src=x onerror=alert(1)>"></noscript>'],
+  ['svg style breakout', '<svg></p><style><a id="</style><img src=1 onerror=alert(1)>">'],
+  ['math style breakout', '<math><mi><style><img src=x onerror=alert(1)></style></mi></math>'],
+  ['table style breakout', '<table><tr><td><style></td><img src=x onerror=alert(1)></style>'],
+  ['xmp', '<xmp><img src=x onerror=alert(1)></xmp>'],
+  ['plaintext', '<plaintext><img src=x onerror=alert(1)>'],
+  ['textarea', '<textarea><img src=x onerror=alert(1)></textarea>'],
+  ['svg title', '<svg><title><a title="</title><img src=x onerror=alert(1)>">t</a></title></svg>'],
+  ['attribute name with a quote', '<img src="a.png" "onerror=alert(1)>'],
+];

@@ -1,0 +1,226 @@
+/**
+ * The pure parts of HTTP hardening: credential checks (Basic, Bearer, token as Basic password,
+ * the remembered-success cache), which origins are admitted, download headers for hostile
+ * names and types, settings parsing and the start-up warnings.
+ */
+import { describe, expect, it } from 'vitest';
+import { createHttpAuth, parseTokenLines, type PasswordCheck } from '../../src/api/auth.js';
+import { attachmentDisposition, downloadHeaders, safeContentType } from '../../src/api/download.js';
+import { createOriginPolicy, type OriginFacts } from '../../src/api/origin.js';
+import { resolveConfig } from '../../src/config.js';
+import { KotakError } from '../../src/errors.js';
+import { exposureWarnings, isLoopback } from '../../src/http-auth.js';
+import { parseHtpasswd } from '../../src/smtp/htpasswd.js';
+
+// `htpasswd -nbB -C 4 carol s3cret` (Apache 2.4), as in htpasswd.test.ts.
+const CAROL = 'carol:$2y$04$T5rjTSeULm5xRRYv69qZYuSV.vTAnSGyDKItuu4D.Inop.N1vzrhC';
+const TOKEN = 'ci-token-0123456789abcdef';
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** Counts how often the password store is asked, to see the cache work. */
+function counting(check: PasswordCheck): PasswordCheck & { calls: number } {
+  const counted = {
+    calls: 0,
+    verify(user: string, password: string) {
+      counted.calls++;
+      return check.verify(user, password);
+    },
+  };
+  return counted;
+}
+
+describe('createHttpAuth', () => {
+  const passwords = parseHtpasswd(CAROL);
+  const auth = createHttpAuth({ passwords, tokens: [TOKEN, 'second-token-abcdef0123'] });
+
+  it.each([
+    ['no header', undefined, { ok: false, reason: 'missing' }],
+    ['an empty header', '  ', { ok: false, reason: 'missing' }],
+    ['the right password', basic('carol', 's3cret'), { ok: true, user: 'carol' }],
+    ['a wrong password', basic('carol', 'S3cret'), { ok: false, reason: 'wrong' }],
+    ['an unknown user', basic('mallory', 's3cret'), { ok: false, reason: 'wrong' }],
+    ['no colon', `Basic ${Buffer.from('carol').toString('base64')}`, { ok: false, reason: 'wrong' }],
+    ['not base64', 'Basic !!!', { ok: false, reason: 'wrong' }],
+    ['a token as Bearer', `Bearer ${TOKEN}`, { ok: true, user: null }],
+    ['the second token, scheme in any case', 'bEaReR second-token-abcdef0123', { ok: true, user: null }],
+    ['a token one character short', `Bearer ${TOKEN.slice(0, -1)}`, { ok: false, reason: 'wrong' }],
+    ['a token with a character more', `Bearer ${TOKEN}x`, { ok: false, reason: 'wrong' }],
+    ['a token as the Basic password', basic('ci', TOKEN), { ok: true, user: 'ci' }],
+    ['a token with no user name', basic('', TOKEN), { ok: true, user: '' }],
+    ['a password as Bearer', 'Bearer s3cret', { ok: false, reason: 'wrong' }],
+    ['an unknown scheme', `Token ${TOKEN}`, { ok: false, reason: 'wrong' }],
+    ['extra words', `Bearer ${TOKEN} more`, { ok: false, reason: 'wrong' }],
+  ] as const)('%s', async (_name, header, expected) => {
+    expect(await auth.check(header)).toEqual(expected);
+  });
+
+  it('remembers a verified Basic header for five minutes, never a failed one', async () => {
+    let now = 1_000_000;
+    const store = counting(passwords);
+    const cached = createHttpAuth({ passwords: store, tokens: [] }, { now: () => now });
+    for (let i = 0; i < 3; i++) expect((await cached.check(basic('carol', 's3cret'))).ok).toBe(true);
+    expect(store.calls).toBe(1);
+    for (let i = 0; i < 3; i++) expect((await cached.check(basic('carol', 'nope'))).ok).toBe(false);
+    expect(store.calls).toBe(4);
+    now += 5 * 60_000 + 1;
+    expect((await cached.check(basic('carol', 's3cret'))).ok).toBe(true);
+    expect(store.calls).toBe(5);
+  });
+
+  it('works with tokens alone (no password file)', async () => {
+    const tokensOnly = createHttpAuth({ passwords: null, tokens: [TOKEN] });
+    expect((await tokensOnly.check(`Bearer ${TOKEN}`)).ok).toBe(true);
+    expect((await tokensOnly.check(basic('anyone', TOKEN))).ok).toBe(true);
+    expect((await tokensOnly.check(basic('carol', 's3cret'))).ok).toBe(false);
+  });
+});
+
+describe('parseTokenLines', () => {
+  it('reads one token a line, skipping blanks and comments', () => {
+    expect(parseTokenLines('\uFEFF# CI\r\nabc-123\n\n  def-456  \n#x\n', 'tokens')).toEqual(['abc-123', 'def-456']);
+  });
+
+  it('refuses a token a header cannot carry, naming the line', () => {
+    expect(() => parseTokenLines('ok\nhas space\n', 'tokens.txt')).toThrow(/tokens\.txt:2/);
+  });
+});
+
+describe('createOriginPolicy', () => {
+  const facts = (origin: string | undefined, extra: Partial<OriginFacts> = {}): OriginFacts => ({
+    origin,
+    host: '127.0.0.1:8025',
+    forwardedHost: undefined,
+    authorization: undefined,
+    ...extra,
+  });
+
+  it('admits clients without an Origin, and the page served by the same host', () => {
+    const policy = createOriginPolicy([]);
+    expect(policy.admits(facts(undefined))).toBe(true);
+    expect(policy.admits(facts('http://127.0.0.1:8025'))).toBe(true);
+    // Behind a TLS-terminating proxy the scheme differs; the host decides.
+    expect(policy.admits(facts('https://mail.example.test', { host: 'mail.example.test' }))).toBe(true);
+    expect(policy.admits(facts('https://mail.example.test', { host: 'mail.example.test:443' }))).toBe(true);
+    expect(policy.admits(facts('https://mail.example.test', { host: '127.0.0.1:8025', forwardedHost: 'mail.example.test, proxy.internal' }))).toBe(true);
+  });
+
+  it('refuses other pages, null origins and look-alikes', () => {
+    const policy = createOriginPolicy([]);
+    for (const origin of ['http://evil.test', 'null', 'http://127.0.0.1:8026', 'http://127.0.0.1:8025.evil.test', 'file://', 'not a url']) {
+      expect(policy.admits(facts(origin)), origin).toBe(false);
+    }
+    expect(policy.corsHeaders('http://evil.test')).toBeNull();
+    expect(policy.corsEnabled).toBe(false);
+  });
+
+  it('admits exact --http-cors origins, with credentials', () => {
+    const policy = createOriginPolicy(['https://app.example.test:3000']);
+    expect(policy.admits(facts('https://app.example.test:3000', { authorization: basic('a', 'b') }))).toBe(true);
+    expect(policy.admits(facts('https://app.example.test'))).toBe(false);
+    expect(policy.admits(facts('http://app.example.test:3000'))).toBe(false);
+    expect(policy.corsHeaders('https://app.example.test:3000')).toMatchObject({
+      'Access-Control-Allow-Origin': 'https://app.example.test:3000',
+      'Access-Control-Allow-Credentials': 'true',
+    });
+  });
+
+  it("admits any page with '*', but never with Basic credentials (the browser's, not the page's)", () => {
+    const policy = createOriginPolicy(['*']);
+    expect(policy.admits(facts('http://evil.test'))).toBe(true);
+    expect(policy.admits(facts('http://evil.test', { authorization: `Bearer ${TOKEN}` }))).toBe(true);
+    expect(policy.admits(facts('http://evil.test', { authorization: basic('carol', 's3cret') }))).toBe(false);
+    expect(policy.corsHeaders('http://evil.test')).toEqual({ 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'Content-Disposition, X-Remote-Blocked' });
+  });
+});
+
+describe('download headers', () => {
+  it.each([
+    ['CR LF header injection', 'a.txt\r\nSet-Cookie: x=1', 'attachment; filename="a.txtSet-Cookie: x=1"; filename*=UTF-8\'\'a.txtSet-Cookie%3A%20x%3D1'],
+    ['quotes and backslashes', 'say "hi"\\.txt', `attachment; filename=".txt"; filename*=UTF-8''.txt`],
+    ['a quote closing the parameter', 'x.pdf"; filename="evil.html', `attachment; filename="x.pdf__ filename=_evil.html"; filename*=UTF-8''x.pdf%22%3B%20filename%3D%22evil.html`],
+    ['a semicolon and a percent', 'a;b%41.txt', `attachment; filename="a_b_41.txt"; filename*=UTF-8''a%3Bb%2541.txt`],
+    ['path traversal', '../../etc/passwd', `attachment; filename="passwd"; filename*=UTF-8''passwd`],
+    ['Windows path traversal', '..\\..\\Windows\\win.ini', `attachment; filename="win.ini"; filename*=UTF-8''win.ini`],
+    ['only dots', '..', `attachment; filename="part-2"; filename*=UTF-8''part-2`],
+    ['non-ASCII', 'Résumé 履歴書.pdf', `attachment; filename="R_sum_ ___.pdf"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%E5%B1%A5%E6%AD%B4%E6%9B%B8.pdf`],
+    ['a right-to-left override', 'invoice\u202Efdp.exe', `attachment; filename="invoicefdp.exe"; filename*=UTF-8''invoicefdp.exe`],
+    ['a lone surrogate', 'a\ud800b.txt', `attachment; filename="a_b.txt"; filename*=UTF-8''a%EF%BF%BDb.txt`],
+    ['RFC 8187 attr-chars kept, others encoded', "it's (1)*.txt", `attachment; filename="it's (1)*.txt"; filename*=UTF-8''it%27s%20%281%29%2A.txt`],
+    ['no name', null, `attachment; filename="part-2"; filename*=UTF-8''part-2`],
+  ] as const)('%s', (_name, filename, expected) => {
+    const header = attachmentDisposition(filename, 'part-2');
+    expect(header).toBe(expected);
+    expect(header).not.toMatch(/[\r\n\u0000-\u001f\u007f]/);
+    // Exactly two parameters, whatever the name held.
+    expect(header.match(/; filename/g)).toHaveLength(2);
+  });
+
+  it('never serves a type a browser renders as a document or runs', () => {
+    for (const type of ['text/html', 'TEXT/HTML; charset=utf-8', 'image/svg+xml', 'application/xhtml+xml', 'text/xml', 'application/xml', 'application/rss+xml', 'text/xsl', 'application/javascript', 'text/javascript', 'application/x-javascript', 'text/vbscript', 'multipart/x-mixed-replace; boundary=x', '', 'html', 'text/html\r\nX: y']) {
+      expect(safeContentType(type), type).toBe('application/octet-stream');
+    }
+    for (const type of ['application/pdf', 'image/png', 'text/plain', 'text/calendar', 'application/json']) expect(safeContentType(type)).toBe(type);
+  });
+
+  it('adds nosniff and a sandboxing CSP to every download', () => {
+    expect(downloadHeaders({ contentType: 'image/svg+xml', filename: 'logo.svg' }, 'x')).toEqual({
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="logo.svg"; filename*=UTF-8''logo.svg`,
+      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; sandbox",
+      'X-Content-Type-Options': 'nosniff',
+    });
+  });
+});
+
+describe('settings', () => {
+  it('reads the HTTP access flags', () => {
+    const config = resolveConfig({ httpAuth: 'users.htpasswd', httpTokens: ' a-token-1 , b-token-2,', httpCors: 'https://App.Example.test:443/, http://localhost:3000,*' });
+    expect(config.httpAuth).toBe('users.htpasswd');
+    expect(config.httpTokens).toEqual(['a-token-1', 'b-token-2']);
+    expect(config.httpCors).toEqual(['https://app.example.test', 'http://localhost:3000', '*']);
+    const unset = resolveConfig({});
+    expect([unset.httpAuth, unset.httpTokens, unset.httpTokenFile, unset.httpCors]).toEqual([null, [], null, []]);
+    expect(resolveConfig({}, { KOTAK_HTTP_TOKEN: 'from-env-123' }).httpTokens).toEqual(['from-env-123']);
+  });
+
+  it.each([
+    ['httpCors', 'https://app.test/path'],
+    ['httpCors', 'app.test:3000'],
+    ['httpCors', 'ftp://app.test'],
+    ['httpCors', 'https://user@app.test'],
+    ['httpCors', 'https://app.test?x'],
+    ['httpTokens', ','],
+    ['httpTokens', 'has space'],
+  ] as const)('refuses %s=%s', (key, value) => {
+    expect(() => resolveConfig({ [key]: value })).toThrow(KotakError);
+  });
+});
+
+describe('start-up warnings', () => {
+  const settings = { httpAuth: null, httpTokens: [], httpTokenFile: null, httpCors: [] };
+  const open = { auth: null, users: 0, tokens: [] };
+  const loopback = { http: { host: '127.0.0.1', port: 8025 }, smtp: { host: '127.0.0.1', port: 1025 } };
+
+  it('knows loopback addresses', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1', '0:0:0:0:0:0:0:1']) expect(isLoopback(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', 'example.test', '128.0.0.1']) expect(isLoopback(host), host).toBe(false);
+  });
+
+  it('is quiet on loopback', () => {
+    expect(exposureWarnings(loopback, settings, open)).toEqual([]);
+  });
+
+  it('warns about an open HTTP side and SMTP beyond this machine', () => {
+    const everywhere = { http: { host: '0.0.0.0', port: 8025 }, smtp: { host: '::', port: 1025 } };
+    const messages = exposureWarnings(everywhere, settings, open).map(([, message]) => message);
+    expect(messages).toEqual([expect.stringMatching(/without authentication/), expect.stringMatching(/SMTP listens beyond this machine/)]);
+    const guarded = { auth: createHttpAuth({ passwords: null, tokens: [TOKEN] }), users: 0, tokens: [TOKEN] };
+    expect(exposureWarnings(everywhere, settings, guarded).map(([, m]) => m)).toEqual([expect.stringMatching(/SMTP/)]);
+  });
+
+  it("warns about --http-cors '*' and short tokens", () => {
+    const messages = exposureWarnings(loopback, { ...settings, httpCors: ['*'] }, { ...open, tokens: ['short'] }).map(([, m]) => m);
+    expect(messages).toEqual([expect.stringMatching(/--http-cors \*/), expect.stringMatching(/shorter than 16/)]);
+  });
+});
