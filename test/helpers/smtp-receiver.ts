@@ -22,12 +22,16 @@ export interface ReceiverBehaviour {
   /** The reply code for RCPT TO of this address; 250 when undefined. */
   readonly rcpt?: (address: string) => number | undefined;
   readonly starttls?: boolean;
+  /** Hold the reply to the message data this long, so that sessions overlap. */
+  readonly dataDelayMs?: number;
 }
 
 export interface SmtpReceiver {
   readonly host: string;
   readonly port: number;
   readonly connections: number;
+  /** The most sessions that were open at the same time. */
+  readonly maxOpenSessions: number;
   /** Every RCPT TO seen, accepted or not. */
   readonly recipientsSeen: string[];
   readonly messages: ReceivedMessage[];
@@ -38,7 +42,7 @@ export interface SmtpReceiver {
 }
 
 export async function startReceiver(host: string, port: number, behaviour: ReceiverBehaviour = {}): Promise<SmtpReceiver> {
-  const state = { connections: 0, behaviour };
+  const state = { connections: 0, open: 0, maxOpen: 0, behaviour };
   const recipientsSeen: string[] = [];
   const messages: ReceivedMessage[] = [];
   const waiters: (() => void)[] = [];
@@ -50,12 +54,17 @@ export async function startReceiver(host: string, port: number, behaviour: Recei
     logger: false,
     onConnect(_session, callback) {
       state.connections += 1;
+      state.open += 1;
+      state.maxOpen = Math.max(state.maxOpen, state.open);
       if (state.behaviour.greeting421) {
         const err = Object.assign(new Error('4.3.2 Service not available, try later'), { responseCode: 421 });
         return callback(err);
       }
       if (state.behaviour.greeting554) return callback(Object.assign(new Error('5.3.2 No SMTP service here'), { responseCode: 554 }));
       callback();
+    },
+    onClose() {
+      state.open -= 1;
     },
     onRcptTo(address, _session, callback) {
       recipientsSeen.push(address.address);
@@ -69,7 +78,9 @@ export async function startReceiver(host: string, port: number, behaviour: Recei
       stream.on('end', () => {
         messages.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks), tls: Boolean(session.secure) });
         for (const wake of waiters.splice(0)) wake();
-        callback();
+        const delay = state.behaviour.dataDelayMs;
+        if (delay) setTimeout(() => callback(), delay);
+        else callback();
       });
     },
   };
@@ -85,6 +96,9 @@ export async function startReceiver(host: string, port: number, behaviour: Recei
     port: bound,
     get connections() {
       return state.connections;
+    },
+    get maxOpenSessions() {
+      return state.maxOpen;
     },
     recipientsSeen,
     messages,

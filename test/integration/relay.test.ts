@@ -230,6 +230,30 @@ describe('relay', () => {
     live.ws.close();
   });
 
+  it('opens at most --relay-concurrency sessions at once to one destination domain', async () => {
+    // Each message's data is answered after 400 ms, so sessions overlap unless the limit holds them back.
+    dns.setZone({ ...ZONE, 'busy.test': { A: ['127.0.0.6'] } });
+    const mostOpenAtOnce = async (relayConcurrency: number): Promise<number> => {
+      const slow = await startReceiver('127.0.0.6', mxPort, { dataDelayMs: 400 });
+      try {
+        const kotak = await relayKotak({ relayAllow: '*@busy.test', relayConcurrency });
+        const live = await LiveClient.connect(kotak);
+        const ids: string[] = [];
+        for (let i = 0; i < 6; i++) ids.push(await send(kotak, `user${i}@busy.test`));
+        for (const id of ids) expect((await release(kotak, id)).status).toBe(202);
+        for (const id of ids) expect((await settled(kotak, live, id))[0]).toMatchObject({ status: 'delivered' });
+        expect(slow.messages).toHaveLength(6);
+        live.ws.close();
+        return slow.maxOpenSessions;
+      } finally {
+        await slow.close();
+      }
+    };
+    expect(await mostOpenAtOnce(2)).toBeLessThanOrEqual(2);
+    // The control: with room for all six, they do overlap, so the check above is not vacuous.
+    expect(await mostOpenAtOnce(6)).toBeGreaterThan(2);
+  });
+
   it('uses STARTTLS when offered, and --relay-require-tls refuses a receiver without it', async () => {
     const tlsReceiver = await startReceiver('127.0.0.5', mxPort, { starttls: true });
     dns.setZone({ ...ZONE, 'tls.test': { A: ['127.0.0.5'] }, 'plain.test': { A: ['127.0.0.4'] } });
