@@ -13,6 +13,7 @@
  * answered an unknown id with `null` or a 500, this answers 404.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { deleteMessages } from '../../delete-messages.js';
 import { KotakError } from '../../errors.js';
 import type { MessageStore } from '../../store/types.js';
 import { attachmentDisposition, downloadHeaders } from '../../api/download.js';
@@ -69,8 +70,7 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
 
   app.delete('/api/v1/messages/:id', async (c) => {
     const id = c.req.param('id');
-    if (!(await store.delete(id))) throw notFound(id);
-    bus.emit('message:deleted', { ids: [id] });
+    if ((await deleteMessages({ store, bus }, [id])).length === 0) throw notFound(id);
     return c.body(null, 200);
   });
 

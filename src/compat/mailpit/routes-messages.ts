@@ -1,6 +1,7 @@
 /** Mailpit's message-list routes: list, search, read status, delete (by IDs, by search, or all). */
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
+import { deleteMessages } from '../../delete-messages.js';
 import { KotakError } from '../../errors.js';
 import { EMPTY_QUERY, type SearchQuery } from '../../mail/search-query.js';
 import type { CompatDeps } from '../deps.js';
@@ -69,9 +70,7 @@ export function mountMessageListRoutes(app: Hono, deps: CompatDeps): void {
       bus.emit('messages:cleared', {});
       return c.text('ok');
     }
-    const deleted: string[] = [];
-    for (const id of new Set(ids)) if (await store.delete(id)) deleted.push(id);
-    if (deleted.length > 0) bus.emit('message:deleted', { ids: deleted });
+    await deleteMessages({ store, bus }, ids);
     return c.text('ok');
   });
 
