@@ -292,7 +292,8 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
 
   const options: SMTPServerOptions = {
     name: config.hostname,
-    banner: 'Kotak ESMTP ready',
+    // smtp-server greets with "220 <name> ESMTP <banner>".
+    banner: 'Kotak ready',
     size: config.maxMessageSize,
     rejectOversized: true,
     disableReverseLookup: true,
