@@ -155,7 +155,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
 
   const pop3 = config.pop3
     ? createPop3Server(
-        { host: config.pop3.host, port: config.pop3.port, idleTimeoutMs: config.pop3IdleTimeout, implicitTls: config.pop3TlsImplicit },
+        { host: config.pop3.host, port: config.pop3.port, idleTimeoutMs: config.pop3IdleTimeout, implicitTls: config.pop3TlsImplicit, maxConnections: config.pop3MaxConnections },
         {
           credentials: createCredentialCheck(config.pop3Auth, pop3Credentials),
           maildrops: createMaildropSource({ limit: config.pop3MaildropSize }, { store, bus, log: log.child({ component: 'maildrop' }) }),

@@ -57,6 +57,7 @@ export interface Config {
   /** How many of the newest messages a POP3 session sees. */
   readonly pop3MaildropSize: number;
   readonly pop3IdleTimeout: number;
+  readonly pop3MaxConnections: number;
   readonly logLevel: LogLevel;
   readonly hostname: string;
   readonly parseTimeout: number;
@@ -217,6 +218,7 @@ export const SETTINGS = [
   setting({ key: 'pop3Tls', flag: 'pop3-tls', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'POP3 STLS: off, auto (self-signed at start) or PEM certificate and key files', parse: (v) => parseTls('pop3-tls', v) }),
   setting({ key: 'pop3TlsImplicit', flag: 'pop3-tls-implicit', value: '', fallback: 'false', boolean: true, help: 'POP3 over TLS from the first byte (as on port 995) instead of STLS', parse: (v) => parseBoolean('pop3-tls-implicit', v) }),
   setting({ key: 'pop3MaildropSize', flag: 'pop3-maildrop-size', value: 'N', fallback: '500', help: 'a POP3 session sees the newest N messages', parse: (v) => parseCount('pop3-maildrop-size', v, 1) }),
+  setting({ key: 'pop3MaxConnections', flag: 'pop3-max-connections', value: 'N', fallback: '100', help: 'POP3 connections open at once; one more gets -ERR [SYS/TEMP] (0: no limit)', parse: (v) => parseCount('pop3-max-connections', v, 0) }),
   setting({ key: 'pop3IdleTimeout', flag: 'pop3-idle-timeout', value: 'DURATION', fallback: '10m', help: 'close a POP3 connection idle this long (RFC 1939: at least 10m)', parse: wrapUnits('pop3-idle-timeout', (v) => parseDuration(v) || invalid('pop3-idle-timeout', 'must be more than 0')) }),
   setting({ key: 'logLevel', flag: 'log-level', value: 'LEVEL', fallback: 'info', help: `log level: ${LOG_LEVELS.join(', ')}`, parse: (v) => (LOG_LEVELS.includes(v as LogLevel) ? (v as LogLevel) : invalid('log-level', `"${v}" is not one of ${LOG_LEVELS.join(', ')}`)) }),
   setting({ key: 'hostname', flag: 'hostname', value: 'NAME', fallback: null, help: 'name in the SMTP greeting (default: this machine\'s hostname)', parse: (v) => v.trim() || invalid('hostname', 'empty name') }),

@@ -23,6 +23,8 @@ export interface Pop3Config {
   readonly idleTimeoutMs: number;
   /** TLS from the first byte (as on port 995) rather than STLS; needs `tls`. */
   readonly implicitTls: boolean;
+  /** Connections open at once; one more is told so and closed (0: no limit). */
+  readonly maxConnections: number;
   readonly limits?: Partial<SessionLimits>;
 }
 
@@ -242,6 +244,14 @@ export function createPop3Server(config: Pop3Config, deps: Pop3Deps): RunningPop
   let nextConnection = 1;
 
   const accept = (socket: net.Socket, secure: boolean): void => {
+    if (config.maxConnections > 0 && connections.size >= config.maxConnections) {
+      // RFC 2449's SYS/TEMP: the client may try again later; SMTP's limit answers 421 the same way.
+      log.warn({ client: socket.remoteAddress, open: connections.size }, 'pop3 connection refused: too many connections');
+      socket.on('error', () => undefined);
+      socket.end('-ERR [SYS/TEMP] too many connections, try again later\r\n');
+      socket.setTimeout(CLOSE_GRACE_MS, () => socket.destroy());
+      return;
+    }
     try {
       const connectionLog = log.child({ conn: nextConnection++, client: socket.remoteAddress });
       const session = new Pop3Session({

@@ -314,6 +314,31 @@ describe('POP3 limits', () => {
     await client.closed;
   });
 
+  it('refuses a connection past --pop3-max-connections with [SYS/TEMP]; a closed one frees its place, SMTP goes on', async () => {
+    const kotak = await start({ pop3MaxConnections: 2 });
+    const first = await connect(kotak);
+    const second = await connect(kotak);
+    expect(await first.readLine()).toMatch(/^\+OK/);
+    expect(await second.readLine()).toMatch(/^\+OK/);
+    const third = await connect(kotak);
+    expect(await third.readLine()).toBe('-ERR [SYS/TEMP] too many connections, try again later');
+    await third.closed;
+    // The two sessions already open carry on, and SMTP intake is not affected.
+    const [id] = await send(kotak, simpleMessage('while POP3 is full'));
+    expect(await first.command('USER tester')).toMatch(/^\+OK/);
+    expect(await first.command('PASS secret')).toMatch(/^\+OK/);
+    expect(await first.command('UIDL 1')).toBe(`+OK 1 ${id}`);
+    expect(await first.command('QUIT')).toMatch(/^\+OK/);
+    await first.closed;
+    // The server frees the place when it sees the close, which may be a moment after the client does.
+    let greeting = '';
+    for (let attempt = 0; attempt < 50 && !greeting.startsWith('+OK'); attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      greeting = await (await connect(kotak)).readLine();
+    }
+    expect(greeting).toMatch(/^\+OK/);
+  });
+
   it('closes an idle connection, deleting nothing it had marked', async () => {
     const kotak = await start({ pop3IdleTimeout: '300ms' });
     await send(kotak, simpleMessage('kept'));
