@@ -12,6 +12,7 @@ import { createWaitRegistry } from './api/waiters.js';
 import { createRelay } from './relay/index.js';
 import { mountMailhogApi } from './compat/mailhog/index.js';
 import { createMailpitEvents, MAILPIT_EVENTS_PATH, MAILPIT_SEND_PATH, mountMailpitApi } from './compat/mailpit/index.js';
+import { createHostPolicy } from './api/host-check.js';
 import { createOriginPolicy } from './api/origin.js';
 import { PLAIN_RESPONSE_HEADERS } from './api/security.js';
 import { createUpgradeGuard } from './api/upgrade-guard.js';
@@ -80,6 +81,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const pop3Tls = config.pop3 ? await resolveTls(config.pop3Tls, config.hostname) : null;
   const httpAccess = await loadHttpAccess(config);
   const origins = createOriginPolicy(config.httpCors);
+  const hosts = createHostPolicy({ allowed: config.httpAllowedHosts, hostname: config.hostname, authOn: httpAccess.auth !== null });
 
   const bus = createEventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
   const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }) });
@@ -119,7 +121,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const api = createApi({
     store, bus, parser, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay,
-    auth: httpAccess.auth, origins, ownBodyLimits: [MAILPIT_SEND_PATH],
+    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH],
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless
       // form (delete all) and passes Mailpit's {"IDs":[...]} form on.
@@ -140,7 +142,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     void handle(request, response);
   });
   // Both WebSockets pass the same gate (origin, then credentials) before the handshake is answered.
-  const upgradeGuard = createUpgradeGuard({ auth: httpAccess.auth, origins, log: log.child({ component: 'http' }) });
+  const upgradeGuard = createUpgradeGuard({ auth: httpAccess.auth, origins, hosts, log: log.child({ component: 'http' }) });
   http.on('upgrade', (request, socket, head) => {
     const path = withinBasePath(request.url ?? '', basePath)?.split('?')[0];
     const hub = path === LIVE_PATH ? live : path === MAILPIT_EVENTS_PATH ? mailpitEvents : null;

@@ -28,6 +28,7 @@ export interface Config {
   readonly httpTokenFile: string | null;
   /** Origins (exact, normalised) whose pages may use the API and WebSockets, or '*'. */
   readonly httpCors: readonly string[];
+  readonly httpAllowedHosts: readonly string[];
   readonly db: string;
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
@@ -98,6 +99,13 @@ export function parseHostPort(flag: string, value: string): HostPort {
 }
 
 /** `*`, or scheme://host[:port] with nothing after it, written as browsers write an Origin header. */
+function parseAllowedHost(flag: string, entry: string): string {
+  const text = entry.trim().toLowerCase();
+  if (text === '' || text === '*') return text;
+  if (!/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(text)) invalid(flag, `"${entry}" is not a host name (no scheme or port), e.g. mail.example.test or .example.test, or *`);
+  return text;
+}
+
 export function parseOrigin(flag: string, entry: string): string {
   const text = entry.trim();
   if (text === '*') return '*';
@@ -193,6 +201,7 @@ export const SETTINGS = [
   setting({ key: 'httpAuth', flag: 'http-auth', value: 'FILE', fallback: null, help: 'require HTTP Basic for the inbox, API and WebSockets: an htpasswd file (bcrypt, apr1, SHA or plain)', parse: (v) => v.trim() || invalid('http-auth', 'empty path') }),
   setting({ key: 'httpTokens', flag: 'http-token', value: 'TOKEN[,TOKEN]', fallback: null, help: 'API tokens for CI (Authorization: Bearer TOKEN, or as the Basic password); turns authentication on', parse: (v) => parseTokens('http-token', v) }),
   setting({ key: 'httpTokenFile', flag: 'http-token-file', value: 'FILE', fallback: null, help: 'API tokens read from a file, one a line (# comments)', parse: (v) => v.trim() || invalid('http-token-file', 'empty path') }),
+  setting({ key: 'httpAllowedHosts', flag: 'http-allowed-hosts', value: 'HOST[,HOST]', fallback: null, help: 'host names a browser may reach the inbox by, besides localhost, IP addresses and --hostname (DNS rebinding guard; .example.test = it and its subdomains; * = any; not needed with --http-auth)', parse: (v) => v.split(',').map((h) => parseAllowedHost('http-allowed-hosts', h)).filter((h) => h !== '') }),
   setting({ key: 'httpCors', flag: 'http-cors', value: 'ORIGIN[,ORIGIN]', fallback: null, help: 'let web pages at these exact origins call the API (CORS) and open the WebSockets; * = any page, never with Basic credentials', parse: (v) => v.split(',').filter((o) => o.trim()).map((o) => parseOrigin('http-cors', o)) }),
   setting({ key: 'db', flag: 'db', value: 'PATH', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk)', parse: (v) => v.trim() || invalid('db', 'empty path') }),
   setting({ key: 'maxMessageSize', flag: 'max-message-size', value: 'SIZE', fallback: '50MB', help: 'largest message accepted (advertised as SIZE; larger → 552 5.3.4)', parse: wrapUnits('max-message-size', parseSize) }),
@@ -269,6 +278,7 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
   values.relayDns ??= [];
   values.httpTokens ??= [];
   values.httpCors ??= [];
+  values.httpAllowedHosts ??= [];
   const dkim = [config.relayDkimDomain, config.relayDkimSelector, config.relayDkimKey].filter((v) => v !== null).length;
   if (dkim !== 0 && dkim !== 3) invalid('relay-dkim-domain', 'DKIM signing needs all three of --relay-dkim-domain, --relay-dkim-selector and --relay-dkim-key');
   if (config.smtpRequireTls && config.smtpTls.mode === 'off') {

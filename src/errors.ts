@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   relay_disabled: { http: 409 },
   relay_not_allowed: { http: 403 },
   origin_not_allowed: { http: 403 },
+  host_not_allowed: { http: 403 },
   payload_too_large: { http: 413 },
   storage_failed: { http: 500, smtp: [451, '4.3.0'], pop3: 'SYS/TEMP' },
   message_too_big: { http: 413, smtp: [552, '5.3.4'] },

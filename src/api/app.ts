@@ -23,6 +23,7 @@ import { extractLinks } from '../mail/links.js';
 import { requireAuth, type HttpAuth } from './auth.js';
 import { limitRequestBodies, MAX_JSON_BODY_BYTES } from './body-limit.js';
 import { downloadHeaders } from './download.js';
+import { guardHost, type HostPolicy } from './host-check.js';
 import { guardOrigins, type OriginPolicy } from './origin.js';
 import { messageHtmlPolicy, securityHeaders, UNTRUSTED_BYTES_POLICY } from './security.js';
 import { mountWeb } from './web.js';
@@ -55,6 +56,8 @@ export interface ApiDeps {
   readonly auth: HttpAuth | null;
   /** Which browser pages may (same origin and --http-cors). */
   readonly origins: OriginPolicy;
+  /** The DNS rebinding guard (host-check.ts). */
+  readonly hosts: HostPolicy;
   /** Paths that cap their request bodies themselves (Mailpit's send API carries whole messages). */
   readonly ownBodyLimits?: readonly string[];
 }
@@ -119,10 +122,11 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     },
   });
 
-  // In this order: every response (refusals included) gets the security headers; preflights and
-  // cross-site writes are settled before credentials are checked; bodies are read only once the
-  // request is let in.
+  // In this order: every response (refusals included) gets the security headers; a browser under
+  // an unknown Host name (DNS rebinding) is refused; preflights and cross-site writes are settled
+  // before credentials are checked; bodies are read only once the request is let in.
   app.use('*', securityHeaders());
+  app.use('*', guardHost(deps.hosts));
   app.use('*', guardOrigins(deps.origins));
   if (deps.auth) app.use('*', requireAuth(deps.auth, OPEN_PATHS));
   app.use('*', limitRequestBodies({ maxBytes: MAX_JSON_BODY_BYTES, exempt: deps.ownBodyLimits ?? [] }));

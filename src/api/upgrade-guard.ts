@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { KotakError } from '../errors.js';
 import { AUTH_CHALLENGE, authError, type HttpAuth } from './auth.js';
+import { hostRefusal, type HostPolicy } from './host-check.js';
 import { originRefusal, type OriginPolicy } from './origin.js';
 import { PLAIN_RESPONSE_HEADERS } from './security.js';
 
@@ -39,8 +40,8 @@ const header = (request: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(value) ? value[0] : value;
 };
 
-export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: OriginPolicy; log: Logger }): UpgradeGuard {
-  const { auth, origins, log } = deps;
+export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: OriginPolicy; hosts: HostPolicy; log: Logger }): UpgradeGuard {
+  const { auth, origins, hosts, log } = deps;
   return {
     async admit(request, socket) {
       // Node stops listening for socket errors once a request is an upgrade: a reset while we
@@ -54,6 +55,12 @@ export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: Origi
         forwardedHost: header(request, 'x-forwarded-host'),
         authorization: header(request, 'authorization'),
       };
+      // A browser always sends Origin with a WebSocket handshake.
+      if (!hosts.admits({ host: facts.host, fromBrowser: facts.origin !== undefined })) {
+        log.warn({ host: facts.host?.slice(0, 200), path: request.url?.slice(0, 200) }, 'WebSocket under an unknown Host refused');
+        refuse(socket, hostRefusal(facts.host));
+        return false;
+      }
       if (!origins.admits(facts)) {
         log.warn({ origin: facts.origin?.slice(0, 200), path: request.url?.slice(0, 200) }, 'WebSocket from another origin refused');
         refuse(socket, originRefusal(facts.origin ?? 'null'));

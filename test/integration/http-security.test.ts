@@ -6,9 +6,9 @@
  * downloads for hostile names and types, and the start-up warnings.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import bcrypt from 'bcryptjs';
@@ -190,6 +190,66 @@ describe('WebSocket origin check (/api/live and /api/events)', () => {
     expect((await handshake(`${guarded.url}/api/live`, { Origin: EVIL_ORIGIN, Authorization: CAROL })).status).toBe(403);
     expect((await handshake(`${wildcard.url}/api/events`, { Origin: EVIL_ORIGIN })).status).toBe(101);
     expect((await handshake(`${wildcard.url}/api/events`, { Origin: EVIL_ORIGIN, Authorization: basic('a', 'b') })).status).toBe(403);
+  });
+});
+
+/** A GET with exactly these headers (Host included, which fetch will not let a caller set). */
+function getWithHeaders(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('DNS rebinding guard (Host names a browser may use)', () => {
+  // What a rebinding page's own requests look like: same-origin, under the attacker's name.
+  const fromPage = (host: string) => ({ Host: host, 'Sec-Fetch-Site': 'same-origin', 'Sec-Fetch-Mode': 'cors' });
+
+  it('refuses a browser request under a name Kotak does not know, with a JSON reason', async () => {
+    const port = new URL(open.url).port;
+    for (const path of ['/api/messages', '/', '/api/v1/messages', '/api/v2/messages']) {
+      const refused = await getWithHeaders(`${open.url}${path}`, fromPage(`rebind.attacker.example:${port}`));
+      expect(refused.status, path).toBe(403);
+      expect(JSON.parse(refused.body).error.code).toBe('host_not_allowed');
+    }
+    const ws = await handshake(`${open.url}/api/live`, { Host: `rebind.attacker.example:${port}`, Origin: `http://rebind.attacker.example:${port}` });
+    expect(ws.status).toBe(403);
+    expect(JSON.parse(ws.body).error.code).toBe('host_not_allowed');
+  });
+
+  it('lets browsers in by localhost, *.localhost, IP addresses and the machine name', async () => {
+    const port = new URL(open.url).port;
+    for (const host of [`localhost:${port}`, `app.localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `${os.hostname()}:${port}`]) {
+      expect((await getWithHeaders(`${open.url}/api/messages`, fromPage(host))).status, host).toBe(200);
+    }
+    expect((await handshake(`${open.url}/api/live`, { Host: `localhost:${port}`, Origin: `http://localhost:${port}` })).status).toBe(101);
+  });
+
+  it('does not check clients that are not browsers (a compose service name is fine)', async () => {
+    const port = new URL(open.url).port;
+    expect((await getWithHeaders(`${open.url}/api/messages`, { Host: `kotak:${port}` })).status).toBe(200);
+    expect((await handshake(`${open.url}/api/live`, { Host: `kotak:${port}` })).status).toBe(101);
+  });
+
+  it('lets in names listed in --http-allowed-hosts (".name" with its subdomains), and is off with authentication', async () => {
+    const listed = await withKotak({ httpAllowedHosts: 'mail.example.test,.corp.test' });
+    try {
+      const port = new URL(listed.url).port;
+      for (const [host, status] of [['mail.example.test', 200], [`inbox.corp.test:${port}`, 200], ['corp.test', 200], ['other.example.test', 403]] as const) {
+        expect((await getWithHeaders(`${listed.url}/api/messages`, fromPage(host))).status, host).toBe(status);
+      }
+    } finally {
+      await listed.stop();
+    }
+    // With credentials required, a rebinding page gets 401 anyway (its origin holds none).
+    const withToken = await getWithHeaders(`${guarded.url}/api/messages`, { ...fromPage('rebind.attacker.example'), Authorization: `Bearer ${TOKEN}` });
+    expect(withToken.status).toBe(200);
   });
 });
 
