@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   message_too_big: { http: 413, smtp: [552, '5.3.4'] },
   too_many_recipients: { http: 400, smtp: [452, '4.5.3'] },
   auth_failed: { http: 401, smtp: [535, '5.7.8'], pop3: 'AUTH' },
+  auth_throttled: { http: 429 },
   tls_required: { http: 403, smtp: [530, '5.7.0'] },
   bad_address: { http: 400, smtp: [501, '5.1.3'] },
   line_too_long: { http: 400, smtp: [500, '5.5.2'] },

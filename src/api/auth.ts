@@ -10,6 +10,7 @@
  * or timingSafeEqual on digests; unknown users cost as much as known ones).
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { KotakError } from '../errors.js';
 
@@ -20,11 +21,16 @@ export interface PasswordCheck {
 
 export type AuthCheck =
   | { readonly ok: true; readonly user: string | null }
-  | { readonly ok: false; readonly reason: 'missing' | 'wrong' };
+  | { readonly ok: false; readonly reason: 'missing' | 'wrong' }
+  /** Too many wrong passwords from this client lately; try again after `retryAfterS` seconds. */
+  | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterS: number };
 
 export interface HttpAuth {
-  /** Checks the value of an `Authorization` header (undefined when the request has none). */
-  check(authorization: string | undefined): Promise<AuthCheck>;
+  /**
+   * Checks the value of an `Authorization` header (undefined when the request has none) sent from
+   * the address `client` (wrong passwords are counted per address).
+   */
+  check(authorization: string | undefined, client?: string): Promise<AuthCheck>;
 }
 
 /** The challenge that makes a browser ask for a user name and password. */
@@ -38,6 +44,16 @@ export const AUTH_CHALLENGE = 'Basic realm="Kotak", charset="UTF-8"';
  */
 const VERIFIED_TTL_MS = 5 * 60_000;
 const MAX_VERIFIED = 1000;
+
+/**
+ * Password guessing: after this many wrong Basic passwords from one address in a window, that
+ * address's new Basic logins are refused (429) without being checked until the window ends. A
+ * browser already logged in keeps working (its header is remembered, above), and tokens are not
+ * affected: they are long and random, and a CI job behind the same proxy must not be locked out.
+ */
+const FAILURE_WINDOW_MS = 60_000;
+const MAX_FAILURES_PER_WINDOW = 10;
+const MAX_TRACKED_CLIENTS = 10_000;
 
 export interface HttpAuthSettings {
   /** From `--http-auth` (an htpasswd file); null without one. */
@@ -53,6 +69,38 @@ export function createHttpAuth(settings: HttpAuthSettings, options: { now?: () =
   const tokenDigests = settings.tokens.map(sha256);
   const cacheKey = randomBytes(32);
   const verified = new Map<string, { user: string; expires: number }>();
+  const failures = new Map<string, { count: number; windowEnds: number }>();
+
+  /** Seconds until `client` may try a password again, or 0 when it may now. */
+  function lockedFor(client: string): number {
+    const entry = failures.get(client);
+    if (!entry) return 0;
+    const left = entry.windowEnds - now();
+    if (left <= 0) {
+      failures.delete(client);
+      return 0;
+    }
+    return entry.count >= MAX_FAILURES_PER_WINDOW ? Math.ceil(left / 1000) : 0;
+  }
+
+  function recordFailure(client: string): void {
+    const entry = failures.get(client);
+    if (entry && entry.windowEnds > now()) {
+      entry.count++;
+      return;
+    }
+    if (failures.size >= MAX_TRACKED_CLIENTS) {
+      for (const [key, value] of failures) if (value.windowEnds <= now()) failures.delete(key);
+      // Still full of live entries: forget the oldest, rather than grow without bound.
+      if (failures.size >= MAX_TRACKED_CLIENTS) failures.delete(failures.keys().next().value!);
+    }
+    failures.set(client, { count: 1, windowEnds: now() + FAILURE_WINDOW_MS });
+  }
+
+  function forgiveFailure(client: string): void {
+    const entry = failures.get(client);
+    if (entry && entry.count > 0) entry.count--;
+  }
 
   /** True when `candidate` is one of the tokens; every token is compared, equal lengths throughout. */
   function isToken(candidate: string): boolean {
@@ -62,21 +110,27 @@ export function createHttpAuth(settings: HttpAuthSettings, options: { now?: () =
     return matches === 1;
   }
 
-  async function checkBasic(encoded: string, header: string): Promise<AuthCheck> {
+  async function checkBasic(encoded: string, header: string, client: string): Promise<AuthCheck> {
     const key = createHmac('sha256', cacheKey).update(header, 'utf8').digest('base64');
     const remembered = verified.get(key);
     if (remembered && remembered.expires > now()) return { ok: true, user: remembered.user };
     if (remembered) verified.delete(key);
+    const retryAfterS = lockedFor(client);
+    if (retryAfterS > 0) return { ok: false, reason: 'throttled', retryAfterS };
 
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return { ok: false, reason: 'wrong' };
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
+    // Counted as a failure before the (slow, asynchronous) check and forgiven if it succeeds, so a
+    // burst of parallel guesses meets the limit as surely as one guess after another.
+    recordFailure(client);
     // Both are always computed, so the time taken does not say which kind of secret was right.
     const passwordOk = settings.passwords !== null && user !== '' ? await settings.passwords.verify(user, password) : false;
     const tokenOk = isToken(password);
     if (!passwordOk && !tokenOk) return { ok: false, reason: 'wrong' };
+    forgiveFailure(client);
 
     if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
     verified.set(key, { user, expires: now() + VERIFIED_TTL_MS });
@@ -84,14 +138,14 @@ export function createHttpAuth(settings: HttpAuthSettings, options: { now?: () =
   }
 
   return {
-    async check(authorization) {
+    async check(authorization, client = '') {
       const header = authorization?.trim();
       if (!header) return { ok: false, reason: 'missing' };
       const match = /^(\S+)\s+(\S+)$/.exec(header);
       if (!match) return { ok: false, reason: 'wrong' };
       const scheme = match[1]!.toLowerCase();
       if (scheme === 'bearer') return isToken(match[2]!) ? { ok: true, user: null } : { ok: false, reason: 'wrong' };
-      if (scheme === 'basic' && /^[A-Za-z0-9+/]+=*$/.test(match[2]!)) return checkBasic(match[2]!, header);
+      if (scheme === 'basic' && /^[A-Za-z0-9+/]+=*$/.test(match[2]!)) return checkBasic(match[2]!, header, client);
       return { ok: false, reason: 'wrong' };
     },
   };
@@ -99,6 +153,9 @@ export function createHttpAuth(settings: HttpAuthSettings, options: { now?: () =
 
 /** The error for a refused request: the same JSON shape as every other error (src/errors.ts). */
 export function authError(check: Extract<AuthCheck, { ok: false }>): KotakError {
+  if (check.reason === 'throttled') {
+    return new KotakError('auth_throttled', `too many wrong passwords from this address; try again in ${check.retryAfterS} s`);
+  }
   return new KotakError(
     'auth_failed',
     check.reason === 'missing'
@@ -114,11 +171,17 @@ export function authError(check: Extract<AuthCheck, { ok: false }>): KotakError 
 export function requireAuth(auth: HttpAuth, openPaths: ReadonlySet<string>): MiddlewareHandler {
   return async (c, next) => {
     if (openPaths.has(c.req.path)) return next();
-    const check = await auth.check(c.req.header('authorization'));
+    const check = await auth.check(c.req.header('authorization'), clientAddress(c.env));
     if (check.ok) return next();
     const error = authError(check);
+    if (check.reason === 'throttled') return c.json(error.toJSON(), error.httpStatus as 429, { 'Retry-After': String(check.retryAfterS) });
     return c.json(error.toJSON(), error.httpStatus as 401, { 'WWW-Authenticate': AUTH_CHALLENGE });
   };
+}
+
+/** The client's address under @hono/node-server (its bindings carry the Node request). */
+function clientAddress(env: unknown): string {
+  return (env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress ?? '';
 }
 
 /** Tokens as written in a token file: one a line; blank lines and `#` comments skipped. */

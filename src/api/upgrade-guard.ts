@@ -19,7 +19,7 @@ export interface UpgradeGuard {
   admit(request: IncomingMessage, socket: Duplex): Promise<boolean>;
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden' };
+const STATUS_TEXT: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests' };
 
 function refuse(socket: Duplex, error: KotakError, extra: Record<string, string> = {}): void {
   const body = JSON.stringify(error.toJSON());
@@ -69,7 +69,7 @@ export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: Origi
       if (auth !== null) {
         let check;
         try {
-          check = await auth.check(facts.authorization);
+          check = await auth.check(facts.authorization, request.socket.remoteAddress);
         } catch (err) {
           log.error({ err }, 'WebSocket authentication failed to run');
           socket.destroy();
@@ -77,7 +77,7 @@ export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: Origi
         }
         if (socket.destroyed) return false;
         if (!check.ok) {
-          refuse(socket, authError(check), { 'WWW-Authenticate': AUTH_CHALLENGE });
+          refuse(socket, authError(check), check.reason === 'throttled' ? { 'Retry-After': String(check.retryAfterS) } : { 'WWW-Authenticate': AUTH_CHALLENGE });
           return false;
         }
       }

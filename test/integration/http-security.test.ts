@@ -119,6 +119,30 @@ describe('authentication (--http-auth, --http-token, --http-token-file)', () => 
     }
   });
 
+  it('answers 429 with Retry-After to new Basic logins from an address after 10 wrong passwords; tokens and a browser already in go on', async () => {
+    const htpasswd = join(dir, 'throttle.htpasswd');
+    await writeFile(htpasswd, `carol:${bcrypt.hashSync('correct horse', 4)}\n`);
+    const kotak = await withKotak({ httpAuth: htpasswd, httpTokens: TOKEN });
+    try {
+      const get = (authorization: string) => fetch(`${kotak.url}/api/messages`, { headers: { Authorization: authorization } });
+      expect((await get(CAROL)).status).toBe(200);
+      for (let i = 0; i < 10; i++) expect((await get(basic('carol', `guess ${i}`))).status).toBe(401);
+      const throttled = await get(basic('carol', 'guess 11'));
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await throttled.json()) as { error: { code: string } }).error.code).toBe('auth_throttled');
+      const ws = await handshake(`${kotak.url}/api/live`, { Authorization: basic('carol', 'guess 12') });
+      expect(ws.status).toBe(429);
+      expect(ws.headers['retry-after']).toBeDefined();
+      // Already verified (the browser's header), and tokens, are not locked out.
+      expect((await get(CAROL)).status).toBe(200);
+      expect((await get(`Bearer ${TOKEN}`)).status).toBe(200);
+      expect((await handshake(`${kotak.url}/api/live`, { Authorization: `Bearer ${TOKEN}` })).status).toBe(101);
+    } finally {
+      await kotak.stop();
+    }
+  });
+
   it('accepts API tokens as Bearer (inline and from the file) and as the Basic password', async () => {
     for (const authorization of [`Bearer ${TOKEN}`, `Bearer ${FILE_TOKEN}`, basic('ci', TOKEN)]) {
       expect((await fetch(`${guarded.url}/api/messages`, { headers: { Authorization: authorization } })).status, authorization).toBe(200);

@@ -68,6 +68,36 @@ describe('createHttpAuth', () => {
     expect(store.calls).toBe(5);
   });
 
+  it('after 10 wrong passwords from one address in a minute, refuses its new Basic logins unchecked until the minute ends', async () => {
+    let now = 5_000_000;
+    const store = counting(passwords);
+    const limited = createHttpAuth({ passwords: store, tokens: [TOKEN] }, { now: () => now });
+    const loggedIn = basic('carol', 's3cret');
+    expect((await limited.check(loggedIn, '10.0.0.1')).ok).toBe(true);
+    for (let i = 0; i < 10; i++) expect(await limited.check(basic('carol', `guess-${i}`), '10.0.0.1')).toEqual({ ok: false, reason: 'wrong' });
+    const calls = store.calls;
+    now += 20_000;
+    // The right password from that address is refused without being checked...
+    expect(await limited.check(basic('dave', 'right-or-wrong'), '10.0.0.1')).toEqual({ ok: false, reason: 'throttled', retryAfterS: 40 });
+    expect(store.calls).toBe(calls);
+    // ...but a browser already logged in, tokens, and other addresses go on.
+    expect(await limited.check(loggedIn, '10.0.0.1')).toEqual({ ok: true, user: 'carol' });
+    expect((await limited.check(`Bearer ${TOKEN}`, '10.0.0.1')).ok).toBe(true);
+    expect((await limited.check(basic('ci', TOKEN), '10.0.0.2')).ok).toBe(true);
+    expect(await limited.check(basic('carol', 's3cret '), '10.0.0.2')).toEqual({ ok: false, reason: 'wrong' });
+    now += 40_001;
+    expect(await limited.check(basic('carol', 'still wrong'), '10.0.0.1')).toEqual({ ok: false, reason: 'wrong' });
+  });
+
+  it('meets the limit with parallel guesses too: at most 10 of a burst are checked', async () => {
+    const store = counting(passwords);
+    const limited = createHttpAuth({ passwords: store, tokens: [] });
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => limited.check(basic('carol', `burst ${i}`), '10.0.0.9')));
+    expect(results.filter((r) => !r.ok && r.reason === 'wrong')).toHaveLength(10);
+    expect(results.filter((r) => !r.ok && r.reason === 'throttled')).toHaveLength(40);
+    expect(store.calls).toBe(10);
+  });
+
   it('works with tokens alone (no password file)', async () => {
     const tokensOnly = createHttpAuth({ passwords: null, tokens: [TOKEN] });
     expect((await tokensOnly.check(`Bearer ${TOKEN}`)).ok).toBe(true);
