@@ -102,7 +102,7 @@ export function parseHostPort(flag: string, value: string): HostPort {
 function parseAllowedHost(flag: string, entry: string): string {
   const text = entry.trim().toLowerCase();
   if (text === '' || text === '*') return text;
-  if (!/^\.?[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(text)) invalid(flag, `"${entry}" is not a host name (no scheme or port), e.g. mail.example.test or .example.test, or *`);
+  if (!/^\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(text)) invalid(flag, `"${entry}" is not a host name (no scheme or port), e.g. mail.example.test or .example.test, or *`);
   return text;
 }
 

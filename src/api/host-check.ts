@@ -51,7 +51,8 @@ export function hostName(host: string | undefined): string | null {
     return end > 1 ? value.slice(1, end) : null;
   }
   const name = value.replace(/:\d*$/, '').replace(/\.$/, '');
-  return /^[a-z0-9.-]+$/.test(name) ? name : null;
+  // Underscores are not valid in DNS host names, but compose service and container names have them.
+  return /^[a-z0-9_.-]+$/.test(name) ? name : null;
 }
 
 export function isBrowserRequest(header: (name: string) => string | undefined): boolean {

@@ -262,10 +262,10 @@ describe('DNS rebinding guard (Host names a browser may use)', () => {
   });
 
   it('lets in names listed in --http-allowed-hosts (".name" with its subdomains), and is off with authentication', async () => {
-    const listed = await withKotak({ httpAllowedHosts: 'mail.example.test,.corp.test' });
+    const listed = await withKotak({ httpAllowedHosts: 'mail.example.test,.corp.test,kotak_mail' });
     try {
       const port = new URL(listed.url).port;
-      for (const [host, status] of [['mail.example.test', 200], [`inbox.corp.test:${port}`, 200], ['corp.test', 200], ['other.example.test', 403]] as const) {
+      for (const [host, status] of [['mail.example.test', 200], [`inbox.corp.test:${port}`, 200], ['corp.test', 200], [`kotak_mail:${port}`, 200], ['other.example.test', 403]] as const) {
         expect((await getWithHeaders(`${listed.url}/api/messages`, fromPage(host))).status, host).toBe(status);
       }
     } finally {
