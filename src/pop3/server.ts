@@ -70,6 +70,9 @@ class Pop3Connection {
   #ending = false;
   readonly closed: Promise<void>;
   #resolveClosed!: () => void;
+  /** Resolves once the conversation is over: Kotak ended it or the socket closed, whichever is first. */
+  readonly ended: Promise<void>;
+  #resolveEnded!: () => void;
 
   constructor(socket: net.Socket, options: ConnectionOptions) {
     this.#socket = socket;
@@ -78,6 +81,7 @@ class Pop3Connection {
     this.#idleTimeoutMs = options.idleTimeoutMs;
     this.#secureContext = options.secureContext;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
   }
 
   start(): void {
@@ -123,6 +127,7 @@ class Pop3Connection {
     this.#ending = true;
     this.#queue.length = 0;
     this.#log.debug({ state: this.#session.state }, 'pop3 connection closed');
+    this.#resolveEnded();
     this.#resolveClosed();
   };
 
@@ -203,6 +208,7 @@ class Pop3Connection {
   #end(): void {
     this.#ending = true;
     this.#queue.length = 0;
+    this.#resolveEnded();
     if (this.#socket.destroyed) return;
     this.#socket.end();
     setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS).unref();
@@ -241,12 +247,17 @@ export function createPop3Server(config: Pop3Config, deps: Pop3Deps): RunningPop
   const secureContext = deps.tls ? tls.createSecureContext({ cert: deps.tls.cert, key: deps.tls.key }) : null;
   if (config.implicitTls && !secureContext) throw new Error('createPop3Server: implicit TLS needs TLS material');
   const connections = new Set<Pop3Connection>();
+  /**
+   * Those counted against --pop3-max-connections: a connection stops counting once Kotak has ended
+   * it (after QUIT's reply, say), as SMTP's do, not when the client gets round to closing its side.
+   */
+  const conversing = new Set<Pop3Connection>();
   let nextConnection = 1;
 
   const accept = (socket: net.Socket, secure: boolean): void => {
-    if (config.maxConnections > 0 && connections.size >= config.maxConnections) {
+    if (config.maxConnections > 0 && conversing.size >= config.maxConnections) {
       // RFC 2449's SYS/TEMP: the client may try again later; SMTP's limit answers 421 the same way.
-      log.warn({ client: socket.remoteAddress, open: connections.size }, 'pop3 connection refused: too many connections');
+      log.warn({ client: socket.remoteAddress, open: conversing.size }, 'pop3 connection refused: too many connections');
       socket.on('error', () => undefined);
       socket.end('-ERR [SYS/TEMP] too many connections, try again later\r\n');
       socket.setTimeout(CLOSE_GRACE_MS, () => socket.destroy());
@@ -263,7 +274,9 @@ export function createPop3Server(config: Pop3Config, deps: Pop3Deps): RunningPop
       });
       const connection = new Pop3Connection(socket, { session, log: connectionLog, idleTimeoutMs: config.idleTimeoutMs, secureContext: secure ? null : secureContext });
       connections.add(connection);
+      conversing.add(connection);
       void connection.closed.then(() => connections.delete(connection));
+      void connection.ended.then(() => conversing.delete(connection));
       connectionLog.debug({ tls: secure }, 'pop3 connection');
       connection.start();
     } catch (error) {

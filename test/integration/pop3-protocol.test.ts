@@ -328,15 +328,10 @@ describe('POP3 limits', () => {
     expect(await first.command('USER tester')).toMatch(/^\+OK/);
     expect(await first.command('PASS secret')).toMatch(/^\+OK/);
     expect(await first.command('UIDL 1')).toBe(`+OK 1 ${id}`);
+    // Kotak ends the connection as it answers QUIT, and from then on it no longer counts.
     expect(await first.command('QUIT')).toMatch(/^\+OK/);
-    await first.closed;
-    // The server frees the place when it sees the close, which may be a moment after the client does.
-    let greeting = '';
-    for (let attempt = 0; attempt < 50 && !greeting.startsWith('+OK'); attempt++) {
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-      greeting = await (await connect(kotak)).readLine();
-    }
-    expect(greeting).toMatch(/^\+OK/);
+    const fourth = await connect(kotak);
+    expect(await fourth.readLine()).toMatch(/^\+OK/);
   });
 
   it('closes an idle connection, deleting nothing it had marked', async () => {
