@@ -82,9 +82,8 @@ async function release(id: string): Promise<void> {
 
 /**
  * Every job of the message delivered or failed, each with its attempts in its history. Re-read on
- * each relay:updated frame of the message, and every 250 ms as well: GET /deliveries reads jobs
- * and attempts in two queries, so a read can catch a job already settled but its attempt not yet
- * written, and the frame of that job may already have been counted.
+ * each relay:updated frame of the message (sent after the job and its attempt are written, and
+ * GET /deliveries reads both in one statement); past the deadline, fails with Postfix's log.
  */
 async function settled(id: string): Promise<Delivery[]> {
   const deadline = Date.now() + DEADLINE_MS;
@@ -99,7 +98,7 @@ async function settled(id: string): Promise<Delivery[]> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       live.next('relay:updated', (f) => f.data.messageId === id && live.frames.indexOf(f) >= seen),
-      new Promise((resolve) => (timer = setTimeout(resolve, Math.min(250, remaining)))),
+      new Promise((resolve) => (timer = setTimeout(resolve, remaining))),
     ]);
     clearTimeout(timer);
   }
