@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { KotakError } from '../errors.js';
 import { AUTH_CHALLENGE, authError, type HttpAuth } from './auth.js';
-import { hostRefusal, type HostPolicy } from './host-check.js';
+import { hostRefusal, isBrowserRequest, type HostPolicy } from './host-check.js';
 import { originRefusal, type OriginPolicy } from './origin.js';
 import { PLAIN_RESPONSE_HEADERS } from './security.js';
 
@@ -55,8 +55,7 @@ export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: Origi
         forwardedHost: header(request, 'x-forwarded-host'),
         authorization: header(request, 'authorization'),
       };
-      // A browser always sends Origin with a WebSocket handshake.
-      if (!hosts.admits({ host: facts.host, fromBrowser: facts.origin !== undefined })) {
+      if (!hosts.admits({ host: facts.host, fromBrowser: isBrowserRequest((name) => header(request, name)) })) {
         log.warn({ host: facts.host?.slice(0, 200), path: request.url?.slice(0, 200) }, 'WebSocket under an unknown Host refused');
         refuse(socket, hostRefusal(facts.host));
         return false;
