@@ -13,12 +13,14 @@
  */
 import libmime from 'libmime';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
-import { decodeWords, headerFromLine } from './header-line.js';
+import { decodeWords, headerFromLine, parseHeaderValue } from './header-line.js';
 import { htmlToText, makeSnippet } from './html-text.js';
+import { parseSimpleAddresses } from './simple-addresses.js';
 import { base64DecodedSize, MAX_MARKER_BYTES } from './skeleton.js';
 import type { Address, AttachmentInfo, ParsedMessage } from './types.js';
 
-const MAX_DEPTH = 8;
+/** Entities nested deeper than this (the parts of a top-level multipart are at depth 1) are declined. */
+export const FAST_PARSE_MAX_DEPTH = 8;
 const SUPPORTED_MULTIPART = new Set(['multipart/mixed', 'multipart/alternative', 'multipart/related']);
 const SUPPORTED_ENCODINGS = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
 /** Headers that must appear at most once for this parser to agree with mailparser. */
@@ -117,6 +119,8 @@ function checkSingles(head: Head): void {
 function parseAddresses(value: string | null, limits: FastParseLimits): Address[] {
   if (value === null) return [];
   if (value.length > limits.maxAddressBytes) bail();
+  const simple = parseSimpleAddresses(value);
+  if (simple) return simple.map(({ name, address }) => ({ name: decodeWords(name), address }));
   const out: Address[] = [];
   const visit = (list: ReturnType<typeof addressparser>): void => {
     for (const entry of list) {
@@ -179,15 +183,18 @@ function delimiterLines(raw: Buffer, boundary: string, start: number, end: numbe
   return found;
 }
 
-function walk(raw: Buffer, start: number, end: number, partId: number[], parents: string[], alternativeParent: number | null, state: Walk): void {
-  if (parents.length > MAX_DEPTH || ++state.parts > state.limits.maxParts) bail();
-  const head = readHead(raw, start, end, state.limits);
-  checkSingles(head);
-  const dispositionHeader = libmime.parseHeaderValue(first(head, 'content-disposition') ?? '', { stripComments: true });
+/** `head`: the entity's header when the caller has read it already (the message's own). */
+function walk(raw: Buffer, start: number, end: number, partId: number[], parents: string[], alternativeParent: number | null, state: Walk, head?: Head): void {
+  if (parents.length > FAST_PARSE_MAX_DEPTH || ++state.parts > state.limits.maxParts) bail();
+  if (!head) {
+    head = readHead(raw, start, end, state.limits);
+    checkSingles(head);
+  }
+  const dispositionHeader = parseHeaderValue(first(head, 'content-disposition') ?? '');
   const typeHeader = first(head, 'content-type');
   // Without a Content-Type, parsers guess one from the disposition and file name: leave it to them.
   if (typeHeader === null && (parents.length > 0 || first(head, 'content-disposition') !== null)) bail();
-  const contentType = libmime.parseHeaderValue(typeHeader ?? 'text/plain', { stripComments: true });
+  const contentType = parseHeaderValue(typeHeader ?? 'text/plain');
   const type = (contentType.value || '').toLowerCase().trim();
   if ((contentType.decodedParams?.length ?? 0) > 0 || (dispositionHeader.decodedParams?.length ?? 0) > 0) bail();
 
@@ -268,7 +275,7 @@ export function parseSimpleMessage(raw: Buffer, limits: FastParseLimits = NO_LIM
     const root = readHead(raw, 0, raw.length, limits);
     checkSingles(root);
     const state: Walk = { limits, strippedSizes, bodies: [], attachments: [], nextContainer: 0, parts: 0 };
-    walk(raw, 0, raw.length, [], [], null, state);
+    walk(raw, 0, raw.length, [], [], null, state, root);
 
     // An empty body part counts for nothing in mailparser, except in rules too intricate to
     // mirror: only a message whose one body part is empty is taken (it has no text).

@@ -47,6 +47,15 @@ export function decodeEntities(text: string): string {
   });
 }
 
+/*
+ * Runs of blanks (and of whitespace) become one space. A lone space is already that, so the
+ * patterns leave it alone: replacing every space between words with a space cost ~5 µs per KB.
+ */
+/** Runs of [ \t\r\f\v\u00a0] other than a lone space. */
+const BLANK_RUNS = / [ \t\r\f\v\u00a0]+|[\t\r\f\v\u00a0][ \t\r\f\v\u00a0]*/g;
+/** Runs of \s other than a lone space. */
+const WHITESPACE_RUNS = / \s+|[^\S ]\s*/g;
+
 export function htmlToText(html: string): string {
   return decodeEntities(
     html
@@ -56,13 +65,13 @@ export function htmlToText(html: string): string {
       .replace(/<(?:br|\/p|\/div|\/tr|\/li|\/h[1-6]|\/table)\b[^>]*>/gi, '\n')
       .replace(/<[^>]*>/g, ' '),
   )
-    .replace(/[ \t\r\f\v\u00a0]+/g, ' ')
+    .replace(BLANK_RUNS, ' ')
     .replace(/ ?\n[\s]*/g, '\n')
     .trim();
 }
 
 /** A one-line preview, as inbox lists show under the subject. */
 export function makeSnippet(text: string, maxChars = 200): string {
-  const line = text.slice(0, maxChars * 4).replace(/\s+/g, ' ').trim();
+  const line = text.slice(0, maxChars * 4).replace(WHITESPACE_RUNS, ' ').trim();
   return line.length > maxChars ? `${line.slice(0, maxChars - 1)}…` : line;
 }
