@@ -1,5 +1,7 @@
 /** The pure parts of SMTP hardening: admission bookkeeping, DATA watches, the MIME structure limits. */
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { createParserPool } from '../../src/parse/pool.js';
 import { messageHeaderExceeded, mimeLimitExceeded, type MimeLimits } from '../../src/mail/mime-limits.js';
 import { stripAttachmentBodies, stripAttachmentBodiesWithin } from '../../src/mail/skeleton.js';
 import { hasControlCharacter } from '../../src/smtp/address-check.js';
@@ -159,6 +161,45 @@ describe('mimeLimitExceeded', () => {
       const max = { maxHeaderBytes: 1024, maxParts, maxDepth: 5 };
       expect(mimeLimitExceeded(skeleton.bytes, max)).toBe(mimeLimitExceeded(raw, max));
     }
+  });
+});
+
+describe('structure limits in the parser pool', () => {
+  // With limits at least as roomy as the fast parser's own bounds (32 entities, depth 8, headers
+  // within a 64 KB message), the pool asks the fast parser first and skips the separate limit
+  // pass for what it accepts. These sit right at those bounds, on both sides.
+  const attachment = (i: number): string => `Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="f${i}.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAAA`;
+  const withEntities = (count: number): Buffer =>
+    Buffer.from(`Subject: wide\r\nContent-Type: multipart/mixed; boundary="w"\r\n\r\n--w\r\nContent-Type: text/plain\r\n\r\nhello\r\n${Array.from({ length: count - 2 }, (_, i) => `--w\r\n${attachment(i)}\r\n`).join('')}--w--\r\n`);
+  const atDepth = (levels: number): Buffer => {
+    let body = 'Content-Type: text/plain\r\n\r\ndeepest';
+    for (let i = levels; i >= 1; i--) body = `Content-Type: multipart/mixed; boundary="d${i}"\r\n\r\n--d${i}\r\n${body}\r\n--d${i}--\r\n`;
+    return Buffer.from(`Subject: deep\r\n${body}`);
+  };
+  const roomy: MimeLimits = { maxHeaderBytes: 64 * 1024, maxParts: 32, maxDepth: 8 };
+
+  async function outcomes(limits: MimeLimits, messages: Buffer[]) {
+    const pool = createParserPool({ size: 1, timeoutMs: 10_000, mimeLimits: limits }, { log: pino({ level: 'silent' }) });
+    try {
+      return await Promise.all(messages.map((raw) => pool.parse(raw)));
+    } finally {
+      await pool.close();
+    }
+  }
+
+  it('parses what is within the limits and flags what is over them, when the fast parser goes first', async () => {
+    const [parts32, parts33, depth8, depth9] = await outcomes(roomy, [withEntities(32), withEntities(33), atDepth(8), atDepth(9)]);
+    expect(parts32).toMatchObject({ ok: true, message: { text: 'hello' } });
+    expect(parts32?.ok && parts32.message.attachments).toHaveLength(30);
+    expect(parts33).toEqual({ ok: false, error: 'more than 32 MIME parts (limit: --max-mime-parts); kept unparsed' });
+    expect(depth8).toMatchObject({ ok: true, message: { text: 'deepest' } });
+    expect(depth9).toEqual({ ok: false, error: 'MIME parts nested more than 8 deep (limit: --max-mime-depth); kept unparsed' });
+  });
+
+  it('checks lower limits before parsing, whatever the fast parser would accept', async () => {
+    const [parts, depth] = await outcomes({ ...roomy, maxParts: 31, maxDepth: 7 }, [withEntities(32), atDepth(8)]);
+    expect(parts).toEqual({ ok: false, error: 'more than 31 MIME parts (limit: --max-mime-parts); kept unparsed' });
+    expect(depth).toEqual({ ok: false, error: 'MIME parts nested more than 7 deep (limit: --max-mime-depth); kept unparsed' });
   });
 });
 
