@@ -29,6 +29,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KOTAK_BIN = path.join(ROOT, 'bin', 'kotak.js');
+const BARE_SERVER = path.join(ROOT, 'bench', 'bare-smtp-server.js');
 const MB = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
@@ -57,6 +58,7 @@ interface Options {
   readonly messages: number | null;
   readonly warmup: number | null;
   readonly waiters: number;
+  readonly baseline: boolean;
   readonly json: boolean;
 }
 
@@ -70,16 +72,19 @@ function parseOptions(argv: string[]): Options {
       messages: { type: 'string' },
       warmup: { type: 'string' },
       waiters: { type: 'string', default: '0' },
+      baseline: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--json]\n' +
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--baseline] [--json]\n' +
         '  --messages N  messages per scenario (default: 8000 at 1k, 3000 at 50k, 400 at 1m; half that with 1 connection)\n' +
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
         '  --waiters N   hold N requests on GET /api/messages/wait (each for its own to: address, never matched) during the run\n' +
+        '  --baseline    also run each scenario against a bare smtp-server that discards every message (bench/bare-smtp-server.js),\n' +
+        '                the ceiling for this machine, and print Kotak\'s share of it\n' +
         '  --json        print results as JSON on stdout (the human-readable output moves to stderr)\n',
     );
     process.exit(0);
@@ -97,6 +102,7 @@ function parseOptions(argv: string[]): Options {
     messages: values.messages === undefined ? null : count('messages', values.messages, 1),
     warmup: values.warmup === undefined ? null : count('warmup', values.warmup, 0),
     waiters: count('waiters', values.waiters, 0),
+    baseline: values.baseline,
     json: values.json,
   };
 }
@@ -372,6 +378,9 @@ class SmtpConnection {
 // ---------------------------------------------------------------------------------------------
 // The Kotak child process
 
+/** What the benchmark sends to: Kotak, or the bare smtp-server that discards (--baseline). */
+type Server = 'kotak' | 'bare smtp-server';
+
 interface Kotak {
   readonly child: ChildProcess;
   readonly smtpPort: number;
@@ -384,18 +393,18 @@ interface Kotak {
 /** Children still running, so Ctrl-C can stop them and remove their databases. */
 const live = new Set<Kotak>();
 
-async function startKotak(): Promise<Kotak> {
+async function startKotak(server: Server = 'kotak'): Promise<Kotak> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kotak-bench-'));
   // KOTAK_* variables in the caller's environment would silently change what is measured.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KOTAK_')));
   // Spawn node itself (no shell, no npm) so child.pid is the server's pid, for /proc/<pid>/status.
   // BENCH_NODE_ARGS passes flags to the server's node (e.g. "--cpu-prof --cpu-prof-dir=prof") for profiling.
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h'],
-    { stdio: ['ignore', 'pipe', 'pipe'], env },
-  );
+  const args =
+    server === 'kotak'
+      ? [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h']
+      : [BARE_SERVER];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const problems: string[] = [];
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
@@ -481,6 +490,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 // A scenario
 
 interface Result {
+  server: Server;
   size: string;
   sizeBytes: number;
   connections: number;
@@ -570,19 +580,20 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[rank] ?? NaN;
 }
 
-async function runScenario(sizeKey: string, connections: number, options: Options, say: (line: string) => void): Promise<Result> {
+async function runScenario(sizeKey: string, connections: number, options: Options, say: (line: string) => void, server: Server = 'kotak'): Promise<Result> {
   const size = SIZES[sizeKey]!;
   const messages = options.messages ?? (connections === 1 ? size.messages / 2 : size.messages);
   const warmup = options.warmup ?? Math.max(connections, Math.ceil(messages * 0.1));
   const template = buildTemplate(size);
 
-  const kotak = await startKotak();
+  const kotak = await startKotak(server);
+  const bare = server !== 'kotak';
   try {
     const conns = await Promise.all(Array.from({ length: connections }, () => SmtpConnection.open(kotak.smtpPort)));
 
     // Warm-up: JIT, parser workers, SQLite page cache and file growth, not counted.
     const warm = await sendMany(conns, template, 0, warmup, null);
-    const waiting = await holdWaiters(kotak.httpPort, options.waiters);
+    const waiting = await holdWaiters(kotak.httpPort, bare ? 0 : options.waiters);
 
     const latencies = new Float64Array(messages);
     const cpuBefore = process.cpuUsage();
@@ -598,14 +609,16 @@ async function runScenario(sizeKey: string, connections: number, options: Option
 
     // Every 250 means "committed", so the store must hold exactly what was accepted.
     let storedTotal: number | null = null;
-    try {
-      const res = await fetch(`http://127.0.0.1:${kotak.httpPort}/api/stats`);
-      storedTotal = ((await res.json()) as { total: number }).total;
-    } catch (err) {
-      say(`  WARNING: GET /api/stats failed: ${(err as Error).message}`);
-    }
     const expected = warm.accepted + run.accepted;
-    if (storedTotal !== expected) say(`  WARNING: /api/stats total is ${storedTotal}, but ${expected} messages were accepted (${warmup} warm-up + ${messages}, ${warm.failures + run.failures} failed)`);
+    if (!bare) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${kotak.httpPort}/api/stats`);
+        storedTotal = ((await res.json()) as { total: number }).total;
+      } catch (err) {
+        say(`  WARNING: GET /api/stats failed: ${(err as Error).message}`);
+      }
+      if (storedTotal !== expected) say(`  WARNING: /api/stats total is ${storedTotal}, but ${expected} messages were accepted (${warmup} warm-up + ${messages}, ${warm.failures + run.failures} failed)`);
+    }
     if (warm.failures + run.failures > 0) say(`  WARNING: ${warm.failures + run.failures} messages failed${run.lastError ?? warm.lastError ? `: ${(run.lastError ?? warm.lastError)!.message}` : ''}`);
 
     // VmHWM just before stopping: the high-water mark over the whole run.
@@ -613,6 +626,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
 
     const ok = latencies.filter((x) => !Number.isNaN(x)).sort();
     return {
+      server,
       size: size.label,
       sizeBytes: template.messageBytes,
       connections,
@@ -626,7 +640,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
       p50Ms: percentile(ok, 50),
       p99Ms: percentile(ok, 99),
       maxMs: ok.length ? ok[ok.length - 1]! : NaN,
-      waiters: options.waiters,
+      waiters: bare ? 0 : options.waiters,
       peakRssMb: rss,
       kotakCpuSeconds: kotakCpuBefore === null || kotakCpuAfter === null ? null : kotakCpuAfter - kotakCpuBefore,
       clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -644,8 +658,9 @@ async function runScenario(sizeKey: string, connections: number, options: Option
 const fixed = (x: number | null, digits: number): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
 
 function table(results: readonly Result[]): string {
-  const head = ['size', 'conns', 'waiters', 'messages', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'failures', 'peak RSS MB'];
+  const head = ['server', 'size', 'conns', 'waiters', 'messages', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'failures', 'peak RSS MB'];
   const rows = results.map((r) => [
+    r.server,
     r.size,
     String(r.connections),
     String(r.waiters),
@@ -674,12 +689,16 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   for (const sizeKey of options.sizes) {
     for (const connections of options.conns) {
+      const ceiling = options.baseline ? await runScenario(sizeKey, connections, options, say, 'bare smtp-server') : null;
+      if (ceiling) results.push(ceiling);
       const r = await runScenario(sizeKey, connections, options, say);
       results.push(r);
+      if (ceiling) say(`${ceiling.size} × ${ceiling.connections} conn, bare smtp-server (discards everything): ${fixed(ceiling.messagesPerSecond, 0)} msg/s, peak RSS ${fixed(ceiling.peakRssMb, 0)} MB`);
       say(
         `${r.size} (${r.sizeBytes} B) × ${r.connections} conn: ${r.messages} msgs in ${r.seconds.toFixed(2)} s → ` +
           `${fixed(r.messagesPerSecond, 0)} msg/s, ${fixed(r.mbPerSecond, 1)} MB/s, p50 ${fixed(r.p50Ms, 2)} ms, p99 ${fixed(r.p99Ms, 2)} ms, ` +
-          `${r.failures} failures, peak RSS ${fixed(r.peakRssMb, 0)} MB; CPU kotak ${fixed(r.kotakCpuSeconds, 1)} s, client ${fixed(r.clientCpuSeconds, 1)} s`,
+          `${r.failures} failures, peak RSS ${fixed(r.peakRssMb, 0)} MB; CPU kotak ${fixed(r.kotakCpuSeconds, 1)} s, client ${fixed(r.clientCpuSeconds, 1)} s` +
+          (ceiling ? `; ${fixed((100 * r.messagesPerSecond) / ceiling.messagesPerSecond, 0)}% of bare smtp-server` : ''),
       );
     }
   }
