@@ -32,7 +32,7 @@ export interface SmtpConfig {
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
   readonly requireTls: boolean;
-  /** Message bytes held in memory across all connections before reading pauses (default 64 MB). */
+  /** Message bytes held in memory across all connections before reading pauses (default 32 MB). */
   readonly intakeBudgetBytes?: number;
   /** Connections at once and rates, in total and per client address (default: none). */
   readonly clientLimits?: ClientLimitsConfig;
@@ -278,8 +278,12 @@ function envelopeOf(session: SMTPServerSession, smtpWarnings: readonly SmtpWarni
   };
 }
 
-/** See IntakeBudget: bounds memory when many large messages arrive at once. */
-const DEFAULT_INTAKE_BUDGET_BYTES = 64 * 1024 * 1024;
+/**
+ * See IntakeBudget: bounds memory when many large messages arrive at once. 32 MB holds a 4 MB
+ * store batch several times over; at 1 MB × 50 connections it lowered the peak RSS from 363 to
+ * 325 MB against 64 MB, with the same throughput (bench/ingest.ts).
+ */
+const DEFAULT_INTAKE_BUDGET_BYTES = 32 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 const NO_CLIENT_LIMITS: ClientLimitsConfig = { maxConnections: 0, maxConnectionsPerClient: 0, connectionRate: 0, messageRate: 0 };
 
