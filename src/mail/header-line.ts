@@ -37,7 +37,7 @@ const PLAIN_END = /(?:;[ \t]*)?$/y;
  * `libmime.parseHeaderValue(value, { stripComments: true })`, with the usual shape
  * (`text/plain; charset=utf-8`, `attachment; filename="a.pdf"`) read by sticky regular
  * expressions: libmime walks the value character by character, ~3 µs a header on the SMTP thread.
- * test/unit/header-line.test.ts requires the same result as libmime for every input.
+ * test/unit/header-fast-paths.test.ts requires the same result as libmime for every input.
  */
 export function parseHeaderValue(value: string): HeaderValue {
   if (value === '') return { value: '', params: {}, decodedParams: [] };
