@@ -1,7 +1,7 @@
 /**
  * How fast the store alone commits, without SMTP or parsing on the clock: the ceiling that the
- * database and the disk put on ingest. Messages like bench/ingest.ts's 1 KB ones are parsed
- * beforehand, then inserted `--batch` at a time, each batch awaited (as group commit does when
+ * database and the disk put on ingest. bench/ingest.ts's 1 KB messages (bench/messages.ts) are
+ * parsed beforehand, then inserted `--batch` at a time, each batch awaited (as group commit does when
  * that many messages arrive during one commit), into a fresh file database with Kotak's schema
  * and settings (WAL, synchronous=FULL).
  *
@@ -15,27 +15,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parseSimpleMessage } from '../src/mail/fast-parse.js';
+import { parseMessage } from '../src/mail/parse.js';
 import { newMessageId } from '../src/mail/id.js';
 import type { Envelope } from '../src/mail/types.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
+import { buildTemplate, SIZES } from './messages.js';
 
 const { values } = parseArgs({ options: { batch: { type: 'string', default: '5' }, messages: { type: 'string', default: '4000' } } });
 const batch = Number(values.batch);
 const total = Number(values.messages);
 if (!(batch >= 1) || !(total >= batch)) throw new Error('--batch must be ≥ 1 and --messages ≥ --batch');
 
-const prose = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit. '.repeat(6);
-const html = `<!doctype html>\r\n<html><body style="font-family: sans-serif">\r\n<h1>Kotak bench</h1>\r\n<p>${prose}</p>\r\n</body></html>`;
-const message = (n: number): Buffer =>
-  Buffer.from(
-    [
-      `Message-ID: <bench-${n}@kotak.bench>`, `Subject: Kotak store bench #${n}`, 'From: Kotak Bench <bench@kotak.test>', 'To: Inbox <inbox@kotak.test>',
-      'Date: Sat, 01 Jan 2033 00:00:00 +0000', 'MIME-Version: 1.0', 'Content-Type: multipart/alternative; boundary="alt-7f3a"', '',
-      '--alt-7f3a', 'Content-Type: text/plain; charset=utf-8', 'Content-Transfer-Encoding: 7bit', '', prose,
-      '--alt-7f3a', 'Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: 7bit', '', html, '--alt-7f3a--', '',
-    ].join('\r\n'),
-  );
+/** bench/ingest.ts's 1 KB message, as the server stores it. */
+const template = buildTemplate(SIZES['1k']!);
 const envelope: Envelope = { mailFrom: 'bench@kotak.test', rcptTo: ['inbox@kotak.test'], clientAddress: '127.0.0.1', heloName: 'localhost', user: null, tls: false };
 
 async function run(): Promise<{ perSecond: number; p50: number; mean: number; framesPerCommit: number }> {
@@ -43,8 +35,8 @@ async function run(): Promise<{ perSecond: number; p50: number; mean: number; fr
   const file = path.join(dir, 'store.db');
   try {
     const store = await openSqliteStore(file, { log: pino({ level: 'silent' }) });
-    const raws = Array.from({ length: total }, (_, n) => message(n));
-    const parsed = raws.map((raw) => parseSimpleMessage(raw));
+    const raws = Array.from({ length: total }, (_, n) => template.stored(n));
+    const parsed = await Promise.all(raws.map((raw) => parseMessage(raw)));
     const times: number[] = [];
     const started = performance.now();
     let framesPerCommit = NaN;
@@ -52,8 +44,7 @@ async function run(): Promise<{ perSecond: number; p50: number; mean: number; fr
       const inserts = [];
       for (let n = first; n < Math.min(total, first + batch); n++) {
         const now = Date.now();
-        const outcome = parsed[n] ? { ok: true as const, message: parsed[n]! } : { ok: false as const, error: 'unparsed' };
-        inserts.push(store.insert({ id: newMessageId(now), mailbox: 'default', receivedAt: now, envelope, raw: raws[n]!, parsed: outcome }));
+        inserts.push(store.insert({ id: newMessageId(now), mailbox: 'default', receivedAt: now, envelope, raw: raws[n]!, parsed: { ok: true, message: parsed[n]! } }));
       }
       const t0 = performance.now();
       await Promise.all(inserts);
@@ -77,6 +68,6 @@ function walFrames(file: string): number {
 
 const result = await run();
 process.stdout.write(
-  `store alone, batches of ${batch}, ${total} messages of ${message(0).length} B: ${result.perSecond.toFixed(0)} msg/s, ` +
+  `store alone, batches of ${batch}, ${total} messages of ${template.messageBytes} B: ${result.perSecond.toFixed(0)} msg/s, ` +
     `commit p50 ${result.p50.toFixed(2)} ms, mean ${result.mean.toFixed(2)} ms, ~${result.framesPerCommit.toFixed(1)} WAL frames (16 KB pages) per commit\n`,
 );
