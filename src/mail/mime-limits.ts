@@ -15,6 +15,7 @@
  * of the message whatever its shape.
  */
 import libmime from 'libmime';
+import { plainHeaderValue } from './header-line.js';
 
 export interface MimeLimits {
   /** Bytes of a header section (of the message, or of any part), its empty line not counted. */
@@ -45,26 +46,18 @@ interface OpenMultipart {
 
 type Delimiter = { readonly kind: 'open' | 'close'; readonly index: number } | null;
 
-/** A Content-Type of the usual shape: a type, then `; name=value` or `; name="value"` parameters. */
-const PLAIN_CONTENT_TYPE = /^\s*[^\s;"()\\]+\s*(?:;\s*[\w.-]+\s*=\s*(?:"[^"\\]*"|[^\s;"()\\*]+)\s*)*;?\s*$/;
-const PARAMETER = /;\s*([\w.-]+)\s*=\s*(?:"([^"\\]*)"|([^\s;"()\\*]+))/g;
-
 /**
- * The type and boundary, read as mailparser reads them (libmime). The usual shape is read with a
- * regular expression (libmime takes ~20 µs per header, too much for every message on the SMTP
- * thread); quoting, comments and RFC 2231 parameters go to libmime itself.
+ * The type and boundary, read as mailparser reads them (libmime, without stripping comments). The
+ * usual shape is read by header-line.ts's plain reader, which gives libmime's result for what it
+ * accepts (libmime takes ~20 µs per header, too much for every message on the SMTP thread);
+ * quoting, comments and RFC 2231 parameters go to libmime itself.
  */
 function contentTypeOf(value: string): { type: string; boundary: string } {
   const semicolon = value.indexOf(';');
   const type = (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
   if (!type.startsWith('multipart/')) return { type, boundary: '' };
-  if (!PLAIN_CONTENT_TYPE.test(value)) {
-    const parsed = libmime.parseHeaderValue(value);
-    return { type: (parsed.value || '').trim().toLowerCase(), boundary: typeof parsed.params.boundary === 'string' ? parsed.params.boundary : '' };
-  }
-  // The first one counts, as in libmime.
-  for (const match of value.matchAll(PARAMETER)) if (match[1]!.toLowerCase() === 'boundary') return { type, boundary: match[2] ?? match[3]! };
-  return { type, boundary: '' };
+  const parsed = plainHeaderValue(value) ?? libmime.parseHeaderValue(value);
+  return { type: (parsed.value || '').trim().toLowerCase(), boundary: typeof parsed.params.boundary === 'string' ? parsed.params.boundary : '' };
 }
 
 const EMPTY_LINE_LF = Buffer.from('\n\n');
