@@ -76,6 +76,45 @@ describe('LineEndingWatch', () => {
   it.each(cases)('%j → %j, however the data is chunked', (text, expected) => {
     everyChunking(Buffer.from(text, 'latin1'), () => new LineEndingWatch(), (watch) => expect(watch.warnings()).toEqual(expected));
   });
+
+  /** The definition, one byte at a time over the whole data. */
+  function reference(data: Buffer): string[] {
+    let bareLf = false;
+    let bareCr = false;
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] === 0x0a && data[i - 1] !== 0x0d) bareLf = true;
+      if (data[i] === 0x0d && data[i + 1] !== 0x0a) bareCr = true;
+    }
+    return [...(bareLf ? ['bare-lf'] : []), ...(bareCr ? ['bare-cr'] : [])];
+  }
+
+  it('agrees with a byte-by-byte reading on generated data, sparse and dense in line breaks, in random chunks', () => {
+    // Deterministic pseudo-random numbers (xorshift32), so a failure can be replayed.
+    let seed = 0x2545f491;
+    const random = (n: number): number => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    // Dense data (a break every few bytes) takes the regular-expression path, sparse data the
+    // native searches; a rare stray CR or LF is placed anywhere, chunk edges included.
+    for (let round = 0; round < 3000; round++) {
+      const lineLength = [1, 2, 4, 8, 30, 76, 1000][random(7)]!;
+      const length = random(3) === 0 ? random(64) : random(20_000);
+      const bytes = Buffer.alloc(length, 0x41);
+      for (let at = lineLength; at + 1 < length; at += lineLength + 2) bytes.write('\r\n', at, 'latin1');
+      for (let stray = random(3); stray > 0; stray--) if (length > 0) bytes[random(length)] = random(2) ? 0x0a : 0x0d;
+      const expected = reference(bytes);
+      const watch = new LineEndingWatch();
+      for (let at = 0; at < length; ) {
+        const size = random(4) === 0 ? random(4) : random(5000);
+        watch.feed(bytes.subarray(at, at + size));
+        at += size;
+      }
+      expect(watch.warnings(), `round ${round}`).toEqual(expected);
+    }
+  });
 });
 
 describe('header size limit', () => {
