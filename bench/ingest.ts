@@ -294,12 +294,16 @@ function peakRssMb(pid: number | undefined): number | null {
   }
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null elsewhere. */
-function cpuSeconds(pid: number | undefined): number | null {
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null elsewhere.
+ * With `mainThreadOnly`, only its main thread's (/proc/<pid>/task/<pid>/stat): in Kotak that is
+ * the SMTP thread, which also runs the HTTP API, the inline parse and the store's JavaScript side.
+ */
+function cpuSeconds(pid: number | undefined, mainThreadOnly = false): number | null {
   try {
     // Fields after the parenthesised command name (which may contain spaces); utime and stime are
     // fields 14 and 15 of the line, in clock ticks, practically always 100 per second on Linux.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
@@ -353,6 +357,8 @@ interface Result {
   peakRssMb: number | null;
   kotakCpuSeconds: number | null;
   clientCpuSeconds: number;
+  /** The server's main thread's CPU time over the timed run's wall time (1 = always busy). */
+  mainThreadBusy: number | null;
   storedTotal: number | null;
 }
 
@@ -443,11 +449,13 @@ async function runScenario(sizeKey: string, connections: number, options: Option
     const latencies = new Float64Array(messages);
     const cpuBefore = process.cpuUsage();
     const kotakCpuBefore = cpuSeconds(kotak.child.pid);
+    const mainThreadCpuBefore = cpuSeconds(kotak.child.pid, true);
     const t0 = performance.now();
     const run = await sendMany(conns, template, warmup, messages, latencies);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const kotakCpuAfter = cpuSeconds(kotak.child.pid);
+    const mainThreadCpuAfter = cpuSeconds(kotak.child.pid, true);
 
     await Promise.all(conns.map((c) => c.quit()));
     waiting.release();
@@ -489,6 +497,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
       peakRssMb: rss,
       kotakCpuSeconds: kotakCpuBefore === null || kotakCpuAfter === null ? null : kotakCpuAfter - kotakCpuBefore,
       clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
+      mainThreadBusy: mainThreadCpuBefore === null || mainThreadCpuAfter === null ? null : (mainThreadCpuAfter - mainThreadCpuBefore) / seconds,
       storedTotal,
     };
   } finally {
@@ -538,11 +547,12 @@ async function main(): Promise<void> {
       if (ceiling) results.push(ceiling);
       const r = await runScenario(sizeKey, connections, options, say);
       results.push(r);
-      if (ceiling) say(`${ceiling.size} × ${ceiling.connections} conn, bare smtp-server (discards everything): ${fixed(ceiling.messagesPerSecond, 0)} msg/s, peak RSS ${fixed(ceiling.peakRssMb, 0)} MB`);
+      if (ceiling) say(`${ceiling.size} × ${ceiling.connections} conn, bare smtp-server (discards everything): ${fixed(ceiling.messagesPerSecond, 0)} msg/s, peak RSS ${fixed(ceiling.peakRssMb, 0)} MB, main thread busy ${ceiling.mainThreadBusy === null ? 'n/a' : `${fixed(100 * ceiling.mainThreadBusy, 0)}%`}`);
       say(
         `${r.size} (${r.sizeBytes} B) × ${r.connections} conn: ${r.messages} msgs in ${r.seconds.toFixed(2)} s → ` +
           `${fixed(r.messagesPerSecond, 0)} msg/s, ${fixed(r.mbPerSecond, 1)} MB/s, p50 ${fixed(r.p50Ms, 2)} ms, p99 ${fixed(r.p99Ms, 2)} ms, ` +
-          `${r.failures} failures, peak RSS ${fixed(r.peakRssMb, 0)} MB; CPU kotak ${fixed(r.kotakCpuSeconds, 1)} s, client ${fixed(r.clientCpuSeconds, 1)} s` +
+          `${r.failures} failures, peak RSS ${fixed(r.peakRssMb, 0)} MB; CPU kotak ${fixed(r.kotakCpuSeconds, 1)} s, client ${fixed(r.clientCpuSeconds, 1)} s; ` +
+          `server main thread busy ${r.mainThreadBusy === null ? 'n/a' : `${fixed(100 * r.mainThreadBusy, 0)}%`}` +
           (ceiling ? `; ${fixed((100 * r.messagesPerSecond) / ceiling.messagesPerSecond, 0)}% of bare smtp-server` : ''),
       );
     }
