@@ -1,5 +1,5 @@
-/** The SQLite store on its own: group commit, isolation of a bad row, migrations on reopen. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/** The SQLite store on its own: group commit, isolation of a bad row, migrations on reopen, raw files. */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -11,13 +11,14 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 
 const log = pino({ level: 'silent' });
 
-function message(subject: string, id = newMessageId()): NewMessage {
+function message(subject: string, id = newMessageId(), bodyBytes = 0): NewMessage {
+  const body = bodyBytes > 0 ? Buffer.alloc(bodyBytes, `${subject} `).toString('latin1') : 'body';
   return {
     id,
     mailbox: 'default',
     receivedAt: Date.now(),
     envelope: { mailFrom: 'a@x.test', rcptTo: ['b@x.test'], clientAddress: '127.0.0.1', heloName: 'h', user: null, tls: false },
-    raw: Buffer.from(`Subject: ${subject}\r\n\r\nbody\r\n`),
+    raw: Buffer.from(`Subject: ${subject}\r\n\r\n${body}\r\n`, 'latin1'),
     parsed: {
       ok: true,
       message: {
@@ -63,5 +64,101 @@ describe('sqlite store', () => {
     const next = await second.insert(message('after reopen'));
     expect((await second.list({ query: EMPTY_QUERY, limit: 1 })).messages[0]!.id).toBe(next.id);
     await second.close();
+  });
+});
+
+describe('raw messages kept in files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kotak-raw-files-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // A low threshold keeps the test messages small; the default is 256 KB.
+  const options = { log, rawFileMinBytes: 4096 };
+  const big = (subject: string, id?: string): NewMessage => message(subject, id, 10_000);
+
+  it('keeps large messages in files and small ones in the database, both read back byte for byte, across a reopen', async () => {
+    const path = join(dir, 'split.db');
+    const store = await openSqliteStore(path, options);
+    const large = big('large one');
+    const small = message('small one');
+    const [largeSummary, smallSummary] = await Promise.all([store.insert(large), store.insert(small)]);
+    expect(readdirSync(`${path}.raw`)).toEqual([large.id]);
+    expect(largeSummary.size).toBe(large.raw.length);
+    expect((await store.getRaw(large.id))!.equals(large.raw)).toBe(true);
+    expect((await store.getRaw(small.id))!.equals(small.raw)).toBe(true);
+    expect(smallSummary.size).toBe(small.raw.length);
+    // Listing, search and stats see the file-backed message like any other.
+    expect((await store.list({ query: parseSearchQuery('"large one"'), limit: 5 })).messages.map((m) => [m.id, m.size])).toEqual([[large.id, large.raw.length]]);
+    expect((await store.stats()).size).toBe(large.raw.length + small.raw.length);
+    await store.close();
+    const reopened = await openSqliteStore(path, options);
+    expect((await reopened.getRaw(large.id))!.equals(large.raw)).toBe(true);
+    await reopened.close();
+  });
+
+  it('removes the files of deleted, cleared and pruned messages', async () => {
+    const path = join(dir, 'delete.db');
+    const store = await openSqliteStore(path, options);
+    const files = (): string[] => readdirSync(`${path}.raw`).sort();
+    const [a, b, c, d] = await Promise.all(['one', 'two', 'three', 'four'].map((s) => store.insert(big(`gone ${s}`))));
+    expect(files()).toEqual([a!.id, b!.id, c!.id, d!.id].sort());
+    expect(await store.delete(a!.id)).toBe(true);
+    expect(await store.getRaw(a!.id)).toBeNull();
+    expect(await store.deleteMatching(parseSearchQuery('"gone two"'))).toEqual([b!.id]);
+    expect(await store.prune({ maxMessages: 1, receivedBefore: null })).toEqual([c!.id]);
+    expect(files()).toEqual([d!.id]);
+    expect(await store.clear()).toBe(1);
+    expect(files()).toEqual([]);
+    await store.close();
+  });
+
+  it('sweeps files that a crash left without a message at the next start, and leaves other names alone', async () => {
+    const path = join(dir, 'sweep.db');
+    const first = await openSqliteStore(path, options);
+    const kept = big('kept');
+    await first.insert(kept);
+    await first.close();
+    const stray = newMessageId();
+    writeFileSync(join(`${path}.raw`, stray), 'written, never committed');
+    writeFileSync(join(`${path}.raw`, 'notes.txt'), 'not a message file');
+    const second = await openSqliteStore(path, options);
+    expect(readdirSync(`${path}.raw`).sort()).toEqual([kept.id, 'notes.txt'].sort());
+    expect((await second.getRaw(kept.id))!.equals(kept.raw)).toBe(true);
+    await second.close();
+  });
+
+  it('refuses a message whose file cannot be written, storing nothing of it and touching no other file', async () => {
+    const path = join(dir, 'unwritable.db');
+    const store = await openSqliteStore(path, options);
+    const first = big('first');
+    await store.insert(first);
+    // The same id again: its file exists, and must survive the refused duplicate.
+    await expect(store.insert(big('duplicate', first.id))).rejects.toMatchObject({ code: 'storage_failed' });
+    // A directory where the file would go.
+    const blocked = newMessageId();
+    mkdirSync(join(`${path}.raw`, blocked));
+    await expect(store.insert(big('blocked', blocked))).rejects.toMatchObject({ code: 'storage_failed' });
+    expect(await store.get(blocked)).toBeNull();
+    expect((await store.getRaw(first.id))!.equals(first.raw)).toBe(true);
+    expect((await store.stats()).total).toBe(1);
+    await store.close();
+  });
+
+  it('answers a message whose file has gone missing with a storage error that names it', async () => {
+    const path = join(dir, 'missing.db');
+    const store = await openSqliteStore(path, options);
+    const lost = big('lost');
+    await store.insert(lost);
+    rmSync(join(`${path}.raw`, lost.id));
+    await expect(store.getRaw(lost.id)).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringContaining(lost.id) });
+    expect((await store.get(lost.id))?.subject).toBe('lost');
+    await store.close();
+  });
+
+  it('keeps everything in the database for :memory:', async () => {
+    const store = await openSqliteStore(':memory:', options);
+    const large = big('in memory');
+    await store.insert(large);
+    expect((await store.getRaw(large.id))!.equals(large.raw)).toBe(true);
+    expect(existsSync(':memory:.raw')).toBe(false);
+    await store.close();
   });
 });

@@ -1,0 +1,114 @@
+/**
+ * Large raw messages, kept as files beside the database instead of inside it.
+ *
+ * Why: in SQLite's WAL mode every byte of a blob reaches the disk twice, once in the WAL at
+ * commit and once more when the checkpoint copies it into the database file, and both writes are
+ * synced. For 1 MB messages that doubled write was what limited ingest (bench/ingest.ts, 1 MB ×
+ * 10 connections, alternating runs on one machine: 90–96 msg/s with the raw bytes in SQLite,
+ * 136–149 with them in files, and half the server's CPU). Small messages stay in SQLite, where a
+ * file's own creation and sync cost more than they save (50 KB messages were ~15% slower as files).
+ *
+ * A file is written and synced, its directory entry included, before the row that names it is
+ * committed, so a committed row always finds its complete file. What a crash can leave behind is
+ * the opposite: a file whose row was never committed, or whose row was deleted just before. The
+ * store sweeps those at startup.
+ */
+import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface RawFiles {
+  /** Creates the file `name` with `bytes`; resolves once data and directory entry are on disk. */
+  write(name: string, bytes: Buffer): Promise<void>;
+  read(name: string): Promise<Buffer>;
+  /** Removes the files; names already gone are not an error. */
+  remove(names: readonly string[]): Promise<void>;
+  /** Removes every file named like a message id that `keep` rejects; returns how many went. */
+  sweep(keep: (name: string) => boolean): Promise<number>;
+}
+
+/** File names are message ids: letters and digits only, so no name can leave the directory. */
+const SAFE_NAME = /^[0-9A-Za-z]{1,64}$/;
+
+function checkName(name: string): string {
+  if (!SAFE_NAME.test(name)) throw new Error(`"${name}" is not a raw file name`);
+  return name;
+}
+
+export async function openRawFiles(dir: string): Promise<RawFiles> {
+  await mkdir(dir, { recursive: true });
+  const file = (name: string): string => path.join(dir, checkName(name));
+  const syncDirectory = coalescedDirectorySync(dir);
+
+  return {
+    async write(name, bytes) {
+      // 'wx': an id is never reused, so an existing file means something is wrong; do not overwrite it.
+      const handle = await open(file(name), 'wx');
+      try {
+        await handle.writeFile(bytes);
+        await handle.datasync();
+      } catch (err) {
+        await handle.close().catch(() => undefined);
+        await unlink(file(name)).catch(() => undefined);
+        throw err;
+      }
+      await handle.close();
+      await syncDirectory();
+    },
+
+    read: (name) => readFile(file(name)),
+
+    async remove(names) {
+      await Promise.all(names.map((name) => unlink(file(name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      })));
+    },
+
+    async sweep(keep) {
+      // Names no message can have are not ours to judge, and stay.
+      const strays = (await readdir(dir)).filter((name) => SAFE_NAME.test(name) && !keep(name));
+      await Promise.all(strays.map((name) => unlink(path.join(dir, name)).catch(() => undefined)));
+      return strays.length;
+    },
+  };
+}
+
+/**
+ * A new file's name is durable only once its directory is synced. Concurrent writers share one
+ * sync: each call resolves after a sync that started after the call, so no new entry is missed
+ * and one fsync covers every file created meanwhile.
+ */
+function coalescedDirectorySync(dir: string): () => Promise<void> {
+  let requested = 0;
+  let running: Promise<void> | null = null;
+  let done = 0;
+
+  async function syncOnce(): Promise<void> {
+    let handle: FileHandle | null = null;
+    try {
+      handle = await open(dir, 'r');
+      await handle.sync();
+    } catch (err) {
+      // Some platforms cannot open or sync a directory; their file systems make entries durable
+      // with the file's own sync, which has already happened.
+      if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    } finally {
+      await handle?.close();
+    }
+  }
+
+  async function drain(): Promise<void> {
+    while (done < requested) {
+      const target = requested;
+      await syncOnce();
+      done = target;
+    }
+  }
+
+  return async function syncDirectory(): Promise<void> {
+    const ticket = ++requested;
+    while (done < ticket) {
+      if (!running) running = drain().finally(() => (running = null));
+      await running;
+    }
+  };
+}
