@@ -13,7 +13,7 @@
  * the opposite: a file whose row was never committed, or whose row was deleted just before. The
  * store sweeps those at startup.
  */
-import { mkdir, open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface RawFiles {
@@ -22,8 +22,11 @@ export interface RawFiles {
   read(name: string): Promise<Buffer>;
   /** Removes the files; names already gone are not an error. */
   remove(names: readonly string[]): Promise<void>;
-  /** Removes every file named like a message id that `keep` rejects; returns how many went. */
-  sweep(keep: (name: string) => boolean): Promise<number>;
+  /**
+   * Removes every file named like a message id that `keep` rejects and that was last written
+   * more than `minAgeMs` ago; returns how many went.
+   */
+  sweep(keep: (name: string) => boolean, minAgeMs: number): Promise<number>;
 }
 
 /** File names are message ids: letters and digits only, so no name can leave the directory. */
@@ -63,11 +66,23 @@ export async function openRawFiles(dir: string): Promise<RawFiles> {
       })));
     },
 
-    async sweep(keep) {
+    async sweep(keep, minAgeMs) {
       // Names no message can have are not ours to judge, and stay.
-      const strays = (await readdir(dir)).filter((name) => SAFE_NAME.test(name) && !keep(name));
-      await Promise.all(strays.map((name) => unlink(path.join(dir, name)).catch(() => undefined)));
-      return strays.length;
+      const candidates = (await readdir(dir)).filter((name) => SAFE_NAME.test(name) && !keep(name));
+      const cutoff = Date.now() - minAgeMs;
+      let removed = 0;
+      await Promise.all(
+        candidates.map(async (name) => {
+          try {
+            if ((await stat(path.join(dir, name))).mtimeMs > cutoff) return;
+            await unlink(path.join(dir, name));
+            removed++;
+          } catch {
+            // Gone already, or not a file: nothing to sweep.
+          }
+        }),
+      );
+      return removed;
     },
   };
 }

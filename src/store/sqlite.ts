@@ -30,6 +30,8 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
  * slower as files (their create and sync cost more than the second write). 256 KB sits between.
  */
 export const DEFAULT_RAW_FILE_MIN_BYTES = 256 * 1024;
+/** Raw files without a row are swept at startup once they are this old (see openSqliteStore). */
+const STRAY_FILE_MIN_AGE_MS = 10 * 60 * 1000;
 /** Bound in place of the raw bytes of a message kept in a file. */
 const NO_BYTES: Buffer = Buffer.alloc(0);
 /** SQLite's compiled-in limit of bound parameters per statement. */
@@ -191,9 +193,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   const rawFiles = inMemory ? null : await openRawFiles(`${path}.raw`);
   if (rawFiles) {
     // Files a crash left without a committed row (written, never committed; or deleted rows
-    // whose files were not yet removed). No insert is in flight yet, so every file without a row is one.
+    // whose files were not yet removed). Recent ones stay: they may belong to an insert of
+    // another process on the same database, between its file and its commit. A later start
+    // sweeps them if they are still strays.
     const named = new Set((await writer.all<{ file: string }>('SELECT file FROM message_raw WHERE file IS NOT NULL')).map((r) => r.file));
-    const swept = await rawFiles.sweep((name) => named.has(name));
+    const swept = await rawFiles.sweep((name) => named.has(name), STRAY_FILE_MIN_AGE_MS);
     if (swept > 0) log.info({ files: swept }, 'removed raw message files without a stored message');
   }
 

@@ -1,5 +1,5 @@
 /** The SQLite store on its own: group commit, isolation of a bad row, migrations on reopen, raw files. */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -98,7 +98,10 @@ describe('raw messages kept in files', () => {
     const path = join(dir, 'delete.db');
     const store = await openSqliteStore(path, options);
     const files = (): string[] => readdirSync(`${path}.raw`).sort();
-    const [a, b, c, d] = await Promise.all(['one', 'two', 'three', 'four'].map((s) => store.insert(big(`gone ${s}`))));
+    // One after another: commit order (seq) decides which one pruning keeps.
+    const inserted = [];
+    for (const name of ['one', 'two', 'three', 'four']) inserted.push(await store.insert(big(`gone ${name}`)));
+    const [a, b, c, d] = inserted;
     expect(files()).toEqual([a!.id, b!.id, c!.id, d!.id].sort());
     expect(await store.delete(a!.id)).toBe(true);
     expect(await store.getRaw(a!.id)).toBeNull();
@@ -110,17 +113,23 @@ describe('raw messages kept in files', () => {
     await store.close();
   });
 
-  it('sweeps files that a crash left without a message at the next start, and leaves other names alone', async () => {
+  it('sweeps files that a crash left without a message at the next start, but not recent ones or other names', async () => {
     const path = join(dir, 'sweep.db');
     const first = await openSqliteStore(path, options);
     const kept = big('kept');
     await first.insert(kept);
     await first.close();
     const stray = newMessageId();
-    writeFileSync(join(`${path}.raw`, stray), 'written, never committed');
+    writeFileSync(join(`${path}.raw`, stray), 'written an hour ago, never committed');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(join(`${path}.raw`, stray), hourAgo, hourAgo);
+    // A file just written may be another process's insert, between its file and its commit.
+    const recent = newMessageId();
+    writeFileSync(join(`${path}.raw`, recent), 'written just now');
     writeFileSync(join(`${path}.raw`, 'notes.txt'), 'not a message file');
+    utimesSync(join(`${path}.raw`, 'notes.txt'), hourAgo, hourAgo);
     const second = await openSqliteStore(path, options);
-    expect(readdirSync(`${path}.raw`).sort()).toEqual([kept.id, 'notes.txt'].sort());
+    expect(readdirSync(`${path}.raw`).sort()).toEqual([kept.id, recent, 'notes.txt'].sort());
     expect((await second.getRaw(kept.id))!.equals(kept.raw)).toBe(true);
     await second.close();
   });
