@@ -20,6 +20,9 @@ export interface SizeSpec {
 export const SIZES: Record<string, SizeSpec> = {
   '1k': { label: '1 KB', bytes: 1024, messages: 8_000 },
   '50k': { label: '50 KB', bytes: 50 * 1024, messages: 3_000 },
+  // Not in the default matrix: either side of where raw bytes move to files (store/sqlite.ts).
+  '128k': { label: '128 KB', bytes: 128 * 1024, messages: 1_500 },
+  '256k': { label: '256 KB', bytes: 256 * 1024, messages: 1_000 },
   '1m': { label: '1 MB', bytes: MB, messages: 400 },
 };
 

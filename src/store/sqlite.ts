@@ -26,8 +26,9 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /**
  * Raw messages this large or larger are kept as files beside the database (store/raw-files.ts),
  * where each byte is written once instead of twice. Measured on a 2-vCPU machine (bench/ingest.ts,
- * 10 connections): 1 MB messages went from 90–96 to 136–149 msg/s as files; 50 KB ones were ~15%
- * slower as files (their create and sync cost more than the second write). 256 KB sits between.
+ * 10 connections, SQLite → files in alternating runs): 1 MB 90–96 → 136–149 msg/s, 256 KB
+ * 295–301 → 316–349, 128 KB 477–488 → 460–472, 50 KB ~15% slower as files (creating and syncing a
+ * file costs more than a second write of that much). Files win from about here.
  */
 export const DEFAULT_RAW_FILE_MIN_BYTES = 256 * 1024;
 /** Raw files without a row are swept at startup once they are this old (see openSqliteStore). */
