@@ -47,15 +47,18 @@ export async function openRawFiles(dir: string): Promise<RawFiles> {
       // 'wx': an id is never reused, so an existing file means something is wrong; do not overwrite it.
       const handle = await open(file(name), 'wx');
       try {
-        await handle.writeFile(bytes);
-        await handle.datasync();
+        try {
+          await handle.writeFile(bytes);
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+        await syncDirectory();
       } catch (err) {
-        await handle.close().catch(() => undefined);
+        // Not durable, so not kept: the message is refused, and its file must not outlive it.
         await unlink(file(name)).catch(() => undefined);
         throw err;
       }
-      await handle.close();
-      await syncDirectory();
     },
 
     read: (name) => readFile(file(name)),
@@ -103,8 +106,8 @@ function coalescedDirectorySync(dir: string): () => Promise<void> {
       handle = await open(dir, 'r');
       await handle.sync();
     } catch (err) {
-      // Some platforms cannot open or sync a directory; their file systems make entries durable
-      // with the file's own sync, which has already happened.
+      // Where a directory cannot be opened or synced (Windows, some network file systems) the
+      // file's own sync is all there is; any other failure means the entry may not be durable.
       if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
     } finally {
       await handle?.close();
