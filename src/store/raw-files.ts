@@ -37,13 +37,18 @@ function checkName(name: string): string {
   return name;
 }
 
-export async function openRawFiles(dir: string): Promise<RawFiles> {
-  await mkdir(dir, { recursive: true });
+export function openRawFiles(dir: string): RawFiles {
   const file = (name: string): string => path.join(dir, checkName(name));
   const syncDirectory = coalescedDirectorySync(dir);
+  // Made on the first large message, so a sandbox that never sees one has no extra directory.
+  let made: Promise<unknown> | null = null;
 
   return {
     async write(name, bytes) {
+      await (made ??= mkdir(dir, { recursive: true }).catch((err: unknown) => {
+        made = null;
+        throw err;
+      }));
       // 'wx': an id is never reused, so an existing file means something is wrong; do not overwrite it.
       const handle = await open(file(name), 'wx');
       try {
@@ -71,7 +76,11 @@ export async function openRawFiles(dir: string): Promise<RawFiles> {
 
     async sweep(keep, minAgeMs) {
       // Names no message can have are not ours to judge, and stay.
-      const candidates = (await readdir(dir)).filter((name) => SAFE_NAME.test(name) && !keep(name));
+      const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return [];
+        throw err;
+      });
+      const candidates = names.filter((name) => SAFE_NAME.test(name) && !keep(name));
       const cutoff = Date.now() - minAgeMs;
       let removed = 0;
       await Promise.all(

@@ -191,7 +191,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   const reader = inMemory ? writer : await openConnection(path);
   if (!inMemory) await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -8000;');
 
-  const rawFiles = inMemory ? null : await openRawFiles(`${path}.raw`);
+  const rawFiles = inMemory ? null : openRawFiles(`${path}.raw`);
   if (rawFiles) {
     // Files a crash left without a committed row (written, never committed; or deleted rows
     // whose files were not yet removed). Recent ones stay: they may belong to an insert of
