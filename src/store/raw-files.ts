@@ -40,15 +40,11 @@ function checkName(name: string): string {
 export function openRawFiles(dir: string): RawFiles {
   const file = (name: string): string => path.join(dir, checkName(name));
   const syncDirectory = coalescedDirectorySync(dir);
-  // Made on the first large message, so a sandbox that never sees one has no extra directory.
-  let made: Promise<unknown> | null = null;
-
   return {
     async write(name, bytes) {
-      await (made ??= mkdir(dir, { recursive: true }).catch((err: unknown) => {
-        made = null;
-        throw err;
-      }));
+      // Made with the first large message, so a sandbox that never sees one has no extra
+      // directory; checked every time (one cheap call per large message) in case it was removed.
+      await mkdir(dir, { recursive: true });
       // 'wx': an id is never reused, so an existing file means something is wrong; do not overwrite it.
       const handle = await open(file(name), 'wx');
       try {
