@@ -11,7 +11,8 @@
  * A file is written and synced, its directory entry included, before the row that names it is
  * committed, so a committed row always finds its complete file. What a crash can leave behind is
  * the opposite: a file whose row was never committed, or whose row was deleted just before. The
- * store sweeps those at startup.
+ * store sweeps those at startup, once they are old enough not to be another process's insert in
+ * progress (store/sqlite.ts).
  */
 import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
