@@ -197,7 +197,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     // whose files were not yet removed). Recent ones stay: they may belong to an insert of
     // another process on the same database, between its file and its commit. A later start
     // sweeps them if they are still strays.
-    const named = new Set((await writer.all<{ file: string }>('SELECT file FROM message_raw WHERE file IS NOT NULL')).map((r) => r.file));
+    const named = new Set(await filesWhere('1', []));
     const swept = await rawFiles.sweep((name) => named.has(name), STRAY_FILE_MIN_AGE_MS);
     if (swept > 0) log.info({ files: swept }, 'removed raw message files without a stored message');
   }
@@ -281,10 +281,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     await rawFiles.remove(names).catch((err: unknown) => log.warn({ err, files: names.length }, 'could not remove raw message files'));
   }
 
-  /** The files of the given rows (by seq), read before the rows are deleted. */
-  async function filesOf(seqs: readonly number[]): Promise<string[]> {
-    if (!rawFiles || seqs.length === 0) return [];
-    const rows = await writer.all<{ file: string }>(`SELECT file FROM message_raw WHERE file IS NOT NULL AND seq IN (${seqs.map(() => '?').join(',')})`, seqs);
+  /** The files named by the message_raw rows matching `where`: read before those rows are deleted. */
+  async function filesWhere(where: string, params: readonly unknown[]): Promise<string[]> {
+    if (!rawFiles) return [];
+    const rows = await writer.all<{ file: string }>(`SELECT file FROM message_raw WHERE file IS NOT NULL AND ${where}`, params);
     return rows.map((r) => r.file);
   }
 
@@ -303,7 +303,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     return exclusive(async () => {
       for (let i = 0; i < rows.length; i += DELETE_SLICE) {
         const seqs = rows.slice(i, i + DELETE_SLICE).map((r) => r.seq);
-        const files = await filesOf(seqs);
+        const files = await filesWhere(`seq IN (${seqs.map(() => '?').join(',')})`, seqs);
         await transaction(() => writer.run(`DELETE FROM messages WHERE seq IN (${seqs.map(() => '?').join(',')})`, seqs));
         await removeFiles(files);
       }
@@ -430,10 +430,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
     delete(id) {
       return exclusive(async () => {
-        const row = await writer.get<{ seq: number }>('SELECT seq FROM messages WHERE id = ?', [id]);
-        if (!row) return false;
-        const files = await filesOf([row.seq]);
-        const { changes } = await writer.run('DELETE FROM messages WHERE seq = ?', [row.seq]);
+        const files = await filesWhere('seq = (SELECT seq FROM messages WHERE id = ?)', [id]);
+        const { changes } = await writer.run('DELETE FROM messages WHERE id = ?', [id]);
         await removeFiles(files);
         return changes > 0;
       });
@@ -447,7 +445,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     clear() {
       return exclusive(async () => {
         // Only the files of committed rows: a file written for an insert still queued is not theirs.
-        const files = rawFiles ? (await writer.all<{ file: string }>('SELECT file FROM message_raw WHERE file IS NOT NULL')).map((r) => r.file) : [];
+        const files = await filesWhere('1', []);
         const changes = await transaction(async () => {
           const { changes } = await writer.run('DELETE FROM messages WHERE 1');
           // The per-row trigger already emptied the other tables; these make sure, cheaply.
