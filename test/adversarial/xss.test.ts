@@ -493,7 +493,9 @@ describe('hostile messages in the inbox', { timeout: 180_000 }, () => {
       await page.route(controlUrl, (route) =>
         route.fulfill({ contentType: 'text/html', body: `<p>control</p><iframe sandbox="allow-scripts allow-modals" srcdoc="<script>${JS}</script>"></iframe><script>${JS}</script>` }),
       );
-      await page.goto(controlUrl);
+      // Not waiting for `load`: the page's alerts hold it back until each is dismissed, and under a
+      // loaded CI machine that once took past goto's 30 s. The detectors below wait for what ran.
+      await page.goto(controlUrl, { waitUntil: 'commit' });
       await eventually(() => control.consoleHits.length).toBe(2);
       await eventually(() => control.dialogs.length).toBe(2);
       const seen = await whatRan(page);
