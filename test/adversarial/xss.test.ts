@@ -493,8 +493,8 @@ describe('hostile messages in the inbox', { timeout: 180_000 }, () => {
       await page.route(controlUrl, (route) =>
         route.fulfill({ contentType: 'text/html', body: `<p>control</p><iframe sandbox="allow-scripts allow-modals" srcdoc="<script>${JS}</script>"></iframe><script>${JS}</script>` }),
       );
-      // Not waiting for `load`: the page's alerts hold it back until each is dismissed, and under a
-      // loaded CI machine that once took past goto's 30 s. The detectors below wait for what ran.
+      // Not waiting for `load`: the page's alerts hold it back until each is dismissed, and in one
+      // CI run goto gave up after 30 s waiting for it. The detectors below wait for what ran.
       await page.goto(controlUrl, { waitUntil: 'commit' });
       await eventually(() => control.consoleHits.length).toBe(2);
       await eventually(() => control.dialogs.length).toBe(2);
