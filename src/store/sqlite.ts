@@ -303,8 +303,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     return exclusive(async () => {
       for (let i = 0; i < rows.length; i += DELETE_SLICE) {
         const seqs = rows.slice(i, i + DELETE_SLICE).map((r) => r.seq);
-        const files = await filesWhere(`seq IN (${seqs.map(() => '?').join(',')})`, seqs);
-        await transaction(() => writer.run(`DELETE FROM messages WHERE seq IN (${seqs.map(() => '?').join(',')})`, seqs));
+        const inSlice = `seq IN (${seqs.map(() => '?').join(',')})`;
+        const files = await filesWhere(inSlice, seqs);
+        await transaction(() => writer.run(`DELETE FROM messages WHERE ${inSlice}`, seqs));
         await removeFiles(files);
       }
       return rows.map((r) => r.id);
