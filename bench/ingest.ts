@@ -31,6 +31,7 @@ import { buildTemplate, SIZES, type Template } from './messages.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const KOTAK_BIN = path.join(ROOT, 'bin', 'kotak.js');
 const BARE_SERVER = path.join(ROOT, 'bench', 'bare-smtp-server.js');
+const REFERENCE_SERVER = path.join(ROOT, 'bench', 'reference-server.js');
 const MB = 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
@@ -45,6 +46,7 @@ interface Options {
   readonly warmup: number | null;
   readonly waiters: number;
   readonly baseline: boolean;
+  readonly reference: boolean;
   readonly json: boolean;
 }
 
@@ -59,19 +61,22 @@ function parseOptions(argv: string[]): Options {
       warmup: { type: 'string' },
       waiters: { type: 'string', default: '0' },
       baseline: { type: 'boolean', default: false },
+      reference: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--baseline] [--json]\n' +
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--baseline] [--reference] [--json]\n' +
         '  --sizes       any of 1k, 50k, 128k, 256k, 1m (the default matrix is 1k,50k,1m)\n' +
         '  --messages N  messages per scenario (default: 8000 at 1k, 3000 at 50k, 400 at 1m; half that with 1 connection)\n' +
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
         '  --waiters N   hold N requests on GET /api/messages/wait (each for its own to: address, never matched) during the run\n' +
         '  --baseline    also run each scenario against a bare smtp-server that discards every message (bench/bare-smtp-server.js),\n' +
         '                the ceiling for this machine, and print Kotak\'s share of it\n' +
+        '  --reference   also run each scenario against smtp-server + mailparser + one SQLite insert per message\n' +
+        '                (bench/reference-server.js), the yardstick issue 2 measured at 2.3k / 500 / 18 msg/s on its machine\n' +
         '  --json        print results as JSON on stdout (the human-readable output moves to stderr)\n',
     );
     process.exit(0);
@@ -90,6 +95,7 @@ function parseOptions(argv: string[]): Options {
     warmup: values.warmup === undefined ? null : count('warmup', values.warmup, 0),
     waiters: count('waiters', values.waiters, 0),
     baseline: values.baseline,
+    reference: values.reference,
     json: values.json,
   };
 }
@@ -224,8 +230,11 @@ class SmtpConnection {
 // ---------------------------------------------------------------------------------------------
 // The Kotak child process
 
-/** What the benchmark sends to: Kotak, or the bare smtp-server that discards (--baseline). */
-type Server = 'kotak' | 'bare smtp-server';
+/**
+ * What the benchmark sends to: Kotak, the bare smtp-server that discards (--baseline), or the plain
+ * smtp-server + mailparser + one-insert-per-message pipeline (--reference).
+ */
+type Server = 'kotak' | 'bare smtp-server' | 'reference pipeline';
 
 interface Kotak {
   readonly child: ChildProcess;
@@ -249,7 +258,9 @@ async function startServer(server: Server = 'kotak'): Promise<Kotak> {
   const args =
     server === 'kotak'
       ? [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h']
-      : [BARE_SERVER];
+      : server === 'bare smtp-server'
+        ? [BARE_SERVER]
+        : [REFERENCE_SERVER, path.join(dir, 'reference.db')];
   const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   const problems: string[] = [];
   let stderr = '';
@@ -439,13 +450,14 @@ async function runScenario(sizeKey: string, connections: number, options: Option
   const template = buildTemplate(size);
 
   const kotak = await startServer(server);
-  const bare = server !== 'kotak';
+  // The yardsticks have no HTTP API: no waiters, no stored-count check.
+  const isKotak = server === 'kotak';
   try {
     const conns = await Promise.all(Array.from({ length: connections }, () => SmtpConnection.open(kotak.smtpPort)));
 
     // Warm-up: JIT, parser workers, SQLite page cache and file growth, not counted.
     const warm = await sendMany(conns, template, 0, warmup, null);
-    const waiting = await holdWaiters(kotak.httpPort, bare ? 0 : options.waiters);
+    const waiting = await holdWaiters(kotak.httpPort, isKotak ? options.waiters : 0);
 
     const latencies = new Float64Array(messages);
     const cpuBefore = process.cpuUsage();
@@ -464,7 +476,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
     // Every 250 means "committed", so the store must hold exactly what was accepted.
     let storedTotal: number | null = null;
     const expected = warm.accepted + run.accepted;
-    if (!bare) {
+    if (isKotak) {
       try {
         const res = await fetch(`http://127.0.0.1:${kotak.httpPort}/api/stats`);
         storedTotal = ((await res.json()) as { total: number }).total;
@@ -494,7 +506,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
       p50Ms: percentile(ok, 50),
       p99Ms: percentile(ok, 99),
       maxMs: ok.length ? ok[ok.length - 1]! : NaN,
-      waiters: bare ? 0 : options.waiters,
+      waiters: isKotak ? options.waiters : 0,
       peakRssMb: rss,
       kotakCpuSeconds: kotakCpuBefore === null || kotakCpuAfter === null ? null : kotakCpuAfter - kotakCpuBefore,
       clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -546,15 +558,19 @@ async function main(): Promise<void> {
     for (const connections of options.conns) {
       const ceiling = options.baseline ? await runScenario(sizeKey, connections, options, say, 'bare smtp-server') : null;
       if (ceiling) results.push(ceiling);
+      const reference = options.reference ? await runScenario(sizeKey, connections, options, say, 'reference pipeline') : null;
+      if (reference) results.push(reference);
       const r = await runScenario(sizeKey, connections, options, say);
       results.push(r);
       if (ceiling) say(`${ceiling.size} × ${ceiling.connections} conn, bare smtp-server (discards everything): ${fixed(ceiling.messagesPerSecond, 0)} msg/s, peak RSS ${fixed(ceiling.peakRssMb, 0)} MB, main thread busy ${ceiling.mainThreadBusy === null ? 'n/a' : `${fixed(100 * ceiling.mainThreadBusy, 0)}%`}`);
+      if (reference) say(`${reference.size} × ${reference.connections} conn, reference pipeline (smtp-server + mailparser + one insert per message): ${fixed(reference.messagesPerSecond, 0)} msg/s, p50 ${fixed(reference.p50Ms, 2)} ms, peak RSS ${fixed(reference.peakRssMb, 0)} MB`);
       say(
         `${r.size} (${r.sizeBytes} B) × ${r.connections} conn: ${r.messages} msgs in ${r.seconds.toFixed(2)} s → ` +
           `${fixed(r.messagesPerSecond, 0)} msg/s, ${fixed(r.mbPerSecond, 1)} MB/s, p50 ${fixed(r.p50Ms, 2)} ms, p99 ${fixed(r.p99Ms, 2)} ms, ` +
           `${r.failures} failures, peak RSS ${fixed(r.peakRssMb, 0)} MB; CPU kotak ${fixed(r.kotakCpuSeconds, 1)} s, client ${fixed(r.clientCpuSeconds, 1)} s; ` +
           `server main thread busy ${r.mainThreadBusy === null ? 'n/a' : `${fixed(100 * r.mainThreadBusy, 0)}%`}` +
-          (ceiling ? `; ${fixed((100 * r.messagesPerSecond) / ceiling.messagesPerSecond, 0)}% of bare smtp-server` : ''),
+          (ceiling ? `; ${fixed((100 * r.messagesPerSecond) / ceiling.messagesPerSecond, 0)}% of bare smtp-server` : '') +
+          (reference ? `; ${fixed(r.messagesPerSecond / reference.messagesPerSecond, 1)}× the reference pipeline` : ''),
       );
     }
   }
