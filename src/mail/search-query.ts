@@ -87,10 +87,21 @@ interface Token {
   readonly quoted: boolean;
 }
 
+/**
+ * SQLite reads a LIKE pattern and an FTS5 query only up to a NUL character: `subject:a<NUL>b`
+ * would become "the subject ends in a", widening a search or a search-based delete, and a
+ * full-text term would fail as a syntax error. Nobody types one, so a query holding one is refused.
+ * For callers that build terms without this parser (the MailHog search).
+ */
+export function refuseNul(text: string): void {
+  if (text.includes('\0')) throw invalid('search query contains a NUL character (U+0000), which cannot be searched for');
+}
+
 export function parseSearchQuery(input: string): SearchQuery {
   if (input.length > MAX_QUERY_LENGTH) {
     throw invalid(`search query is too long (${input.length} characters; the limit is ${MAX_QUERY_LENGTH})`);
   }
+  refuseNul(input);
   const terms: SearchTerm[] = [];
   let pos = skipSpace(input, 0);
   while (pos < input.length) {

@@ -204,11 +204,16 @@ describe('MailHog API with the mailhog npm client', () => {
       expect(await client.latestContaining('absent')).toBe(0); // the client's "none": result.count
     });
 
-    it('refuses an unknown kind or an empty query', async () => {
+    it('refuses an unknown kind, an empty query or one with a NUL character', async () => {
       expect((await api('/api/v2/search?kind=subject&query=x')).status).toBe(400);
       const empty = await api<{ error: { code: string } }>('/api/v2/search?kind=to&query=');
       expect(empty.status).toBe(400);
       expect(empty.body.error.code).toBe('invalid_request');
+      for (const kind of ['from', 'to', 'containing']) {
+        const nul = await api<{ error: { code: string } }>(`/api/v2/search?kind=${kind}&query=${encodeURIComponent('bob\0x')}`);
+        expect(nul.status, kind).toBe(400);
+        expect(nul.body.error.code).toBe('invalid_query');
+      }
     });
   });
 

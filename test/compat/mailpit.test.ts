@@ -144,6 +144,9 @@ describe('listing and searching', () => {
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await res.text()).toBe('Error: no search query');
+    const nul = await http(`/api/v1/search?query=${encodeURIComponent('subject:a\0b')}`, { method: 'DELETE' });
+    expect(nul.status).toBe(400);
+    expect(await nul.text()).toMatch(/NUL character/);
   });
 
   it('waits for a message with the client’s waitForMessage and waitForMessages', async () => {

@@ -76,7 +76,7 @@ describe('search syntax', () => {
   });
 
   it('answers an unknown operator or a bad value with 400 and the reason', async () => {
-    for (const query of ['foo:bar', 'is:starred', 'larger:huge', 'before:someday', '"unterminated']) {
+    for (const query of ['foo:bar', 'is:starred', 'larger:huge', 'before:someday', '"unterminated', 'invoice\0', 'subject:order\0x']) {
       const { status, body } = await getJson(kotak, `/api/messages?query=${encodeURIComponent(query)}`);
       expect(status, query).toBe(400);
       expect(body.error.code).toBe('invalid_query');
@@ -162,6 +162,10 @@ describe('messages resource', () => {
     expect((await getJson(kotak, `/api/messages?query=odd`, { method: 'DELETE' })).body).toEqual({ deleted: 12 });
     expect((await getJson(kotak, '/api/stats')).body.total).toBe(12);
     expect((await getJson(kotak, `/api/messages?query=${encodeURIComponent('bad:op')}`, { method: 'DELETE' })).status).toBe(400);
+    // SQLite would end the LIKE pattern at the NUL: "subject ends in en" would delete every "… even".
+    const nul = await getJson(kotak, `/api/messages?query=${encodeURIComponent('subject:en\0zz')}`, { method: 'DELETE' });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error.code).toBe('invalid_query');
     expect((await getJson(kotak, '/api/messages', { method: 'DELETE' })).body).toEqual({ deleted: 12 });
     expect((await getJson(kotak, '/api/stats')).body).toEqual({ total: 0, unread: 0, size: 0, waiters: 0 });
   });

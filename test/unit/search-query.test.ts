@@ -340,6 +340,13 @@ describe('parseSearchQuery: limits', () => {
     );
   });
 
+  it('refuses a NUL character anywhere, which SQLite would read as the end of a pattern', () => {
+    for (const query of ['a\0b', 'subject:a\0b', '"a\0b"', '-to:\0', 'word \0']) {
+      expect(queryError(query).message, JSON.stringify(query)).toBe('search query contains a NUL character (U+0000), which cannot be searched for');
+    }
+    expect(terms('a\u0001b')).toHaveLength(1); // other control characters are only separators to the index
+  });
+
   it(`accepts ${MAX_QUERY_TERMS} terms and rejects more`, () => {
     expect(terms(Array(MAX_QUERY_TERMS).fill('w').join(' '))).toHaveLength(MAX_QUERY_TERMS);
     expect(queryError(Array(MAX_QUERY_TERMS + 1).fill('w').join(' ')).message).toBe(

@@ -15,7 +15,7 @@
  *   subject and addresses are not.
  */
 import { KotakError } from '../../errors.js';
-import { EMPTY_QUERY, MAX_QUERY_LENGTH, type SearchQuery, type SearchTerm } from '../../mail/search-query.js';
+import { EMPTY_QUERY, MAX_QUERY_LENGTH, refuseNul, type SearchQuery, type SearchTerm } from '../../mail/search-query.js';
 import type { MessageSummary } from '../../mail/types.js';
 import type { MessageStore } from '../../store/types.js';
 
@@ -57,6 +57,7 @@ export async function searchPage(store: MessageStore, kind: SearchKind, text: st
   if (text === undefined || text === '') throw new KotakError('invalid_request', 'query must not be empty');
   // The same bound as Kotak's own search syntax: each term is a LIKE or FTS clause.
   if (text.length > MAX_QUERY_LENGTH) throw new KotakError('invalid_query', `query is too long (${text.length} characters; the limit is ${MAX_QUERY_LENGTH})`);
+  refuseNul(text);
   switch (kind) {
     case 'from':
       return windowOf(store, { terms: [field('from', text)] }, window, null);
