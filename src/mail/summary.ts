@@ -17,23 +17,38 @@ export function hiddenRecipients(parsed: ParsedMessage | null, envelope: Envelop
   return hidden;
 }
 
+/**
+ * A decoded header can hold a NUL (`=?utf-8?q?a=00b?=`). SQLite's LIKE reads a text only up to
+ * one, so `subject:` and address filters would not see past it while the waiters' matcher
+ * (search-match.ts) would, and the two must agree. The list fields get U+FFFD in its place, as an
+ * HTML parser shows it; the raw message and the header list keep the bytes as received.
+ */
+function nulFree(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}
+
+export function nulFreeAddress(address: Address): Address {
+  return address.name.includes('\0') || address.address.includes('\0') ? { name: nulFree(address.name), address: nulFree(address.address) } : address;
+}
+
 export function summarize(message: NewMessage): MessageSummary {
   const parsed = message.parsed.ok ? message.parsed.message : null;
+  // Without a parse, the envelope sender is the best "from" there is.
+  const from = parsed ? parsed.from : message.envelope.mailFrom ? { name: '', address: message.envelope.mailFrom } : null;
   return {
     id: message.id,
     mailbox: message.mailbox,
     receivedAt: new Date(message.receivedAt).toISOString(),
-    // Without a parse, the envelope sender is the best "from" there is.
-    from: parsed ? parsed.from : message.envelope.mailFrom ? { name: '', address: message.envelope.mailFrom } : null,
-    to: parsed ? parsed.to : [],
-    cc: parsed ? parsed.cc : [],
-    bcc: hiddenRecipients(parsed, message.envelope),
-    subject: parsed?.subject ?? '',
-    snippet: parsed?.snippet ?? '',
+    from: from && nulFreeAddress(from),
+    to: parsed ? parsed.to.map(nulFreeAddress) : [],
+    cc: parsed ? parsed.cc.map(nulFreeAddress) : [],
+    bcc: hiddenRecipients(parsed, message.envelope).map(nulFreeAddress),
+    subject: nulFree(parsed?.subject ?? ''),
+    snippet: nulFree(parsed?.snippet ?? ''),
     size: message.raw.length,
     hasAttachments: parsed ? parsed.attachments.some((a) => !a.inline) : false,
     read: false,
-    messageId: parsed?.messageId ?? null,
+    messageId: parsed?.messageId == null ? null : nulFree(parsed.messageId),
   };
 }
 

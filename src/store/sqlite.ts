@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { SearchQuery } from '../mail/search-query.js';
-import { addressSearchText, summarize } from '../mail/summary.js';
+import { addressSearchText, nulFreeAddress, summarize } from '../mail/summary.js';
 import type { Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
 import { KotakError } from '../errors.js';
 import { migrate } from './migrate.js';
@@ -141,7 +141,7 @@ function toDetail(row: DetailRow): MessageDetail {
 /** The values of one message for the message_ingest view, in INGEST_COLUMNS order. */
 function rowFor(seq: number, { message, summary, rawFile }: PendingInsert): unknown[] {
   const parsed = message.parsed.ok ? message.parsed.message : null;
-  const replyTo = parsed?.replyTo ?? [];
+  const replyTo = (parsed?.replyTo ?? []).map(nulFreeAddress); // as summarize() does for From, To and Cc
   const from = summary.from ? [summary.from] : [];
   const envelopeAddresses = [message.envelope.mailFrom, ...message.envelope.rcptTo].join(' ');
   return [

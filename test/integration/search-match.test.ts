@@ -40,6 +40,11 @@ const MESSAGES = [
   message({ from: addr('NoReply@Shop.TEST', 'Shop'), to: [addr('Carol@Example.com', 'Carol C')], cc: [addr('dave@corp.test')], subject: 'Your ORDER #42 has shipped', at: BASE + DAY, size: 5000, attach: true }),
   message({ from: addr('ünïcode@exämple.test'), to: [addr('Ödön@exämple.test', 'Ödön')], subject: 'Grüße aus KÖLN', at: BASE + 2 * DAY }),
   message({ from: addr('qa+signup-7@kotak.test'), to: [addr('t-1a2b@kotak.test')], subject: 'Confirm 50% off_now', rcpt: ['t-1a2b@kotak.test', 'hidden@corp.test'], at: BASE + 3 * DAY }),
+  // NULs, as decoded headers can hold them (=?utf-8?q?abc=00def?=): SQLite's LIKE stops at one, the matcher would not.
+  message({
+    from: addr('nul@x.test', 'Ann\0Bee'), to: [addr('ghi\0jkl@x.test')], cc: [addr('cc@x.test', 'Mno\0Pqr')], subject: 'abc\0def', messageId: '<stu\0vwx@x.test>',
+    rcpt: ['ghi\0jkl@x.test', 'hid\0den@x.test'], at: BASE + 4 * DAY,
+  }),
 ];
 
 const QUERIES = [
@@ -48,6 +53,7 @@ const QUERIES = [
   'subject:KÖLN', 'subject:grüße', 'subject:50%', 'subject:off_now', 'subject:"has shipped"', 'message-id:abc.123', 'message-id:ABC',
   'is:unread', 'is:read', 'has:attachment', '-has:attachment', 'larger:1kb', 'smaller:1kb', 'before:2026-11-22', 'after:2026-11-22',
   '-to:bob', '-from:alice subject:welcome', 'to:corp from:shop', 'from:qa+signup', 'to:ödön', 'to:ÖDÖN',
+  'subject:def', 'subject:abc', '-subject:def', 'from:bee', 'to:jkl', 'cc:pqr', 'bcc:den', 'message-id:vwx', 'subject:"abc\uFFFDdef"',
 ];
 
 describe('in-memory matching agrees with the database', () => {
@@ -69,6 +75,20 @@ describe('in-memory matching agrees with the database', () => {
       }
       expect(disagreements).toEqual([]);
       expect(decided).toBe(QUERIES.length * MESSAGES.length);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('finds header text after a NUL, which the list shows as U+FFFD', async () => {
+    const store = await openSqliteStore(':memory:', { log: pino({ level: 'silent' }) });
+    try {
+      const summary = await store.insert(MESSAGES[MESSAGES.length - 1]!);
+      expect(summary.subject).toBe('abc\uFFFDdef');
+      expect(summary.from).toEqual({ name: 'Ann\uFFFDBee', address: 'nul@x.test' });
+      for (const text of ['subject:def', 'from:bee', 'to:jkl', 'cc:pqr', 'bcc:den', 'message-id:vwx']) {
+        expect((await store.find({ query: parseSearchQuery(text), limit: 10 })).map((m) => m.id), text).toEqual([summary.id]);
+      }
     } finally {
       await store.close();
     }
