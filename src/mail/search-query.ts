@@ -91,7 +91,7 @@ interface Token {
  * SQLite reads a LIKE pattern and an FTS5 query only up to a NUL character: `subject:a<NUL>b`
  * would become "the subject ends in a", widening a search or a search-based delete, and a
  * full-text term would fail as a syntax error. Nobody types one, so a query holding one is refused.
- * For callers that build terms without this parser (the MailHog search).
+ * Exported for callers that build terms without this parser (the MailHog search).
  */
 export function refuseNul(text: string): void {
   if (text.includes('\0')) throw invalid('search query contains a NUL character (U+0000), which cannot be searched for');
