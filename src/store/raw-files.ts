@@ -84,8 +84,8 @@ export function openRawFiles(dir: string): RawFiles {
       await Promise.all(
         candidates.map(async (name) => {
           try {
-            if ((await stat(path.join(dir, name))).mtimeMs > cutoff) return;
-            await unlink(path.join(dir, name));
+            if ((await stat(file(name))).mtimeMs > cutoff) return;
+            await unlink(file(name));
             removed++;
           } catch {
             // Gone already, or not a file: nothing to sweep.
