@@ -3,10 +3,9 @@
 // synchronous=FULL: each message's own transaction is synced before its 250). No group commit,
 // no full-text index, parsing on the SMTP thread. The issue measured 2.3k / 500 / 18 msg/s at
 // 1 KB / 50 KB / 1 MB on its machine; running it here says how this machine compares with that one.
-// Prints the line the benchmark waits for, in Kotak's log format.
 import { simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import sqlite3 from 'sqlite3';
+import { startYardstick } from './yardstick.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: node bench/reference-server.js DB_FILE');
@@ -20,12 +19,8 @@ await new Promise((resolve, reject) =>
   ),
 );
 
-const server = new SMTPServer({
-  disabledCommands: ['AUTH', 'STARTTLS'],
-  disableReverseLookup: true,
-  logger: false,
-  size: 50 * 1024 * 1024,
-  onData(stream, session, callback) {
+startYardstick(
+  (stream, session, callback) => {
     const chunks = [];
     stream.on('data', (chunk) => chunks.push(chunk));
     stream.on('end', () => {
@@ -45,8 +40,5 @@ const server = new SMTPServer({
       );
     });
   },
-});
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ level: 30, msg: 'kotak listening', smtpPort: server.server.address().port, httpPort: 0 })}\n`);
-});
-process.on('SIGTERM', () => server.close(() => db.close(() => process.exit(0))));
+  (done) => db.close(done),
+);
