@@ -498,9 +498,9 @@ describe('hostile messages in the inbox', { timeout: 180_000 }, () => {
       await page.goto(controlUrl, { waitUntil: 'commit' });
       await eventually(() => control.consoleHits.length).toBe(2);
       await eventually(() => control.dialogs.length).toBe(2);
-      const seen = await whatRan(page);
-      expect(seen.top).toEqual({ xss: 1, messages: 2 });
-      expect(seen.frames.length).toBe(2);
+      // The payloads' postMessages reach the top page after their alerts: wait for them too.
+      await eventually(async () => (await whatRan(page)).top).toEqual({ xss: 1, messages: 2 });
+      expect((await whatRan(page)).frames.length).toBe(2);
       const before = proxy.seen.length;
       await page.goto(`${R1}/control`, { timeout: 60_000 }).catch(() => undefined); // the proxy answers 403
       await eventually(() => proxy.seen.slice(before).filter((line) => !BROWSER_OWN.test(line))).toEqual([`GET ${R1}/control`]);
