@@ -20,7 +20,7 @@ import { getJson, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { fuzzSeed, mutate, Random, type MutationName } from '../helpers/mutate.js';
 import { dataPayload, queuedId, sendRaw, SmtpTestClient, wireForm, type Reply } from '../helpers/smtp-client.js';
 
-const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
+const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 const ARTIFACTS = new URL('../../test-artifacts/fuzz/', import.meta.url);
 
 /** Mutants sent (the one message over the size limit comes on top). */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { queuedId, sendRaw, wireForm } from '../helpers/smtp-client.js';
 
-const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
+const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 const files = readdirSync(CORPUS).filter((f) => f.endsWith('.eml')).sort();
 
 describe('shared corpus', () => {

@@ -19,7 +19,7 @@ import { queuedId, sendRaw } from '../helpers/smtp-client.js';
 
 const run = promisify(execFile);
 const FETCHMAIL = '/usr/bin/fetchmail';
-const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
+const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 /** Real mail of several shapes: CRLF and bare LF, 8-bit bodies and headers, a line starting with ".", 177 KB. */
 const CORPUS_FILES = [
   'mailparser--nodemailer.eml',

@@ -19,7 +19,7 @@ const MX = `mx.${DOMAIN}`;
 const MAILBOX = 'someone';
 const RECIPIENT = `${MAILBOX}@${DOMAIN}`;
 const SENDER = 'app@kotak.test';
-const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
+const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 /** How long Postfix may take to start, and a relay to settle and land in the Maildir. */
 const DEADLINE_MS = 60_000;
 /** The headers Postfix's virtual delivery agent and smtpd put in front of a message, in order. */

@@ -11,7 +11,7 @@ import { getJson, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { wireForm } from '../helpers/smtp-client.js';
 import { closedPort, queuedIdFrom, runSendmail, startScriptedServer, type SendmailRun, type SendmailRunOptions } from '../helpers/sendmail.js';
 
-const CORPUS = new URL('../../../shared/corpus/', import.meta.url).pathname;
+const CORPUS = new URL('../fixtures/corpus/', import.meta.url).pathname;
 const corpus = (name: string): Buffer => readFileSync(`${CORPUS}${name}`);
 const HOSTNAME = os.hostname();
 const DEFAULT_SENDER = `${os.userInfo().username}@${HOSTNAME}`;

@@ -101,7 +101,7 @@ describe('fast parser on damaged mail', () => {
 
 describe('fast parser on damaged real mail', () => {
   it('agrees with mailparser on truncated or bit-flipped corpus messages it accepts', async () => {
-    const corpus = new URL('../../../shared/corpus/', import.meta.url);
+    const corpus = new URL('../fixtures/corpus/', import.meta.url);
     const { readdirSync, readFileSync } = await import('node:fs');
     const random = generator(2024);
     const perFile = Number(process.env.CORPUS_MUTATIONS ?? 60);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { INLINE_LIMITS, parseSimpleMessage } from '../../src/mail/fast-parse.js';
 import { parseWithMailparser } from '../../src/mail/parse.js';
 
-const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
+const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAAJJRU5ErkJggg==', 'base64');
 
 function compose(mail: ConstructorParameters<typeof MailComposer>[0]): Promise<Buffer> {

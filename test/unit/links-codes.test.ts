@@ -1,5 +1,5 @@
 /**
- * Link and one-time-code extraction, on real messages from ../shared/corpus and on realistic
+ * Link and one-time-code extraction, on real messages from test/fixtures/corpus (copied from the team corpus) and on realistic
  * transactional mail of the kinds tests wait for (sign-up, sign-in codes, password resets).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { extractCodes } from '../../src/mail/codes.js';
 import { extractLinks, htmlLinks, textLinks } from '../../src/mail/links.js';
 import { parseWithMailparser } from '../../src/mail/parse.js';
 
-const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
+const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 
 function corpusMessage(name: string) {
   return parseWithMailparser(readFileSync(new URL(name, CORPUS)), { stripAttachments: true });

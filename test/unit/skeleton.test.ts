@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parseSkeleton, parseWithMailparser } from '../../src/mail/parse.js';
 import { stripAttachmentBodies } from '../../src/mail/skeleton.js';
 
-const CORPUS = new URL('../../../shared/corpus/', import.meta.url);
+const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 
 async function composed(): Promise<Buffer> {
   return new MailComposer({
