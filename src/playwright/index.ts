@@ -17,10 +17,14 @@
  * each other's mail, and its messages are deleted after the test. A KOTAK_URL server started with
  * --http-token is reached with KOTAK_HTTP_TOKEN (the same variable the server reads; the first
  * token of a list).
+ *
+ * `test` extends the @playwright/test the running Playwright loaded (the application's, a peer
+ * dependency), never a copy of Kotak's own: see runner-copy.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { test as base, expect, type TestInfo } from '@playwright/test';
+import type { TestInfo } from '@playwright/test';
 import { KotakClient } from '../client/index.js';
+import { runnersPlaywrightTest } from './runner-copy.js';
 import type { Message, MessageSummary, WaitCriteria, WaitForManyCriteria } from '../client/index.js';
 
 export interface KotakWorkerFixture {
@@ -52,6 +56,8 @@ const DEFAULT_SMTP_PORT = 1025;
 /** A wait's default: shorter than the test's own timeout, so the wait's error (which lists what did arrive) is the one reported. */
 const DEFAULT_WAIT_MS = 30_000;
 const MAILBOX_DOMAIN = 'kotak.test';
+
+const { test: base, expect } = runnersPlaywrightTest();
 
 export const test = base.extend<{ mailbox: Mailbox }, { kotak: KotakWorkerFixture }>({
   kotak: [

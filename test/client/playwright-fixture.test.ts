@@ -1,10 +1,11 @@
 /**
  * kotak/playwright in a real Playwright run (test/playwright/, two workers, Debian's Chromium):
- * once with a Kotak per worker, once with every worker on one Kotak named by KOTAK_URL. Also
- * checks that the package's export map leads to the built client and fixture.
+ * once with a Kotak per worker, once with every worker on one Kotak named by KOTAK_URL, and once
+ * from an application that installed Kotak from a folder (a symlink) and has its own
+ * @playwright/test. Also checks that the package's export map leads to the built client and fixture.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,13 +47,16 @@ function outcomes(suites: JsonSuite[] = []): TestOutcome[] {
   ]);
 }
 
-async function runPlaywright(env: Record<string, string>): Promise<Run> {
+/** Runs this repository's Playwright suite (test/playwright/), or `where`'s own (its config, its `playwright` command). */
+async function runPlaywright(env: Record<string, string>, where?: { readonly cwd: string; readonly cli: string }): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'kotak-playwright-'));
   const reportFile = join(dir, 'report.json');
   try {
     const childEnv: NodeJS.ProcessEnv = { ...process.env, KOTAK_CHROMIUM: chromiumPath(), PLAYWRIGHT_JSON_OUTPUT_FILE: reportFile, FORCE_COLOR: '0', ...env };
     if (!env.KOTAK_URL) delete childEnv.KOTAK_URL;
-    const child = spawn('npx', ['playwright', 'test', '-c', 'test/playwright/playwright.config.ts', '--reporter=list,json'], { cwd: ROOT, env: childEnv });
+    const child = where
+      ? spawn(process.execPath, [where.cli, 'test', '--reporter=list,json'], { cwd: where.cwd, env: childEnv })
+      : spawn('npx', ['playwright', 'test', '-c', 'test/playwright/playwright.config.ts', '--reporter=list,json'], { cwd: ROOT, env: childEnv });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk));
@@ -108,6 +112,67 @@ describe('kotak/playwright', () => {
       }
       const left = await fetch(`${shared.url}/api/messages`).then((r) => r.json() as Promise<{ total: number }>);
       expect(left.total).toBe(0);
+    });
+  });
+
+  describe('installed from a folder', () => {
+    // What `npm install ../kotak` makes: node_modules/kotak is a symlink to the checkout, whose own
+    // node_modules holds another @playwright/test (a devDependency). The application's Playwright
+    // (package directories of its own, as after its own install) must be the only one loaded.
+    let app: string;
+    beforeAll(() => {
+      app = mkdtempSync(join(tmpdir(), 'kotak-folder-install-'));
+      const modules = join(app, 'node_modules');
+      mkdirSync(join(modules, '@playwright'), { recursive: true });
+      symlinkSync(ROOT, join(modules, 'kotak'), 'dir');
+      const ours = (name: string) => realpathSync(join(ROOT, 'node_modules', name));
+      // Copies, not links: Node resolves links to real paths, and a link would make them Kotak's copy again.
+      cpSync(ours('@playwright/test'), join(modules, '@playwright/test'), { recursive: true });
+      cpSync(ours('playwright'), join(modules, 'playwright'), { recursive: true });
+      // Only the test runner refuses a second copy of itself; the browser driver can be shared.
+      symlinkSync(ours('playwright-core'), join(modules, 'playwright-core'), 'dir');
+      symlinkSync(ours('nodemailer'), join(modules, 'nodemailer'), 'dir');
+      writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'folder-install-app', private: true, type: 'module' }));
+      writeFileSync(
+        join(app, 'playwright.config.js'),
+        `import { defineConfig } from '@playwright/test';
+export default defineConfig({
+  testDir: 'tests', workers: 1, retries: 0, outputDir: 'test-results',
+  use: { headless: true, launchOptions: { executablePath: process.env.KOTAK_CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] } },
+});
+`,
+      );
+      mkdirSync(join(app, 'tests'));
+      writeFileSync(
+        join(app, 'tests', 'mail.spec.js'),
+        `import { test, expect } from 'kotak/playwright';
+import nodemailer from 'nodemailer';
+
+test('a mail sent to the mailbox arrives, and the inbox opens', async ({ page, kotak, mailbox }) => {
+  const transport = nodemailer.createTransport({ host: kotak.smtpHost, port: kotak.smtpPort, secure: false, ignoreTLS: true });
+  await transport.sendMail({ from: 'app@acme.test', to: mailbox.address, subject: 'Welcome', text: 'Hello' });
+  expect((await mailbox.waitFor({ subject: 'Welcome' })).to).toEqual([{ name: '', address: mailbox.address }]);
+  await page.goto(kotak.url);
+  // "(1) Kotak" once the inbox has counted the unread message.
+  await expect(page).toHaveTitle(/Kotak$/);
+});
+`,
+      );
+    });
+    afterAll(() => {
+      if (app) rmSync(app, { recursive: true, force: true });
+    });
+
+    it("extends the application's @playwright/test, not the checkout's", { timeout: RUN_TIMEOUT_MS }, async () => {
+      // The premise: from Kotak's files, @playwright/test resolves to another directory than the application's.
+      const fromKotak = realpathSync(createRequire(join(app, 'node_modules/kotak/package.json')).resolve('@playwright/test'));
+      const fromApp = realpathSync(createRequire(join(app, 'package.json')).resolve('@playwright/test'));
+      expect(fromKotak).not.toBe(fromApp);
+
+      const run = await runPlaywright({}, { cwd: app, cli: join(app, 'node_modules/@playwright/test/cli.js') });
+      expect(run.output).not.toContain('second time');
+      expect(run.code, run.output).toBe(0);
+      expect(run.stats, run.output).toMatchObject({ expected: 1, unexpected: 0, skipped: 0, flaky: 0 });
     });
   });
 
