@@ -11,6 +11,7 @@ import { createApi } from './api/app.js';
 import { createWaitRegistry } from './api/waiters.js';
 import { createRelay } from './relay/index.js';
 import { mountMailhogApi } from './compat/mailhog/index.js';
+import { mountCompatOpenApi } from './compat/openapi.js';
 import { createMailpitEvents, MAILPIT_EVENTS_PATH, MAILPIT_SEND_PATH, mountMailpitApi } from './compat/mailpit/index.js';
 import { createHostPolicy } from './api/host-check.js';
 import { createOriginPolicy } from './api/origin.js';
@@ -127,6 +128,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       // form (delete all) and passes Mailpit's {"IDs":[...]} form on.
       mountMailhogApi(app, { ...compat, log: log.child({ component: 'mailhog' }) });
       mountMailpitApi(app, { ...compat, log: log.child({ component: 'mailpit' }) });
+      mountCompatOpenApi(app, { version: VERSION, basePath });
     },
   });
   const handle = getRequestListener(api.fetch);

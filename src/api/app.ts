@@ -27,7 +27,7 @@ import { guardHost, type HostPolicy } from './host-check.js';
 import { guardOrigins, type OriginPolicy } from './origin.js';
 import { messageHtmlPolicy, securityHeaders, UNTRUSTED_BYTES_POLICY } from './security.js';
 import { mountWeb } from './web.js';
-import { routes } from './routes.js';
+import { liveRoute, routes } from './routes.js';
 
 export interface RelayApi {
   readonly queue: RelayQueue;
@@ -295,9 +295,21 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     }
   });
 
+  app.openAPIRegistry.registerPath(liveRoute);
+  app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', {
+    type: 'http', scheme: 'basic', description: 'A user of the --http-auth htpasswd file, or any user with a --http-token as the password',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'A --http-token' });
   app.doc31('/api/openapi.json', {
     openapi: '3.1.0',
-    info: { title: 'Kotak API', version: deps.version, description: 'Catch, inspect and assert the email your app sends.' },
+    info: {
+      title: 'Kotak API', version: deps.version, license: { name: 'MIT', url: 'https://opensource.org/license/mit' },
+      description: 'Catch, inspect and assert the email your app sends. The Mailpit- and MailHog-compatible routes are described in /api/openapi-compat.json.',
+    },
+    // Relative to where this document is served, so it holds behind a proxy and under any base path.
+    servers: [{ url: deps.basePath.replace(/\/$/, '') || '/', description: 'This Kotak' }],
+    // Credentials are asked for only with --http-auth or --http-token; `{}`: without them, none.
+    security: [{ basicAuth: [] }, { bearerAuth: [] }, {}],
   });
 
   deps.mountExtra?.(app);

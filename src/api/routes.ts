@@ -4,106 +4,143 @@ import {
   BulkPatchBodySchema, DeleteQuerySchema, DeletedSchema, ErrorSchema, HtmlQuerySchema, IdParamSchema, ListQuerySchema,
   MessagePageSchema, MessageViewSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
   WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema, DeliveriesSchema, RelayJobSchema, RelayQueueQuerySchema,
-  RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema,
+  RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema, LiveFrameSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const error = (description: string) => json(ErrorSchema, description);
 const binary = (type: string, description: string) => ({ content: { [type]: { schema: z.string().openapi({ format: 'binary' }) } }, description });
 
+/**
+ * What the gates in front of every route but the probes answer (src/api/app.ts): credentials when
+ * --http-auth or --http-token is on, the host and origin checks for browsers.
+ */
+const gates = {
+  401: error('Credentials required (Kotak runs with --http-auth or --http-token), or not accepted'),
+  403: error('Refused: a browser under a Host name Kotak does not know, or a write from another page\'s origin'),
+  429: error('Too many failed logins from this address; wait a minute'),
+};
+/** Any parameter, query or body that fails its schema. */
+const invalid = (description = 'A parameter does not match its schema') => ({ 400: error(description) });
+/** Routes that read a JSON body (capped at 5 MB while it streams). */
+const withBody = { 413: error('Request body over 5 MB') };
+
 export const routes = {
   listMessages: createRoute({
-    method: 'get', path: '/api/messages', tags: ['messages'], summary: 'List or search messages, newest first',
+    operationId: 'listMessages', method: 'get', path: '/api/messages', tags: ['messages'], summary: 'List or search messages, newest first',
     request: { query: ListQuerySchema },
-    responses: { 200: json(MessagePageSchema, 'A page of summaries'), 400: error('Invalid query or cursor') },
+    responses: { 200: json(MessagePageSchema, 'A page of summaries'), 400: error('Invalid query or cursor'), ...gates },
   }),
   deleteMessages: createRoute({
-    method: 'delete', path: '/api/messages', tags: ['messages'], summary: 'Delete the messages matching a query (all without one)',
+    operationId: 'deleteMessages', method: 'delete', path: '/api/messages', tags: ['messages'], summary: 'Delete the messages matching a query (all without one)',
     request: { query: DeleteQuerySchema },
-    responses: { 200: json(DeletedSchema, 'How many were deleted'), 400: error('Invalid query') },
+    responses: { 200: json(DeletedSchema, 'How many were deleted'), 400: error('Invalid query'), ...gates },
   }),
   // Before /api/messages/{id}, which would otherwise take "wait" for an id.
   waitForMessages: createRoute({
-    method: 'get', path: '/api/messages/wait', tags: ['testing'],
+    operationId: 'waitForMessages', method: 'get', path: '/api/messages/wait', tags: ['testing'],
     summary: 'Wait until `count` messages matching `query`, received at or after `since`, exist (already stored or arriving); oldest first',
     request: { query: WaitQuerySchema },
     responses: {
       200: json(WaitResultSchema, 'The matching messages, oldest first'),
       400: error('Invalid query, since or timeout'),
       408: json(WaitTimeoutSchema, 'Not enough matching messages in time'),
+      ...gates,
     },
   }),
   patchMessages: createRoute({
-    method: 'patch', path: '/api/messages', tags: ['messages'], summary: 'Mark the messages matching a query (all without one) read or unread',
+    operationId: 'patchMessages', method: 'patch', path: '/api/messages', tags: ['messages'], summary: 'Mark the messages matching a query (all without one) read or unread',
     request: { body: { content: { 'application/json': { schema: BulkPatchBodySchema } }, required: true } },
-    responses: { 200: json(UpdatedSchema, 'How many changed'), 400: error('Invalid body or query') },
+    responses: { 200: json(UpdatedSchema, 'How many changed'), 400: error('Invalid body or query'), ...withBody, ...gates },
   }),
   getMessage: createRoute({
-    method: 'get', path: '/api/messages/{id}', tags: ['messages'], summary: 'One message, parsed',
+    operationId: 'getMessage', method: 'get', path: '/api/messages/{id}', tags: ['messages'], summary: 'One message, parsed',
     request: { params: IdParamSchema },
-    responses: { 200: json(MessageViewSchema, 'The message, with its links and likely one-time codes'), 404: error('No such message') },
+    responses: { 200: json(MessageViewSchema, 'The message, with its links and likely one-time codes'), 404: error('No such message'), ...invalid(), ...gates },
   }),
   getRaw: createRoute({
-    method: 'get', path: '/api/messages/{id}/raw', tags: ['messages'], summary: 'The exact bytes received',
+    operationId: 'getRaw', method: 'get', path: '/api/messages/{id}/raw', tags: ['messages'], summary: 'The exact bytes received',
     request: { params: IdParamSchema },
-    responses: { 200: binary('message/rfc822', 'The raw message'), 404: error('No such message') },
+    responses: { 200: binary('message/rfc822', 'The raw message'), 404: error('No such message'), ...invalid(), ...gates },
   }),
   getHtml: createRoute({
-    method: 'get', path: '/api/messages/{id}/html', tags: ['messages'],
+    operationId: 'getHtml', method: 'get', path: '/api/messages/{id}/html', tags: ['messages'],
     summary: 'The HTML body as a safe document for a sandboxed iframe: scripts and handlers removed, cid: images resolved, remote content blocked unless asked for',
     request: { params: IdParamSchema, query: HtmlQuerySchema },
-    responses: { 200: { content: { 'text/html': { schema: z.string() } }, description: 'The document' }, 404: error('No such message, or it has no HTML body') },
+    responses: { 200: { content: { 'text/html': { schema: z.string() } }, description: 'The document' }, 404: error('No such message, or it has no HTML body'), ...invalid(), ...gates },
   }),
   getPart: createRoute({
-    method: 'get', path: '/api/messages/{id}/parts/{partId}', tags: ['messages'], summary: 'An attachment, decoded, as a download',
+    operationId: 'getPart', method: 'get', path: '/api/messages/{id}/parts/{partId}', tags: ['messages'], summary: 'An attachment, decoded, as a download',
     request: { params: PartParamSchema },
-    responses: { 200: binary('application/octet-stream', 'The attachment bytes'), 404: error('No such message or part') },
+    responses: { 200: binary('application/octet-stream', 'The attachment bytes'), 404: error('No such message or part'), ...invalid('Not a part id (a MIME part path such as 2 or 1.2)'), ...gates },
   }),
   patchMessage: createRoute({
-    method: 'patch', path: '/api/messages/{id}', tags: ['messages'], summary: 'Mark a message read or unread',
+    operationId: 'patchMessage', method: 'patch', path: '/api/messages/{id}', tags: ['messages'], summary: 'Mark a message read or unread',
     request: { params: IdParamSchema, body: { content: { 'application/json': { schema: PatchBodySchema } }, required: true } },
-    responses: { 200: json(MessageSummarySchema, 'The updated message'), 400: error('Invalid body'), 404: error('No such message') },
+    responses: { 200: json(MessageSummarySchema, 'The updated message'), 400: error('Invalid body'), 404: error('No such message'), ...withBody, ...gates },
   }),
   deleteMessage: createRoute({
-    method: 'delete', path: '/api/messages/{id}', tags: ['messages'], summary: 'Delete one message',
+    operationId: 'deleteMessage', method: 'delete', path: '/api/messages/{id}', tags: ['messages'], summary: 'Delete one message',
     request: { params: IdParamSchema },
-    responses: { 200: json(DeletedSchema, 'Deleted'), 404: error('No such message') },
+    responses: { 200: json(DeletedSchema, 'Deleted'), 404: error('No such message'), ...invalid(), ...gates },
   }),
   releaseMessage: createRoute({
-    method: 'post', path: '/api/messages/{id}/release', tags: ['relay'],
+    operationId: 'releaseMessage', method: 'post', path: '/api/messages/{id}/release', tags: ['relay'],
     summary: 'Deliver a message for real (to its envelope recipients, or to `to`), through the relay queue',
     request: { params: IdParamSchema, body: { content: { 'application/json': { schema: ReleaseBodySchema } }, required: false } },
     responses: {
       202: json(z.object({ jobs: z.array(RelayJobSchema) }).openapi('Released'), 'Queued'),
-      403: error('A recipient is not allowed by --relay-allow (nothing was queued)'),
+      ...gates,
+      403: error('A recipient is not allowed by --relay-allow (nothing was queued); or refused by the host or origin check'),
       404: error('No such message'),
       409: error('Relay is off'),
+      ...invalid('Invalid body'),
+      ...withBody,
     },
   }),
   getDeliveries: createRoute({
-    method: 'get', path: '/api/messages/{id}/deliveries', tags: ['relay'], summary: 'Relay jobs of a message, with every attempt',
+    operationId: 'getDeliveries', method: 'get', path: '/api/messages/{id}/deliveries', tags: ['relay'], summary: 'Relay jobs of a message, with every attempt',
     request: { params: IdParamSchema },
-    responses: { 200: json(DeliveriesSchema, 'Per recipient: status, attempts, replies') },
+    responses: { 200: json(DeliveriesSchema, 'Per recipient: status, attempts, replies'), ...invalid(), ...gates },
   }),
   relayQueue: createRoute({
-    method: 'get', path: '/api/relay/queue', tags: ['relay'], summary: 'Relay jobs, newest first',
+    operationId: 'relayQueue', method: 'get', path: '/api/relay/queue', tags: ['relay'], summary: 'Relay jobs, newest first',
     request: { query: RelayQueueQuerySchema },
-    responses: { 200: json(RelayQueueSchema, 'Jobs') },
+    responses: { 200: json(RelayQueueSchema, 'Jobs'), ...invalid('Invalid status or limit'), ...gates },
   }),
   relayStatus: createRoute({
-    method: 'get', path: '/api/relay', tags: ['relay'], summary: 'Whether relay is on, and to whom',
-    responses: { 200: json(RelayStatusSchema, 'Relay settings (no credentials)') },
+    operationId: 'relayStatus', method: 'get', path: '/api/relay', tags: ['relay'], summary: 'Whether relay is on, and to whom',
+    responses: { 200: json(RelayStatusSchema, 'Relay settings (no credentials)'), ...gates },
   }),
   stats: createRoute({
-    method: 'get', path: '/api/stats', tags: ['system'], summary: 'Totals',
-    responses: { 200: json(StatsSchema, 'Message counts and size') },
+    operationId: 'stats', method: 'get', path: '/api/stats', tags: ['system'], summary: 'Totals',
+    responses: { 200: json(StatsSchema, 'Message counts and size'), ...gates },
   }),
   livez: createRoute({
-    method: 'get', path: '/livez', tags: ['system'], summary: 'Liveness probe',
-    responses: { 200: json(z.object({ status: z.literal('ok') }), 'Alive') },
+    operationId: 'livez', method: 'get', path: '/livez', tags: ['system'], summary: 'Liveness probe (open even with authentication on)', security: [],
+    responses: { 200: json(z.object({ status: z.literal('ok') }), 'Alive'), 403: gates[403] },
   }),
   readyz: createRoute({
-    method: 'get', path: '/readyz', tags: ['system'], summary: 'Readiness probe (checks the database)',
-    responses: { 200: json(z.object({ status: z.literal('ok') }), 'Ready'), 503: error('Database unavailable') },
+    operationId: 'readyz', method: 'get', path: '/readyz', tags: ['system'], summary: 'Readiness probe: checks the database (open even with authentication on)', security: [],
+    responses: { 200: json(z.object({ status: z.literal('ok') }), 'Ready'), 403: gates[403], 503: error('Database unavailable') },
   }),
 };
+
+/**
+ * The /api/live WebSocket. The upgrade is answered outside Hono (src/app.ts, after
+ * upgrade-guard.ts), so this route is only registered in the document: the 101 response carries
+ * the frames' schema because that is what viewers and code generators show (an `x-` extension
+ * they would ignore).
+ */
+export const liveRoute = createRoute({
+  operationId: 'live', method: 'get', path: '/api/live', tags: ['live'],
+  summary: 'Live updates over a WebSocket: one JSON frame per committed change',
+  description:
+    'Open with a WebSocket client (`ws://host:8025/api/live`). The server sends text frames, each one `LiveFrame`; ' +
+    'it reads nothing from the client. A client that reconnects should refetch what it shows: frames sent while it was away are not replayed. ' +
+    'A client with more than 8 MB unsent is dropped.',
+  responses: {
+    101: { description: 'Switching to the WebSocket protocol; every frame that follows is a `LiveFrame`', content: { 'application/json': { schema: LiveFrameSchema } } },
+    ...gates,
+  },
+});

@@ -212,3 +212,18 @@ export const RelayStatusSchema = z
     requireTls: z.boolean(),
   })
   .openapi('RelayStatus');
+
+/** One `{ type, data }` frame of /api/live (src/live/protocol.ts is the TypeScript side). */
+const frame = <T extends string, D extends z.ZodType>(type: T, data: D, name: string) =>
+  z.object({ type: z.literal(type), data }).openapi(name);
+
+export const LiveFrameSchema = z
+  .discriminatedUnion('type', [
+    frame('message:stored', MessageSummarySchema, 'MessageStoredFrame'),
+    frame('message:updated', z.object({ id: z.string(), read: z.boolean() }), 'MessageUpdatedFrame'),
+    frame('messages:updated', z.object({ read: z.boolean(), count: z.number().int() }), 'MessagesUpdatedFrame'),
+    frame('message:deleted', z.object({ ids: list(z.string()) }), 'MessageDeletedFrame'),
+    frame('messages:cleared', z.object({}).strict(), 'MessagesClearedFrame'),
+    frame('relay:updated', RelayJobSchema, 'RelayUpdatedFrame'),
+  ])
+  .openapi('LiveFrame', { description: 'One text frame of the /api/live WebSocket: JSON, sent only after the change it reports is committed.' });
