@@ -1,45 +1,40 @@
 /**
- * What the HTTP API answers, as the client hands it on. The shared domain types come from the
- * server's src/mail/types.ts as types only, so this module adds nothing to a browser bundle.
+ * What the HTTP API answers, as the client hands it on. Every shape is the route schemas' own
+ * (src/api/schemas.ts: they validate the server's requests and generate /api/openapi.json), taken
+ * as types only, so this module adds nothing to a bundle and cannot drift from the server. The
+ * web inbox imports its shapes from here too.
  */
-import type { Address, AttachmentInfo, Envelope, Header, MessageSummary } from '../mail/types.js';
+import type { z } from '@hono/zod-openapi';
+import type {
+  AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MessagePageSchema,
+  MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, StatsSchema,
+} from '../api/schemas.js';
 
-export type { Address, AttachmentInfo, Envelope, Header, MessageSummary };
+/** A schema's type, read-only at the top as the client never changes what it was given. */
+type Wire<T extends z.ZodType> = Readonly<z.infer<T>>;
 
+export type Address = Wire<typeof AddressSchema>;
+export type Header = Wire<typeof HeaderSchema>;
+/** An attachment or inline part; `id` is its MIME part path ("2", "1.2"). */
+export type AttachmentInfo = Wire<typeof AttachmentSchema>;
+/** What the SMTP transaction said, as opposed to what the headers claim. */
+export type Envelope = Wire<typeof EnvelopeSchema>;
+/** A list row: `GET /api/messages`, waits, the `message:stored` frame. */
+export type MessageSummary = Wire<typeof MessageSummarySchema>;
 /** A link found in a message's HTML (with its anchor text) or text part (text ''). */
-export interface MessageLink {
-  readonly url: string;
-  readonly text: string;
-}
-
-/** `GET /api/messages/:id`: the summary plus everything parsed from the message. */
-export interface MessageDetail extends MessageSummary {
-  readonly text: string | null;
-  readonly html: string | null;
-  /** Every header, in order; names as written. */
-  readonly headers: readonly Header[];
-  readonly attachments: readonly AttachmentInfo[];
-  readonly envelope: Envelope;
-  readonly replyTo: readonly Address[];
-  /** The Date header as ISO 8601, when readable. */
-  readonly date: string | null;
-  /** Why parsing failed; the raw bytes are still there (`raw()`). */
-  readonly parseError?: string;
-  /** Every link in the HTML (in order), then bare URLs of the text part. */
-  readonly links: readonly MessageLink[];
-  /** Likely one-time codes ("Your code is 482913"), best first. */
-  readonly codes: readonly string[];
-}
-
-/** One page of `GET /api/messages`, newest first. */
-export interface MessagePage {
-  /** How many messages match in all, not just on this page. */
-  readonly total: number;
-  readonly messages: readonly MessageSummary[];
-  /** Pass as `cursor` for the next (older) page; null on the last. */
-  readonly nextCursor: string | null;
-  readonly prevCursor: string | null;
-}
+export type MessageLink = Wire<typeof LinkSchema>;
+/** `GET /api/messages/:id`: the summary plus everything parsed from the message, its links and likely one-time codes. */
+export type MessageDetail = Wire<typeof MessageViewSchema>;
+/** One page of `GET /api/messages`, newest first; `nextCursor` is null on the last. */
+export type MessagePage = Wire<typeof MessagePageSchema>;
+/** `GET /api/stats`. */
+export type Stats = Wire<typeof StatsSchema>;
+/** A relay job (one message to one recipient). */
+export type RelayJob = Wire<typeof RelayJobSchema>;
+/** `GET /api/messages/:id/deliveries`: each job with its attempts. */
+export type Delivery = Readonly<z.infer<typeof DeliveriesSchema>['deliveries'][number]>;
+/** `GET /api/relay`. */
+export type RelayStatus = Wire<typeof RelayStatusSchema>;
 
 export interface RawOptions {
   /** 'text' decodes the bytes as UTF-8 (invalid sequences become U+FFFD); the default is the exact bytes. */

@@ -4,7 +4,8 @@
  * Docker engine here, so the Dockerfile is read, and the health check command run for real).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -54,6 +55,33 @@ describe('the npm package', () => {
     const named = [...Object.values(pkg.bin), ...Object.values(pkg.exports).flatMap((e) => Object.values(e)), 'bin/healthcheck.js', 'web/dist/index.html'];
     for (const path of named) expect(files.has(normalize(path)), path).toBe(true);
     expect([...files].filter((path) => /^(test|bench|web\/src)\//.test(path))).toEqual([]);
+  });
+});
+
+describe('the client types', () => {
+  it('compile in an application that installed the package, without skipLibCheck', { timeout: 60_000 }, async () => {
+    const app = mkdtempSync(join(tmpdir(), 'kotak-types-'));
+    try {
+      mkdirSync(join(app, 'node_modules'));
+      symlinkSync(ROOT, join(app, 'node_modules', 'kotak'), 'dir');
+      writeFileSync(
+        join(app, 'use.ts'),
+        `import { KotakClient, type MessageDetail, type MessagePage, type MessageSummary } from 'kotak/client';
+export async function read(client: KotakClient): Promise<string> {
+  const message: MessageDetail = await client.waitFor({ subject: 'Welcome' });
+  const page: MessagePage = await client.list();
+  const row: MessageSummary | undefined = page.messages[0];
+  return [message.subject, message.links[0]?.url, message.codes[0], message.envelope.mailFrom, row?.from?.address].join();
+}
+`,
+      );
+      const compilerOptions = { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, lib: ['ES2023', 'DOM'], types: [] };
+      writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['use.ts'] }));
+      const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+      await expect(run(process.execPath, [tsc, '-p', join(app, 'tsconfig.json')], { cwd: app })).resolves.toMatchObject({ stdout: '' });
+    } finally {
+      rmSync(app, { recursive: true, force: true });
+    }
   });
 });
 

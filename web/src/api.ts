@@ -1,20 +1,8 @@
 /** The inbox's HTTP client: every URL is relative to the page's <base>, so a base path just works. */
-import type { MessageDetail, MessageSummary } from '../../src/mail/types.js';
+import type { Delivery, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus, Stats } from '../../src/client/types.js';
 
-export type { Address, AttachmentInfo, Header, MessageDetail, MessageSummary } from '../../src/mail/types.js';
-
-export interface MessagePage {
-  readonly total: number;
-  readonly messages: MessageSummary[];
-  readonly nextCursor: string | null;
-  readonly prevCursor: string | null;
-}
-
-export interface Stats {
-  readonly total: number;
-  readonly unread: number;
-  readonly size: number;
-}
+// The wire shapes are the route schemas' (through the client's types), never restated here.
+export type { Address, AttachmentInfo, Delivery, Header, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus, Stats } from '../../src/client/types.js';
 
 /** A failed request, with the server's own reason (e.g. why a search query is invalid). */
 export class ApiError extends Error {
@@ -86,29 +74,7 @@ export async function getRawText(id: string, limit: number): Promise<{ text: str
   return { text: new TextDecoder('utf-8').decode(truncated ? bytes.subarray(0, limit) : bytes), truncated };
 }
 
-export interface RelayJob {
-  readonly id: number;
-  readonly messageId: string;
-  readonly recipient: string;
-  readonly status: 'queued' | 'sending' | 'delivered' | 'deferred' | 'failed';
-  readonly attempts: number;
-  readonly nextAttemptAt: string | null;
-  readonly mxHost: string | null;
-  readonly reply: string | null;
-  readonly reason: string | null;
-  readonly tls: string | null;
-  readonly history?: readonly { readonly at: string; readonly mxHost: string | null; readonly outcome: string; readonly reply: string | null; readonly transcript: readonly string[] }[];
-}
-
-export interface RelayStatus {
-  readonly enabled: boolean;
-  readonly auto: boolean;
-  readonly allow: readonly string[];
-  readonly smarthost: string | null;
-  readonly requireTls: boolean;
-}
-
 export const getRelayStatus = (): Promise<RelayStatus> => request('api/relay');
-export const getDeliveries = (id: string): Promise<{ deliveries: RelayJob[] }> => request(`api/messages/${encodeURIComponent(id)}/deliveries`);
+export const getDeliveries = (id: string): Promise<{ deliveries: Delivery[] }> => request(`api/messages/${encodeURIComponent(id)}/deliveries`);
 export const releaseMessage = (id: string, to: readonly string[]): Promise<{ jobs: RelayJob[] }> =>
   request(`api/messages/${encodeURIComponent(id)}/release`, jsonBody('POST', { to }));
