@@ -18,8 +18,14 @@ interface PackedFile {
   readonly path: string;
 }
 
-/** The files `npm pack` would put in the tarball (dist/ and web/dist/ as the global setup built them). */
-async function packedFiles(): Promise<Set<string>> {
+let packed: Promise<Set<string>> | undefined;
+
+/** The files `npm pack` would put in the tarball (dist/ and web/dist/ as the global setup built them); asked once. */
+function packedFiles(): Promise<Set<string>> {
+  return (packed ??= listPackedFiles());
+}
+
+async function listPackedFiles(): Promise<Set<string>> {
   const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
   const [pack] = JSON.parse(stdout) as [{ files: PackedFile[] }];
   return new Set(pack.files.map((f) => f.path));
