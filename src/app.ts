@@ -18,6 +18,8 @@ import { PLAIN_RESPONSE_HEADERS } from './api/security.js';
 import { createUpgradeGuard } from './api/upgrade-guard.js';
 import { exposureWarnings, loadHttpAccess } from './http-auth.js';
 import { createCredentialCheck } from './access/credentials.js';
+import { loadHtpasswd } from './auth/htpasswd.js';
+import { createPasswordVerifier } from './auth/verifier.js';
 import { createMaildropSource } from './access/maildrop.js';
 import type { Config, TlsSetting } from './config.js';
 import { createEventBus } from './events.js';
@@ -27,7 +29,6 @@ import { LIVE_PATH } from './live/protocol.js';
 import { createParserPool } from './parse/pool.js';
 import { createPop3Server } from './pop3/server.js';
 import { startRetention } from './retention.js';
-import { loadHtpasswd } from './smtp/htpasswd.js';
 import { createSmtpServer } from './smtp/server.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
 import { openSqliteStore } from './store/sqlite.js';
@@ -75,11 +76,13 @@ async function resolveTls(tls: TlsSetting, hostname: string): Promise<TlsMateria
 
 export async function startApp(config: Config, options: { log?: Logger } = {}): Promise<RunningKotak> {
   const log = options.log ?? pino({ level: config.logLevel, base: { app: 'kotak' } });
-  const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path) : null;
+  // One verifier for every password file: SMTP, POP3 and HTTP share its workers and its bound.
+  const verifier = createPasswordVerifier({}, { log: log.child({ component: 'auth' }) });
+  const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path, verifier) : null;
   const tls = await resolveTls(config.smtpTls, config.hostname);
-  const pop3Credentials = config.pop3 && config.pop3Auth.mode === 'file' ? await loadHtpasswd(config.pop3Auth.path) : null;
+  const pop3Credentials = config.pop3 && config.pop3Auth.mode === 'file' ? await loadHtpasswd(config.pop3Auth.path, verifier) : null;
   const pop3Tls = config.pop3 ? await resolveTls(config.pop3Tls, config.hostname) : null;
-  const httpAccess = await loadHttpAccess(config);
+  const httpAccess = await loadHttpAccess(config, verifier);
   const origins = createOriginPolicy(config.httpCors);
   const hosts = createHostPolicy({ allowed: config.httpAllowedHosts, hostname: config.hostname, authOn: httpAccess.auth !== null });
 
@@ -105,6 +108,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
         maxConnectionsPerClient: config.smtpMaxConnectionsPerIp,
         connectionRate: config.smtpConnectionRate,
         messageRate: config.smtpMessageRate,
+        authFailureRate: config.smtpAuthFailureRate,
       },
       idleTimeoutMs: config.smtpIdleTimeout,
       sessionTimeoutMs: config.smtpSessionTimeout,
@@ -176,7 +180,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     if (pop3) pop3Port = await pop3.listen();
     httpPort = await listenHttp(http, config.http.host, config.http.port);
   } catch (err) {
-    await Promise.allSettled([smtp.close(), pop3?.close(), retention.stop(), relay?.queue.close(), parser.close(), store.close()]);
+    await Promise.allSettled([smtp.close(), pop3?.close(), retention.stop(), relay?.queue.close(), parser.close(), verifier.close(), store.close()]);
     throw err;
   }
   const url = `http://${urlHost(config.http.host)}:${httpPort}${basePath.slice(0, -1)}`;
@@ -204,6 +208,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
         await relay?.queue.close();
         await store.close();
         await parser.close();
+        await verifier.close();
         log.info('kotak stopped');
       })();
       return stopping;

@@ -43,6 +43,8 @@ export interface Config {
   /** New connections and messages (MAIL FROM) per client address per minute (0: no limit). */
   readonly smtpConnectionRate: number;
   readonly smtpMessageRate: number;
+  /** Failed SMTP AUTH attempts per client address per minute; past it AUTH is refused unchecked (0: no limit). */
+  readonly smtpAuthFailureRate: number;
   readonly smtpIdleTimeout: number;
   /** The longest an SMTP session may last (ms; 0: no limit). */
   readonly smtpSessionTimeout: number;
@@ -216,6 +218,7 @@ export const SETTINGS = [
   setting({ key: 'smtpMaxConnectionsPerIp', flag: 'smtp-max-connections-per-ip', value: 'N', fallback: '100', help: 'SMTP connections open at once from one client address (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-max-connections-per-ip', v, 0) }),
   setting({ key: 'smtpConnectionRate', flag: 'smtp-connection-rate', value: 'N', fallback: '0', help: 'new SMTP connections per client address per minute (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-connection-rate', v, 0) }),
   setting({ key: 'smtpMessageRate', flag: 'smtp-message-rate', value: 'N', fallback: '0', help: 'messages (MAIL FROM) per client address per minute (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-message-rate', v, 0) }),
+  setting({ key: 'smtpAuthFailureRate', flag: 'smtp-auth-failure-rate', value: 'N', fallback: '10', help: 'failed SMTP AUTH attempts per client address per minute; more → 421 4.7.0 without checking the password (0: no limit)', parse: (v) => parseCount('smtp-auth-failure-rate', v, 0) }),
   setting({ key: 'smtpIdleTimeout', flag: 'smtp-idle-timeout', value: 'DURATION', fallback: '5m', help: 'close an SMTP connection that owes a command or data and is silent this long (RFC 5321 4.5.3.2; 421 4.4.2)', parse: wrapUnits('smtp-idle-timeout', (v) => parseDuration(v) || invalid('smtp-idle-timeout', 'must be more than 0')) }),
   setting({ key: 'smtpSessionTimeout', flag: 'smtp-session-timeout', value: 'DURATION', fallback: '30m', help: 'longest an SMTP session may last, however busy (then 421 4.4.2; 0: no limit)', parse: wrapUnits('smtp-session-timeout', (v) => (v.trim() === '0' ? 0 : parseDuration(v))) }),
   setting({ key: 'maxHeaderSize', flag: 'max-header-size', value: 'SIZE', fallback: '100KB', help: 'largest header section, of the message or of a MIME part; larger: stored raw and flagged, not parsed', parse: wrapUnits('max-header-size', (v) => parseSize(v) || invalid('max-header-size', 'must be more than 0')) }),

@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { KotakError } from '../errors.js';
 
-/** The htpasswd store's contract (src/smtp/htpasswd.ts), all this module needs of it. */
+/** The htpasswd store's contract (src/auth/htpasswd.ts), all this module needs of it. */
 export interface PasswordCheck {
   verify(username: string, password: string): Promise<boolean>;
 }

@@ -1,8 +1,11 @@
 /**
  * Who may connect and how often, in the manner of Postfix's anvil: connections open at once in
  * total and per client address, and new connections and messages per client address in a fixed
- * window (60 s, anvil_rate_time_unit). Pure bookkeeping with an injectable clock; the SMTP
- * connection asks before it greets and before each MAIL, and answers a refusal with 421 4.7.0.
+ * window (60 s, anvil_rate_time_unit); and failed AUTH attempts per client address in the same
+ * window (Postfix's smtpd_client_auth_rate_limit counts AUTH commands; counting failures leaves a
+ * client that logs in correctly alone). Pure bookkeeping with an injectable clock; the SMTP
+ * connection asks before it greets, before each MAIL and before each password check, and answers
+ * a refusal with 421 4.7.0.
  *
  * Every limit is "0 = none". A refused attempt still counts toward its client's rate, as in anvil,
  * so a client that hammers a full server stays refused until its window ends.
@@ -17,13 +20,15 @@ export interface ClientLimitsConfig {
   readonly connectionRate: number;
   /** Mail transactions (MAIL FROM) from one client address per window. */
   readonly messageRate: number;
+  /** Failed AUTH attempts from one client address per window; the next is refused unchecked (absent: none). */
+  readonly authFailureRate?: number;
   /** The rate window; 60 s unless a test says otherwise. */
   readonly windowMs?: number;
 }
 
 /** Which limit refused, and the text for the reply and the log. */
 export interface LimitRefusal {
-  readonly limit: 'connections' | 'connections-per-client' | 'connection-rate' | 'message-rate';
+  readonly limit: 'connections' | 'connections-per-client' | 'connection-rate' | 'message-rate' | 'auth-failure-rate';
   readonly text: string;
 }
 
@@ -32,6 +37,7 @@ interface ClientState {
   windowStart: number;
   connections: number;
   messages: number;
+  authFailures: number;
 }
 
 const DEFAULT_WINDOW_MS = 60_000;
@@ -97,18 +103,41 @@ export class ClientLimits {
     return null;
   }
 
+  /**
+   * A password check for `address` is about to start: null when it may, else why not (then no
+   * hash is computed). The attempt counts as a failure until `cancelAuthFailure` says otherwise, so
+   * a burst of parallel guesses meets the limit as surely as one guess after another.
+   */
+  admitAuth(address: string): LimitRefusal | null {
+    const authFailureRate = this.#config.authFailureRate ?? 0;
+    if (authFailureRate <= 0) return null;
+    const client = this.#client(address);
+    if (client.authFailures >= authFailureRate) {
+      return { limit: 'auth-failure-rate', text: `Too many failed logins from ${address} (at most ${authFailureRate} per ${this.#windowText()}), try again later` };
+    }
+    client.authFailures += 1;
+    return null;
+  }
+
+  /** The check admitted by `admitAuth` did not fail (right password, or never run): it no longer counts. */
+  cancelAuthFailure(address: string): void {
+    const client = this.#clients.get(address);
+    if (client && client.authFailures > 0) client.authFailures -= 1;
+  }
+
   /** The client's state with its window current. */
   #client(address: string): ClientState {
     const now = this.#now();
     this.#sweep(now);
     let client = this.#clients.get(address);
     if (!client) {
-      client = { open: 0, windowStart: now, connections: 0, messages: 0 };
+      client = { open: 0, windowStart: now, connections: 0, messages: 0, authFailures: 0 };
       this.#clients.set(address, client);
     } else if (now - client.windowStart >= this.#windowMs) {
       client.windowStart = now;
       client.connections = 0;
       client.messages = 0;
+      client.authFailures = 0;
     }
     return client;
   }

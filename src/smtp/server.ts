@@ -17,9 +17,9 @@ import { ClientLimits, type ClientLimitsConfig } from './client-limits.js';
 import { FastDataSmtpStream } from './data-stream.js';
 import { IntakeBudget } from './intake-budget.js';
 import { LineEndingWatch } from './line-endings.js';
-import { smtpError, type SmtpReplyError } from '../errors.js';
+import { isKotakError, smtpError, type SmtpReplyError } from '../errors.js';
 import type { Envelope, SmtpWarning } from '../mail/types.js';
-import type { CredentialStore } from './htpasswd.js';
+import type { CredentialStore } from '../auth/htpasswd.js';
 import type { TlsMaterial } from './tls.js';
 
 export type SmtpAuthMode = { readonly mode: 'off' } | { readonly mode: 'any' } | { readonly mode: 'file'; readonly path: string };
@@ -324,16 +324,36 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         return;
       }
       const password = auth.password ?? '';
+      const client = session.remoteAddress;
+      // A client past its failed-login limit is refused before any hash is computed: guessing
+      // costs the guesser (a new connection per try), not the server. 421 closes the connection.
+      const refusal = limits.admitAuth(client);
+      if (refusal) {
+        log.info({ user: username, client, limit: refusal.limit }, 'smtp authentication refused');
+        callback(smtpError('client_limit', refusal.text));
+        return;
+      }
       (deps.credentials ? deps.credentials.verify(username, password) : Promise.resolve(false)).then(
         (ok) => {
-          if (ok) callback(null, { user: username });
-          else {
-            // The username is the client's claim; the password is never logged.
-            log.info({ user: username, client: session.remoteAddress }, 'smtp authentication failed');
-            callback(smtpError('auth_failed', 'Authentication credentials invalid'));
+          if (ok) {
+            limits.cancelAuthFailure(client);
+            callback(null, { user: username });
+            return;
           }
+          // The username is the client's claim; the password is never logged.
+          log.info({ user: username, client }, 'smtp authentication failed');
+          callback(smtpError('auth_failed', 'Authentication credentials invalid'));
         },
-        (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => {
+          // Not checked, so not a wrong password.
+          limits.cancelAuthFailure(client);
+          if (isKotakError(err) && err.code === 'auth_unavailable') {
+            log.info({ user: username, client, reason: err.message }, 'smtp authentication deferred');
+            callback(smtpError('auth_unavailable', 'Temporary authentication failure, try again later'));
+            return;
+          }
+          callback(err instanceof Error ? err : new Error(String(err)));
+        },
       );
     },
 

@@ -10,7 +10,8 @@ import { createOriginPolicy, type OriginFacts } from '../../src/api/origin.js';
 import { resolveConfig } from '../../src/config.js';
 import { KotakError } from '../../src/errors.js';
 import { exposureWarnings, isLoopback } from '../../src/http-auth.js';
-import { parseHtpasswd } from '../../src/smtp/htpasswd.js';
+import { parseHtpasswd } from '../../src/auth/htpasswd.js';
+import { testVerifier } from '../helpers/verifier.js';
 
 // `htpasswd -nbB -C 4 carol s3cret` (Apache 2.4), as in htpasswd.test.ts.
 const CAROL = 'carol:$2y$04$T5rjTSeULm5xRRYv69qZYuSV.vTAnSGyDKItuu4D.Inop.N1vzrhC';
@@ -31,7 +32,7 @@ function counting(check: PasswordCheck): PasswordCheck & { calls: number } {
 }
 
 describe('createHttpAuth', () => {
-  const passwords = parseHtpasswd(CAROL);
+  const passwords = parseHtpasswd(CAROL, testVerifier());
   const auth = createHttpAuth({ passwords, tokens: [TOKEN, 'second-token-abcdef0123'] });
 
   it.each([
