@@ -54,8 +54,8 @@ interface Delivery {
   reason: string | null;
 }
 
-async function send(subject: string): Promise<string> {
-  const info = await transport(kotak).sendMail({ from: 'app@kotak.test', to: 'someone@kotak.test', subject, text: 'relay me' });
+async function send(subject: string, from = 'app@kotak.test'): Promise<string> {
+  const info = await transport(kotak).sendMail({ from, to: 'someone@kotak.test', subject, text: 'relay me' });
   return queuedId(info.response);
 }
 
@@ -123,6 +123,16 @@ describe('relay addresses with Unicode', () => {
     const seen = plainMx.commands.slice(before);
     expect(seen.filter((c) => /^RCPT TO:/i.test(c))).toEqual(['RCPT TO:<qa@plain.test>']);
     expect(seen.some((c) => c.includes('jörg'))).toBe(false);
+  });
+
+  it('fails every recipient of a message whose sender has a non-ASCII local part at a server without SMTPUTF8', async () => {
+    const before = plainMx.commands.length;
+    const id = await send('sender needs smtputf8', 'jörg@kotak.test');
+    expect((await release(id, ['qa@plain.test'])).status).toBe(202);
+    expect(await settled(id)).toMatchObject([
+      { recipient: 'qa@plain.test', status: 'failed', reply: null, reason: 'SMTPUTF8 is required for the sender <jörg@kotak.test>, but was not offered by mx.plain.test' },
+    ]);
+    expect(plainMx.commands.slice(before).some((c) => /^(MAIL|RCPT) /i.test(c))).toBe(false);
   });
 
   it('sends a non-ASCII local part with SMTPUTF8 where the server offers it', async () => {
