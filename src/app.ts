@@ -15,7 +15,7 @@ import { createMailpitEvents, MAILPIT_EVENTS_PATH, MAILPIT_SEND_PATH, mountMailp
 import { createHostPolicy } from './api/host-check.js';
 import { createOriginPolicy } from './api/origin.js';
 import { PLAIN_RESPONSE_HEADERS } from './api/security.js';
-import { createUpgradeGuard } from './api/upgrade-guard.js';
+import { createUpgradeGuard, refuseUnknownUpgradePath } from './api/upgrade-guard.js';
 import { exposureWarnings, loadHttpAccess } from './http-auth.js';
 import { createCredentialCheck } from './access/credentials.js';
 import { loadHtpasswd } from './auth/htpasswd.js';
@@ -150,12 +150,11 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   http.on('upgrade', (request, socket, head) => {
     const path = withinBasePath(request.url ?? '', basePath)?.split('?')[0];
     const hub = path === LIVE_PATH ? live : path === MAILPIT_EVENTS_PATH ? mailpitEvents : null;
-    if (hub === null) {
-      socket.destroy();
-      return;
-    }
+    // The gate first, as for HTTP: an unknown path is answered 404 only to a client it admits.
     void upgradeGuard.admit(request, socket).then((admitted) => {
-      if (admitted) hub.handleUpgrade(request, socket, head);
+      if (!admitted) return;
+      if (hub === null) refuseUnknownUpgradePath(socket);
+      else hub.handleUpgrade(request, socket, head);
     });
   });
 

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { KotakError } from '../errors.js';
+import { KotakError } from '../errors.js';
 import { AUTH_CHALLENGE, authError, type HttpAuth } from './auth.js';
 import { hostRefusal, isBrowserRequest, type HostPolicy } from './host-check.js';
 import { originRefusal, type OriginPolicy } from './origin.js';
@@ -19,7 +19,7 @@ export interface UpgradeGuard {
   admit(request: IncomingMessage, socket: Duplex): Promise<boolean>;
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests' };
+const STATUS_TEXT: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };
 
 function refuse(socket: Duplex, error: KotakError, extra: Record<string, string> = {}): void {
   const body = JSON.stringify(error.toJSON());
@@ -33,6 +33,15 @@ function refuse(socket: Duplex, error: KotakError, extra: Record<string, string>
   const status = error.httpStatus;
   const head = [`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/**
+ * An admitted handshake for a path that has no WebSocket: 404 as plain HTTP, so a client with a
+ * wrong URL is told so at once instead of seeing the connection drop.
+ */
+export function refuseUnknownUpgradePath(socket: Duplex): void {
+  socket.on('error', () => {}); // a reset while the refusal is written is no one's concern
+  refuse(socket, new KotakError('not_found', 'no WebSocket here: they are at api/live and api/events'));
 }
 
 const header = (request: IncomingMessage, name: string): string | undefined => {

@@ -425,7 +425,11 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
           return;
         }
         const envelope = envelopeOf(session, lineEndings.warnings());
-        deps.deliver(Buffer.concat(chunks, size), envelope).then(
+        const raw = Buffer.concat(chunks, size);
+        // The listeners above keep `chunks` reachable until the reply is sent: emptied now, the
+        // chunks are not a second copy of the message through parsing and storing.
+        chunks.length = 0;
+        deps.deliver(raw, envelope).then(
           (id) => {
             release();
             callback(null, `Ok: queued as ${id}`);
