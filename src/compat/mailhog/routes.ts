@@ -19,7 +19,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { deleteMessages } from '../../delete-messages.js';
 import { KotakError } from '../../errors.js';
 import type { MessageStore } from '../../store/types.js';
-import { attachmentDisposition, downloadHeaders } from '../../api/download.js';
+import { attachmentDisposition, downloadHeaders, pointToRaw } from '../../api/download.js';
 import { UNTRUSTED_BYTES_POLICY } from '../../api/security.js';
 import type { CompatDeps } from '../deps.js';
 import { listPage, pageWindow, parseKind, searchPage, type IdPage, type PageWindow } from './search.js';
@@ -107,7 +107,9 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
     const raw = await store.getRaw(id);
     if (!raw) throw notFound(id);
     // MailHog counts the top-level parts from 0; Kotak's part ids are MIME paths counted from 1.
-    const part = await parser.extractPart(raw, String(Number(index) + 1));
+    const part = await parser.extractPart(raw, String(Number(index) + 1)).catch((err: unknown) => {
+      throw pointToRaw(err, `/api/v1/messages/${id}/download`);
+    });
     if (!part) throw new KotakError('not_found', `message ${id} has no attachment at part ${index}`);
     return new Response(new Uint8Array(part.content.buffer, part.content.byteOffset, part.content.byteLength), {
       // MailHog copied the part's own headers into the response; untrusted, so Kotak's safe ones instead.
