@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   origin_not_allowed: { http: 403 },
   host_not_allowed: { http: 403 },
   payload_too_large: { http: 413 },
+  /** A stored message that could not be parsed (over a structure limit, or the parser failed on it): its parts cannot be read. */
+  message_unparsed: { http: 422 },
   storage_failed: { http: 500, smtp: [451, '4.3.0'], pop3: 'SYS/TEMP' },
   message_too_big: { http: 413, smtp: [552, '5.3.4'] },
   too_many_recipients: { http: 400, smtp: [452, '4.5.3'] },

@@ -57,7 +57,11 @@ export const routes = {
   getPart: createRoute({
     method: 'get', path: '/api/messages/{id}/parts/{partId}', tags: ['messages'], summary: 'An attachment, decoded, as a download',
     request: { params: PartParamSchema },
-    responses: { 200: binary('application/octet-stream', 'The attachment bytes'), 404: error('No such message or part') },
+    responses: {
+      200: binary('application/octet-stream', 'The attachment bytes'),
+      404: error('No such message or part'),
+      422: error('The message was kept unparsed (over a structure limit, or the parser failed): its parts cannot be read; its raw source can'),
+    },
   }),
   patchMessage: createRoute({
     method: 'patch', path: '/api/messages/{id}', tags: ['messages'], summary: 'Mark a message read or unread',

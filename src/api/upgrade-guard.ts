@@ -1,6 +1,6 @@
 /**
- * The gate in front of both WebSockets (/api/live and Mailpit's /api/events): a handshake from a
- * page that OriginPolicy does not admit is answered 403, one without valid credentials (when auth
+ * The gate in front of both WebSockets (/api/live and Mailpit's /api/events): a handshake under a
+ * Host name HostPolicy does not admit, or from a page that OriginPolicy does not admit, is answered 403, one without valid credentials (when auth
  * is on) 401, both as plain HTTP before any upgrade. Browsers send the Basic credentials they hold
  * for the inbox with a same-origin handshake; other clients set the Authorization header. There is
  * deliberately no `?token=` form: URLs end up in logs and histories.
@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { KotakError } from '../errors.js';
 import { AUTH_CHALLENGE, authError, type HttpAuth } from './auth.js';
-import { hostRefusal, isBrowserRequest, type HostPolicy } from './host-check.js';
+import { hostRefusal, type HostPolicy } from './host-check.js';
 import { originRefusal, type OriginPolicy } from './origin.js';
 import { PLAIN_RESPONSE_HEADERS } from './security.js';
 
@@ -64,7 +64,7 @@ export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: Origi
         forwardedHost: header(request, 'x-forwarded-host'),
         authorization: header(request, 'authorization'),
       };
-      if (!hosts.admits({ host: facts.host, fromBrowser: isBrowserRequest((name) => header(request, name)) })) {
+      if (!hosts.admits(facts.host)) {
         log.warn({ host: facts.host?.slice(0, 200), path: request.url?.slice(0, 200) }, 'WebSocket under an unknown Host refused');
         refuse(socket, hostRefusal(facts.host));
         return false;

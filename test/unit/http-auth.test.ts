@@ -90,6 +90,17 @@ describe('createHttpAuth', () => {
     expect(await limited.check(basic('carol', 'still wrong'), '10.0.0.1')).toEqual({ ok: false, reason: 'wrong' });
   });
 
+  it('lets a token in as the Basic password from an address locked by others\' wrong passwords, as it does as Bearer', async () => {
+    const limited = createHttpAuth({ passwords, tokens: [TOKEN] });
+    for (let i = 0; i < 10; i++) expect(await limited.check(basic('carol', `guess-${i}`), '10.0.0.3')).toEqual({ ok: false, reason: 'wrong' });
+    expect(await limited.check(basic('carol', 'another guess'), '10.0.0.3')).toMatchObject({ ok: false, reason: 'throttled' });
+    // A CI job behind the same proxy, never seen before: its token is not a guessable password.
+    expect(await limited.check(basic('ci', TOKEN), '10.0.0.3')).toEqual({ ok: true, user: 'ci' });
+    expect(await limited.check(`Bearer ${TOKEN}`, '10.0.0.3')).toEqual({ ok: true, user: null });
+    // A wrong token as the Basic password is still refused unchecked.
+    expect(await limited.check(basic('ci', `${TOKEN}x`), '10.0.0.3')).toMatchObject({ ok: false, reason: 'throttled' });
+  });
+
   it('meets the limit with parallel guesses too: at most 10 of a burst are checked', async () => {
     const store = counting(passwords);
     const limited = createHttpAuth({ passwords: store, tokens: [] });
