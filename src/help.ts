@@ -76,7 +76,9 @@ export function helpText(version: string, requestedWidth: number): string {
       const left = `  --${s.flag}${s.value ? ` ${s.value}` : ''}`;
       const defaultText = s.fallback === null || ('boolean' in s && s.boolean) ? [] : [`[default:${GLUE}${s.fallback.replaceAll(' ', GLUE)}]`];
       const repeat = 'list' in s && s.list ? ['(repeatable)'] : [];
-      out.push(...optionLines(left, [s.help, [...repeat, ...defaultText, `env ${envName(s.flag)}`].join(' ')], column, width));
+      // "env NAME" stays on one line when the column is wide enough for it.
+      const env = `env${`env ${envName(s.flag)}`.length <= width - column ? GLUE : ' '}${envName(s.flag)}`;
+      out.push(...optionLines(left, [s.help, [...repeat, ...defaultText, env].join(' ')], column, width));
     }
   }
   return out.join('\n');

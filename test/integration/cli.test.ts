@@ -90,7 +90,7 @@ describe('kotak command line', () => {
       expect(await greeting(Number(smtpPort))).toMatch(/^220 /);
       expect(await greeting(Number(pop3Port))).toMatch(/^\+OK/);
       expect((await fetch(`${inbox}livez`)).status).toBe(200);
-      const [listening] = await kotak.waitForLine(/kotak listening/);
+      const [listening] = await kotak.waitForLine(/^.*kotak listening.*$/);
       expect(listening).toMatch(/INFO.*kotak listening/);
       expect(listening.trimStart().startsWith('{')).toBe(false);
     } finally {

@@ -194,7 +194,8 @@ describe('README commands', () => {
         const server = own ?? shared;
         const child = spawn('bash', ['-c', script(block.code, server.ports)], {
           cwd: scratch,
-          env: { ...process.env, HOME: scratch, FETCHMAILHOME: scratch, LC_ALL: 'C' },
+          // No proxy: everything the README talks to is on 127.0.0.1.
+          env: { ...process.env, HOME: scratch, FETCHMAILHOME: scratch, LC_ALL: 'C', no_proxy: '*', NO_PROXY: '*' },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let output = '';
