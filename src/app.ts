@@ -2,11 +2,10 @@
  * The composition root: the only place that builds modules and wires them together.
  * createApp() builds everything; start() opens the listeners; stop() closes them in reverse.
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createApi } from './api/app.js';
 import { createWaitRegistry } from './api/waiters.js';
 import { createRelay } from './relay/index.js';
@@ -25,6 +24,7 @@ import type { Config, TlsSetting } from './config.js';
 import { createEventBus } from './events.js';
 import { createIngest } from './ingest.js';
 import { createLiveHub } from './live/hub.js';
+import { createLogger } from './log.js';
 import { LIVE_PATH } from './live/protocol.js';
 import { createParserPool } from './parse/pool.js';
 import { createPop3Server } from './pop3/server.js';
@@ -32,6 +32,7 @@ import { startRetention } from './retention.js';
 import { createSmtpServer } from './smtp/server.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
 import { openSqliteStore } from './store/sqlite.js';
+import { VERSION } from './version.js';
 
 export interface RunningKotak {
   readonly smtpPort: number;
@@ -43,7 +44,7 @@ export interface RunningKotak {
   stop(): Promise<void>;
 }
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { VERSION };
 
 function listenHttp(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -75,7 +76,7 @@ async function resolveTls(tls: TlsSetting, hostname: string): Promise<TlsMateria
 }
 
 export async function startApp(config: Config, options: { log?: Logger } = {}): Promise<RunningKotak> {
-  const log = options.log ?? pino({ level: config.logLevel, base: { app: 'kotak' } });
+  const log = options.log ?? createLogger(config);
   // One verifier for every password file: SMTP, POP3 and HTTP share its workers and its bound.
   const verifier = createPasswordVerifier({}, { log: log.child({ component: 'auth' }) });
   const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path, verifier) : null;
