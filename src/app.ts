@@ -100,6 +100,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       maxMessageSize: config.maxMessageSize,
       maxRecipients: config.maxRecipients,
       requireTls: config.smtpRequireTls,
+      implicitTls: config.smtpTlsImplicit,
       clientLimits: {
         maxConnections: config.smtpMaxConnections,
         maxConnectionsPerClient: config.smtpMaxConnectionsPerIp,

@@ -37,6 +37,8 @@ export interface Config {
   readonly smtpAuth: AuthSetting;
   readonly smtpTls: TlsSetting;
   readonly smtpRequireTls: boolean;
+  /** SMTP over TLS from the first byte (port 465 style); needs smtpTls. */
+  readonly smtpTlsImplicit: boolean;
   /** SMTP connections open at once, in total and per client address (0: no limit). */
   readonly smtpMaxConnections: number;
   readonly smtpMaxConnectionsPerIp: number;
@@ -210,6 +212,7 @@ export const SETTINGS = [
   setting({ key: 'maxAge', flag: 'max-age', value: 'DURATION', fallback: null, help: 'delete messages older than this, e.g. 36h or 14d (unset: keep)', parse: wrapUnits('max-age', (v) => parseDuration(v) || null) }),
   setting({ key: 'smtpAuth', flag: 'smtp-auth', value: 'off|any|FILE', fallback: 'off', help: 'SMTP AUTH: off, any (accept all, record the user) or an htpasswd file', parse: parseAuth }),
   setting({ key: 'smtpTls', flag: 'smtp-tls', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'STARTTLS: off, auto (self-signed at start) or PEM certificate and key files', parse: (v) => parseTls('smtp-tls', v) }),
+  setting({ key: 'smtpTlsImplicit', flag: 'smtp-tls-implicit', value: '', fallback: 'false', boolean: true, help: 'SMTP over TLS from the first byte (as on port 465) instead of STARTTLS; needs --smtp-tls', parse: (v) => parseBoolean('smtp-tls-implicit', v) }),
   setting({ key: 'smtpRequireTls', flag: 'smtp-require-tls', value: '', fallback: 'false', boolean: true, help: 'refuse AUTH and MAIL before STARTTLS', parse: (v) => parseBoolean('smtp-require-tls', v) }),
   // SMTP limits, close to Postfix's (anvil counts, 0 = no limit); see src/smtp/client-limits.ts.
   setting({ key: 'smtpMaxConnections', flag: 'smtp-max-connections', value: 'N', fallback: '500', help: 'SMTP connections open at once, all clients together (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-max-connections', v, 0) }),
@@ -283,6 +286,9 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
   if (dkim !== 0 && dkim !== 3) invalid('relay-dkim-domain', 'DKIM signing needs all three of --relay-dkim-domain, --relay-dkim-selector and --relay-dkim-key');
   if (config.smtpRequireTls && config.smtpTls.mode === 'off') {
     invalid('smtp-require-tls', 'needs --smtp-tls (auto or CERT,KEY)');
+  }
+  if (config.smtpTlsImplicit && config.smtpTls.mode === 'off') {
+    invalid('smtp-tls-implicit', 'needs --smtp-tls (auto or CERT,KEY)');
   }
   if (config.pop3 && config.pop3Auth.mode === 'off') {
     invalid('pop3-auth', 'POP3 needs credentials: an htpasswd FILE, or any (accept every user and password)');

@@ -28,6 +28,8 @@ export interface SmtpConfig {
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
   readonly requireTls: boolean;
+  /** TLS from the first byte (port 465 style, RFC 8314) instead of STARTTLS; needs `deps.tls`. */
+  readonly implicitTls?: boolean;
   /** Message bytes held in memory across all connections before reading pauses (default 32 MB). */
   readonly intakeBudgetBytes?: number;
   /** Connections at once and rates, in total and per client address (default: none). */
@@ -44,7 +46,7 @@ export interface SmtpDeps {
   readonly auth: SmtpAuthMode;
   /** Present when auth mode is 'file'. */
   readonly credentials: CredentialStore | null;
-  /** Present when TLS is on: STARTTLS is then advertised. */
+  /** Present when TLS is on: STARTTLS is then advertised (or the listener speaks TLS from the first byte). */
   readonly tls: TlsMaterial | null;
   readonly log: Logger;
 }
@@ -81,7 +83,8 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
   const budget = new IntakeBudget(config.intakeBudgetBytes ?? DEFAULT_INTAKE_BUDGET_BYTES);
   const limits = new ClientLimits(config.clientLimits ?? NO_CLIENT_LIMITS);
   const authOn = deps.auth.mode !== 'off';
-  const disabledCommands = [...(authOn ? [] : ['AUTH']), ...(deps.tls ? [] : ['STARTTLS'])];
+  const implicitTls = Boolean(config.implicitTls && deps.tls);
+  const disabledCommands = [...(authOn ? [] : ['AUTH']), ...(deps.tls && !implicitTls ? [] : ['STARTTLS'])];
 
   const options: SMTPServerOptions = {
     name: config.hostname,
@@ -101,6 +104,9 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
     allowInsecureAuth: !config.requireTls,
     logger: false,
     ...(deps.tls ? { key: deps.tls.key, cert: deps.tls.cert } : {}),
+    // Implicit TLS: smtp-server completes the handshake before the connection (and our admission)
+    // exists. maxClients bounds those pending handshakes (our init() replaces its other use).
+    ...(implicitTls ? { secure: true, maxClients: config.clientLimits?.maxConnections || undefined } : {}),
 
     onAuth(auth, session, callback) {
       const username = auth.username ?? '';
