@@ -109,6 +109,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       },
       idleTimeoutMs: config.smtpIdleTimeout,
       sessionTimeoutMs: config.smtpSessionTimeout,
+      stress: { lineTimeoutMs: config.smtpStressLineTimeout, sessionTimeoutMs: config.smtpStressSessionTimeout },
     },
     { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }) },
   );

@@ -48,6 +48,9 @@ export interface Config {
   readonly smtpIdleTimeout: number;
   /** The longest an SMTP session may last (ms; 0: no limit). */
   readonly smtpSessionTimeout: number;
+  /** Under pressure (80% of smtpMaxConnections open): the deadline for each line, and the session cap (ms). */
+  readonly smtpStressLineTimeout: number;
+  readonly smtpStressSessionTimeout: number;
   /** Message structure limits: past them a message is stored raw and flagged, not parsed. */
   readonly maxHeaderSize: number;
   readonly maxMimeParts: number;
@@ -221,6 +224,8 @@ export const SETTINGS = [
   setting({ key: 'smtpMessageRate', flag: 'smtp-message-rate', value: 'N', fallback: '0', help: 'messages (MAIL FROM) per client address per minute (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-message-rate', v, 0) }),
   setting({ key: 'smtpIdleTimeout', flag: 'smtp-idle-timeout', value: 'DURATION', fallback: '5m', help: 'close an SMTP connection that owes a command or data and is silent this long (RFC 5321 4.5.3.2; 421 4.4.2)', parse: wrapUnits('smtp-idle-timeout', (v) => parseDuration(v) || invalid('smtp-idle-timeout', 'must be more than 0')) }),
   setting({ key: 'smtpSessionTimeout', flag: 'smtp-session-timeout', value: 'DURATION', fallback: '30m', help: 'longest an SMTP session may last, however busy (then 421 4.4.2; 0: no limit)', parse: wrapUnits('smtp-session-timeout', (v) => (v.trim() === '0' ? 0 : parseDuration(v))) }),
+  setting({ key: 'smtpStressLineTimeout', flag: 'smtp-stress-line-timeout', value: 'DURATION', fallback: '10s', help: 'under pressure (80% of --smtp-max-connections open), a client must send each line within this of its last line or our reply (Postfix stress mode; 421 4.4.2)', parse: wrapUnits('smtp-stress-line-timeout', (v) => parseDuration(v) || invalid('smtp-stress-line-timeout', 'must be more than 0')) }),
+  setting({ key: 'smtpStressSessionTimeout', flag: 'smtp-stress-session-timeout', value: 'DURATION', fallback: '1m', help: 'under pressure, the longest an SMTP session may last, open ones included (421 4.4.2)', parse: wrapUnits('smtp-stress-session-timeout', (v) => parseDuration(v) || invalid('smtp-stress-session-timeout', 'must be more than 0')) }),
   setting({ key: 'maxHeaderSize', flag: 'max-header-size', value: 'SIZE', fallback: '100KB', help: 'largest header section, of the message or of a MIME part; larger: stored raw and flagged, not parsed', parse: wrapUnits('max-header-size', (v) => parseSize(v) || invalid('max-header-size', 'must be more than 0')) }),
   setting({ key: 'maxMimeParts', flag: 'max-mime-parts', value: 'N', fallback: '1000', help: 'MIME parts in a message, containers included; more: stored raw and flagged, not parsed', parse: (v) => parseCount('max-mime-parts', v, 1) }),
   setting({ key: 'maxMimeDepth', flag: 'max-mime-depth', value: 'N', fallback: '50', help: 'how deep MIME parts may nest; deeper: stored raw and flagged, not parsed', parse: (v) => parseCount('max-mime-depth', v, 1) }),

@@ -37,7 +37,21 @@ const MAX_REFUSED_COMMANDS = 10;
 export interface ConnectionPolicy {
   readonly limits: ClientLimits;
   readonly sessionTimeoutMs: number;
+  /** The timeouts while the server is under pressure (ClientLimits.underPressure). */
+  readonly stress: StressTimeouts;
   readonly log: Logger;
+}
+
+/**
+ * Postfix's stress mode, for when the connection slots run out. Each line (a command, or a line of
+ * the message) must arrive within `lineTimeoutMs` of the previous line or of our last reply, as
+ * Postfix's smtpd_timeout becomes a per-record deadline under stress: trickling a byte at a time
+ * no longer keeps a connection alive. And no session lasts longer than `sessionTimeoutMs`
+ * (or --smtp-session-timeout, if shorter), counted from its start: existing connections too.
+ */
+export interface StressTimeouts {
+  readonly lineTimeoutMs: number;
+  readonly sessionTimeoutMs: number;
 }
 
 function reply(connection: SMTPConnection, err: SmtpReplyError): void {
@@ -46,8 +60,8 @@ function reply(connection: SMTPConnection, err: SmtpReplyError): void {
 
 /**
  * smtp-server's connection with Kotak's adjustments: admission by the client limits, an immediate
- * greeting, the session cap, command line lengths, a faster DATA scanner, corked replies, and
- * exact reply codes. smtp-server prefixes replies with enhanced
+ * greeting, the session cap, shorter timeouts under pressure (StressTimeouts), command line
+ * lengths, a faster DATA scanner, corked replies, and exact reply codes. smtp-server prefixes replies with enhanced
  * status codes from a fixed table, and two of its choices do not fit: it answers an accepted
  * DATA with 2.6.0 (RFC 3463: "other or undefined media error"); we say 2.0.0 as Postfix does.
  * And our errors carry their own precise code in the text ("4.5.3 Too many recipients"), which
@@ -59,9 +73,18 @@ export class KotakConnection extends SMTPConnection {
   #sessionTimer: NodeJS.Timeout | null = null;
   /** The session cap passed while the client was waiting for our reply: it ends after that reply. */
   #sessionOver = false;
+  /** When the session started (performance.now()), for the session cap. */
+  #startedAt = 0;
+  /** Under pressure: the line deadline's timer, and when the client last sent a line or heard a reply. */
+  #deadlineTimer: NodeJS.Timeout | null = null;
+  #lastProgressAt = 0;
+
+  get #server(): KotakSmtpServer {
+    return this._server as KotakSmtpServer;
+  }
 
   get #policy(): ConnectionPolicy {
-    return (this._server as KotakSmtpServer).policy;
+    return this.#server.policy;
   }
 
   /**
@@ -79,10 +102,9 @@ export class KotakConnection extends SMTPConnection {
         return;
       }
       this.#admittedAs = this.remoteAddress;
-      if (policy.sessionTimeoutMs > 0) {
-        this.#sessionTimer = setTimeout(() => this.#sessionTimeUp(), policy.sessionTimeoutMs);
-        this.#sessionTimer.unref();
-      }
+      this.#startedAt = performance.now();
+      this.#server.notePressure();
+      this.retime();
       this.connectionReady();
     });
   }
@@ -103,6 +125,73 @@ export class KotakConnection extends SMTPConnection {
     reply(this, smtpError('session_timeout', 'Session time limit reached, closing connection'));
   }
 
+  /**
+   * Sets the session cap and the line deadline for the server's state: called at admission and
+   * whenever pressure starts or ends (KotakSmtpServer.notePressure), for every open connection.
+   */
+  retime(): void {
+    this.#armSessionTimer();
+    this.#armLineDeadline();
+  }
+
+  /** The session cap in force: under pressure the stress cap, when it is shorter (0: none). */
+  #sessionLimitMs(): number {
+    const { sessionTimeoutMs, stress, limits } = this.#policy;
+    if (!limits.underPressure) return sessionTimeoutMs;
+    return sessionTimeoutMs > 0 ? Math.min(sessionTimeoutMs, stress.sessionTimeoutMs) : stress.sessionTimeoutMs;
+  }
+
+  #armSessionTimer(): void {
+    if (this.#sessionTimer) clearTimeout(this.#sessionTimer);
+    this.#sessionTimer = null;
+    const limit = this.#sessionLimitMs();
+    if (this.#admittedAs === null || limit <= 0 || this.#sessionOver) return;
+    const remaining = Math.max(0, this.#startedAt + limit - performance.now());
+    this.#sessionTimer = setTimeout(() => this.#sessionTimeUp(), remaining);
+    this.#sessionTimer.unref();
+  }
+
+  /** Under pressure only: started afresh (the client gets the whole deadline from now), stopped when pressure ends. */
+  #armLineDeadline(): void {
+    const underPressure = this.#admittedAs !== null && this.#policy.limits.underPressure;
+    if (!underPressure) {
+      if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+      this.#deadlineTimer = null;
+      return;
+    }
+    if (this.#deadlineTimer) return;
+    this.#lastProgressAt = performance.now();
+    this.#scheduleLineDeadline(this.#policy.stress.lineTimeoutMs);
+  }
+
+  #scheduleLineDeadline(inMs: number): void {
+    this.#deadlineTimer = setTimeout(() => this.#lineDeadlineUp(), inMs);
+    this.#deadlineTimer.unref();
+  }
+
+  /**
+   * The timer runs lazily: lines and replies only note the time, and the timer, when it fires,
+   * sleeps again for whatever is left. The deadline does not run while the client waits for us.
+   */
+  #lineDeadlineUp(): void {
+    this.#deadlineTimer = null;
+    if (this._closing || this._closed || this.#admittedAs === null || !this.#policy.limits.underPressure) return;
+    const now = performance.now();
+    if (this.#waitingForUs()) this.#lastProgressAt = now;
+    const left = this.#lastProgressAt + this.#policy.stress.lineTimeoutMs - now;
+    if (left > 0) {
+      this.#scheduleLineDeadline(left);
+      return;
+    }
+    this.#policy.log.info({ client: this.remoteAddress }, 'smtp client too slow while the server is under pressure');
+    reply(this, smtpError('session_timeout', 'Too slow while the server is busy, closing connection'));
+  }
+
+  /** A chunk from the client: a line end in it is progress (only counted while the deadline runs). */
+  #sawInput(chunk: Buffer): void {
+    if (this.#deadlineTimer !== null && chunk.includes(0x0a)) this.#lastProgressAt = performance.now();
+  }
+
   /** The same test smtp-server's idle timeout makes: a command handler or the message's storage is pending. */
   #waitingForUs(): boolean {
     return this._handlerPending || Boolean(this._dataStream && this._parser && !this._parser._dataMode);
@@ -112,9 +201,12 @@ export class KotakConnection extends SMTPConnection {
   #release(): void {
     if (this.#sessionTimer) clearTimeout(this.#sessionTimer);
     this.#sessionTimer = null;
+    if (this.#deadlineTimer) clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = null;
     if (this.#admittedAs === null) return;
     this.#policy.limits.releaseConnection(this.#admittedAs);
     this.#admittedAs = null;
+    this.#server.notePressure();
   }
 
   override close(): void {
@@ -131,6 +223,7 @@ export class KotakConnection extends SMTPConnection {
   override _createParser(): SMTPStream {
     const parser = new FastDataSmtpStream({ maxCommandLength: this._server.options.maxCommandLength });
     parser.oncommand = (command, callback) => this._onCommand(command, callback);
+    parser.oninput = (chunk) => this.#sawInput(chunk);
     parser.on('error', (err: Error) => {
       if (err.message !== 'Command line too long') {
         this.send(421, `Error: ${err.message}`);
@@ -193,6 +286,8 @@ export class KotakConnection extends SMTPConnection {
         reply(this, smtpError('session_timeout', 'Session time limit reached, closing connection'));
       });
     }
+    // A reply puts the client in turn: its line deadline (under pressure) counts from here.
+    if (this.#deadlineTimer !== null) this.#lastProgressAt = performance.now();
     // Replies to pipelined commands come in one tick: cork so they leave in one write (one
     // syscall and one wake-up of the client instead of three).
     const socket = this._socket;
@@ -212,6 +307,24 @@ export class KotakSmtpServer extends SMTPServer {
     readonly policy: ConnectionPolicy,
   ) {
     super(options);
+  }
+
+  /**
+   * After a connection was admitted or released: when pressure starts or ends, say so once in the
+   * log and re-time every open connection (shorter timeouts for existing sessions too).
+   */
+  notePressure(): void {
+    const change = this.policy.limits.updatePressure();
+    if (change === null) return;
+    const { limits, stress, log } = this.policy;
+    if (change === 'started') {
+      log.warn({ connections: limits.openConnections, lineTimeoutMs: stress.lineTimeoutMs, sessionTimeoutMs: stress.sessionTimeoutMs }, 'smtp under pressure: shorter timeouts, last connection slots reserved');
+    } else {
+      log.info({ connections: limits.openConnections }, 'smtp pressure over: normal timeouts');
+    }
+    for (const connection of this.connections) {
+      if (connection instanceof KotakConnection) connection.retime();
+    }
   }
 
   override connect(socket: net.Socket | tls.TLSSocket, socketOptions?: ConstructorParameters<typeof SMTPConnection>[2]): void {

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream } from 'smtp-server';
 import { hasControlCharacter } from './address-check.js';
 import { ClientLimits, type ClientLimitsConfig } from './client-limits.js';
-import { KotakSmtpServer } from './connection.js';
+import { KotakSmtpServer, type StressTimeouts } from './connection.js';
 import { IntakeBudget } from './intake-budget.js';
 import { LineEndingWatch } from './line-endings.js';
 import { smtpError } from '../errors.js';
@@ -38,6 +38,8 @@ export interface SmtpConfig {
   readonly idleTimeoutMs?: number;
   /** The longest a whole session may last, however busy the client is (0 or absent: no limit). */
   readonly sessionTimeoutMs?: number;
+  /** The timeouts under pressure (80% of clientLimits.maxConnections open); default 10 s per line, 1 min per session. */
+  readonly stress?: StressTimeouts;
 }
 
 export interface SmtpDeps {
@@ -76,6 +78,8 @@ function envelopeOf(session: SMTPServerSession, smtpWarnings: readonly SmtpWarni
  */
 const DEFAULT_INTAKE_BUDGET_BYTES = 32 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+/** Postfix's stress-mode smtpd_timeout is 10 s; the session cap is ours (Postfix has none). */
+const DEFAULT_STRESS: StressTimeouts = { lineTimeoutMs: 10_000, sessionTimeoutMs: 60_000 };
 const NO_CLIENT_LIMITS: ClientLimitsConfig = { maxConnections: 0, maxConnectionsPerClient: 0, connectionRate: 0, messageRate: 0 };
 
 export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmtpServer {
@@ -215,7 +219,7 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
     },
   };
 
-  const server = new KotakSmtpServer(options, { limits, sessionTimeoutMs: config.sessionTimeoutMs ?? 0, log });
+  const server = new KotakSmtpServer(options, { limits, sessionTimeoutMs: config.sessionTimeoutMs ?? 0, stress: config.stress ?? DEFAULT_STRESS, log });
   server.on('error', (err: Error) => log.warn({ err }, 'smtp connection error'));
 
   return {

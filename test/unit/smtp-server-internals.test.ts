@@ -66,6 +66,8 @@ const STREAM_METHODS: Record<string, Expectation> = {
   _feedDataStream: { arity: 2, source: '9d8b903f9a3a6354' },
   _endDataMode: { arity: 3, source: '7de0cf3d06716328' },
   _countDataBytes: { arity: 1, source: '4b938ebe6c9971eb' },
+  // Wrapped: every chunk from the client is seen first (the line deadline under pressure).
+  _write: { arity: 3, source: 'a72635ce53e24b3a' },
 };
 
 /** Instance fields read or written by the overrides. */
