@@ -310,6 +310,20 @@ export class KotakSmtpServer extends SMTPServer {
   }
 
   /**
+   * Implicit TLS: the handshake comes before the connection exists, so before admission and
+   * outside the connection counts, and smtp-server gives it the whole idle timeout (5 min). A
+   * client that opens connections and never completes a handshake would hold them that long, and
+   * with `maxClients` of them pending, new clients are dropped. A handshake takes milliseconds:
+   * it gets the stress line timeout (10 s, Postfix's smtpd_starttls_timeout under stress), always.
+   * smtp-server's own handshake-timeout listener stays; only the timer is shortened.
+   */
+  override _upgrade(socket: net.Socket, callback: Parameters<SMTPServer['_upgrade']>[1]): void {
+    super._upgrade(socket, callback);
+    const handshaking = this._pendingSockets.get(socket);
+    if (handshaking && handshaking !== socket) handshaking.setTimeout(Math.min(this.policy.stress.lineTimeoutMs, this.options.socketTimeout ?? Infinity));
+  }
+
+  /**
    * After a connection was admitted or released: when pressure starts or ends, say so once in the
    * log and re-time every open connection (shorter timeouts for existing sessions too).
    */

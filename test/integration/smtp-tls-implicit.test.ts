@@ -90,6 +90,18 @@ describe('--smtp-tls-implicit', () => {
     await second.closed;
   });
 
+  it('drops connections that never complete the handshake after --smtp-stress-line-timeout, not the 5 min idle timeout; then TLS clients get in again', async () => {
+    await startImplicit({ smtpMaxConnections: 3, smtpStressLineTimeout: '1s' });
+    // Three TCP connections that never start a handshake: as many pending handshakes as
+    // --smtp-max-connections allows (one more would be dropped at once).
+    const stalled = await Promise.all([2, 3, 4].map((n) => RawSmtp.connect(kotak!.smtpPort, { localAddress: `127.0.0.${n}` })));
+    clients.push(...stalled);
+    await Promise.all(stalled.map((client) => client.closed));
+    for (const client of stalled) expect(client.unread).toEqual({ replies: 0, bytes: 0 });
+    const info = await transport(kotak!, { secure: true, ignoreTLS: false, tls: { rejectUnauthorized: false } }).sendMail({ from: 'app@example.com', to: 'user@example.com', subject: 'after the stalled handshakes', text: 'In.' });
+    expect(info.response).toMatch(/^250 2\.0\.0 Ok: queued as /);
+  });
+
   it('needs --smtp-tls', () => {
     expect(() => resolveConfig({ smtpTlsImplicit: 'true' })).toThrow(KotakError);
     expect(() => resolveConfig({ smtpTlsImplicit: 'true' })).toThrow('--smtp-tls-implicit: needs --smtp-tls (auto or CERT,KEY)');

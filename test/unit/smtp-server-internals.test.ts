@@ -59,6 +59,8 @@ const SERVER_METHODS: Record<string, Expectation> = {
   connect: { arity: 2, source: '9818ea13a1c36459' },
   _onError: { arity: 1, source: '01d6f6dc6b8d6e90' },
   _onClientConnect: { arity: 1, source: '530fef2b2700ba7a' },
+  // Wrapped: the implicit-TLS handshake's timer (set on the socket it records in _pendingSockets) is shortened.
+  _upgrade: { arity: 2, source: '2d34eaba8e47830d' },
 };
 
 const STREAM_METHODS: Record<string, Expectation> = {
@@ -113,6 +115,7 @@ describe('smtp-server internals relied on by src/smtp/connection.ts and data-str
       ...CONNECTION_FIELDS.filter((field) => !(field in connection)).map((f) => `SMTPConnection.${f}`),
       ...PARSER_FIELDS.filter((field) => !(field in (connection._parser as object))).map((f) => `SMTPStream.${f}`),
       ...(server.connections instanceof Set ? [] : ['SMTPServer.connections (a Set)']),
+      ...(server._pendingSockets instanceof Map ? [] : ['SMTPServer._pendingSockets (a Map)']),
     ];
     expect(missing, `missing fields: ${missing.join(', ')}. ${UPGRADE_ADVICE}`).toEqual([]);
   });
