@@ -30,6 +30,8 @@ const ADDRESS_COMMAND_LINE_MAX = 2046;
 const SASL_LINE_MAX = 12286;
 const ADDRESS_COMMAND = /^(?:MAIL|RCPT)\b/i;
 const AUTH_COMMAND = /^AUTH\b/i;
+/** Under pressure, a line longer than this counts as one line per this many bytes (Postfix's line_length_limit). */
+const RECORD_BYTES = 2048;
 /** After this many refused commands (too long, unknown) the client is disconnected, as smtp-server does. */
 const MAX_REFUSED_COMMANDS = 10;
 
@@ -78,6 +80,7 @@ export class KotakConnection extends SMTPConnection {
   /** Under pressure: the line deadline's timer, and when the client last sent a line or heard a reply. */
   #deadlineTimer: NodeJS.Timeout | null = null;
   #lastProgressAt = 0;
+  #bytesSinceProgress = 0;
 
   get #server(): KotakSmtpServer {
     return this._server as KotakSmtpServer;
@@ -187,9 +190,17 @@ export class KotakConnection extends SMTPConnection {
     reply(this, smtpError('session_timeout', 'Too slow while the server is busy, closing connection'));
   }
 
-  /** A chunk from the client: a line end in it is progress (only counted while the deadline runs). */
+  /**
+   * A chunk from the client (only looked at while the deadline runs): a line end in it is
+   * progress, and so is every RECORD_BYTES of a longer line, as Postfix reads a line longer than
+   * its line_length_limit as several records (a message without line ends is not refused for it).
+   */
   #sawInput(chunk: Buffer): void {
-    if (this.#deadlineTimer !== null && chunk.includes(0x0a)) this.#lastProgressAt = performance.now();
+    if (this.#deadlineTimer === null) return;
+    this.#bytesSinceProgress += chunk.length;
+    if (this.#bytesSinceProgress < RECORD_BYTES && !chunk.includes(0x0a)) return;
+    this.#bytesSinceProgress = 0;
+    this.#lastProgressAt = performance.now();
   }
 
   /** The same test smtp-server's idle timeout makes: a command handler or the message's storage is pending. */

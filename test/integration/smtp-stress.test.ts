@@ -119,6 +119,31 @@ describe('slow clients under pressure (80% of --smtp-max-connections open)', () 
     await wellBehavedClientIsServed('after the cut');
   });
 
+  it('counts a long line without line ends per 2 KB, so a client streaming such a message steadily is not cut', async () => {
+    await start({ smtpStressLineTimeout: '1s' });
+    // The drip keeps the pressure on with whole commands, in time for the line deadline.
+    await openDrip(PRESSURE_AT, (client) => timers.push(setInterval(() => client.write('NOOP\r\n'), 100)));
+    const steady = await RawSmtp.connect(kotak!.smtpPort);
+    clients.push(steady);
+    await steady.hello();
+    for (const line of ['MAIL FROM:<steady@example.com>', 'RCPT TO:<rcpt@example.com>', 'DATA']) await steady.command(line);
+    steady.write('Subject: one long line\r\n\r\n');
+    // 2 KB every 100 ms, 50 KB in all: far longer than the 1 s deadline, and no line end in it.
+    const done = new Promise<void>((resolve) => {
+      let pieces = 0;
+      const timer = setInterval(() => {
+        steady.write('x'.repeat(2048));
+        if (++pieces < 25) return;
+        clearInterval(timer);
+        resolve();
+      }, 100);
+      timers.push(timer);
+    });
+    await done;
+    steady.write('\r\n.\r\n');
+    expect((await steady.read()).text).toMatch(/^250 2\.0\.0 Ok: queued as /);
+  });
+
   it('shortens the session cap under pressure, for sessions already open: a busy drip of whole commands is cut off', async () => {
     await start({ smtpStressSessionTimeout: '2s' });
     // NOOP after NOOP: every line in time for the line deadline, the session never idle.
