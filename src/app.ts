@@ -104,6 +104,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       maxMessageSize: config.maxMessageSize,
       maxRecipients: config.maxRecipients,
       requireTls: config.smtpRequireTls,
+      implicitTls: config.smtpTlsImplicit,
       clientLimits: {
         maxConnections: config.smtpMaxConnections,
         maxConnectionsPerClient: config.smtpMaxConnectionsPerIp,
@@ -113,6 +114,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       },
       idleTimeoutMs: config.smtpIdleTimeout,
       sessionTimeoutMs: config.smtpSessionTimeout,
+      stress: { lineTimeoutMs: config.smtpStressLineTimeout, sessionTimeoutMs: config.smtpStressSessionTimeout },
     },
     { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }) },
   );

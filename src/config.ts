@@ -39,6 +39,8 @@ export interface Config {
   readonly smtpAuth: AuthSetting;
   readonly smtpTls: TlsSetting;
   readonly smtpRequireTls: boolean;
+  /** SMTP over TLS from the first byte (port 465 style); needs smtpTls. */
+  readonly smtpTlsImplicit: boolean;
   /** SMTP connections open at once, in total and per client address (0: no limit). */
   readonly smtpMaxConnections: number;
   readonly smtpMaxConnectionsPerIp: number;
@@ -50,6 +52,9 @@ export interface Config {
   readonly smtpIdleTimeout: number;
   /** The longest an SMTP session may last (ms; 0: no limit). */
   readonly smtpSessionTimeout: number;
+  /** Under pressure (80% of smtpMaxConnections open): the deadline for each line, and the session cap (ms). */
+  readonly smtpStressLineTimeout: number;
+  readonly smtpStressSessionTimeout: number;
   /** Message structure limits: past them a message is stored raw and flagged, not parsed. */
   readonly maxHeaderSize: number;
   readonly maxMimeParts: number;
@@ -225,6 +230,7 @@ export const SETTINGS = [
   setting({ key: 'maxAge', flag: 'max-age', section: 'storage', value: 'DURATION', fallback: null, help: 'delete messages older than this, e.g. 36h or 14d (unset: keep)', parse: wrapUnits('max-age', (v) => parseDuration(v) || null) }),
   setting({ key: 'smtpAuth', flag: 'smtp-auth', section: 'smtp', value: 'off|any|FILE', fallback: 'off', help: 'SMTP AUTH: off, any (accept all, record the user) or an htpasswd file', parse: parseAuth }),
   setting({ key: 'smtpTls', flag: 'smtp-tls', section: 'smtp', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'STARTTLS: off, auto (self-signed at start) or PEM certificate and key files', parse: (v) => parseTls('smtp-tls', v) }),
+  setting({ key: 'smtpTlsImplicit', flag: 'smtp-tls-implicit', section: 'smtp', value: '', fallback: 'false', boolean: true, help: 'SMTP over TLS from the first byte (as on port 465) instead of STARTTLS; needs --smtp-tls', parse: (v) => parseBoolean('smtp-tls-implicit', v) }),
   setting({ key: 'smtpRequireTls', flag: 'smtp-require-tls', section: 'smtp', value: '', fallback: 'false', boolean: true, help: 'refuse AUTH and MAIL before STARTTLS', parse: (v) => parseBoolean('smtp-require-tls', v) }),
   // SMTP limits, close to Postfix's (anvil counts, 0 = no limit); see src/smtp/client-limits.ts.
   setting({ key: 'smtpMaxConnections', flag: 'smtp-max-connections', section: 'limits', value: 'N', fallback: '500', help: 'SMTP connections open at once, all clients together (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-max-connections', v, 0) }),
@@ -234,6 +240,8 @@ export const SETTINGS = [
   setting({ key: 'smtpAuthFailureRate', flag: 'smtp-auth-failure-rate', section: 'limits', value: 'N', fallback: '10', help: 'failed SMTP AUTH attempts per client address per minute; more → 421 4.7.0 without checking the password (0: no limit)', parse: (v) => parseCount('smtp-auth-failure-rate', v, 0) }),
   setting({ key: 'smtpIdleTimeout', flag: 'smtp-idle-timeout', section: 'limits', value: 'DURATION', fallback: '5m', help: 'close an SMTP connection that owes a command or data and is silent this long (RFC 5321 4.5.3.2; 421 4.4.2)', parse: wrapUnits('smtp-idle-timeout', (v) => parseDuration(v) || invalid('smtp-idle-timeout', 'must be more than 0')) }),
   setting({ key: 'smtpSessionTimeout', flag: 'smtp-session-timeout', section: 'limits', value: 'DURATION', fallback: '30m', help: 'longest an SMTP session may last, however busy (then 421 4.4.2; 0: no limit)', parse: wrapUnits('smtp-session-timeout', (v) => (v.trim() === '0' ? 0 : parseDuration(v))) }),
+  setting({ key: 'smtpStressLineTimeout', flag: 'smtp-stress-line-timeout', section: 'limits', value: 'DURATION', fallback: '10s', help: 'under pressure (80% of --smtp-max-connections open), a client must send each line within this of its last line or our reply (Postfix stress mode; 421 4.4.2); also the limit on an implicit-TLS handshake', parse: wrapUnits('smtp-stress-line-timeout', (v) => parseDuration(v) || invalid('smtp-stress-line-timeout', 'must be more than 0')) }),
+  setting({ key: 'smtpStressSessionTimeout', flag: 'smtp-stress-session-timeout', section: 'limits', value: 'DURATION', fallback: '1m', help: 'under pressure, the longest an SMTP session may last, open ones included (421 4.4.2)', parse: wrapUnits('smtp-stress-session-timeout', (v) => parseDuration(v) || invalid('smtp-stress-session-timeout', 'must be more than 0')) }),
   setting({ key: 'maxHeaderSize', flag: 'max-header-size', section: 'limits', value: 'SIZE', fallback: '100KB', help: 'largest header section, of the message or of a MIME part; larger: stored raw and flagged, not parsed', parse: wrapUnits('max-header-size', (v) => parseSize(v) || invalid('max-header-size', 'must be more than 0')) }),
   setting({ key: 'maxMimeParts', flag: 'max-mime-parts', section: 'limits', value: 'N', fallback: '1000', help: 'MIME parts in a message, containers included; more: stored raw and flagged, not parsed', parse: (v) => parseCount('max-mime-parts', v, 1) }),
   setting({ key: 'maxMimeDepth', flag: 'max-mime-depth', section: 'limits', value: 'N', fallback: '50', help: 'how deep MIME parts may nest; deeper: stored raw and flagged, not parsed', parse: (v) => parseCount('max-mime-depth', v, 1) }),
@@ -307,6 +315,9 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
   if (dkim !== 0 && dkim !== 3) invalid('relay-dkim-domain', 'DKIM signing needs all three of --relay-dkim-domain, --relay-dkim-selector and --relay-dkim-key');
   if (config.smtpRequireTls && config.smtpTls.mode === 'off') {
     invalid('smtp-require-tls', 'needs --smtp-tls (auto or CERT,KEY)');
+  }
+  if (config.smtpTlsImplicit && config.smtpTls.mode === 'off') {
+    invalid('smtp-tls-implicit', 'needs --smtp-tls (auto or CERT,KEY)');
   }
   if (config.pop3 && config.pop3Auth.mode === 'off') {
     invalid('pop3-auth', 'POP3 needs credentials: an htpasswd FILE, or any (accept every user and password)');

@@ -9,6 +9,9 @@
  *
  * Every limit is "0 = none". A refused attempt still counts toward its client's rate, as in anvil,
  * so a client that hammers a full server stays refused until its window ends.
+ *
+ * Near the connection limit the server is "under pressure" (Postfix's stress mode): the SMTP
+ * connection then shortens its timeouts, and the last slots are kept for addresses holding few.
  */
 
 export interface ClientLimitsConfig {
@@ -28,7 +31,7 @@ export interface ClientLimitsConfig {
 
 /** Which limit refused, and the text for the reply and the log. */
 export interface LimitRefusal {
-  readonly limit: 'connections' | 'connections-per-client' | 'connection-rate' | 'message-rate' | 'auth-failure-rate';
+  readonly limit: 'connections' | 'connections-per-client' | 'connection-rate' | 'message-rate' | 'auth-failure-rate' | 'reserved-slots';
   readonly text: string;
 }
 
@@ -42,6 +45,19 @@ interface ClientState {
 
 const DEFAULT_WINDOW_MS = 60_000;
 
+/**
+ * Pressure, in the manner of Postfix's stress mode: from this share of maxConnections open, the
+ * server is under pressure (the SMTP connection shortens its timeouts) and the remaining slots are
+ * reserved for client addresses that hold few connections.
+ */
+const PRESSURE_SHARE = 0.8;
+/** Pressure ends only below this share, so the mode (and its log line) does not flap with each connection. */
+const PRESSURE_END_SHARE = 0.6;
+/** In the reserved slots, an address may open another connection while it holds fewer than this share of maxConnections (at least 1). */
+const RESERVED_SLOT_HOLDER_SHARE = 0.05;
+
+export type PressureChange = 'started' | 'ended';
+
 export class ClientLimits {
   readonly #config: ClientLimitsConfig;
   readonly #now: () => number;
@@ -49,6 +65,7 @@ export class ClientLimits {
   readonly #clients = new Map<string, ClientState>();
   #open = 0;
   #lastSweep: number;
+  #underPressure = false;
 
   constructor(config: ClientLimitsConfig, now: () => number = Date.now) {
     this.#config = config;
@@ -79,6 +96,8 @@ export class ClientLimits {
     if (connectionRate > 0 && client.connections > connectionRate) {
       return { limit: 'connection-rate', text: `Too many connections from ${address} (at most ${connectionRate} per ${this.#windowText()}), try again later` };
     }
+    const reserved = this.#reservedSlotRefusal(address, client);
+    if (reserved) return reserved;
     client.open += 1;
     this.#open += 1;
     return null;
@@ -90,6 +109,43 @@ export class ClientLimits {
     if (!client || client.open === 0) return;
     client.open -= 1;
     this.#open -= 1;
+  }
+
+  /** Whether the server is under pressure (see PRESSURE_SHARE), as of the last updatePressure(). */
+  get underPressure(): boolean {
+    return this.#underPressure;
+  }
+
+  /**
+   * Called after connections were admitted or released: pressure starts when PRESSURE_SHARE of
+   * maxConnections are open and ends below PRESSURE_END_SHARE. Returns the change, if any.
+   * Without a maxConnections limit there is no pressure.
+   */
+  updatePressure(): PressureChange | null {
+    const { maxConnections } = this.#config;
+    if (maxConnections <= 0) return null;
+    if (!this.#underPressure && this.#open >= reservedFrom(maxConnections)) {
+      this.#underPressure = true;
+      return 'started';
+    }
+    if (this.#underPressure && this.#open < Math.floor(maxConnections * PRESSURE_END_SHARE)) {
+      this.#underPressure = false;
+      return 'ended';
+    }
+    return null;
+  }
+
+  /**
+   * The reserved slots: once PRESSURE_SHARE of maxConnections are open, an address that already
+   * holds its share cannot take the rest, so a few addresses holding many slots (a slow drip)
+   * cannot lock everyone else out. Judged on the count at hand, not on the pressure state.
+   */
+  #reservedSlotRefusal(address: string, client: ClientState): LimitRefusal | null {
+    const { maxConnections } = this.#config;
+    if (maxConnections <= 0 || this.#open < reservedFrom(maxConnections)) return null;
+    const holderLimit = Math.max(1, Math.floor(maxConnections * RESERVED_SLOT_HOLDER_SHARE));
+    if (client.open < holderLimit) return null;
+    return { limit: 'reserved-slots', text: `Too many connections from ${address} while the server is busy, try again later` };
   }
 
   /** A new mail transaction from `address`: null when it may go on, else why not. */
@@ -154,4 +210,9 @@ export class ClientLimits {
   #windowText(): string {
     return this.#windowMs === DEFAULT_WINDOW_MS ? 'minute' : `${this.#windowMs} ms`;
   }
+}
+
+/** How many open connections put the server under pressure; the slots from there on are reserved. */
+function reservedFrom(maxConnections: number): number {
+  return Math.ceil(maxConnections * PRESSURE_SHARE);
 }
