@@ -1,6 +1,7 @@
 /**
  * --smtp-tls-implicit: the SMTP listener speaks TLS from the first byte (port 465 style, RFC 8314),
- * tested with real clients: nodemailer (`secure: true`), curl (`smtps://`) and a raw TLS socket.
+ * tested with real clients: nodemailer (`secure: true`), swaks (`--tlsc`), curl (`smtps://`) and a
+ * raw TLS socket.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -46,6 +47,21 @@ describe('--smtp-tls-implicit', () => {
     const { body } = await getJson(kotak!, `/api/messages/${queuedId(info.response)}`);
     expect(body).toMatchObject({ subject: 'over implicit TLS', text: 'Encrypted from the first byte.' });
     expect(body.envelope.tls).toBe(true);
+  });
+
+  it('takes mail from swaks over TLS on connect (--tlsc)', async () => {
+    await startImplicit();
+    const { stdout } = await run('swaks', [
+      '--server', '127.0.0.1', '--port', String(kotak!.smtpPort), '--tlsc',
+      '--from', 'swaks@example.com', '--to', 'user@example.com',
+      '--header', 'Subject: swaks tlsc', '--body', 'Sent by swaks over implicit TLS.',
+    ]);
+    // swaks prints its TLS handshake and the server's final reply on stdout.
+    expect(stdout).toMatch(/TLS started/);
+    expect(stdout).toMatch(/<~ {2}250 2\.0\.0 Ok: queued as /);
+    const { body } = await getJson(kotak!, '/api/messages?limit=10');
+    expect(body.messages).toHaveLength(1);
+    expect(body.messages[0]).toMatchObject({ subject: 'swaks tlsc' });
   });
 
   it('takes mail from curl over smtps://', async () => {
