@@ -2,11 +2,10 @@
  * The composition root: the only place that builds modules and wires them together.
  * createApp() builds everything; start() opens the listeners; stop() closes them in reverse.
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createApi } from './api/app.js';
 import { createWaitRegistry } from './api/waiters.js';
 import { createRelay } from './relay/index.js';
@@ -16,22 +15,25 @@ import { createMailpitEvents, MAILPIT_EVENTS_PATH, MAILPIT_SEND_PATH, mountMailp
 import { createHostPolicy } from './api/host-check.js';
 import { createOriginPolicy } from './api/origin.js';
 import { PLAIN_RESPONSE_HEADERS } from './api/security.js';
-import { createUpgradeGuard } from './api/upgrade-guard.js';
+import { createUpgradeGuard, refuseUnknownUpgradePath } from './api/upgrade-guard.js';
 import { exposureWarnings, loadHttpAccess } from './http-auth.js';
 import { createCredentialCheck } from './access/credentials.js';
+import { loadHtpasswd } from './auth/htpasswd.js';
+import { createPasswordVerifier } from './auth/verifier.js';
 import { createMaildropSource } from './access/maildrop.js';
 import type { Config, TlsSetting } from './config.js';
 import { createEventBus } from './events.js';
 import { createIngest } from './ingest.js';
 import { createLiveHub } from './live/hub.js';
+import { createLogger } from './log.js';
 import { LIVE_PATH } from './live/protocol.js';
 import { createParserPool } from './parse/pool.js';
 import { createPop3Server } from './pop3/server.js';
 import { startRetention } from './retention.js';
-import { loadHtpasswd } from './smtp/htpasswd.js';
 import { createSmtpServer } from './smtp/server.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
 import { openSqliteStore } from './store/sqlite.js';
+import { VERSION } from './version.js';
 
 export interface RunningKotak {
   readonly smtpPort: number;
@@ -43,7 +45,7 @@ export interface RunningKotak {
   stop(): Promise<void>;
 }
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export { VERSION };
 
 function listenHttp(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -75,12 +77,14 @@ async function resolveTls(tls: TlsSetting, hostname: string): Promise<TlsMateria
 }
 
 export async function startApp(config: Config, options: { log?: Logger } = {}): Promise<RunningKotak> {
-  const log = options.log ?? pino({ level: config.logLevel, base: { app: 'kotak' } });
-  const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path) : null;
+  const log = options.log ?? createLogger(config);
+  // One verifier for every password file: SMTP, POP3 and HTTP share its workers and its bound.
+  const verifier = createPasswordVerifier({}, { log: log.child({ component: 'auth' }) });
+  const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path, verifier) : null;
   const tls = await resolveTls(config.smtpTls, config.hostname);
-  const pop3Credentials = config.pop3 && config.pop3Auth.mode === 'file' ? await loadHtpasswd(config.pop3Auth.path) : null;
+  const pop3Credentials = config.pop3 && config.pop3Auth.mode === 'file' ? await loadHtpasswd(config.pop3Auth.path, verifier) : null;
   const pop3Tls = config.pop3 ? await resolveTls(config.pop3Tls, config.hostname) : null;
-  const httpAccess = await loadHttpAccess(config);
+  const httpAccess = await loadHttpAccess(config, verifier);
   const origins = createOriginPolicy(config.httpCors);
   const hosts = createHostPolicy({ allowed: config.httpAllowedHosts, hostname: config.hostname, authOn: httpAccess.auth !== null });
 
@@ -101,14 +105,17 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       maxMessageSize: config.maxMessageSize,
       maxRecipients: config.maxRecipients,
       requireTls: config.smtpRequireTls,
+      implicitTls: config.smtpTlsImplicit,
       clientLimits: {
         maxConnections: config.smtpMaxConnections,
         maxConnectionsPerClient: config.smtpMaxConnectionsPerIp,
         connectionRate: config.smtpConnectionRate,
         messageRate: config.smtpMessageRate,
+        authFailureRate: config.smtpAuthFailureRate,
       },
       idleTimeoutMs: config.smtpIdleTimeout,
       sessionTimeoutMs: config.smtpSessionTimeout,
+      stress: { lineTimeoutMs: config.smtpStressLineTimeout, sessionTimeoutMs: config.smtpStressSessionTimeout },
     },
     { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }) },
   );
@@ -148,12 +155,11 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   http.on('upgrade', (request, socket, head) => {
     const path = withinBasePath(request.url ?? '', basePath)?.split('?')[0];
     const hub = path === LIVE_PATH ? live : path === MAILPIT_EVENTS_PATH ? mailpitEvents : null;
-    if (hub === null) {
-      socket.destroy();
-      return;
-    }
+    // The gate first, as for HTTP: an unknown path is answered 404 only to a client it admits.
     void upgradeGuard.admit(request, socket).then((admitted) => {
-      if (admitted) hub.handleUpgrade(request, socket, head);
+      if (!admitted) return;
+      if (hub === null) refuseUnknownUpgradePath(socket);
+      else hub.handleUpgrade(request, socket, head);
     });
   });
 
@@ -178,7 +184,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     if (pop3) pop3Port = await pop3.listen();
     httpPort = await listenHttp(http, config.http.host, config.http.port);
   } catch (err) {
-    await Promise.allSettled([smtp.close(), pop3?.close(), retention.stop(), relay?.queue.close(), parser.close(), store.close()]);
+    await Promise.allSettled([smtp.close(), pop3?.close(), retention.stop(), relay?.queue.close(), parser.close(), verifier.close(), store.close()]);
     throw err;
   }
   const url = `http://${urlHost(config.http.host)}:${httpPort}${basePath.slice(0, -1)}`;
@@ -206,6 +212,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
         await relay?.queue.close();
         await store.close();
         await parser.close();
+        await verifier.close();
         log.info('kotak stopped');
       })();
       return stopping;

@@ -22,8 +22,13 @@ export function parseCommandLine(argv: readonly string[], invokedAs = 'kotak'): 
   // Before parseArgs: sendmail's syntax (-t, -oi, -fuser@x) is not ours and would be refused.
   if (basename(invokedAs) === 'sendmail') return { kind: 'sendmail', args: argv };
   if (argv[0] === 'sendmail') return { kind: 'sendmail', args: argv.slice(1) };
-  const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' }, version: { type: 'boolean' } };
-  for (const s of SETTINGS) options[s.flag] = { type: 'boolean' in s && s.boolean ? 'boolean' : 'string' };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
+  };
+  // A repeated list flag collects every value; any other flag repeated keeps its last value, as
+  // Go's flag package (Mailpit, MailHog) and most CLIs do, so a wrapper script can append an override.
+  for (const s of SETTINGS) options[s.flag] = { type: 'boolean' in s && s.boolean ? 'boolean' : 'string', multiple: 'list' in s && s.list };
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
@@ -33,12 +38,13 @@ export function parseCommandLine(argv: readonly string[], invokedAs = 'kotak'): 
   if (parsed.values.help) return { kind: 'help' };
   if (parsed.values.version) return { kind: 'version' };
   const [command, ...extra] = parsed.positionals;
-  if (command !== undefined && command !== 'serve') throw new KotakError('invalid_config', `unknown command "${command}" (known: serve, sendmail)`);
+  if (command === 'help') return { kind: 'help' };
+  if (command !== undefined && command !== 'serve') throw new KotakError('invalid_config', `unknown command "${command}" (known: serve, sendmail, help)`);
   if (extra.length) throw new KotakError('invalid_config', `unexpected argument "${extra[0]}"`);
   const settings: RawSettings = {};
   for (const s of SETTINGS) {
     const value = parsed.values[s.flag];
-    if (value !== undefined) settings[s.key] = String(value);
+    if (value !== undefined) settings[s.key] = Array.isArray(value) ? value.map(String) : String(value);
   }
   return { kind: 'serve', settings };
 }

@@ -15,6 +15,8 @@ export interface HostPort {
 export type AuthSetting = { readonly mode: 'off' } | { readonly mode: 'any' } | { readonly mode: 'file'; readonly path: string };
 export type TlsSetting = { readonly mode: 'off' } | { readonly mode: 'auto' } | { readonly mode: 'files'; readonly cert: string; readonly key: string };
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** auto: pretty when stdout is a terminal, JSON lines otherwise (pipes, files, containers). */
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export interface Config {
   readonly smtp: HostPort;
@@ -37,15 +39,22 @@ export interface Config {
   readonly smtpAuth: AuthSetting;
   readonly smtpTls: TlsSetting;
   readonly smtpRequireTls: boolean;
+  /** SMTP over TLS from the first byte (port 465 style); needs smtpTls. */
+  readonly smtpTlsImplicit: boolean;
   /** SMTP connections open at once, in total and per client address (0: no limit). */
   readonly smtpMaxConnections: number;
   readonly smtpMaxConnectionsPerIp: number;
   /** New connections and messages (MAIL FROM) per client address per minute (0: no limit). */
   readonly smtpConnectionRate: number;
   readonly smtpMessageRate: number;
+  /** Failed SMTP AUTH attempts per client address per minute; past it AUTH is refused unchecked (0: no limit). */
+  readonly smtpAuthFailureRate: number;
   readonly smtpIdleTimeout: number;
   /** The longest an SMTP session may last (ms; 0: no limit). */
   readonly smtpSessionTimeout: number;
+  /** Under pressure (80% of smtpMaxConnections open): the deadline for each line, and the session cap (ms). */
+  readonly smtpStressLineTimeout: number;
+  readonly smtpStressSessionTimeout: number;
   /** Message structure limits: past them a message is stored raw and flagged, not parsed. */
   readonly maxHeaderSize: number;
   readonly maxMimeParts: number;
@@ -60,6 +69,7 @@ export interface Config {
   readonly pop3IdleTimeout: number;
   readonly pop3MaxConnections: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   readonly hostname: string;
   readonly parseTimeout: number;
   readonly parseWorkers: number;
@@ -179,10 +189,20 @@ function wrapUnits<T>(flag: string, parse: (v: string) => T): (v: string) => T {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
+
+/** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
+export type SettingSection = 'smtp' | 'http' | 'storage' | 'pop3' | 'relay' | 'limits' | 'general';
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
   readonly flag: string;
+  readonly section: SettingSection;
+  /**
+   * A comma-separated list: a repeated flag adds to it (`--relay-allow a --relay-allow b,c` = a,b,c),
+   * as users of other CLIs expect; KOTAK_* variables take the comma form.
+   */
+  readonly list?: true;
   readonly value: string;
   readonly help: string;
   /** The default as written on the command line; null = unset. */
@@ -194,66 +214,71 @@ interface Setting<K extends keyof Config> {
 const setting = <K extends keyof Config>(s: Setting<K>): Setting<K> => s;
 
 export const SETTINGS = [
-  setting({ key: 'smtp', flag: 'smtp', value: 'HOST:PORT', fallback: '127.0.0.1:1025', help: 'SMTP listen address (port 0 picks a free port)', parse: (v) => parseHostPort('smtp', v) }),
-  setting({ key: 'http', flag: 'http', value: 'HOST:PORT', fallback: '127.0.0.1:8025', help: 'HTTP API, WebSocket and web inbox listen address', parse: (v) => parseHostPort('http', v) }),
-  setting({ key: 'httpBasePath', flag: 'http-base-path', value: 'PATH', fallback: '/', help: 'serve the inbox, API and WebSocket under this path (behind a reverse proxy), e.g. /mail/', parse: (v) => parseBasePath('http-base-path', v) }),
+  setting({ key: 'smtp', flag: 'smtp', section: 'smtp', value: 'HOST:PORT', fallback: '127.0.0.1:1025', help: 'SMTP listen address (port 0 picks a free port)', parse: (v) => parseHostPort('smtp', v) }),
+  setting({ key: 'http', flag: 'http', section: 'http', value: 'HOST:PORT', fallback: '127.0.0.1:8025', help: 'HTTP API, WebSocket and web inbox listen address', parse: (v) => parseHostPort('http', v) }),
+  setting({ key: 'httpBasePath', flag: 'http-base-path', section: 'http', value: 'PATH', fallback: '/', help: 'serve the inbox, API and WebSocket under this path (behind a reverse proxy), e.g. /mail/', parse: (v) => parseBasePath('http-base-path', v) }),
   // HTTP access: open by default (bound to loopback); a password file or a token closes it.
-  setting({ key: 'httpAuth', flag: 'http-auth', value: 'FILE', fallback: null, help: 'require HTTP Basic for the inbox, API and WebSockets: an htpasswd file (bcrypt, apr1, SHA or plain)', parse: (v) => v.trim() || invalid('http-auth', 'empty path') }),
-  setting({ key: 'httpTokens', flag: 'http-token', value: 'TOKEN[,TOKEN]', fallback: null, help: 'API tokens for CI (Authorization: Bearer TOKEN, or as the Basic password); turns authentication on', parse: (v) => parseTokens('http-token', v) }),
-  setting({ key: 'httpTokenFile', flag: 'http-token-file', value: 'FILE', fallback: null, help: 'API tokens read from a file, one a line (# comments)', parse: (v) => v.trim() || invalid('http-token-file', 'empty path') }),
-  setting({ key: 'httpAllowedHosts', flag: 'http-allowed-hosts', value: 'HOST[,HOST]', fallback: null, help: 'host names a browser may reach the inbox by, besides localhost, IP addresses and --hostname (DNS rebinding guard; .example.test = it and its subdomains; * = any; not needed with --http-auth)', parse: (v) => v.split(',').map((h) => parseAllowedHost('http-allowed-hosts', h)).filter((h) => h !== '') }),
-  setting({ key: 'httpCors', flag: 'http-cors', value: 'ORIGIN[,ORIGIN]', fallback: null, help: 'let web pages at these exact origins call the API (CORS) and open the WebSockets; * = any page, never with Basic credentials', parse: (v) => v.split(',').filter((o) => o.trim()).map((o) => parseOrigin('http-cors', o)) }),
-  setting({ key: 'db', flag: 'db', value: 'PATH', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk)', parse: (v) => v.trim() || invalid('db', 'empty path') }),
-  setting({ key: 'maxMessageSize', flag: 'max-message-size', value: 'SIZE', fallback: '50MB', help: 'largest message accepted (advertised as SIZE; larger → 552 5.3.4)', parse: wrapUnits('max-message-size', parseSize) }),
-  setting({ key: 'maxRecipients', flag: 'max-recipients', value: 'N', fallback: '1000', help: 'recipients per message (more → 452 4.5.3)', parse: (v) => parseCount('max-recipients', v, 1) }),
-  setting({ key: 'maxMessages', flag: 'max-messages', value: 'N', fallback: null, help: 'keep only the newest N messages (0 or unset: no limit)', parse: (v) => parseCount('max-messages', v, 0) || null }),
-  setting({ key: 'maxAge', flag: 'max-age', value: 'DURATION', fallback: null, help: 'delete messages older than this, e.g. 36h or 14d (unset: keep)', parse: wrapUnits('max-age', (v) => parseDuration(v) || null) }),
-  setting({ key: 'smtpAuth', flag: 'smtp-auth', value: 'off|any|FILE', fallback: 'off', help: 'SMTP AUTH: off, any (accept all, record the user) or an htpasswd file', parse: parseAuth }),
-  setting({ key: 'smtpTls', flag: 'smtp-tls', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'STARTTLS: off, auto (self-signed at start) or PEM certificate and key files', parse: (v) => parseTls('smtp-tls', v) }),
-  setting({ key: 'smtpRequireTls', flag: 'smtp-require-tls', value: '', fallback: 'false', boolean: true, help: 'refuse AUTH and MAIL before STARTTLS', parse: (v) => parseBoolean('smtp-require-tls', v) }),
+  setting({ key: 'httpAuth', flag: 'http-auth', section: 'http', value: 'FILE', fallback: null, help: 'require HTTP Basic for the inbox, API and WebSockets: an htpasswd file (bcrypt, apr1, SHA or plain)', parse: (v) => v.trim() || invalid('http-auth', 'empty path') }),
+  setting({ key: 'httpTokens', flag: 'http-token', section: 'http', list: true, value: 'TOKEN[,TOKEN]', fallback: null, help: 'API tokens for CI (Authorization: Bearer TOKEN, or as the Basic password); turns authentication on', parse: (v) => parseTokens('http-token', v) }),
+  setting({ key: 'httpTokenFile', flag: 'http-token-file', section: 'http', value: 'FILE', fallback: null, help: 'API tokens read from a file, one a line (# comments)', parse: (v) => v.trim() || invalid('http-token-file', 'empty path') }),
+  setting({ key: 'httpAllowedHosts', flag: 'http-allowed-hosts', section: 'http', list: true, value: 'HOST[,HOST]', fallback: null, help: 'host names the HTTP side may be reached by, besides localhost, *.localhost, IP addresses, names without dots and --hostname (DNS rebinding guard: others get 403; .example.test = it and its subdomains; * = any; not needed with --http-auth)', parse: (v) => v.split(',').map((h) => parseAllowedHost('http-allowed-hosts', h)).filter((h) => h !== '') }),
+  setting({ key: 'httpCors', flag: 'http-cors', section: 'http', list: true, value: 'ORIGIN[,ORIGIN]', fallback: null, help: 'let web pages at these exact origins call the API (CORS) and open the WebSockets; * = any page, never with Basic credentials', parse: (v) => v.split(',').filter((o) => o.trim()).map((o) => parseOrigin('http-cors', o)) }),
+  setting({ key: 'db', flag: 'db', section: 'storage', value: 'PATH', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk)', parse: (v) => v.trim() || invalid('db', 'empty path') }),
+  setting({ key: 'maxMessageSize', flag: 'max-message-size', section: 'limits', value: 'SIZE', fallback: '50MB', help: 'largest message accepted (advertised as SIZE; larger → 552 5.3.4)', parse: wrapUnits('max-message-size', parseSize) }),
+  setting({ key: 'maxRecipients', flag: 'max-recipients', section: 'limits', value: 'N', fallback: '1000', help: 'recipients per message (more → 452 4.5.3)', parse: (v) => parseCount('max-recipients', v, 1) }),
+  setting({ key: 'maxMessages', flag: 'max-messages', section: 'storage', value: 'N', fallback: null, help: 'keep only the newest N messages (0 or unset: no limit)', parse: (v) => parseCount('max-messages', v, 0) || null }),
+  setting({ key: 'maxAge', flag: 'max-age', section: 'storage', value: 'DURATION', fallback: null, help: 'delete messages older than this, e.g. 36h or 14d (unset: keep)', parse: wrapUnits('max-age', (v) => parseDuration(v) || null) }),
+  setting({ key: 'smtpAuth', flag: 'smtp-auth', section: 'smtp', value: 'off|any|FILE', fallback: 'off', help: 'SMTP AUTH: off, any (accept all, record the user) or an htpasswd file', parse: parseAuth }),
+  setting({ key: 'smtpTls', flag: 'smtp-tls', section: 'smtp', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'STARTTLS: off, auto (self-signed at start) or PEM certificate and key files', parse: (v) => parseTls('smtp-tls', v) }),
+  setting({ key: 'smtpTlsImplicit', flag: 'smtp-tls-implicit', section: 'smtp', value: '', fallback: 'false', boolean: true, help: 'SMTP over TLS from the first byte (as on port 465) instead of STARTTLS; needs --smtp-tls', parse: (v) => parseBoolean('smtp-tls-implicit', v) }),
+  setting({ key: 'smtpRequireTls', flag: 'smtp-require-tls', section: 'smtp', value: '', fallback: 'false', boolean: true, help: 'refuse AUTH and MAIL before STARTTLS', parse: (v) => parseBoolean('smtp-require-tls', v) }),
   // SMTP limits, close to Postfix's (anvil counts, 0 = no limit); see src/smtp/client-limits.ts.
-  setting({ key: 'smtpMaxConnections', flag: 'smtp-max-connections', value: 'N', fallback: '500', help: 'SMTP connections open at once, all clients together (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-max-connections', v, 0) }),
-  setting({ key: 'smtpMaxConnectionsPerIp', flag: 'smtp-max-connections-per-ip', value: 'N', fallback: '100', help: 'SMTP connections open at once from one client address (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-max-connections-per-ip', v, 0) }),
-  setting({ key: 'smtpConnectionRate', flag: 'smtp-connection-rate', value: 'N', fallback: '0', help: 'new SMTP connections per client address per minute (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-connection-rate', v, 0) }),
-  setting({ key: 'smtpMessageRate', flag: 'smtp-message-rate', value: 'N', fallback: '0', help: 'messages (MAIL FROM) per client address per minute (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-message-rate', v, 0) }),
-  setting({ key: 'smtpIdleTimeout', flag: 'smtp-idle-timeout', value: 'DURATION', fallback: '5m', help: 'close an SMTP connection that owes a command or data and is silent this long (RFC 5321 4.5.3.2; 421 4.4.2)', parse: wrapUnits('smtp-idle-timeout', (v) => parseDuration(v) || invalid('smtp-idle-timeout', 'must be more than 0')) }),
-  setting({ key: 'smtpSessionTimeout', flag: 'smtp-session-timeout', value: 'DURATION', fallback: '30m', help: 'longest an SMTP session may last, however busy (then 421 4.4.2; 0: no limit)', parse: wrapUnits('smtp-session-timeout', (v) => (v.trim() === '0' ? 0 : parseDuration(v))) }),
-  setting({ key: 'maxHeaderSize', flag: 'max-header-size', value: 'SIZE', fallback: '100KB', help: 'largest header section, of the message or of a MIME part; larger: stored raw and flagged, not parsed', parse: wrapUnits('max-header-size', (v) => parseSize(v) || invalid('max-header-size', 'must be more than 0')) }),
-  setting({ key: 'maxMimeParts', flag: 'max-mime-parts', value: 'N', fallback: '1000', help: 'MIME parts in a message, containers included; more: stored raw and flagged, not parsed', parse: (v) => parseCount('max-mime-parts', v, 1) }),
-  setting({ key: 'maxMimeDepth', flag: 'max-mime-depth', value: 'N', fallback: '50', help: 'how deep MIME parts may nest; deeper: stored raw and flagged, not parsed', parse: (v) => parseCount('max-mime-depth', v, 1) }),
+  setting({ key: 'smtpMaxConnections', flag: 'smtp-max-connections', section: 'limits', value: 'N', fallback: '500', help: 'SMTP connections open at once, all clients together (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-max-connections', v, 0) }),
+  setting({ key: 'smtpMaxConnectionsPerIp', flag: 'smtp-max-connections-per-ip', section: 'limits', value: 'N', fallback: '100', help: 'SMTP connections open at once from one client address (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-max-connections-per-ip', v, 0) }),
+  setting({ key: 'smtpConnectionRate', flag: 'smtp-connection-rate', section: 'limits', value: 'N', fallback: '0', help: 'new SMTP connections per client address per minute (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-connection-rate', v, 0) }),
+  setting({ key: 'smtpMessageRate', flag: 'smtp-message-rate', section: 'limits', value: 'N', fallback: '0', help: 'messages (MAIL FROM) per client address per minute (more → 421 4.7.0; 0: no limit)', parse: (v) => parseCount('smtp-message-rate', v, 0) }),
+  setting({ key: 'smtpAuthFailureRate', flag: 'smtp-auth-failure-rate', section: 'limits', value: 'N', fallback: '10', help: 'failed SMTP AUTH attempts per client address per minute; more → 421 4.7.0 without checking the password (0: no limit)', parse: (v) => parseCount('smtp-auth-failure-rate', v, 0) }),
+  setting({ key: 'smtpIdleTimeout', flag: 'smtp-idle-timeout', section: 'limits', value: 'DURATION', fallback: '5m', help: 'close an SMTP connection that owes a command or data and is silent this long (RFC 5321 4.5.3.2; 421 4.4.2)', parse: wrapUnits('smtp-idle-timeout', (v) => parseDuration(v) || invalid('smtp-idle-timeout', 'must be more than 0')) }),
+  setting({ key: 'smtpSessionTimeout', flag: 'smtp-session-timeout', section: 'limits', value: 'DURATION', fallback: '30m', help: 'longest an SMTP session may last, however busy (then 421 4.4.2; 0: no limit)', parse: wrapUnits('smtp-session-timeout', (v) => (v.trim() === '0' ? 0 : parseDuration(v))) }),
+  setting({ key: 'smtpStressLineTimeout', flag: 'smtp-stress-line-timeout', section: 'limits', value: 'DURATION', fallback: '10s', help: 'under pressure (80% of --smtp-max-connections open), a client must send each line within this of its last line or our reply (Postfix stress mode; 421 4.4.2); also the limit on an implicit-TLS handshake', parse: wrapUnits('smtp-stress-line-timeout', (v) => parseDuration(v) || invalid('smtp-stress-line-timeout', 'must be more than 0')) }),
+  setting({ key: 'smtpStressSessionTimeout', flag: 'smtp-stress-session-timeout', section: 'limits', value: 'DURATION', fallback: '1m', help: 'under pressure, the longest an SMTP session may last, open ones included (421 4.4.2)', parse: wrapUnits('smtp-stress-session-timeout', (v) => parseDuration(v) || invalid('smtp-stress-session-timeout', 'must be more than 0')) }),
+  setting({ key: 'maxHeaderSize', flag: 'max-header-size', section: 'limits', value: 'SIZE', fallback: '100KB', help: 'largest header section, of the message or of a MIME part; larger: stored raw and flagged, not parsed', parse: wrapUnits('max-header-size', (v) => parseSize(v) || invalid('max-header-size', 'must be more than 0')) }),
+  setting({ key: 'maxMimeParts', flag: 'max-mime-parts', section: 'limits', value: 'N', fallback: '1000', help: 'MIME parts in a message, containers included; more: stored raw and flagged, not parsed', parse: (v) => parseCount('max-mime-parts', v, 1) }),
+  setting({ key: 'maxMimeDepth', flag: 'max-mime-depth', section: 'limits', value: 'N', fallback: '50', help: 'how deep MIME parts may nest; deeper: stored raw and flagged, not parsed', parse: (v) => parseCount('max-mime-depth', v, 1) }),
   // POP3: off unless an address is given; then credentials are required, as in Mailpit.
-  setting({ key: 'pop3', flag: 'pop3', value: 'HOST:PORT', fallback: null, help: 'serve the mailbox over POP3 here, usually 127.0.0.1:1110 (off unless set; port 0 picks a free port; needs --pop3-auth)', parse: (v) => parseHostPort('pop3', v) }),
-  setting({ key: 'pop3Auth', flag: 'pop3-auth', value: 'any|FILE', fallback: 'off', help: 'POP3 logins: an htpasswd file, or any (every user and password accepted)', parse: parseAuth }),
-  setting({ key: 'pop3Tls', flag: 'pop3-tls', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'POP3 STLS: off, auto (self-signed at start) or PEM certificate and key files', parse: (v) => parseTls('pop3-tls', v) }),
-  setting({ key: 'pop3TlsImplicit', flag: 'pop3-tls-implicit', value: '', fallback: 'false', boolean: true, help: 'POP3 over TLS from the first byte (as on port 995) instead of STLS', parse: (v) => parseBoolean('pop3-tls-implicit', v) }),
-  setting({ key: 'pop3MaildropSize', flag: 'pop3-maildrop-size', value: 'N', fallback: '500', help: 'a POP3 session sees the newest N messages', parse: (v) => parseCount('pop3-maildrop-size', v, 1) }),
-  setting({ key: 'pop3MaxConnections', flag: 'pop3-max-connections', value: 'N', fallback: '100', help: 'POP3 connections open at once; one more gets -ERR [SYS/TEMP] (0: no limit)', parse: (v) => parseCount('pop3-max-connections', v, 0) }),
-  setting({ key: 'pop3IdleTimeout', flag: 'pop3-idle-timeout', value: 'DURATION', fallback: '10m', help: 'close a POP3 connection idle this long (RFC 1939: at least 10m)', parse: wrapUnits('pop3-idle-timeout', (v) => parseDuration(v) || invalid('pop3-idle-timeout', 'must be more than 0')) }),
-  setting({ key: 'logLevel', flag: 'log-level', value: 'LEVEL', fallback: 'info', help: `log level: ${LOG_LEVELS.join(', ')}`, parse: (v) => (LOG_LEVELS.includes(v as LogLevel) ? (v as LogLevel) : invalid('log-level', `"${v}" is not one of ${LOG_LEVELS.join(', ')}`)) }),
-  setting({ key: 'hostname', flag: 'hostname', value: 'NAME', fallback: null, help: 'name in the SMTP greeting (default: this machine\'s hostname)', parse: (v) => v.trim() || invalid('hostname', 'empty name') }),
-  setting({ key: 'parseTimeout', flag: 'parse-timeout', value: 'DURATION', fallback: '10s', help: 'longest a message may take to parse; it is then kept raw and flagged', parse: wrapUnits('parse-timeout', (v) => parseDuration(v) || invalid('parse-timeout', 'must be more than 0')) }),
-  setting({ key: 'maxWait', flag: 'max-wait', value: 'DURATION', fallback: '120s', help: 'longest timeout a client may ask of GET /api/messages/wait', parse: wrapUnits('max-wait', (v) => parseDuration(v) || invalid('max-wait', 'must be more than 0')) }),
+  setting({ key: 'pop3', flag: 'pop3', section: 'pop3', value: 'HOST:PORT', fallback: null, help: 'serve the mailbox over POP3 here, usually 127.0.0.1:1110 (off unless set; port 0 picks a free port; needs --pop3-auth)', parse: (v) => parseHostPort('pop3', v) }),
+  setting({ key: 'pop3Auth', flag: 'pop3-auth', section: 'pop3', value: 'any|FILE', fallback: 'off', help: 'POP3 logins: an htpasswd file, or any (every user and password accepted)', parse: parseAuth }),
+  setting({ key: 'pop3Tls', flag: 'pop3-tls', section: 'pop3', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'POP3 STLS: off, auto (self-signed at start) or PEM certificate and key files', parse: (v) => parseTls('pop3-tls', v) }),
+  setting({ key: 'pop3TlsImplicit', flag: 'pop3-tls-implicit', section: 'pop3', value: '', fallback: 'false', boolean: true, help: 'POP3 over TLS from the first byte (as on port 995) instead of STLS', parse: (v) => parseBoolean('pop3-tls-implicit', v) }),
+  setting({ key: 'pop3MaildropSize', flag: 'pop3-maildrop-size', section: 'pop3', value: 'N', fallback: '500', help: 'a POP3 session sees the newest N messages', parse: (v) => parseCount('pop3-maildrop-size', v, 1) }),
+  setting({ key: 'pop3MaxConnections', flag: 'pop3-max-connections', section: 'pop3', value: 'N', fallback: '100', help: 'POP3 connections open at once; one more gets -ERR [SYS/TEMP] (0: no limit)', parse: (v) => parseCount('pop3-max-connections', v, 0) }),
+  setting({ key: 'pop3IdleTimeout', flag: 'pop3-idle-timeout', section: 'pop3', value: 'DURATION', fallback: '10m', help: 'close a POP3 connection idle this long (RFC 1939: at least 10m)', parse: wrapUnits('pop3-idle-timeout', (v) => parseDuration(v) || invalid('pop3-idle-timeout', 'must be more than 0')) }),
+  setting({ key: 'logLevel', flag: 'log-level', section: 'general', value: 'LEVEL', fallback: 'info', help: `log level: ${LOG_LEVELS.join(', ')}`, parse: (v) => (LOG_LEVELS.includes(v as LogLevel) ? (v as LogLevel) : invalid('log-level', `"${v}" is not one of ${LOG_LEVELS.join(', ')}`)) }),
+  setting({ key: 'logFormat', flag: 'log-format', section: 'general', value: 'auto|json|pretty', fallback: 'auto', help: 'log lines as JSON (one object a line) or pretty for people; auto: pretty when stdout is a terminal', parse: (v) => (LOG_FORMATS.includes(v as LogFormat) ? (v as LogFormat) : invalid('log-format', `"${v}" is not auto, json or pretty`)) }),
+  setting({ key: 'hostname', flag: 'hostname', section: 'smtp', value: 'NAME', fallback: null, help: 'name in the SMTP greeting (default: this machine\'s hostname)', parse: (v) => v.trim() || invalid('hostname', 'empty name') }),
+  setting({ key: 'parseTimeout', flag: 'parse-timeout', section: 'limits', value: 'DURATION', fallback: '10s', help: 'longest a message may take to parse; it is then kept raw and flagged', parse: wrapUnits('parse-timeout', (v) => parseDuration(v) || invalid('parse-timeout', 'must be more than 0')) }),
+  setting({ key: 'maxWait', flag: 'max-wait', section: 'http', value: 'DURATION', fallback: '120s', help: 'longest timeout a client may ask of GET /api/messages/wait', parse: wrapUnits('max-wait', (v) => parseDuration(v) || invalid('max-wait', 'must be more than 0')) }),
   // Relay: off unless an allowlist (or the loud allow-everyone switch) is given.
-  setting({ key: 'relayAllow', flag: 'relay-allow', value: 'PATTERNS', fallback: null, help: 'turn relay on for these recipients only, comma-separated (e.g. *@example.com,qa+*@corp.test)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean) }),
-  setting({ key: 'relayAllowEveryone', flag: 'relay-allow-everyone', value: '', fallback: 'false', boolean: true, help: 'DANGER: relay to any recipient at all (real people included)', parse: (v) => parseBoolean('relay-allow-everyone', v) }),
-  setting({ key: 'relayAuto', flag: 'relay-auto', value: '', fallback: 'false', boolean: true, help: 'relay every new message to its allowed envelope recipients (otherwise: release by hand or API)', parse: (v) => parseBoolean('relay-auto', v) }),
-  setting({ key: 'relaySmarthost', flag: 'relay-smarthost', value: 'HOST:PORT', fallback: null, help: 'deliver through this server instead of the recipients\' MX (for networks that block port 25)', parse: (v) => parseHostPort('relay-smarthost', v) }),
-  setting({ key: 'relaySmarthostTls', flag: 'relay-smarthost-tls', value: 'starttls|implicit|off', fallback: 'starttls', help: 'TLS to the smarthost: STARTTLS required, TLS from the start (port 465), or none', parse: (v) => (['starttls', 'implicit', 'off'].includes(v) ? (v as 'starttls' | 'implicit' | 'off') : invalid('relay-smarthost-tls', `"${v}" is not starttls, implicit or off`)) }),
-  setting({ key: 'relaySmarthostUser', flag: 'relay-smarthost-user', value: 'USER', fallback: null, help: 'AUTH user for the smarthost', parse: (v) => v }),
-  setting({ key: 'relaySmarthostPassword', flag: 'relay-smarthost-password', value: 'PASSWORD', fallback: null, help: 'AUTH password for the smarthost (prefer the environment variable; never logged)', parse: (v) => v }),
-  setting({ key: 'relayRequireTls', flag: 'relay-require-tls', value: '', fallback: 'false', boolean: true, help: 'never deliver over plaintext: an MX without STARTTLS is a temporary failure', parse: (v) => parseBoolean('relay-require-tls', v) }),
-  setting({ key: 'relayDns', flag: 'relay-dns', value: 'HOST:PORT,...', fallback: null, help: 'DNS servers for MX lookups, e.g. 127.0.0.1:5353 (default: the system\'s)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean).map(dnsServer) }),
-  setting({ key: 'relayMxPort', flag: 'relay-mx-port', value: 'PORT', fallback: '25', help: 'port to connect to on MX hosts', parse: (v) => parseCount('relay-mx-port', v, 1) }),
-  setting({ key: 'relayRetry', flag: 'relay-retry', value: 'DURATIONS', fallback: '1m,5m,15m,1h', help: 'waits between delivery attempts; the last one repeats', parse: (v) => v.split(',').map((d) => wrapUnits('relay-retry', parseDuration)(d.trim())) }),
-  setting({ key: 'relayGiveUp', flag: 'relay-give-up', value: 'DURATION', fallback: '24h', help: 'stop retrying a recipient this long after it was queued', parse: wrapUnits('relay-give-up', parseDuration) }),
-  setting({ key: 'relayConnectTimeout', flag: 'relay-connect-timeout', value: 'DURATION', fallback: '30s', help: 'connecting to an MX host', parse: wrapUnits('relay-connect-timeout', parseDuration) }),
-  setting({ key: 'relayCommandTimeout', flag: 'relay-command-timeout', value: 'DURATION', fallback: '5m', help: 'waiting for the greeting and each reply (RFC 5321 4.5.3.2)', parse: wrapUnits('relay-command-timeout', parseDuration) }),
-  setting({ key: 'relayDataTimeout', flag: 'relay-data-timeout', value: 'DURATION', fallback: '10m', help: 'waiting for the reply to the end of DATA (RFC 5321 4.5.3.2)', parse: wrapUnits('relay-data-timeout', parseDuration) }),
-  setting({ key: 'relayConcurrency', flag: 'relay-concurrency', value: 'N', fallback: '2', help: 'deliveries at once per destination domain', parse: (v) => parseCount('relay-concurrency', v, 1) }),
-  setting({ key: 'relayDkimDomain', flag: 'relay-dkim-domain', value: 'DOMAIN', fallback: null, help: 'sign relayed mail with DKIM for this domain (with --relay-dkim-selector and --relay-dkim-key)', parse: (v) => v.trim() }),
-  setting({ key: 'relayDkimSelector', flag: 'relay-dkim-selector', value: 'SELECTOR', fallback: null, help: 'DKIM selector', parse: (v) => v.trim() }),
-  setting({ key: 'relayDkimKey', flag: 'relay-dkim-key', value: 'FILE', fallback: null, help: 'DKIM private key (PEM file)', parse: (v) => v.trim() }),
-  setting({ key: 'parseWorkers', flag: 'parse-workers', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
+  setting({ key: 'relayAllow', flag: 'relay-allow', section: 'relay', list: true, value: 'PATTERNS', fallback: null, help: 'turn relay on for these recipients only, comma-separated (e.g. *@example.com,qa+*@corp.test)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean) }),
+  setting({ key: 'relayAllowEveryone', flag: 'relay-allow-everyone', section: 'relay', value: '', fallback: 'false', boolean: true, help: 'DANGER: relay to any recipient at all (real people included)', parse: (v) => parseBoolean('relay-allow-everyone', v) }),
+  setting({ key: 'relayAuto', flag: 'relay-auto', section: 'relay', value: '', fallback: 'false', boolean: true, help: 'relay every new message to its allowed envelope recipients (otherwise: release by hand or API)', parse: (v) => parseBoolean('relay-auto', v) }),
+  setting({ key: 'relaySmarthost', flag: 'relay-smarthost', section: 'relay', value: 'HOST:PORT', fallback: null, help: 'deliver through this server instead of the recipients\' MX (for networks that block port 25)', parse: (v) => parseHostPort('relay-smarthost', v) }),
+  setting({ key: 'relaySmarthostTls', flag: 'relay-smarthost-tls', section: 'relay', value: 'starttls|implicit|off', fallback: 'starttls', help: 'TLS to the smarthost: STARTTLS required, TLS from the start (port 465), or none', parse: (v) => (['starttls', 'implicit', 'off'].includes(v) ? (v as 'starttls' | 'implicit' | 'off') : invalid('relay-smarthost-tls', `"${v}" is not starttls, implicit or off`)) }),
+  setting({ key: 'relaySmarthostUser', flag: 'relay-smarthost-user', section: 'relay', value: 'USER', fallback: null, help: 'AUTH user for the smarthost', parse: (v) => v }),
+  setting({ key: 'relaySmarthostPassword', flag: 'relay-smarthost-password', section: 'relay', value: 'PASSWORD', fallback: null, help: 'AUTH password for the smarthost (prefer the environment variable; never logged)', parse: (v) => v }),
+  setting({ key: 'relayRequireTls', flag: 'relay-require-tls', section: 'relay', value: '', fallback: 'false', boolean: true, help: 'never deliver over plaintext: an MX without STARTTLS is a temporary failure', parse: (v) => parseBoolean('relay-require-tls', v) }),
+  setting({ key: 'relayDns', flag: 'relay-dns', section: 'relay', list: true, value: 'HOST:PORT,...', fallback: null, help: 'DNS servers for MX lookups, e.g. 127.0.0.1:5353 (default: the system\'s)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean).map(dnsServer) }),
+  setting({ key: 'relayMxPort', flag: 'relay-mx-port', section: 'relay', value: 'PORT', fallback: '25', help: 'port to connect to on MX hosts', parse: (v) => parseCount('relay-mx-port', v, 1) }),
+  setting({ key: 'relayRetry', flag: 'relay-retry', section: 'relay', list: true, value: 'DURATIONS', fallback: '1m,5m,15m,1h', help: 'waits between delivery attempts; the last one repeats', parse: (v) => v.split(',').map((d) => wrapUnits('relay-retry', parseDuration)(d.trim())) }),
+  setting({ key: 'relayGiveUp', flag: 'relay-give-up', section: 'relay', value: 'DURATION', fallback: '24h', help: 'stop retrying a recipient this long after it was queued', parse: wrapUnits('relay-give-up', parseDuration) }),
+  setting({ key: 'relayConnectTimeout', flag: 'relay-connect-timeout', section: 'relay', value: 'DURATION', fallback: '30s', help: 'connecting to an MX host', parse: wrapUnits('relay-connect-timeout', parseDuration) }),
+  setting({ key: 'relayCommandTimeout', flag: 'relay-command-timeout', section: 'relay', value: 'DURATION', fallback: '5m', help: 'waiting for the greeting and each reply (RFC 5321 4.5.3.2)', parse: wrapUnits('relay-command-timeout', parseDuration) }),
+  setting({ key: 'relayDataTimeout', flag: 'relay-data-timeout', section: 'relay', value: 'DURATION', fallback: '10m', help: 'waiting for the reply to the end of DATA (RFC 5321 4.5.3.2)', parse: wrapUnits('relay-data-timeout', parseDuration) }),
+  setting({ key: 'relayConcurrency', flag: 'relay-concurrency', section: 'relay', value: 'N', fallback: '2', help: 'deliveries at once per destination domain', parse: (v) => parseCount('relay-concurrency', v, 1) }),
+  setting({ key: 'relayDkimDomain', flag: 'relay-dkim-domain', section: 'relay', value: 'DOMAIN', fallback: null, help: 'sign relayed mail with DKIM for this domain (with --relay-dkim-selector and --relay-dkim-key)', parse: (v) => v.trim() }),
+  setting({ key: 'relayDkimSelector', flag: 'relay-dkim-selector', section: 'relay', value: 'SELECTOR', fallback: null, help: 'DKIM selector', parse: (v) => v.trim() }),
+  setting({ key: 'relayDkimKey', flag: 'relay-dkim-key', section: 'relay', value: 'FILE', fallback: null, help: 'DKIM private key (PEM file)', parse: (v) => v.trim() }),
+  setting({ key: 'parseWorkers', flag: 'parse-workers', section: 'general', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 
 export type SettingKey = (typeof SETTINGS)[number]['key'];
@@ -262,13 +287,20 @@ export function envName(flag: string): string {
   return `KOTAK_${flag.toUpperCase().replace(/-/g, '_')}`;
 }
 
-/** Raw values by config key, as strings (from flags, env or a library caller). */
-export type RawSettings = Partial<Record<SettingKey, string>>;
+/**
+ * Raw values by config key, as strings (from flags, env or a library caller). A list setting may
+ * come as several strings (a repeated flag): they are joined into its comma form.
+ */
+export type RawSettings = Partial<Record<SettingKey, string | readonly string[]>>;
+
+function rawText(value: string | readonly string[] | undefined): string | undefined {
+  return typeof value === 'string' || value === undefined ? value : value.join(',');
+}
 
 export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, defaults: RawSettings = {}): Config {
   const values: Record<string, unknown> = {};
   for (const s of SETTINGS) {
-    const text = raw[s.key] ?? env[envName(s.flag)] ?? defaults[s.key] ?? s.fallback;
+    const text = rawText(raw[s.key]) ?? env[envName(s.flag)] ?? rawText(defaults[s.key]) ?? s.fallback;
     values[s.key] = text === null || text === undefined ? null : (s.parse as (v: string) => unknown)(text);
   }
   values.hostname ??= os.hostname();
@@ -284,6 +316,9 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
   if (config.smtpRequireTls && config.smtpTls.mode === 'off') {
     invalid('smtp-require-tls', 'needs --smtp-tls (auto or CERT,KEY)');
   }
+  if (config.smtpTlsImplicit && config.smtpTls.mode === 'off') {
+    invalid('smtp-tls-implicit', 'needs --smtp-tls (auto or CERT,KEY)');
+  }
   if (config.pop3 && config.pop3Auth.mode === 'off') {
     invalid('pop3-auth', 'POP3 needs credentials: an htpasswd FILE, or any (accept every user and password)');
   }
@@ -291,24 +326,4 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
     invalid('pop3-tls-implicit', 'needs --pop3-tls (auto or CERT,KEY)');
   }
   return Object.freeze(config);
-}
-
-export function helpText(): string {
-  const rows = SETTINGS.map((s) => {
-    const left = `  --${s.flag}${s.value ? ` ${s.value}` : ''}`;
-    const fallback = s.fallback === null ? '' : ` [default: ${s.fallback}]`;
-    return `${left.padEnd(38)} ${s.help}${fallback}\n${''.padEnd(39)}env ${envName(s.flag)}`;
-  });
-  return [
-    'Usage: kotak [serve] [options]',
-    '       kotak sendmail [sendmail options] [recipient...]   (also as a link named sendmail; see the README)',
-    '',
-    'Kotak catches every email your app sends over SMTP and shows it in a web inbox and an API.',
-    'Each option can also be set by its KOTAK_* environment variable; a flag wins over the environment.',
-    '',
-    'Options:',
-    ...rows,
-    `  ${'--help'.padEnd(36)} show this help`,
-    `  ${'--version'.padEnd(36)} show the version`,
-  ].join('\n');
 }

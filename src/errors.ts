@@ -24,11 +24,15 @@ export const ERROR_CODES = {
   origin_not_allowed: { http: 403 },
   host_not_allowed: { http: 403 },
   payload_too_large: { http: 413 },
+  /** A stored message that could not be parsed (over a structure limit, or the parser failed on it): its parts cannot be read. */
+  message_unparsed: { http: 422 },
   storage_failed: { http: 500, smtp: [451, '4.3.0'], pop3: 'SYS/TEMP' },
   message_too_big: { http: 413, smtp: [552, '5.3.4'] },
   too_many_recipients: { http: 400, smtp: [452, '4.5.3'] },
   auth_failed: { http: 401, smtp: [535, '5.7.8'], pop3: 'AUTH' },
   auth_throttled: { http: 429 },
+  /** Too many password checks waiting (src/auth/verifier.ts): try again later. RFC 4954's 454 4.7.0. */
+  auth_unavailable: { http: 503, smtp: [454, '4.7.0'], pop3: 'SYS/TEMP' },
   tls_required: { http: 403, smtp: [530, '5.7.0'] },
   bad_address: { http: 400, smtp: [501, '5.1.3'] },
   line_too_long: { http: 400, smtp: [500, '5.5.2'] },

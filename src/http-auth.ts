@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { createHttpAuth, parseTokenLines, type HttpAuth } from './api/auth.js';
 import type { HostPort } from './config.js';
 import { KotakError } from './errors.js';
-import { loadHtpasswd } from './smtp/htpasswd.js';
+import { loadHtpasswd } from './auth/htpasswd.js';
+import type { PasswordVerifier } from './auth/verifier.js';
 
 export interface HttpAccessSettings {
   readonly httpAuth: string | null;
@@ -36,8 +37,8 @@ async function readTokenFile(path: string): Promise<string[]> {
   return tokens;
 }
 
-export async function loadHttpAccess(settings: HttpAccessSettings): Promise<HttpAccess> {
-  const passwords = settings.httpAuth === null ? null : await loadHtpasswd(settings.httpAuth);
+export async function loadHttpAccess(settings: HttpAccessSettings, verifier: PasswordVerifier): Promise<HttpAccess> {
+  const passwords = settings.httpAuth === null ? null : await loadHtpasswd(settings.httpAuth, verifier);
   if (passwords !== null && passwords.size === 0) throw new KotakError('invalid_config', `--http-auth: ${settings.httpAuth} holds no user`);
   const tokens = [...settings.httpTokens, ...(settings.httpTokenFile === null ? [] : await readTokenFile(settings.httpTokenFile))];
   const auth = passwords === null && tokens.length === 0 ? null : createHttpAuth({ passwords, tokens });

@@ -4,7 +4,7 @@
  * how failures are answered, delayed and counted.
  */
 import type { AuthSetting } from '../config.js';
-import type { CredentialStore } from '../smtp/htpasswd.js';
+import type { CredentialStore } from '../auth/htpasswd.js';
 
 export interface CredentialCheck {
   /** True when this user may log in with this password. Never logs either. */

@@ -22,7 +22,7 @@ import { renderHtmlView } from '../mail/html-view.js';
 import { extractLinks } from '../mail/links.js';
 import { requireAuth, type HttpAuth } from './auth.js';
 import { limitRequestBodies, MAX_JSON_BODY_BYTES } from './body-limit.js';
-import { downloadHeaders } from './download.js';
+import { downloadHeaders, pointToRaw } from './download.js';
 import { guardHost, type HostPolicy } from './host-check.js';
 import { guardOrigins, type OriginPolicy } from './origin.js';
 import { messageHtmlPolicy, securityHeaders, UNTRUSTED_BYTES_POLICY } from './security.js';
@@ -234,7 +234,9 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const { id, partId } = c.req.valid('param');
     const raw = await store.getRaw(id);
     if (!raw) throw notFound(`no message ${id}`);
-    const part = await parser.extractPart(raw, partId);
+    const part = await parser.extractPart(raw, partId).catch((err: unknown) => {
+      throw pointToRaw(err, `/api/messages/${id}/raw`);
+    });
     if (!part) throw notFound(`message ${id} has no part ${partId}`);
     return new Response(new Uint8Array(part.content.buffer, part.content.byteOffset, part.content.byteLength), {
       headers: downloadHeaders(part, `part-${partId}`),

@@ -1,5 +1,15 @@
 /** Safe headers for serving untrusted attachment bytes. Pure. */
+import { isKotakError, KotakError } from '../errors.js';
 import { UNTRUSTED_BYTES_POLICY } from './security.js';
+
+/**
+ * For a part route's failure: a message whose parts cannot be read (`message_unparsed`, 422) is
+ * still whole at `rawPath`, which the error then names; any other error is returned as it is.
+ */
+export function pointToRaw(err: unknown, rawPath: string): unknown {
+  if (!isKotakError(err) || err.code !== 'message_unparsed') return err;
+  return new KotakError('message_unparsed', `${err.message}; the raw message is at ${rawPath}`);
+}
 
 /**
  * Types a browser would execute or render as a document (HTML, SVG and any other XML, which can

@@ -2,27 +2,28 @@
  * DNS rebinding: a page at http://attacker.example:8025 whose name is re-pointed at 127.0.0.1 is,
  * to the browser, the same origin as Kotak, so the origin check (origin.ts) lets its scripts read
  * every message. What gives it away is the Host header: the attacker's name, not one Kotak answers
- * to. So a request from a browser must name a host Kotak knows: loopback names (`localhost`,
- * `*.localhost`), an IP address, `--hostname`, or one listed in `--http-allowed-hosts`.
+ * to. So every request must name a host Kotak knows: loopback names (`localhost`, `*.localhost`),
+ * an IP address, a name without dots (compose service and container names, `kotak`; public DNS has
+ * no such names for an attacker to re-point), `--hostname`, or one listed in `--http-allowed-hosts`.
  *
- * Only browser requests are checked (they carry `Sec-Fetch-*` or `Origin`): rebinding happens in a
- * browser, and test suites and API clients often reach Kotak by a service name
- * (`http://kotak:8025` in a compose network). The check is off when HTTP authentication is on: the
- * attacker's origin holds no credentials for Kotak, so it gets 401 whatever its Host.
+ * Every request, not only those that look like a browser's: Chromium sends neither `Sec-Fetch-*`
+ * nor `Origin` with a same-origin GET (a page loading `/`, fetching `/api/messages`), so a guard
+ * that waits for those headers lets the rebinding page read the inbox (issue 15). A request with no
+ * Host (HTTP/1.0) is refused too: none reaches this check in practice (Node answers HTTP/1.1
+ * without Host with 400, and the Hono adapter does the same for HTTP/1.0, as it cannot build the
+ * request's URL), and "every request names a known host" is simpler to trust than an exception
+ * no client needs: every browser, curl and HTTP library sends Host.
+ *
+ * The check is off when HTTP authentication is on: the attacker's origin holds no credentials for
+ * Kotak, so it gets 401 whatever its Host.
  */
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import { KotakError } from '../errors.js';
 
 export interface HostPolicy {
-  /** May a request with these headers go on? */
-  admits(facts: HostFacts): boolean;
-}
-
-export interface HostFacts {
-  readonly host: string | undefined;
-  /** True when the request comes from a browser (Sec-Fetch-* or Origin present). */
-  readonly fromBrowser: boolean;
+  /** May a request whose Host header is this go on? */
+  admits(host: string | undefined): boolean;
 }
 
 /** `allowed`: names from --http-allowed-hosts; `.example.test` allows it and its subdomains; `*` allows any. */
@@ -32,11 +33,11 @@ export function createHostPolicy(settings: { allowed: readonly string[]; hostnam
   const suffixes = settings.allowed.map((h) => h.toLowerCase()).filter((h) => h.startsWith('.'));
 
   return {
-    admits({ host, fromBrowser }) {
-      if (anyHost || !fromBrowser) return true;
+    admits(host) {
+      if (anyHost) return true;
       const name = hostName(host);
       if (name === null) return false;
-      if (isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost')) return true;
+      if (isIP(name) !== 0 || name === 'localhost' || name.endsWith('.localhost') || !name.includes('.')) return true;
       return exact.has(name) || suffixes.some((suffix) => name.endsWith(suffix) || name === suffix.slice(1));
     },
   };
@@ -55,23 +56,19 @@ export function hostName(host: string | undefined): string | null {
   return /^[a-z0-9_.-]+$/.test(name) ? name : null;
 }
 
-export function isBrowserRequest(header: (name: string) => string | undefined): boolean {
-  return header('sec-fetch-site') !== undefined || header('sec-fetch-mode') !== undefined || header('origin') !== undefined;
-}
-
 export function hostRefusal(host: string | undefined): KotakError {
   const shown = (host ?? '').slice(0, 200);
   return new KotakError(
     'host_not_allowed',
-    `this browser reached Kotak as "${shown}", a name Kotak does not know (a DNS rebinding attack looks like this): use localhost or an IP address, or allow the name with --http-allowed-hosts ${hostName(host) ?? 'NAME'} (or turn on --http-auth)`,
+    `Kotak was reached as "${shown}", a name it does not know (a DNS rebinding attack looks like this): use localhost, an IP address or a name without dots, or start Kotak with --http-allowed-hosts ${hostName(host) ?? 'NAME'} (or turn on --http-auth)`,
   );
 }
 
-/** Hono middleware, first after the security headers: refuses browser requests under an unknown Host. */
+/** Hono middleware, first after the security headers: refuses requests under an unknown Host. */
 export function guardHost(policy: HostPolicy): MiddlewareHandler {
   return async (c, next) => {
     const host = c.req.header('host');
-    if (policy.admits({ host, fromBrowser: isBrowserRequest((name) => c.req.header(name)) })) return next();
+    if (policy.admits(host)) return next();
     const error = hostRefusal(host);
     return c.json(error.toJSON(), error.httpStatus as 403);
   };

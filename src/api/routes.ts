@@ -72,7 +72,13 @@ export const routes = {
   getPart: createRoute({
     operationId: 'getPart', method: 'get', path: '/api/messages/{id}/parts/{partId}', tags: ['messages'], summary: 'An attachment, decoded, as a download',
     request: { params: PartParamSchema },
-    responses: { 200: binary('application/octet-stream', 'The attachment bytes'), 404: error('No such message or part'), ...invalid('Not a part id (a MIME part path such as 2 or 1.2)'), ...gates },
+    responses: {
+      200: binary('application/octet-stream', 'The attachment bytes'),
+      404: error('No such message or part'),
+      422: error('The message was kept unparsed (over a structure limit, or the parser failed): its parts cannot be read; its raw source can'),
+      ...invalid('Not a part id (a MIME part path such as 2 or 1.2)'),
+      ...gates,
+    },
   }),
   patchMessage: createRoute({
     operationId: 'patchMessage', method: 'patch', path: '/api/messages/{id}', tags: ['messages'], summary: 'Mark a message read or unread',

@@ -1,6 +1,6 @@
 /**
- * The gate in front of both WebSockets (/api/live and Mailpit's /api/events): a handshake from a
- * page that OriginPolicy does not admit is answered 403, one without valid credentials (when auth
+ * The gate in front of both WebSockets (/api/live and Mailpit's /api/events): a handshake under a
+ * Host name HostPolicy does not admit, or from a page that OriginPolicy does not admit, is answered 403, one without valid credentials (when auth
  * is on) 401, both as plain HTTP before any upgrade. Browsers send the Basic credentials they hold
  * for the inbox with a same-origin handshake; other clients set the Authorization header. There is
  * deliberately no `?token=` form: URLs end up in logs and histories.
@@ -8,9 +8,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import type { KotakError } from '../errors.js';
+import { KotakError } from '../errors.js';
 import { AUTH_CHALLENGE, authError, type HttpAuth } from './auth.js';
-import { hostRefusal, isBrowserRequest, type HostPolicy } from './host-check.js';
+import { hostRefusal, type HostPolicy } from './host-check.js';
 import { originRefusal, type OriginPolicy } from './origin.js';
 import { PLAIN_RESPONSE_HEADERS } from './security.js';
 
@@ -19,7 +19,7 @@ export interface UpgradeGuard {
   admit(request: IncomingMessage, socket: Duplex): Promise<boolean>;
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests' };
+const STATUS_TEXT: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };
 
 function refuse(socket: Duplex, error: KotakError, extra: Record<string, string> = {}): void {
   const body = JSON.stringify(error.toJSON());
@@ -33,6 +33,15 @@ function refuse(socket: Duplex, error: KotakError, extra: Record<string, string>
   const status = error.httpStatus;
   const head = [`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`, ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`)];
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+/**
+ * An admitted handshake for a path that has no WebSocket: 404 as plain HTTP, so a client with a
+ * wrong URL is told so at once instead of seeing the connection drop.
+ */
+export function refuseUnknownUpgradePath(socket: Duplex): void {
+  socket.on('error', () => {}); // a reset while the refusal is written is no one's concern
+  refuse(socket, new KotakError('not_found', 'no WebSocket here: they are at api/live and api/events'));
 }
 
 const header = (request: IncomingMessage, name: string): string | undefined => {
@@ -55,7 +64,7 @@ export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: Origi
         forwardedHost: header(request, 'x-forwarded-host'),
         authorization: header(request, 'authorization'),
       };
-      if (!hosts.admits({ host: facts.host, fromBrowser: isBrowserRequest((name) => header(request, name)) })) {
+      if (!hosts.admits(facts.host)) {
         log.warn({ host: facts.host?.slice(0, 200), path: request.url?.slice(0, 200) }, 'WebSocket under an unknown Host refused');
         refuse(socket, hostRefusal(facts.host));
         return false;

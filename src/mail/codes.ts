@@ -1,7 +1,10 @@
 /**
  * Likely one-time codes in a message ("Your verification code is 482 913"): 4–8 digit tokens
- * close to a word such as code, OTP, verification or PIN, in the subject or the text. A test asks
- * for `message.codes[0]` instead of writing its own regular expression against each template.
+ * close to a word such as code, OTP, verification or PIN, in the subject and the text part; when
+ * those have none (no text part, an empty one, or one that only says "open the HTML version"), in
+ * the subject and the HTML's text. The HTML is a fallback, not a second source: when the text part
+ * has a code, other numbers in the HTML (a reference, an order) are not offered as codes. A test
+ * asks for `message.codes[0]` instead of writing its own regular expression against each template.
  *
  * Precision over recall: a number that is part of a date, time, price, phone number, URL or
  * longer number is never a code, and a year-like number needs the keyword right before it.
@@ -37,7 +40,12 @@ const YEAR_WINDOW = 25;
 const MAX_SOURCE_CHARS = 200_000;
 
 export function extractCodes(subject: string, text: string | null, html: string | null): string[] {
-  const body = text ?? (html ? htmlToText(html) : '');
+  const fromText = codesIn(subject, text ?? '');
+  if (fromText.length > 0 || !html) return fromText;
+  return codesIn(subject, htmlToText(html));
+}
+
+function codesIn(subject: string, body: string): string[] {
   const source = `${subject}\n${body}`.slice(0, MAX_SOURCE_CHARS).replace(URL, (url) => ' '.repeat(url.length));
   const keywords = [...source.matchAll(KEYWORD)].map((m) => ({ start: m.index, end: m.index + m[0].length }));
   if (keywords.length === 0) return [];

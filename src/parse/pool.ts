@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
+import { KotakError } from '../errors.js';
 import { FAST_PARSE_MAX_DEPTH, INLINE_LIMITS, parseSimpleMessage } from '../mail/fast-parse.js';
 import { messageHeaderExceeded, mimeLimitExceeded, type MimeLimits } from '../mail/mime-limits.js';
 import type { ExtractedPart } from '../mail/parse.js';
@@ -17,7 +18,10 @@ import type { WorkerReply, WorkerRequest } from './protocol.js';
 export interface ParserPool {
   /** Never rejects: a failure or timeout is an outcome with the reason. */
   parse(raw: Buffer): Promise<ParseOutcome>;
-  /** The decoded bytes of one attachment; rejects when parsing fails. */
+  /**
+   * The decoded bytes of one attachment. Rejects with `message_unparsed` (and the reason) when the
+   * message cannot be parsed: over a structure limit, or the parser failed or ran out of time.
+   */
   extractPart(raw: Buffer, partId: string): Promise<ExtractedPart | null>;
   close(): Promise<void>;
 }
@@ -66,7 +70,7 @@ export interface ParserPoolOptions {
 
 const DEFAULT_MIME_LIMITS: MimeLimits = { maxHeaderBytes: 100 * 1024, maxParts: 1000, maxDepth: 50 };
 
-type JobRequest = { kind: 'parse'; raw: Uint8Array; sizes?: [string, number][]; limits: MimeLimits } | { kind: 'part'; raw: Uint8Array; partId: string };
+type JobRequest = { kind: 'parse'; raw: Uint8Array; sizes?: [string, number][]; limits: MimeLimits } | { kind: 'part'; raw: Uint8Array; partId: string; limits: MimeLimits };
 
 interface Job {
   readonly id: number;
@@ -210,8 +214,9 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
       return { ok: true, message: reply.message };
     },
     async extractPart(raw, partId) {
-      const reply = await submit({ kind: 'part', raw, partId });
-      if (!reply.ok) throw new Error(reply.error);
+      const reply = await submit({ kind: 'part', raw, partId, limits: mimeLimits });
+      if (!reply.ok && closed) throw new KotakError('shutting_down', 'Kotak is stopping');
+      if (!reply.ok) throw new KotakError('message_unparsed', `the message's parts cannot be read: ${reply.error}`);
       if (reply.kind !== 'part' || !reply.part) return null;
       const { content } = reply.part;
       // Structured clone delivers a Uint8Array; callers expect a Buffer over the same memory.

@@ -6,7 +6,7 @@ import type { ParsedMessage } from '../mail/types.js';
 export type WorkerRequest =
   /** `sizes` present: `raw` is already a skeleton (mail/skeleton.ts) with these stripped sizes. */
   | { readonly jobId: number; readonly kind: 'parse'; readonly raw: Uint8Array; readonly sizes?: readonly (readonly [string, number])[]; readonly limits: MimeLimits }
-  | { readonly jobId: number; readonly kind: 'part'; readonly raw: Uint8Array; readonly partId: string };
+  | { readonly jobId: number; readonly kind: 'part'; readonly raw: Uint8Array; readonly partId: string; readonly limits: MimeLimits };
 
 export type WorkerReply =
   | { readonly jobId: number; readonly ok: true; readonly kind: 'parse'; readonly message: ParsedMessage }

@@ -3,8 +3,8 @@
  * SMTP and HTTP. One request at a time; the pool enforces the time limit by terminating us.
  */
 import { parentPort } from 'node:worker_threads';
-import { mimeLimitExceeded } from '../mail/mime-limits.js';
-import { extractPart, parseMessage, parseSkeleton } from '../mail/parse.js';
+import { messageHeaderExceeded, mimeLimitExceeded } from '../mail/mime-limits.js';
+import { extractPart, parseMessage, parseSkeleton, type ExtractedPart } from '../mail/parse.js';
 import type { ParsedMessage } from '../mail/types.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -24,11 +24,22 @@ async function parse(request: Extract<WorkerRequest, { kind: 'parse' }>): Promis
   return request.sizes ? parseSkeleton({ bytes, sizes: new Map(request.sizes) }, options) : parseMessage(bytes, options);
 }
 
+/**
+ * The same limits as parsing: a message kept raw for crossing one would make mailparser fail or
+ * run out its time here too, and the reason is worth more to the client than that failure.
+ */
+async function part(request: Extract<WorkerRequest, { kind: 'part' }>): Promise<ExtractedPart | null> {
+  const bytes = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);
+  const over = messageHeaderExceeded(bytes, request.limits) ?? mimeLimitExceeded(bytes, request.limits);
+  if (over) throw new Error(over);
+  return extractPart(bytes, request.partId);
+}
+
 port.on('message', (request: WorkerRequest) => {
   const work =
     request.kind === 'parse'
       ? parse(request).then((message): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'parse', message }))
-      : extractPart(request.raw, request.partId).then((part): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'part', part }));
+      : part(request).then((part): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'part', part }));
   work
     .catch((err: unknown): WorkerReply => ({
       jobId: request.jobId,

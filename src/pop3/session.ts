@@ -11,6 +11,7 @@
 import type { Logger } from 'pino';
 import type { CredentialCheck } from '../access/credentials.js';
 import type { Maildrop, MaildropSource } from '../access/maildrop.js';
+import { isKotakError } from '../errors.js';
 import { err, errFor, headerAndFirstLines, messageReply, multiline, ok, type ReplyChunk } from './replies.js';
 
 export type SessionState = 'authorization' | 'transaction' | 'update' | 'closed';
@@ -216,7 +217,16 @@ export class Pop3Session {
   }
 
   async #login(user: string, password: string): Promise<Outcome> {
-    if (!(await this.#deps.credentials.verify(user, password))) return this.#authFailed(user, 'wrong user name or password');
+    let verified: boolean;
+    try {
+      verified = await this.#deps.credentials.verify(user, password);
+    } catch (error) {
+      // Too many password checks waiting (src/auth/verifier.ts): not a failed login, come back later.
+      if (!isKotakError(error) || error.code !== 'auth_unavailable') throw error;
+      this.#log.info({ user: loggedUser(user), reason: error.message }, 'pop3 authentication deferred');
+      return { reply: [errFor('auth_unavailable', 'authentication is busy, try again later')] };
+    }
+    if (!verified) return this.#authFailed(user, 'wrong user name or password');
     let maildrop: Maildrop;
     try {
       maildrop = await this.#deps.maildrops.open();

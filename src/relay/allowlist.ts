@@ -7,10 +7,12 @@
  * - LOCAL is a dot-atom in which `*` matches any run of characters, empty included (it may cross
  *   dots: `qa+*@corp.test` matches `qa+@corp.test` and `qa+a.b@corp.test`). Everything else is
  *   literal: `alice@example.com` does not match `alice+x@example.com`. A literal `*` cannot be written.
- * - DOMAIN is a host name, compared in its ASCII (IDNA) form: `*@bücher.example` and
+ * - DOMAIN is a host name, compared in its ASCII (IDNA, UTS 46) form: `*@bücher.example` and
  *   `*@xn--bcher-kva.example` are the same pattern, and match `x@BÜCHER.example` and
- *   `x@xn--bcher-kva.example` alike, because that ASCII name is the one the MX lookup resolves
- *   (both sides go through `toAsciiDomain`). A domain never matches its subdomains or longer names:
+ *   `x@xn--bcher-kva.example` alike, because that ASCII name is the one the MX lookup resolves and
+ *   the envelope carries (both sides go through `toAsciiDomain`; recipient.ts). So `x@example。com`
+ *   (ideographic full stop) is `x@example.com`, and so is `x@exam\u200Bple.com`: UTS 46 drops the
+ *   zero-width space, and the relay sends what was judged. A domain never matches its subdomains or longer names:
  *   `*@example.com` does not match `a@sub.example.com` or `a@example.com.evil.test`.
  * - DOMAIN may start with a whole-label wildcard, `*@*.example.com`, which matches exactly one more
  *   label (`a@sub.example.com`, not `a@example.com` or `a@x.sub.example.com`), as in TLS
@@ -24,8 +26,8 @@
  * compared exactly, not case-folded: Unicode folding joins characters a reader tells apart (the
  * Kelvin sign `K` folds to `k`).
  *
- * Addresses: only `local@domain` with a dot-atom local part (UTF-8 allowed, RFC 6531) of at most
- * 64 octets matches. Quoted local parts, a second `@` (`x@evil.test@example.com`), source routes,
+ * Addresses: only `local@domain` with a dot-atom local part (UTF-8 allowed, RFC 6531, but nothing
+ * invisible) of at most 64 octets matches. Quoted local parts, a second `@` (`x@evil.test@example.com`), source routes,
  * angle brackets, spaces and control characters match nothing, whatever the patterns say.
  *
  * "Allow everyone" is deliberately not expressible here (`*@*` is refused): it is a separate,
@@ -34,8 +36,12 @@
 import { KotakError } from '../errors.js';
 import { parseAddressLiteral, toAsciiDomain } from './domain.js';
 
-/** RFC 5322 atext, plus any non-ASCII character but controls, separators and lone surrogates (RFC 6531). */
-const ATOM = String.raw`(?:[A-Za-z0-9!#$%&'*+\-/=?^_\x60{|}~]|[^\x00-\x7F\p{Cc}\p{Z}\p{Cs}])+`;
+/**
+ * RFC 5322 atext, plus any non-ASCII character (RFC 6531) but controls, separators, lone surrogates
+ * and invisible ones (format characters such as the zero-width space, joiners and direction marks,
+ * and the other default-ignorables): `q\u200Ba@example.com` would read as `qa@example.com`.
+ */
+const ATOM = String.raw`(?:[A-Za-z0-9!#$%&'*+\-/=?^_\x60{|}~]|[^\x00-\x7F\p{Cc}\p{Cf}\p{Z}\p{Cs}\p{Default_Ignorable_Code_Point}])+`;
 const DOT_ATOM = new RegExp(`^${ATOM}(?:\\.${ATOM})*$`, 'u');
 /** RFC 5321 4.5.3.1.1. */
 const MAX_LOCAL_OCTETS = 64;

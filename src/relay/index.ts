@@ -91,13 +91,14 @@ export async function createRelay(config: Config, deps: { store: RelayStore; mes
   };
 }
 
-/** What the queue keeps of one attempt: TLS as "protocol cipher", replies with their codes. */
+/** What the queue keeps of one attempt: TLS as "protocol cipher", replies with their codes, our reasons apart. */
 function toHostOutcome(attempt: HostAttempt): HostOutcome {
   if (attempt.kind === 'host-failed') return { kind: 'host-failed', reason: attempt.reason, temporary: attempt.temporary, transcript: attempt.transcript };
   return {
     kind: 'attempted',
     tls: attempt.tls ? `${attempt.tls.protocol} ${attempt.tls.cipher}` : null,
-    recipients: attempt.recipients.map(({ recipient, status, reply }) => ({ recipient, status, reply })),
+    // A reply is only ever what the server said; without a code, the text is our own reason.
+    recipients: attempt.recipients.map(({ recipient, status, code, reply }) => (code === null ? { recipient, status, reply: null, reason: reply } : { recipient, status, reply })),
     transcript: attempt.transcript,
   };
 }

@@ -17,12 +17,16 @@ import type { EventBus } from '../events.js';
 import type { RelayJob, RelayStore } from '../store/relay-types.js';
 import type { MessageStore } from '../store/types.js';
 import type { Destination, HostAddresses } from './mx.js';
+import { readRelayAddress } from './recipient.js';
 
 
 export interface RecipientOutcome {
   readonly recipient: string;
   readonly status: 'delivered' | 'deferred' | 'failed';
-  readonly reply: string;
+  /** What the server answered for this recipient; null when it was not asked or never answered. */
+  readonly reply: string | null;
+  /** Our own reason when there is no reply (no SMTPUTF8 for a UTF-8 address, no answer). */
+  readonly reason?: string;
 }
 
 export type HostOutcome =
@@ -62,11 +66,6 @@ const CLOSE_GRACE_MS = 2000;
 
 /** How many due jobs one tick claims. */
 const CLAIM_BATCH = 100;
-
-export function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
-}
 
 export function createRelayQueue(
   settings: RelayQueueSettings,
@@ -129,7 +128,9 @@ export function createRelayQueue(
       hosts = destination.hosts;
     }
     const port = settings.smarthost?.port ?? settings.mxPort;
-    const envelope = { from: detail.envelope.mailFrom, to: jobs.map((j) => j.recipient) };
+    // Jobs hold recipients in their one form already (release); the sender gets the same reading.
+    const from = detail.envelope.mailFrom === '' ? '' : (readRelayAddress(detail.envelope.mailFrom)?.address ?? detail.envelope.mailFrom);
+    const envelope = { from, to: jobs.map((j) => j.recipient) };
     let lastReason = 'no host to try';
     let lastHost: string | null = null;
     let lastTranscript: readonly string[] = [];
@@ -159,7 +160,7 @@ export function createRelayQueue(
             return finish(job, {
               status: result?.status ?? 'deferred',
               reply: result?.reply ?? null,
-              reason: result ? null : 'the server did not answer for this recipient',
+              reason: result ? (result.reason ?? null) : 'the server did not answer for this recipient',
               mxHost: host,
               tls: outcome.tls,
               transcript: outcome.transcript,
@@ -247,14 +248,17 @@ export function createRelayQueue(
   async function release(messageId: string, recipients?: readonly string[]): Promise<RelayJob[]> {
     const detail = await messages.get(messageId);
     if (!detail) throw new KotakError('not_found', `no message ${messageId}`);
-    const wanted = [...new Set((recipients ?? detail.envelope.rcptTo).map((r) => r.trim()).filter(Boolean))];
-    if (wanted.length === 0) throw new KotakError('invalid_request', 'no recipients to relay to');
-    const refused = wanted.filter((r) => !settings.isAllowed(r) || domainOf(r) === '');
+    const written = [...new Set((recipients ?? detail.envelope.rcptTo).map((r) => r.trim()).filter(Boolean))];
+    if (written.length === 0) throw new KotakError('invalid_request', 'no recipients to relay to');
+    // Judged, queued and sent in one form (recipient.ts), so two spellings are one job.
+    const read = written.map((address) => ({ written: address, recipient: readRelayAddress(address) }));
+    const refused = read.filter(({ recipient }) => recipient === undefined || !settings.isAllowed(recipient.address)).map((r) => r.written);
     if (refused.length > 0) {
       throw new KotakError('relay_not_allowed', `not allowed by --relay-allow, so nothing was queued: ${refused.join(', ')}`);
     }
+    const wanted = new Map(read.flatMap(({ recipient }) => (recipient ? [[recipient.address, recipient.domain] as const] : [])));
     const at = now();
-    const jobs = await store.enqueue(messageId, wanted.map((recipient) => ({ recipient, domain: domainOf(recipient) })), at, at + settings.giveUp);
+    const jobs = await store.enqueue(messageId, [...wanted].map(([recipient, domain]) => ({ recipient, domain })), at, at + settings.giveUp);
     for (const job of jobs) announce(job);
     void tick();
     return jobs;
@@ -271,7 +275,10 @@ export function createRelayQueue(
         unsubscribe = bus.on('message:stored', (summary) => {
           void (async () => {
             const detail = await messages.get(summary.id);
-            const allowed = (detail?.envelope.rcptTo ?? []).filter((r) => settings.isAllowed(r) && domainOf(r) !== '');
+            const allowed = (detail?.envelope.rcptTo ?? []).filter((r) => {
+              const recipient = readRelayAddress(r);
+              return recipient !== undefined && settings.isAllowed(recipient.address);
+            });
             if (allowed.length > 0) await release(summary.id, allowed);
           })().catch((err: unknown) => log.error({ err, messageId: summary.id }, 'automatic relay could not queue a message'));
         });

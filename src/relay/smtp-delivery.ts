@@ -204,6 +204,34 @@ async function converse(session: SmtpSession, from: string, recipients: readonly
     }
   }
 
+  // RFC 6531 3.4: an address that is not ASCII goes only to a server that offers SMTPUTF8. Those
+  // recipients fail here for good (as Postfix bounces them); the others are sent as usual.
+  const withoutSmtpUtf8 = session.offersSmtpUtf8 ? [] : recipients.filter(needsSmtpUtf8);
+  if (withoutSmtpUtf8.length > 0 || (!session.offersSmtpUtf8 && needsSmtpUtf8(from))) {
+    const refusedHere = needsSmtpUtf8(from) ? recipients : withoutSmtpUtf8;
+    const reason = needsSmtpUtf8(from)
+      ? `SMTPUTF8 is required for the sender <${from}>, but was not offered by ${session.label}`
+      : `SMTPUTF8 is required for this address, but was not offered by ${session.label}`;
+    session.recorder.note(`not sent to ${refusedHere.length} recipient(s): ${reason}`);
+    const failed = refusedHere.map((recipient): RecipientOutcome => ({ recipient, status: 'failed', code: null, reply: reason }));
+    const sendable = recipients.filter((recipient) => !refusedHere.includes(recipient));
+    if (sendable.length === 0) {
+      await session.quit();
+      return { kind: 'attempted', recipients: failed };
+    }
+    const verdict = await sendAndDecide(session, from, sendable, message);
+    // A host failure moves the rest to the next host; those refused here stay refused.
+    return verdict.kind === 'attempted' ? { kind: 'attempted', recipients: [...verdict.recipients, ...failed] } : verdict;
+  }
+  return sendAndDecide(session, from, recipients, message);
+}
+
+/** Whether an envelope address holds anything but ASCII (after release, only a local part can). */
+function needsSmtpUtf8(address: string): boolean {
+  return !/^[\x00-\x7F]*$/.test(address);
+}
+
+async function sendAndDecide(session: SmtpSession, from: string, recipients: readonly string[], message: OutgoingMessage): Promise<Verdict> {
   const sent = await session.send(from, recipients, message);
   // A refused envelope or message ends send() with an error too; the replies say who was refused.
   const failure = sent.ok ? { reason: 'no reply', code: null } : session.describe(sent.end);
@@ -255,6 +283,7 @@ class SmtpSession {
   readonly #ended: Promise<SessionEnd>;
   #endedWith: SessionEnd | null = null;
   #tls: TlsSession | null = null;
+  readonly #label: string;
 
   constructor(target: DeliveryTarget, options: DeliveryOptions) {
     this.#timeouts = options.timeouts;
@@ -277,6 +306,7 @@ class SmtpSession {
     });
 
     const label = target.label ?? target.host;
+    this.#label = label;
     const servername = target.servername ?? (isIP(label) ? undefined : label);
     this.#connection = new SMTPConnection({
       host: target.host,
@@ -307,6 +337,16 @@ class SmtpSession {
 
   get offersAuth(): boolean {
     return this.#connection.allowsAuth;
+  }
+
+  /** Whether the last EHLO listed SMTPUTF8 (RFC 6531). */
+  get offersSmtpUtf8(): boolean {
+    return this.recorder.extensions().some((extension) => /^SMTPUTF8$/i.test(extension));
+  }
+
+  /** The host as results name it (the MX name). */
+  get label(): string {
+    return this.#label;
   }
 
   get tls(): TlsSession | null {

@@ -15,7 +15,17 @@ const TERMINATOR_AT_START = Buffer.from('.\r\n');
 
 type Done = Parameters<SMTPStream['_feedDataStream']>[1];
 
+type WriteDone = Parameters<SMTPStream['_write']>[2];
+
 export class FastDataSmtpStream extends SMTPStream {
+  /** Sees every chunk the client sends, commands and message alike, before it is parsed. */
+  oninput: ((chunk: Buffer) => void) | null = null;
+
+  override _write(chunk: Buffer, encoding: Parameters<SMTPStream['_write']>[1], next: WriteDone): void {
+    this.oninput?.(chunk);
+    super._write(chunk, encoding, next);
+  }
+
   override _feedDataStream(input: Buffer, done: Done): void {
     const dataStream = this._dataStream!;
     let chunk = input;

@@ -6,20 +6,16 @@
  * timeout, a cap on the session's length and limits on command lines.
  */
 import type { AddressInfo } from 'node:net';
-import type net from 'node:net';
-import type tls from 'node:tls';
 import type { Logger } from 'pino';
-import { SMTPServer, type SMTPServerOptions, type SMTPServerSession, type SMTPServerDataStream } from 'smtp-server';
-import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
-import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream } from 'smtp-server';
 import { hasControlCharacter } from './address-check.js';
 import { ClientLimits, type ClientLimitsConfig } from './client-limits.js';
-import { FastDataSmtpStream } from './data-stream.js';
+import { KotakSmtpServer, type StressTimeouts } from './connection.js';
 import { IntakeBudget } from './intake-budget.js';
 import { LineEndingWatch } from './line-endings.js';
-import { smtpError, type SmtpReplyError } from '../errors.js';
+import { isKotakError, smtpError, type SmtpReplyError } from '../errors.js';
 import type { Envelope, SmtpWarning } from '../mail/types.js';
-import type { CredentialStore } from './htpasswd.js';
+import type { CredentialStore } from '../auth/htpasswd.js';
 import type { TlsMaterial } from './tls.js';
 
 export type SmtpAuthMode = { readonly mode: 'off' } | { readonly mode: 'any' } | { readonly mode: 'file'; readonly path: string };
@@ -32,6 +28,8 @@ export interface SmtpConfig {
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
   readonly requireTls: boolean;
+  /** TLS from the first byte (port 465 style, RFC 8314) instead of STARTTLS; needs `deps.tls`. */
+  readonly implicitTls?: boolean;
   /** Message bytes held in memory across all connections before reading pauses (default 32 MB). */
   readonly intakeBudgetBytes?: number;
   /** Connections at once and rates, in total and per client address (default: none). */
@@ -40,6 +38,8 @@ export interface SmtpConfig {
   readonly idleTimeoutMs?: number;
   /** The longest a whole session may last, however busy the client is (0 or absent: no limit). */
   readonly sessionTimeoutMs?: number;
+  /** The timeouts under pressure (80% of clientLimits.maxConnections open); default 10 s per line, 1 min per session. */
+  readonly stress?: StressTimeouts;
 }
 
 export interface SmtpDeps {
@@ -48,7 +48,7 @@ export interface SmtpDeps {
   readonly auth: SmtpAuthMode;
   /** Present when auth mode is 'file'. */
   readonly credentials: CredentialStore | null;
-  /** Present when TLS is on: STARTTLS is then advertised. */
+  /** Present when TLS is on: STARTTLS is then advertised (or the listener speaks TLS from the first byte). */
   readonly tls: TlsMaterial | null;
   readonly log: Logger;
 }
@@ -56,213 +56,6 @@ export interface SmtpDeps {
 export interface RunningSmtpServer {
   listen(): Promise<number>;
   close(): Promise<void>;
-}
-
-const ENHANCED_CODE_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
-
-/**
- * Command line lengths in octets, without the CRLF. RFC 5321 4.5.3.1.4 allows 512 with it; MAIL
- * and RCPT carry ESMTP parameters that extensions add to that (RFC 1870 +26, RFC 3461 +100/+500,
- * RFC 4954 +500), so they get Postfix's line_length_limit; an AUTH line and the lines of a SASL
- * exchange may be 12288 (RFC 4954 4). Longer lines are answered 500 5.5.2 and not run. Past
- * smtp-server's own 16 KB buffer, a line is not even kept: 500 5.5.2 and the connection closes.
- */
-const COMMAND_LINE_MAX = 510;
-const ADDRESS_COMMAND_LINE_MAX = 2046;
-const SASL_LINE_MAX = 12286;
-const ADDRESS_COMMAND = /^(?:MAIL|RCPT)\b/i;
-const AUTH_COMMAND = /^AUTH\b/i;
-/** After this many refused commands (too long, unknown) the client is disconnected, as smtp-server does. */
-const MAX_REFUSED_COMMANDS = 10;
-
-/** What every connection of a server shares: admission, the session cap, the log. */
-interface ConnectionPolicy {
-  readonly limits: ClientLimits;
-  readonly sessionTimeoutMs: number;
-  readonly log: Logger;
-}
-
-function reply(connection: SMTPConnection, err: SmtpReplyError): void {
-  connection.send(err.responseCode, err.message);
-}
-
-/**
- * smtp-server's connection with Kotak's adjustments: admission by the client limits, an immediate
- * greeting, the session cap, command line lengths, a faster DATA scanner, corked replies, and
- * exact reply codes. smtp-server prefixes replies with enhanced
- * status codes from a fixed table, and two of its choices do not fit: it answers an accepted
- * DATA with 2.6.0 (RFC 3463: "other or undefined media error"); we say 2.0.0 as Postfix does.
- * And our errors carry their own precise code in the text ("4.5.3 Too many recipients"), which
- * must not get a second, generic one in front.
- */
-class KotakConnection extends SMTPConnection {
-  /** The client address this connection counts against, until it is released. */
-  #admittedAs: string | null = null;
-  #sessionTimer: NodeJS.Timeout | null = null;
-  /** The session cap passed while the client was waiting for our reply: it ends after that reply. */
-  #sessionOver = false;
-
-  get #policy(): ConnectionPolicy {
-    return (this._server as KotakSmtpServer).policy;
-  }
-
-  /**
-   * smtp-server waits 100 ms before the greeting to catch spammers that talk too early. A sandbox
-   * has no spammers but many test connections: greet at once, as Mailpit and Postfix do. The
-   * connection limits are checked first; a refused client hears 421 4.7.0 instead of the greeting.
-   */
-  override init(): void {
-    this._setListeners(() => {
-      const policy = this.#policy;
-      const refusal = policy.limits.admitConnection(this.remoteAddress);
-      if (refusal) {
-        policy.log.info({ client: this.remoteAddress, limit: refusal.limit }, 'smtp connection refused');
-        reply(this, smtpError('client_limit', refusal.text));
-        return;
-      }
-      this.#admittedAs = this.remoteAddress;
-      if (policy.sessionTimeoutMs > 0) {
-        this.#sessionTimer = setTimeout(() => this.#sessionTimeUp(), policy.sessionTimeoutMs);
-        this.#sessionTimer.unref();
-      }
-      this.connectionReady();
-    });
-  }
-
-  /**
-   * The session cap: a client that keeps the connection busy (one byte a second never trips the
-   * idle timeout) is cut off. Not while it waits for us (a message being stored): the cut then
-   * follows our reply, so a message is never both stored and refused.
-   */
-  #sessionTimeUp(): void {
-    this.#sessionTimer = null;
-    if (this._closing || this._closed) return;
-    if (this.#waitingForUs()) {
-      this.#sessionOver = true;
-      return;
-    }
-    this.#policy.log.info({ client: this.remoteAddress }, 'smtp session time limit reached');
-    reply(this, smtpError('session_timeout', 'Session time limit reached, closing connection'));
-  }
-
-  /** The same test smtp-server's idle timeout makes: a command handler or the message's storage is pending. */
-  #waitingForUs(): boolean {
-    return this._handlerPending || Boolean(this._dataStream && this._parser && !this._parser._dataMode);
-  }
-
-  /** The connection stops counting against the limits as soon as it is being closed. */
-  #release(): void {
-    if (this.#sessionTimer) clearTimeout(this.#sessionTimer);
-    this.#sessionTimer = null;
-    if (this.#admittedAs === null) return;
-    this.#policy.limits.releaseConnection(this.#admittedAs);
-    this.#admittedAs = null;
-  }
-
-  override close(): void {
-    this.#release();
-    super.close();
-  }
-
-  override _onClose(): void {
-    this.#release();
-    super._onClose();
-  }
-
-  /** The same parser wiring as smtp-server's, with the faster DATA scanner (./data-stream.ts). */
-  override _createParser(): SMTPStream {
-    const parser = new FastDataSmtpStream({ maxCommandLength: this._server.options.maxCommandLength });
-    parser.oncommand = (command, callback) => this._onCommand(command, callback);
-    parser.on('error', (err: Error) => {
-      if (err.message !== 'Command line too long') {
-        this.send(421, `Error: ${err.message}`);
-        return;
-      }
-      // A line past the parser's buffer: what follows cannot be told apart from the rest of
-      // that line, so the connection ends after the reply.
-      reply(this, smtpError('line_too_long', 'Line too long'));
-      this.close();
-    });
-    return parser;
-  }
-
-  override _onCommand(command: Buffer, callback?: () => void): void {
-    if (!this._upgrading && this._ready && command.length > this.#lineLimit(command)) {
-      // An aborted SASL exchange: the next line is a command again.
-      this._nextHandler = false;
-      if (++this._unrecognizedCommands >= MAX_REFUSED_COMMANDS) {
-        reply(this, smtpError('client_limit', 'Too many errors, closing connection'));
-        return;
-      }
-      reply(this, smtpError('line_too_long', 'Line too long'));
-      setImmediate(() => this._whenWritable(callback ?? (() => false)));
-      return;
-    }
-    super._onCommand(command, callback);
-  }
-
-  #lineLimit(command: Buffer): number {
-    if (this._nextHandler) return SASL_LINE_MAX;
-    const verb = command.toString('latin1', 0, 5);
-    if (AUTH_COMMAND.test(verb)) return SASL_LINE_MAX;
-    return ADDRESS_COMMAND.test(verb) ? ADDRESS_COMMAND_LINE_MAX : COMMAND_LINE_MAX;
-  }
-
-  override handler_MAIL(command: Buffer, callback: () => void): void {
-    if (!this.#refusedControlCharacters(command, callback)) super.handler_MAIL(command, callback);
-  }
-
-  override handler_RCPT(command: Buffer, callback: () => void): void {
-    if (!this.#refusedControlCharacters(command, callback)) super.handler_RCPT(command, callback);
-  }
-
-  /**
-   * smtp-server refuses raw control characters in an address too, but with a generic syntax
-   * reply; this makes every form of it the same 501 5.1.3 (the decoded forms are checked in the
-   * MAIL and RCPT hooks).
-   */
-  #refusedControlCharacters(command: Buffer, callback: () => void): boolean {
-    if (!hasControlCharacter(command.toString())) return false;
-    reply(this, smtpError('bad_address', 'Address contains control characters'));
-    callback();
-    return true;
-  }
-
-  override send(code: number, data?: string | string[] | null, context?: string | false): void {
-    if (this.#sessionOver && code !== 421) {
-      setImmediate(() => {
-        if (this._closing || this._closed || this.#waitingForUs()) return;
-        reply(this, smtpError('session_timeout', 'Session time limit reached, closing connection'));
-      });
-    }
-    // Replies to pipelined commands come in one tick: cork so they leave in one write (one
-    // syscall and one wake-up of the client instead of three).
-    const socket = this._socket;
-    if (socket && !socket.writableCorked && !socket.destroyed) {
-      socket.cork();
-      process.nextTick(() => socket.uncork());
-    }
-    if (context === 'DATA_OK' && typeof data === 'string') return super.send(code, `2.0.0 ${data}`, false);
-    if (typeof data === 'string' && ENHANCED_CODE_PREFIX.test(data)) return super.send(code, data, false);
-    super.send(code, data, context);
-  }
-}
-
-class KotakSmtpServer extends SMTPServer {
-  constructor(
-    options: SMTPServerOptions,
-    readonly policy: ConnectionPolicy,
-  ) {
-    super(options);
-  }
-
-  override connect(socket: net.Socket | tls.TLSSocket, socketOptions?: ConstructorParameters<typeof SMTPConnection>[2]): void {
-    const connection = new KotakConnection(this, socket, socketOptions);
-    this.connections.add(connection);
-    connection.on('error', (err: Error) => this._onError(err));
-    connection.on('connect', (data: Parameters<SMTPServer['_onClientConnect']>[0]) => this._onClientConnect(data));
-    connection.init();
-  }
 }
 
 function envelopeOf(session: SMTPServerSession, smtpWarnings: readonly SmtpWarning[]): Envelope {
@@ -285,6 +78,8 @@ function envelopeOf(session: SMTPServerSession, smtpWarnings: readonly SmtpWarni
  */
 const DEFAULT_INTAKE_BUDGET_BYTES = 32 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+/** Postfix's stress-mode smtpd_timeout is 10 s; the session cap is ours (Postfix has none). */
+const DEFAULT_STRESS: StressTimeouts = { lineTimeoutMs: 10_000, sessionTimeoutMs: 60_000 };
 const NO_CLIENT_LIMITS: ClientLimitsConfig = { maxConnections: 0, maxConnectionsPerClient: 0, connectionRate: 0, messageRate: 0 };
 
 export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmtpServer {
@@ -292,7 +87,8 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
   const budget = new IntakeBudget(config.intakeBudgetBytes ?? DEFAULT_INTAKE_BUDGET_BYTES);
   const limits = new ClientLimits(config.clientLimits ?? NO_CLIENT_LIMITS);
   const authOn = deps.auth.mode !== 'off';
-  const disabledCommands = [...(authOn ? [] : ['AUTH']), ...(deps.tls ? [] : ['STARTTLS'])];
+  const implicitTls = Boolean(config.implicitTls && deps.tls);
+  const disabledCommands = [...(authOn ? [] : ['AUTH']), ...(deps.tls && !implicitTls ? [] : ['STARTTLS'])];
 
   const options: SMTPServerOptions = {
     name: config.hostname,
@@ -312,6 +108,9 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
     allowInsecureAuth: !config.requireTls,
     logger: false,
     ...(deps.tls ? { key: deps.tls.key, cert: deps.tls.cert } : {}),
+    // Implicit TLS: smtp-server completes the handshake before the connection (and our admission)
+    // exists. maxClients bounds those pending handshakes (our init() replaces its other use).
+    ...(implicitTls ? { secure: true, maxClients: config.clientLimits?.maxConnections || undefined } : {}),
 
     onAuth(auth, session, callback) {
       const username = auth.username ?? '';
@@ -324,16 +123,36 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         return;
       }
       const password = auth.password ?? '';
+      const client = session.remoteAddress;
+      // A client past its failed-login limit is refused before any hash is computed: guessing
+      // costs the guesser (a new connection per try), not the server. 421 closes the connection.
+      const refusal = limits.admitAuth(client);
+      if (refusal) {
+        log.info({ user: username, client, limit: refusal.limit }, 'smtp authentication refused');
+        callback(smtpError('client_limit', refusal.text));
+        return;
+      }
       (deps.credentials ? deps.credentials.verify(username, password) : Promise.resolve(false)).then(
         (ok) => {
-          if (ok) callback(null, { user: username });
-          else {
-            // The username is the client's claim; the password is never logged.
-            log.info({ user: username, client: session.remoteAddress }, 'smtp authentication failed');
-            callback(smtpError('auth_failed', 'Authentication credentials invalid'));
+          if (ok) {
+            limits.cancelAuthFailure(client);
+            callback(null, { user: username });
+            return;
           }
+          // The username is the client's claim; the password is never logged.
+          log.info({ user: username, client }, 'smtp authentication failed');
+          callback(smtpError('auth_failed', 'Authentication credentials invalid'));
         },
-        (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => {
+          // Not checked, so not a wrong password.
+          limits.cancelAuthFailure(client);
+          if (isKotakError(err) && err.code === 'auth_unavailable') {
+            log.info({ user: username, client, reason: err.message }, 'smtp authentication deferred');
+            callback(smtpError('auth_unavailable', 'Temporary authentication failure, try again later'));
+            return;
+          }
+          callback(err instanceof Error ? err : new Error(String(err)));
+        },
       );
     },
 
@@ -405,7 +224,11 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
           return;
         }
         const envelope = envelopeOf(session, lineEndings.warnings());
-        deps.deliver(Buffer.concat(chunks, size), envelope).then(
+        const raw = Buffer.concat(chunks, size);
+        // The listeners above keep `chunks` reachable until the reply is sent: emptied now, the
+        // chunks are not a second copy of the message through parsing and storing.
+        chunks.length = 0;
+        deps.deliver(raw, envelope).then(
           (id) => {
             release();
             callback(null, `Ok: queued as ${id}`);
@@ -420,7 +243,7 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
     },
   };
 
-  const server = new KotakSmtpServer(options, { limits, sessionTimeoutMs: config.sessionTimeoutMs ?? 0, log });
+  const server = new KotakSmtpServer(options, { limits, sessionTimeoutMs: config.sessionTimeoutMs ?? 0, stress: config.stress ?? DEFAULT_STRESS, log });
   server.on('error', (err: Error) => log.warn({ err }, 'smtp connection error'));
 
   return {

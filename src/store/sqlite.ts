@@ -156,9 +156,18 @@ function rowFor(seq: number, { message, summary, rawFile }: PendingInsert): unkn
     parsed?.text ?? null, parsed?.html ?? null, JSON.stringify(parsed?.headers ?? []), JSON.stringify(parsed?.attachments ?? []),
     message.raw, rawFile,
     `${addressSearchText([...from, ...summary.to, ...summary.cc, ...summary.bcc, ...replyTo])} ${envelopeAddresses}`,
-    [parsed?.text ?? '', parsed?.htmlText ?? ''].join('\n'),
+    ftsBody(parsed?.text ?? '', parsed?.htmlText ?? ''),
     (parsed?.attachments ?? []).map((a) => a.filename ?? '').join(' '),
   ];
+}
+
+/**
+ * The full-text body: the text and the HTML's text. Without HTML it is the text itself, not a
+ * copy with a line break added (a 49 MB text would be held twice while the row is written).
+ */
+function ftsBody(text: string, htmlText: string): string {
+  if (htmlText === '') return text;
+  return text === '' ? htmlText : `${text}\n${htmlText}`;
 }
 
 function parseCursor(cursor: string): number {

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CompatDeps } from '../../src/compat/deps.js';
 import { mountMailhogApi } from '../../src/compat/mailhog/index.js';
-import { parseContent } from '../../src/compat/mailhog/mime.js';
+import { mailhogMessageJson, MESSAGE_LIMITS, PAGE_LIMITS, type BodyLimits } from '../../src/compat/mailhog/shapes.js';
 import { pageWindow } from '../../src/compat/mailhog/search.js';
 import { createEventBus } from '../../src/events.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
@@ -45,6 +45,13 @@ interface Page {
   count: number;
   start: number;
   items: Message[];
+}
+
+const ENVELOPE = { mailFrom: 'a@example.test', rcptTo: ['b@example.test'], clientAddress: '127.0.0.1', heloName: 'client.test', user: null, tls: false };
+
+/** The JSON that the routes stream for one message, parsed. */
+function shaped(raw: Buffer, limits: BodyLimits): Message & { Truncated?: true } {
+  return JSON.parse([...mailhogMessageJson({ id: 'X', receivedAt: '2026-01-01T00:00:00.000Z', envelope: ENVELOPE, raw }, limits)].join('')) as Message & { Truncated?: true };
 }
 
 // Long enough that quoted-printable needs soft line breaks, with a hard one too.
@@ -294,7 +301,11 @@ describe('MailHog API with the mailhog npm client', () => {
 });
 
 describe('MailHog MIME splitting (pure)', () => {
-  const content = (text: string) => parseContent(Buffer.from(text, 'utf8'));
+  const content = (text: string): Part => {
+    const message = shaped(Buffer.from(text, 'utf8'), MESSAGE_LIMITS);
+    const { ['Return-Path']: _added, ...headers } = message.Content.Headers;
+    return { Headers: headers, Body: message.Content.Body, Size: message.Content.Size, MIME: message.MIME };
+  };
 
   it('keeps repeated headers in order under the first spelling, joins folds as MailHog does', () => {
     const c = content('Received: one\r\nreceived: two\r\nSubject: a\r\n\tb\r\n__proto__: x\r\nnot a header\r\n\r\nbody');
@@ -337,6 +348,63 @@ describe('MailHog MIME splitting (pure)', () => {
     expect(nested.MIME!.Parts[0]!.MIME!.Parts.map((p) => p.Body)).toEqual(['A']);
     expect(content('Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\nA').MIME).toEqual({ Parts: [] });
     expect(content('Subject: no blank line')).toMatchObject({ Headers: {}, Body: 'Subject: no blank line' });
+  });
+
+  /** A text part inside `depth` nested multipart/mixed, the shape of issue 15's out-of-memory message. */
+  const nested = (depth: number, text: string): Buffer => {
+    let message = `Content-Type: text/plain; charset=utf-8\r\n\r\n${text}`;
+    for (let level = depth; level >= 1; level--) {
+      const headers = level === 1 ? 'From: a@example.test\r\nSubject: nested\r\n' : '';
+      message = `${headers}Content-Type: multipart/mixed; boundary="b${level}"\r\n\r\n--b${level}\r\n${message}\r\n--b${level}--\r\n`;
+    }
+    return Buffer.from(message, 'utf8');
+  };
+  const deepest = (message: Message): Part => {
+    let part = message.MIME!.Parts[0]!;
+    while (part.MIME) part = part.MIME.Parts[0]!;
+    return part;
+  };
+
+  it('a single message repeats a nested part whole only where it is a part: multipart Bodies are cut to 64 KB', () => {
+    const text = 'abcdefghij'.repeat(100_000); // 1 MB
+    const raw = nested(31, text);
+    const json = [...mailhogMessageJson({ id: 'X', receivedAt: '2026-01-01T00:00:00.000Z', envelope: ENVELOPE, raw }, MESSAGE_LIMITS)].join('');
+    // MailHog's own answer carries the text 33 times (Raw.Data, Content.Body, each multipart's Body).
+    expect(json.length).toBeLessThan(2 * raw.length + 32 * 64 * 1024 + 64 * 1024);
+    const message = JSON.parse(json) as Message & { Truncated?: true };
+    expect(deepest(message).Body).toBe(text);
+    expect(message.Raw.Data).toBe(raw.toString('utf8'));
+    expect(message.Content.Body.length).toBe(64 * 1024);
+    expect(message.Content.Size).toBe(raw.length);
+    expect(message.Truncated).toBe(true);
+  });
+
+  it('a page cuts every Body to 64 KB and a message to 512 KB, on a character boundary, and says so', () => {
+    const text = 'grüße '.repeat(200_000);
+    const message = shaped(nested(31, text), PAGE_LIMITS);
+    expect(message.Truncated).toBe(true);
+    const bodies = [message.Content.Body, message.Raw.Data];
+    for (let part: Part | undefined = message.MIME!.Parts[0]; part; part = part.MIME?.Parts[0]) bodies.push(part.Body);
+    const bytes = bodies.map((b) => Buffer.byteLength(b));
+    expect(Math.max(...bytes)).toBeLessThanOrEqual(64 * 1024);
+    expect(bytes.reduce((a, b) => a + b)).toBeLessThanOrEqual(512 * 1024);
+    expect(bodies.join('')).not.toContain('\ufffd');
+    expect(deepest(message).Size).toBe(Buffer.byteLength(`Content-Type: text/plain; charset=utf-8\r\n\r\n${text}`));
+  });
+
+  it('cuts nothing of ordinary mail, in a page or alone, and adds no Truncated field', () => {
+    const raw = nested(3, 'short text');
+    const alone = shaped(raw, MESSAGE_LIMITS);
+    expect(shaped(raw, PAGE_LIMITS)).toEqual(alone);
+    expect(Object.keys(alone)).toEqual(['ID', 'From', 'To', 'Content', 'Created', 'MIME', 'Raw']);
+    expect(deepest(alone).Body).toBe('short text');
+  });
+
+  it('splits at most 1000 parts of a message', () => {
+    const parts = Array.from({ length: 3000 }, (_, i) => `--b\r\n\r\npart ${i}\r\n`).join('');
+    const message = shaped(Buffer.from(`Content-Type: multipart/mixed; boundary=b\r\n\r\n${parts}--b--\r\n`), MESSAGE_LIMITS);
+    expect(message.MIME!.Parts).toHaveLength(1000);
+    expect(message.Truncated).toBe(true);
   });
 
   it('reads start and limit as MailHog does', () => {

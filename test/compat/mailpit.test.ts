@@ -271,6 +271,31 @@ describe('one message', () => {
   });
 });
 
+describe('Mailpit routes Kotak does not have', () => {
+  it("answer 404 in Mailpit's plain-text shape, whatever the method", async () => {
+    await smtp({ subject: 'for missing routes' });
+    const message = (await mailpit.listMessages()).messages[0]!;
+    for (const [method, path] of [
+      ['GET', `/api/v1/message/${message.ID}/html-check`],
+      ['GET', `/api/v1/message/${message.ID}/link-check`],
+      ['GET', `/api/v1/message/${message.ID}/part/1/thumb`],
+      ['POST', `/api/v1/message/${message.ID}/release`],
+      ['GET', '/api/v1/swagger.json'],
+      ['GET', '/api/v1/no-such-route'],
+      ['PATCH', '/api/v1/webui'],
+    ] as const) {
+      const res = await http(path, { method });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers.get('content-type'), path).toMatch(/^text\/plain/);
+      expect(await res.text(), path).toBe('404 page not found');
+    }
+    // Kotak's own API keeps its JSON errors.
+    const own = await http('/api/no-such-route');
+    expect(own.status).toBe(404);
+    expect(await own.json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+});
+
 describe('"latest"', () => {
   it('is the newest message, or the newest matching ?query=', async () => {
     await smtp({ subject: 'older match' });

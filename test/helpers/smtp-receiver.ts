@@ -24,6 +24,8 @@ export interface ReceiverBehaviour {
   readonly starttls?: boolean;
   /** Hold the reply to the message data this long, so that sessions overlap. */
   readonly dataDelayMs?: number;
+  /** false: EHLO does not offer SMTPUTF8. Read when the receiver starts. */
+  readonly smtpUtf8?: boolean;
 }
 
 export interface SmtpReceiver {
@@ -32,8 +34,10 @@ export interface SmtpReceiver {
   readonly connections: number;
   /** The most sessions that were open at the same time. */
   readonly maxOpenSessions: number;
-  /** Every RCPT TO seen, accepted or not. */
+  /** Every RCPT TO seen, accepted or not, as smtp-server reads it (it turns xn-- labels into Unicode). */
   readonly recipientsSeen: string[];
+  /** Every command line as it came over the wire (MAIL FROM:<…> SMTPUTF8, RCPT TO:<…>). */
+  readonly commands: string[];
   readonly messages: ReceivedMessage[];
   behaviour: ReceiverBehaviour;
   /** Resolves with the next message received (or the first already received after `skip`). */
@@ -44,14 +48,22 @@ export interface SmtpReceiver {
 export async function startReceiver(host: string, port: number, behaviour: ReceiverBehaviour = {}): Promise<SmtpReceiver> {
   const state = { connections: 0, open: 0, maxOpen: 0, behaviour };
   const recipientsSeen: string[] = [];
+  const commands: string[] = [];
   const messages: ReceivedMessage[] = [];
+  // smtp-server logs each command line it reads at debug level with tnx 'command'; nothing else is kept.
+  const record = (entry: unknown, ...args: unknown[]): void => {
+    if ((entry as { tnx?: string }).tnx === 'command') commands.push(String(args[1]));
+  };
+  const ignore = (): void => {};
+  const logger = { trace: ignore, debug: record, info: ignore, warn: ignore, error: ignore, fatal: ignore };
   const waiters: (() => void)[] = [];
   const tls = behaviour.starttls ? await createSelfSignedCertificate('mx.test') : null;
   const options: SMTPServerOptions = {
     authOptional: true,
     disabledCommands: behaviour.starttls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     ...(tls ? { key: tls.key, cert: tls.cert } : {}),
-    logger: false,
+    logger: logger as unknown as SMTPServerOptions['logger'],
+    hideSMTPUTF8: behaviour.smtpUtf8 === false,
     onConnect(_session, callback) {
       state.connections += 1;
       state.open += 1;
@@ -101,6 +113,7 @@ export async function startReceiver(host: string, port: number, behaviour: Recei
       return state.maxOpen;
     },
     recipientsSeen,
+    commands,
     messages,
     get behaviour() {
       return state.behaviour;

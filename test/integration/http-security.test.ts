@@ -255,10 +255,26 @@ describe('DNS rebinding guard (Host names a browser may use)', () => {
     expect((await handshake(`${open.url}/api/live`, { Host: `localhost:${port}`, Origin: `http://localhost:${port}` })).status).toBe(101);
   });
 
-  it('does not check clients that are not browsers (a compose service name is fine)', async () => {
+  it('refuses clients that do not look like browsers too: Chromium marks no same-origin GET', async () => {
     const port = new URL(open.url).port;
-    expect((await getWithHeaders(`${open.url}/api/messages`, { Host: `kotak:${port}` })).status).toBe(200);
+    for (const path of ['/', '/api/messages', '/api/messages/x/raw', '/api/v2/messages']) {
+      const refused = await getWithHeaders(`${open.url}${path}`, { Host: `rebind.attacker.example:${port}` });
+      expect(refused.status, path).toBe(403);
+      const { error } = JSON.parse(refused.body) as { error: { code: string; message: string } };
+      expect(error.code).toBe('host_not_allowed');
+      expect(error.message).toContain('--http-allowed-hosts rebind.attacker.example');
+    }
+    expect((await handshake(`${open.url}/api/live`, { Host: `rebind.attacker.example:${port}` })).status).toBe(403);
+  });
+
+  it('lets in names without dots (a compose service name); a request without a Host (HTTP/1.0) is refused', async () => {
+    const port = new URL(open.url).port;
+    for (const host of [`kotak:${port}`, 'kotak_mail', 'mailcatcher.']) {
+      expect((await getWithHeaders(`${open.url}/api/messages`, { Host: host })).status, host).toBe(200);
+      expect((await getWithHeaders(`${open.url}/api/messages`, fromPage(host))).status, host).toBe(200);
+    }
     expect((await handshake(`${open.url}/api/live`, { Host: `kotak:${port}` })).status).toBe(101);
+    expect(await rawResponseHead(Number(port), 'GET /api/messages HTTP/1.0\r\n\r\n')).toMatch(/^HTTP\/1\.[01] 400 /);
   });
 
   it('lets in names listed in --http-allowed-hosts (".name" with its subdomains), and is off with authentication', async () => {
@@ -345,6 +361,18 @@ describe('CORS (--http-cors) and cross-site writes', () => {
 });
 
 /** Writes a request by hand and resolves with the response head and body as soon as they are complete. */
+/** The status line and headers of the answer to a request sent as these bytes. */
+function rawResponseHead(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text.split('\r\n\r\n')[0]!));
+  });
+}
+
 function rawRequest(port: number, head: string, feed: (socket: net.Socket) => void): Promise<{ status: number; head: string; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => {

@@ -43,9 +43,35 @@ describe('live WebSocket', () => {
     expect((await live.next('messages:cleared')).data).toEqual({});
   });
 
-  it('refuses WebSocket upgrades on other paths', async () => {
-    const WebSocket = (await import('ws')).default;
-    const ws = new WebSocket(`${kotak.url.replace(/^http/, 'ws')}/api/elsewhere`);
-    await new Promise<void>((resolve) => ws.once('error', () => resolve()));
+  it('answers the handshake on /api/live with 101', async () => {
+    expect(await handshake(kotak, '/api/live')).toEqual({ status: 101 });
+  });
+
+  it('refuses WebSocket upgrades on other paths with 404, before any handshake', async () => {
+    expect(await handshake(kotak, '/api/elsewhere')).toEqual({ status: 404 });
   });
 });
+
+/** A handshake is answered within this; a server that never answers fails the test this soon. */
+const HANDSHAKE_TIMEOUT_MS = 5000;
+
+/**
+ * The status the server answered a WebSocket handshake with: 101 when it upgraded, the HTTP status
+ * when it refused (ws's 'unexpected-response'). Anything else (a dropped connection, no answer
+ * within HANDSHAKE_TIMEOUT_MS) rejects with what happened, so only the expected answer passes.
+ */
+async function handshake(kotak: RunningKotak, path: string): Promise<{ status: number }> {
+  const WebSocket = (await import('ws')).default;
+  const ws = new WebSocket(`${kotak.url.replace(/^http/, 'ws')}${path}`, { handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
+  return new Promise((resolve, reject) => {
+    ws.once('upgrade', (response) => {
+      ws.once('open', () => ws.close());
+      resolve({ status: response.statusCode ?? 0 });
+    });
+    ws.once('unexpected-response', (request, response) => {
+      resolve({ status: response.statusCode ?? 0 });
+      request.destroy();
+    });
+    ws.once('error', (err) => reject(new Error(`the handshake for ${path} failed: ${err.message}`)));
+  });
+}

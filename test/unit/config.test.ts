@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../src/cli.js';
-import { parseHostPort, resolveConfig } from '../../src/config.js';
+import { envName, parseHostPort, resolveConfig, SETTINGS, type RawSettings } from '../../src/config.js';
+import { helpText, helpWidth, wrap } from '../../src/help.js';
 import { KotakError } from '../../src/errors.js';
 import { parseDuration, parseSize } from '../../src/units.js';
 
@@ -82,5 +83,79 @@ describe('command line', () => {
   it('rejects unknown flags and commands in one line', () => {
     expect(() => parseCommandLine(['--nope'])).toThrow(/^Unknown option '--nope'$/);
     expect(() => parseCommandLine(['serve', 'extra'])).toThrow(/unexpected argument/);
+  });
+});
+
+describe('list settings', () => {
+  // Two values for each list flag, and what the config holds for them. A new list setting must
+  // be added here (the first test checks that the table and this list agree).
+  const samples: Record<string, { values: [string, string]; key: string; expected: unknown[] }> = {
+    'http-token': { key: 'httpTokens', values: ['token-for-ci-0001', 'token-for-ci-0002'], expected: ['token-for-ci-0001', 'token-for-ci-0002'] },
+    'http-allowed-hosts': { key: 'httpAllowedHosts', values: ['a.test', '.b.test'], expected: ['a.test', '.b.test'] },
+    'http-cors': { key: 'httpCors', values: ['https://a.test', 'http://b.test:3000'], expected: ['https://a.test', 'http://b.test:3000'] },
+    'relay-allow': { key: 'relayAllow', values: ['*@a.test', '*@b.test'], expected: ['*@a.test', '*@b.test'] },
+    'relay-dns': { key: 'relayDns', values: ['127.0.0.1:5353', '127.0.0.2'], expected: ['127.0.0.1:5353', '127.0.0.2:53'] },
+    'relay-retry': { key: 'relayRetry', values: ['1m', '5m'], expected: [60_000, 300_000] },
+  };
+
+  it('marks exactly the settings that hold lists', () => {
+    expect(SETTINGS.filter((s) => 'list' in s && s.list).map((s) => s.flag).sort()).toEqual(Object.keys(samples).sort());
+  });
+
+  it.each(Object.entries(samples))('--%s repeated keeps every value, as the comma form and the variable do', (flag, { key, values, expected }) => {
+    const command = parseCommandLine([`--${flag}`, values[0], `--${flag}`, values[1]]);
+    expect(command).toEqual({ kind: 'serve', settings: { [key]: values } });
+    const settings = (command as { settings: RawSettings }).settings;
+    const fromFlags = resolveConfig(settings) as unknown as Record<string, unknown>;
+    expect(fromFlags[key]).toEqual(expected);
+    expect((resolveConfig({ [key]: values.join(',') }) as unknown as Record<string, unknown>)[key]).toEqual(expected);
+    expect((resolveConfig({}, { [envName(flag)]: values.join(',') }) as unknown as Record<string, unknown>)[key]).toEqual(expected);
+  });
+
+  it('mixes repeats and commas, and the flags replace the variable', () => {
+    const { settings } = parseCommandLine(['--relay-allow', '*@a.test,*@b.test', '--relay-allow=*@c.test']) as { settings: RawSettings };
+    expect(resolveConfig(settings, { KOTAK_RELAY_ALLOW: '*@env.test' }).relayAllow).toEqual(['*@a.test', '*@b.test', '*@c.test']);
+  });
+
+  it('keeps the last value of any other flag given twice, as Go flag parsing (Mailpit, MailHog) does', () => {
+    expect(parseCommandLine(['--smtp', '127.0.0.1:1', '--smtp', '127.0.0.1:2'])).toEqual({ kind: 'serve', settings: { smtp: '127.0.0.1:2' } });
+    expect(parseCommandLine(['--smtp-tls', 'a.pem,b.pem', '--smtp-tls', 'auto'])).toEqual({ kind: 'serve', settings: { smtpTls: 'auto' } });
+  });
+});
+
+describe('help', () => {
+  it('-h and kotak help ask for help; --version for the version', () => {
+    expect(parseCommandLine(['-h'])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['help'])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['--version'])).toEqual({ kind: 'version' });
+  });
+
+  it.each([60, 80, 132])('groups every option by section, with its variable, within %i columns', (width) => {
+    const text = helpText('9.9.9', width);
+    const lines = text.split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
+    const headings = ['SMTP:', 'HTTP: web inbox, API and WebSockets:', 'Storage:', 'POP3 (off unless --pop3 is given):', 'Relay: real delivery (off unless --relay-allow is given):', 'Limits:', 'Logging and process:'];
+    for (const heading of headings) expect(lines.map((l) => l.replace(/\s+$/, ''))).toContain(heading);
+    for (const s of SETTINGS) {
+      expect(text).toContain(`--${s.flag}`);
+      expect(text).toContain(envName(s.flag));
+    }
+    expect(text).toContain('[default: 127.0.0.1:1025]');
+    // Each option sits under its own section's heading.
+    const sectionOf = (flag: string): string => lines.slice(0, lines.findIndex((l) => l.trimStart().startsWith(`--${flag} `) || l.trim() === `--${flag}`)).reverse().find((l) => /^\S.*:$/.test(l))!;
+    expect(sectionOf('pop3-auth')).toMatch(/^POP3/);
+    expect(sectionOf('relay-dns')).toMatch(/^Relay/);
+    expect(sectionOf('smtp-max-connections')).toBe('Limits:');
+  });
+
+  it('wraps words and cuts only words longer than a line', () => {
+    expect(wrap('aaa bbb ccc', 7)).toEqual(['aaa bbb', 'ccc']);
+    expect(wrap('abcdefghij k', 4)).toEqual(['abcd', 'efgh', 'ij k']);
+  });
+
+  it('lays help out at the terminal width, else $COLUMNS, else 80', () => {
+    expect(helpWidth({ isTTY: true, columns: 100 }, { COLUMNS: '60' })).toBe(100);
+    expect(helpWidth({ isTTY: false }, { COLUMNS: '60' })).toBe(60);
+    expect(helpWidth({}, { COLUMNS: 'wide' })).toBe(80);
   });
 });

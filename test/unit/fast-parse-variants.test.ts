@@ -3,6 +3,13 @@
  * senders differ (LF line endings, header case, folding, preambles and epilogues, encodings,
  * odd names and dispositions). Wherever the fast parser accepts a variant, it must agree with
  * mailparser exactly; it may decline any of them.
+ *
+ * Agreement alone passes for a parser that declines everything, so each test also has a floor:
+ * how many of its (deterministic) inputs the fast parser accepted when the floor was set, on
+ * 6 December 2026. A change that makes it decline more fails here and must lower the floor on
+ * purpose, saying why; one that makes it accept more may raise it. The floors hold for the default
+ * input counts; with VARIANT_SEEDS, DAMAGED_SEEDS or CORPUS_MUTATIONS set, a run only has to
+ * accept something.
  */
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +40,16 @@ async function agreesWhenAccepted(raw: Buffer, label: string): Promise<boolean> 
   if (fast === null) return false;
   expect(fast, `${label}:\n${raw.toString('latin1').slice(0, 3000)}`).toEqual(await parseWithMailparser(raw));
   return true;
+}
+
+/** Inputs per test, and how many of them the fast parser accepted when the floors were set. */
+const VARIANTS = { seeds: 2000, accepted: 1546 };
+const DAMAGED = { seeds: 1500, accepted: 557 };
+const CORPUS = { perFile: 60, accepted: 386 };
+
+/** The floor for a run over `count` inputs: the measured one at the default count, else "some". */
+function floorFor(count: number, defaults: number, measured: number): number {
+  return count === defaults ? measured : 1;
 }
 
 const pick = <T,>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
@@ -80,36 +97,41 @@ async function variant(seed: number): Promise<Buffer> {
 }
 
 describe('fast parser on composed variants', () => {
-  it('agrees with mailparser on every variant it accepts (2000 seeds)', async () => {
+  it(`agrees with mailparser on every variant it accepts (${VARIANTS.seeds} seeds), and accepts at least ${VARIANTS.accepted}`, async () => {
+    const seeds = Number(process.env.VARIANT_SEEDS ?? VARIANTS.seeds);
     let accepted = 0;
-    for (let seed = 1; seed <= Number(process.env.VARIANT_SEEDS ?? 2000); seed++) {
+    for (let seed = 1; seed <= seeds; seed++) {
       if (await agreesWhenAccepted(await variant(seed), `seed ${seed}`)) accepted += 1;
     }
-    expect(accepted).toBeGreaterThan(200);
+    expect(accepted).toBeGreaterThanOrEqual(floorFor(seeds, VARIANTS.seeds, VARIANTS.accepted));
   });
 });
 
 describe('fast parser on damaged mail', () => {
-  it('never throws on truncated or bit-flipped variants, and agrees with mailparser where it accepts them', async () => {
+  it(`never throws on truncated or bit-flipped variants, agrees with mailparser where it accepts them, and accepts at least ${DAMAGED.accepted} of ${DAMAGED.seeds}`, async () => {
+    const seeds = Number(process.env.DAMAGED_SEEDS ?? DAMAGED.seeds);
     let accepted = 0;
-    for (let seed = 1; seed <= Number(process.env.DAMAGED_SEEDS ?? 1500); seed++) {
+    for (let seed = 1; seed <= seeds; seed++) {
       if (await agreesWhenAccepted(damage(await variant(seed), generator(seed * 7919)), `seed ${seed}`)) accepted += 1;
     }
-    expect(accepted).toBeGreaterThan(100);
+    expect(accepted).toBeGreaterThanOrEqual(floorFor(seeds, DAMAGED.seeds, DAMAGED.accepted));
   });
 });
 
 describe('fast parser on damaged real mail', () => {
-  it('agrees with mailparser on truncated or bit-flipped corpus messages it accepts', async () => {
+  it(`agrees with mailparser on truncated or bit-flipped corpus messages it accepts, and accepts at least ${CORPUS.accepted}`, async () => {
     const corpus = new URL('../fixtures/corpus/', import.meta.url);
     const { readdirSync, readFileSync } = await import('node:fs');
     const random = generator(2024);
-    const perFile = Number(process.env.CORPUS_MUTATIONS ?? 60);
+    const perFile = Number(process.env.CORPUS_MUTATIONS ?? CORPUS.perFile);
+    let accepted = 0;
     for (const file of readdirSync(corpus).filter((f) => f.endsWith('.eml')).sort()) {
       const original = readFileSync(new URL(file, corpus));
       for (let i = 0; i < perFile; i++) {
-        await agreesWhenAccepted(damage(original, random), `${file} #${i}`);
+        if (await agreesWhenAccepted(damage(original, random), `${file} #${i}`)) accepted += 1;
       }
     }
+    // Most damaged corpus mail is an unusual shape the fast parser declines (386 of 4080 when set).
+    expect(accepted).toBeGreaterThanOrEqual(floorFor(perFile, CORPUS.perFile, CORPUS.accepted));
   });
 });

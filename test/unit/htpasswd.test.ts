@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KotakError } from '../../src/errors.js';
-import { loadHtpasswd, parseHtpasswd } from '../../src/smtp/htpasswd.js';
+import { loadHtpasswd, parseHtpasswd } from '../../src/auth/htpasswd.js';
+import { testVerifier } from '../helpers/verifier.js';
+
+const verifier = testVerifier();
 
 // Vectors made with Apache's htpasswd 2.4.68 (Debian apache2-utils), e.g. `htpasswd -nbm alice 'correct horse'`,
 // except where noted.
@@ -23,7 +26,7 @@ const FILE = [
 ].join('\n');
 
 describe('parseHtpasswd', () => {
-  const store = parseHtpasswd(FILE);
+  const store = parseHtpasswd(FILE, verifier);
 
   it('counts users', () => {
     expect(store.size).toBe(10);
@@ -60,14 +63,14 @@ describe('parseHtpasswd', () => {
 
   it('refuses unknown users of a bcrypt file (after a decoy check; timing is not asserted in tests)', async () => {
     // htpasswd -nbB -C 10 slow hunter2
-    const slow = parseHtpasswd('slow:$2y$10$9ejqRE3kFUSnPVh0969aAekpyjYOI244z3gsFooZ40dzmuTht9MKS');
+    const slow = parseHtpasswd('slow:$2y$10$9ejqRE3kFUSnPVh0969aAekpyjYOI244z3gsFooZ40dzmuTht9MKS', verifier);
     expect(await slow.verify('slow', 'hunter2')).toBe(true);
     expect(await slow.verify('nobody', 'hunter2')).toBe(false);
   });
 
   it('ignores comments and blank lines, tolerates CRLF and a BOM', async () => {
     const text = '\uFEFF# users\r\n\r\n   \r\n  # indented comment\r\nerin:secret\r\n#dave:x\r\n';
-    const crlf = parseHtpasswd(text);
+    const crlf = parseHtpasswd(text, verifier);
     expect(crlf.size).toBe(1);
     expect(await crlf.verify('erin', 'secret')).toBe(true);
     expect(await crlf.verify('erin', 'secret\r')).toBe(false);
@@ -75,7 +78,7 @@ describe('parseHtpasswd', () => {
   });
 
   it('accepts an empty file', async () => {
-    const none = parseHtpasswd('');
+    const none = parseHtpasswd('', verifier);
     expect(none.size).toBe(0);
     expect(await none.verify('a', 'b')).toBe(false);
   });
@@ -92,7 +95,7 @@ describe('parseHtpasswd', () => {
   ])('reports %s with file and line number', (_name, text, line, reason) => {
     let error: unknown;
     try {
-      parseHtpasswd(text, 'users.htpasswd');
+      parseHtpasswd(text, verifier, 'users.htpasswd');
     } catch (err) {
       error = err;
     }
@@ -102,9 +105,9 @@ describe('parseHtpasswd', () => {
   });
 
   it('never puts the hash or password in an error message', () => {
-    expect(() => parseHtpasswd('alice:$2y$05$SECRETSECRET')).toThrow(/^htpasswd:1: /);
-    expect(() => parseHtpasswd('alice:$2y$05$SECRETSECRET')).not.toThrow(/SECRET/);
-    expect(() => parseHtpasswd('no-colon-SECRET')).not.toThrow(/SECRET/);
+    expect(() => parseHtpasswd('alice:$2y$05$SECRETSECRET', verifier)).toThrow(/^htpasswd:1: /);
+    expect(() => parseHtpasswd('alice:$2y$05$SECRETSECRET', verifier)).not.toThrow(/SECRET/);
+    expect(() => parseHtpasswd('no-colon-SECRET', verifier)).not.toThrow(/SECRET/);
   });
 });
 
@@ -114,15 +117,15 @@ describe('loadHtpasswd', () => {
     try {
       const good = join(dir, 'good');
       await writeFile(good, FILE);
-      expect((await loadHtpasswd(good)).size).toBe(10);
+      expect((await loadHtpasswd(good, verifier)).size).toBe(10);
 
       const bad = join(dir, 'bad');
       await writeFile(bad, 'alice:x\nbob\n');
-      await expect(loadHtpasswd(bad)).rejects.toThrow(`${bad}:2: expected "user:hash"`);
+      await expect(loadHtpasswd(bad, verifier)).rejects.toThrow(`${bad}:2: expected "user:hash"`);
 
       const missing = join(dir, 'missing');
-      await expect(loadHtpasswd(missing)).rejects.toMatchObject({ code: 'invalid_config', message: expect.stringContaining(missing) });
-      await expect(loadHtpasswd(dir)).rejects.toBeInstanceOf(KotakError); // a directory is unreadable as a file
+      await expect(loadHtpasswd(missing, verifier)).rejects.toMatchObject({ code: 'invalid_config', message: expect.stringContaining(missing) });
+      await expect(loadHtpasswd(dir, verifier)).rejects.toBeInstanceOf(KotakError); // a directory is unreadable as a file
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -10,7 +10,8 @@ import { createOriginPolicy, type OriginFacts } from '../../src/api/origin.js';
 import { resolveConfig } from '../../src/config.js';
 import { KotakError } from '../../src/errors.js';
 import { exposureWarnings, isLoopback } from '../../src/http-auth.js';
-import { parseHtpasswd } from '../../src/smtp/htpasswd.js';
+import { parseHtpasswd } from '../../src/auth/htpasswd.js';
+import { testVerifier } from '../helpers/verifier.js';
 
 // `htpasswd -nbB -C 4 carol s3cret` (Apache 2.4), as in htpasswd.test.ts.
 const CAROL = 'carol:$2y$04$T5rjTSeULm5xRRYv69qZYuSV.vTAnSGyDKItuu4D.Inop.N1vzrhC';
@@ -31,7 +32,7 @@ function counting(check: PasswordCheck): PasswordCheck & { calls: number } {
 }
 
 describe('createHttpAuth', () => {
-  const passwords = parseHtpasswd(CAROL);
+  const passwords = parseHtpasswd(CAROL, testVerifier());
   const auth = createHttpAuth({ passwords, tokens: [TOKEN, 'second-token-abcdef0123'] });
 
   it.each([
@@ -87,6 +88,17 @@ describe('createHttpAuth', () => {
     expect(await limited.check(basic('carol', 's3cret '), '10.0.0.2')).toEqual({ ok: false, reason: 'wrong' });
     now += 40_001;
     expect(await limited.check(basic('carol', 'still wrong'), '10.0.0.1')).toEqual({ ok: false, reason: 'wrong' });
+  });
+
+  it('lets a token in as the Basic password from an address locked by others\' wrong passwords, as it does as Bearer', async () => {
+    const limited = createHttpAuth({ passwords, tokens: [TOKEN] });
+    for (let i = 0; i < 10; i++) expect(await limited.check(basic('carol', `guess-${i}`), '10.0.0.3')).toEqual({ ok: false, reason: 'wrong' });
+    expect(await limited.check(basic('carol', 'another guess'), '10.0.0.3')).toMatchObject({ ok: false, reason: 'throttled' });
+    // A CI job behind the same proxy, never seen before: its token is not a guessable password.
+    expect(await limited.check(basic('ci', TOKEN), '10.0.0.3')).toEqual({ ok: true, user: 'ci' });
+    expect(await limited.check(`Bearer ${TOKEN}`, '10.0.0.3')).toEqual({ ok: true, user: null });
+    // A wrong token as the Basic password is still refused unchecked.
+    expect(await limited.check(basic('ci', `${TOKEN}x`), '10.0.0.3')).toMatchObject({ ok: false, reason: 'throttled' });
   });
 
   it('meets the limit with parallel guesses too: at most 10 of a burst are checked', async () => {

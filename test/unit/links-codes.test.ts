@@ -90,6 +90,14 @@ describe('one-time codes', () => {
     expect(extractCodes('Sign in', null, '<p>Your login code:</p><p style="font-size:32px"><b>551&nbsp;203</b></p>')).toEqual(['551203']);
   });
 
+  it('reads codes from the HTML when the text part has none, and only then', () => {
+    const html = '<p>Your verification code:</p><p><b>551 203</b></p>';
+    expect(extractCodes('Sign in', 'Open the HTML version of this mail to see your code.', html)).toEqual(['551203']);
+    expect(extractCodes('Sign in', '', html)).toEqual(['551203']);
+    // The text part's own code wins; the HTML is not mixed in.
+    expect(extractCodes('Sign in', 'Your verification code is 482913.', html)).toEqual(['482913']);
+  });
+
   it('finds no codes in ordinary corpus mail (dates, times, sizes, phone numbers, message ids)', async () => {
     const names = readdirSync(CORPUS).filter((n) => n.endsWith('.eml'));
     const noisy: string[] = [];

@@ -22,6 +22,34 @@ function everyChunking<T extends { feed(chunk: Buffer): void }>(bytes: Buffer, m
 describe('ClientLimits', () => {
   const none = { maxConnections: 0, maxConnectionsPerClient: 0, connectionRate: 0, messageRate: 0 };
 
+  it('counts failed AUTH per client in a window: checks in flight count, successes are forgiven, others unaffected', () => {
+    let now = 1_000;
+    const limits = new ClientLimits({ ...none, authFailureRate: 3, windowMs: 60_000 }, () => now);
+    // Three checks start at once (a parallel burst): all admitted, the fourth is refused before any finishes.
+    expect([1, 2, 3].map(() => limits.admitAuth('10.0.0.1'))).toEqual([null, null, null]);
+    expect(limits.admitAuth('10.0.0.1')).toMatchObject({ limit: 'auth-failure-rate', text: expect.stringContaining('at most 3 per minute') });
+    // Another address is not affected.
+    expect(limits.admitAuth('10.0.0.2')).toBeNull();
+    // One of the three had the right password: it no longer counts, so one more try is allowed.
+    limits.cancelAuthFailure('10.0.0.1');
+    expect(limits.admitAuth('10.0.0.1')).toBeNull();
+    expect(limits.admitAuth('10.0.0.1')).toMatchObject({ limit: 'auth-failure-rate' });
+    // Refusals are not counted, and the window ends on time.
+    now += 59_999;
+    expect(limits.admitAuth('10.0.0.1')).toMatchObject({ limit: 'auth-failure-rate' });
+    now += 1;
+    expect(limits.admitAuth('10.0.0.1')).toBeNull();
+    // Connections and messages are counted apart from logins.
+    expect(limits.admitConnection('10.0.0.1')).toBeNull();
+    expect(limits.admitMessage('10.0.0.1')).toBeNull();
+  });
+
+  it('has no AUTH limit when authFailureRate is 0 or absent', () => {
+    for (const limits of [new ClientLimits(none), new ClientLimits({ ...none, authFailureRate: 0 })]) {
+      for (let i = 0; i < 100; i++) expect(limits.admitAuth('10.0.0.1')).toBeNull();
+    }
+  });
+
   it('counts open connections per client and in total, and forgets released ones', () => {
     const limits = new ClientLimits({ ...none, maxConnections: 3, maxConnectionsPerClient: 2 });
     expect(limits.admitConnection('10.0.0.1')).toBeNull();

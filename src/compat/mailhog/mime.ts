@@ -1,5 +1,5 @@
 /**
- * A message's MIME structure as MailHog shows it, rebuilt from the raw bytes. Pure.
+ * A message's MIME structure as MailHog shows it, found in the raw bytes. Pure.
  *
  * MailHog keeps header values and part bodies as received: encoded words stay encoded, bodies stay
  * quoted-printable or base64, and its clients (the `mailhog` npm package, cypress-mailhog) decode
@@ -7,21 +7,35 @@
  * RFC 2046 instead, because the difference only ever showed up as damaged content: delimiters count
  * only at the start of a line, and a part body keeps its own trailing line breaks (MailHog trimmed
  * them all, and with them the last line breaks of the text).
+ *
+ * The result holds byte ranges, never bodies: in MailHog's shape a multipart's Body is all of its
+ * parts' bytes again, so a part nested N deep appears N times. Turning ranges into text, and how
+ * much of it, is the writer's job (shapes.ts), which streams it.
  */
 import libmime from 'libmime';
 
-export interface MailhogContent {
+export interface MimeNode {
   /** Header name as first written → every value, in order; folded lines joined as MailHog joins them. */
-  readonly Headers: Record<string, string[]>;
-  /** Still transfer-encoded. */
-  readonly Body: string;
-  /** Bytes of the part (headers and body), or of the whole message at the top. */
-  readonly Size: number;
-  readonly MIME: MailhogMime | null;
+  readonly headers: Record<string, string[]>;
+  /** Where the part (its headers) starts, where its body starts, and where both end. */
+  readonly start: number;
+  readonly bodyStart: number;
+  readonly end: number;
+  /** The parts of a multipart, or null (MailHog's `MIME: null`). */
+  readonly parts: MimeNode[] | null;
 }
 
-export interface MailhogMime {
-  readonly Parts: MailhogContent[];
+export interface MimeTree {
+  readonly root: MimeNode;
+  /** True when parts past `maxParts` were not split out (their bytes are still in their multipart's body). */
+  readonly partsOmitted: boolean;
+}
+
+export interface StructureLimits {
+  /** The most parts split out of one message, at every level together. */
+  readonly maxParts: number;
+  /** The most bytes of header sections read; later parts show no headers. */
+  readonly maxHeaderBytes: number;
 }
 
 /** Multiparts nested deeper than this keep their body unsplit: recursion stays bounded for any input. */
@@ -29,29 +43,40 @@ const MAX_DEPTH = 32;
 
 /**
  * The raw bytes, and the same bytes as a latin1 string: one character per byte, so string offsets
- * are byte offsets (for Size) while searching stays fast; text for JSON is decoded as UTF-8.
+ * are byte offsets while searching stays fast; text for JSON is decoded as UTF-8.
  */
 interface Source {
   readonly raw: Buffer;
   readonly bytes: string;
+  readonly limits: StructureLimits;
+  parts: number;
+  headerBytes: number;
+  partsOmitted: boolean;
 }
 
-/** MailHog's Content of a whole message, with its multipart structure in `MIME`. */
-export function parseContent(raw: Buffer): MailhogContent {
-  return contentOf({ raw, bytes: raw.toString('latin1') }, 0, raw.length, 0);
+export function parseStructure(raw: Buffer, limits: StructureLimits): MimeTree {
+  const src: Source = { raw, bytes: raw.toString('latin1'), limits, parts: 0, headerBytes: 0, partsOmitted: false };
+  const root = nodeOf(src, 0, raw.length, 0);
+  return { root, partsOmitted: src.partsOmitted };
 }
 
-function contentOf(src: Source, start: number, end: number, depth: number): MailhogContent {
+function nodeOf(src: Source, start: number, end: number, depth: number): MimeNode {
   const split = headerEnd(src.bytes, start, end);
   // Without a blank line MailHog finds no headers and calls everything body.
-  if (split === null) return { Headers: {}, Body: src.raw.toString('utf8', start, end), Size: end - start, MIME: null };
-  const headers = parseHeaders(src.raw.toString('utf8', start, split.headEnd));
+  if (split === null) return { headers: {}, start, bodyStart: start, end, parts: null };
+  const headerBytes = split.headEnd - start;
+  const readHeaders = src.headerBytes + headerBytes <= src.limits.maxHeaderBytes;
+  if (readHeaders) src.headerBytes += headerBytes;
+  else src.partsOmitted = true;
+  const headers = readHeaders ? parseHeaders(src.raw.toString('utf8', start, split.headEnd)) : new Map<string, HeaderEntry>();
   const type = firstValue(headers, 'content-type');
+  const multipart = depth < MAX_DEPTH && type !== null && /^\s*multipart\//i.test(type);
   return {
-    Headers: toRecord(headers),
-    Body: src.raw.toString('utf8', split.bodyStart, end),
-    Size: end - start,
-    MIME: depth < MAX_DEPTH && type !== null && /^\s*multipart\//i.test(type) ? { Parts: partsOf(src, type, split.bodyStart, end, depth) } : null,
+    headers: toRecord(headers),
+    start,
+    bodyStart: split.bodyStart,
+    end,
+    parts: multipart ? partsOf(src, type, split.bodyStart, end, depth) : null,
   };
 }
 
@@ -124,12 +149,21 @@ function toRecord(headers: HeaderMap): Record<string, string[]> {
  * start of a line followed only by whitespace; the line break before it belongs to it. Preamble
  * and epilogue are not parts. Without a closing delimiter, the last part runs to the end.
  */
-function partsOf(src: Source, contentType: string, start: number, end: number, depth: number): MailhogContent[] {
+function partsOf(src: Source, contentType: string, start: number, end: number, depth: number): MimeNode[] {
   const boundary = libmime.parseHeaderValue(contentType).params.boundary;
   if (!boundary) return [];
   const { bytes } = src;
   const marker = `--${Buffer.from(boundary, 'utf8').toString('latin1')}`;
-  const parts: MailhogContent[] = [];
+  const parts: MimeNode[] = [];
+  const add = (partStart: number, partEnd: number): boolean => {
+    if (src.parts >= src.limits.maxParts) {
+      src.partsOmitted = true;
+      return false;
+    }
+    src.parts += 1;
+    parts.push(nodeOf(src, partStart, partEnd, depth + 1));
+    return true;
+  };
   let partStart = -1;
   for (let at = bytes.indexOf(marker, start); at !== -1 && at < end; at = bytes.indexOf(marker, at + marker.length)) {
     if (at !== start && bytes[at - 1] !== '\n') continue;
@@ -138,11 +172,11 @@ function partsOf(src: Source, contentType: string, start: number, end: number, d
     let lineEnd = bytes.indexOf('\n', afterMarker);
     if (lineEnd === -1 || lineEnd > end) lineEnd = end;
     if (!/^[ \t]*\r?$/.test(bytes.slice(closing ? afterMarker + 2 : afterMarker, lineEnd))) continue;
-    if (partStart !== -1) parts.push(contentOf(src, partStart, lineBreakBefore(bytes, at, partStart), depth + 1));
+    if (partStart !== -1 && !add(partStart, lineBreakBefore(bytes, at, partStart))) return parts;
     if (closing) return parts;
     partStart = Math.min(lineEnd + 1, end);
   }
-  if (partStart !== -1) parts.push(contentOf(src, partStart, end, depth + 1));
+  if (partStart !== -1) add(partStart, end);
   return parts;
 }
 

@@ -9,6 +9,9 @@
  *   GET    /api/v1/messages/{id}/download                        the raw message (.eml)
  *   GET    /api/v1/messages/{id}/mime/part/{n}/download          attachment n of the top-level parts
  *
+ * Messages and pages are streamed, with bodies cut to shapes.ts's limits (pages far more than one
+ * message), so no answer holds more than one message in memory whatever the message.
+ *
  * Errors are Kotak's JSON errors (thrown KotakErrors reach the app's onError); where MailHog
  * answered an unknown id with `null` or a 500, this answers 404.
  */
@@ -16,22 +19,35 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { deleteMessages } from '../../delete-messages.js';
 import { KotakError } from '../../errors.js';
 import type { MessageStore } from '../../store/types.js';
-import { attachmentDisposition, downloadHeaders } from '../../api/download.js';
+import { attachmentDisposition, downloadHeaders, pointToRaw } from '../../api/download.js';
 import { UNTRUSTED_BYTES_POLICY } from '../../api/security.js';
 import type { CompatDeps } from '../deps.js';
 import { listPage, pageWindow, parseKind, searchPage, type IdPage, type PageWindow } from './search.js';
-import { toMailhogMessage, type MailhogMessage, type MailhogMessages } from './shapes.js';
+import { jsonStreamResponse } from '../../api/text-stream.js';
+import { mailhogMessageJson, MESSAGE_LIMITS, PAGE_LIMITS, type StoredMessage } from './shapes.js';
 
-async function loadMessage(store: MessageStore, id: string): Promise<MailhogMessage | null> {
+async function loadMessage(store: MessageStore, id: string): Promise<StoredMessage | null> {
   const [detail, raw] = await Promise.all([store.get(id), store.getRaw(id)]);
   if (!detail || !raw) return null;
-  return toMailhogMessage({ id, receivedAt: detail.receivedAt, envelope: detail.envelope, raw });
+  return { id, receivedAt: detail.receivedAt, envelope: detail.envelope, raw };
 }
 
-async function messagesOf(store: MessageStore, page: IdPage, window: PageWindow): Promise<MailhogMessages> {
-  // A message deleted between listing and loading is left out of the page, not answered as null.
-  const items = (await Promise.all(page.ids.map((id) => loadMessage(store, id)))).filter((m) => m !== null);
-  return { total: page.total, count: items.length, start: window.start, items };
+/**
+ * A page as MailHog's MessagesResult, written as it is read: one message loaded at a time, each cut
+ * to PAGE_LIMITS, so a page of huge messages costs the memory of one. `count` comes last because a
+ * message deleted between listing and loading is left out of the page (not answered as null).
+ */
+async function* pageJson(store: MessageStore, page: IdPage, window: PageWindow): AsyncGenerator<string> {
+  yield `{"total":${page.total},"start":${window.start},"items":[`;
+  let count = 0;
+  for (const id of page.ids) {
+    const message = await loadMessage(store, id);
+    if (!message) continue;
+    if (count > 0) yield ',';
+    count += 1;
+    yield* mailhogMessageJson(message, PAGE_LIMITS);
+  }
+  yield `],"count":${count}}`;
 }
 
 const notFound = (id: string): KotakError => new KotakError('not_found', `no message ${id}`);
@@ -41,13 +57,13 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
 
   app.get('/api/v2/messages', async (c) => {
     const window = pageWindow(c.req.query('start'), c.req.query('limit'));
-    return c.json(await messagesOf(store, await listPage(store, window), window));
+    return jsonStreamResponse(pageJson(store, await listPage(store, window), window));
   });
 
   app.get('/api/v2/search', async (c) => {
     const kind = parseKind(c.req.query('kind'));
     const window = pageWindow(c.req.query('start'), c.req.query('limit'));
-    return c.json(await messagesOf(store, await searchPage(store, kind, c.req.query('query'), window), window));
+    return jsonStreamResponse(pageJson(store, await searchPage(store, kind, c.req.query('query'), window), window));
   });
 
   // MailHog answers deletions with an empty 200; the `mailhog` client parses any body as JSON.
@@ -65,7 +81,7 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
     const id = c.req.param('id');
     const message = await loadMessage(store, id);
     if (!message) throw notFound(id);
-    return c.json(message);
+    return jsonStreamResponse(mailhogMessageJson(message, MESSAGE_LIMITS));
   });
 
   app.delete('/api/v1/messages/:id', async (c) => {
@@ -91,7 +107,9 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
     const raw = await store.getRaw(id);
     if (!raw) throw notFound(id);
     // MailHog counts the top-level parts from 0; Kotak's part ids are MIME paths counted from 1.
-    const part = await parser.extractPart(raw, String(Number(index) + 1));
+    const part = await parser.extractPart(raw, String(Number(index) + 1)).catch((err: unknown) => {
+      throw pointToRaw(err, `/api/v1/messages/${id}/download`);
+    });
     if (!part) throw new KotakError('not_found', `message ${id} has no attachment at part ${index}`);
     return new Response(new Uint8Array(part.content.buffer, part.content.byteOffset, part.content.byteLength), {
       // MailHog copied the part's own headers into the response; untrusted, so Kotak's safe ones instead.

@@ -5,7 +5,8 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import { Hono } from 'hono';
 import type { CompatDeps } from '../deps.js';
 import { createMailpitEventsServer } from './events.js';
-import { plainTextError } from './http.js';
+import { KotakError } from '../../errors.js';
+import { PAGE_NOT_FOUND, plainTextError } from './http.js';
 import { mountApplicationRoutes, mountTagRoutes } from './routes-app.js';
 import { mountMessageRoutes } from './routes-message.js';
 import { mountMessageListRoutes } from './routes-messages.js';
@@ -27,6 +28,12 @@ export function mountMailpitApi(app: OpenAPIHono, deps: CompatDeps): void {
   mountTagRoutes(mailpit, deps);
   mountApplicationRoutes(mailpit, deps);
   mountSendRoute(mailpit, deps);
+  // Every other path under Mailpit's prefix (its routes Kotak lacks: html-check, release,
+  // swagger.json, …) answers as Mailpit's router does, not with Kotak's JSON 404. Mounted last of
+  // all (MailHog's /api/v1/messages routes come before), so it takes only what nothing else serves.
+  mailpit.all('/api/v1/*', () => {
+    throw new KotakError('not_found', PAGE_NOT_FOUND);
+  });
   app.route('/', mailpit);
 }
 

@@ -7,7 +7,7 @@ import type { Context, Hono } from 'hono';
 import { KotakError } from '../../errors.js';
 import { renderHtmlView } from '../../mail/html-view.js';
 import type { AttachmentInfo, MessageDetail } from '../../mail/types.js';
-import { downloadHeaders } from '../../api/download.js';
+import { downloadHeaders, pointToRaw } from '../../api/download.js';
 import { messageHtmlPolicy, UNTRUSTED_BYTES_POLICY } from '../../api/security.js';
 import type { CompatDeps } from '../deps.js';
 import { headersFromRaw } from './headers.js';
@@ -89,9 +89,11 @@ export function mountMessageRoutes(app: Hono, deps: CompatDeps): void {
   });
 
   app.get('/api/v1/message/:id/part/:partId', async (c) => {
-    const { raw } = await loadRaw(c, c.req.param('id'));
+    const { id, raw } = await loadRaw(c, c.req.param('id'));
     const partId = c.req.param('partId');
-    const part = await parser.extractPart(raw, partId);
+    const part = await parser.extractPart(raw, partId).catch((err: unknown) => {
+      throw pointToRaw(err, `/api/v1/message/${id}/raw`);
+    });
     if (!part) throw new KotakError('not_found', PAGE_NOT_FOUND);
     return new Response(body(part.content), {
       // The declared type (so a client's blob.type is right), unless a browser would render it.
