@@ -20,6 +20,7 @@ import { exposureWarnings, loadHttpAccess } from './http-auth.js';
 import { createCredentialCheck } from './access/credentials.js';
 import { createMaildropSource } from './access/maildrop.js';
 import type { Config, TlsSetting } from './config.js';
+import { KotakError } from './errors.js';
 import { createEventBus } from './events.js';
 import { createIngest } from './ingest.js';
 import { createLiveHub } from './live/hub.js';
@@ -52,6 +53,24 @@ function listenHttp(server: Server, host: string, port: number): Promise<number>
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/** Why a listener could not open, in words, by the errno Node reports. */
+const LISTEN_FAILURES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'address not available on this machine',
+};
+
+/** A listener's failure as one line naming the flag and address: `--smtp 127.0.0.1:25: address already in use`. */
+async function naming<T>(flag: string, address: { host: string; port: number }, listening: Promise<T>): Promise<T> {
+  try {
+    return await listening;
+  } catch (err) {
+    const cause = LISTEN_FAILURES[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    throw new KotakError('invalid_config', `${flag} ${host}:${address.port}: ${cause}`, { cause: err });
+  }
 }
 
 /** The request path relative to the base path (always starting with '/'), or null when outside it. */
@@ -172,9 +191,9 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   let httpPort: number;
   try {
     await relay?.queue.start();
-    smtpPort = await smtp.listen();
-    if (pop3) pop3Port = await pop3.listen();
-    httpPort = await listenHttp(http, config.http.host, config.http.port);
+    smtpPort = await naming('--smtp', config.smtp, smtp.listen());
+    if (pop3 && config.pop3) pop3Port = await naming('--pop3', config.pop3, pop3.listen());
+    httpPort = await naming('--http', config.http, listenHttp(http, config.http.host, config.http.port));
   } catch (err) {
     await Promise.allSettled([smtp.close(), pop3?.close(), retention.stop(), relay?.queue.close(), parser.close(), store.close()]);
     throw err;

@@ -421,7 +421,13 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
   };
 
   const server = new KotakSmtpServer(options, { limits, sessionTimeoutMs: config.sessionTimeoutMs ?? 0, log });
-  server.on('error', (err: Error) => log.warn({ err }, 'smtp connection error'));
+  // smtp-server re-emits its listener's errors here too. Until listen() has succeeded, a failure
+  // to listen (port in use) belongs to listen()'s caller, who reports it in one line; logging it
+  // here as well put a JSON stack trace before that line.
+  let listening = false;
+  server.on('error', (err: Error) => {
+    if (listening) log.warn({ err }, 'smtp connection error');
+  });
 
   return {
     listen() {
@@ -429,6 +435,7 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         server.server.once('error', reject);
         server.listen(config.port, config.host, () => {
           server.server.off('error', reject);
+          listening = true;
           resolve((server.server.address() as AddressInfo).port);
         });
       });
