@@ -20,7 +20,7 @@ import { exposureWarnings, loadHttpAccess } from './http-auth.js';
 import { createCredentialCheck } from './access/credentials.js';
 import { createMaildropSource } from './access/maildrop.js';
 import type { Config, TlsSetting } from './config.js';
-import { KotakError } from './errors.js';
+import { isKotakError, KotakError } from './errors.js';
 import { createEventBus } from './events.js';
 import { createIngest } from './ingest.js';
 import { createLiveHub } from './live/hub.js';
@@ -103,7 +103,10 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const hosts = createHostPolicy({ allowed: config.httpAllowedHosts, hostname: config.hostname, authOn: httpAccess.auth !== null });
 
   const bus = createEventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
-  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }) });
+  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }) }).catch((err: unknown) => {
+    // The store names the path and the cause; the person reading it set the path with --db.
+    throw isKotakError(err) && err.code === 'database_unusable' ? new KotakError(err.code, `--db ${err.message}`, { cause: err }) : err;
+  });
   const parser = createParserPool(
     { size: config.parseWorkers, timeoutMs: config.parseTimeout, mimeLimits: { maxParts: config.maxMimeParts, maxDepth: config.maxMimeDepth, maxHeaderBytes: config.maxHeaderSize } },
     { log: log.child({ component: 'parser' }) },

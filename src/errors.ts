@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   host_not_allowed: { http: 403 },
   payload_too_large: { http: 413 },
   storage_failed: { http: 500, smtp: [451, '4.3.0'], pop3: 'SYS/TEMP' },
+  /** At start: the --db path cannot be used (missing directory, permissions, another application's file, in use). */
+  database_unusable: { http: 500 },
   message_too_big: { http: 413, smtp: [552, '5.3.4'] },
   too_many_recipients: { http: 400, smtp: [452, '4.5.3'] },
   auth_failed: { http: 401, smtp: [535, '5.7.8'], pop3: 'AUTH' },

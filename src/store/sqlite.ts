@@ -8,7 +8,8 @@ import type { SearchQuery } from '../mail/search-query.js';
 import { addressSearchText, nulFreeAddress, summarize } from '../mail/summary.js';
 import type { Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
 import { KotakError } from '../errors.js';
-import { migrate } from './migrate.js';
+import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
+import { listMigrations, migrate } from './migrate.js';
 import { compileSearch } from './search-sql.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles, type RawFiles } from './raw-files.js';
@@ -175,21 +176,55 @@ export interface SqliteStoreOptions {
   readonly rawFileMinBytes?: number;
 }
 
+/**
+ * The writer connection, holding the process lock on the database file from its first read
+ * (`exclusive`, see sqlite-driver.ts): a second process is refused at once rather than racing.
+ */
+async function openWriter(path: string, inMemory: boolean): Promise<Connection> {
+  if (inMemory) return openConnection(path);
+  let writer: Connection;
+  try {
+    writer = await openConnection(path, { exclusive: true, busyTimeoutMs: 0 });
+  } catch (err) {
+    throw unusable(path, (err as Error).message, err);
+  }
+  try {
+    await writer.get('SELECT COUNT(*) AS n FROM sqlite_master');
+  } catch (err) {
+    await writer.close().catch(() => undefined);
+    if (isBusy(err)) throw inUse(path, err);
+    throw unusable(path, (err as Error).message, err);
+  }
+  writer.setBusyTimeout(10_000);
+  return writer;
+}
+
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
   const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES } = options;
   const inMemory = path === ':memory:' || path === '';
-  const writer = await openConnection(path);
-  // 4 KB pages (effective when the file is created; older databases keep theirs). A commit writes
-  // every page it touches whole: a batch of small messages touches ~14 pages of 16 KB or ~19 of
-  // 4 KB, so ~80 KB of WAL to sync instead of ~180 KB, and the disk syncs by the byte.
-  // 16 KB pages paid off while 1 MB messages were blobs here; those are files now (raw-files.ts).
-  await writer.exec('PRAGMA page_size = 4096;');
-  if (!inMemory) await writer.get('PRAGMA journal_mode = WAL');
-  // FULL: the WAL is fsynced at every COMMIT, so an acknowledged message survives power loss too.
-  await writer.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;');
-  await migrate(writer);
+  // Whose file it is and whether it can be used are settled before anything is written to it.
+  const state = inMemory ? 'new' : await inspectDatabaseFile(path, (await listMigrations()).at(-1)?.version ?? 0);
+  const writer = await openWriter(path, inMemory);
+  try {
+    // 4 KB pages (effective when the file is created; older databases keep theirs). A commit writes
+    // every page it touches whole: a batch of small messages touches ~14 pages of 16 KB or ~19 of
+    // 4 KB, so ~80 KB of WAL to sync instead of ~180 KB, and the disk syncs by the byte.
+    // 16 KB pages paid off while 1 MB messages were blobs here; those are files now (raw-files.ts).
+    await writer.exec('PRAGMA page_size = 4096;');
+    if (!inMemory) await writer.get('PRAGMA journal_mode = WAL');
+    // FULL: the WAL is fsynced at every COMMIT, so an acknowledged message survives power loss too.
+    await writer.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;');
+    await migrate(writer);
+    // Into the file itself now, so that its header shows the mark to anything reading bytes
+    // (another Kotak start, `file`), not only to readers of the WAL.
+    if (!inMemory) await writer.get('PRAGMA wal_checkpoint(TRUNCATE)');
+  } catch (err) {
+    await writer.close().catch(() => undefined);
+    throw err;
+  }
+  if (state === 'unmarked-kotak') log.info({ db: path }, 'marked a Kotak database made before databases carried application_id');
   // A second connection lets reads proceed while a batch commits (WAL readers never block).
-  const reader = inMemory ? writer : await openConnection(path);
+  const reader = inMemory ? writer : await openConnection(path, { exclusive: true });
   if (!inMemory) await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -8000;');
 
   const rawFiles = inMemory ? null : openRawFiles(`${path}.raw`);
