@@ -103,7 +103,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const hosts = createHostPolicy({ allowed: config.httpAllowedHosts, hostname: config.hostname, authOn: httpAccess.auth !== null });
 
   const bus = createEventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
-  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }) }).catch((err: unknown) => {
+  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }), minFreeBytes: config.minFreeDisk }).catch((err: unknown) => {
     // The store names the path and the cause; the person reading it set the path with --db.
     throw isKotakError(err) && err.code === 'database_unusable' ? new KotakError(err.code, `--db ${err.message}`, { cause: err }) : err;
   });
@@ -131,7 +131,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       idleTimeoutMs: config.smtpIdleTimeout,
       sessionTimeoutMs: config.smtpSessionTimeout,
     },
-    { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }) },
+    { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: () => store.space.hasRoom() },
   );
 
   const live = createLiveHub({ bus, log: log.child({ component: 'live' }) });

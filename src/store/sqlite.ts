@@ -8,6 +8,8 @@ import type { SearchQuery } from '../mail/search-query.js';
 import { addressSearchText, nulFreeAddress, summarize } from '../mail/summary.js';
 import type { Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
 import { KotakError } from '../errors.js';
+import { dirname } from 'node:path';
+import { openDiskSpace, UNLIMITED_DISK_SPACE, type DiskSpace } from './disk-space.js';
 import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
 import { listMigrations, migrate } from './migrate.js';
 import { compileSearch } from './search-sql.js';
@@ -168,12 +170,14 @@ function parseCursor(cursor: string): number {
 }
 
 /** The SQLite store also holds the relay queue, on the same connections and write queue. */
-export type SqliteStore = MessageStore & { readonly relay: RelayStore };
+export type SqliteStore = MessageStore & { readonly relay: RelayStore; readonly space: DiskSpace };
 
 export interface SqliteStoreOptions {
   readonly log: Logger;
   /** Raw messages of this many bytes or more go to files beside the database (not for `:memory:`). */
   readonly rawFileMinBytes?: number;
+  /** New mail is refused below this much free disk space (`--min-free-disk`); 0 or absent: no check, no reserve. */
+  readonly minFreeBytes?: number;
 }
 
 /**
@@ -200,7 +204,7 @@ async function openWriter(path: string, inMemory: boolean): Promise<Connection> 
 }
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
-  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES } = options;
+  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES, minFreeBytes = 0 } = options;
   const inMemory = path === ':memory:' || path === '';
   // Whose file it is and whether it can be used are settled before anything is written to it.
   const state = inMemory ? 'new' : await inspectDatabaseFile(path, (await listMigrations()).at(-1)?.version ?? 0);
@@ -222,6 +226,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     await writer.close().catch(() => undefined);
     throw err;
   }
+  const space =
+    inMemory || minFreeBytes <= 0
+      ? UNLIMITED_DISK_SPACE
+      : await openDiskSpace({ directory: dirname(path), reservePath: `${path}.reserve`, minFreeBytes }, { log });
   if (state === 'unmarked-kotak') log.info({ db: path }, 'marked a Kotak database made before databases carried application_id');
   // A second connection lets reads proceed while a batch commits (WAL readers never block).
   const reader = inMemory ? writer : await openConnection(path, { exclusive: true });
@@ -260,6 +268,22 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     } catch (err) {
       await writer.exec('ROLLBACK').catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * Runs a delete; when it meets a full disk (SQLite writes the WAL frames of a delete before it
+   * frees anything), gives up the reserve, moves the WAL into the database and truncates it, and
+   * tries once more. Without this, deleting mail failed exactly when it was needed most.
+   */
+  async function freeingSpace<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_FULL') throw err;
+      await space.releaseReserve();
+      await writer.get('PRAGMA wal_checkpoint(TRUNCATE)').catch((checkpointErr: unknown) => log.warn({ err: checkpointErr }, 'checkpoint on a full disk failed'));
+      return work();
     }
   }
 
@@ -341,7 +365,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         const seqs = rows.slice(i, i + DELETE_SLICE).map((r) => r.seq);
         const inSlice = `seq IN (${seqs.map(() => '?').join(',')})`;
         const files = await filesWhere(inSlice, seqs);
-        await transaction(() => writer.run(`DELETE FROM messages WHERE ${inSlice}`, seqs));
+        await freeingSpace(() => transaction(() => writer.run(`DELETE FROM messages WHERE ${inSlice}`, seqs)));
         await removeFiles(files);
       }
       return rows.map((r) => r.id);
@@ -350,6 +374,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
   return {
     relay: createRelayStore({ reader, writer, exclusive }),
+    space,
 
     async insert(message) {
       if (closed) throw new KotakError('shutting_down', 'the store is closed');
@@ -468,7 +493,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     delete(id) {
       return exclusive(async () => {
         const files = await filesWhere('seq = (SELECT seq FROM messages WHERE id = ?)', [id]);
-        const { changes } = await writer.run('DELETE FROM messages WHERE id = ?', [id]);
+        const { changes } = await freeingSpace(() => writer.run('DELETE FROM messages WHERE id = ?', [id]));
         await removeFiles(files);
         return changes > 0;
       });
@@ -483,12 +508,14 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       return exclusive(async () => {
         // Only the files of committed rows: a file written for an insert still queued is not theirs.
         const files = await filesWhere('1', []);
-        const changes = await transaction(async () => {
-          const { changes } = await writer.run('DELETE FROM messages WHERE 1');
-          // The per-row trigger already emptied the other tables; these make sure, cheaply.
-          await writer.exec('DELETE FROM message_bodies; DELETE FROM message_raw; DELETE FROM message_fts;');
-          return changes;
-        });
+        const changes = await freeingSpace(() =>
+          transaction(async () => {
+            const { changes } = await writer.run('DELETE FROM messages WHERE 1');
+            // The per-row trigger already emptied the other tables; these make sure, cheaply.
+            await writer.exec('DELETE FROM message_bodies; DELETE FROM message_raw; DELETE FROM message_fts;');
+            return changes;
+          }),
+        );
         await removeFiles(files);
         return changes;
       });
