@@ -36,7 +36,7 @@ export function isBusy(err: unknown): boolean {
 }
 
 export function inUse(path: string, err?: unknown): KotakError {
-  return unusable(path, 'is in use by another Kotak process (one process per database file)', err);
+  return unusable(path, 'is in use by another process (Kotak runs one process per database file)', err);
 }
 
 /** Words for the errno a check met. */

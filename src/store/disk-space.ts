@@ -90,6 +90,6 @@ export async function openDiskSpace(options: DiskSpaceOptions, deps: { log: Logg
       return true;
     },
   };
-  await space.hasRoom();
+  if (!(await space.hasRoom())) log.warn({ directory, minFreeBytes }, 'free disk space is below --min-free-disk: new mail is refused (452 4.3.1) until there is room');
   return space;
 }

@@ -173,7 +173,7 @@ describe('one process per database file', () => {
       await send(first, 'before the second');
       const second = await runKotak(serve(db));
       expect(second.code).toBe(1);
-      expect(second.stderr.trim()).toBe(`kotak: could not start: --db ${db}: is in use by another Kotak process (one process per database file)`);
+      expect(second.stderr.trim()).toBe(`kotak: could not start: --db ${db}: is in use by another process (Kotak runs one process per database file)`);
       await send(first, 'after the second');
       expect((await subjects(first)).sort()).toEqual(['after the second', 'before the second']);
 
