@@ -3,12 +3,12 @@
  * that arrives while a commit is in flight joins the next transaction, so one fsync covers many
  * messages and durability does not cap throughput. All writes go through one queue, in order.
  */
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { SearchQuery } from '../mail/search-query.js';
 import { addressSearchText, nulFreeAddress, summarize } from '../mail/summary.js';
 import type { Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
 import { KotakError } from '../errors.js';
-import { dirname } from 'node:path';
 import { openDiskSpace, UNLIMITED_DISK_SPACE, type DiskSpace } from './disk-space.js';
 import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
 import { listMigrations, migrate } from './migrate.js';
@@ -220,20 +220,28 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     await writer.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;');
     await migrate(writer);
     // Into the file itself now, so that its header shows the mark to anything reading bytes
-    // (another Kotak start, `file`), not only to readers of the WAL.
-    if (!inMemory) await writer.get('PRAGMA wal_checkpoint(TRUNCATE)');
+    // (another Kotak start, `file`), not only to readers of the WAL. Not needed to run: on a full
+    // disk Kotak must still start, so that mail can be deleted.
+    if (!inMemory) await writer.get('PRAGMA wal_checkpoint(TRUNCATE)').catch((err: unknown) => log.warn({ err }, 'checkpoint at start failed'));
   } catch (err) {
     await writer.close().catch(() => undefined);
     throw err;
   }
-  const space =
-    inMemory || minFreeBytes <= 0
-      ? UNLIMITED_DISK_SPACE
-      : await openDiskSpace({ directory: dirname(path), reservePath: `${path}.reserve`, minFreeBytes }, { log });
   if (state === 'unmarked-kotak') log.info({ db: path }, 'marked a Kotak database made before databases carried application_id');
-  // A second connection lets reads proceed while a batch commits (WAL readers never block).
-  const reader = inMemory ? writer : await openConnection(path, { exclusive: true });
-  if (!inMemory) await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -8000;');
+  let space: DiskSpace;
+  let reader: Connection;
+  try {
+    space =
+      inMemory || minFreeBytes <= 0
+        ? UNLIMITED_DISK_SPACE
+        : await openDiskSpace({ directory: dirname(path), reservePath: `${path}.reserve`, minFreeBytes }, { log });
+    // A second connection lets reads proceed while a batch commits (WAL readers never block).
+    reader = inMemory ? writer : await openConnection(path, { exclusive: true });
+    if (!inMemory) await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -8000;');
+  } catch (err) {
+    await writer.close().catch(() => undefined);
+    throw err;
+  }
 
   const rawFiles = inMemory ? null : openRawFiles(`${path}.raw`);
   if (rawFiles) {

@@ -54,6 +54,10 @@ describe('a full disk under the database', () => {
     fillDisk();
     expect(statfsSync(mountPoint).bavail).toBe(0);
     await expect(send('on a full disk')).rejects.toMatchObject({ responseCode: 452, response: '452 4.3.1 Insufficient system storage' });
+    // It also starts on a full disk (the way out is deleting, which needs it running).
+    await kotak.stop();
+    kotak = await withKotak({ db, minFreeDisk: String(MIN_FREE) });
+    await expect(send('still full')).rejects.toMatchObject({ responseCode: 452 });
 
     const deleted = await getJson(kotak, '/api/messages', { method: 'DELETE' });
     expect(deleted.status).toBe(200);
