@@ -36,8 +36,12 @@ function uriFor(filename: string, vfs: string): string {
   return `file:${filename.replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}?vfs=${vfs}`;
 }
 
+/** `unix-excl` is part of SQLite's unix VFS (Linux, macOS, BSDs); Windows has no counterpart. */
+const EXCLUSIVE_VFS_AVAILABLE = process.platform !== 'win32';
+
 export function openConnection(filename: string, options: OpenOptions = {}): Promise<Connection> {
-  const { readOnly = false, exclusive = false, busyTimeoutMs = 10_000 } = options;
+  const { readOnly = false, busyTimeoutMs = 10_000 } = options;
+  const exclusive = (options.exclusive ?? false) && EXCLUSIVE_VFS_AVAILABLE;
   return new Promise((resolve, reject) => {
     let mode = readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
     if (exclusive) mode |= sqlite3.OPEN_URI;
