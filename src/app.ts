@@ -22,6 +22,7 @@ import { loadHtpasswd } from './auth/htpasswd.js';
 import { createPasswordVerifier } from './auth/verifier.js';
 import { createMaildropSource } from './access/maildrop.js';
 import type { Config, TlsSetting } from './config.js';
+import { isKotakError, KotakError } from './errors.js';
 import { createEventBus } from './events.js';
 import { createIngest } from './ingest.js';
 import { createLiveHub } from './live/hub.js';
@@ -57,6 +58,24 @@ function listenHttp(server: Server, host: string, port: number): Promise<number>
   });
 }
 
+/** Why a listener could not open, in words, by the errno Node reports. */
+const LISTEN_FAILURES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: 'address not available on this machine',
+};
+
+/** A listener's failure as one line naming the flag and address: `--smtp 127.0.0.1:25: address already in use`. */
+async function naming<T>(flag: string, address: { host: string; port: number }, listening: Promise<T>): Promise<T> {
+  try {
+    return await listening;
+  } catch (err) {
+    const cause = LISTEN_FAILURES[(err as NodeJS.ErrnoException).code ?? ''] ?? (err as Error).message;
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    throw new KotakError('invalid_config', `${flag} ${host}:${address.port}: ${cause}`, { cause: err });
+  }
+}
+
 /** The request path relative to the base path (always starting with '/'), or null when outside it. */
 function withinBasePath(url: string, basePath: string): string | null {
   if (basePath === '/') return url;
@@ -89,7 +108,10 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const hosts = createHostPolicy({ allowed: config.httpAllowedHosts, hostname: config.hostname, authOn: httpAccess.auth !== null });
 
   const bus = createEventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
-  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }) });
+  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }), minFreeBytes: config.minFreeDisk }).catch((err: unknown) => {
+    // The store names the path and the cause; the person reading it set the path with --db.
+    throw isKotakError(err) && err.code === 'database_unusable' ? new KotakError(err.code, `--db ${err.message}`, { cause: err }) : err;
+  });
   const parser = createParserPool(
     { size: config.parseWorkers, timeoutMs: config.parseTimeout, mimeLimits: { maxParts: config.maxMimeParts, maxDepth: config.maxMimeDepth, maxHeaderBytes: config.maxHeaderSize } },
     { log: log.child({ component: 'parser' }) },
@@ -117,7 +139,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
       sessionTimeoutMs: config.smtpSessionTimeout,
       stress: { lineTimeoutMs: config.smtpStressLineTimeout, sessionTimeoutMs: config.smtpStressSessionTimeout },
     },
-    { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }) },
+    { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: () => store.space.hasRoom() },
   );
 
   const live = createLiveHub({ bus, log: log.child({ component: 'live' }) });
@@ -180,9 +202,9 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   let httpPort: number;
   try {
     await relay?.queue.start();
-    smtpPort = await smtp.listen();
-    if (pop3) pop3Port = await pop3.listen();
-    httpPort = await listenHttp(http, config.http.host, config.http.port);
+    smtpPort = await naming('--smtp', config.smtp, smtp.listen());
+    if (pop3 && config.pop3) pop3Port = await naming('--pop3', config.pop3, pop3.listen());
+    httpPort = await naming('--http', config.http, listenHttp(http, config.http.host, config.http.port));
   } catch (err) {
     await Promise.allSettled([smtp.close(), pop3?.close(), retention.stop(), relay?.queue.close(), parser.close(), verifier.close(), store.close()]);
     throw err;

@@ -32,6 +32,8 @@ export interface Config {
   readonly httpCors: readonly string[];
   readonly httpAllowedHosts: readonly string[];
   readonly db: string;
+  /** Free disk space below which new mail is refused (452 4.3.1); 0: no check. */
+  readonly minFreeDisk: number;
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
   readonly maxMessages: number | null;
@@ -224,6 +226,7 @@ export const SETTINGS = [
   setting({ key: 'httpAllowedHosts', flag: 'http-allowed-hosts', section: 'http', list: true, value: 'HOST[,HOST]', fallback: null, help: 'host names the HTTP side may be reached by, besides localhost, *.localhost, IP addresses, names without dots and --hostname (DNS rebinding guard: others get 403; .example.test = it and its subdomains; * = any; not needed with --http-auth)', parse: (v) => v.split(',').map((h) => parseAllowedHost('http-allowed-hosts', h)).filter((h) => h !== '') }),
   setting({ key: 'httpCors', flag: 'http-cors', section: 'http', list: true, value: 'ORIGIN[,ORIGIN]', fallback: null, help: 'let web pages at these exact origins call the API (CORS) and open the WebSockets; * = any page, never with Basic credentials', parse: (v) => v.split(',').filter((o) => o.trim()).map((o) => parseOrigin('http-cors', o)) }),
   setting({ key: 'db', flag: 'db', section: 'storage', value: 'PATH', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk)', parse: (v) => v.trim() || invalid('db', 'empty path') }),
+  setting({ key: 'minFreeDisk', flag: 'min-free-disk', section: 'storage', value: 'SIZE', fallback: '64MB', help: 'refuse new mail (452 4.3.1) while the database\'s disk has less free space; deleting keeps working (0: off)', parse: wrapUnits('min-free-disk', parseSize) }),
   setting({ key: 'maxMessageSize', flag: 'max-message-size', section: 'limits', value: 'SIZE', fallback: '50MB', help: 'largest message accepted (advertised as SIZE; larger → 552 5.3.4)', parse: wrapUnits('max-message-size', parseSize) }),
   setting({ key: 'maxRecipients', flag: 'max-recipients', section: 'limits', value: 'N', fallback: '1000', help: 'recipients per message (more → 452 4.5.3)', parse: (v) => parseCount('max-recipients', v, 1) }),
   setting({ key: 'maxMessages', flag: 'max-messages', section: 'storage', value: 'N', fallback: null, help: 'keep only the newest N messages (0 or unset: no limit)', parse: (v) => parseCount('max-messages', v, 0) || null }),

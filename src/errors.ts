@@ -27,6 +27,10 @@ export const ERROR_CODES = {
   /** A stored message that could not be parsed (over a structure limit, or the parser failed on it): its parts cannot be read. */
   message_unparsed: { http: 422 },
   storage_failed: { http: 500, smtp: [451, '4.3.0'], pop3: 'SYS/TEMP' },
+  /** At start: the --db path cannot be used (missing directory, permissions, another application's file, in use). */
+  database_unusable: { http: 500 },
+  /** Free disk space below --min-free-disk: new mail is refused (Postfix answers the same at queue_minfree). */
+  insufficient_storage: { http: 507, smtp: [452, '4.3.1'], pop3: 'SYS/TEMP' },
   message_too_big: { http: 413, smtp: [552, '5.3.4'] },
   too_many_recipients: { http: 400, smtp: [452, '4.5.3'] },
   auth_failed: { http: 401, smtp: [535, '5.7.8'], pop3: 'AUTH' },

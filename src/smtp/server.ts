@@ -51,6 +51,8 @@ export interface SmtpDeps {
   /** Present when TLS is on: STARTTLS is then advertised (or the listener speaks TLS from the first byte). */
   readonly tls: TlsMaterial | null;
   readonly log: Logger;
+  /** False while the disk is too full for new mail: MAIL is then refused with 452 4.3.1. */
+  readonly hasRoom?: () => Promise<boolean>;
 }
 
 export interface RunningSmtpServer {
@@ -166,13 +168,29 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         callback(smtpError('bad_address', 'Address contains control characters'));
         return;
       }
-      const refusal = limits.admitMessage(session.remoteAddress);
-      if (refusal) {
-        log.info({ client: session.remoteAddress, limit: refusal.limit }, 'smtp mail refused');
-        callback(smtpError('client_limit', refusal.text));
-        return;
-      }
-      callback();
+      const admit = (): void => {
+        const refusal = limits.admitMessage(session.remoteAddress);
+        if (refusal) {
+          log.info({ client: session.remoteAddress, limit: refusal.limit }, 'smtp mail refused');
+          callback(smtpError('client_limit', refusal.text));
+          return;
+        }
+        callback();
+      };
+      if (!deps.hasRoom) return admit();
+      // Refused at MAIL, before the client sends the message, as Postfix does below queue_minfree.
+      deps.hasRoom().then(
+        (room) => {
+          if (room) return admit();
+          log.warn({ client: session.remoteAddress }, 'smtp mail refused: free disk space below --min-free-disk');
+          callback(smtpError('insufficient_storage', 'Insufficient system storage'));
+        },
+        (err: unknown) => {
+          // Not knowing the free space is no reason to refuse: storing will say if it fails.
+          log.warn({ err }, 'could not read the free disk space');
+          admit();
+        },
+      );
     },
 
     onRcptTo(address, session, callback) {
@@ -244,7 +262,13 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
   };
 
   const server = new KotakSmtpServer(options, { limits, sessionTimeoutMs: config.sessionTimeoutMs ?? 0, stress: config.stress ?? DEFAULT_STRESS, log });
-  server.on('error', (err: Error) => log.warn({ err }, 'smtp connection error'));
+  // smtp-server re-emits its listener's errors here too. Until listen() has succeeded, a failure
+  // to listen (port in use) belongs to listen()'s caller, who reports it in one line; logging it
+  // here as well put a JSON stack trace before that line.
+  let listening = false;
+  server.on('error', (err: Error) => {
+    if (listening) log.warn({ err }, 'smtp connection error');
+  });
 
   return {
     listen() {
@@ -252,6 +276,7 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         server.server.once('error', reject);
         server.listen(config.port, config.host, () => {
           server.server.off('error', reject);
+          listening = true;
           resolve((server.server.address() as AddressInfo).port);
         });
       });

@@ -10,15 +10,44 @@ export interface Connection {
   all<T>(sql: string, params?: SqlParams): Promise<T[]>;
   get<T>(sql: string, params?: SqlParams): Promise<T | undefined>;
   exec(sql: string): Promise<void>;
+  /** The time a statement waits on another connection's lock; 0 answers SQLITE_BUSY at once. */
+  setBusyTimeout(ms: number): void;
   close(): Promise<void>;
 }
 
-export function openConnection(filename: string, readOnly = false): Promise<Connection> {
+export interface OpenOptions {
+  readonly readOnly?: boolean;
+  /**
+   * Open through SQLite's `unix-excl` VFS: the first connection of this process takes a POSIX
+   * lock on the whole database file and keeps it until its last connection closes, so no other
+   * process can read or write it while we run (the kernel drops the lock when the process dies,
+   * kill -9 included); connections of this process share it. The WAL index lives in this
+   * process's heap instead of an mmap'ed `-shm` file, so a `-shm` that stops being writable
+   * (made immutable, on a full tmpfs) can no longer end the process with SIGBUS: writes fail with
+   * an error instead. Not for `:memory:`.
+   */
+  readonly exclusive?: boolean;
+  /** How long a statement waits on another connection's lock before SQLITE_BUSY (default 10 s). */
+  readonly busyTimeoutMs?: number;
+}
+
+/** A file path as an SQLite URI (the characters URIs reserve escaped), choosing the VFS. */
+function uriFor(filename: string, vfs: string): string {
+  return `file:${filename.replace(/[%?#]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}?vfs=${vfs}`;
+}
+
+/** `unix-excl` is part of SQLite's unix VFS (Linux, macOS, BSDs); Windows has no counterpart. */
+const EXCLUSIVE_VFS_AVAILABLE = process.platform !== 'win32';
+
+export function openConnection(filename: string, options: OpenOptions = {}): Promise<Connection> {
+  const { readOnly = false, busyTimeoutMs = 10_000 } = options;
+  const exclusive = (options.exclusive ?? false) && EXCLUSIVE_VFS_AVAILABLE;
   return new Promise((resolve, reject) => {
-    const mode = readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
-    const db: sqlite3.Database = new sqlite3.Database(filename, mode, (err) => {
+    let mode = readOnly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+    if (exclusive) mode |= sqlite3.OPEN_URI;
+    const db: sqlite3.Database = new sqlite3.Database(exclusive ? uriFor(filename, 'unix-excl') : filename, mode, (err) => {
       if (err) return reject(err);
-      db.configure('busyTimeout', 10_000);
+      db.configure('busyTimeout', busyTimeoutMs);
       resolve(wrap(db));
     });
   });
@@ -61,6 +90,7 @@ function wrap(db: sqlite3.Database): Connection {
     get: <T>(sql: string, params: SqlParams = []) =>
       new Promise<T | undefined>((resolve, reject) => db.get(sql, params, (err, row) => (err ? reject(err) : resolve(row as T | undefined)))),
     exec: (sql) => new Promise((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve()))),
+    setBusyTimeout: (ms) => db.configure('busyTimeout', ms),
     close: () => {
       for (const stmt of prepared.values()) stmt.finalize();
       prepared.clear();

@@ -3,12 +3,15 @@
  * that arrives while a commit is in flight joins the next transaction, so one fsync covers many
  * messages and durability does not cap throughput. All writes go through one queue, in order.
  */
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { SearchQuery } from '../mail/search-query.js';
 import { addressSearchText, nulFreeAddress, summarize } from '../mail/summary.js';
 import type { Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
 import { KotakError } from '../errors.js';
-import { migrate } from './migrate.js';
+import { openDiskSpace, UNLIMITED_DISK_SPACE, type DiskSpace } from './disk-space.js';
+import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
+import { listMigrations, migrate } from './migrate.js';
 import { compileSearch } from './search-sql.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles, type RawFiles } from './raw-files.js';
@@ -176,30 +179,78 @@ function parseCursor(cursor: string): number {
 }
 
 /** The SQLite store also holds the relay queue, on the same connections and write queue. */
-export type SqliteStore = MessageStore & { readonly relay: RelayStore };
+export type SqliteStore = MessageStore & { readonly relay: RelayStore; readonly space: DiskSpace };
 
 export interface SqliteStoreOptions {
   readonly log: Logger;
   /** Raw messages of this many bytes or more go to files beside the database (not for `:memory:`). */
   readonly rawFileMinBytes?: number;
+  /** New mail is refused below this much free disk space (`--min-free-disk`); 0 or absent: no check, no reserve. */
+  readonly minFreeBytes?: number;
+}
+
+/**
+ * The writer connection, holding the process lock on the database file from its first read
+ * (`exclusive`, see sqlite-driver.ts): a second process is refused at once rather than racing.
+ */
+async function openWriter(path: string, inMemory: boolean): Promise<Connection> {
+  if (inMemory) return openConnection(path);
+  let writer: Connection;
+  try {
+    writer = await openConnection(path, { exclusive: true, busyTimeoutMs: 0 });
+  } catch (err) {
+    throw unusable(path, (err as Error).message, err);
+  }
+  try {
+    await writer.get('SELECT COUNT(*) AS n FROM sqlite_master');
+  } catch (err) {
+    await writer.close().catch(() => undefined);
+    if (isBusy(err)) throw inUse(path, err);
+    throw unusable(path, (err as Error).message, err);
+  }
+  writer.setBusyTimeout(10_000);
+  return writer;
 }
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
-  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES } = options;
+  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES, minFreeBytes = 0 } = options;
   const inMemory = path === ':memory:' || path === '';
-  const writer = await openConnection(path);
-  // 4 KB pages (effective when the file is created; older databases keep theirs). A commit writes
-  // every page it touches whole: a batch of small messages touches ~14 pages of 16 KB or ~19 of
-  // 4 KB, so ~80 KB of WAL to sync instead of ~180 KB, and the disk syncs by the byte.
-  // 16 KB pages paid off while 1 MB messages were blobs here; those are files now (raw-files.ts).
-  await writer.exec('PRAGMA page_size = 4096;');
-  if (!inMemory) await writer.get('PRAGMA journal_mode = WAL');
-  // FULL: the WAL is fsynced at every COMMIT, so an acknowledged message survives power loss too.
-  await writer.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;');
-  await migrate(writer);
-  // A second connection lets reads proceed while a batch commits (WAL readers never block).
-  const reader = inMemory ? writer : await openConnection(path);
-  if (!inMemory) await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -8000;');
+  // Whose file it is and whether it can be used are settled before anything is written to it.
+  const state = inMemory ? 'new' : await inspectDatabaseFile(path, (await listMigrations()).at(-1)?.version ?? 0);
+  const writer = await openWriter(path, inMemory);
+  try {
+    // 4 KB pages (effective when the file is created; older databases keep theirs). A commit writes
+    // every page it touches whole: a batch of small messages touches ~14 pages of 16 KB or ~19 of
+    // 4 KB, so ~80 KB of WAL to sync instead of ~180 KB, and the disk syncs by the byte.
+    // 16 KB pages paid off while 1 MB messages were blobs here; those are files now (raw-files.ts).
+    await writer.exec('PRAGMA page_size = 4096;');
+    if (!inMemory) await writer.get('PRAGMA journal_mode = WAL');
+    // FULL: the WAL is fsynced at every COMMIT, so an acknowledged message survives power loss too.
+    await writer.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;');
+    await migrate(writer);
+    // Into the file itself now, so that its header shows the mark to anything reading bytes
+    // (another Kotak start, `file`), not only to readers of the WAL. Not needed to run: on a full
+    // disk Kotak must still start, so that mail can be deleted.
+    if (!inMemory) await writer.get('PRAGMA wal_checkpoint(TRUNCATE)').catch((err: unknown) => log.warn({ err }, 'checkpoint at start failed'));
+  } catch (err) {
+    await writer.close().catch(() => undefined);
+    throw err;
+  }
+  if (state === 'unmarked-kotak') log.info({ db: path }, 'marked a Kotak database made before databases carried application_id');
+  let space: DiskSpace;
+  let reader: Connection;
+  try {
+    space =
+      inMemory || minFreeBytes <= 0
+        ? UNLIMITED_DISK_SPACE
+        : await openDiskSpace({ directory: dirname(path), reservePath: `${path}.reserve`, minFreeBytes }, { log });
+    // A second connection lets reads proceed while a batch commits (WAL readers never block).
+    reader = inMemory ? writer : await openConnection(path, { exclusive: true });
+    if (!inMemory) await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -8000;');
+  } catch (err) {
+    await writer.close().catch(() => undefined);
+    throw err;
+  }
 
   const rawFiles = inMemory ? null : openRawFiles(`${path}.raw`);
   if (rawFiles) {
@@ -234,6 +285,22 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     } catch (err) {
       await writer.exec('ROLLBACK').catch(() => undefined);
       throw err;
+    }
+  }
+
+  /**
+   * Runs a delete; when it meets a full disk (SQLite writes the WAL frames of a delete before it
+   * frees anything), gives up the reserve, moves the WAL into the database and truncates it, and
+   * tries once more. Without this, deleting mail failed exactly when it was needed most.
+   */
+  async function freeingSpace<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_FULL') throw err;
+      await space.releaseReserve();
+      await writer.get('PRAGMA wal_checkpoint(TRUNCATE)').catch((checkpointErr: unknown) => log.warn({ err: checkpointErr }, 'checkpoint on a full disk failed'));
+      return work();
     }
   }
 
@@ -315,7 +382,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         const seqs = rows.slice(i, i + DELETE_SLICE).map((r) => r.seq);
         const inSlice = `seq IN (${seqs.map(() => '?').join(',')})`;
         const files = await filesWhere(inSlice, seqs);
-        await transaction(() => writer.run(`DELETE FROM messages WHERE ${inSlice}`, seqs));
+        await freeingSpace(() => transaction(() => writer.run(`DELETE FROM messages WHERE ${inSlice}`, seqs)));
         await removeFiles(files);
       }
       return rows.map((r) => r.id);
@@ -324,6 +391,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
   return {
     relay: createRelayStore({ reader, writer, exclusive }),
+    space,
 
     async insert(message) {
       if (closed) throw new KotakError('shutting_down', 'the store is closed');
@@ -442,7 +510,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     delete(id) {
       return exclusive(async () => {
         const files = await filesWhere('seq = (SELECT seq FROM messages WHERE id = ?)', [id]);
-        const { changes } = await writer.run('DELETE FROM messages WHERE id = ?', [id]);
+        const { changes } = await freeingSpace(() => writer.run('DELETE FROM messages WHERE id = ?', [id]));
         await removeFiles(files);
         return changes > 0;
       });
@@ -457,12 +525,14 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       return exclusive(async () => {
         // Only the files of committed rows: a file written for an insert still queued is not theirs.
         const files = await filesWhere('1', []);
-        const changes = await transaction(async () => {
-          const { changes } = await writer.run('DELETE FROM messages WHERE 1');
-          // The per-row trigger already emptied the other tables; these make sure, cheaply.
-          await writer.exec('DELETE FROM message_bodies; DELETE FROM message_raw; DELETE FROM message_fts;');
-          return changes;
-        });
+        const changes = await freeingSpace(() =>
+          transaction(async () => {
+            const { changes } = await writer.run('DELETE FROM messages WHERE 1');
+            // The per-row trigger already emptied the other tables; these make sure, cheaply.
+            await writer.exec('DELETE FROM message_bodies; DELETE FROM message_raw; DELETE FROM message_fts;');
+            return changes;
+          }),
+        );
         await removeFiles(files);
         return changes;
       });
