@@ -25,6 +25,7 @@ import type { Config, TlsSetting } from './config.js';
 import { isKotakError, KotakError } from './errors.js';
 import { createEventBus } from './events.js';
 import { createIngest } from './ingest.js';
+import { createMailboxService } from './mailbox/service.js';
 import { createLiveHub } from './live/hub.js';
 import { createLogger } from './log.js';
 import { LIVE_PATH } from './live/protocol.js';
@@ -116,8 +117,10 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     { size: config.parseWorkers, timeoutMs: config.parseTimeout, mimeLimits: { maxParts: config.maxMimeParts, maxDepth: config.maxMimeDepth, maxHeaderBytes: config.maxHeaderSize } },
     { log: log.child({ component: 'parser' }) },
   );
-  const deliver = createIngest({ parser, store, bus, log: log.child({ component: 'ingest' }) });
-  const retention = startRetention({ maxMessages: config.maxMessages, maxAge: config.maxAge }, { store, bus, log: log.child({ component: 'retention' }) });
+  // Every write that others must hear of (store, delete, mark read, prune) goes through here.
+  const mailboxes = createMailboxService({ store, bus });
+  const deliver = createIngest({ parser, mailboxes, log: log.child({ component: 'ingest' }) });
+  const retention = startRetention({ maxMessages: config.maxMessages, maxAge: config.maxAge }, { mailboxes, bus, log: log.child({ component: 'retention' }) });
 
   const smtp = createSmtpServer(
     {
@@ -146,10 +149,10 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const basePath = config.httpBasePath;
   const waiters = createWaitRegistry({ bus, store, log: log.child({ component: 'waiters' }) });
   const relay = await createRelay(config, { store: store.relay, messages: store, bus, log: log.child({ component: 'relay' }) });
-  const compat = { store, bus, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize };
+  const compat = { store, bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize };
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   const api = createApi({
-    store, bus, parser, log: log.child({ component: 'api' }), version: VERSION,
+    store, mailboxes, parser, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay,
     auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH],
     mountExtra: (app) => {
@@ -190,7 +193,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
         { host: config.pop3.host, port: config.pop3.port, idleTimeoutMs: config.pop3IdleTimeout, implicitTls: config.pop3TlsImplicit, maxConnections: config.pop3MaxConnections },
         {
           credentials: createCredentialCheck(config.pop3Auth, pop3Credentials),
-          maildrops: createMaildropSource({ limit: config.pop3MaildropSize }, { store, bus, log: log.child({ component: 'maildrop' }) }),
+          maildrops: createMaildropSource({ limit: config.pop3MaildropSize }, { store, mailboxes, log: log.child({ component: 'maildrop' }) }),
           tls: pop3Tls,
           log: log.child({ component: 'pop3' }),
         },

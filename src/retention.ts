@@ -1,11 +1,13 @@
 /**
  * Retention: deletes messages beyond --max-messages and older than --max-age, in the background.
  * The count limit is checked shortly after new mail arrives (at most every 250 ms); the age
- * limit on a timer. Deletions are announced on the bus like any other.
+ * limit on a timer. The limits apply to the whole store; deletions go through the mailbox
+ * service, so they are announced like any other.
  */
 import type { Logger } from 'pino';
 import type { EventBus } from './events.js';
-import type { MessageStore } from './store/types.js';
+import { ALL_MAILBOXES } from './mail/mailbox-scope.js';
+import type { MailboxService } from './mailbox/service.js';
 
 const COUNT_CHECK_MS = 250;
 
@@ -20,21 +22,20 @@ export interface Retention {
   stop(): Promise<void>;
 }
 
-export function startRetention(limits: RetentionLimits, deps: { store: MessageStore; bus: EventBus; log: Logger; now?: () => number }): Retention {
-  const { store, bus, log } = deps;
+export function startRetention(limits: RetentionLimits, deps: { mailboxes: MailboxService; bus: EventBus; log: Logger; now?: () => number }): Retention {
+  const { mailboxes, bus, log } = deps;
   const now = deps.now ?? Date.now;
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
 
   async function pass(): Promise<void> {
-    const ids = await store.prune({
+    const ids = await mailboxes.prune(ALL_MAILBOXES, {
       maxMessages: limits.maxMessages,
       receivedBefore: limits.maxAge === null ? null : now() - limits.maxAge,
     });
     if (ids.length === 0) return;
     log.info({ deleted: ids.length }, 'retention pruned messages');
-    bus.emit('message:deleted', { ids });
   }
 
   /** One pass at a time; a request during a pass runs one more pass after it. */

@@ -3,14 +3,14 @@
  * a snapshot taken at login of the newest messages, oldest first, with stable ids and sizes.
  * Protocol-neutral: numbering, deletion marks and replies belong to the protocol session.
  *
- * Reads only through the MessageStore interface; removals go through the shared delete path
- * (src/delete-messages.ts), so they are announced exactly like an API delete.
+ * Reads only through the MessageStore interface; removals go through the mailbox service
+ * (src/mailbox/service.ts), so they are announced exactly like an API delete.
  */
 import type { Logger } from 'pino';
-import { deleteMessages } from '../delete-messages.js';
-import type { EventBus } from '../events.js';
+import { onlyMailboxes } from '../mail/mailbox-scope.js';
 import { EMPTY_QUERY } from '../mail/search-query.js';
 import { DEFAULT_MAILBOX } from '../mail/types.js';
+import type { MailboxService } from '../mailbox/service.js';
 import type { MessageStore } from '../store/types.js';
 import { crlfForm, crlfLength } from './line-endings.js';
 
@@ -41,7 +41,7 @@ export interface MaildropOptions {
 
 export interface MaildropDeps {
   readonly store: MessageStore;
-  readonly bus: EventBus;
+  readonly mailboxes: MailboxService;
   readonly log: Logger;
 }
 
@@ -52,7 +52,9 @@ export interface MaildropDeps {
 const SIZE_CACHE_ENTRIES = 20_000;
 
 export function createMaildropSource(options: MaildropOptions, deps: MaildropDeps): MaildropSource {
-  const { store, bus, log } = deps;
+  const { store, mailboxes, log } = deps;
+  // A mail client sees the one mailbox there is today.
+  const scope = onlyMailboxes([DEFAULT_MAILBOX]);
   const sizes = new Map<string, number>();
 
   const rememberSize = (id: string, size: number): void => {
@@ -62,14 +64,13 @@ export function createMaildropSource(options: MaildropOptions, deps: MaildropDep
 
   return {
     async open() {
-      const page = await store.list({ query: EMPTY_QUERY, limit: options.limit });
-      // The store has one mailbox today; the filter keeps a later second one out of this view.
-      const newestFirst = page.messages.filter((m) => m.mailbox === DEFAULT_MAILBOX);
+      const page = await store.list(scope, { query: EMPTY_QUERY, limit: options.limit });
+      const newestFirst = page.messages;
       const messages: MaildropMessage[] = [];
       for (const summary of newestFirst.reverse()) {
         let size = sizes.get(summary.id);
         if (size === undefined) {
-          const raw = await store.getRaw(summary.id);
+          const raw = await store.getRaw(scope, summary.id);
           if (!raw) continue; // deleted between the listing and now: not part of the snapshot
           size = crlfLength(raw);
           rememberSize(summary.id, size);
@@ -79,11 +80,11 @@ export function createMaildropSource(options: MaildropOptions, deps: MaildropDep
       return {
         messages,
         async read(id) {
-          const raw = await store.getRaw(id);
+          const raw = await store.getRaw(scope, id);
           return raw && crlfForm(raw);
         },
         async expunge(ids) {
-          const deleted = await deleteMessages({ store, bus }, ids);
+          const deleted = await mailboxes.deleteByIds(scope, ids);
           if (deleted.length < ids.length) log.debug({ asked: ids.length, deleted: deleted.length }, 'some messages were already deleted');
           return deleted;
         },

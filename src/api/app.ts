@@ -6,12 +6,12 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
-import { deleteMessages } from '../delete-messages.js';
 import { isKotakError, KotakError, type ErrorCode } from '../errors.js';
-import type { EventBus } from '../events.js';
+import { ALL_MAILBOXES, type MailboxScope } from '../mail/mailbox-scope.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../mail/search-query.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageSummary } from '../mail/types.js';
+import type { MailboxService } from '../mailbox/service.js';
 import type { MessageStore } from '../store/types.js';
 import { parseDuration } from '../units.js';
 import type { RelayQueue } from '../relay/queue.js';
@@ -37,7 +37,8 @@ export interface RelayApi {
 
 export interface ApiDeps {
   readonly store: MessageStore;
-  readonly bus: EventBus;
+  /** Every change to messages, announced (src/mailbox/service.ts). */
+  readonly mailboxes: MailboxService;
   readonly parser: ParserPool;
   readonly log: Logger;
   readonly version: string;
@@ -97,9 +98,9 @@ function parseWaitTimeout(timeout: string | undefined): number {
 }
 
 /** For a timeout answer: what did arrive, so a person can see why nothing matched. */
-async function recentOthers(store: MessageStore, since: number | null, matched: readonly MessageSummary[]): Promise<MessageSummary[]> {
+async function recentOthers(store: MessageStore, scope: MailboxScope, since: number | null, matched: readonly MessageSummary[]): Promise<MessageSummary[]> {
   const matchedIds = new Set(matched.map((m) => m.id));
-  const page = await store.list({ query: EMPTY_QUERY, limit: RECENT_ON_TIMEOUT + matched.length });
+  const page = await store.list(scope, { query: EMPTY_QUERY, limit: RECENT_ON_TIMEOUT + matched.length });
   return page.messages
     .filter((m) => !matchedIds.has(m.id) && (since === null || Date.parse(m.receivedAt) >= since))
     .slice(0, RECENT_ON_TIMEOUT);
@@ -108,7 +109,9 @@ async function recentOthers(store: MessageStore, since: number | null, matched: 
 const searchQuery = (text: string | undefined) => (text && text.trim() ? parseSearchQuery(text) : EMPTY_QUERY);
 
 export function createApi(deps: ApiDeps): OpenAPIHono {
-  const { store, bus, parser, log } = deps;
+  const { store, mailboxes, parser, log } = deps;
+  // Every request sees every mailbox until requests carry one (issue 16).
+  const scope = ALL_MAILBOXES;
 
   const app = new OpenAPIHono({
     // Request validation failures become the same JSON error shape as everything else.
@@ -143,7 +146,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.openapi(routes.listMessages, async (c) => {
     const { query, limit, cursor, after } = c.req.valid('query');
-    return c.json(await store.list({ query: searchQuery(query), limit, cursor: cursor ?? null, after: after ?? null }), 200);
+    return c.json(await store.list(scope, { query: searchQuery(query), limit, cursor: cursor ?? null, after: after ?? null }), 200);
   });
 
   app.openapi(routes.waitForMessages, async (c) => {
@@ -159,7 +162,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     };
     const outcome = await deps.waiters.wait(request);
     if (outcome.kind === 'matched') return c.json({ messages: outcome.messages }, 200);
-    const recent = outcome.kind === 'timeout' ? await recentOthers(store, sinceMs, outcome.messages) : [];
+    const recent = outcome.kind === 'timeout' ? await recentOthers(store, scope, sinceMs, outcome.messages) : [];
     const matched = outcome.kind === 'timeout' ? outcome.messages : [];
     const seconds = (request.timeoutMs / 1000).toFixed(request.timeoutMs % 1000 === 0 ? 0 : 1);
     return c.json(
@@ -178,33 +181,29 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.openapi(routes.patchMessages, async (c) => {
     const { read, query } = c.req.valid('json');
-    const updated = await store.setReadMatching(searchQuery(query), read);
-    if (updated > 0) bus.emit('messages:updated', { read, count: updated });
+    const updated = await mailboxes.markReadMatching(scope, searchQuery(query), read);
     return c.json({ updated }, 200);
   });
 
   app.openapi(routes.deleteMessages, async (c) => {
     const { query } = c.req.valid('query');
     if (query === undefined || query.trim() === '') {
-      const deleted = await store.clear();
-      bus.emit('messages:cleared', {});
-      return c.json({ deleted }, 200);
+      return c.json({ deleted: await mailboxes.clear(scope) }, 200);
     }
-    const ids = await store.deleteMatching(parseSearchQuery(query));
-    if (ids.length > 0) bus.emit('message:deleted', { ids });
+    const ids = await mailboxes.deleteMatching(scope, parseSearchQuery(query));
     return c.json({ deleted: ids.length }, 200);
   });
 
   app.openapi(routes.getMessage, async (c) => {
     const { id } = c.req.valid('param');
-    const message = await store.get(id);
+    const message = await store.get(scope, id);
     if (!message) throw notFound(`no message ${id}`);
     return c.json({ ...message, links: extractLinks(message.html, message.text), codes: extractCodes(message.subject, message.text, message.html) }, 200);
   });
 
   app.openapi(routes.getRaw, async (c) => {
     const { id } = c.req.valid('param');
-    const raw = await store.getRaw(id);
+    const raw = await store.getRaw(scope, id);
     if (!raw) throw notFound(`no message ${id}`);
     return new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), {
       headers: { 'Content-Type': 'message/rfc822', 'Content-Disposition': `inline; filename="${id}.eml"`, 'Content-Security-Policy': UNTRUSTED_BYTES_POLICY },
@@ -214,7 +213,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.openapi(routes.getHtml, async (c) => {
     const { id } = c.req.valid('param');
     const allowRemote = c.req.valid('query').remote === '1';
-    const message = await store.get(id);
+    const message = await store.get(scope, id);
     if (!message) throw notFound(`no message ${id}`);
     if (message.html === null) throw notFound(`message ${id} has no HTML body`);
     // Relative to this document's URL (…/messages/{id}/html), so it works under any base path.
@@ -232,7 +231,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.openapi(routes.getPart, async (c) => {
     const { id, partId } = c.req.valid('param');
-    const raw = await store.getRaw(id);
+    const raw = await store.getRaw(scope, id);
     if (!raw) throw notFound(`no message ${id}`);
     const part = await parser.extractPart(raw, partId).catch((err: unknown) => {
       throw pointToRaw(err, `/api/messages/${id}/raw`);
@@ -246,16 +245,14 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.openapi(routes.patchMessage, async (c) => {
     const { id } = c.req.valid('param');
     const { read } = c.req.valid('json');
-    const summary = await store.setRead(id, read);
+    const summary = await mailboxes.markRead(scope, id, read);
     if (!summary) throw notFound(`no message ${id}`);
-    bus.emit('message:updated', { id, read });
     return c.json(summary, 200);
   });
 
   app.openapi(routes.deleteMessage, async (c) => {
     const { id } = c.req.valid('param');
-    // The shared delete path (also POP3's): delete, then announce.
-    if ((await deleteMessages({ store, bus }, [id])).length === 0) throw notFound(`no message ${id}`);
+    if ((await mailboxes.deleteByIds(scope, [id])).length === 0) throw notFound(`no message ${id}`);
     return c.json({ deleted: 1 }, 200);
   });
 
@@ -283,7 +280,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     return c.json(relay ? { enabled: true, ...relay.status, allow: [...relay.status.allow] } : { enabled: false, auto: false, allow: [], smarthost: null, requireTls: false }, 200);
   });
 
-  app.openapi(routes.stats, async (c) => c.json({ ...(await store.stats()), waiters: deps.waiters.size }, 200));
+  app.openapi(routes.stats, async (c) => c.json({ ...(await store.stats(scope)), waiters: deps.waiters.size }, 200));
 
   app.openapi(routes.livez, (c) => c.json({ status: 'ok' as const }, 200));
 

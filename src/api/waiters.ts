@@ -19,6 +19,7 @@ import type { SearchQuery } from '../mail/search-query.js';
 import type { MessageSummary } from '../mail/types.js';
 import type { MessageStore } from '../store/types.js';
 import { WaiterIndex } from './waiter-index.js';
+import { ALL_MAILBOXES } from '../mail/mailbox-scope.js';
 
 /** A waiter returns at most this many messages. */
 export const MAX_WAIT_RESULTS = 1000;
@@ -99,7 +100,7 @@ export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; l
     for (const [waiter, matched] of matchedBy) add(waiter, matched);
     for (const group of undecidedByQuery.values()) {
       const ids = [...group.ids];
-      const matches = await store.find({ query: group.query, ids, limit: ids.length });
+      const matches = await store.find(ALL_MAILBOXES, { query: group.query, ids, limit: ids.length });
       for (const waiter of group.waiters) {
         const since = waiter.request.since;
         add(waiter, since === null ? matches : matches.filter((m) => Date.parse(m.receivedAt) >= since));
@@ -157,7 +158,7 @@ export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; l
         index.add(waiter, requiredSubstring(request.query));
         request.signal?.addEventListener('abort', onAbort, { once: true });
         timer = setTimeout(() => waiter.settle({ kind: 'timeout', messages: oldestFirst(waiter.found) }), request.timeoutMs);
-        store.find({ query: request.query, since: request.since, limit: MAX_WAIT_RESULTS }).then(
+        store.find(ALL_MAILBOXES, { query: request.query, since: request.since, limit: MAX_WAIT_RESULTS }).then(
           (existing) => add(waiter, existing),
           (err: unknown) => waiter.fail(err),
         );

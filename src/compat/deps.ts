@@ -2,12 +2,16 @@
 import type { Logger } from 'pino';
 import type { EventBus } from '../events.js';
 import type { Deliver } from '../ingest.js';
+import type { MailboxService } from '../mailbox/service.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageStore } from '../store/types.js';
 
 export interface CompatDeps {
   readonly store: MessageStore;
+  /** For listening (and the Mailpit tag feed); changes to messages go through `mailboxes`. */
   readonly bus: EventBus;
+  /** Every change to messages, announced (src/mailbox/service.ts). */
+  readonly mailboxes: MailboxService;
   readonly parser: ParserPool;
   /** Stores a message as if it had arrived over SMTP (for Mailpit's POST /api/v1/send). */
   readonly deliver: Deliver;

@@ -18,6 +18,7 @@ import type { RelayJob, RelayStore } from '../store/relay-types.js';
 import type { MessageStore } from '../store/types.js';
 import type { Destination, HostAddresses } from './mx.js';
 import { readRelayAddress } from './recipient.js';
+import { ALL_MAILBOXES } from '../mail/mailbox-scope.js';
 
 
 export interface RecipientOutcome {
@@ -114,7 +115,7 @@ export function createRelayQueue(
 
   async function deliverGroup(domain: string, jobs: RelayJob[]): Promise<void> {
     const messageId = jobs[0]!.messageId;
-    const [detail, raw] = await Promise.all([messages.get(messageId), messages.getRaw(messageId)]);
+    const [detail, raw] = await Promise.all([messages.get(ALL_MAILBOXES, messageId), messages.getRaw(ALL_MAILBOXES, messageId)]);
     const all = (status: 'deferred' | 'failed', reason: string, mxHost: string | null = null, transcript: readonly string[] = []) =>
       Promise.all(jobs.map((job) => finish(job, { status, reply: null, reason, mxHost, tls: null, transcript })));
     if (!detail || !raw) return void (await all('failed', 'the message was deleted before it could be delivered'));
@@ -246,7 +247,7 @@ export function createRelayQueue(
   }
 
   async function release(messageId: string, recipients?: readonly string[]): Promise<RelayJob[]> {
-    const detail = await messages.get(messageId);
+    const detail = await messages.get(ALL_MAILBOXES, messageId);
     if (!detail) throw new KotakError('not_found', `no message ${messageId}`);
     const written = [...new Set((recipients ?? detail.envelope.rcptTo).map((r) => r.trim()).filter(Boolean))];
     if (written.length === 0) throw new KotakError('invalid_request', 'no recipients to relay to');
@@ -274,7 +275,7 @@ export function createRelayQueue(
       if (settings.auto) {
         unsubscribe = bus.on('message:stored', (summary) => {
           void (async () => {
-            const detail = await messages.get(summary.id);
+            const detail = await messages.get(ALL_MAILBOXES, summary.id);
             const allowed = (detail?.envelope.rcptTo ?? []).filter((r) => {
               const recipient = readRelayAddress(r);
               return recipient !== undefined && settings.isAllowed(recipient.address);

@@ -5,6 +5,7 @@
  */
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import type { MailboxScope } from '../mail/mailbox-scope.js';
 import type { SearchQuery } from '../mail/search-query.js';
 import { addressSearchText, nulFreeAddress, summarize } from '../mail/summary.js';
 import type { Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
@@ -12,7 +13,7 @@ import { KotakError } from '../errors.js';
 import { openDiskSpace, UNLIMITED_DISK_SPACE, type DiskSpace } from './disk-space.js';
 import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
 import { listMigrations, migrate } from './migrate.js';
-import { compileSearch } from './search-sql.js';
+import { compileSearch, type SqlCondition } from './search-sql.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles, type RawFiles } from './raw-files.js';
 import { createRelayStore } from './relay-sqlite.js';
@@ -171,6 +172,24 @@ function rowFor(seq: number, { message, summary, rawFile }: PendingInsert): unkn
 function ftsBody(text: string, htmlText: string): string {
   if (htmlText === '') return text;
   return text === '' ? htmlText : `${text}\n${htmlText}`;
+}
+
+/**
+ * The scope as a condition on `messages m`. `m.mailbox IN (...)` lets SQLite walk the
+ * messages_mailbox_seq index (mailbox, seq) in seq order; the whole store needs no condition.
+ */
+function scopeCondition(scope: MailboxScope): SqlCondition {
+  if (scope.kind === 'all') return { sql: '1', params: [] };
+  if (scope.mailboxes.length === 0) return { sql: '0', params: [] };
+  return { sql: `m.mailbox IN (${scope.mailboxes.map(() => '?').join(',')})`, params: [...scope.mailboxes] };
+}
+
+/** A search within a scope. */
+function scopedSearch(scope: MailboxScope, query: SearchQuery): SqlCondition {
+  const where = compileSearch(query);
+  if (scope.kind === 'all') return where;
+  const inScope = scopeCondition(scope);
+  return { sql: `${inScope.sql} AND (${where.sql})`, params: [...inScope.params, ...where.params] };
 }
 
 function parseCursor(cursor: string): number {
@@ -418,8 +437,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       });
     },
 
-    async list({ query, limit, cursor, after }: ListOptions): Promise<MessagePage> {
-      const where = compileSearch(query);
+    async list(scope, { query, limit, cursor, after }: ListOptions): Promise<MessagePage> {
+      const where = scopedSearch(scope, query);
       const newerThan = after ? parseCursor(after) : null;
       const olderThan = newerThan === null && cursor ? parseCursor(cursor) : null;
       const bound = newerThan !== null ? 'AND m.seq > ?' : olderThan !== null ? 'AND m.seq < ?' : '';
@@ -452,9 +471,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       return { total: count?.n ?? 0, messages: page.map(toSummary), nextCursor, prevCursor };
     },
 
-    async find({ query, since, ids, limit }: FindOptions) {
+    async find(scope, { query, since, ids, limit }: FindOptions) {
       if (ids && ids.length === 0) return [];
-      const where = compileSearch(query);
+      const where = scopedSearch(scope, query);
       const conditions = [where.sql];
       const params = [...where.params];
       if (since !== null && since !== undefined) {
@@ -469,17 +488,22 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       return rows.map(toSummary);
     },
 
-    async get(id) {
+    async get(scope, id) {
+      const inScope = scopeCondition(scope);
       const row = await reader.get<DetailRow>(
         `SELECT ${SUMMARY_COLUMNS}, m.reply_to_json, m.envelope_json, m.parse_error, m.date_header, b.text, b.html, b.headers_json, b.attachments_json
-           FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq WHERE m.id = ?`,
-        [id],
+           FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq WHERE m.id = ? AND ${inScope.sql}`,
+        [id, ...inScope.params],
       );
       return row ? toDetail(row) : null;
     },
 
-    async getRaw(id) {
-      const row = await reader.get<{ raw: Buffer; file: string | null }>('SELECT r.raw, r.file FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ?', [id]);
+    async getRaw(scope, id) {
+      const inScope = scopeCondition(scope);
+      const row = await reader.get<{ raw: Buffer; file: string | null }>(
+        `SELECT r.raw, r.file FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ? AND ${inScope.sql}`,
+        [id, ...inScope.params],
+      );
       if (!row) return null;
       if (row.file === null) return row.raw;
       if (!rawFiles) throw new KotakError('storage_failed', `message ${id} is kept in a file, and this store has no files`);
@@ -492,36 +516,47 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       }
     },
 
-    async setRead(id, read) {
-      const { changes } = await exclusive(() => writer.run('UPDATE messages SET read = ? WHERE id = ?', [read ? 1 : 0, id]));
+    async setRead(scope, id, read) {
+      const inScope = scopeCondition(scope);
+      const { changes } = await exclusive(() =>
+        writer.run(`UPDATE messages AS m SET read = ? WHERE m.id = ? AND ${inScope.sql}`, [read ? 1 : 0, id, ...inScope.params]),
+      );
       if (changes === 0) return null;
       const row = await reader.get<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE m.id = ?`, [id]);
       return row ? toSummary(row) : null;
     },
 
-    async setReadMatching(query: SearchQuery, read: boolean) {
-      const where = compileSearch(query);
+    async setReadMatching(scope, query: SearchQuery, read: boolean) {
+      const where = scopedSearch(scope, query);
       const { changes } = await exclusive(() =>
         writer.run(`UPDATE messages SET read = ? WHERE read != ? AND seq IN (SELECT m.seq FROM messages m WHERE ${where.sql})`, [read ? 1 : 0, read ? 1 : 0, ...where.params]),
       );
       return changes;
     },
 
-    delete(id) {
+    delete(scope, id) {
+      const inScope = scopeCondition(scope);
+      const row = `(SELECT m.seq FROM messages m WHERE m.id = ? AND ${inScope.sql})`;
+      const params = [id, ...inScope.params];
       return exclusive(async () => {
-        const files = await filesWhere('seq = (SELECT seq FROM messages WHERE id = ?)', [id]);
-        const { changes } = await freeingSpace(() => writer.run('DELETE FROM messages WHERE id = ?', [id]));
+        const files = await filesWhere(`seq = ${row}`, params);
+        const { changes } = await freeingSpace(() => writer.run(`DELETE FROM messages WHERE seq = ${row}`, params));
         await removeFiles(files);
         return changes > 0;
       });
     },
 
-    async deleteMatching(query: SearchQuery) {
-      const where = compileSearch(query);
+    async deleteMatching(scope, query: SearchQuery) {
+      const where = scopedSearch(scope, query);
       return deleteSeqs(await rowsWhere(where.sql, where.params));
     },
 
-    clear() {
+    async clear(scope) {
+      // A scoped clear is a delete of the scope's rows; only the whole store is emptied wholesale.
+      if (scope.kind === 'only') {
+        const inScope = scopeCondition(scope);
+        return (await deleteSeqs(await rowsWhere(inScope.sql, inScope.params))).length;
+      }
       return exclusive(async () => {
         // Only the files of committed rows: a file written for an insert still queued is not theirs.
         const files = await filesWhere('1', []);
@@ -538,7 +573,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       });
     },
 
-    async prune({ maxMessages, receivedBefore }: PruneLimits) {
+    async prune(scope, { maxMessages, receivedBefore }: PruneLimits) {
+      const inScope = scopeCondition(scope);
       const conditions: string[] = [];
       const params: unknown[] = [];
       if (receivedBefore !== null && receivedBefore !== undefined) {
@@ -546,19 +582,24 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         params.push(receivedBefore);
       }
       if (maxMessages !== null && maxMessages !== undefined) {
-        const boundary = await reader.get<{ seq: number }>('SELECT seq FROM messages ORDER BY seq DESC LIMIT 1 OFFSET ?', [maxMessages]);
+        const boundary = await reader.get<{ seq: number }>(`SELECT m.seq FROM messages m WHERE ${inScope.sql} ORDER BY m.seq DESC LIMIT 1 OFFSET ?`, [
+          ...inScope.params,
+          maxMessages,
+        ]);
         if (boundary) {
           conditions.push('m.seq <= ?');
           params.push(boundary.seq);
         }
       }
       if (conditions.length === 0) return [];
-      return deleteSeqs(await rowsWhere(conditions.join(' OR '), params));
+      return deleteSeqs(await rowsWhere(`${inScope.sql} AND (${conditions.join(' OR ')})`, [...inScope.params, ...params]));
     },
 
-    async stats(): Promise<StoreStats> {
+    async stats(scope): Promise<StoreStats> {
+      const inScope = scopeCondition(scope);
       const row = await reader.get<StoreStats>(
-        'SELECT COUNT(*) AS total, IFNULL(SUM(read = 0), 0) AS unread, IFNULL(SUM(size), 0) AS size FROM messages',
+        `SELECT COUNT(*) AS total, IFNULL(SUM(m.read = 0), 0) AS unread, IFNULL(SUM(m.size), 0) AS size FROM messages m WHERE ${inScope.sql}`,
+        inScope.params,
       );
       return row ?? { total: 0, unread: 0, size: 0 };
     },
@@ -576,8 +617,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       await writer.close();
     },
 
-    async listAt({ query, start, limit }: OffsetListOptions): Promise<OffsetPage> {
-      const where = compileSearch(query);
+    async listAt(scope, { query, start, limit }: OffsetListOptions): Promise<OffsetPage> {
+      const where = scopedSearch(scope, query);
       const [count, rows] = await Promise.all([
         reader.get<{ n: number; unread: number }>(`SELECT COUNT(*) AS n, IFNULL(SUM(m.read = 0), 0) AS unread FROM messages m WHERE ${where.sql}`, where.params),
         reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ORDER BY m.seq DESC LIMIT ? OFFSET ?`, [...where.params, limit, start]),

@@ -1,4 +1,11 @@
-/** The storage contract. Implementations persist and answer; they never announce (see events.ts). */
+/**
+ * The storage contract. Implementations persist and answer; they never announce (see events.ts):
+ * writes that others must hear of go through the mailbox service (src/mailbox/service.ts).
+ *
+ * Every read and write of messages takes the caller's scope first (mail/mailbox-scope.ts): what
+ * lies outside it is treated as absent (not found, not counted, not deleted).
+ */
+import type { MailboxScope } from '../mail/mailbox-scope.js';
 import type { SearchQuery } from '../mail/search-query.js';
 import type { Address, MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
 
@@ -45,32 +52,32 @@ export interface PruneLimits {
 }
 
 export interface MessageStore {
-  /** Resolves once the message is committed durably (group-committed with its neighbours). */
+  /** Resolves once the message is committed durably (group-committed with its neighbours). Its mailbox is `message.mailbox`. */
   insert(message: NewMessage): Promise<MessageSummary>;
-  list(options: ListOptions): Promise<MessagePage>;
+  list(scope: MailboxScope, options: ListOptions): Promise<MessagePage>;
   /** Matching messages, oldest first (for waiters). */
-  find(options: FindOptions): Promise<MessageSummary[]>;
-  get(id: string): Promise<MessageDetail | null>;
-  getRaw(id: string): Promise<Buffer | null>;
+  find(scope: MailboxScope, options: FindOptions): Promise<MessageSummary[]>;
+  get(scope: MailboxScope, id: string): Promise<MessageDetail | null>;
+  getRaw(scope: MailboxScope, id: string): Promise<Buffer | null>;
   /** Returns the updated summary, or null when there is no such message. */
-  setRead(id: string, read: boolean): Promise<MessageSummary | null>;
+  setRead(scope: MailboxScope, id: string, read: boolean): Promise<MessageSummary | null>;
   /** Marks every message matching the query; returns how many changed. */
-  setReadMatching(query: SearchQuery, read: boolean): Promise<number>;
-  delete(id: string): Promise<boolean>;
+  setReadMatching(scope: MailboxScope, query: SearchQuery, read: boolean): Promise<number>;
+  delete(scope: MailboxScope, id: string): Promise<boolean>;
   /** Deletes every message matching the query; returns their ids. */
-  deleteMatching(query: SearchQuery): Promise<string[]>;
-  /** Deletes everything; returns how many. */
-  clear(): Promise<number>;
-  /** Applies retention limits; returns the ids deleted. */
-  prune(limits: PruneLimits): Promise<string[]>;
-  stats(): Promise<StoreStats>;
+  deleteMatching(scope: MailboxScope, query: SearchQuery): Promise<string[]>;
+  /** Deletes everything in scope; returns how many. */
+  clear(scope: MailboxScope): Promise<number>;
+  /** Applies retention limits within the scope (maxMessages counts the scope's messages); returns the ids deleted. */
+  prune(scope: MailboxScope, limits: PruneLimits): Promise<string[]>;
+  stats(scope: MailboxScope): Promise<StoreStats>;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
 
   // Offset paging and tags, for Mailpit's API (src/compat/mailpit).
   /** A page by offset, newest first, with the counts of what matches. */
-  listAt(options: OffsetListOptions): Promise<OffsetPage>;
+  listAt(scope: MailboxScope, options: OffsetListOptions): Promise<OffsetPage>;
   /** What a summary leaves out, for each of these messages that exists (missing ids are absent). */
   summaryExtras(ids: readonly string[]): Promise<Map<string, SummaryExtras>>;
   /** Replaces the tags of these messages (an empty list clears them); returns the ids that exist. */

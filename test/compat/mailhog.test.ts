@@ -11,6 +11,7 @@ import { mountMailhogApi } from '../../src/compat/mailhog/index.js';
 import { mailhogMessageJson, MESSAGE_LIMITS, PAGE_LIMITS, type BodyLimits } from '../../src/compat/mailhog/shapes.js';
 import { pageWindow } from '../../src/compat/mailhog/search.js';
 import { createEventBus } from '../../src/events.js';
+import { createMailboxService } from '../../src/mailbox/service.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { getJson, LiveClient, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { queuedId } from '../helpers/smtp-client.js';
@@ -425,8 +426,8 @@ describe('DELETE /api/v1/messages, a path MailHog and Mailpit share', () => {
     const cleared: unknown[] = [];
     bus.on('messages:cleared', (data) => cleared.push(data));
     const app = new OpenAPIHono();
-    // This route uses only the store and the bus.
-    mountMailhogApi(app, { store, bus, log } as unknown as CompatDeps);
+    // This route uses only the store and the mailbox service.
+    mountMailhogApi(app, { store, bus, mailboxes: createMailboxService({ store, bus }), log } as unknown as CompatDeps);
     // Stands in for Mailpit's handler of the same path, mounted later.
     app.delete('/api/v1/messages', async (c) => c.text(`next route got ${await c.req.text()}`));
     try {

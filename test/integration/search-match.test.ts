@@ -9,6 +9,7 @@ import { matchSummary } from '../../src/mail/search-match.js';
 import { parseSearchQuery } from '../../src/mail/search-query.js';
 import type { Address, NewMessage } from '../../src/mail/types.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 
 const addr = (address: string, name = ''): Address => ({ name, address });
 
@@ -65,7 +66,7 @@ describe('in-memory matching agrees with the database', () => {
       let decided = 0;
       for (const text of QUERIES) {
         const query = parseSearchQuery(text);
-        const inDb = new Set((await store.find({ query, limit: 100 })).map((m) => m.id));
+        const inDb = new Set((await store.find(ALL_MAILBOXES, { query, limit: 100 })).map((m) => m.id));
         for (const summary of summaries) {
           const result = matchSummary(query, summary);
           if (result === 'undecided') continue;
@@ -87,7 +88,7 @@ describe('in-memory matching agrees with the database', () => {
       expect(summary.subject).toBe('abc\uFFFDdef');
       expect(summary.from).toEqual({ name: 'Ann\uFFFDBee', address: 'nul@x.test' });
       for (const text of ['subject:def', 'from:bee', 'to:jkl', 'cc:pqr', 'bcc:den', 'message-id:vwx']) {
-        expect((await store.find({ query: parseSearchQuery(text), limit: 10 })).map((m) => m.id), text).toEqual([summary.id]);
+        expect((await store.find(ALL_MAILBOXES, { query: parseSearchQuery(text), limit: 10 })).map((m) => m.id), text).toEqual([summary.id]);
       }
     } finally {
       await store.close();

@@ -20,6 +20,7 @@ import { migrate } from '../../src/store/migrate.js';
 import { openConnection } from '../../src/store/sqlite-driver.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { KOTAK_BIN, runKotak, startKotakProcess, type KotakProcess } from '../helpers/child.js';
+import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'kotak-db-safety-'));
@@ -140,7 +141,7 @@ describe("Kotak's own databases", () => {
     await old.close();
     await sql(path, ['PRAGMA application_id = 0', 'PRAGMA user_version = 0']);
     const store = await openSqliteStore(path, { log });
-    expect((await store.get(id))?.subject).toBe('kept across the upgrade');
+    expect((await store.get(ALL_MAILBOXES, id))?.subject).toBe('kept across the upgrade');
     await store.close();
     const [mark] = await sql<{ application_id: number }>(path, ['PRAGMA application_id']);
     expect(mark!.application_id).toBe(KOTAK_APPLICATION_ID);

@@ -8,6 +8,7 @@ import { EMPTY_QUERY, parseSearchQuery } from '../../src/mail/search-query.js';
 import { newMessageId } from '../../src/mail/id.js';
 import type { NewMessage } from '../../src/mail/types.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 
 const log = pino({ level: 'silent' });
 
@@ -37,8 +38,8 @@ describe('sqlite store', () => {
     const store = await openSqliteStore(join(dir, 'group.db'), { log });
     const summaries = await Promise.all(Array.from({ length: 1200 }, (_, i) => store.insert(message(`bulk ${i}`))));
     expect(new Set(summaries.map((s) => s.id)).size).toBe(1200);
-    expect((await store.stats()).total).toBe(1200);
-    expect((await store.list({ query: parseSearchQuery('"bulk 1199"'), limit: 10 })).messages.map((m) => m.subject)).toEqual(['bulk 1199']);
+    expect((await store.stats(ALL_MAILBOXES)).total).toBe(1200);
+    expect((await store.list(ALL_MAILBOXES, { query: parseSearchQuery('"bulk 1199"'), limit: 10 })).messages.map((m) => m.subject)).toEqual(['bulk 1199']);
     await store.close();
   });
 
@@ -48,9 +49,9 @@ describe('sqlite store', () => {
     await store.insert(message('first', duplicate));
     const results = await Promise.allSettled([store.insert(message('ok 1')), store.insert(message('dup', duplicate)), store.insert(message('ok 2'))]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    const page = await store.list({ query: EMPTY_QUERY, limit: 10 });
+    const page = await store.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: 10 });
     expect(page.messages.map((m) => m.subject).sort()).toEqual(['first', 'ok 1', 'ok 2']);
-    expect((await store.get(duplicate))?.subject).toBe('first');
+    expect((await store.get(ALL_MAILBOXES, duplicate))?.subject).toBe('first');
     await store.close();
   });
 
@@ -60,9 +61,9 @@ describe('sqlite store', () => {
     const { id } = await first.insert(message('persisted'));
     await first.close();
     const second = await openSqliteStore(path, { log });
-    expect((await second.get(id))?.subject).toBe('persisted');
+    expect((await second.get(ALL_MAILBOXES, id))?.subject).toBe('persisted');
     const next = await second.insert(message('after reopen'));
-    expect((await second.list({ query: EMPTY_QUERY, limit: 1 })).messages[0]!.id).toBe(next.id);
+    expect((await second.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: 1 })).messages[0]!.id).toBe(next.id);
     await second.close();
   });
 });
@@ -86,15 +87,15 @@ describe('raw messages kept in files', () => {
     const [largeSummary, smallSummary] = await Promise.all([store.insert(large), store.insert(small)]);
     expect(readdirSync(`${path}.raw`)).toEqual([large.id]);
     expect(largeSummary.size).toBe(large.raw.length);
-    expect((await store.getRaw(large.id))!.equals(large.raw)).toBe(true);
-    expect((await store.getRaw(small.id))!.equals(small.raw)).toBe(true);
+    expect((await store.getRaw(ALL_MAILBOXES, large.id))!.equals(large.raw)).toBe(true);
+    expect((await store.getRaw(ALL_MAILBOXES, small.id))!.equals(small.raw)).toBe(true);
     expect(smallSummary.size).toBe(small.raw.length);
     // Listing, search and stats see the file-backed message like any other.
-    expect((await store.list({ query: parseSearchQuery('"large one"'), limit: 5 })).messages.map((m) => [m.id, m.size])).toEqual([[large.id, large.raw.length]]);
-    expect((await store.stats()).size).toBe(first.raw.length + large.raw.length + small.raw.length);
+    expect((await store.list(ALL_MAILBOXES, { query: parseSearchQuery('"large one"'), limit: 5 })).messages.map((m) => [m.id, m.size])).toEqual([[large.id, large.raw.length]]);
+    expect((await store.stats(ALL_MAILBOXES)).size).toBe(first.raw.length + large.raw.length + small.raw.length);
     await store.close();
     const reopened = await openSqliteStore(path, options);
-    expect((await reopened.getRaw(large.id))!.equals(large.raw)).toBe(true);
+    expect((await reopened.getRaw(ALL_MAILBOXES, large.id))!.equals(large.raw)).toBe(true);
     await reopened.close();
   });
 
@@ -107,12 +108,12 @@ describe('raw messages kept in files', () => {
     for (const name of ['one', 'two', 'three', 'four']) inserted.push(await store.insert(big(`gone ${name}`)));
     const [a, b, c, d] = inserted;
     expect(files()).toEqual([a!.id, b!.id, c!.id, d!.id].sort());
-    expect(await store.delete(a!.id)).toBe(true);
-    expect(await store.getRaw(a!.id)).toBeNull();
-    expect(await store.deleteMatching(parseSearchQuery('"gone two"'))).toEqual([b!.id]);
-    expect(await store.prune({ maxMessages: 1, receivedBefore: null })).toEqual([c!.id]);
+    expect(await store.delete(ALL_MAILBOXES, a!.id)).toBe(true);
+    expect(await store.getRaw(ALL_MAILBOXES, a!.id)).toBeNull();
+    expect(await store.deleteMatching(ALL_MAILBOXES, parseSearchQuery('"gone two"'))).toEqual([b!.id]);
+    expect(await store.prune(ALL_MAILBOXES, { maxMessages: 1, receivedBefore: null })).toEqual([c!.id]);
     expect(files()).toEqual([d!.id]);
-    expect(await store.clear()).toBe(1);
+    expect(await store.clear(ALL_MAILBOXES)).toBe(1);
     expect(files()).toEqual([]);
     await store.close();
   });
@@ -134,7 +135,7 @@ describe('raw messages kept in files', () => {
     utimesSync(join(`${path}.raw`, 'notes.txt'), hourAgo, hourAgo);
     const second = await openSqliteStore(path, options);
     expect(readdirSync(`${path}.raw`).sort()).toEqual([kept.id, recent, 'notes.txt'].sort());
-    expect((await second.getRaw(kept.id))!.equals(kept.raw)).toBe(true);
+    expect((await second.getRaw(ALL_MAILBOXES, kept.id))!.equals(kept.raw)).toBe(true);
     await second.close();
   });
 
@@ -149,9 +150,9 @@ describe('raw messages kept in files', () => {
     const blocked = newMessageId();
     mkdirSync(join(`${path}.raw`, blocked));
     await expect(store.insert(big('blocked', blocked))).rejects.toMatchObject({ code: 'storage_failed' });
-    expect(await store.get(blocked)).toBeNull();
-    expect((await store.getRaw(first.id))!.equals(first.raw)).toBe(true);
-    expect((await store.stats()).total).toBe(1);
+    expect(await store.get(ALL_MAILBOXES, blocked)).toBeNull();
+    expect((await store.getRaw(ALL_MAILBOXES, first.id))!.equals(first.raw)).toBe(true);
+    expect((await store.stats(ALL_MAILBOXES)).total).toBe(1);
     await store.close();
   });
 
@@ -161,8 +162,8 @@ describe('raw messages kept in files', () => {
     const lost = big('lost');
     await store.insert(lost);
     rmSync(join(`${path}.raw`, lost.id));
-    await expect(store.getRaw(lost.id)).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringContaining(lost.id) });
-    expect((await store.get(lost.id))?.subject).toBe('lost');
+    await expect(store.getRaw(ALL_MAILBOXES, lost.id)).rejects.toMatchObject({ code: 'storage_failed', message: expect.stringContaining(lost.id) });
+    expect((await store.get(ALL_MAILBOXES, lost.id))?.subject).toBe('lost');
     await store.close();
   });
 
@@ -170,7 +171,7 @@ describe('raw messages kept in files', () => {
     const store = await openSqliteStore(':memory:', options);
     const large = big('in memory');
     await store.insert(large);
-    expect((await store.getRaw(large.id))!.equals(large.raw)).toBe(true);
+    expect((await store.getRaw(ALL_MAILBOXES, large.id))!.equals(large.raw)).toBe(true);
     expect(existsSync(':memory:.raw')).toBe(false);
     await store.close();
   });

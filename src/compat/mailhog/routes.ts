@@ -1,5 +1,5 @@
 /**
- * MailHog's HTTP API routes (MailHog-Server api/v1.go and api/v2.go) over Kotak's store and bus.
+ * MailHog's HTTP API routes (MailHog-Server api/v1.go and api/v2.go) over Kotak's store and mailbox service.
  *
  *   GET    /api/v2/messages?start&limit                         page of messages, newest first
  *   GET    /api/v2/search?kind=from|to|containing&query&start&limit
@@ -16,7 +16,6 @@
  * answered an unknown id with `null` or a 500, this answers 404.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { deleteMessages } from '../../delete-messages.js';
 import { KotakError } from '../../errors.js';
 import type { MessageStore } from '../../store/types.js';
 import { attachmentDisposition, downloadHeaders, pointToRaw } from '../../api/download.js';
@@ -25,9 +24,10 @@ import type { CompatDeps } from '../deps.js';
 import { listPage, pageWindow, parseKind, searchPage, type IdPage, type PageWindow } from './search.js';
 import { jsonStreamResponse } from '../../api/text-stream.js';
 import { mailhogMessageJson, MESSAGE_LIMITS, PAGE_LIMITS, type StoredMessage } from './shapes.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 async function loadMessage(store: MessageStore, id: string): Promise<StoredMessage | null> {
-  const [detail, raw] = await Promise.all([store.get(id), store.getRaw(id)]);
+  const [detail, raw] = await Promise.all([store.get(ALL_MAILBOXES, id), store.getRaw(ALL_MAILBOXES, id)]);
   if (!detail || !raw) return null;
   return { id, receivedAt: detail.receivedAt, envelope: detail.envelope, raw };
 }
@@ -53,7 +53,7 @@ async function* pageJson(store: MessageStore, page: IdPage, window: PageWindow):
 const notFound = (id: string): KotakError => new KotakError('not_found', `no message ${id}`);
 
 export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
-  const { store, bus, parser } = deps;
+  const { store, mailboxes, parser } = deps;
 
   app.get('/api/v2/messages', async (c) => {
     const window = pageWindow(c.req.query('start'), c.req.query('limit'));
@@ -72,8 +72,7 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
     // on this same path to delete only those: such a request is left to the routes mounted after
     // this one (Hono caches the body, so they can still read it) and never empties the inbox here.
     if ((await c.req.text()).trim() !== '') return next();
-    await store.clear();
-    bus.emit('messages:cleared', {});
+    await mailboxes.clear(ALL_MAILBOXES);
     return c.body(null, 200);
   });
 
@@ -86,13 +85,13 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
 
   app.delete('/api/v1/messages/:id', async (c) => {
     const id = c.req.param('id');
-    if ((await deleteMessages({ store, bus }, [id])).length === 0) throw notFound(id);
+    if ((await mailboxes.deleteByIds(ALL_MAILBOXES, [id])).length === 0) throw notFound(id);
     return c.body(null, 200);
   });
 
   app.get('/api/v1/messages/:id/download', async (c) => {
     const id = c.req.param('id');
-    const raw = await store.getRaw(id);
+    const raw = await store.getRaw(ALL_MAILBOXES, id);
     if (!raw) throw notFound(id);
     // The bytes as received (MailHog re-serialised its parsed headers, in random order).
     return new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), {
@@ -104,7 +103,7 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
     const id = c.req.param('id');
     const index = c.req.param('part');
     if (!/^\d{1,4}$/.test(index)) throw new KotakError('invalid_request', `part must be a part number, not "${index.slice(0, 20)}"`);
-    const raw = await store.getRaw(id);
+    const raw = await store.getRaw(ALL_MAILBOXES, id);
     if (!raw) throw notFound(id);
     // MailHog counts the top-level parts from 0; Kotak's part ids are MIME paths counted from 1.
     const part = await parser.extractPart(raw, String(Number(index) + 1)).catch((err: unknown) => {

@@ -18,6 +18,7 @@ import { KotakError } from '../../errors.js';
 import { EMPTY_QUERY, MAX_QUERY_LENGTH, refuseNul, type SearchQuery, type SearchTerm } from '../../mail/search-query.js';
 import type { MessageSummary } from '../../mail/types.js';
 import type { MessageStore } from '../../store/types.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 export type SearchKind = 'from' | 'to' | 'containing';
 
@@ -79,11 +80,11 @@ const field = (name: Extract<SearchTerm, { kind: 'field' }>['field'], value: str
 async function recipientWindow(store: MessageStore, text: string, window: PageWindow): Promise<IdPage> {
   const anywhere: SearchQuery = { terms: [field('addressed', text)] };
   const senderOnly: SearchQuery = { terms: [field('addressed', text), field('to', text, true), field('cc', text, true), field('bcc', text, true)] };
-  const excluded = (await store.list({ query: senderOnly, limit: 0 })).total;
+  const excluded = (await store.list(ALL_MAILBOXES, { query: senderOnly, limit: 0 })).total;
   if (excluded === 0) return windowOf(store, anywhere, window, null);
   const dropSenderOnly = async (page: readonly MessageSummary[]): Promise<Set<string>> => {
     const ids = page.map((m) => m.id);
-    const drop = new Set((await store.find({ query: senderOnly, ids, limit: ids.length })).map((m) => m.id));
+    const drop = new Set((await store.find(ALL_MAILBOXES, { query: senderOnly, ids, limit: ids.length })).map((m) => m.id));
     return new Set(ids.filter((id) => !drop.has(id)));
   };
   const page = await windowOf(store, anywhere, window, dropSenderOnly);
@@ -106,7 +107,7 @@ async function windowOf(
   let total = 0;
   let cursor: string | null = null;
   for (;;) {
-    const page = await store.list({ query, limit: chunk, cursor });
+    const page = await store.list(ALL_MAILBOXES, { query, limit: chunk, cursor });
     total = page.total;
     const kept = keep ? await keep(page.messages) : null;
     for (const message of page.messages) {

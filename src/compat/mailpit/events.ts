@@ -18,6 +18,7 @@ import type { MessageSummary } from '../../mail/types.js';
 import type { CompatDeps } from '../deps.js';
 import { toMailpitSummary, type MailpitSummary } from './shapes.js';
 import { onTagChange } from './tags.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 export type MailpitFrame =
   | { Type: 'new'; Data: MailpitSummary }
@@ -104,7 +105,7 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
   }
 
   async function statsFrame(): Promise<MailpitFrame> {
-    const stats = await store.stats();
+    const stats = await store.stats(ALL_MAILBOXES);
     return { Type: 'stats', Data: { Total: stats.total, Unread: stats.unread, Version: version } };
   }
 

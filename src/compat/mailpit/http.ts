@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { isKotakError, KotakError } from '../../errors.js';
 import { EMPTY_QUERY, parseSearchQuery, type SearchQuery } from '../../mail/search-query.js';
 import type { MessageStore } from '../../store/types.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 /** Mailpit's wording for an id that names nothing. */
 export const PAGE_NOT_FOUND = '404 page not found';
@@ -71,7 +72,7 @@ export function searchQuery(text: string | undefined): SearchQuery {
 /** "latest" is the newest message, or with `?query=` the newest one matching it. */
 export async function resolveId(store: MessageStore, id: string, c: Context): Promise<string> {
   if (id !== 'latest') return id;
-  const page = await store.listAt({ query: searchQuery(c.req.query('query')), start: 0, limit: 1 });
+  const page = await store.listAt(ALL_MAILBOXES, { query: searchQuery(c.req.query('query')), start: 0, limit: 1 });
   const newest = page.messages[0];
   if (!newest) throw new KotakError('not_found', 'Message not found');
   return newest.id;

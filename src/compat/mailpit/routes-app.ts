@@ -6,6 +6,7 @@ import type { CompatDeps } from '../deps.js';
 import { readBody } from './http.js';
 import { trackRuntimeStats } from './runtime-stats.js';
 import { announceTagChange, cleanTag, cleanTags } from './tags.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 const SetTagsSchema = z.object({ IDs: z.array(z.string()).nullish(), Tags: z.array(z.string()).nullish() });
 const RenameTagSchema = z.object({ Name: z.string().nullish() });
@@ -48,7 +49,7 @@ export function mountApplicationRoutes(app: Hono, deps: CompatDeps): void {
   const runtimeStats = trackRuntimeStats(bus, store);
 
   app.get('/api/v1/info', async (c) => {
-    const [stats, tags] = await Promise.all([store.stats(), store.tagCounts()]);
+    const [stats, tags] = await Promise.all([store.stats(ALL_MAILBOXES), store.tagCounts()]);
     return c.json({
       Version: version,
       // Mailpit asks GitHub for its latest release; Kotak does not phone home.

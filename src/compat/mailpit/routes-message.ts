@@ -13,6 +13,7 @@ import type { CompatDeps } from '../deps.js';
 import { headersFromRaw } from './headers.js';
 import { PAGE_NOT_FOUND, resolveId } from './http.js';
 import { messageText, toMailpitMessage, type MailpitChecksums } from './shapes.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 /**
  * Checksums need each part's bytes, which means parsing the raw message again per part (as
@@ -26,18 +27,18 @@ function body(bytes: Buffer): Uint8Array {
 }
 
 export function mountMessageRoutes(app: Hono, deps: CompatDeps): void {
-  const { store, bus, parser, log } = deps;
+  const { store, mailboxes, parser, log } = deps;
 
   /** The message, or the error Mailpit gives for an unknown ID. */
   async function load(c: Context, id: string, missing = PAGE_NOT_FOUND): Promise<MessageDetail> {
-    const message = await store.get(await resolveId(store, id, c));
+    const message = await store.get(ALL_MAILBOXES, await resolveId(store, id, c));
     if (!message) throw new KotakError('not_found', missing);
     return message;
   }
 
   async function loadRaw(c: Context, id: string): Promise<{ id: string; raw: Buffer }> {
     const resolved = await resolveId(store, id, c);
-    const raw = await store.getRaw(resolved);
+    const raw = await store.getRaw(ALL_MAILBOXES, resolved);
     if (!raw) throw new KotakError('not_found', PAGE_NOT_FOUND);
     return { id: resolved, raw };
   }
@@ -45,14 +46,14 @@ export function mountMessageRoutes(app: Hono, deps: CompatDeps): void {
   /** As Mailpit does whenever it reads a message for a client. */
   async function markRead(message: MessageDetail): Promise<void> {
     if (message.read) return;
-    if (await store.setRead(message.id, true)) bus.emit('message:updated', { id: message.id, read: true });
+    await mailboxes.markRead(ALL_MAILBOXES, message.id, true);
   }
 
   async function checksums(message: MessageDetail): Promise<Map<string, MailpitChecksums>> {
     const sums = new Map<string, MailpitChecksums>();
     const parts: readonly AttachmentInfo[] = message.attachments.slice(0, MAX_CHECKSUM_PARTS);
     if (parts.length === 0) return sums;
-    const raw = await store.getRaw(message.id);
+    const raw = await store.getRaw(ALL_MAILBOXES, message.id);
     if (!raw) return sums;
     // One at a time: each extraction hands the whole message to a parser worker.
     for (const part of parts) {

@@ -1,12 +1,12 @@
 /** Mailpit's message-list routes: list, search, read status, delete (by IDs, by search, or all). */
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { deleteMessages } from '../../delete-messages.js';
 import { KotakError } from '../../errors.js';
 import { EMPTY_QUERY, type SearchQuery } from '../../mail/search-query.js';
 import type { CompatDeps } from '../deps.js';
 import { readBody, searchQuery, startLimit, withBefore } from './http.js';
 import { toMailpitSummary, type MailpitMessages } from './shapes.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 const IdsSchema = z.array(z.string()).nullish();
 const ReadStatusSchema = z.object({ Read: z.boolean().nullish(), IDs: IdsSchema, Search: z.string().nullish() });
@@ -15,7 +15,7 @@ const DeleteSchema = z.object({ IDs: IdsSchema });
 async function summaries(deps: CompatDeps, query: SearchQuery, c: Context): Promise<MailpitMessages> {
   const { store } = deps;
   const { start, limit } = startLimit(c);
-  const [page, stats, tags] = await Promise.all([store.listAt({ query: withBefore(query, c), start, limit }), store.stats(), store.tagCounts()]);
+  const [page, stats, tags] = await Promise.all([store.listAt(ALL_MAILBOXES, { query: withBefore(query, c), start, limit }), store.stats(ALL_MAILBOXES), store.tagCounts()]);
   const extras = await store.summaryExtras(page.messages.map((m) => m.id));
   return {
     total: stats.total,
@@ -37,7 +37,7 @@ function requiredQuery(c: Context): SearchQuery {
 }
 
 export function mountMessageListRoutes(app: Hono, deps: CompatDeps): void {
-  const { store, bus } = deps;
+  const { mailboxes } = deps;
 
   app.get('/api/v1/messages', async (c) => c.json(await summaries(deps, EMPTY_QUERY, c)));
 
@@ -54,11 +54,10 @@ export function mountMessageListRoutes(app: Hono, deps: CompatDeps): void {
     if (ids.length > 0) {
       for (const id of new Set(ids)) {
         // Unknown IDs are skipped, as Mailpit skips them.
-        if (await store.setRead(id, read)) bus.emit('message:updated', { id, read });
+        await mailboxes.markRead(ALL_MAILBOXES, id, read);
       }
     } else {
-      const count = await store.setReadMatching(search ? searchQuery(search) : EMPTY_QUERY, read);
-      if (count > 0) bus.emit('messages:updated', { read, count });
+      await mailboxes.markReadMatching(ALL_MAILBOXES, search ? searchQuery(search) : EMPTY_QUERY, read);
     }
     return c.text('ok');
   });
@@ -66,17 +65,15 @@ export function mountMessageListRoutes(app: Hono, deps: CompatDeps): void {
   app.delete('/api/v1/messages', async (c) => {
     const ids = (await readBody(c, DeleteSchema))?.IDs ?? [];
     if (ids.length === 0) {
-      await store.clear();
-      bus.emit('messages:cleared', {});
+      await mailboxes.clear(ALL_MAILBOXES);
       return c.text('ok');
     }
-    await deleteMessages({ store, bus }, ids);
+    await mailboxes.deleteByIds(ALL_MAILBOXES, ids);
     return c.text('ok');
   });
 
   app.delete('/api/v1/search', async (c) => {
-    const ids = await store.deleteMatching(requiredQuery(c));
-    if (ids.length > 0) bus.emit('message:deleted', { ids });
+    await mailboxes.deleteMatching(ALL_MAILBOXES, requiredQuery(c));
     return c.text('ok');
   });
 }

@@ -1,6 +1,7 @@
 /** The counters of Mailpit's /api/v1/info RuntimeStats, kept from the event bus since startup. */
 import type { EventBus } from '../../events.js';
 import type { MessageStore } from '../../store/types.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 export interface RuntimeStats {
   readonly Uptime: number;
@@ -24,7 +25,7 @@ export function trackRuntimeStats(bus: EventBus, store: MessageStore, now: () =>
   let deleted = 0;
   /** Messages in the store, to count what a delete-all removed. */
   let held = 0;
-  store.stats().then(
+  store.stats(ALL_MAILBOXES).then(
     (stats) => (held += stats.total),
     () => undefined,
   );

@@ -1,0 +1,107 @@
+/**
+ * The mailbox service: every change to stored messages that others must hear of goes through
+ * here. Each method writes through the store, then (after the commit) emits the one bus event
+ * that describes the change, and nothing when nothing changed. Storage announces nothing, and
+ * no route or protocol emits message events itself, so the web inbox, waiters, the Mailpit
+ * events and the live hub see the same frames whoever made the change (API, Mailpit, MailHog,
+ * POP3, retention, SMTP ingest).
+ *
+ * Every method takes the caller's scope first: the mailboxes it may see and change. What lies
+ * outside is treated as absent.
+ */
+import { KotakError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import { inScope, type MailboxScope } from '../mail/mailbox-scope.js';
+import { EMPTY_QUERY, type SearchQuery } from '../mail/search-query.js';
+import type { MessageSummary, NewMessage } from '../mail/types.js';
+import type { MessageStore, PruneLimits } from '../store/types.js';
+
+export interface MailboxServiceDeps {
+  readonly store: MessageStore;
+  readonly bus: EventBus;
+}
+
+export interface MailboxService {
+  /** Commits a new message, then announces it ('message:stored'). Its mailbox must be in scope. */
+  store(scope: MailboxScope, message: NewMessage): Promise<MessageSummary>;
+  /** Deletes these messages; announces in one 'message:deleted' those that existed, which it returns. */
+  deleteByIds(scope: MailboxScope, ids: readonly string[]): Promise<string[]>;
+  /** Deletes the messages matching the query; announces and returns their ids. */
+  deleteMatching(scope: MailboxScope, query: SearchQuery): Promise<string[]>;
+  /**
+   * Deletes every message in scope; returns how many. The whole store announces 'messages:cleared'
+   * (always: listeners reset their view); a scope of some mailboxes announces 'message:deleted'.
+   */
+  clear(scope: MailboxScope): Promise<number>;
+  /** Marks one message read or unread; announces it; returns the updated summary, or null when there is no such message. */
+  markRead(scope: MailboxScope, id: string, read: boolean): Promise<MessageSummary | null>;
+  /** Marks every message matching the query; announces 'messages:updated' when any changed; returns how many. */
+  markReadMatching(scope: MailboxScope, query: SearchQuery, read: boolean): Promise<number>;
+  /** Applies retention limits within the scope; announces and returns the ids deleted. */
+  prune(scope: MailboxScope, limits: PruneLimits): Promise<string[]>;
+}
+
+export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
+  const { store, bus } = deps;
+
+  const announceDeleted = (ids: readonly string[]): void => {
+    if (ids.length > 0) bus.emit('message:deleted', { ids });
+  };
+
+  return {
+    async store(scope, message) {
+      if (!inScope(scope, message.mailbox)) throw new KotakError('invalid_request', `mailbox "${message.mailbox}" is outside this caller's mailboxes`);
+      const summary = await store.insert(message);
+      bus.emit('message:stored', summary);
+      return summary;
+    },
+
+    async deleteByIds(scope, ids) {
+      const deleted: string[] = [];
+      try {
+        for (const id of new Set(ids)) if (await store.delete(scope, id)) deleted.push(id);
+      } finally {
+        // Even when a later delete fails, the ones already committed are gone and must be announced.
+        announceDeleted(deleted);
+      }
+      return deleted;
+    },
+
+    async deleteMatching(scope, query) {
+      const ids = await store.deleteMatching(scope, query);
+      announceDeleted(ids);
+      return ids;
+    },
+
+    async clear(scope) {
+      if (scope.kind === 'only') {
+        // 'messages:cleared' tells every listener that the whole store is empty; emptying some
+        // mailboxes is announced as the deletion of their messages.
+        const ids = await store.deleteMatching(scope, EMPTY_QUERY);
+        announceDeleted(ids);
+        return ids.length;
+      }
+      const deleted = await store.clear(scope);
+      bus.emit('messages:cleared', {});
+      return deleted;
+    },
+
+    async markRead(scope, id, read) {
+      const summary = await store.setRead(scope, id, read);
+      if (summary) bus.emit('message:updated', { id, read });
+      return summary;
+    },
+
+    async markReadMatching(scope, query, read) {
+      const count = await store.setReadMatching(scope, query, read);
+      if (count > 0) bus.emit('messages:updated', { read, count });
+      return count;
+    },
+
+    async prune(scope, limits) {
+      const ids = await store.prune(scope, limits);
+      announceDeleted(ids);
+      return ids;
+    },
+  };
+}
