@@ -12,9 +12,17 @@ export interface MailEvents {
   'messages:updated': { readonly read: boolean; readonly count: number };
   'message:deleted': { readonly ids: readonly string[] };
   'messages:cleared': Record<string, never>;
+  /** Tags of messages changed (only Mailpit's API has tags so far; not a live frame of Kotak's own). */
+  'tags:changed': TagChange;
   /** A relay job was queued or its status changed. */
   'relay:updated': RelayJob;
 }
+
+export type TagChange =
+  /** These messages now have exactly these tags. */
+  | { readonly kind: 'set'; readonly messages: readonly { readonly id: string; readonly tags: readonly string[] }[] }
+  /** A tag was renamed or removed everywhere: too broad to list, clients refetch. */
+  | { readonly kind: 'bulk' };
 
 export type MailEventName = keyof MailEvents;
 type Listener<K extends MailEventName> = (data: MailEvents[K]) => void;

@@ -7,8 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { EventBus, MailEventName } from '../events.js';
-import type { LiveFrame } from './protocol.js';
+import type { EventBus } from '../events.js';
+import type { LiveEventName, LiveFrame } from './protocol.js';
 
 /** A client with this much unsent data is too slow to keep. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -21,7 +21,7 @@ export interface LiveHub {
   close(): Promise<void>;
 }
 
-const EVENTS: readonly MailEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared', 'relay:updated'];
+const EVENTS: readonly LiveEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared', 'relay:updated'];
 
 export function createLiveHub(deps: { bus: EventBus; log: Logger }): LiveHub {
   const { bus, log } = deps;

@@ -4,6 +4,9 @@
  */
 import type { MailEvents } from '../events.js';
 
-export type LiveFrame = { [K in keyof MailEvents]: { readonly type: K; readonly data: MailEvents[K] } }[keyof MailEvents];
+/** Every bus event but tag changes, which only Mailpit's WebSocket carries (src/live/hub.ts lists them). */
+export type LiveEventName = Exclude<keyof MailEvents, 'tags:changed'>;
+
+export type LiveFrame = { [K in LiveEventName]: { readonly type: K; readonly data: MailEvents[K] } }[LiveEventName];
 
 export const LIVE_PATH = '/api/live';

@@ -39,6 +39,20 @@ export interface MailboxService {
   markReadMatching(scope: MailboxScope, query: SearchQuery, read: boolean): Promise<number>;
   /** Applies retention limits within the scope; announces and returns the ids deleted. */
   prune(scope: MailboxScope, limits: PruneLimits): Promise<string[]>;
+  /**
+   * Replaces the tags of these messages (ids outside the scope are left out); announces
+   * 'tags:changed' with each changed message's tags as stored; returns the ids changed.
+   */
+  setTags(scope: MailboxScope, ids: readonly string[], tags: readonly string[]): Promise<string[]>;
+  /** Renames a tag everywhere; announces a bulk 'tags:changed' when any message held it; returns how many did. */
+  renameTag(scope: MailboxScope, from: string, to: string): Promise<number>;
+  /** Removes a tag from every message; announces a bulk 'tags:changed' when any held it; returns how many did. */
+  deleteTag(scope: MailboxScope, name: string): Promise<number>;
+}
+
+/** Tags are one namespace shared by all mailboxes: renaming or removing one needs the scope of all. */
+function requireAllMailboxes(scope: MailboxScope, what: string): void {
+  if (scope.kind !== 'all') throw new KotakError('invalid_request', `${what} changes it in every mailbox, so it needs access to all of them`);
 }
 
 export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
@@ -102,6 +116,32 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
       const ids = await store.prune(scope, limits);
       announceDeleted(ids);
       return ids;
+    },
+
+    async setTags(scope, ids, tags) {
+      const unique = [...new Set(ids)];
+      const visible = scope.kind === 'all' || unique.length === 0 ? unique : (await store.find(scope, { query: EMPTY_QUERY, ids: unique, limit: unique.length })).map((m) => m.id);
+      const changed = await store.setTags(visible, tags);
+      if (changed.length > 0) {
+        // Read back: a tag that already exists keeps its first spelling.
+        const extras = await store.summaryExtras(changed);
+        bus.emit('tags:changed', { kind: 'set', messages: changed.map((id) => ({ id, tags: extras.get(id)?.tags ?? [] })) });
+      }
+      return changed;
+    },
+
+    async renameTag(scope, from, to) {
+      requireAllMailboxes(scope, 'renaming a tag');
+      const held = await store.renameTag(from, to);
+      if (held > 0) bus.emit('tags:changed', { kind: 'bulk' });
+      return held;
+    },
+
+    async deleteTag(scope, name) {
+      requireAllMailboxes(scope, 'deleting a tag');
+      const held = await store.deleteTag(name);
+      if (held > 0) bus.emit('tags:changed', { kind: 'bulk' });
+      return held;
     },
   };
 }

@@ -14,7 +14,7 @@ import { createMailboxService, type MailboxService } from '../../src/mailbox/ser
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 
 const log = pino({ level: 'silent' });
-const EVENTS: readonly MailEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared'];
+const EVENTS: readonly MailEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared', 'tags:changed'];
 
 type Frame = { [K in MailEventName]: { type: K; data: MailEvents[K] } }[MailEventName];
 
@@ -135,6 +135,32 @@ describe('mailbox service', () => {
       expect(frames).toEqual([]);
       expect((await store.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: 10 })).messages[0]!.id).toBe(newest);
     });
+
+    it('setTags: tags:changed with each changed message and its tags as stored; nothing for unknown ids', async () => {
+      const [one, two] = await seed(message('one'), message('two'));
+      await service.setTags(ALL_MAILBOXES, [one!], ['Urgent']);
+      frames.length = 0;
+      expect(await service.setTags(ALL_MAILBOXES, [two!, 'unknown', two!], ['urgent', 'b'])).toEqual([two]);
+      // The existing spelling wins.
+      expect(frames).toEqual([{ type: 'tags:changed', data: { kind: 'set', messages: [{ id: two, tags: ['b', 'Urgent'] }] } }]);
+      frames.length = 0;
+      expect(await service.setTags(ALL_MAILBOXES, ['unknown'], ['x'])).toEqual([]);
+      expect(frames).toEqual([]);
+    });
+
+    it('renameTag and deleteTag: a bulk tags:changed when a message held the tag; nothing otherwise', async () => {
+      const [one] = await seed(message('one'));
+      await service.setTags(ALL_MAILBOXES, [one!], ['old']);
+      frames.length = 0;
+      expect(await service.renameTag(ALL_MAILBOXES, 'old', 'new')).toBe(1);
+      expect(await service.renameTag(ALL_MAILBOXES, 'old', 'newer')).toBe(0);
+      expect(await service.deleteTag(ALL_MAILBOXES, 'new')).toBe(1);
+      expect(await service.deleteTag(ALL_MAILBOXES, 'new')).toBe(0);
+      expect(frames).toEqual([
+        { type: 'tags:changed', data: { kind: 'bulk' } },
+        { type: 'tags:changed', data: { kind: 'bulk' } },
+      ]);
+    });
   });
 
   describe("a scope of mailbox 'a' sees and changes only 'a'", () => {
@@ -177,6 +203,15 @@ describe('mailbox service', () => {
       expect(await service.clear(onlyA)).toBe(1);
       expect(frames).toEqual([{ type: 'message:deleted', data: { ids: [a2] } }]);
       expect((await store.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: 10 })).messages.map((m) => m.id)).toEqual([b2, b1]);
+    });
+
+    it("tags: only the scope's messages are tagged; renaming or deleting a tag (shared by all mailboxes) needs every mailbox", async () => {
+      const [a1, b1] = await seed(message('a1', 'a'), message('b1', 'b'));
+      expect(await service.setTags(onlyA, [a1!, b1!], ['t'])).toEqual([a1]);
+      expect((await store.summaryExtras([b1!])).get(b1!)?.tags).toEqual([]);
+      await expect(service.renameTag(onlyA, 't', 'u')).rejects.toMatchObject({ code: 'invalid_request' });
+      await expect(service.deleteTag(onlyA, 't')).rejects.toMatchObject({ code: 'invalid_request' });
+      expect(await store.tagCounts()).toEqual([{ name: 't', count: 1 }]);
     });
 
     it("prune counts and deletes only the scope's messages", async () => {

@@ -17,7 +17,6 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { MessageSummary } from '../../mail/types.js';
 import type { CompatDeps } from '../deps.js';
 import { toMailpitSummary, type MailpitSummary } from './shapes.js';
-import { onTagChange } from './tags.js';
 import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 export type MailpitFrame =
@@ -127,7 +126,7 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
       later(() => [{ Type: 'truncate', Data: null }]);
       scheduleStats();
     }),
-    onTagChange(bus, (change) =>
+    bus.on('tags:changed', (change) =>
       later(() =>
         change.kind === 'bulk'
           ? [{ Type: 'prune', Data: null }]

@@ -5,14 +5,14 @@ import { KotakError } from '../../errors.js';
 import type { CompatDeps } from '../deps.js';
 import { readBody } from './http.js';
 import { trackRuntimeStats } from './runtime-stats.js';
-import { announceTagChange, cleanTag, cleanTags } from './tags.js';
+import { cleanTag, cleanTags } from './tags.js';
 import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 const SetTagsSchema = z.object({ IDs: z.array(z.string()).nullish(), Tags: z.array(z.string()).nullish() });
 const RenameTagSchema = z.object({ Name: z.string().nullish() });
 
 export function mountTagRoutes(app: Hono, deps: CompatDeps): void {
-  const { store, bus } = deps;
+  const { store, mailboxes } = deps;
 
   app.get('/api/v1/tags', async (c) => c.json((await store.tagCounts()).map((t) => t.name)));
 
@@ -22,24 +22,19 @@ export function mountTagRoutes(app: Hono, deps: CompatDeps): void {
     if (body === undefined) throw new KotakError('invalid_request', 'EOF');
     const ids = body.IDs ?? [];
     if (ids.length === 0) return c.text('ok');
-    const changed = await store.setTags(ids, cleanTags(body.Tags ?? []));
-    if (changed.length > 0) {
-      // Read back: a tag that already exists keeps its first spelling.
-      const extras = await store.summaryExtras(changed);
-      announceTagChange(bus, { kind: 'set', messages: changed.map((id) => ({ id, tags: extras.get(id)?.tags ?? [] })) });
-    }
+    await mailboxes.setTags(ALL_MAILBOXES, ids, cleanTags(body.Tags ?? []));
     return c.text('ok');
   });
 
   app.put('/api/v1/tags/:tag', async (c) => {
     const name = cleanTag((await readBody(c, RenameTagSchema))?.Name ?? '');
     if (name === null) throw new KotakError('invalid_request', 'invalid tag name');
-    if ((await store.renameTag(c.req.param('tag'), name)) > 0) announceTagChange(bus, { kind: 'bulk' });
+    await mailboxes.renameTag(ALL_MAILBOXES, c.req.param('tag'), name);
     return c.text('ok');
   });
 
   app.delete('/api/v1/tags/:tag', async (c) => {
-    if ((await store.deleteTag(c.req.param('tag'))) > 0) announceTagChange(bus, { kind: 'bulk' });
+    await mailboxes.deleteTag(ALL_MAILBOXES, c.req.param('tag'));
     return c.text('ok');
   });
 }

@@ -9,12 +9,12 @@ import { KotakError } from '../../errors.js';
 import type { CompatDeps } from '../deps.js';
 import { basicAuthUser, describeError, readBody } from './http.js';
 import { composeMessage, SendSchema } from './send.js';
-import { announceTagChange } from './tags.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 export const SEND_PATH = '/api/v1/send';
 
 export function mountSendRoute(app: Hono, deps: CompatDeps): void {
-  const { store, bus, deliver, log, maxMessageSize } = deps;
+  const { mailboxes, deliver, log, maxMessageSize } = deps;
   // Mailpit caps the request body at the message size limit.
   const limit = bodyLimit({
     maxSize: maxMessageSize,
@@ -30,11 +30,8 @@ export function mountSendRoute(app: Hono, deps: CompatDeps): void {
         throw new KotakError('message_too_big', `message is ${message.raw.length} bytes; the limit is ${maxMessageSize}`);
       }
       const id = await deliver(message.raw, message.envelope);
-      if (message.tags.length > 0 && (await store.setTags([id], message.tags)).length > 0) {
-        // The `new` frame may already have gone out without them: Mailpit clients take tags from `update` too.
-        const extras = await store.summaryExtras([id]);
-        announceTagChange(bus, { kind: 'set', messages: [{ id, tags: extras.get(id)?.tags ?? message.tags }] });
-      }
+      // The `new` frame may already have gone out without them: Mailpit clients take tags from `update` too.
+      if (message.tags.length > 0) await mailboxes.setTags(ALL_MAILBOXES, [id], message.tags);
       return c.json({ ID: id });
     } catch (err) {
       const { status, message } = describeError(err, c, log);
