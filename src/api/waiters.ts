@@ -14,12 +14,12 @@
  */
 import type { Logger } from 'pino';
 import type { EventBus } from '../events.js';
+import { ALL_MAILBOXES } from '../mail/mailbox-scope.js';
 import { compileMatcher, matchView, requiredSubstring, type MatchResult, type MatchView } from '../mail/search-match.js';
 import type { SearchQuery } from '../mail/search-query.js';
 import type { MessageSummary } from '../mail/types.js';
 import type { MessageStore } from '../store/types.js';
 import { WaiterIndex } from './waiter-index.js';
-import { ALL_MAILBOXES } from '../mail/mailbox-scope.js';
 
 /** A waiter returns at most this many messages. */
 export const MAX_WAIT_RESULTS = 1000;

@@ -14,11 +14,11 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { KotakError } from '../errors.js';
 import type { EventBus } from '../events.js';
+import { ALL_MAILBOXES } from '../mail/mailbox-scope.js';
 import type { RelayJob, RelayStore } from '../store/relay-types.js';
 import type { MessageStore } from '../store/types.js';
 import type { Destination, HostAddresses } from './mx.js';
 import { readRelayAddress } from './recipient.js';
-import { ALL_MAILBOXES } from '../mail/mailbox-scope.js';
 
 
 export interface RecipientOutcome {

@@ -5,11 +5,11 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/mail/id.js';
+import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 import { matchSummary } from '../../src/mail/search-match.js';
 import { parseSearchQuery } from '../../src/mail/search-query.js';
 import type { Address, NewMessage } from '../../src/mail/types.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 
 const addr = (address: string, name = ''): Address => ({ name, address });
 

@@ -14,13 +14,13 @@ import pino from 'pino';
 import sqlite3 from 'sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/mail/id.js';
+import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 import type { NewMessage } from '../../src/mail/types.js';
 import { KOTAK_APPLICATION_ID } from '../../src/store/database-file.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openConnection } from '../../src/store/sqlite-driver.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { KOTAK_BIN, runKotak, startKotakProcess, type KotakProcess } from '../helpers/child.js';
-import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'kotak-db-safety-'));

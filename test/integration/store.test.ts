@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../../src/mail/search-query.js';
 import { newMessageId } from '../../src/mail/id.js';
 import type { NewMessage } from '../../src/mail/types.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 
 const log = pino({ level: 'silent' });
 

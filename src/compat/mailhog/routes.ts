@@ -17,6 +17,7 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { KotakError } from '../../errors.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 import type { MessageStore } from '../../store/types.js';
 import { attachmentDisposition, downloadHeaders, pointToRaw } from '../../api/download.js';
 import { UNTRUSTED_BYTES_POLICY } from '../../api/security.js';
@@ -24,7 +25,6 @@ import type { CompatDeps } from '../deps.js';
 import { listPage, pageWindow, parseKind, searchPage, type IdPage, type PageWindow } from './search.js';
 import { jsonStreamResponse } from '../../api/text-stream.js';
 import { mailhogMessageJson, MESSAGE_LIMITS, PAGE_LIMITS, type StoredMessage } from './shapes.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 async function loadMessage(store: MessageStore, id: string): Promise<StoredMessage | null> {
   const [detail, raw] = await Promise.all([store.get(ALL_MAILBOXES, id), store.getRaw(ALL_MAILBOXES, id)]);

@@ -15,10 +15,10 @@
  *   subject and addresses are not.
  */
 import { KotakError } from '../../errors.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 import { EMPTY_QUERY, MAX_QUERY_LENGTH, refuseNul, type SearchQuery, type SearchTerm } from '../../mail/search-query.js';
 import type { MessageSummary } from '../../mail/types.js';
 import type { MessageStore } from '../../store/types.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 export type SearchKind = 'from' | 'to' | 'containing';
 

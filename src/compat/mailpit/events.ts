@@ -14,10 +14,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 import type { MessageSummary } from '../../mail/types.js';
 import type { CompatDeps } from '../deps.js';
 import { toMailpitSummary, type MailpitSummary } from './shapes.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 export type MailpitFrame =
   | { Type: 'new'; Data: MailpitSummary }

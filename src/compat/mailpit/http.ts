@@ -7,9 +7,9 @@ import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { isKotakError, KotakError } from '../../errors.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 import { EMPTY_QUERY, parseSearchQuery, type SearchQuery } from '../../mail/search-query.js';
 import type { MessageStore } from '../../store/types.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 /** Mailpit's wording for an id that names nothing. */
 export const PAGE_NOT_FOUND = '404 page not found';

@@ -2,11 +2,11 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { KotakError } from '../../errors.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 import type { CompatDeps } from '../deps.js';
 import { readBody } from './http.js';
 import { trackRuntimeStats } from './runtime-stats.js';
 import { cleanTag, cleanTags } from './tags.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 const SetTagsSchema = z.object({ IDs: z.array(z.string()).nullish(), Tags: z.array(z.string()).nullish() });
 const RenameTagSchema = z.object({ Name: z.string().nullish() });

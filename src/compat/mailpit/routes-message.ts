@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { KotakError } from '../../errors.js';
 import { renderHtmlView } from '../../mail/html-view.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 import type { AttachmentInfo, MessageDetail } from '../../mail/types.js';
 import { downloadHeaders, pointToRaw } from '../../api/download.js';
 import { messageHtmlPolicy, UNTRUSTED_BYTES_POLICY } from '../../api/security.js';
@@ -13,7 +14,6 @@ import type { CompatDeps } from '../deps.js';
 import { headersFromRaw } from './headers.js';
 import { PAGE_NOT_FOUND, resolveId } from './http.js';
 import { messageText, toMailpitMessage, type MailpitChecksums } from './shapes.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 /**
  * Checksums need each part's bytes, which means parsing the raw message again per part (as

@@ -2,11 +2,11 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { KotakError } from '../../errors.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 import { EMPTY_QUERY, type SearchQuery } from '../../mail/search-query.js';
 import type { CompatDeps } from '../deps.js';
 import { readBody, searchQuery, startLimit, withBefore } from './http.js';
 import { toMailpitSummary, type MailpitMessages } from './shapes.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 const IdsSchema = z.array(z.string()).nullish();
 const ReadStatusSchema = z.object({ Read: z.boolean().nullish(), IDs: IdsSchema, Search: z.string().nullish() });

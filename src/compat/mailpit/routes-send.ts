@@ -6,10 +6,10 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { KotakError } from '../../errors.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 import type { CompatDeps } from '../deps.js';
 import { basicAuthUser, describeError, readBody } from './http.js';
 import { composeMessage, SendSchema } from './send.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
 
 export const SEND_PATH = '/api/v1/send';
 

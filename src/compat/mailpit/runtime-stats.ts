@@ -1,7 +1,7 @@
 /** The counters of Mailpit's /api/v1/info RuntimeStats, kept from the event bus since startup. */
 import type { EventBus } from '../../events.js';
-import type { MessageStore } from '../../store/types.js';
 import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
+import type { MessageStore } from '../../store/types.js';
 
 export interface RuntimeStats {
   readonly Uptime: number;
