@@ -51,12 +51,20 @@ export const EnvelopeSchema = z
   })
   .openapi('Envelope');
 
+export const RouteSchema = z
+  .object({
+    mailbox: z.string().openapi({ example: 'billing' }),
+    rule: z.string().openapi({ description: "The routing rule that placed it: the --mailbox-route pattern as written, 'smtp-user' or 'default'.", example: '*@billing.test' }),
+  })
+  .openapi('Route');
+
 export const MessageDetailSchema = MessageSummarySchema.extend({
   text: z.string().nullable(),
   html: z.string().nullable(),
   headers: list(HeaderSchema),
   attachments: list(AttachmentSchema),
   envelope: EnvelopeSchema,
+  route: RouteSchema,
   replyTo: list(AddressSchema),
   date: z.string().nullable().openapi({ description: 'The Date header, when readable.' }),
   parseError: z.string().optional().openapi({ description: 'Why parsing failed; the raw source is still available.' }),
@@ -96,6 +104,21 @@ export const StatsSchema = z
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string() }) })
   .openapi('Error');
+
+export const MailboxSchema = z
+  .object({
+    name: z.string().openapi({ example: 'default' }),
+    total: z.number().int(),
+    unread: z.number().int(),
+    size: z.number().int().openapi({ description: 'Raw bytes of its messages.' }),
+  })
+  .openapi('Mailbox');
+
+export const MailboxListSchema = z.object({ mailboxes: list(MailboxSchema) }).openapi('MailboxList');
+
+export const MailboxNameParamSchema = z.object({
+  name: z.string().openapi({ param: { name: 'name', in: 'path' }, description: 'A mailbox name: [a-z0-9][a-z0-9._-]{0,63}.', example: 'default' }),
+});
 
 export const DeletedSchema = z.object({ deleted: z.number().int() }).openapi('Deleted');
 

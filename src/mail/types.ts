@@ -76,6 +76,8 @@ export type ParseOutcome =
 export interface NewMessage {
   readonly id: string;
   readonly mailbox: string;
+  /** The routing rule that chose the mailbox (pattern text, 'smtp-user'); absent: DEFAULT_ROUTE_RULE. */
+  readonly routeRule?: string;
   readonly receivedAt: number;
   readonly envelope: Envelope;
   readonly raw: Buffer;
@@ -107,6 +109,8 @@ export interface MessageDetail extends MessageSummary {
   readonly headers: readonly Header[];
   readonly attachments: readonly AttachmentInfo[];
   readonly envelope: Envelope;
+  /** How it was placed in its mailbox at intake: the mailbox and the rule (pattern text, 'smtp-user' or 'default'). */
+  readonly route: MessageRoute;
   readonly replyTo: readonly Address[];
   /** The Date header as ISO 8601, when readable. */
   readonly date: string | null;
@@ -117,3 +121,10 @@ export interface MessageDetail extends MessageSummary {
 }
 
 export const DEFAULT_MAILBOX = 'default';
+/** The rule of a message no routing rule placed (and of every message stored before routing existed). */
+export const DEFAULT_ROUTE_RULE = 'default';
+
+export interface MessageRoute {
+  readonly mailbox: string;
+  readonly rule: string;
+}

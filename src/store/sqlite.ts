@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { MailboxScope } from '../mail/mailbox-scope.js';
 import type { SearchQuery } from '../mail/search-query.js';
 import { addressSearchText, nulFreeAddress, summarize } from '../mail/summary.js';
-import type { Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageSummary, NewMessage } from '../mail/types.js';
+import { DEFAULT_ROUTE_RULE, type Address, type AttachmentInfo, type Envelope, type Header, type MessageDetail, type MessageSummary, type NewMessage } from '../mail/types.js';
 import { KotakError } from '../errors.js';
 import { openDiskSpace, UNLIMITED_DISK_SPACE, type DiskSpace } from './disk-space.js';
 import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
@@ -18,7 +18,7 @@ import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles, type RawFiles } from './raw-files.js';
 import { createRelayStore } from './relay-sqlite.js';
 import type { RelayStore } from './relay-types.js';
-import type { FindOptions, ListOptions, MessagePage, MessageStore, PruneLimits, StoreStats } from './types.js';
+import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, PruneLimits, StoreStats } from './types.js';
 import type { OffsetListOptions, OffsetPage, SummaryExtras, TagCount } from './types.js';
 
 /**
@@ -72,6 +72,7 @@ interface SummaryRow {
 }
 
 interface DetailRow extends SummaryRow {
+  route_rule: string;
   reply_to_json: string;
   envelope_json: string;
   parse_error: string | null;
@@ -85,9 +86,9 @@ interface DetailRow extends SummaryRow {
 const SUMMARY_COLUMNS =
   'm.seq, m.id, m.mailbox, m.received_at, m.size, m.read, m.subject, m.snippet, m.message_id, m.from_json, m.to_json, m.cc_json, m.bcc_json, m.has_attachments';
 
-/** The columns of the message_ingest view (migrations 002 and 005), in the order rowFor() fills them. */
+/** The columns of the message_ingest view (migrations 002, 005 and 006), in the order rowFor() fills them. */
 const INGEST_COLUMNS = [
-  'seq', 'id', 'mailbox', 'received_at', 'size', 'read', 'subject', 'snippet', 'message_id', 'date_header',
+  'seq', 'id', 'mailbox', 'route_rule', 'received_at', 'size', 'read', 'subject', 'snippet', 'message_id', 'date_header',
   'from_json', 'to_json', 'cc_json', 'bcc_json', 'reply_to_json',
   'from_search', 'to_search', 'cc_search', 'bcc_search', 'reply_to_search',
   'has_attachments', 'has_inline', 'envelope_json', 'parse_error',
@@ -130,6 +131,7 @@ function toDetail(row: DetailRow): MessageDetail {
   const { smtpWarnings, ...envelope } = JSON.parse(row.envelope_json) as Envelope;
   const detail: MessageDetail = {
     ...toSummary(row),
+    route: { mailbox: row.mailbox, rule: row.route_rule },
     text: row.text,
     html: row.html,
     headers: row.headers_json ? (JSON.parse(row.headers_json) as Header[]) : [],
@@ -149,7 +151,7 @@ function rowFor(seq: number, { message, summary, rawFile }: PendingInsert): unkn
   const from = summary.from ? [summary.from] : [];
   const envelopeAddresses = [message.envelope.mailFrom, ...message.envelope.rcptTo].join(' ');
   return [
-    seq, message.id, message.mailbox, message.receivedAt, summary.size, 0, summary.subject, summary.snippet,
+    seq, message.id, message.mailbox, message.routeRule ?? DEFAULT_ROUTE_RULE, message.receivedAt, summary.size, 0, summary.subject, summary.snippet,
     summary.messageId, parsed?.date ?? null,
     summary.from ? JSON.stringify(summary.from) : null, JSON.stringify(summary.to), JSON.stringify(summary.cc),
     JSON.stringify(summary.bcc), JSON.stringify(replyTo),
@@ -491,7 +493,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     async get(scope, id) {
       const inScope = scopeCondition(scope);
       const row = await reader.get<DetailRow>(
-        `SELECT ${SUMMARY_COLUMNS}, m.reply_to_json, m.envelope_json, m.parse_error, m.date_header, b.text, b.html, b.headers_json, b.attachments_json
+        `SELECT ${SUMMARY_COLUMNS}, m.route_rule, m.reply_to_json, m.envelope_json, m.parse_error, m.date_header, b.text, b.html, b.headers_json, b.attachments_json
            FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq WHERE m.id = ? AND ${inScope.sql}`,
         [id, ...inScope.params],
       );
@@ -593,6 +595,15 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       }
       if (conditions.length === 0) return [];
       return deleteSeqs(await rowsWhere(`${inScope.sql} AND (${conditions.join(' OR ')})`, [...inScope.params, ...params]));
+    },
+
+    async mailboxCounts(scope) {
+      // The counts the triggers of migration 006 keep: a row per mailbox, never a scan of messages.
+      const inScope = scopeCondition(scope);
+      return reader.all<MailboxCount>(
+        `SELECT m.mailbox AS name, m.total, m.unread, m.size FROM mailbox_counts m WHERE ${inScope.sql} ORDER BY m.mailbox`,
+        inScope.params,
+      );
     },
 
     async stats(scope): Promise<StoreStats> {

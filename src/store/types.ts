@@ -44,6 +44,15 @@ export interface StoreStats {
   readonly size: number;
 }
 
+/** One mailbox's kept counts (GET /api/mailboxes). */
+export interface MailboxCount {
+  readonly name: string;
+  readonly total: number;
+  readonly unread: number;
+  /** Raw bytes of its messages. */
+  readonly size: number;
+}
+
 export interface PruneLimits {
   /** Keep at most this many messages (the newest). */
   readonly maxMessages?: number | null;
@@ -71,6 +80,8 @@ export interface MessageStore {
   /** Applies retention limits within the scope (maxMessages counts the scope's messages); returns the ids deleted. */
   prune(scope: MailboxScope, limits: PruneLimits): Promise<string[]>;
   stats(scope: MailboxScope): Promise<StoreStats>;
+  /** Every mailbox that has held messages since its counts began (emptied ones with zeros), by name; kept counts, not a scan. */
+  mailboxCounts(scope: MailboxScope): Promise<MailboxCount[]>;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

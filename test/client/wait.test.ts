@@ -20,6 +20,7 @@ function detail(s: MessageSummary): MessageDetail {
   return {
     ...s, text: `body of ${s.subject}`, html: null, headers: [], attachments: [], replyTo: [], date: null, links: [], codes: [],
     envelope: { mailFrom: 'app@example.com', rcptTo: ['user@example.com'], clientAddress: '127.0.0.1', heloName: 'localhost', user: null, tls: false },
+    route: { mailbox: s.mailbox, rule: 'default' },
   };
 }
 
