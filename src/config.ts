@@ -78,6 +78,9 @@ export interface Config {
   /** The longest a client may wait on /api/messages/wait (ms). */
   readonly maxWait: number;
   readonly relayAllow: readonly string[];
+  /** Mailbox routing rules (`PATTERN=NAME` or a PATTERN with `{mailbox}`), checked by mailbox/routing.ts. */
+  readonly mailboxRoute: readonly string[];
+  readonly mailboxBySmtpUser: boolean;
   readonly relayAllowEveryone: boolean;
   readonly relayAuto: boolean;
   readonly relaySmarthost: HostPort | null;
@@ -194,7 +197,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 /** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
-export type SettingSection = 'smtp' | 'http' | 'storage' | 'pop3' | 'relay' | 'limits' | 'general';
+export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'pop3' | 'relay' | 'limits' | 'general';
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -261,6 +264,9 @@ export const SETTINGS = [
   setting({ key: 'hostname', flag: 'hostname', section: 'smtp', value: 'NAME', fallback: null, help: 'name in the SMTP greeting (default: this machine\'s hostname)', parse: (v) => v.trim() || invalid('hostname', 'empty name') }),
   setting({ key: 'parseTimeout', flag: 'parse-timeout', section: 'limits', value: 'DURATION', fallback: '10s', help: 'longest a message may take to parse; it is then kept raw and flagged', parse: wrapUnits('parse-timeout', (v) => parseDuration(v) || invalid('parse-timeout', 'must be more than 0')) }),
   setting({ key: 'maxWait', flag: 'max-wait', section: 'http', value: 'DURATION', fallback: '120s', help: 'longest timeout a client may ask of GET /api/messages/wait', parse: wrapUnits('max-wait', (v) => parseDuration(v) || invalid('max-wait', 'must be more than 0')) }),
+  // Mailboxes: routing at intake (mailbox/routing.ts compiles and checks the rules at start).
+  setting({ key: 'mailboxRoute', flag: 'mailbox-route', section: 'mailboxes', list: true, value: 'PATTERN=NAME|PATTERN', fallback: null, help: 'put mail for recipients matching PATTERN (the --relay-allow pattern language) in mailbox NAME, or in the mailbox PATTERN captures with {mailbox} (e.g. *@{mailbox}.inbox.test); first matching rule wins, the rest goes to default', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean) }),
+  setting({ key: 'mailboxBySmtpUser', flag: 'mailbox-by-smtp-user', section: 'mailboxes', value: '', fallback: 'false', boolean: true, help: 'mail sent with SMTP AUTH as user U goes to mailbox U (a user name that is no valid mailbox name: routed as without it)', parse: (v) => parseBoolean('mailbox-by-smtp-user', v) }),
   // Relay: off unless an allowlist (or the loud allow-everyone switch) is given.
   setting({ key: 'relayAllow', flag: 'relay-allow', section: 'relay', list: true, value: 'PATTERNS', fallback: null, help: 'turn relay on for these recipients only, comma-separated (e.g. *@example.com,qa+*@corp.test)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean) }),
   setting({ key: 'relayAllowEveryone', flag: 'relay-allow-everyone', section: 'relay', value: '', fallback: 'false', boolean: true, help: 'DANGER: relay to any recipient at all (real people included)', parse: (v) => parseBoolean('relay-allow-everyone', v) }),
@@ -310,6 +316,7 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
   values.parseWorkers ??= Math.max(1, Math.min(4, os.availableParallelism()));
   const config = values as unknown as Config;
   values.relayAllow ??= [];
+  values.mailboxRoute ??= [];
   values.relayDns ??= [];
   values.httpTokens ??= [];
   values.httpCors ??= [];

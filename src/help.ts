@@ -9,6 +9,7 @@ const SECTIONS: readonly (readonly [SettingSection, string])[] = [
   ['smtp', 'SMTP'],
   ['http', 'HTTP: web inbox, API and WebSockets'],
   ['storage', 'Storage'],
+  ['mailboxes', 'Mailboxes: routing mail at intake'],
   ['pop3', 'POP3 (off unless --pop3 is given)'],
   ['relay', 'Relay: real delivery (off unless --relay-allow is given)'],
   ['limits', 'Limits'],

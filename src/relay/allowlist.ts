@@ -57,20 +57,21 @@ interface CompiledPattern {
  * Patterns → a predicate over envelope addresses (`alice@example.com`, without angle brackets).
  * An empty list allows nobody. Throws KotakError('invalid_config') naming the first bad pattern.
  */
-export function compileAllowlist(patterns: readonly string[]): RecipientAllowlist {
-  const compiled = patterns.map(compilePattern);
+export function compileAllowlist(patterns: readonly string[], flag = '--relay-allow'): RecipientAllowlist {
+  const compiled = patterns.map((pattern) => compilePattern(pattern, flag));
   return (address) => {
     const recipient = readAddress(address);
     return recipient !== undefined && compiled.some((p) => p.local.test(recipient.local) && p.domain(recipient.domain));
   };
 }
 
-function compilePattern(written: string): CompiledPattern {
+/** `flag` names the option in errors: --mailbox-route uses the same pattern language. */
+function compilePattern(written: string, flag: string): CompiledPattern {
   const pattern = written.trim();
   const fail = (reason: string): never => {
     throw new KotakError(
       'invalid_config',
-      `--relay-allow: "${written}" is not a recipient pattern: ${reason} (examples: *@example.com, qa+*@corp.test, alice@example.com, *@*.example.com)`,
+      `${flag}: "${written}" is not a recipient pattern: ${reason} (examples: *@example.com, qa+*@corp.test, alice@example.com, *@*.example.com)`,
     );
   };
   const at = pattern.indexOf('@');

@@ -94,6 +94,7 @@ describe('list settings', () => {
     'http-allowed-hosts': { key: 'httpAllowedHosts', values: ['a.test', '.b.test'], expected: ['a.test', '.b.test'] },
     'http-cors': { key: 'httpCors', values: ['https://a.test', 'http://b.test:3000'], expected: ['https://a.test', 'http://b.test:3000'] },
     'relay-allow': { key: 'relayAllow', values: ['*@a.test', '*@b.test'], expected: ['*@a.test', '*@b.test'] },
+    'mailbox-route': { key: 'mailboxRoute', values: ['*@a.test=a', '*@{mailbox}.inbox.test'], expected: ['*@a.test=a', '*@{mailbox}.inbox.test'] },
     'relay-dns': { key: 'relayDns', values: ['127.0.0.1:5353', '127.0.0.2'], expected: ['127.0.0.1:5353', '127.0.0.2:53'] },
     'relay-retry': { key: 'relayRetry', values: ['1m', '5m'], expected: [60_000, 300_000] },
   };
@@ -134,7 +135,7 @@ describe('help', () => {
     const text = helpText('9.9.9', width);
     const lines = text.split('\n');
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
-    const headings = ['SMTP:', 'HTTP: web inbox, API and WebSockets:', 'Storage:', 'POP3 (off unless --pop3 is given):', 'Relay: real delivery (off unless --relay-allow is given):', 'Limits:', 'Logging and process:'];
+    const headings = ['SMTP:', 'HTTP: web inbox, API and WebSockets:', 'Storage:', 'Mailboxes: routing mail at intake:', 'POP3 (off unless --pop3 is given):', 'Relay: real delivery (off unless --relay-allow is given):', 'Limits:', 'Logging and process:'];
     for (const heading of headings) expect(lines.map((l) => l.replace(/\s+$/, ''))).toContain(heading);
     for (const s of SETTINGS) {
       expect(text).toContain(`--${s.flag}`);
