@@ -25,6 +25,7 @@ import type { Config, TlsSetting } from './config.js';
 import { isKotakError, KotakError } from './errors.js';
 import { createEventBus } from './events.js';
 import { createIngest } from './ingest.js';
+import { compileRouting } from './mailbox/routing.js';
 import { createMailboxService } from './mailbox/service.js';
 import { createLiveHub } from './live/hub.js';
 import { createLogger } from './log.js';
@@ -98,6 +99,8 @@ async function resolveTls(tls: TlsSetting, hostname: string): Promise<TlsMateria
 
 export async function startApp(config: Config, options: { log?: Logger } = {}): Promise<RunningKotak> {
   const log = options.log ?? createLogger(config);
+  // Checked before anything opens: a bad rule is a configuration error at start.
+  const routing = compileRouting({ routes: config.mailboxRoute, bySmtpUser: config.mailboxBySmtpUser });
   // One verifier for every password file: SMTP, POP3 and HTTP share its workers and its bound.
   const verifier = createPasswordVerifier({}, { log: log.child({ component: 'auth' }) });
   const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path, verifier) : null;
@@ -118,8 +121,8 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     { log: log.child({ component: 'parser' }) },
   );
   // Every write that others must hear of (store, delete, mark read, prune) goes through here.
-  const mailboxes = createMailboxService({ store, bus });
-  const deliver = createIngest({ parser, mailboxes, log: log.child({ component: 'ingest' }) });
+  const mailboxes = createMailboxService({ store, bus, configuredMailboxes: routing.configuredMailboxes });
+  const deliver = createIngest({ parser, mailboxes, routing, log: log.child({ component: 'ingest' }) });
   const retention = startRetention({ maxMessages: config.maxMessages, maxAge: config.maxAge }, { mailboxes, bus, log: log.child({ component: 'retention' }) });
 
   const smtp = createSmtpServer(

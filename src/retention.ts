@@ -1,12 +1,13 @@
 /**
  * Retention: deletes messages beyond --max-messages and older than --max-age, in the background.
  * The count limit is checked shortly after new mail arrives (at most every 250 ms); the age
- * limit on a timer. The limits apply to the whole store; deletions go through the mailbox
+ * limit on a timer. The limits apply per mailbox: --max-messages 100 keeps the newest 100 of
+ * each, so a busy mailbox never pushes out another's mail. Deletions go through the mailbox
  * service, so they are announced like any other.
  */
 import type { Logger } from 'pino';
 import type { EventBus } from './events.js';
-import { ALL_MAILBOXES } from './mail/mailbox-scope.js';
+import { ALL_MAILBOXES, onlyMailboxes } from './mail/mailbox-scope.js';
 import type { MailboxService } from './mailbox/service.js';
 
 const COUNT_CHECK_MS = 250;
@@ -30,12 +31,17 @@ export function startRetention(limits: RetentionLimits, deps: { mailboxes: Mailb
   let stopped = false;
 
   async function pass(): Promise<void> {
-    const ids = await mailboxes.prune(ALL_MAILBOXES, {
-      maxMessages: limits.maxMessages,
-      receivedBefore: limits.maxAge === null ? null : now() - limits.maxAge,
-    });
-    if (ids.length === 0) return;
-    log.info({ deleted: ids.length }, 'retention pruned messages');
+    let deleted = 0;
+    // Age is the same limit in every mailbox: one pass over all of them.
+    if (limits.maxAge !== null) deleted += (await mailboxes.prune(ALL_MAILBOXES, { receivedBefore: now() - limits.maxAge })).length;
+    const maxMessages = limits.maxMessages;
+    if (maxMessages !== null) {
+      // The kept counts say which mailboxes are over the limit, without counting any messages.
+      const over = (await mailboxes.listMailboxes(ALL_MAILBOXES)).filter((m) => m.total > maxMessages);
+      for (const { name } of over) deleted += (await mailboxes.prune(onlyMailboxes([name]), { maxMessages })).length;
+    }
+    if (deleted === 0) return;
+    log.info({ deleted }, 'retention pruned messages');
   }
 
   /** One pass at a time; a request during a pass runs one more pass after it. */

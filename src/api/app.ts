@@ -11,6 +11,7 @@ import { ALL_MAILBOXES, type MailboxScope } from '../mail/mailbox-scope.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../mail/search-query.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageSummary } from '../mail/types.js';
+import { isMailboxName } from '../mailbox/routing.js';
 import type { MailboxService } from '../mailbox/service.js';
 import type { MessageStore } from '../store/types.js';
 import { parseDuration } from '../units.js';
@@ -278,6 +279,16 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.openapi(routes.relayStatus, (c) => {
     const relay = deps.relay;
     return c.json(relay ? { enabled: true, ...relay.status, allow: [...relay.status.allow] } : { enabled: false, auto: false, allow: [], smarthost: null, requireTls: false }, 200);
+  });
+
+  app.openapi(routes.listMailboxes, async (c) => c.json({ mailboxes: await mailboxes.listMailboxes(scope) }, 200));
+
+  app.openapi(routes.deleteMailbox, async (c) => {
+    const { name } = c.req.valid('param');
+    if (!isMailboxName(name)) throw new KotakError('invalid_request', `"${name}" is not a mailbox name (a-z, 0-9, then also . _ -, at most 64 characters)`);
+    const deleted = await mailboxes.deleteMailbox(scope, name);
+    if (deleted === null) throw notFound(`no mailbox ${name}`);
+    return c.json({ deleted: deleted.length }, 200);
   });
 
   app.openapi(routes.stats, async (c) => c.json({ ...(await store.stats(scope)), waiters: deps.waiters.size }, 200));

@@ -4,7 +4,7 @@ import {
   BulkPatchBodySchema, DeleteQuerySchema, DeletedSchema, ErrorSchema, HtmlQuerySchema, IdParamSchema, ListQuerySchema,
   MessagePageSchema, MessageViewSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
   WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema, DeliveriesSchema, RelayJobSchema, RelayQueueQuerySchema,
-  RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema, LiveFrameSchema,
+  RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema, LiveFrameSchema, MailboxListSchema, MailboxNameParamSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -117,6 +117,17 @@ export const routes = {
   relayStatus: createRoute({
     operationId: 'relayStatus', method: 'get', path: '/api/relay', tags: ['relay'], summary: 'Whether relay is on, and to whom',
     responses: { 200: json(RelayStatusSchema, 'Relay settings (no credentials)'), ...gates },
+  }),
+  listMailboxes: createRoute({
+    operationId: 'listMailboxes', method: 'get', path: '/api/mailboxes', tags: ['mailboxes'],
+    summary: 'Every mailbox (those holding messages, default and those named by --mailbox-route) with its kept counts, by name',
+    responses: { 200: json(MailboxListSchema, 'The mailboxes'), ...gates },
+  }),
+  deleteMailbox: createRoute({
+    operationId: 'deleteMailbox', method: 'delete', path: '/api/mailboxes/{name}', tags: ['mailboxes'],
+    summary: 'Delete every message of a mailbox (a configured mailbox, default included, stays listed, empty)',
+    request: { params: MailboxNameParamSchema },
+    responses: { 200: json(DeletedSchema, 'How many were deleted'), 404: error('No such mailbox'), ...invalid('Not a mailbox name'), ...gates },
   }),
   stats: createRoute({
     operationId: 'stats', method: 'get', path: '/api/stats', tags: ['system'], summary: 'Totals',

@@ -11,19 +11,31 @@
  */
 import { KotakError } from '../errors.js';
 import type { EventBus } from '../events.js';
-import { inScope, type MailboxScope } from '../mail/mailbox-scope.js';
+import { inScope, onlyMailboxes, type MailboxScope } from '../mail/mailbox-scope.js';
 import { EMPTY_QUERY, type SearchQuery } from '../mail/search-query.js';
-import type { MessageSummary, NewMessage } from '../mail/types.js';
-import type { MessageStore, PruneLimits } from '../store/types.js';
+import { DEFAULT_MAILBOX, type MessageSummary, type NewMessage } from '../mail/types.js';
+import type { MailboxCount, MessageStore, PruneLimits } from '../store/types.js';
 
 export interface MailboxServiceDeps {
   readonly store: MessageStore;
   readonly bus: EventBus;
+  /** Mailboxes that exist even when empty: `default` and those named by routing rules. */
+  readonly configuredMailboxes?: readonly string[];
 }
 
 export interface MailboxService {
   /** Commits a new message, then announces it ('message:stored'). Its mailbox must be in scope. */
   store(scope: MailboxScope, message: NewMessage): Promise<MessageSummary>;
+  /**
+   * Commits the copies of one message (one per mailbox it was routed to), queued together so the
+   * group commit normally writes them in one transaction; announces each. When any copy fails the
+   * stored ones are still announced and the call throws (the sender is told to try again).
+   */
+  storeCopies(scope: MailboxScope, copies: readonly NewMessage[]): Promise<MessageSummary[]>;
+  /** The mailboxes in scope that hold messages or are configured, with kept counts, by name. */
+  listMailboxes(scope: MailboxScope): Promise<MailboxCount[]>;
+  /** Deletes every message of one mailbox; announces and returns their ids; null when no such mailbox exists in scope. */
+  deleteMailbox(scope: MailboxScope, name: string): Promise<string[] | null>;
   /** Deletes these messages; announces in one 'message:deleted' those that existed, which it returns. */
   deleteByIds(scope: MailboxScope, ids: readonly string[]): Promise<string[]>;
   /** Deletes the messages matching the query; announces and returns their ids. */
@@ -57,6 +69,14 @@ function requireAllMailboxes(scope: MailboxScope, what: string): void {
 
 export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
   const { store, bus } = deps;
+  const configured = new Set([DEFAULT_MAILBOX, ...(deps.configuredMailboxes ?? [])]);
+
+  const listMailboxes = async (scope: MailboxScope): Promise<MailboxCount[]> => {
+    const counted = (await store.mailboxCounts(scope)).filter((m) => m.total > 0 || configured.has(m.name));
+    const named = new Set(counted.map((m) => m.name));
+    const empty = [...configured].filter((name) => !named.has(name) && inScope(scope, name)).map((name) => ({ name, total: 0, unread: 0, size: 0 }));
+    return [...counted, ...empty].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  };
 
   const announceDeleted = (ids: readonly string[]): void => {
     if (ids.length > 0) bus.emit('message:deleted', { ids });
@@ -68,6 +88,33 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
       const summary = await store.insert(message);
       bus.emit('message:stored', summary);
       return summary;
+    },
+
+    async storeCopies(scope, copies) {
+      for (const copy of copies) {
+        if (!inScope(scope, copy.mailbox)) throw new KotakError('invalid_request', `mailbox "${copy.mailbox}" is outside this caller's mailboxes`);
+      }
+      // Every insert is queued before any is awaited: they join the same group commit.
+      const outcomes = await Promise.allSettled(copies.map((copy) => store.insert(copy)));
+      const stored: MessageSummary[] = [];
+      for (const outcome of outcomes) {
+        if (outcome.status === 'fulfilled') {
+          stored.push(outcome.value);
+          bus.emit('message:stored', outcome.value);
+        }
+      }
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+      return stored;
+    },
+
+    listMailboxes,
+
+    async deleteMailbox(scope, name) {
+      if (!inScope(scope, name) || !(await listMailboxes(scope)).some((m) => m.name === name)) return null;
+      const ids = await store.deleteMatching(onlyMailboxes([name]), EMPTY_QUERY);
+      announceDeleted(ids);
+      return ids;
     },
 
     async deleteByIds(scope, ids) {

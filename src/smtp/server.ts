@@ -44,7 +44,8 @@ export interface SmtpConfig {
 
 export interface SmtpDeps {
   /** Stores the message durably and returns its id; rejects when it could not. */
-  readonly deliver: (raw: Buffer, envelope: Envelope) => Promise<string>;
+  /** Resolves with the ids of the stored copies (one per mailbox), all named in the 250. */
+  readonly deliver: (raw: Buffer, envelope: Envelope) => Promise<readonly string[]>;
   readonly auth: SmtpAuthMode;
   /** Present when auth mode is 'file'. */
   readonly credentials: CredentialStore | null;
@@ -247,9 +248,10 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         // chunks are not a second copy of the message through parsing and storing.
         chunks.length = 0;
         deps.deliver(raw, envelope).then(
-          (id) => {
+          (ids) => {
             release();
-            callback(null, `Ok: queued as ${id}`);
+            // Every copy's id, space-separated: `queued as <first id>` still reads as before.
+            callback(null, `Ok: queued as ${ids.join(' ')}`);
           },
           (err: unknown) => {
             release();

@@ -33,7 +33,7 @@ describe('failure handling', () => {
           await new Promise((resolve) => setTimeout(resolve, 20));
           storing -= 1;
           delivered.push(raw.length);
-          return `id${delivered.length}`;
+          return [`id${delivered.length}`];
         },
         auth: { mode: 'off' }, credentials: null, tls: null, log: pino({ level: 'silent' }),
       },

@@ -29,10 +29,11 @@ export function mountSendRoute(app: Hono, deps: CompatDeps): void {
       if (message.raw.length > maxMessageSize) {
         throw new KotakError('message_too_big', `message is ${message.raw.length} bytes; the limit is ${maxMessageSize}`);
       }
-      const id = await deliver(message.raw, message.envelope);
+      const ids = await deliver(message.raw, message.envelope);
       // The `new` frame may already have gone out without them: Mailpit clients take tags from `update` too.
-      if (message.tags.length > 0) await mailboxes.setTags(ALL_MAILBOXES, [id], message.tags);
-      return c.json({ ID: id });
+      if (message.tags.length > 0) await mailboxes.setTags(ALL_MAILBOXES, ids, message.tags);
+      // Mailpit's answer has one ID: the first copy's (more than one only when routing splits it).
+      return c.json({ ID: ids[0] });
     } catch (err) {
       const { status, message } = describeError(err, c, log);
       return c.json({ Error: message }, status as 400);
