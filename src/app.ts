@@ -151,7 +151,14 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const live = createLiveHub({ bus, log: log.child({ component: 'live' }) });
   const basePath = config.httpBasePath;
   const waiters = createWaitRegistry({ bus, store, log: log.child({ component: 'waiters' }) });
-  const relay = await createRelay(config, { store: store.relay, messages: store, bus, log: log.child({ component: 'relay' }) });
+  const relay = await createRelay(config, {
+    store: store.relay,
+    messages: store,
+    bus,
+    log: log.child({ component: 'relay' }),
+    // A message routed to several mailboxes is relayed once per recipient, from that recipient's copy.
+    relaysFromCopy: (envelope, mailbox, recipient) => routing.mailboxOf(envelope, recipient) === mailbox,
+  });
   const compat = { store, bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize };
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   const api = createApi({

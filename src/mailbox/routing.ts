@@ -40,6 +40,11 @@ export interface Placement {
 export interface MailboxRouting {
   /** The copies to store, in the order of the first recipient that chose each; never empty. */
   place(envelope: Envelope): Placement[];
+  /**
+   * The mailbox whose copy holds this recipient (each recipient belongs to exactly one copy), so
+   * that --relay-auto relays each recipient once, from its own copy, not from every copy.
+   */
+  mailboxOf(envelope: Envelope, recipient: string): string;
   /** The mailboxes named in configuration (fixed NAMEs) and `default`: they exist even when empty. */
   readonly configuredMailboxes: readonly string[];
 }
@@ -67,10 +72,14 @@ export function compileRouting(settings: RoutingSettings): MailboxRouting {
     }
     return { mailbox: DEFAULT_MAILBOX, rule: DEFAULT_RULE };
   };
+  const byUser = (envelope: Envelope): Placement | undefined =>
+    settings.bySmtpUser && envelope.user !== null && isMailboxName(envelope.user) ? { mailbox: envelope.user, rule: SMTP_USER_RULE } : undefined;
   return {
     configuredMailboxes: [...configured],
+    mailboxOf: (envelope, recipient) => (byUser(envelope) ?? routeRecipient(recipient)).mailbox,
     place(envelope) {
-      if (settings.bySmtpUser && envelope.user !== null && isMailboxName(envelope.user)) return [{ mailbox: envelope.user, rule: SMTP_USER_RULE }];
+      const userPlacement = byUser(envelope);
+      if (userPlacement) return [userPlacement];
       const placements = new Map<string, Placement>();
       for (const recipient of envelope.rcptTo) {
         const placement = routeRecipient(recipient);

@@ -10,7 +10,7 @@ import type { RelayStore } from '../store/relay-types.js';
 import type { MessageStore } from '../store/types.js';
 import { compileAllowlist } from './allowlist.js';
 import { createDnsResolver, resolveDestination, resolveHostAddresses } from './mx.js';
-import { createRelayQueue, type HostOutcome, type RelayQueue } from './queue.js';
+import { createRelayQueue, type HostOutcome, type RelayQueue, type RelayQueueSettings } from './queue.js';
 import { assertDkimKey } from './smtp-message.js';
 import { deliverToHost, RFC5321_TIMEOUTS, type DeliveryOptions, type HostAttempt } from './smtp-delivery.js';
 
@@ -25,7 +25,10 @@ export interface Relay {
 const DNS_TIMEOUT_MS = 5000;
 const DNS_TRIES = 2;
 
-export async function createRelay(config: Config, deps: { store: RelayStore; messages: MessageStore; bus: EventBus; log: Logger }): Promise<Relay | null> {
+export async function createRelay(
+  config: Config,
+  deps: { store: RelayStore; messages: MessageStore; bus: EventBus; log: Logger; relaysFromCopy?: RelayQueueSettings['relaysFromCopy'] },
+): Promise<Relay | null> {
   if (config.relayAllow.length === 0 && !config.relayAllowEveryone) return null;
   const isAllowed = config.relayAllowEveryone ? () => true : compileAllowlist(config.relayAllow);
   if (config.relayAllowEveryone) deps.log.warn('relay may deliver to ANY recipient (--relay-allow-everyone): real people can receive what your app sends');
@@ -61,6 +64,7 @@ export async function createRelay(config: Config, deps: { store: RelayStore; mes
     {
       isAllowed,
       auto: config.relayAuto,
+      ...(deps.relaysFromCopy ? { relaysFromCopy: deps.relaysFromCopy } : {}),
       smarthost: smarthost ? { host: smarthost.host, port: smarthost.port } : null,
       mxPort: config.relayMxPort,
       retry: config.relayRetry,

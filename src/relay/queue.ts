@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { KotakError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { ALL_MAILBOXES } from '../mail/mailbox-scope.js';
+import type { Envelope } from '../mail/types.js';
 import type { RelayJob, RelayStore } from '../store/relay-types.js';
 import type { MessageStore } from '../store/types.js';
 import type { Destination, HostAddresses } from './mx.js';
@@ -47,6 +48,12 @@ export interface RelayTransport {
 export interface RelayQueueSettings {
   readonly isAllowed: (recipient: string) => boolean;
   readonly auto: boolean;
+  /**
+   * With --relay-auto: whether this stored copy is the one to relay the recipient from. Routing
+   * stores a message once per mailbox, each copy with the whole envelope; relaying every copy's
+   * recipients would send each recipient the message once per copy. Absent: every copy.
+   */
+  readonly relaysFromCopy?: (envelope: Envelope, mailbox: string, recipient: string) => boolean;
   /** Fixed next hop instead of MX lookups. */
   readonly smarthost: { readonly host: string; readonly port: number } | null;
   readonly mxPort: number;
@@ -276,7 +283,10 @@ export function createRelayQueue(
         unsubscribe = bus.on('message:stored', (summary) => {
           void (async () => {
             const detail = await messages.get(ALL_MAILBOXES, summary.id);
-            const allowed = (detail?.envelope.rcptTo ?? []).filter((r) => {
+            if (!detail) return;
+            const ownsRecipient = settings.relaysFromCopy ?? (() => true);
+            const allowed = detail.envelope.rcptTo.filter((r) => {
+              if (!ownsRecipient(detail.envelope, detail.mailbox, r)) return false;
               const recipient = readRelayAddress(r);
               return recipient !== undefined && settings.isAllowed(recipient.address);
             });

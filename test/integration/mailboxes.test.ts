@@ -142,7 +142,7 @@ describe('mailboxes', () => {
     const live = await LiveClient.connect(kotak);
     try {
       const t = transport(kotak);
-      const w1 = [];
+      const w1: string[] = [];
       for (let i = 0; i < 2; i++) w1.push(queuedId((await t.sendMail({ from: 'app@example.com', to: 'x@w1.inbox.test', subject: 's', text: 'x' })).response));
       const w2 = queuedId((await t.sendMail({ from: 'app@example.com', to: 'x@w2.inbox.test', subject: 's', text: 'x' })).response);
       const inDefault = queuedId((await t.sendMail({ from: 'app@example.com', to: 'x@other.test', subject: 's', text: 'x' })).response);

@@ -230,6 +230,21 @@ describe('relay', () => {
     live.ws.close();
   });
 
+  it('with --relay-auto, relays a message routed to two mailboxes once per recipient, each from its own copy', async () => {
+    const kotak = await relayKotak({ relayAllow: '*@implicit.test', relayAuto: true, mailboxRoute: 'a@implicit.test=a,b@implicit.test=b' });
+    const live = await LiveClient.connect(kotak);
+    const before = other.messages.length;
+    const info = await transport(kotak).sendMail({ from: 'app@kotak.test', to: ['a@implicit.test', 'b@implicit.test'], subject: 'two copies', text: 'x' });
+    const ids = /queued as (.+)$/.exec(info.response.trim())![1]!.split(' ');
+    expect(ids).toHaveLength(2);
+    const [forA, forB] = await Promise.all(ids.map((id) => settled(kotak, live, id)));
+    expect(forA!.map((j) => j.recipient)).toEqual(['a@implicit.test']);
+    expect(forB!.map((j) => j.recipient)).toEqual(['b@implicit.test']);
+    await other.nextMessage(before + 1);
+    expect(other.messages.slice(before).flatMap((m) => m.to).sort()).toEqual(['a@implicit.test', 'b@implicit.test']);
+    live.ws.close();
+  });
+
   it('opens at most --relay-concurrency sessions at once to one destination domain', async () => {
     // Each message's data is answered after 400 ms, so sessions overlap unless the limit holds them back.
     dns.setZone({ ...ZONE, 'busy.test': { A: ['127.0.0.6'] } });

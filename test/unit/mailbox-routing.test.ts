@@ -56,6 +56,14 @@ describe('routing', () => {
     expect(compileRouting({ routes: [], bySmtpUser: false }).place(envelope(['x@b.test'], 'team1'))).toEqual([{ mailbox: 'default', rule: 'default' }]);
   });
 
+  it('names the copy that holds each recipient', () => {
+    const routing = compileRouting({ routes: ['*@a.test=a', '*@{mailbox}.inbox.test'], bySmtpUser: true });
+    const mail = envelope(['x@a.test', 'y@w1.inbox.test', 'z@other.test']);
+    expect(mail.rcptTo.map((r) => routing.mailboxOf(mail, r))).toEqual(['a', 'w1', 'default']);
+    const asUser = envelope(['x@a.test', 'z@other.test'], 'team1');
+    expect(asUser.rcptTo.map((r) => routing.mailboxOf(asUser, r))).toEqual(['team1', 'team1']);
+  });
+
   it.each([
     ['*@a.test', /needs =NAME or \{mailbox\}/],
     ['*@a.test=Bad', /"Bad", which is not a mailbox name/],
