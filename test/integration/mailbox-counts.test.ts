@@ -2,16 +2,19 @@
  * The kept per-mailbox counts (migration 006's mailbox_counts, maintained by triggers) against a
  * COUNT(*) scan of the messages, after a random sequence of every kind of write the store does.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_MAILBOXES, onlyMailboxes } from '../../src/mail/mailbox-scope.js';
 import { newMessageId } from '../../src/mail/id.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../../src/mail/search-query.js';
 import type { NewMessage } from '../../src/mail/types.js';
+import { migrate } from '../../src/store/migrate.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { openConnection } from '../../src/store/sqlite-driver.js';
 
 const log = pino({ level: 'silent' });
 const MAILBOXES = ['a', 'b', 'c', 'default']; // by name, as mailboxCounts orders them
@@ -99,6 +102,41 @@ describe('mailbox counts', () => {
       } finally {
         await store.close();
       }
+    }
+  });
+
+  it('start from the messages already stored when migration 006 runs on an older database', async () => {
+    // A database as Kotak left it before mailboxes: migrations 001–005 only, with messages in two mailboxes.
+    const older = join(dir, 'migrations-005');
+    mkdirSync(older);
+    const source = fileURLToPath(new URL('../../src/store/migrations/', import.meta.url));
+    for (const name of readdirSync(source).filter((f) => f < '006')) copyFileSync(join(source, name), join(older, name));
+    const path = join(dir, 'older.db');
+    const db = await openConnection(path);
+    await migrate(db, pathToFileURL(`${older}/`));
+    const row = (seq: number, mailbox: string, read: number, size: number) =>
+      db.run(
+        `INSERT INTO messages (seq, id, mailbox, received_at, size, read, subject, snippet, to_json, cc_json, bcc_json, reply_to_json,
+           from_search, to_search, cc_search, bcc_search, reply_to_search, has_attachments, has_inline, envelope_json)
+         VALUES (?, ?, ?, 0, ?, ?, '', '', '[]', '[]', '[]', '[]', '', '', '', '', '', 0, 0, '{}')`,
+        [seq, `id${seq}`, mailbox, size, read],
+      );
+    await row(1, 'default', 0, 100);
+    await row(2, 'default', 1, 50);
+    await row(3, 'a', 0, 7);
+    await db.close();
+
+    const store = await openSqliteStore(path, { log });
+    try {
+      expect(await store.mailboxCounts(ALL_MAILBOXES)).toEqual([
+        { name: 'a', total: 1, unread: 1, size: 7 },
+        { name: 'default', total: 2, unread: 1, size: 150 },
+      ]);
+      // And they keep counting from there.
+      await store.insert(message('a', 'new', 1));
+      expect(await kept(store)).toEqual(await scanned(store));
+    } finally {
+      await store.close();
     }
   });
 

@@ -53,6 +53,11 @@ describe('mailboxes', () => {
     }
   });
 
+  it('refuses to start with a bad rule, naming the flag and the reason', async () => {
+    await expect(withKotak({ mailboxRoute: '*@billing.test=Billing' })).rejects.toThrow(/--mailbox-route: "\*@billing.test=Billing" routes to "Billing", which is not a mailbox name/);
+    await expect(withKotak({ mailboxRoute: '*@billing.test' })).rejects.toThrow(/--mailbox-route: .* needs =NAME or \{mailbox\}/);
+  });
+
   it('routes mail sent with SMTP AUTH as user U to mailbox U; a user name that is no mailbox name goes to default', async () => {
     const kotak = await withKotak({ smtpAuth: 'any', mailboxBySmtpUser: true, mailboxRoute: '*@billing.test=billing' });
     try {
