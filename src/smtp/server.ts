@@ -79,6 +79,25 @@ function envelopeOf(session: SMTPServerSession, smtpWarnings: readonly SmtpWarni
  * store batch several times over; at 1 MB × 50 connections the peak RSS was 325 MB with it and
  * 363 MB with 64 MB, at the same throughput (bench/ingest.ts).
  */
+/**
+ * The text of the 250 for stored copies: every id, space-separated, while the reply line stays
+ * within RFC 5321's 512 octets (4.5.3.1.5); past that, the ids that fit and how many more (a
+ * message routed to hundreds of mailboxes). The first id always comes first.
+ */
+export function queuedText(ids: readonly string[]): string {
+  // "250 2.0.0 " before the text and CRLF after it.
+  const room = 512 - '250 2.0.0 '.length - 2;
+  let text = `Ok: queued as ${ids[0] ?? ''}`;
+  for (let i = 1; i < ids.length; i++) {
+    const more = ` (+${ids.length - i} more)`;
+    const next = `${text} ${ids[i]}`;
+    // Room is kept for the "more" note unless this is the last id.
+    if (next.length + (i === ids.length - 1 ? 0 : more.length) > room) return `${text}${more}`;
+    text = next;
+  }
+  return text;
+}
+
 const DEFAULT_INTAKE_BUDGET_BYTES = 32 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 /** Postfix's stress-mode smtpd_timeout is 10 s; the session cap is ours (Postfix has none). */
@@ -250,8 +269,8 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         deps.deliver(raw, envelope).then(
           (ids) => {
             release();
-            // Every copy's id, space-separated: `queued as <first id>` still reads as before.
-            callback(null, `Ok: queued as ${ids.join(' ')}`);
+            // Every copy's id: `queued as <first id>` still reads as before.
+            callback(null, queuedText(ids));
           },
           (err: unknown) => {
             release();

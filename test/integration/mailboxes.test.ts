@@ -115,6 +115,27 @@ describe('mailboxes', () => {
     }
   });
 
+  it('keeps the 250 within 512 octets for a message routed to many mailboxes, naming the ids that fit and how many more', async () => {
+    const kotak = await withKotak({ mailboxRoute: '*@{mailbox}.inbox.test' });
+    try {
+      const t = transport(kotak);
+      const to = Array.from({ length: 40 }, (_, i) => `x@w${i}.inbox.test`);
+      const info = await t.sendMail({ from: 'app@example.com', to, subject: 'many', text: 'x' });
+      t.close();
+      expect(info.response.length + 2).toBeLessThanOrEqual(512);
+      const match = /^250 2\.0\.0 Ok: queued as ((?:\S+ )*\S+) \(\+(\d+) more\)$/.exec(info.response);
+      expect(match, info.response).not.toBeNull();
+      const listed = match![1]!.split(' ');
+      expect(listed.length + Number(match![2])).toBe(40);
+      expect((await getJson(kotak, `/api/messages/${queuedId(info.response)}`)).body.mailbox).toBe('w0');
+      const stored = (await mailboxes(kotak)).filter((m) => m.name !== 'default');
+      expect(stored).toHaveLength(40);
+      expect(stored.every((m) => m.total === 1)).toBe(true);
+    } finally {
+      await kotak.stop();
+    }
+  });
+
   it('GET /api/mailboxes counts after insert, read and delete; configured mailboxes are listed empty', async () => {
     const kotak = await withKotak({ mailboxRoute: '*@billing.test=billing,*@ops.test=ops' });
     try {
