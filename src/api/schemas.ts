@@ -241,9 +241,17 @@ const frame = <T extends string, D extends z.ZodType>(type: T, data: D, name: st
 export const LiveFrameSchema = z
   .discriminatedUnion('type', [
     frame('message:stored', MessageSummarySchema, 'MessageStoredFrame'),
-    frame('message:updated', z.object({ id: z.string(), read: z.boolean() }), 'MessageUpdatedFrame'),
-    frame('messages:updated', z.object({ read: z.boolean(), count: z.number().int() }), 'MessagesUpdatedFrame'),
-    frame('message:deleted', z.object({ ids: list(z.string()) }), 'MessageDeletedFrame'),
+    frame('message:updated', z.object({ id: z.string(), mailbox: z.string(), read: z.boolean() }), 'MessageUpdatedFrame'),
+    frame(
+      'messages:updated',
+      z.object({ mailbox: z.string(), read: z.boolean(), count: z.number().int() }).openapi({ description: 'A bulk mark of one mailbox: one frame per mailbox changed.' }),
+      'MessagesUpdatedFrame',
+    ),
+    frame(
+      'message:deleted',
+      z.object({ mailbox: z.string(), ids: list(z.string()) }).openapi({ description: 'Deleted messages of one mailbox: a deletion across mailboxes is one frame per mailbox.' }),
+      'MessageDeletedFrame',
+    ),
     frame('messages:cleared', z.object({}).strict(), 'MessagesClearedFrame'),
     frame('relay:updated', RelayJobSchema, 'RelayUpdatedFrame'),
   ])

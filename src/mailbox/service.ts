@@ -14,7 +14,7 @@ import type { EventBus } from '../events.js';
 import { inScope, type MailboxScope } from '../mail/mailbox-scope.js';
 import { EMPTY_QUERY, type SearchQuery } from '../mail/search-query.js';
 import type { MessageSummary, NewMessage } from '../mail/types.js';
-import type { MessageStore, PruneLimits } from '../store/types.js';
+import type { MessageStore, PruneLimits, RemovedMessage } from '../store/types.js';
 
 export interface MailboxServiceDeps {
   readonly store: MessageStore;
@@ -24,7 +24,7 @@ export interface MailboxServiceDeps {
 export interface MailboxService {
   /** Commits a new message, then announces it ('message:stored'). Its mailbox must be in scope. */
   store(scope: MailboxScope, message: NewMessage): Promise<MessageSummary>;
-  /** Deletes these messages; announces in one 'message:deleted' those that existed, which it returns. */
+  /** Deletes these messages; announces (one 'message:deleted' per mailbox) those that existed, which it returns. */
   deleteByIds(scope: MailboxScope, ids: readonly string[]): Promise<string[]>;
   /** Deletes the messages matching the query; announces and returns their ids. */
   deleteMatching(scope: MailboxScope, query: SearchQuery): Promise<string[]>;
@@ -35,7 +35,7 @@ export interface MailboxService {
   clear(scope: MailboxScope): Promise<number>;
   /** Marks one message read or unread; announces it; returns the updated summary, or null when there is no such message. */
   markRead(scope: MailboxScope, id: string, read: boolean): Promise<MessageSummary | null>;
-  /** Marks every message matching the query; announces 'messages:updated' when any changed; returns how many. */
+  /** Marks every message matching the query; announces 'messages:updated' per mailbox where any changed; returns how many. */
   markReadMatching(scope: MailboxScope, query: SearchQuery, read: boolean): Promise<number>;
   /** Applies retention limits within the scope; announces and returns the ids deleted. */
   prune(scope: MailboxScope, limits: PruneLimits): Promise<string[]>;
@@ -58,9 +58,17 @@ function requireAllMailboxes(scope: MailboxScope, what: string): void {
 export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
   const { store, bus } = deps;
 
-  const announceDeleted = (ids: readonly string[]): void => {
-    if (ids.length > 0) bus.emit('message:deleted', { ids });
+  /** One 'message:deleted' per mailbox, so that a listener of some mailboxes hears only of theirs. */
+  const announceDeleted = (removed: readonly RemovedMessage[]): void => {
+    const byMailbox = new Map<string, string[]>();
+    for (const { id, mailbox } of removed) {
+      const ids = byMailbox.get(mailbox);
+      if (ids) ids.push(id);
+      else byMailbox.set(mailbox, [id]);
+    }
+    for (const [mailbox, ids] of byMailbox) bus.emit('message:deleted', { mailbox, ids });
   };
+  const idsOf = (removed: readonly RemovedMessage[]): string[] => removed.map((m) => m.id);
 
   return {
     async store(scope, message) {
@@ -71,29 +79,33 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
     },
 
     async deleteByIds(scope, ids) {
-      const deleted: string[] = [];
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return [];
+      // Which mailbox each is in, for the frames (a message never changes mailbox); the absent ones are not deleted below either.
+      const mailboxOf = new Map((await store.find(scope, { query: EMPTY_QUERY, ids: unique, limit: unique.length })).map((m) => [m.id, m.mailbox]));
+      const deleted: RemovedMessage[] = [];
       try {
-        for (const id of new Set(ids)) if (await store.delete(scope, id)) deleted.push(id);
+        for (const id of unique) if (await store.delete(scope, id)) deleted.push({ id, mailbox: mailboxOf.get(id) ?? 'default' });
       } finally {
         // Even when a later delete fails, the ones already committed are gone and must be announced.
         announceDeleted(deleted);
       }
-      return deleted;
+      return idsOf(deleted);
     },
 
     async deleteMatching(scope, query) {
-      const ids = await store.deleteMatching(scope, query);
-      announceDeleted(ids);
-      return ids;
+      const removed = await store.deleteMatching(scope, query);
+      announceDeleted(removed);
+      return idsOf(removed);
     },
 
     async clear(scope) {
       if (scope.kind === 'only') {
         // 'messages:cleared' tells every listener that the whole store is empty; emptying some
         // mailboxes is announced as the deletion of their messages.
-        const ids = await store.deleteMatching(scope, EMPTY_QUERY);
-        announceDeleted(ids);
-        return ids.length;
+        const removed = await store.deleteMatching(scope, EMPTY_QUERY);
+        announceDeleted(removed);
+        return removed.length;
       }
       const deleted = await store.clear(scope);
       bus.emit('messages:cleared', {});
@@ -102,20 +114,24 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
 
     async markRead(scope, id, read) {
       const summary = await store.setRead(scope, id, read);
-      if (summary) bus.emit('message:updated', { id, read });
+      if (summary) bus.emit('message:updated', { id, mailbox: summary.mailbox, read });
       return summary;
     },
 
     async markReadMatching(scope, query, read) {
-      const count = await store.setReadMatching(scope, query, read);
-      if (count > 0) bus.emit('messages:updated', { read, count });
-      return count;
+      const changed = await store.setReadMatching(scope, query, read);
+      let total = 0;
+      for (const [mailbox, count] of changed) {
+        bus.emit('messages:updated', { mailbox, read, count });
+        total += count;
+      }
+      return total;
     },
 
     async prune(scope, limits) {
-      const ids = await store.prune(scope, limits);
-      announceDeleted(ids);
-      return ids;
+      const removed = await store.prune(scope, limits);
+      announceDeleted(removed);
+      return idsOf(removed);
     },
 
     async setTags(scope, ids, tags) {
