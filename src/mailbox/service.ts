@@ -50,6 +50,9 @@ export interface MailboxService {
   deleteTag(scope: MailboxScope, name: string): Promise<number>;
 }
 
+/** Ids per lookup of their mailboxes: well under SQLite's limit of bound parameters. */
+const ID_SLICE = 500;
+
 /** Tags are one namespace shared by all mailboxes: renaming or removing one needs the scope of all. */
 function requireAllMailboxes(scope: MailboxScope, what: string): void {
   if (scope.kind !== 'all') throw new KotakError('invalid_request', `${what} changes it in every mailbox, so it needs access to all of them`);
@@ -81,11 +84,19 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
     async deleteByIds(scope, ids) {
       const unique = [...new Set(ids)];
       if (unique.length === 0) return [];
-      // Which mailbox each is in, for the frames (a message never changes mailbox); the absent ones are not deleted below either.
-      const mailboxOf = new Map((await store.find(scope, { query: EMPTY_QUERY, ids: unique, limit: unique.length })).map((m) => [m.id, m.mailbox]));
+      // Which mailbox each is in, for the frames (a message never changes mailbox); read in slices, as
+      // each id is one SQL parameter. An id absent here is not deleted below either (ids are never reused).
+      const mailboxOf = new Map<string, string>();
+      for (let i = 0; i < unique.length; i += ID_SLICE) {
+        const slice = unique.slice(i, i + ID_SLICE);
+        for (const m of await store.find(scope, { query: EMPTY_QUERY, ids: slice, limit: slice.length })) mailboxOf.set(m.id, m.mailbox);
+      }
       const deleted: RemovedMessage[] = [];
       try {
-        for (const id of unique) if (await store.delete(scope, id)) deleted.push({ id, mailbox: mailboxOf.get(id) ?? 'default' });
+        for (const id of unique) {
+          const mailbox = mailboxOf.get(id);
+          if (mailbox !== undefined && (await store.delete(scope, id))) deleted.push({ id, mailbox });
+        }
       } finally {
         // Even when a later delete fails, the ones already committed are gone and must be announced.
         announceDeleted(deleted);
