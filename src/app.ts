@@ -15,7 +15,7 @@ import { createMailpitEvents, MAILPIT_EVENTS_PATH, MAILPIT_SEND_PATH, mountMailp
 import { createHostPolicy } from './api/host-check.js';
 import { createOriginPolicy } from './api/origin.js';
 import { PLAIN_RESPONSE_HEADERS } from './api/security.js';
-import { createUpgradeGuard, refuseUnknownUpgradePath } from './api/upgrade-guard.js';
+import { createUpgradeGuard, refuseUnknownUpgradePath, refuseUpgrade } from './api/upgrade-guard.js';
 import { exposureWarnings, loadHttpAccess } from './http-auth.js';
 import { createCredentialCheck } from './access/credentials.js';
 import { loadHtpasswd } from './auth/htpasswd.js';
@@ -148,7 +148,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: () => store.space.hasRoom() },
   );
 
-  const live = createLiveHub({ bus, log: log.child({ component: 'live' }) });
+  const live = createLiveHub({ bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade });
   const basePath = config.httpBasePath;
   const waiters = createWaitRegistry({ bus, store, log: log.child({ component: 'waiters' }) });
   const relay = await createRelay(config, {

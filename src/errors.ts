@@ -16,6 +16,8 @@ interface ErrorSpec {
 export const ERROR_CODES = {
   invalid_request: { http: 400 },
   invalid_query: { http: 400 },
+  /** A `?mailbox=` (or `mailbox:`) that is not a mailbox name. */
+  invalid_mailbox: { http: 400 },
   invalid_config: { http: 500 },
   not_found: { http: 404 },
   wait_timeout: { http: 408 },

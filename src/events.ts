@@ -7,10 +7,11 @@ import type { RelayJob } from './store/relay-types.js';
 
 export interface MailEvents {
   'message:stored': MessageSummary;
-  'message:updated': { readonly id: string; readonly read: boolean };
-  /** Many messages changed read state at once (e.g. "mark all read"); listeners refetch. */
-  'messages:updated': { readonly read: boolean; readonly count: number };
-  'message:deleted': { readonly ids: readonly string[] };
+  'message:updated': { readonly id: string; readonly mailbox: string; readonly read: boolean };
+  /** Many messages of one mailbox changed read state at once (e.g. "mark all read"); listeners refetch. One event per mailbox. */
+  'messages:updated': { readonly mailbox: string; readonly read: boolean; readonly count: number };
+  /** Messages of one mailbox were deleted; a deletion across mailboxes is one event per mailbox. */
+  'message:deleted': { readonly mailbox: string; readonly ids: readonly string[] };
   'messages:cleared': Record<string, never>;
   /** Tags of messages changed (only Mailpit's API has tags so far; not a live frame of Kotak's own). */
   'tags:changed': TagChange;

@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import { isKotakError, KotakError, type ErrorCode } from '../errors.js';
 import { ALL_MAILBOXES, type MailboxScope } from '../mail/mailbox-scope.js';
+import { scopeOfMailboxParam } from '../mail/mailbox-name.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../mail/search-query.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageSummary } from '../mail/types.js';
@@ -111,7 +112,7 @@ const searchQuery = (text: string | undefined) => (text && text.trim() ? parseSe
 
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const { store, mailboxes, parser, log } = deps;
-  // Every request sees every mailbox until requests carry one (issue 16).
+  // Routes of one message: ids are global, every mailbox is visible (scoped access is issue 16's next step).
   const scope = ALL_MAILBOXES;
 
   const app = new OpenAPIHono({
@@ -146,14 +147,16 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
 
   app.openapi(routes.listMessages, async (c) => {
-    const { query, limit, cursor, after } = c.req.valid('query');
-    return c.json(await store.list(scope, { query: searchQuery(query), limit, cursor: cursor ?? null, after: after ?? null }), 200);
+    const { query, limit, cursor, after, mailbox } = c.req.valid('query');
+    return c.json(await store.list(scopeOfMailboxParam(mailbox), { query: searchQuery(query), limit, cursor: cursor ?? null, after: after ?? null }), 200);
   });
 
   app.openapi(routes.waitForMessages, async (c) => {
-    const { query, since, count, timeout } = c.req.valid('query');
+    const { query, since, count, timeout, mailbox } = c.req.valid('query');
     const sinceMs = parseSince(since);
+    const waitScope = scopeOfMailboxParam(mailbox);
     const request = {
+      scope: waitScope,
       query: searchQuery(query),
       queryText: query?.trim() ?? '',
       since: sinceMs,
@@ -163,7 +166,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     };
     const outcome = await deps.waiters.wait(request);
     if (outcome.kind === 'matched') return c.json({ messages: outcome.messages }, 200);
-    const recent = outcome.kind === 'timeout' ? await recentOthers(store, scope, sinceMs, outcome.messages) : [];
+    const recent = outcome.kind === 'timeout' ? await recentOthers(store, waitScope, sinceMs, outcome.messages) : [];
     const matched = outcome.kind === 'timeout' ? outcome.messages : [];
     const seconds = (request.timeoutMs / 1000).toFixed(request.timeoutMs % 1000 === 0 ? 0 : 1);
     return c.json(
@@ -182,16 +185,17 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.openapi(routes.patchMessages, async (c) => {
     const { read, query } = c.req.valid('json');
-    const updated = await mailboxes.markReadMatching(scope, searchQuery(query), read);
+    const updated = await mailboxes.markReadMatching(scopeOfMailboxParam(c.req.valid('query').mailbox), searchQuery(query), read);
     return c.json({ updated }, 200);
   });
 
   app.openapi(routes.deleteMessages, async (c) => {
-    const { query } = c.req.valid('query');
+    const { query, mailbox } = c.req.valid('query');
+    const deleteScope = scopeOfMailboxParam(mailbox);
     if (query === undefined || query.trim() === '') {
-      return c.json({ deleted: await mailboxes.clear(scope) }, 200);
+      return c.json({ deleted: await mailboxes.clear(deleteScope) }, 200);
     }
-    const ids = await mailboxes.deleteMatching(scope, parseSearchQuery(query));
+    const ids = await mailboxes.deleteMatching(deleteScope, parseSearchQuery(query));
     return c.json({ deleted: ids.length }, 200);
   });
 
@@ -291,7 +295,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     return c.json({ deleted: deleted.length }, 200);
   });
 
-  app.openapi(routes.stats, async (c) => c.json({ ...(await store.stats(scope)), waiters: deps.waiters.size }, 200));
+  app.openapi(routes.stats, async (c) => c.json({ ...(await store.stats(scopeOfMailboxParam(c.req.valid('query').mailbox))), waiters: deps.waiters.size }, 200));
 
   app.openapi(routes.livez, (c) => c.json({ status: 'ok' as const }, 200));
 

@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   BulkPatchBodySchema, DeleteQuerySchema, DeletedSchema, ErrorSchema, HtmlQuerySchema, IdParamSchema, ListQuerySchema,
-  MessagePageSchema, MessageViewSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
+  MailboxQuerySchema, MessagePageSchema, MessageViewSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
   WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema, DeliveriesSchema, RelayJobSchema, RelayQueueQuerySchema,
   RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema, LiveFrameSchema, MailboxListSchema, MailboxNameParamSchema,
 } from './schemas.js';
@@ -29,12 +29,12 @@ export const routes = {
   listMessages: createRoute({
     operationId: 'listMessages', method: 'get', path: '/api/messages', tags: ['messages'], summary: 'List or search messages, newest first',
     request: { query: ListQuerySchema },
-    responses: { 200: json(MessagePageSchema, 'A page of summaries'), 400: error('Invalid query or cursor'), ...gates },
+    responses: { 200: json(MessagePageSchema, 'A page of summaries'), 400: error('Invalid query, cursor or mailbox'), ...gates },
   }),
   deleteMessages: createRoute({
     operationId: 'deleteMessages', method: 'delete', path: '/api/messages', tags: ['messages'], summary: 'Delete the messages matching a query (all without one)',
     request: { query: DeleteQuerySchema },
-    responses: { 200: json(DeletedSchema, 'How many were deleted'), 400: error('Invalid query'), ...gates },
+    responses: { 200: json(DeletedSchema, 'How many were deleted'), 400: error('Invalid query or mailbox'), ...gates },
   }),
   // Before /api/messages/{id}, which would otherwise take "wait" for an id.
   waitForMessages: createRoute({
@@ -43,15 +43,15 @@ export const routes = {
     request: { query: WaitQuerySchema },
     responses: {
       200: json(WaitResultSchema, 'The matching messages, oldest first'),
-      400: error('Invalid query, since or timeout'),
+      400: error('Invalid query, since, timeout or mailbox'),
       408: json(WaitTimeoutSchema, 'Not enough matching messages in time'),
       ...gates,
     },
   }),
   patchMessages: createRoute({
     operationId: 'patchMessages', method: 'patch', path: '/api/messages', tags: ['messages'], summary: 'Mark the messages matching a query (all without one) read or unread',
-    request: { body: { content: { 'application/json': { schema: BulkPatchBodySchema } }, required: true } },
-    responses: { 200: json(UpdatedSchema, 'How many changed'), 400: error('Invalid body or query'), ...withBody, ...gates },
+    request: { query: MailboxQuerySchema, body: { content: { 'application/json': { schema: BulkPatchBodySchema } }, required: true } },
+    responses: { 200: json(UpdatedSchema, 'How many changed'), 400: error('Invalid body, query or mailbox'), ...withBody, ...gates },
   }),
   getMessage: createRoute({
     operationId: 'getMessage', method: 'get', path: '/api/messages/{id}', tags: ['messages'], summary: 'One message, parsed',
@@ -130,8 +130,9 @@ export const routes = {
     responses: { 200: json(DeletedSchema, 'How many were deleted'), 404: error('No such mailbox'), ...invalid('Not a mailbox name'), ...gates },
   }),
   stats: createRoute({
-    operationId: 'stats', method: 'get', path: '/api/stats', tags: ['system'], summary: 'Totals',
-    responses: { 200: json(StatsSchema, 'Message counts and size'), ...gates },
+    operationId: 'stats', method: 'get', path: '/api/stats', tags: ['system'], summary: 'Totals (of the given mailboxes, or of all)',
+    request: { query: MailboxQuerySchema },
+    responses: { 200: json(StatsSchema, 'Message counts and size'), ...invalid('Invalid mailbox'), ...gates },
   }),
   livez: createRoute({
     operationId: 'livez', method: 'get', path: '/livez', tags: ['system'], summary: 'Liveness probe (open even with authentication on)', security: [],
@@ -154,10 +155,13 @@ export const liveRoute = createRoute({
   summary: 'Live updates over a WebSocket: one JSON frame per committed change',
   description:
     'Open with a WebSocket client (`ws://host:8025/api/live`). The server sends text frames, each one `LiveFrame`; ' +
+    'with `?mailbox=` only the frames of those mailboxes (every such frame carries `mailbox`), and `messages:cleared` and `relay:updated` to every client; ' +
     'it reads nothing from the client. A client that reconnects should refetch what it shows: frames sent while it was away are not replayed. ' +
     'A client with more than 8 MB unsent is dropped.',
+  request: { query: MailboxQuerySchema },
   responses: {
     101: { description: 'Switching to the WebSocket protocol; every frame that follows is a `LiveFrame`', content: { 'application/json': { schema: LiveFrameSchema } } },
+    ...invalid('Invalid mailbox (the handshake is refused)'),
     ...gates,
   },
 });

@@ -133,7 +133,23 @@ export const PartParamSchema = IdParamSchema.extend({
     .openapi({ param: { name: 'partId', in: 'path' } }),
 });
 
+/**
+ * `?mailbox=NAME`: repeatable, and a value may list names with commas. One value arrives as a
+ * string, several as an array; names are checked by src/mail/mailbox-name.ts (an invalid one is a
+ * 400 `invalid_mailbox`), so the schema only bounds the sizes.
+ */
+const mailboxName = z.string().max(1024);
+export const MailboxParamSchema = z
+  .union([mailboxName, z.array(mailboxName).max(100)])
+  .optional()
+  .openapi({
+    param: { name: 'mailbox', in: 'query', style: 'form', explode: true },
+    description: "Only these mailboxes (repeat the parameter, or separate names with commas); without it, every mailbox. A name is `[a-z0-9][a-z0-9._-]{0,63}`.",
+    example: 'default',
+  });
+
 export const ListQuerySchema = z.object({
+  mailbox: MailboxParamSchema,
   query: z.string().max(4096).optional().openapi({ description: 'Search, in the Mailpit-compatible syntax.' }),
   limit: z.coerce.number().int().min(1).max(1000).default(50),
   cursor: z.string().max(32).optional().openapi({ description: 'A nextCursor: the page of older messages.' }),
@@ -145,8 +161,12 @@ export const HtmlQuerySchema = z.object({
 });
 
 export const DeleteQuerySchema = z.object({
+  mailbox: MailboxParamSchema,
   query: z.string().max(4096).optional().openapi({ description: 'Delete the matching messages; without it, all.' }),
 });
+
+/** The query string of the routes that take nothing but the mailboxes (stats, the bulk mark-read). */
+export const MailboxQuerySchema = z.object({ mailbox: MailboxParamSchema });
 
 export const PatchBodySchema = z.object({ read: z.boolean() }).strict();
 
@@ -157,6 +177,7 @@ export const BulkPatchBodySchema = z
 export const UpdatedSchema = z.object({ updated: z.number().int() }).openapi('Updated');
 
 export const WaitQuerySchema = z.object({
+  mailbox: MailboxParamSchema,
   query: z.string().max(4096).optional().openapi({ description: 'Search, in the same syntax as the list; without it, any message.' }),
   since: z
     .string()
@@ -243,9 +264,17 @@ const frame = <T extends string, D extends z.ZodType>(type: T, data: D, name: st
 export const LiveFrameSchema = z
   .discriminatedUnion('type', [
     frame('message:stored', MessageSummarySchema, 'MessageStoredFrame'),
-    frame('message:updated', z.object({ id: z.string(), read: z.boolean() }), 'MessageUpdatedFrame'),
-    frame('messages:updated', z.object({ read: z.boolean(), count: z.number().int() }), 'MessagesUpdatedFrame'),
-    frame('message:deleted', z.object({ ids: list(z.string()) }), 'MessageDeletedFrame'),
+    frame('message:updated', z.object({ id: z.string(), mailbox: z.string(), read: z.boolean() }), 'MessageUpdatedFrame'),
+    frame(
+      'messages:updated',
+      z.object({ mailbox: z.string(), read: z.boolean(), count: z.number().int() }).openapi({ description: 'A bulk mark of one mailbox: one frame per mailbox changed.' }),
+      'MessagesUpdatedFrame',
+    ),
+    frame(
+      'message:deleted',
+      z.object({ mailbox: z.string(), ids: list(z.string()) }).openapi({ description: 'Deleted messages of one mailbox: a deletion across mailboxes is one frame per mailbox.' }),
+      'MessageDeletedFrame',
+    ),
     frame('messages:cleared', z.object({}).strict(), 'MessagesClearedFrame'),
     frame('relay:updated', RelayJobSchema, 'RelayUpdatedFrame'),
   ])

@@ -19,7 +19,7 @@ export interface UpgradeGuard {
   admit(request: IncomingMessage, socket: Duplex): Promise<boolean>;
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };
 
 function refuse(socket: Duplex, error: KotakError, extra: Record<string, string> = {}): void {
   const body = JSON.stringify(error.toJSON());
@@ -40,8 +40,13 @@ function refuse(socket: Duplex, error: KotakError, extra: Record<string, string>
  * wrong URL is told so at once instead of seeing the connection drop.
  */
 export function refuseUnknownUpgradePath(socket: Duplex): void {
+  refuseUpgrade(socket, new KotakError('not_found', 'no WebSocket here: they are at api/live and api/events'));
+}
+
+/** An admitted handshake refused as plain HTTP with the error's status and JSON body (e.g. a bad `?mailbox=`). */
+export function refuseUpgrade(socket: Duplex, error: KotakError): void {
   socket.on('error', () => {}); // a reset while the refusal is written is no one's concern
-  refuse(socket, new KotakError('not_found', 'no WebSocket here: they are at api/live and api/events'));
+  refuse(socket, error);
 }
 
 const header = (request: IncomingMessage, name: string): string | undefined => {

@@ -14,7 +14,7 @@
  */
 import type { Logger } from 'pino';
 import type { EventBus } from '../events.js';
-import { ALL_MAILBOXES } from '../mail/mailbox-scope.js';
+import { ALL_MAILBOXES, inScope, type MailboxScope } from '../mail/mailbox-scope.js';
 import { compileMatcher, matchView, requiredSubstring, type MatchResult, type MatchView } from '../mail/search-match.js';
 import type { SearchQuery } from '../mail/search-query.js';
 import type { MessageSummary } from '../mail/types.js';
@@ -25,6 +25,8 @@ import { WaiterIndex } from './waiter-index.js';
 export const MAX_WAIT_RESULTS = 1000;
 
 export interface WaitRequest {
+  /** The mailboxes waited on: messages of others neither count nor are returned. */
+  readonly scope: MailboxScope;
   readonly query: SearchQuery;
   /** Cache key for the query: waiters with the same text share database checks. */
   readonly queryText: string;
@@ -82,8 +84,9 @@ export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; l
     for (const summary of stored) {
       const view = matchView(summary);
       for (const waiter of index.candidates(view)) {
-        const { query, queryText, since } = waiter.request;
+        const { query, queryText, since, scope } = waiter.request;
         if (since !== null && view.receivedAt < since) continue;
+        if (!inScope(scope, summary.mailbox)) continue;
         const result = waiter.matches(view);
         if (result === 'match') {
           const list = matchedBy.get(waiter);
@@ -100,10 +103,11 @@ export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; l
     for (const [waiter, matched] of matchedBy) add(waiter, matched);
     for (const group of undecidedByQuery.values()) {
       const ids = [...group.ids];
+      // Waiters of different mailboxes may share a query: the ids are of all of them, and each waiter keeps its own.
       const matches = await store.find(ALL_MAILBOXES, { query: group.query, ids, limit: ids.length });
       for (const waiter of group.waiters) {
-        const since = waiter.request.since;
-        add(waiter, since === null ? matches : matches.filter((m) => Date.parse(m.receivedAt) >= since));
+        const { since, scope } = waiter.request;
+        add(waiter, matches.filter((m) => (since === null || Date.parse(m.receivedAt) >= since) && inScope(scope, m.mailbox)));
       }
     }
   }
@@ -158,7 +162,7 @@ export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; l
         index.add(waiter, requiredSubstring(request.query));
         request.signal?.addEventListener('abort', onAbort, { once: true });
         timer = setTimeout(() => waiter.settle({ kind: 'timeout', messages: oldestFirst(waiter.found) }), request.timeoutMs);
-        store.find(ALL_MAILBOXES, { query: request.query, since: request.since, limit: MAX_WAIT_RESULTS }).then(
+        store.find(request.scope, { query: request.query, since: request.since, limit: MAX_WAIT_RESULTS }).then(
           (existing) => add(waiter, existing),
           (err: unknown) => waiter.fail(err),
         );

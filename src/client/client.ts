@@ -5,7 +5,7 @@
 import { planWait, sinceMs, type WaitCriteria, type WaitForManyCriteria } from './criteria.js';
 import { Http, type Fetch } from './http.js';
 import { findAttachment, toMessage, type Message, type MessageSource } from './message.js';
-import type { MessageDetail, MessagePage, MessageSummary, RawOptions } from './types.js';
+import type { MessageDetail, MessagePage, MessageSummary, RawOptions, Stats } from './types.js';
 import { KotakApiError } from './errors.js';
 import { MAX_WAIT_COUNT, waitForMessages, type WaitAnswer, type WaitRound, type WaitServer } from './wait.js';
 
@@ -16,6 +16,11 @@ export interface KotakClientOptions {
   readonly fetch?: Fetch;
   /** An API token, for a Kotak started with --http-token (sent as `Authorization: Bearer <token>`). */
   readonly token?: string;
+  /**
+   * Only this mailbox: lists, searches, waits, `clear()` and `stats()` see and touch nothing else
+   * (sent as `?mailbox=`). Calls by id (`get`, `raw`, `delete`…) take ids, unique across mailboxes.
+   */
+  readonly mailbox?: string;
 }
 
 export interface ListOptions {
@@ -37,6 +42,7 @@ interface WaitBody {
 
 export class KotakClient {
   readonly #http: Http;
+  readonly #options: KotakClientOptions;
   readonly #defaultTimeout: number;
   readonly #source: MessageSource = {
     raw: (id, options) => this.#raw(id, options),
@@ -47,6 +53,7 @@ export class KotakClient {
   readonly #waitServer: WaitServer = {
     wait: async (round: WaitRound): Promise<WaitAnswer> => {
       const params = {
+        mailbox: this.#options.mailbox,
         query: round.query || undefined,
         since: round.since ?? undefined,
         count: round.count,
@@ -70,7 +77,18 @@ export class KotakClient {
   /** `baseUrl`: where Kotak's web inbox is, e.g. http://localhost:8025 or https://host/mail/. */
   constructor(baseUrl: string | URL, options: KotakClientOptions = {}) {
     this.#http = new Http(baseUrl, options.fetch, options.token);
+    this.#options = options;
     this.#defaultTimeout = options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
+  }
+
+  /** The same server and options, scoped to one mailbox: `kotak.mailbox('w3').clear()` empties exactly `w3`. */
+  mailbox(name: string): KotakClient {
+    return new KotakClient(this.#http.base, { ...this.#options, mailbox: name });
+  }
+
+  /** The mailbox this client is scoped to; undefined when it sees every mailbox. */
+  get mailboxName(): string | undefined {
+    return this.#options.mailbox;
   }
 
   /** The base URL in use, always ending in '/'. */
@@ -81,7 +99,7 @@ export class KotakClient {
   /** One page of summaries, newest first. */
   list(options: ListOptions = {}): Promise<MessagePage> {
     const { query, limit, cursor, signal } = options;
-    return this.#http.json<MessagePage>('api/messages', { params: { query, limit, cursor }, signal });
+    return this.#http.json<MessagePage>('api/messages', { params: { mailbox: this.#options.mailbox, query, limit, cursor }, signal });
   }
 
   /** `list` with a query: `search('from:shop@example.com invoice')`. */
@@ -117,12 +135,17 @@ export class KotakClient {
     await this.#http.request(messagePath(id), { method: 'DELETE' });
   }
 
-  /** Deletes the messages matching a query, or all of them without one. Returns how many. */
+  /** Deletes the messages matching a query, or all of them without one (all of this client's mailbox, when it has one). Returns how many. */
   async clear(query?: string): Promise<number> {
     // A query that came out empty (an unset variable, say) must not quietly become "delete everything".
     if (query !== undefined && query.trim() === '') throw new TypeError('clear: the query is empty; call clear() without one to delete every message');
-    const body = await this.#http.json<{ deleted: number }>('api/messages', { method: 'DELETE', params: { query } });
+    const body = await this.#http.json<{ deleted: number }>('api/messages', { method: 'DELETE', params: { mailbox: this.#options.mailbox, query } });
     return body.deleted;
+  }
+
+  /** Message counts and size (of this client's mailbox when it has one). */
+  stats(options: { signal?: AbortSignal } = {}): Promise<Stats> {
+    return this.#http.json<Stats>('api/stats', { params: { mailbox: this.#options.mailbox }, signal: options.signal });
   }
 
   /**

@@ -13,5 +13,5 @@ export type { TextMatcher, WaitCriteria, WaitForManyCriteria } from './criteria.
 export { KotakApiError, KotakError, KotakTimeoutError, type TimeoutDetails } from './errors.js';
 export type { Message } from './message.js';
 export type {
-  Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageLink, MessagePage, MessageSummary, RawOptions,
+  Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageLink, MessagePage, MessageSummary, RawOptions, Stats,
 } from './types.js';

@@ -1,13 +1,18 @@
 /**
- * The WebSocket hub: subscribes to the event bus and fans each event out to every connected
- * client as one JSON frame, serialised once. A client that cannot keep up is disconnected rather
- * than allowed to grow our memory; its reconnect logic resyncs from the API.
+ * The WebSocket hub: subscribes to the event bus and fans each event out to the connected clients
+ * as one JSON frame, serialised once. A client that connected with `?mailbox=` (repeatable, or
+ * comma-separated) gets only the frames of those mailboxes; frames of no mailbox
+ * (`messages:cleared`, `relay:updated`) go to everyone. A client that cannot keep up is
+ * disconnected rather than allowed to grow our memory; its reconnect logic resyncs from the API.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { isKotakError, type KotakError } from '../errors.js';
 import type { EventBus } from '../events.js';
+import { scopeOfMailboxParam } from '../mail/mailbox-name.js';
+import { ALL_MAILBOXES, inScope, type MailboxScope } from '../mail/mailbox-scope.js';
 import type { LiveEventName, LiveFrame } from './protocol.js';
 
 /** A client with this much unsent data is too slow to keep. */
@@ -23,16 +28,40 @@ export interface LiveHub {
 
 const EVENTS: readonly LiveEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared', 'relay:updated'];
 
-export function createLiveHub(deps: { bus: EventBus; log: Logger }): LiveHub {
+/** The mailbox a frame belongs to; null for frames every client gets. */
+function mailboxOf(frame: LiveFrame): string | null {
+  switch (frame.type) {
+    case 'message:stored':
+    case 'message:updated':
+    case 'messages:updated':
+    case 'message:deleted':
+      return frame.data.mailbox;
+    case 'messages:cleared':
+    case 'relay:updated':
+      return null;
+  }
+}
+
+export interface LiveHubDeps {
+  readonly bus: EventBus;
+  readonly log: Logger;
+  /** Answers a handshake that cannot be taken (a bad `?mailbox=`) with the error, as HTTP. */
+  readonly refuse: (socket: Duplex, error: KotakError) => void;
+}
+
+export function createLiveHub(deps: LiveHubDeps): LiveHub {
   const { bus, log } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
   const alive = new WeakSet<WebSocket>();
+  const scopes = new WeakMap<WebSocket, MailboxScope>();
 
   function broadcast(frame: LiveFrame): void {
     if (wss.clients.size === 0) return;
     const text = JSON.stringify(frame);
+    const mailbox = mailboxOf(frame);
     for (const client of wss.clients) {
       if (client.readyState !== client.OPEN) continue;
+      if (mailbox !== null && !inScope(scopes.get(client) ?? ALL_MAILBOXES, mailbox)) continue;
       if (client.bufferedAmount > MAX_BUFFERED_BYTES) {
         log.warn({ buffered: client.bufferedAmount }, 'live client too slow; disconnecting');
         client.terminate();
@@ -65,7 +94,18 @@ export function createLiveHub(deps: { bus: EventBus; log: Logger }): LiveHub {
 
   return {
     handleUpgrade(request, socket, head) {
-      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+      let scope: MailboxScope;
+      try {
+        scope = scopeOfMailboxParam(new URL(request.url ?? '/', 'http://live.invalid').searchParams.getAll('mailbox'));
+      } catch (err) {
+        if (!isKotakError(err)) throw err;
+        deps.refuse(socket, err);
+        return;
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        scopes.set(ws, scope);
+        wss.emit('connection', ws, request);
+      });
     },
     get clientCount() {
       return wss.clients.size;

@@ -85,6 +85,11 @@ function compileTerm(term: SearchTerm): TermTest | null {
       const bytes = term.bytes;
       return term.op === 'larger' ? (view) => view.summary.size > bytes : (view) => view.summary.size < bytes;
     }
+    case 'mailbox': {
+      // As search-sql's `m.mailbox = ?`: both sides are folded names.
+      const name = term.name;
+      return (view) => view.summary.mailbox === name;
+    }
     case 'text':
       // Full-text terms follow FTS5's tokenizer; only the index can answer them exactly.
       return null;

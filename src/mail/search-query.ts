@@ -10,6 +10,7 @@
  */
 import { KotakError } from '../errors.js';
 import { parseSize } from '../units.js';
+import { isMailboxName } from './mailbox-name.js';
 
 export type AddressField = 'to' | 'from' | 'cc' | 'bcc' | 'reply-to' | 'addressed';
 
@@ -18,7 +19,9 @@ export type SearchTerm =
   | { kind: 'field'; field: AddressField | 'subject' | 'message-id' | 'tag'; value: string; negated: boolean }
   | { kind: 'flag'; flag: 'read' | 'unread' | 'tagged' | 'attachment' | 'inline'; negated: boolean }
   | { kind: 'date'; op: 'before' | 'after'; at: number; negated: boolean }
-  | { kind: 'size'; op: 'larger' | 'smaller'; bytes: number; negated: boolean };
+  | { kind: 'size'; op: 'larger' | 'smaller'; bytes: number; negated: boolean }
+  /** The mailbox a message is in, by its whole name (case-folded, as names are stored). */
+  | { kind: 'mailbox'; name: string; negated: boolean };
 
 export interface SearchQuery {
   readonly terms: readonly SearchTerm[];
@@ -53,6 +56,7 @@ const OPERATOR_EXAMPLES = new Map<string, string>([
   ['after', 'after:2024-05-31'],
   ['larger', 'larger:2kb'],
   ['smaller', 'smaller:1.5M'],
+  ['mailbox', 'mailbox:w3'],
 ]);
 const KNOWN_OPERATORS = [...OPERATOR_EXAMPLES.keys()].map((name) => `${name}:`).join(', ');
 
@@ -215,6 +219,12 @@ function toTerm(token: Token): SearchTerm {
     case 'larger':
     case 'smaller':
       return { kind: 'size', op: name, bytes: parseSizeValue(value, name), negated };
+    case 'mailbox': {
+      const mailbox = value.toLowerCase();
+      // A name no mailbox can have is a typo; refused rather than quietly matching nothing (or, negated, everything).
+      if (!isMailboxName(mailbox)) throw invalid(`${show(value)} is not a mailbox name for mailbox: (1 to 64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit)`);
+      return { kind: 'mailbox', name: mailbox, negated };
+    }
     default:
       // Unreachable while OPERATOR_EXAMPLES and this switch list the same names.
       throw new Error(`search operator "${name}:" has no handler`);

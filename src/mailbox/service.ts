@@ -14,7 +14,7 @@ import type { EventBus } from '../events.js';
 import { inScope, onlyMailboxes, type MailboxScope } from '../mail/mailbox-scope.js';
 import { EMPTY_QUERY, type SearchQuery } from '../mail/search-query.js';
 import { DEFAULT_MAILBOX, type MessageSummary, type NewMessage } from '../mail/types.js';
-import type { MailboxCount, MessageStore, PruneLimits } from '../store/types.js';
+import type { MailboxCount, MessageStore, PruneLimits, RemovedMessage } from '../store/types.js';
 
 export interface MailboxServiceDeps {
   readonly store: MessageStore;
@@ -36,7 +36,7 @@ export interface MailboxService {
   listMailboxes(scope: MailboxScope): Promise<MailboxCount[]>;
   /** Deletes every message of one mailbox; announces and returns their ids; null when no such mailbox exists in scope. */
   deleteMailbox(scope: MailboxScope, name: string): Promise<string[] | null>;
-  /** Deletes these messages; announces in one 'message:deleted' those that existed, which it returns. */
+  /** Deletes these messages; announces (one 'message:deleted' per mailbox) those that existed, which it returns. */
   deleteByIds(scope: MailboxScope, ids: readonly string[]): Promise<string[]>;
   /** Deletes the messages matching the query; announces and returns their ids. */
   deleteMatching(scope: MailboxScope, query: SearchQuery): Promise<string[]>;
@@ -47,7 +47,7 @@ export interface MailboxService {
   clear(scope: MailboxScope): Promise<number>;
   /** Marks one message read or unread; announces it; returns the updated summary, or null when there is no such message. */
   markRead(scope: MailboxScope, id: string, read: boolean): Promise<MessageSummary | null>;
-  /** Marks every message matching the query; announces 'messages:updated' when any changed; returns how many. */
+  /** Marks every message matching the query; announces 'messages:updated' per mailbox where any changed; returns how many. */
   markReadMatching(scope: MailboxScope, query: SearchQuery, read: boolean): Promise<number>;
   /** Applies retention limits within the scope; announces and returns the ids deleted. */
   prune(scope: MailboxScope, limits: PruneLimits): Promise<string[]>;
@@ -61,6 +61,9 @@ export interface MailboxService {
   /** Removes a tag from every message; announces a bulk 'tags:changed' when any held it; returns how many did. */
   deleteTag(scope: MailboxScope, name: string): Promise<number>;
 }
+
+/** Ids per lookup of their mailboxes: well under SQLite's limit of bound parameters. */
+const ID_SLICE = 500;
 
 /** Tags are one namespace shared by all mailboxes: renaming or removing one needs the scope of all. */
 function requireAllMailboxes(scope: MailboxScope, what: string): void {
@@ -78,9 +81,17 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
     return [...counted, ...empty].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   };
 
-  const announceDeleted = (ids: readonly string[]): void => {
-    if (ids.length > 0) bus.emit('message:deleted', { ids });
+  /** One 'message:deleted' per mailbox, so that a listener of some mailboxes hears only of theirs. */
+  const announceDeleted = (removed: readonly RemovedMessage[]): void => {
+    const byMailbox = new Map<string, string[]>();
+    for (const { id, mailbox } of removed) {
+      const ids = byMailbox.get(mailbox);
+      if (ids) ids.push(id);
+      else byMailbox.set(mailbox, [id]);
+    }
+    for (const [mailbox, ids] of byMailbox) bus.emit('message:deleted', { mailbox, ids });
   };
+  const idsOf = (removed: readonly RemovedMessage[]): string[] => removed.map((m) => m.id);
 
   return {
     async store(scope, message) {
@@ -112,35 +123,47 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
 
     async deleteMailbox(scope, name) {
       if (!inScope(scope, name) || !(await listMailboxes(scope)).some((m) => m.name === name)) return null;
-      const ids = await store.deleteMatching(onlyMailboxes([name]), EMPTY_QUERY);
-      announceDeleted(ids);
-      return ids;
+      const removed = await store.deleteMatching(onlyMailboxes([name]), EMPTY_QUERY);
+      announceDeleted(removed);
+      return idsOf(removed);
     },
 
     async deleteByIds(scope, ids) {
-      const deleted: string[] = [];
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return [];
+      // Which mailbox each is in, for the frames (a message never changes mailbox); read in slices, as
+      // each id is one SQL parameter. An id absent here is not deleted below either (ids are never reused).
+      const mailboxOf = new Map<string, string>();
+      for (let i = 0; i < unique.length; i += ID_SLICE) {
+        const slice = unique.slice(i, i + ID_SLICE);
+        for (const m of await store.find(scope, { query: EMPTY_QUERY, ids: slice, limit: slice.length })) mailboxOf.set(m.id, m.mailbox);
+      }
+      const deleted: RemovedMessage[] = [];
       try {
-        for (const id of new Set(ids)) if (await store.delete(scope, id)) deleted.push(id);
+        for (const id of unique) {
+          const mailbox = mailboxOf.get(id);
+          if (mailbox !== undefined && (await store.delete(scope, id))) deleted.push({ id, mailbox });
+        }
       } finally {
         // Even when a later delete fails, the ones already committed are gone and must be announced.
         announceDeleted(deleted);
       }
-      return deleted;
+      return idsOf(deleted);
     },
 
     async deleteMatching(scope, query) {
-      const ids = await store.deleteMatching(scope, query);
-      announceDeleted(ids);
-      return ids;
+      const removed = await store.deleteMatching(scope, query);
+      announceDeleted(removed);
+      return idsOf(removed);
     },
 
     async clear(scope) {
       if (scope.kind === 'only') {
         // 'messages:cleared' tells every listener that the whole store is empty; emptying some
         // mailboxes is announced as the deletion of their messages.
-        const ids = await store.deleteMatching(scope, EMPTY_QUERY);
-        announceDeleted(ids);
-        return ids.length;
+        const removed = await store.deleteMatching(scope, EMPTY_QUERY);
+        announceDeleted(removed);
+        return removed.length;
       }
       const deleted = await store.clear(scope);
       bus.emit('messages:cleared', {});
@@ -149,20 +172,24 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
 
     async markRead(scope, id, read) {
       const summary = await store.setRead(scope, id, read);
-      if (summary) bus.emit('message:updated', { id, read });
+      if (summary) bus.emit('message:updated', { id, mailbox: summary.mailbox, read });
       return summary;
     },
 
     async markReadMatching(scope, query, read) {
-      const count = await store.setReadMatching(scope, query, read);
-      if (count > 0) bus.emit('messages:updated', { read, count });
-      return count;
+      const changed = await store.setReadMatching(scope, query, read);
+      let total = 0;
+      for (const [mailbox, count] of changed) {
+        bus.emit('messages:updated', { mailbox, read, count });
+        total += count;
+      }
+      return total;
     },
 
     async prune(scope, limits) {
-      const ids = await store.prune(scope, limits);
-      announceDeleted(ids);
-      return ids;
+      const removed = await store.prune(scope, limits);
+      announceDeleted(removed);
+      return idsOf(removed);
     },
 
     async setTags(scope, ids, tags) {

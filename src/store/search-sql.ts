@@ -88,6 +88,9 @@ function termCondition(term: SearchTerm): SqlCondition {
       return term.op === 'larger'
         ? { sql: 'm.size > ?', params: [term.bytes] }
         : { sql: 'm.size < ?', params: [term.bytes] };
+    case 'mailbox':
+      // Names are stored case-folded (src/mail/mailbox-name.ts), and the parser folded this one.
+      return { sql: 'm.mailbox = ?', params: [term.name] };
   }
 }
 

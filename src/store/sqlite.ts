@@ -18,7 +18,7 @@ import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles, type RawFiles } from './raw-files.js';
 import { createRelayStore } from './relay-sqlite.js';
 import type { RelayStore } from './relay-types.js';
-import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, PruneLimits, StoreStats } from './types.js';
+import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, PruneLimits, RemovedMessage, StoreStats } from './types.js';
 import type { OffsetListOptions, OffsetPage, SummaryExtras, TagCount } from './types.js';
 
 /**
@@ -392,12 +392,12 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     void exclusive(flush);
   }
 
-  async function rowsWhere(sql: string, params: unknown[]): Promise<{ seq: number; id: string }[]> {
-    return reader.all<{ seq: number; id: string }>(`SELECT m.seq, m.id FROM messages m WHERE ${sql} ORDER BY m.seq`, params);
+  async function rowsWhere(sql: string, params: unknown[]): Promise<{ seq: number; id: string; mailbox: string }[]> {
+    return reader.all<{ seq: number; id: string; mailbox: string }>(`SELECT m.seq, m.id, m.mailbox FROM messages m WHERE ${sql} ORDER BY m.seq`, params);
   }
 
   /** Deletes the given rows in slices; the trigger removes bodies, raw bytes and index entries. */
-  function deleteSeqs(rows: readonly { seq: number; id: string }[]): Promise<string[]> {
+  function deleteSeqs(rows: readonly { seq: number; id: string; mailbox: string }[]): Promise<RemovedMessage[]> {
     return exclusive(async () => {
       for (let i = 0; i < rows.length; i += DELETE_SLICE) {
         const seqs = rows.slice(i, i + DELETE_SLICE).map((r) => r.seq);
@@ -406,7 +406,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         await freeingSpace(() => transaction(() => writer.run(`DELETE FROM messages WHERE ${inSlice}`, seqs)));
         await removeFiles(files);
       }
-      return rows.map((r) => r.id);
+      return rows.map((r) => ({ id: r.id, mailbox: r.mailbox }));
     });
   }
 
@@ -530,10 +530,16 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
     async setReadMatching(scope, query: SearchQuery, read: boolean) {
       const where = scopedSearch(scope, query);
-      const { changes } = await exclusive(() =>
-        writer.run(`UPDATE messages SET read = ? WHERE read != ? AND seq IN (SELECT m.seq FROM messages m WHERE ${where.sql})`, [read ? 1 : 0, read ? 1 : 0, ...where.params]),
+      // RETURNING: the mailboxes of exactly the rows this statement changed.
+      const changed = await exclusive(() =>
+        writer.all<{ mailbox: string }>(
+          `UPDATE messages SET read = ? WHERE read != ? AND seq IN (SELECT m.seq FROM messages m WHERE ${where.sql}) RETURNING mailbox`,
+          [read ? 1 : 0, read ? 1 : 0, ...where.params],
+        ),
       );
-      return changes;
+      const byMailbox = new Map<string, number>();
+      for (const { mailbox } of changed) byMailbox.set(mailbox, (byMailbox.get(mailbox) ?? 0) + 1);
+      return byMailbox;
     },
 
     delete(scope, id) {

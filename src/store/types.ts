@@ -60,6 +60,12 @@ export interface PruneLimits {
   readonly receivedBefore?: number | null;
 }
 
+/** A deleted message and the mailbox it was in (whose listeners hear of it). */
+export interface RemovedMessage {
+  readonly id: string;
+  readonly mailbox: string;
+}
+
 export interface MessageStore {
   /** Resolves once the message is committed durably (group-committed with its neighbours). Its mailbox is `message.mailbox`. */
   insert(message: NewMessage): Promise<MessageSummary>;
@@ -70,15 +76,15 @@ export interface MessageStore {
   getRaw(scope: MailboxScope, id: string): Promise<Buffer | null>;
   /** Returns the updated summary, or null when there is no such message. */
   setRead(scope: MailboxScope, id: string, read: boolean): Promise<MessageSummary | null>;
-  /** Marks every message matching the query; returns how many changed. */
-  setReadMatching(scope: MailboxScope, query: SearchQuery, read: boolean): Promise<number>;
+  /** Marks every message matching the query; returns how many changed, by mailbox (none listed when none changed). */
+  setReadMatching(scope: MailboxScope, query: SearchQuery, read: boolean): Promise<ReadonlyMap<string, number>>;
   delete(scope: MailboxScope, id: string): Promise<boolean>;
-  /** Deletes every message matching the query; returns their ids. */
-  deleteMatching(scope: MailboxScope, query: SearchQuery): Promise<string[]>;
+  /** Deletes every message matching the query; returns them, oldest first. */
+  deleteMatching(scope: MailboxScope, query: SearchQuery): Promise<RemovedMessage[]>;
   /** Deletes everything in scope; returns how many. */
   clear(scope: MailboxScope): Promise<number>;
-  /** Applies retention limits within the scope (maxMessages counts the scope's messages); returns the ids deleted. */
-  prune(scope: MailboxScope, limits: PruneLimits): Promise<string[]>;
+  /** Applies retention limits within the scope (maxMessages counts the scope's messages); returns the messages deleted. */
+  prune(scope: MailboxScope, limits: PruneLimits): Promise<RemovedMessage[]>;
   stats(scope: MailboxScope): Promise<StoreStats>;
   /** Every mailbox that has held messages since its counts began (emptied ones with zeros), by name; kept counts, not a scan. */
   mailboxCounts(scope: MailboxScope): Promise<MailboxCount[]>;

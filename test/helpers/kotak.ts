@@ -41,9 +41,10 @@ export class LiveClient {
     });
   }
 
-  static connect(kotak: RunningKotak): Promise<LiveClient> {
+  /** `search`: a query string for /api/live, e.g. '?mailbox=w3'. */
+  static connect(kotak: RunningKotak, search = ''): Promise<LiveClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${kotak.url.replace(/^http/, 'ws')}/api/live`);
+      const ws = new WebSocket(`${kotak.url.replace(/^http/, 'ws')}/api/live${search}`);
       const client = new LiveClient(ws);
       ws.once('open', () => resolve(client));
       ws.once('error', reject);

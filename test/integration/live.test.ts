@@ -36,9 +36,9 @@ describe('live WebSocket', () => {
     const info = await transport(kotak).sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'to change', text: 'x' });
     const id = queuedId(info.response);
     await getJson(kotak, `/api/messages/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"read":true}' });
-    expect((await live.next('message:updated', (f) => f.data.id === id)).data).toEqual({ id, read: true });
+    expect((await live.next('message:updated', (f) => f.data.id === id)).data).toEqual({ id, mailbox: 'default', read: true });
     await getJson(kotak, `/api/messages/${id}`, { method: 'DELETE' });
-    expect((await live.next('message:deleted', (f) => f.data.ids.includes(id))).data).toEqual({ ids: [id] });
+    expect((await live.next('message:deleted', (f) => f.data.ids.includes(id))).data).toEqual({ mailbox: 'default', ids: [id] });
     await getJson(kotak, '/api/messages', { method: 'DELETE' });
     expect((await live.next('messages:cleared')).data).toEqual({});
   });

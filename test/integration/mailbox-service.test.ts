@@ -83,7 +83,7 @@ describe('mailbox service', () => {
     it('deleteByIds: one message:deleted with the ids that existed (once each); nothing when none did', async () => {
       const [a, b] = await seed(message('one'), message('two'), message('three'));
       expect(await service.deleteByIds(ALL_MAILBOXES, [a!, 'unknown', b!, a!])).toEqual([a, b]);
-      expect(frames).toEqual([{ type: 'message:deleted', data: { ids: [a, b] } }]);
+      expect(frames).toEqual([{ type: 'message:deleted', data: { mailbox: 'default', ids: [a, b] } }]);
       frames.length = 0;
       expect(await service.deleteByIds(ALL_MAILBOXES, [a!, 'unknown'])).toEqual([]);
       expect(frames).toEqual([]);
@@ -93,7 +93,7 @@ describe('mailbox service', () => {
     it('deleteMatching: message:deleted with the matching ids; nothing when none matched', async () => {
       const [, two] = await seed(message('keep'), message('drop me'));
       expect(await service.deleteMatching(ALL_MAILBOXES, parseSearchQuery('subject:drop'))).toEqual([two]);
-      expect(frames).toEqual([{ type: 'message:deleted', data: { ids: [two] } }]);
+      expect(frames).toEqual([{ type: 'message:deleted', data: { mailbox: 'default', ids: [two] } }]);
       frames.length = 0;
       expect(await service.deleteMatching(ALL_MAILBOXES, parseSearchQuery('subject:drop'))).toEqual([]);
       expect(frames).toEqual([]);
@@ -108,19 +108,19 @@ describe('mailbox service', () => {
       expect((await store.stats(ALL_MAILBOXES)).total).toBe(0);
     });
 
-    it('markRead: message:updated { id, read } and the updated summary; null and nothing for an unknown id', async () => {
+    it('markRead: message:updated { id, mailbox, read } and the updated summary; null and nothing for an unknown id', async () => {
       const [id] = await seed(message('one'));
       expect(await service.markRead(ALL_MAILBOXES, id!, true)).toMatchObject({ id, read: true });
-      expect(frames).toEqual([{ type: 'message:updated', data: { id, read: true } }]);
+      expect(frames).toEqual([{ type: 'message:updated', data: { id, mailbox: 'default', read: true } }]);
       frames.length = 0;
       expect(await service.markRead(ALL_MAILBOXES, 'unknown', true)).toBeNull();
       expect(frames).toEqual([]);
     });
 
-    it('markReadMatching: messages:updated { read, count } for those that changed; nothing when none changed', async () => {
+    it('markReadMatching: messages:updated { mailbox, read, count } for those that changed; nothing when none changed', async () => {
       await seed(message('one'), message('two'), message('other'));
       expect(await service.markReadMatching(ALL_MAILBOXES, parseSearchQuery('subject:o'), true)).toBe(3);
-      expect(frames).toEqual([{ type: 'messages:updated', data: { read: true, count: 3 } }]);
+      expect(frames).toEqual([{ type: 'messages:updated', data: { mailbox: 'default', read: true, count: 3 } }]);
       frames.length = 0;
       expect(await service.markReadMatching(ALL_MAILBOXES, EMPTY_QUERY, true)).toBe(0);
       expect(frames).toEqual([]);
@@ -129,7 +129,7 @@ describe('mailbox service', () => {
     it('prune: message:deleted with the pruned ids; nothing when within the limits', async () => {
       const [oldest, , newest] = await seed(message('1'), message('2'), message('3'));
       expect(await service.prune(ALL_MAILBOXES, { maxMessages: 2 })).toEqual([oldest]);
-      expect(frames).toEqual([{ type: 'message:deleted', data: { ids: [oldest] } }]);
+      expect(frames).toEqual([{ type: 'message:deleted', data: { mailbox: 'default', ids: [oldest] } }]);
       frames.length = 0;
       expect(await service.prune(ALL_MAILBOXES, { maxMessages: 2, receivedBefore: 0 })).toEqual([]);
       expect(frames).toEqual([]);
@@ -193,16 +193,28 @@ describe('mailbox service', () => {
       expect(await service.deleteMatching(onlyA, parseSearchQuery('one'))).toEqual([a1]);
       expect(await service.markReadMatching(onlyA, EMPTY_QUERY, true)).toBe(1);
       expect(frames).toEqual([
-        { type: 'message:deleted', data: { ids: [a1] } },
-        { type: 'messages:updated', data: { read: true, count: 1 } },
+        { type: 'message:deleted', data: { mailbox: 'a', ids: [a1] } },
+        { type: 'messages:updated', data: { mailbox: 'a', read: true, count: 1 } },
       ]);
       expect(await store.stats(onlyMailboxes(['b']))).toMatchObject({ total: 2, unread: 2 });
       frames.length = 0;
 
       // Clearing some mailboxes announces the deletion of their messages, not an empty store.
       expect(await service.clear(onlyA)).toBe(1);
-      expect(frames).toEqual([{ type: 'message:deleted', data: { ids: [a2] } }]);
+      expect(frames).toEqual([{ type: 'message:deleted', data: { mailbox: 'a', ids: [a2] } }]);
       expect((await store.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: 10 })).messages.map((m) => m.id)).toEqual([b2, b1]);
+    });
+
+    it('a delete or bulk mark across mailboxes announces one frame per mailbox, carrying it', async () => {
+      const [a1, b1, a2, b2, c1] = await seed(message('x a1', 'a'), message('x b1', 'b'), message('x a2', 'a'), message('x b2', 'b'), message('x c1', 'c'));
+      expect(await service.markReadMatching(onlyMailboxes(['a', 'b']), EMPTY_QUERY, true)).toBe(4);
+      expect(await service.deleteByIds(ALL_MAILBOXES, [a1!, b1!, c1!])).toEqual([a1, b1, c1]);
+      expect(await service.deleteMatching(ALL_MAILBOXES, parseSearchQuery('subject:x'))).toEqual([a2, b2]);
+      const sorted = (type: Frame['type']) => frames.filter((f) => f.type === type).map((f) => f.data).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+      expect(sorted('messages:updated')).toEqual([{ mailbox: 'a', read: true, count: 2 }, { mailbox: 'b', read: true, count: 2 }]);
+      expect(sorted('message:deleted')).toEqual([
+        { mailbox: 'a', ids: [a1] }, { mailbox: 'a', ids: [a2] }, { mailbox: 'b', ids: [b1] }, { mailbox: 'b', ids: [b2] }, { mailbox: 'c', ids: [c1] },
+      ]);
     });
 
     it("tags: only the scope's messages are tagged; renaming or deleting a tag (shared by all mailboxes) needs every mailbox", async () => {

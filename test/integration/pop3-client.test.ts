@@ -58,7 +58,7 @@ describe('POP3 with node-pop3', () => {
       await pop3.DELE(3);
       expect(await pop3.STAT()).toBe(`1 ${raws[1]!.length}`);
       expect(await pop3.QUIT()).toMatch(/signing off/);
-      expect((await live.next('message:deleted')).data).toEqual({ ids: [ids[0], ids[2]] });
+      expect((await live.next('message:deleted')).data).toEqual({ mailbox: 'default', ids: [ids[0], ids[2]] });
       expect(live.frames.filter((f) => f.type === 'message:deleted')).toHaveLength(1);
 
       const after = client();

@@ -181,7 +181,7 @@ describe('POP3 transaction state', () => {
       expect(await client.command('QUIT')).toBe('+OK Kotak POP3 signing off (1 message left)');
       await client.closed;
       const frame = await live.next('message:deleted');
-      expect(frame.data).toEqual({ ids: [ids[0], ids[2]] });
+      expect(frame.data).toEqual({ mailbox: 'default', ids: [ids[0], ids[2]] });
       expect(await messageIds(kotak)).toEqual([ids[1]]);
       expect((await getJson(kotak, `/api/messages/${ids[0]}`)).status).toBe(404);
     } finally {

@@ -13,11 +13,11 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 
 const addr = (address: string, name = ''): Address => ({ name, address });
 
-function message(fields: { from: Address; to: Address[]; cc?: Address[]; subject: string; messageId?: string; rcpt?: string[]; size?: number; attach?: boolean; at: number }): NewMessage {
+function message(fields: { from: Address; to: Address[]; cc?: Address[]; subject: string; messageId?: string; rcpt?: string[]; size?: number; attach?: boolean; at: number; mailbox?: string }): NewMessage {
   const body = 'x'.repeat(fields.size ?? 10);
   return {
     id: newMessageId(),
-    mailbox: 'default',
+    mailbox: fields.mailbox ?? 'default',
     receivedAt: fields.at,
     envelope: { mailFrom: fields.from.address, rcptTo: fields.rcpt ?? fields.to.map((a) => a.address), clientAddress: '127.0.0.1', heloName: 'h', user: null, tls: false },
     raw: Buffer.from(`Subject: ${fields.subject}\r\n\r\n${body}\r\n`),
@@ -39,8 +39,8 @@ const BASE = Date.parse('2026-11-20T12:00:00Z');
 const MESSAGES = [
   message({ from: addr('alice@example.com', 'Alice Ämberg'), to: [addr('bob@corp.test')], subject: 'Welcome to Kotak', messageId: '<abc.123@mail.example.com>', at: BASE }),
   message({ from: addr('NoReply@Shop.TEST', 'Shop'), to: [addr('Carol@Example.com', 'Carol C')], cc: [addr('dave@corp.test')], subject: 'Your ORDER #42 has shipped', at: BASE + DAY, size: 5000, attach: true }),
-  message({ from: addr('ünïcode@exämple.test'), to: [addr('Ödön@exämple.test', 'Ödön')], subject: 'Grüße aus KÖLN', at: BASE + 2 * DAY }),
-  message({ from: addr('qa+signup-7@kotak.test'), to: [addr('t-1a2b@kotak.test')], subject: 'Confirm 50% off_now', rcpt: ['t-1a2b@kotak.test', 'hidden@corp.test'], at: BASE + 3 * DAY }),
+  message({ from: addr('ünïcode@exämple.test'), to: [addr('Ödön@exämple.test', 'Ödön')], subject: 'Grüße aus KÖLN', at: BASE + 2 * DAY, mailbox: 'w3' }),
+  message({ from: addr('qa+signup-7@kotak.test'), to: [addr('t-1a2b@kotak.test')], subject: 'Confirm 50% off_now', rcpt: ['t-1a2b@kotak.test', 'hidden@corp.test'], at: BASE + 3 * DAY, mailbox: 'w3.b_c-1' }),
   // NULs, as decoded headers can hold them (=?utf-8?q?abc=00def?=): SQLite's LIKE stops at one, the matcher would not.
   message({
     from: addr('nul@x.test', 'Ann\0Bee'), to: [addr('ghi\0jkl@x.test')], cc: [addr('cc@x.test', 'Mno\0Pqr')], subject: 'abc\0def', messageId: '<stu\0vwx@x.test>',
@@ -55,6 +55,8 @@ const QUERIES = [
   'is:unread', 'is:read', 'has:attachment', '-has:attachment', 'larger:1kb', 'smaller:1kb', 'before:2026-11-22', 'after:2026-11-22',
   '-to:bob', '-from:alice subject:welcome', 'to:corp from:shop', 'from:qa+signup', 'to:ödön', 'to:ÖDÖN',
   'subject:def', 'subject:abc', '-subject:def', 'from:bee', 'to:jkl', 'cc:pqr', 'bcc:den', 'message-id:vwx', 'subject:"abc\uFFFDdef"',
+  'mailbox:default', 'mailbox:DEFAULT', 'mailbox:w3', 'mailbox:W3', '-mailbox:w3', '!mailbox:default', 'mailbox:w3.b_c-1', 'mailbox:W3.B_C-1', 'mailbox:w',
+  'mailbox:w3.b', 'mailbox:nobody', 'mailbox:w3 subject:köln', 'mailbox:w3 -subject:köln', '-mailbox:default -mailbox:w3', 'mailbox:"w3"',
 ];
 
 describe('in-memory matching agrees with the database', () => {

@@ -110,8 +110,8 @@ describe('raw messages kept in files', () => {
     expect(files()).toEqual([a!.id, b!.id, c!.id, d!.id].sort());
     expect(await store.delete(ALL_MAILBOXES, a!.id)).toBe(true);
     expect(await store.getRaw(ALL_MAILBOXES, a!.id)).toBeNull();
-    expect(await store.deleteMatching(ALL_MAILBOXES, parseSearchQuery('"gone two"'))).toEqual([b!.id]);
-    expect(await store.prune(ALL_MAILBOXES, { maxMessages: 1, receivedBefore: null })).toEqual([c!.id]);
+    expect(await store.deleteMatching(ALL_MAILBOXES, parseSearchQuery('"gone two"'))).toEqual([{ id: b!.id, mailbox: 'default' }]);
+    expect(await store.prune(ALL_MAILBOXES, { maxMessages: 1, receivedBefore: null })).toEqual([{ id: c!.id, mailbox: 'default' }]);
     expect(files()).toEqual([d!.id]);
     expect(await store.clear(ALL_MAILBOXES)).toBe(1);
     expect(files()).toEqual([]);

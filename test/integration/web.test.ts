@@ -112,7 +112,7 @@ describe('bulk read marking', () => {
       body: JSON.stringify({ read: true, query: 'subject:bulkread' }),
     });
     expect(res.body).toEqual({ updated: 2 });
-    expect((await live.next('messages:updated')).data).toEqual({ read: true, count: 2 });
+    expect((await live.next('messages:updated')).data).toEqual({ mailbox: 'default', read: true, count: 2 });
     const listed = (await getJson(kotak, '/api/messages?query=subject:bulkread')).body;
     expect(listed.messages.every((m: { read: boolean }) => m.read)).toBe(true);
     live.ws.close();

@@ -162,7 +162,7 @@ describe('parseSearchQuery: unknown operators and tags', () => {
     const message = queryError('foo:bar').message;
     expect(message).toBe(
       'unknown operator "foo:" (known: to:, from:, cc:, bcc:, reply-to:, addressed:, subject:, message-id:, tag:, ' +
-        'is:, has:, before:, after:, larger:, smaller:); to search for the text itself, put it in quotes: "foo:bar"',
+        'is:, has:, before:, after:, larger:, smaller:, mailbox:); to search for the text itself, put it in quotes: "foo:bar"',
     );
   });
 
@@ -366,5 +366,20 @@ describe('EMPTY_QUERY', () => {
     expect(EMPTY_QUERY.terms).toEqual([]);
     expect(Object.isFrozen(EMPTY_QUERY)).toBe(true);
     expect(Object.isFrozen(EMPTY_QUERY.terms)).toBe(true);
+  });
+});
+
+describe('parseSearchQuery: mailbox', () => {
+  it('reads mailbox:NAME case-folded, negated with - or !', () => {
+    expect(term('mailbox:W3')).toEqual({ kind: 'mailbox', name: 'w3', negated: false });
+    expect(term('-mailbox:w3.b_c-1')).toEqual({ kind: 'mailbox', name: 'w3.b_c-1', negated: true });
+    expect(term('!MAILBOX:"default"')).toEqual({ kind: 'mailbox', name: 'default', negated: true });
+  });
+
+  it('refuses a value that is no mailbox name', () => {
+    for (const bad of ['mailbox:a/b', 'mailbox:-x', 'mailbox:"a b"', `mailbox:${'x'.repeat(65)}`, 'mailbox:ümlaut']) {
+      expect(queryError(bad).message, bad).toContain('not a mailbox name');
+    }
+    expect(queryError('mailbox:').message).toContain('mailbox:w3');
   });
 });
