@@ -12,14 +12,9 @@
  * read from the place it holds.
  */
 import { KotakError } from '../errors.js';
+import { isMailboxName } from '../mail/mailbox-name.js';
 import { DEFAULT_MAILBOX, DEFAULT_ROUTE_RULE, type Envelope } from '../mail/types.js';
 import { compileAllowlist } from '../relay/allowlist.js';
-
-export const MAILBOX_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-export function isMailboxName(name: string): boolean {
-  return MAILBOX_NAME.test(name);
-}
 
 /** The rule name of a placement by the SMTP user, and of the fallback. */
 export const SMTP_USER_RULE = 'smtp-user';

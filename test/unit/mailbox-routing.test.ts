@@ -1,6 +1,7 @@
 /** Mailbox routing (src/mailbox/routing.ts): rules → placements per envelope, pure. */
 import { describe, expect, it } from 'vitest';
-import { compileRouting, isMailboxName } from '../../src/mailbox/routing.js';
+import { isMailboxName } from '../../src/mail/mailbox-name.js';
+import { compileRouting } from '../../src/mailbox/routing.js';
 import type { Envelope } from '../../src/mail/types.js';
 
 function envelope(rcptTo: string[], user: string | null = null): Envelope {
