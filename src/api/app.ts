@@ -11,7 +11,7 @@ import { ALL_MAILBOXES, type MailboxScope } from '../mail/mailbox-scope.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../mail/search-query.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageSummary } from '../mail/types.js';
-import { isMailboxName, scopeOfMailboxParam } from '../mail/mailbox-name.js';
+import { parseMailboxName, scopeOfMailboxParam } from '../mail/mailbox-name.js';
 import type { MailboxService } from '../mailbox/service.js';
 import type { MessageStore } from '../store/types.js';
 import { parseDuration } from '../units.js';
@@ -287,8 +287,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.openapi(routes.listMailboxes, async (c) => c.json({ mailboxes: await mailboxes.listMailboxes(scope) }, 200));
 
   app.openapi(routes.deleteMailbox, async (c) => {
-    const { name } = c.req.valid('param');
-    if (!isMailboxName(name)) throw new KotakError('invalid_request', `"${name}" is not a mailbox name (a-z, 0-9, then also . _ -, at most 64 characters)`);
+    const name = parseMailboxName(c.req.valid('param').name);
     const deleted = await mailboxes.deleteMailbox(scope, name);
     if (deleted === null) throw notFound(`no mailbox ${name}`);
     return c.json({ deleted: deleted.length }, 200);
