@@ -1,20 +1,24 @@
 /**
- * kotak/playwright: Playwright's `test` with a Kotak for each worker and a fresh mailbox for each
- * test.
+ * kotak/playwright: Playwright's `test` with a Kotak for each worker and a mailbox of its own for
+ * each worker (or each test).
  *
  *   import { test, expect } from 'kotak/playwright';
  *
  *   test('sign-up sends a confirmation link', async ({ page, mailbox }) => {
- *     await page.getByLabel('Email').fill(mailbox.address);
+ *     await page.getByLabel('Email').fill(mailbox.addressFor('alice'));   // alice@w3.kotak.test
  *     await page.getByRole('button', { name: 'Sign up' }).click();
  *     const message = await mailbox.waitFor({ subject: 'Confirm' });
  *     await page.goto(message.links[0]!.url);
  *   });
  *
- * With KOTAK_URL set, every worker talks to that Kotak; otherwise each worker starts its own in
- * process (free ports, in-memory database) and the `kotak` fixture says where its SMTP port is.
- * Either way each test's mailbox is an address no other test uses, so parallel tests never see
- * each other's mail, and its messages are deleted after the test. A KOTAK_URL server started with
+ * Isolation is by Kotak mailbox: any address `…@NAME.kotak.test` lands in mailbox NAME by the rule
+ * --mailbox-route '*@{mailbox}.kotak.test' (MAILBOX_ROUTE). NAME is `w<worker index>`, or with
+ * `test.use({ kotakIsolation: 'test' })` one per test; the fixture's waits, lists and clears see
+ * only that mailbox, which is emptied before and after each test.
+ *
+ * With KOTAK_URL set, every worker talks to that Kotak, which must have been started with that
+ * rule; otherwise each worker starts its own in process (free ports, in-memory database, the rule
+ * set) and the `kotak` fixture says where its SMTP port is. A KOTAK_URL server started with
  * --http-token is reached with KOTAK_HTTP_TOKEN (the same variable the server reads; the first
  * token of a list).
  *
@@ -24,6 +28,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestInfo } from '@playwright/test';
 import { KotakClient } from '../client/index.js';
+import { MAILBOX_DOMAIN, MAILBOX_ROUTE, mailboxNameFor, type KotakIsolation } from './isolation.js';
 import { runnersPlaywrightTest } from './runner-copy.js';
 import type { Message, MessageSummary, WaitCriteria, WaitForManyCriteria } from '../client/index.js';
 
@@ -38,28 +43,38 @@ export interface KotakWorkerFixture {
   readonly embedded: boolean;
 }
 
+/** Mail to one address (createMailbox), or the fixture's whole mailbox (IsolatedMailbox). */
 export interface Mailbox {
-  /** An address only this test uses, e.g. t-3f9a1c0b7e2d@kotak.test */
+  /** An address no other test uses, e.g. t-3f9a1c0b7e2d@w3.kotak.test */
   readonly address: string;
   /** The search terms that select this mailbox's messages. */
   readonly query: string;
-  /** The oldest message to this address matching the criteria, stored or still to come. */
+  /** The oldest message in this mailbox matching the criteria, stored or still to come. */
   waitFor(criteria?: WaitCriteria): Promise<Message>;
-  /** The oldest `count` messages to this address matching the criteria. */
+  /** The oldest `count` messages in this mailbox matching the criteria. */
   waitForMany(criteria: WaitForManyCriteria): Promise<Message[]>;
-  /** Every message to this address so far, newest first (summaries; `kotak.client.get(id)` for the rest). */
+  /** Every message in this mailbox so far, newest first (summaries; `kotak.client.get(id)` for the rest). */
   messages(): Promise<MessageSummary[]>;
+}
+
+/** The `mailbox` fixture: a Kotak mailbox of its own, reached at any local part. */
+export interface IsolatedMailbox extends Mailbox {
+  /** The Kotak mailbox this test's mail lands in, e.g. `w3` (worker isolation) or `t-…` (test isolation). */
+  readonly name: string;
+  /** Any local part at this mailbox: `addressFor('alice')` is alice@w3.kotak.test. */
+  addressFor(localPart: string): string;
 }
 
 /** Kotak's own default SMTP port, for a KOTAK_URL server when KOTAK_SMTP_PORT does not say otherwise. */
 const DEFAULT_SMTP_PORT = 1025;
 /** A wait's default: shorter than the test's own timeout, so the wait's error (which lists what did arrive) is the one reported. */
 const DEFAULT_WAIT_MS = 30_000;
-const MAILBOX_DOMAIN = 'kotak.test';
 
 const { test: base, expect } = runnersPlaywrightTest();
 
-export const test = base.extend<{ mailbox: Mailbox }, { kotak: KotakWorkerFixture }>({
+export const test = base.extend<{ mailbox: IsolatedMailbox; kotakIsolation: KotakIsolation }, { kotak: KotakWorkerFixture }>({
+  kotakIsolation: ['worker', { option: true }],
+
   kotak: [
     // Playwright reads the fixtures a fixture needs from its first parameter: it must be a destructuring pattern.
     // eslint-disable-next-line no-empty-pattern
@@ -76,7 +91,7 @@ export const test = base.extend<{ mailbox: Mailbox }, { kotak: KotakWorkerFixtur
       }
       // Loaded only here, so suites that use KOTAK_URL never load the server (and its native SQLite driver).
       const { startKotak } = await import('../index.js');
-      const kotak = await startKotak();
+      const kotak = await startKotak({ mailboxRoute: MAILBOX_ROUTE });
       try {
         await use({ url: kotak.url, smtpHost: '127.0.0.1', smtpPort: kotak.smtpPort, client: new KotakClient(kotak.url), embedded: true });
       } finally {
@@ -86,20 +101,25 @@ export const test = base.extend<{ mailbox: Mailbox }, { kotak: KotakWorkerFixtur
     { scope: 'worker' },
   ],
 
-  mailbox: async ({ kotak }, use, testInfo) => {
-    const mailbox = createMailbox(kotak.client, `t-${randomBytes(8).toString('hex')}@${MAILBOX_DOMAIN}`, defaultWaitTimeout(testInfo));
+  mailbox: async ({ kotak, kotakIsolation }, use, testInfo) => {
+    const name = mailboxNameFor(kotakIsolation, testInfo);
+    const scoped = kotak.client.mailbox(name);
+    // Before as well as after: a run that was killed mid-test leaves mail in a shared Kotak's `w0`…
+    await scoped.clear();
+    const mailbox = createMailboxOf(scoped, name, defaultWaitTimeout(testInfo));
     await use(mailbox);
     if (testInfo.status !== testInfo.expectedStatus) await attachMailbox(mailbox, testInfo);
-    await kotak.client.clear(mailbox.query);
+    await scoped.clear();
   },
 });
 
 export { expect };
+export { MAILBOX_DOMAIN, MAILBOX_ROUTE, mailboxNameFor, type KotakIsolation } from './isolation.js';
 export type { Message, MessageSummary, WaitCriteria, WaitForManyCriteria } from '../client/index.js';
 export { KotakApiError, KotakClient, KotakError, KotakTimeoutError } from '../client/index.js';
 
 /**
- * A mailbox at any address, e.g. a second user in the same test (`t-bob-…@kotak.test`). Unlike the
+ * A mailbox at any address, e.g. on a Kotak without MAILBOX_ROUTE (`t-bob-…@kotak.test`). Unlike the
  * fixture's, its messages are not deleted after the test: `client.clear(mailbox.query)` does that.
  */
 export function createMailbox(client: KotakClient, address: string, timeout = DEFAULT_WAIT_MS): Mailbox {
@@ -114,17 +134,34 @@ export function createMailbox(client: KotakClient, address: string, timeout = DE
     query,
     waitFor: (criteria = {}) => client.waitFor(scoped(criteria)),
     waitForMany: (criteria) => client.waitForMany(scoped(criteria)),
-    async messages() {
-      const all: MessageSummary[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.list({ query, limit: 1000, ...(cursor ? { cursor } : {}) });
-        all.push(...page.messages);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      return all;
-    },
+    messages: () => allMessages(client, query),
   };
+}
+
+/** The fixture's mailbox: everything `client` (scoped to mailbox `name`) sees. */
+function createMailboxOf(client: KotakClient, name: string, timeout: number): IsolatedMailbox {
+  const addressFor = (localPart: string) => `${localPart}@${name}.${MAILBOX_DOMAIN}`;
+  const withTimeout = <T extends WaitCriteria>(criteria: T): T => ({ timeout, ...criteria });
+  return {
+    name,
+    address: addressFor(`t-${randomBytes(6).toString('hex')}`),
+    addressFor,
+    query: `mailbox:${name}`,
+    waitFor: (criteria = {}) => client.waitFor(withTimeout(criteria)),
+    waitForMany: (criteria) => client.waitForMany(withTimeout(criteria)),
+    messages: () => allMessages(client),
+  };
+}
+
+async function allMessages(client: KotakClient, query?: string): Promise<MessageSummary[]> {
+  const all: MessageSummary[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.list({ ...(query ? { query } : {}), limit: 1000, ...(cursor ? { cursor } : {}) });
+    all.push(...page.messages);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return all;
 }
 
 function defaultWaitTimeout(testInfo: TestInfo): number {

@@ -4,77 +4,20 @@
  * from an application that installed Kotak from a folder (a symlink) and has its own
  * @playwright/test. Also checks that the package's export map leads to the built client and fixture.
  */
-import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumPath } from '../helpers/browser.js';
 import { LiveClient, withKotak } from '../helpers/kotak.js';
+import { runPlaywright, type Run } from '../helpers/playwright-run.js';
+import { MAILBOX_ROUTE } from '../../src/playwright/isolation.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const RUN_TIMEOUT_MS = 180_000;
 /** signup.spec.ts has 2 tests, isolation.spec.ts 2; each test's app sends one mail. */
 const TESTS = 4;
-
-interface TestOutcome {
-  readonly title: string;
-  readonly status: string;
-  readonly parallelIndex: number;
-}
-
-interface Run {
-  readonly code: number | null;
-  /** Everything Playwright printed, for the assertion messages. */
-  readonly output: string;
-  readonly stats: { expected: number; unexpected: number; skipped: number; flaky: number } | null;
-  readonly tests: TestOutcome[];
-}
-
-interface JsonSuite {
-  specs?: { title: string; tests: { status: string; results: { parallelIndex: number }[] }[] }[];
-  suites?: JsonSuite[];
-}
-
-function outcomes(suites: JsonSuite[] = []): TestOutcome[] {
-  return suites.flatMap((suite) => [
-    ...(suite.specs ?? []).flatMap((spec) =>
-      spec.tests.map((t) => ({ title: spec.title, status: t.status, parallelIndex: t.results[0]?.parallelIndex ?? -1 })),
-    ),
-    ...outcomes(suite.suites),
-  ]);
-}
-
-/** Runs this repository's Playwright suite (test/playwright/), or `where`'s own (its config, its `playwright` command). */
-async function runPlaywright(env: Record<string, string>, where?: { readonly cwd: string; readonly cli: string }): Promise<Run> {
-  const dir = mkdtempSync(join(tmpdir(), 'kotak-playwright-'));
-  const reportFile = join(dir, 'report.json');
-  try {
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, KOTAK_CHROMIUM: chromiumPath(), PLAYWRIGHT_JSON_OUTPUT_FILE: reportFile, FORCE_COLOR: '0', ...env };
-    if (!env.KOTAK_URL) delete childEnv.KOTAK_URL;
-    const child = where
-      ? spawn(process.execPath, [where.cli, 'test', '--reporter=list,json'], { cwd: where.cwd, env: childEnv })
-      : spawn('npx', ['playwright', 'test', '-c', 'test/playwright/playwright.config.ts', '--reporter=list,json'], { cwd: ROOT, env: childEnv });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', resolve);
-    });
-    let report: { stats?: Run['stats']; suites?: JsonSuite[] } = {};
-    try {
-      report = JSON.parse(readFileSync(reportFile, 'utf8')) as typeof report;
-    } catch {
-      // No report: the run failed before tests ran; the output says why.
-    }
-    return { code, output, stats: report.stats ?? null, tests: outcomes(report.suites) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function expectAllPassed(run: Run): void {
   expect(run.code, run.output).toBe(0);
@@ -93,7 +36,7 @@ describe('kotak/playwright', () => {
   describe('with KOTAK_URL', () => {
     let shared: Awaited<ReturnType<typeof withKotak>>;
     beforeAll(async () => {
-      shared = await withKotak();
+      shared = await withKotak({ mailboxRoute: MAILBOX_ROUTE });
     });
     afterAll(async () => {
       await shared?.stop();
@@ -102,7 +45,7 @@ describe('kotak/playwright', () => {
     it('passes with every worker on the Kotak it names, and leaves no mail behind', { timeout: RUN_TIMEOUT_MS }, async () => {
       const live = await LiveClient.connect(shared);
       try {
-        expectAllPassed(await runPlaywright({ KOTAK_URL: shared.url, KOTAK_SMTP_PORT: String(shared.smtpPort) }));
+        expectAllPassed(await runPlaywright({ env: { KOTAK_URL: shared.url, KOTAK_SMTP_PORT: String(shared.smtpPort) } }));
         // Every test's mail went to the shared Kotak (frames may still be on their way when Playwright exits).
         const storedCount = () => live.frames.filter((f) => f.type === 'message:stored').length;
         await live.next('message:stored', () => storedCount() >= TESTS);
@@ -169,7 +112,7 @@ test('a mail sent to the mailbox arrives, and the inbox opens', async ({ page, k
       const fromApp = realpathSync(createRequire(join(app, 'package.json')).resolve('@playwright/test'));
       expect(fromKotak).not.toBe(fromApp);
 
-      const run = await runPlaywright({}, { cwd: app, cli: join(app, 'node_modules/@playwright/test/cli.js') });
+      const run = await runPlaywright({ where: { cwd: app, cli: join(app, 'node_modules/@playwright/test/cli.js') } });
       expect(run.output).not.toContain('second time');
       expect(run.code, run.output).toBe(0);
       expect(run.stats, run.output).toMatchObject({ expected: 1, unexpected: 0, skipped: 0, flaky: 0 });

@@ -9,6 +9,8 @@ import { chromiumPath } from '../helpers/chromium.js';
 export default defineConfig({
   testDir: '.',
   testMatch: '*.spec.ts',
+  // Its own config (4 workers, no browser) and runner: mailboxes.config.ts.
+  testIgnore: 'mailboxes.spec.ts',
   fullyParallel: true,
   workers: 2,
   retries: 0,
