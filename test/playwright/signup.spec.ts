@@ -2,8 +2,9 @@
 import { test, expect } from './signup-app.js';
 
 test('sign-up form → confirmation mail → confirmed page', async ({ page, mailbox, signupApp }) => {
+  const alice = mailbox.addressFor('alice');
   await page.goto(signupApp.url);
-  await page.getByLabel('Email').fill(mailbox.address);
+  await page.getByLabel('Email').fill(alice);
   await page.getByRole('button', { name: 'Sign up' }).click();
   await expect(page.getByRole('heading')).toHaveText('Check your inbox');
 
@@ -12,7 +13,8 @@ test('sign-up form → confirmation mail → confirmed page', async ({ page, mai
   expect(message.links[0]).toMatchObject({ text: 'Confirm your email address' });
   await page.goto(message.links[0]!.url);
   await expect(page.getByRole('heading')).toHaveText('Email confirmed');
-  await expect(page.getByText(`${mailbox.address} is confirmed.`)).toBeVisible();
+  await expect(page.getByText(`${alice} is confirmed.`)).toBeVisible();
+  expect(message.to).toEqual([{ name: '', address: alice }]);
 });
 
 test('the confirmation link works once', async ({ page, mailbox, signupApp }) => {
