@@ -6,7 +6,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type {
-  AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MessagePageSchema,
+  AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MailboxListSchema, MailboxSchema, MessagePageSchema,
   MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, StatsSchema,
 } from '../api/schemas.js';
 
@@ -27,6 +27,10 @@ export type MessageLink = Wire<typeof LinkSchema>;
 export type MessageDetail = Wire<typeof MessageViewSchema>;
 /** One page of `GET /api/messages`, newest first; `nextCursor` is null on the last. */
 export type MessagePage = Wire<typeof MessagePageSchema>;
+/** A mailbox with its kept counts. */
+export type Mailbox = Wire<typeof MailboxSchema>;
+/** `GET /api/mailboxes`, by name. */
+export type MailboxList = Wire<typeof MailboxListSchema>;
 /** `GET /api/stats`. */
 export type Stats = Wire<typeof StatsSchema>;
 /** A relay job (one message to one recipient). */

@@ -1,14 +1,16 @@
 /** The inbox's HTTP client: every URL is relative to the page's <base>, so a base path just works. */
-import type { Delivery, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus, Stats } from '../../src/client/types.js';
+import type { Delivery, MailboxList, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus } from '../../src/client/types.js';
 
 // The wire shapes are the route schemas' (through the client's types), never restated here.
-export type { Address, AttachmentInfo, Delivery, Header, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus, Stats } from '../../src/client/types.js';
+export type { Address, AttachmentInfo, Delivery, Header, Mailbox, MailboxList, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus, Stats } from '../../src/client/types.js';
 
 /** A failed request, with the server's own reason (e.g. why a search query is invalid). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The server's error code (`invalid_query`, `invalid_mailbox`, …); '' when the answer was not ours. */
+    readonly code = '',
   ) {
     super(message);
   }
@@ -23,12 +25,13 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
   const text = await res.text();
   if (!res.ok) {
     let reason = `${res.status} ${res.statusText}`;
+    let code = '';
     try {
-      reason = (JSON.parse(text) as { error: { message: string } }).error.message;
+      ({ message: reason, code } = (JSON.parse(text) as { error: { code: string; message: string } }).error);
     } catch {
       // Not our JSON (a proxy's error page): the status line is the best reason we have.
     }
-    throw new ApiError(res.status, reason);
+    throw new ApiError(res.status, reason, code);
   }
   return JSON.parse(text) as T;
 }
@@ -44,22 +47,35 @@ export interface PagePosition {
   readonly after?: string | null;
 }
 
-export function listMessages(query: string, position: PagePosition, limit: number): Promise<MessagePage> {
-  const params = new URLSearchParams({ limit: String(limit) });
+/** `?mailbox=` of the scoped routes: null is every mailbox. */
+function scopeParams(mailbox: string | null, query = ''): URLSearchParams {
+  const params = new URLSearchParams();
+  if (mailbox) params.set('mailbox', mailbox);
   if (query) params.set('query', query);
+  return params;
+}
+
+function withParams(path: string, params: URLSearchParams): string {
+  const search = params.toString();
+  return search ? `${path}?${search}` : path;
+}
+
+export function listMessages(mailbox: string | null, query: string, position: PagePosition, limit: number): Promise<MessagePage> {
+  const params = scopeParams(mailbox, query);
+  params.set('limit', String(limit));
   if (position.after) params.set('after', position.after);
   else if (position.cursor) params.set('cursor', position.cursor);
   return request(`api/messages?${params}`);
 }
 
-export const getStats = (): Promise<Stats> => request('api/stats');
+export const getMailboxes = (): Promise<MailboxList> => request('api/mailboxes');
 export const getMessage = (id: string): Promise<MessageDetail> => request(`api/messages/${encodeURIComponent(id)}`);
 export const setRead = (id: string, read: boolean): Promise<MessageSummary> => request(`api/messages/${encodeURIComponent(id)}`, jsonBody('PATCH', { read }));
-export const setReadMatching = (query: string, read: boolean): Promise<{ updated: number }> =>
-  request('api/messages', jsonBody('PATCH', query ? { read, query } : { read }));
+export const setReadMatching = (mailbox: string | null, query: string, read: boolean): Promise<{ updated: number }> =>
+  request(withParams('api/messages', scopeParams(mailbox)), jsonBody('PATCH', query ? { read, query } : { read }));
 export const deleteMessage = (id: string): Promise<{ deleted: number }> => request(`api/messages/${encodeURIComponent(id)}`, { method: 'DELETE' });
-export const deleteMatching = (query: string): Promise<{ deleted: number }> =>
-  request(`api/messages${query ? `?${new URLSearchParams({ query })}` : ''}`, { method: 'DELETE' });
+export const deleteMatching = (mailbox: string | null, query: string): Promise<{ deleted: number }> =>
+  request(withParams('api/messages', scopeParams(mailbox, query)), { method: 'DELETE' });
 
 export const rawUrl = (id: string): string => apiUrl(`api/messages/${encodeURIComponent(id)}/raw`);
 export const partUrl = (id: string, partId: string): string => apiUrl(`api/messages/${encodeURIComponent(id)}/parts/${partId}`);

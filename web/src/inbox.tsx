@@ -4,11 +4,13 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
-  ApiError, deleteMatching, deleteMessage, listMessages, setRead, setReadMatching, type MessagePage, type MessageSummary,
+  ApiError, deleteMatching, deleteMessage, listMessages, setRead, setReadMatching, type Mailbox, type MessagePage, type MessageSummary,
 } from './api.js';
 import type { LiveFeed, Navigate } from './feed.js';
 import { absoluteTime, formatSize, relativeTime, shortAddress } from './format.js';
 import { createCoalescer, useNow, useShortcuts } from './hooks.js';
+import { frameMailbox } from './live.js';
+import { MailboxSwitcher } from './mailbox-switcher.js';
 import { routeHref, type Route } from './route.js';
 
 export const PAGE_SIZE = 50;
@@ -17,13 +19,15 @@ type InboxRoute = Extract<Route, { name: 'inbox' }>;
 
 interface Props {
   readonly route: InboxRoute;
+  /** GET /api/mailboxes, kept current by the App; null until its first answer. */
+  readonly mailboxes: readonly Mailbox[] | null;
   readonly feed: LiveFeed;
   readonly navigate: Navigate;
 }
 
 const isNewestPage = (route: InboxRoute) => !route.cursor && !route.after;
 
-export function Inbox({ route, feed, navigate }: Props) {
+export function Inbox({ route, mailboxes, feed, navigate }: Props) {
   const [page, setPage] = useState<MessagePage | null>(null);
   const [searchError, setSearchError] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -42,7 +46,7 @@ export function Inbox({ route, feed, navigate }: Props) {
       createCoalescer(async () => {
         const wanted = routeRef.current;
         try {
-          const next = await listMessages(wanted.query, wanted, PAGE_SIZE);
+          const next = await listMessages(wanted.mailbox, wanted.query, wanted, PAGE_SIZE);
           // The route moved on while we waited: that route's own load shows its page.
           if (routeRef.current !== wanted) return;
           if (next.messages.length === 0 && !isNewestPage(wanted)) {
@@ -60,7 +64,8 @@ export function Inbox({ route, feed, navigate }: Props) {
           });
         } catch (err) {
           if (routeRef.current !== wanted) return;
-          if (err instanceof ApiError && err.status === 400) {
+          // A 400 is the search's fault, unless it names the mailbox (a bad name typed into the URL).
+          if (err instanceof ApiError && err.status === 400 && err.code !== 'invalid_mailbox') {
             setSearchError(err.message);
             setPage({ total: 0, messages: [], nextCursor: null, prevCursor: null });
           } else setLoadError(err instanceof Error ? err.message : String(err));
@@ -73,7 +78,7 @@ export function Inbox({ route, feed, navigate }: Props) {
     setSearchText(route.query);
     setFocus(0);
     void refresh(true);
-  }, [route.query, route.cursor, route.after, refresh]);
+  }, [route.mailbox, route.query, route.cursor, route.after, refresh]);
 
   useEffect(
     () =>
@@ -82,6 +87,11 @@ export function Inbox({ route, feed, navigate }: Props) {
           void refresh(true);
           return;
         }
+        // The App's one connection carries every mailbox (the switcher's counts need them all);
+        // this list shows one, so another mailbox's frames change nothing here.
+        const shown = routeRef.current.mailbox;
+        const about = frameMailbox(frame);
+        if (shown && about && about !== shown) return;
         switch (frame.type) {
           case 'message:stored': {
             const current = routeRef.current;
@@ -145,7 +155,7 @@ export function Inbox({ route, feed, navigate }: Props) {
   async function runDeleteAll() {
     setConfirmDeleteAll(false);
     try {
-      await deleteMatching(route.query);
+      await deleteMatching(route.mailbox, route.query);
     } finally {
       setSelected(new Set());
       navigate({ ...route, cursor: null, after: null }, { replace: true });
@@ -212,6 +222,7 @@ export function Inbox({ route, feed, navigate }: Props) {
   return (
     <section class="inbox" aria-label="Inbox">
       <form class="search" role="search" onSubmit={submitSearch}>
+        <MailboxSwitcher mailboxes={mailboxes} current={route.mailbox} onSwitch={(mailbox) => go({ mailbox, cursor: null, after: null })} />
         <input
           ref={searchInput}
           type="search"
@@ -251,7 +262,7 @@ export function Inbox({ route, feed, navigate }: Props) {
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, true)}>Mark read</button>
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, false)}>Mark unread</button>
         <span class="spacer" />
-        <button type="button" disabled={!page || page.total === 0} onClick={() => void setReadMatching(route.query, true).then(() => refresh(true))}>
+        <button type="button" disabled={!page || page.total === 0} onClick={() => void setReadMatching(route.mailbox, route.query, true).then(() => refresh(true))}>
           {route.query ? 'Mark matching read' : 'Mark all read'}
         </button>
         <button type="button" class="danger" disabled={!page || page.total === 0} onClick={() => setConfirmDeleteAll(true)}>
@@ -264,7 +275,9 @@ export function Inbox({ route, feed, navigate }: Props) {
       </p>
 
       {page !== null && messages.length === 0 && !searchError && (
-        <p class="empty">{route.query ? 'No message matches this search.' : 'No messages yet. Point your app at SMTP port 1025 and send one.'}</p>
+        <p class="empty">
+          {route.query ? 'No message matches this search.' : route.mailbox ? `No messages in ${route.mailbox}.` : 'No messages yet. Point your app at SMTP port 1025 and send one.'}
+        </p>
       )}
 
       <ul class="message-list" aria-label="Messages">
@@ -325,7 +338,8 @@ export function Inbox({ route, feed, navigate }: Props) {
           <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title">
             <h2 id="confirm-title">
               Delete {scope === 'all' ? 'all' : 'the'} {page.total.toLocaleString()} {scope === 'matching' ? 'matching ' : ''}
-              {page.total === 1 ? 'message' : 'messages'}?
+              {page.total === 1 ? 'message' : 'messages'}
+              {route.mailbox ? ` in ${route.mailbox}` : ''}?
             </h2>
             <p>This cannot be undone.</p>
             <div class="dialog-actions">

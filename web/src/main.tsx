@@ -1,13 +1,13 @@
 /** The web inbox: routing, the live connection, unread count in the title, and the page frame. */
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { getStats } from './api.js';
+import { getMailboxes, type Mailbox } from './api.js';
 import type { LiveFeed, Navigate } from './feed.js';
 import { createCoalescer, useShortcuts } from './hooks.js';
 import { Inbox } from './inbox.js';
 import { connectLive, type LiveFrame, type LiveStatus } from './live.js';
 import { MessageView } from './message-view.js';
-import { parseRoute, routeHref, type Route } from './route.js';
+import { HOME, parseRoute, routeHref, type Route } from './route.js';
 import { ShortcutsDialog } from './shortcuts.js';
 import { applyTheme, loadTheme, nextTheme, type ThemeChoice } from './theme.js';
 import './styles.css';
@@ -17,7 +17,7 @@ const STATUS_LABEL: Record<LiveStatus, string> = { connecting: 'Connecting…', 
 function App() {
   const [route, setRoute] = useState<Route>(() => parseRoute(location));
   const [status, setStatus] = useState<LiveStatus>('connecting');
-  const [unread, setUnread] = useState(0);
+  const [mailboxes, setMailboxes] = useState<readonly Mailbox[] | null>(null);
   const [theme, setTheme] = useState<ThemeChoice>(loadTheme);
   const [showShortcuts, setShowShortcuts] = useState(false);
   const listeners = useRef(new Set<(frame: LiveFrame | 'connected') => void>());
@@ -50,20 +50,24 @@ function App() {
   useEffect(() => applyTheme(theme), [theme]);
 
   useEffect(() => {
-    const refreshStats = createCoalescer(async () => {
+    // One request feeds the switcher's counts and the title's: the server keeps them per mailbox.
+    const refreshMailboxes = createCoalescer(async () => {
       try {
-        setUnread((await getStats()).unread);
+        setMailboxes((await getMailboxes()).mailboxes);
       } catch {
         // The next event or reconnection refreshes it.
       }
     });
     const publish = (frame: LiveFrame | 'connected') => {
       for (const listener of listeners.current) listener(frame);
-      void refreshStats();
+      void refreshMailboxes();
     };
     return connectLive({ onFrame: publish, onConnected: () => publish('connected'), onStatus: setStatus });
   }, []);
 
+  // The title counts what the inbox shows: the chosen mailbox's unread, else every mailbox's.
+  const shownMailbox = route.name === 'inbox' ? route.mailbox : null;
+  const unread = (mailboxes ?? []).reduce((sum, m) => (shownMailbox === null || m.name === shownMailbox ? sum + m.unread : sum), 0);
   useEffect(() => {
     document.title = unread > 0 ? `(${unread}) Kotak` : 'Kotak';
   }, [unread]);
@@ -83,7 +87,7 @@ function App() {
   return (
     <div class="app">
       <header class="topbar">
-        <a class="brand" href={routeHref({ name: 'inbox', query: '', cursor: null, after: null })} onClick={(e) => { e.preventDefault(); navigate({ name: 'inbox', query: '', cursor: null, after: null }); }}>
+        <a class="brand" href={routeHref(HOME)} onClick={(e) => { e.preventDefault(); navigate(HOME); }}>
           Kotak
         </a>
         <span class={`live live-${status}`} role="status" aria-label={`Live updates: ${STATUS_LABEL[status]}`} title={STATUS_LABEL[status]}>
@@ -101,7 +105,7 @@ function App() {
         {route.name === 'message' ? (
           <MessageView key={route.id} id={route.id} feed={feed} navigate={navigate} />
         ) : (
-          <Inbox route={route} feed={feed} navigate={navigate} />
+          <Inbox route={route} mailboxes={mailboxes} feed={feed} navigate={navigate} />
         )}
       </main>
       {showShortcuts && <ShortcutsDialog onClose={() => setShowShortcuts(false)} />}

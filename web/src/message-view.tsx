@@ -10,6 +10,7 @@ import { absoluteTime, formatAddress, formatAddresses, formatSize } from './form
 import { useShortcuts } from './hooks.js';
 import { Deliveries } from './deliveries.js';
 import { extractLinks } from './links.js';
+import { HOME } from './route.js';
 
 type Tab = 'html' | 'text' | 'headers' | 'raw' | 'attachments' | 'links';
 
@@ -34,7 +35,7 @@ function backToInbox(navigate: Navigate) {
   // Back in history when the app brought us here (keeps the inbox's search and page); after a deep
   // link, to the newest page.
   if ((history.state as { inApp?: boolean } | null)?.inApp) history.back();
-  else navigate({ name: 'inbox', query: '', cursor: null, after: null });
+  else navigate(HOME);
 }
 
 export function MessageView({ id, feed, navigate }: Props) {
@@ -76,7 +77,7 @@ export function MessageView({ id, feed, navigate }: Props) {
 
   async function remove() {
     await deleteMessage(id).catch(() => undefined);
-    navigate({ name: 'inbox', query: '', cursor: null, after: null }, { replace: true });
+    navigate(HOME, { replace: true });
   }
 
   useShortcuts((event) => {
