@@ -15,6 +15,9 @@
  * taken from the server being measured. Messages are built once per scenario; per message only a
  * ~100-byte header block is formatted.
  *
+ * With --mailboxes N (N > 1) the server routes by `--mailbox-route '*@{mailbox}.inbox.test'` and message
+ * i goes to user@mb<i mod N>.inbox.test: one copy each, spread over N mailboxes (issue 16).
+ *
  * Units: 1 KB = 1024 bytes, 1 MB = 1024 × 1024 bytes, for message sizes, MB/s and RSS alike.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -45,6 +48,8 @@ interface Options {
   readonly messages: number | null;
   readonly warmup: number | null;
   readonly waiters: number;
+  /** Mailboxes the messages are spread over; 1 = no routing, everything in `default`. */
+  readonly mailboxes: number;
   readonly baseline: boolean;
   readonly reference: boolean;
   readonly json: boolean;
@@ -60,6 +65,7 @@ function parseOptions(argv: string[]): Options {
       messages: { type: 'string' },
       warmup: { type: 'string' },
       waiters: { type: 'string', default: '0' },
+      mailboxes: { type: 'string', default: '1' },
       baseline: { type: 'boolean', default: false },
       reference: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -68,11 +74,13 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--baseline] [--reference] [--json]\n' +
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--baseline] [--reference] [--json]\n' +
         '  --sizes       any of 1k, 50k, 128k, 256k, 1m (the default matrix is 1k,50k,1m)\n' +
         '  --messages N  messages per scenario (default: 8000 at 1k, 3000 at 50k, 400 at 1m; half that with 1 connection)\n' +
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
         '  --waiters N   hold N requests on GET /api/messages/wait (each for its own to: address, never matched) during the run\n' +
+        '  --mailboxes N spread the messages over N mailboxes (default 1: no routing, all in default): Kotak starts with\n' +
+        "                --mailbox-route '*@{mailbox}.inbox.test' and message i goes to user@mb<i mod N>.inbox.test\n" +
         '  --baseline    also run each scenario against a bare smtp-server that discards every message (bench/bare-smtp-server.js),\n' +
         '                the ceiling for this machine, and print Kotak\'s share of it\n' +
         '  --reference   also run each scenario against smtp-server + mailparser + one SQLite insert per message\n' +
@@ -94,6 +102,7 @@ function parseOptions(argv: string[]): Options {
     messages: values.messages === undefined ? null : count('messages', values.messages, 1),
     warmup: values.warmup === undefined ? null : count('warmup', values.warmup, 0),
     waiters: count('waiters', values.waiters, 0),
+    mailboxes: count('mailboxes', values.mailboxes, 1),
     baseline: values.baseline,
     reference: values.reference,
     json: values.json,
@@ -183,15 +192,15 @@ class SmtpConnection {
   }
 
   /**
-   * Sends one message and resolves with whether the server accepted it (250 after DATA), plus
+   * Sends one message (`envelope`: MAIL FROM, RCPT TO and DATA, from envelopes()) and resolves with whether the server accepted it (250 after DATA), plus
    * the latency from the end of DATA having been written to that 250, in ms.
    */
-  async send(head: Buffer, body: Buffer): Promise<{ ok: boolean; latencyMs: number }> {
+  async send(envelope: string, head: Buffer, body: Buffer): Promise<{ ok: boolean; latencyMs: number }> {
     // MAIL, RCPT and DATA in one write (PIPELINING): one round trip instead of three.
     const mail = this.next();
     const rcpt = this.next();
     const data = this.next();
-    this.socket.write('MAIL FROM:<bench@kotak.test>\r\nRCPT TO:<inbox@kotak.test>\r\nDATA\r\n');
+    this.socket.write(envelope);
     const [mailReply, rcptReply, dataReply] = await Promise.all([mail, rcpt, data]);
     if (dataReply.code !== 354) {
       // The server refused the transaction: reset it so the connection can go on.
@@ -227,6 +236,19 @@ class SmtpConnection {
   }
 }
 
+/**
+ * The pipelined MAIL/RCPT/DATA command blocks, one per mailbox, formatted once per scenario. With one
+ * mailbox it is today's single recipient; with N, user@mb<k>.inbox.test for k < N, which the
+ * `{mailbox}` route in startServer() sends to mailbox mb<k>.
+ */
+function envelopes(mailboxes: number): readonly string[] {
+  const rcpts = mailboxes === 1 ? ['inbox@kotak.test'] : Array.from({ length: mailboxes }, (_, k) => `user@mb${k}.inbox.test`);
+  return rcpts.map((rcpt) => `MAIL FROM:<bench@kotak.test>\r\nRCPT TO:<${rcpt}>\r\nDATA\r\n`);
+}
+
+/** The route that gives each of envelopes()'s recipients its own mailbox. */
+const MAILBOX_ROUTE = '*@{mailbox}.inbox.test';
+
 // ---------------------------------------------------------------------------------------------
 // The Kotak child process
 
@@ -248,7 +270,7 @@ interface Kotak {
 /** Children still running, so Ctrl-C can stop them and remove their databases. */
 const live = new Set<Kotak>();
 
-async function startServer(server: Server = 'kotak'): Promise<Kotak> {
+async function startServer(server: Server = 'kotak', mailboxes = 1): Promise<Kotak> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kotak-bench-'));
   // KOTAK_* variables in the caller's environment would silently change what is measured.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KOTAK_')));
@@ -257,7 +279,7 @@ async function startServer(server: Server = 'kotak'): Promise<Kotak> {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args =
     server === 'kotak'
-      ? [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h']
+      ? [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h', ...(mailboxes > 1 ? ['--mailbox-route', MAILBOX_ROUTE] : [])]
       : server === 'bare smtp-server'
         ? [BARE_SERVER]
         : [REFERENCE_SERVER, path.join(dir, 'reference.db')];
@@ -355,6 +377,8 @@ interface Result {
   size: string;
   sizeBytes: number;
   connections: number;
+  /** Mailboxes the messages were spread over (1: no routing). */
+  mailboxes: number;
   messages: number;
   warmup: number;
   accepted: number;
@@ -378,7 +402,7 @@ interface Result {
  * Sends `count` messages over `conns`, numbered from `first`. The connections share one counter,
  * so a fast connection takes more messages and the total is exact.
  */
-async function sendMany(conns: SmtpConnection[], template: Template, first: number, count: number, latencies: Float64Array | null) {
+async function sendMany(conns: SmtpConnection[], envelopes: readonly string[], template: Template, first: number, count: number, latencies: Float64Array | null) {
   let next = 0;
   let accepted = 0;
   let failures = 0;
@@ -388,7 +412,7 @@ async function sendMany(conns: SmtpConnection[], template: Template, first: numb
       while (next < count) {
         const i = next++;
         try {
-          const r = await conn.send(template.head(first + i), template.body);
+          const r = await conn.send(envelopes[(first + i) % envelopes.length]!, template.head(first + i), template.body);
           if (r.ok) accepted++;
           else failures++;
           if (latencies) latencies[i] = r.latencyMs;
@@ -437,6 +461,18 @@ async function holdWaiters(httpPort: number, count: number): Promise<{ release()
   };
 }
 
+/** Warns unless the routed messages landed in as many mailboxes as they were spread over. */
+async function checkMailboxes(httpPort: number, expected: number, say: (line: string) => void): Promise<void> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/mailboxes`);
+    const { mailboxes } = (await res.json()) as { mailboxes: { name: string; total: number }[] };
+    const used = mailboxes.filter((m) => /^mb\d+$/.test(m.name) && m.total > 0).length;
+    if (used !== expected) say(`  WARNING: messages landed in ${used} mb<k> mailboxes, expected ${expected}`);
+  } catch (err) {
+    say(`  WARNING: GET /api/mailboxes failed: ${(err as Error).message}`);
+  }
+}
+
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -449,14 +485,15 @@ async function runScenario(sizeKey: string, connections: number, options: Option
   const warmup = options.warmup ?? Math.max(connections, Math.ceil(messages * 0.1));
   const template = buildTemplate(size);
 
-  const kotak = await startServer(server);
+  const kotak = await startServer(server, options.mailboxes);
+  const envelopeBlocks = envelopes(options.mailboxes);
   // The yardsticks have no HTTP API: no waiters, no stored-count check.
   const isKotak = server === 'kotak';
   try {
     const conns = await Promise.all(Array.from({ length: connections }, () => SmtpConnection.open(kotak.smtpPort)));
 
     // Warm-up: JIT, parser workers, SQLite page cache and file growth, not counted.
-    const warm = await sendMany(conns, template, 0, warmup, null);
+    const warm = await sendMany(conns, envelopeBlocks, template, 0, warmup, null);
     const waiting = await holdWaiters(kotak.httpPort, isKotak ? options.waiters : 0);
 
     const latencies = new Float64Array(messages);
@@ -464,7 +501,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
     const kotakCpuBefore = cpuSeconds(kotak.child.pid);
     const mainThreadCpuBefore = cpuSeconds(kotak.child.pid, true);
     const t0 = performance.now();
-    const run = await sendMany(conns, template, warmup, messages, latencies);
+    const run = await sendMany(conns, envelopeBlocks, template, warmup, messages, latencies);
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const kotakCpuAfter = cpuSeconds(kotak.child.pid);
@@ -483,6 +520,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
       } catch (err) {
         say(`  WARNING: GET /api/stats failed: ${(err as Error).message}`);
       }
+      if (options.mailboxes > 1) await checkMailboxes(kotak.httpPort, Math.min(options.mailboxes, expected), say);
       if (storedTotal !== expected) say(`  WARNING: /api/stats total is ${storedTotal}, but ${expected} messages were accepted (${warmup} warm-up + ${messages}, ${warm.failures + run.failures} failed)`);
     }
     if (warm.failures + run.failures > 0) say(`  WARNING: ${warm.failures + run.failures} messages failed${run.lastError ?? warm.lastError ? `: ${(run.lastError ?? warm.lastError)!.message}` : ''}`);
@@ -496,6 +534,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
       size: size.label,
       sizeBytes: template.messageBytes,
       connections,
+      mailboxes: options.mailboxes,
       messages,
       warmup,
       accepted: run.accepted,
@@ -525,11 +564,12 @@ async function runScenario(sizeKey: string, connections: number, options: Option
 const fixed = (x: number | null, digits: number): string => (x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
 
 function table(results: readonly Result[]): string {
-  const head = ['server', 'size', 'conns', 'waiters', 'messages', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'failures', 'peak RSS MB'];
+  const head = ['server', 'size', 'conns', 'mailboxes', 'waiters', 'messages', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'failures', 'peak RSS MB'];
   const rows = results.map((r) => [
     r.server,
     r.size,
     String(r.connections),
+    String(r.mailboxes),
     String(r.waiters),
     String(r.messages),
     fixed(r.messagesPerSecond, 0),
@@ -565,7 +605,7 @@ async function main(): Promise<void> {
       if (ceiling) say(`${ceiling.size} × ${ceiling.connections} conn, bare smtp-server (discards everything): ${fixed(ceiling.messagesPerSecond, 0)} msg/s, peak RSS ${fixed(ceiling.peakRssMb, 0)} MB, main thread busy ${ceiling.mainThreadBusy === null ? 'n/a' : `${fixed(100 * ceiling.mainThreadBusy, 0)}%`}`);
       if (reference) say(`${reference.size} × ${reference.connections} conn, reference pipeline (smtp-server + mailparser + one insert per message): ${fixed(reference.messagesPerSecond, 0)} msg/s, p50 ${fixed(reference.p50Ms, 2)} ms, peak RSS ${fixed(reference.peakRssMb, 0)} MB`);
       say(
-        `${r.size} (${r.sizeBytes} B) × ${r.connections} conn: ${r.messages} msgs in ${r.seconds.toFixed(2)} s → ` +
+        `${r.size} (${r.sizeBytes} B) × ${r.connections} conn, ${r.mailboxes} mailbox${r.mailboxes === 1 ? '' : 'es'}: ${r.messages} msgs in ${r.seconds.toFixed(2)} s → ` +
           `${fixed(r.messagesPerSecond, 0)} msg/s, ${fixed(r.mbPerSecond, 1)} MB/s, p50 ${fixed(r.p50Ms, 2)} ms, p99 ${fixed(r.p99Ms, 2)} ms, ` +
           `${r.failures} failures, peak RSS ${fixed(r.peakRssMb, 0)} MB; CPU kotak ${fixed(r.kotakCpuSeconds, 1)} s, client ${fixed(r.clientCpuSeconds, 1)} s; ` +
           `server main thread busy ${r.mainThreadBusy === null ? 'n/a' : `${fixed(100 * r.mainThreadBusy, 0)}%`}` +
