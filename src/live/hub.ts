@@ -13,7 +13,7 @@ import { isKotakError, type KotakError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { scopeOfMailboxParam } from '../mail/mailbox-name.js';
 import { ALL_MAILBOXES, inScope, type MailboxScope } from '../mail/mailbox-scope.js';
-import type { LiveEventName, LiveFrame } from './protocol.js';
+import { frameMailbox, type LiveEventName, type LiveFrame } from './protocol.js';
 
 /** A client with this much unsent data is too slow to keep. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -28,19 +28,6 @@ export interface LiveHub {
 
 const EVENTS: readonly LiveEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared', 'relay:updated'];
 
-/** The mailbox a frame belongs to; null for frames every client gets. */
-function mailboxOf(frame: LiveFrame): string | null {
-  switch (frame.type) {
-    case 'message:stored':
-    case 'message:updated':
-    case 'messages:updated':
-    case 'message:deleted':
-      return frame.data.mailbox;
-    case 'messages:cleared':
-    case 'relay:updated':
-      return null;
-  }
-}
 
 export interface LiveHubDeps {
   readonly bus: EventBus;
@@ -58,7 +45,7 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
   function broadcast(frame: LiveFrame): void {
     if (wss.clients.size === 0) return;
     const text = JSON.stringify(frame);
-    const mailbox = mailboxOf(frame);
+    const mailbox = frameMailbox(frame);
     for (const client of wss.clients) {
       if (client.readyState !== client.OPEN) continue;
       if (mailbox !== null && !inScope(scopes.get(client) ?? ALL_MAILBOXES, mailbox)) continue;

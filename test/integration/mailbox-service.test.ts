@@ -6,37 +6,20 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEventBus, type EventBus, type MailEventName, type MailEvents } from '../../src/events.js';
-import { newMessageId } from '../../src/mail/id.js';
 import { ALL_MAILBOXES, onlyMailboxes } from '../../src/mail/mailbox-scope.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../../src/mail/search-query.js';
 import type { NewMessage } from '../../src/mail/types.js';
 import { createMailboxService, type MailboxService } from '../../src/mailbox/service.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { mailboxMessage } from '../helpers/mailboxes.js';
 
 const log = pino({ level: 'silent' });
 const EVENTS: readonly MailEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared', 'tags:changed'];
 
 type Frame = { [K in MailEventName]: { type: K; data: MailEvents[K] } }[MailEventName];
 
-let receivedAt = Date.UTC(2026, 0, 1);
-
-function message(subject: string, mailbox = 'default'): NewMessage {
-  receivedAt += 1000;
-  return {
-    id: newMessageId(receivedAt),
-    mailbox,
-    receivedAt,
-    envelope: { mailFrom: 'a@x.test', rcptTo: ['b@x.test'], clientAddress: '127.0.0.1', heloName: 'h', user: null, tls: false },
-    raw: Buffer.from(`Subject: ${subject}\r\n\r\nbody\r\n`),
-    parsed: {
-      ok: true,
-      message: {
-        from: { name: '', address: 'a@x.test' }, to: [{ name: '', address: 'b@x.test' }], cc: [], bcc: [], replyTo: [],
-        subject, messageId: null, date: null, text: 'body', html: null, htmlText: null, headers: [], attachments: [], snippet: 'body',
-      },
-    },
-  };
-}
+/** A small parsed message (test/helpers/mailboxes.ts), in `default` unless told. */
+const message = (subject: string, mailbox = 'default'): NewMessage => mailboxMessage(mailbox, subject);
 
 describe('mailbox service', () => {
   let store: SqliteStore;

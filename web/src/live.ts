@@ -4,6 +4,9 @@
  */
 import type { LiveFrame } from '../../src/live/protocol.js';
 
+// The one rule for which mailbox a frame is about, shared with the server's hub.
+export { frameMailbox } from '../../src/live/protocol.js';
+
 export type { LiveFrame };
 export type LiveStatus = 'connecting' | 'live' | 'offline';
 
@@ -14,18 +17,6 @@ export interface LiveHandlers {
   onStatus(status: LiveStatus): void;
 }
 
-/** The mailbox a frame is about; null for frames about every mailbox (`messages:cleared`, relay jobs). */
-export function frameMailbox(frame: LiveFrame): string | null {
-  switch (frame.type) {
-    case 'message:stored':
-    case 'message:updated':
-    case 'messages:updated':
-    case 'message:deleted':
-      return frame.data.mailbox;
-    default:
-      return null;
-  }
-}
 
 const MIN_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
