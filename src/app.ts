@@ -48,8 +48,6 @@ export interface RunningKotak {
   stop(): Promise<void>;
 }
 
-export { VERSION };
-
 function listenHttp(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -310,17 +310,12 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
   const values: Record<string, unknown> = {};
   for (const s of SETTINGS) {
     const text = rawText(raw[s.key]) ?? env[envName(s.flag)] ?? rawText(defaults[s.key]) ?? s.fallback;
-    values[s.key] = text === null || text === undefined ? null : (s.parse as (v: string) => unknown)(text);
+    // An unset list is empty rather than null: callers iterate it.
+    values[s.key] = text === null || text === undefined ? ('list' in s && s.list ? [] : null) : (s.parse as (v: string) => unknown)(text);
   }
   values.hostname ??= os.hostname();
   values.parseWorkers ??= Math.max(1, Math.min(4, os.availableParallelism()));
   const config = values as unknown as Config;
-  values.relayAllow ??= [];
-  values.mailboxRoute ??= [];
-  values.relayDns ??= [];
-  values.httpTokens ??= [];
-  values.httpCors ??= [];
-  values.httpAllowedHosts ??= [];
   const dkim = [config.relayDkimDomain, config.relayDkimSelector, config.relayDkimKey].filter((v) => v !== null).length;
   if (dkim !== 0 && dkim !== 3) invalid('relay-dkim-domain', 'DKIM signing needs all three of --relay-dkim-domain, --relay-dkim-selector and --relay-dkim-key');
   if (config.smtpRequireTls && config.smtpTls.mode === 'off') {

@@ -8,7 +8,7 @@
 
 const BATCH_CHARS = 64 * 1024;
 
-export function textStream(pieces: Iterable<string> | AsyncIterable<string>): ReadableStream<Uint8Array> {
+function textStream(pieces: Iterable<string> | AsyncIterable<string>): ReadableStream<Uint8Array> {
   const iterator = Symbol.asyncIterator in pieces ? pieces[Symbol.asyncIterator]() : pieces[Symbol.iterator]();
   const encoder = new TextEncoder();
   return new ReadableStream<Uint8Array>(

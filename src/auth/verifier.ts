@@ -61,7 +61,7 @@ function unavailable(reason: string): KotakError {
   return new KotakError('auth_unavailable', reason);
 }
 
-export function defaultVerifierWorkers(): number {
+function defaultVerifierWorkers(): number {
   return availableParallelism() <= 2 ? 1 : 2;
 }
 

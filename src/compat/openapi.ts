@@ -100,7 +100,7 @@ function operation(op: CompatOperation): Record<string, unknown> {
 }
 
 /** The document for a Kotak served under `basePath`. */
-export function compatOpenApiDocument(options: { readonly version: string; readonly basePath: string }): Record<string, unknown> {
+function compatOpenApiDocument(options: { readonly version: string; readonly basePath: string }): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of COMPAT_OPERATIONS) (paths[op.path] ??= {})[op.method] = operation(op);
   paths['/api/events'] = { get: EVENTS_OPERATION };

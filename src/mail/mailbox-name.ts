@@ -6,8 +6,7 @@
 import { KotakError } from '../errors.js';
 import { ALL_MAILBOXES, onlyMailboxes, type MailboxScope } from './mailbox-scope.js';
 
-export const MAILBOX_NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
-const MAILBOX_NAME = new RegExp(MAILBOX_NAME_PATTERN);
+const MAILBOX_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export function isMailboxName(name: string): boolean {
   return MAILBOX_NAME.test(name);

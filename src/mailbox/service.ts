@@ -65,6 +65,11 @@ export interface MailboxService {
 /** Ids per lookup of their mailboxes: well under SQLite's limit of bound parameters. */
 const ID_SLICE = 500;
 
+/** A write into a mailbox the caller may not see is a caller's error, never a silent no-op. */
+function requireInScope(scope: MailboxScope, mailbox: string): void {
+  if (!inScope(scope, mailbox)) throw new KotakError('invalid_request', `mailbox "${mailbox}" is outside this caller's mailboxes`);
+}
+
 /** Tags are one namespace shared by all mailboxes: renaming or removing one needs the scope of all. */
 function requireAllMailboxes(scope: MailboxScope, what: string): void {
   if (scope.kind !== 'all') throw new KotakError('invalid_request', `${what} changes it in every mailbox, so it needs access to all of them`);
@@ -95,16 +100,14 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
 
   return {
     async store(scope, message) {
-      if (!inScope(scope, message.mailbox)) throw new KotakError('invalid_request', `mailbox "${message.mailbox}" is outside this caller's mailboxes`);
+      requireInScope(scope, message.mailbox);
       const summary = await store.insert(message);
       bus.emit('message:stored', summary);
       return summary;
     },
 
     async storeCopies(scope, copies) {
-      for (const copy of copies) {
-        if (!inScope(scope, copy.mailbox)) throw new KotakError('invalid_request', `mailbox "${copy.mailbox}" is outside this caller's mailboxes`);
-      }
+      for (const copy of copies) requireInScope(scope, copy.mailbox);
       // Every insert is queued before any is awaited: they join the same group commit.
       const outcomes = await Promise.allSettled(copies.map((copy) => store.insert(copy)));
       const stored: MessageSummary[] = [];
@@ -122,8 +125,11 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
     listMailboxes,
 
     async deleteMailbox(scope, name) {
-      if (!inScope(scope, name) || !(await listMailboxes(scope)).some((m) => m.name === name)) return null;
+      if (!inScope(scope, name)) return null;
       const removed = await store.deleteMatching(onlyMailboxes([name]), EMPTY_QUERY);
+      // A mailbox exists while it holds messages or is configured: nothing removed from one that
+      // is not configured means there was no such mailbox.
+      if (removed.length === 0 && !configured.has(name)) return null;
       announceDeleted(removed);
       return idsOf(removed);
     },

@@ -206,10 +206,10 @@ async function converse(session: SmtpSession, from: string, recipients: readonly
 
   // RFC 6531 3.4: an address that is not ASCII goes only to a server that offers SMTPUTF8. Those
   // recipients fail here for good (as Postfix bounces them); the others are sent as usual.
-  const withoutSmtpUtf8 = session.offersSmtpUtf8 ? [] : recipients.filter(needsSmtpUtf8);
-  if (withoutSmtpUtf8.length > 0 || (!session.offersSmtpUtf8 && needsSmtpUtf8(from))) {
-    const refusedHere = needsSmtpUtf8(from) ? recipients : withoutSmtpUtf8;
-    const reason = needsSmtpUtf8(from)
+  const fromNeedsSmtpUtf8 = needsSmtpUtf8(from);
+  const refusedHere = session.offersSmtpUtf8 ? [] : fromNeedsSmtpUtf8 ? recipients : recipients.filter(needsSmtpUtf8);
+  if (refusedHere.length > 0) {
+    const reason = fromNeedsSmtpUtf8
       ? `SMTPUTF8 is required for the sender <${from}>, but was not offered by ${session.label}`
       : `SMTPUTF8 is required for this address, but was not offered by ${session.label}`;
     session.recorder.note(`not sent to ${refusedHere.length} recipient(s): ${reason}`);

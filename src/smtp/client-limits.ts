@@ -56,7 +56,7 @@ const PRESSURE_END_SHARE = 0.6;
 /** In the reserved slots, an address may open another connection while it holds fewer than this share of maxConnections (at least 1). */
 const RESERVED_SLOT_HOLDER_SHARE = 0.05;
 
-export type PressureChange = 'started' | 'ended';
+type PressureChange = 'started' | 'ended';
 
 export class ClientLimits {
   readonly #config: ClientLimitsConfig;

@@ -75,16 +75,11 @@ function envelopeOf(session: SMTPServerSession, smtpWarnings: readonly SmtpWarni
 }
 
 /**
- * See IntakeBudget: bounds memory when many large messages arrive at once. 32 MB holds a 4 MB
- * store batch several times over; at 1 MB × 50 connections the peak RSS was 325 MB with it and
- * 363 MB with 64 MB, at the same throughput (bench/ingest.ts).
- */
-/**
  * The text of the 250 for stored copies: every id, space-separated, while the reply line stays
  * within RFC 5321's 512 octets (4.5.3.1.5); past that, the ids that fit and how many more (a
  * message routed to hundreds of mailboxes). The first id always comes first.
  */
-export function queuedText(ids: readonly string[]): string {
+function queuedText(ids: readonly string[]): string {
   // "250 2.0.0 " before the text and CRLF after it.
   const room = 512 - '250 2.0.0 '.length - 2;
   let text = `Ok: queued as ${ids[0] ?? ''}`;
@@ -97,6 +92,12 @@ export function queuedText(ids: readonly string[]): string {
   }
   return text;
 }
+
+/**
+ * See IntakeBudget: bounds memory when many large messages arrive at once. 32 MB holds a 4 MB
+ * store batch several times over; at 1 MB × 50 connections the peak RSS was 325 MB with it and
+ * 363 MB with 64 MB, at the same throughput (bench/ingest.ts).
+ */
 
 const DEFAULT_INTAKE_BUDGET_BYTES = 32 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;

@@ -615,7 +615,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     async stats(scope): Promise<StoreStats> {
       const inScope = scopeCondition(scope);
       const row = await reader.get<StoreStats>(
-        `SELECT COUNT(*) AS total, IFNULL(SUM(m.read = 0), 0) AS unread, IFNULL(SUM(m.size), 0) AS size FROM messages m WHERE ${inScope.sql}`,
+        // The counts the triggers of migration 006 keep (a row per mailbox), not a scan of messages.
+        `SELECT IFNULL(SUM(m.total), 0) AS total, IFNULL(SUM(m.unread), 0) AS unread, IFNULL(SUM(m.size), 0) AS size FROM mailbox_counts m WHERE ${inScope.sql}`,
         inScope.params,
       );
       return row ?? { total: 0, unread: 0, size: 0 };

@@ -100,7 +100,7 @@ function headerEnd(bytes: string, start: number, end: number): { headEnd: number
   return null;
 }
 
-export interface HeaderEntry {
+interface HeaderEntry {
   readonly name: string;
   readonly values: string[];
 }
