@@ -63,3 +63,17 @@ export class LiveClient {
     this.ws.close();
   }
 }
+
+/**
+ * Resolves with a message's relay jobs once every one has reached one of `statuses`, waking on each
+ * `relay:updated` frame. The frames are counted before each read, so a frame that arrives while the
+ * read is in flight is not missed.
+ */
+export async function settledDeliveries<T extends { status: string }>(kotak: RunningKotak, live: LiveClient, id: string, statuses: readonly string[] = ['delivered', 'failed']): Promise<T[]> {
+  for (;;) {
+    const seen = live.frames.length;
+    const { body } = await getJson<{ deliveries: T[] }>(kotak, `/api/messages/${id}/deliveries`);
+    if (body.deliveries.length > 0 && body.deliveries.every((d) => statuses.includes(d.status))) return body.deliveries;
+    await live.next('relay:updated', () => live.frames.length > seen);
+  }
+}

@@ -360,7 +360,6 @@ describe('CORS (--http-cors) and cross-site writes', () => {
   });
 });
 
-/** Writes a request by hand and resolves with the response head and body as soon as they are complete. */
 /** The status line and headers of the answer to a request sent as these bytes. */
 function rawResponseHead(port: number, request: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -373,6 +372,7 @@ function rawResponseHead(port: number, request: string): Promise<string> {
   });
 }
 
+/** Writes a request by hand and resolves with the response head and body as soon as they are complete. */
 function rawRequest(port: number, head: string, feed: (socket: net.Socket) => void): Promise<{ status: number; head: string; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => {

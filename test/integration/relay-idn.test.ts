@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer, type DnsTestServer } from '../helpers/dns-server.js';
-import { getJson, LiveClient, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
+import { getJson, LiveClient, settledDeliveries, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { startReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
 import { queuedId } from '../helpers/smtp-client.js';
 
@@ -64,13 +64,8 @@ function release(id: string, to: string[]) {
 }
 
 /** Resolves when every job of the message is delivered or failed. */
-async function settled(id: string): Promise<Delivery[]> {
-  for (;;) {
-    const { body } = await getJson(kotak, `/api/messages/${id}/deliveries`);
-    if (body.deliveries.length > 0 && body.deliveries.every((d: Delivery) => d.status === 'delivered' || d.status === 'failed')) return body.deliveries;
-    const seen = live.frames.length;
-    await live.next('relay:updated', () => live.frames.length > seen);
-  }
+function settled(id: string): Promise<Delivery[]> {
+  return settledDeliveries<Delivery>(kotak, live, id);
 }
 
 describe('relay addresses with Unicode', () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer, type DnsTestServer, type Zone } from '../helpers/dns-server.js';
-import { getJson, LiveClient, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
+import { getJson, LiveClient, settledDeliveries, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { startReceiver, type SmtpReceiver } from '../helpers/smtp-receiver.js';
 import { queuedId } from '../helpers/smtp-client.js';
 
@@ -76,14 +76,11 @@ async function release(kotak: RunningKotak, id: string, to?: string[]) {
   });
 }
 
+type Settled = { recipient: string; status: string; reply: string | null; reason: string | null; mxHost: string | null; tls: string | null; attempts: number };
+
 /** Resolves when every job of the message has reached one of these statuses. */
-async function settled(kotak: RunningKotak, live: LiveClient, id: string, statuses = ['delivered', 'failed']): Promise<{ recipient: string; status: string; reply: string | null; reason: string | null; mxHost: string | null; tls: string | null; attempts: number }[]> {
-  for (;;) {
-    const { body } = await getJson(kotak, `/api/messages/${id}/deliveries`);
-    if (body.deliveries.length > 0 && body.deliveries.every((d: { status: string }) => statuses.includes(d.status))) return body.deliveries;
-    const seen = live.frames.length;
-    await live.next('relay:updated', () => live.frames.length > seen);
-  }
+function settled(kotak: RunningKotak, live: LiveClient, id: string, statuses?: readonly string[]): Promise<Settled[]> {
+  return settledDeliveries<Settled>(kotak, live, id, statuses);
 }
 
 describe('relay', () => {
