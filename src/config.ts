@@ -28,6 +28,8 @@ export interface Config {
   /** API tokens (`Authorization: Bearer`); never logged. */
   readonly httpTokens: readonly string[];
   readonly httpTokenFile: string | null;
+  /** `user mailbox1,mailbox2` lines: the mailboxes each `--http-auth` user may see. */
+  readonly httpAuthMailboxes: string | null;
   /** Origins (exact, normalised) whose pages may use the API and WebSockets, or '*'. */
   readonly httpCors: readonly string[];
   readonly httpAllowedHosts: readonly string[];
@@ -225,7 +227,8 @@ export const SETTINGS = [
   // HTTP access: open by default (bound to loopback); a password file or a token closes it.
   setting({ key: 'httpAuth', flag: 'http-auth', section: 'http', value: 'FILE', fallback: null, help: 'require HTTP Basic for the inbox, API and WebSockets: an htpasswd file (bcrypt, apr1, SHA or plain)', parse: (v) => v.trim() || invalid('http-auth', 'empty path') }),
   setting({ key: 'httpTokens', flag: 'http-token', section: 'http', list: true, value: 'TOKEN[,TOKEN]', fallback: null, help: 'API tokens for CI (Authorization: Bearer TOKEN, or as the Basic password); turns authentication on', parse: (v) => parseTokens('http-token', v) }),
-  setting({ key: 'httpTokenFile', flag: 'http-token-file', section: 'http', value: 'FILE', fallback: null, help: 'API tokens read from a file, one a line (# comments)', parse: (v) => v.trim() || invalid('http-token-file', 'empty path') }),
+  setting({ key: 'httpTokenFile', flag: 'http-token-file', section: 'http', value: 'FILE', fallback: null, help: 'API tokens read from a file, one a line (# comments); "TOKEN mailbox1,mailbox2" lets a token see only those mailboxes', parse: (v) => v.trim() || invalid('http-token-file', 'empty path') }),
+  setting({ key: 'httpAuthMailboxes', flag: 'http-auth-mailboxes', section: 'http', value: 'FILE', fallback: null, help: 'the mailboxes each --http-auth user may see: "user mailbox1,mailbox2" or "user *" a line; users left out see none', parse: (v) => v.trim() || invalid('http-auth-mailboxes', 'empty path') }),
   setting({ key: 'httpAllowedHosts', flag: 'http-allowed-hosts', section: 'http', list: true, value: 'HOST[,HOST]', fallback: null, help: 'host names the HTTP side may be reached by, besides localhost, *.localhost, IP addresses, names without dots and --hostname (DNS rebinding guard: others get 403; .example.test = it and its subdomains; * = any; not needed with --http-auth)', parse: (v) => v.split(',').map((h) => parseAllowedHost('http-allowed-hosts', h)).filter((h) => h !== '') }),
   setting({ key: 'httpCors', flag: 'http-cors', section: 'http', list: true, value: 'ORIGIN[,ORIGIN]', fallback: null, help: 'let web pages at these exact origins call the API (CORS) and open the WebSockets; * = any page, never with Basic credentials', parse: (v) => v.split(',').filter((o) => o.trim()).map((o) => parseOrigin('http-cors', o)) }),
   setting({ key: 'db', flag: 'db', section: 'storage', value: 'PATH', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk)', parse: (v) => v.trim() || invalid('db', 'empty path') }),

@@ -5,6 +5,10 @@
  * so a browser's login prompt and clients that only speak Basic (Mailpit's and MailHog's) work
  * with a token alone.
  *
+ * Each login carries the mailboxes it may see (src/mail/mailbox-scope.ts): a token's from its
+ * line of `--http-token-file`, a user's from `--http-auth-mailboxes`; `--http-token` and users
+ * without that file see every mailbox.
+ *
  * Every secret is compared in constant time: tokens as SHA-256 digests with timingSafeEqual, each
  * configured token checked without stopping at a match; passwords by the htpasswd store (bcrypt,
  * or timingSafeEqual on digests; unknown users cost as much as known ones).
@@ -13,6 +17,8 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { KotakError } from '../errors.js';
+import type { Grant } from '../auth/mailbox-grants.js';
+import { ALL_MAILBOXES, onlyMailboxes, type MailboxScope } from '../mail/mailbox-scope.js';
 
 /** The htpasswd store's contract (src/auth/htpasswd.ts), all this module needs of it. */
 export interface PasswordCheck {
@@ -20,7 +26,8 @@ export interface PasswordCheck {
 }
 
 export type AuthCheck =
-  | { readonly ok: true; readonly user: string | null }
+  /** `user` is null for a Bearer token; `scope` is what this login may see. */
+  | { readonly ok: true; readonly user: string | null; readonly scope: MailboxScope }
   | { readonly ok: false; readonly reason: 'missing' | 'wrong' }
   /** Too many wrong passwords from this client lately; try again after `retryAfterS` seconds. */
   | { readonly ok: false; readonly reason: 'throttled'; readonly retryAfterS: number };
@@ -59,17 +66,26 @@ const MAX_TRACKED_CLIENTS = 10_000;
 export interface HttpAuthSettings {
   /** From `--http-auth` (an htpasswd file); null without one. */
   readonly passwords: PasswordCheck | null;
-  /** From `--http-token` and `--http-token-file`. */
-  readonly tokens: readonly string[];
+  /** From `--http-token` (every mailbox) and `--http-token-file` (each line's mailboxes). */
+  readonly tokens: readonly Grant[];
+  /**
+   * From `--http-auth-mailboxes`: each user's mailboxes. Null without that file: every user sees
+   * every mailbox. With it, a user it leaves out sees none.
+   */
+  readonly userScopes?: ReadonlyMap<string, MailboxScope> | null;
 }
+
+const NO_MAILBOX = onlyMailboxes([]);
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
 export function createHttpAuth(settings: HttpAuthSettings, options: { now?: () => number } = {}): HttpAuth {
   const now = options.now ?? Date.now;
-  const tokenDigests = settings.tokens.map(sha256);
+  const tokenDigests = settings.tokens.map((grant) => sha256(grant.name));
+  const userScopes = settings.userScopes ?? null;
+  const scopeOfUser = (user: string): MailboxScope => (userScopes === null ? ALL_MAILBOXES : userScopes.get(user) ?? NO_MAILBOX);
   const cacheKey = randomBytes(32);
-  const verified = new Map<string, { user: string; expires: number }>();
+  const verified = new Map<string, { user: string; scope: MailboxScope; expires: number }>();
   const failures = new Map<string, { count: number; windowEnds: number }>();
 
   /** Seconds until `client` may try a password again, or 0 when it may now. */
@@ -103,18 +119,21 @@ export function createHttpAuth(settings: HttpAuthSettings, options: { now?: () =
     if (entry && entry.count > 0) entry.count--;
   }
 
-  /** True when `candidate` is one of the tokens; every token is compared, equal lengths throughout. */
-  function isToken(candidate: string): boolean {
+  /** The grant whose token `candidate` is, or null; every token is compared, equal lengths throughout. */
+  function tokenGrant(candidate: string): Grant | null {
     const digest = sha256(candidate);
-    let matches = 0;
-    for (const known of tokenDigests) matches |= timingSafeEqual(digest, known) ? 1 : 0;
-    return matches === 1;
+    let found = -1;
+    tokenDigests.forEach((known, index) => {
+      const equal = timingSafeEqual(digest, known);
+      found = equal ? index : found;
+    });
+    return found < 0 ? null : settings.tokens[found]!;
   }
 
   async function checkBasic(encoded: string, header: string, client: string): Promise<AuthCheck> {
     const key = createHmac('sha256', cacheKey).update(header, 'utf8').digest('base64');
     const remembered = verified.get(key);
-    if (remembered && remembered.expires > now()) return { ok: true, user: remembered.user };
+    if (remembered && remembered.expires > now()) return { ok: true, user: remembered.user, scope: remembered.scope };
     if (remembered) verified.delete(key);
 
     const decoded = Buffer.from(encoded, 'base64').toString('utf8');
@@ -127,22 +146,26 @@ export function createHttpAuth(settings: HttpAuthSettings, options: { now?: () =
     // whatever the lock; as the Basic password it must too (a CI job using Mailpit's or MailHog's
     // Basic-only clients). Checking it first (constant time, cheap) costs the guesser nothing new.
     const retryAfterS = lockedFor(client);
-    if (retryAfterS > 0) return isToken(password) ? remember(key, user) : { ok: false, reason: 'throttled', retryAfterS };
+    if (retryAfterS > 0) {
+      const grant = tokenGrant(password);
+      return grant ? remember(key, user, grant.scope) : { ok: false, reason: 'throttled', retryAfterS };
+    }
     // Counted as a failure before the (slow, asynchronous) check and forgiven if it succeeds, so a
     // burst of parallel guesses meets the limit as surely as one guess after another.
     recordFailure(client);
     // Both are always computed, so the time taken does not say which kind of secret was right.
     const passwordOk = settings.passwords !== null && user !== '' ? await settings.passwords.verify(user, password) : false;
-    const tokenOk = isToken(password);
-    if (!passwordOk && !tokenOk) return { ok: false, reason: 'wrong' };
+    const grant = tokenGrant(password);
+    if (!passwordOk && grant === null) return { ok: false, reason: 'wrong' };
     forgiveFailure(client);
-    return remember(key, user);
+    // A user's own password gives the user's mailboxes; a token as the password, the token's.
+    return remember(key, user, passwordOk ? scopeOfUser(user) : grant!.scope);
   }
 
-  function remember(key: string, user: string): AuthCheck {
+  function remember(key: string, user: string, scope: MailboxScope): AuthCheck {
     if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
-    verified.set(key, { user, expires: now() + VERIFIED_TTL_MS });
-    return { ok: true, user };
+    verified.set(key, { user, scope, expires: now() + VERIFIED_TTL_MS });
+    return { ok: true, user, scope };
   }
 
   return {
@@ -152,7 +175,10 @@ export function createHttpAuth(settings: HttpAuthSettings, options: { now?: () =
       const match = /^(\S+)\s+(\S+)$/.exec(header);
       if (!match) return { ok: false, reason: 'wrong' };
       const scheme = match[1]!.toLowerCase();
-      if (scheme === 'bearer') return isToken(match[2]!) ? { ok: true, user: null } : { ok: false, reason: 'wrong' };
+      if (scheme === 'bearer') {
+        const grant = tokenGrant(match[2]!);
+        return grant ? { ok: true, user: null, scope: grant.scope } : { ok: false, reason: 'wrong' };
+      }
       if (scheme === 'basic' && /^[A-Za-z0-9+/]+=*$/.test(match[2]!)) return checkBasic(match[2]!, header, client);
       return { ok: false, reason: 'wrong' };
     },
@@ -174,13 +200,17 @@ export function authError(check: Extract<AuthCheck, { ok: false }>): KotakError 
 
 /**
  * Hono middleware: every request needs credentials except those to `openPaths` (the health
- * probes, which say only whether Kotak is up).
+ * probes, which say only whether Kotak is up). A let-in request carries its login's mailboxes
+ * (src/api/access.ts).
  */
 export function requireAuth(auth: HttpAuth, openPaths: ReadonlySet<string>): MiddlewareHandler {
   return async (c, next) => {
     if (openPaths.has(c.req.path)) return next();
     const check = await auth.check(c.req.header('authorization'), clientAddress(c.env));
-    if (check.ok) return next();
+    if (check.ok) {
+      c.set('access', check.scope);
+      return next();
+    }
     const error = authError(check);
     if (check.reason === 'throttled') return c.json(error.toJSON(), error.httpStatus as 429, { 'Retry-After': String(check.retryAfterS) });
     return c.json(error.toJSON(), error.httpStatus as 401, { 'WWW-Authenticate': AUTH_CHALLENGE });
@@ -190,24 +220,4 @@ export function requireAuth(auth: HttpAuth, openPaths: ReadonlySet<string>): Mid
 /** The client's address under @hono/node-server (its bindings carry the Node request). */
 function clientAddress(env: unknown): string {
   return (env as { incoming?: IncomingMessage } | undefined)?.incoming?.socket?.remoteAddress ?? '';
-}
-
-/** Tokens as written in a token file: one a line; blank lines and `#` comments skipped. */
-export function parseTokenLines(text: string, source: string): string[] {
-  const tokens: string[] = [];
-  text
-    .replace(/^\uFEFF/, '')
-    .split('\n')
-    .forEach((raw, index) => {
-      const line = raw.trim();
-      if (line === '' || line.startsWith('#')) return;
-      if (!isTokenText(line)) throw new KotakError('invalid_config', `${source}:${index + 1}: a token is printable ASCII without spaces`);
-      tokens.push(line);
-    });
-  return tokens;
-}
-
-/** What can travel in an Authorization header as one word. */
-export function isTokenText(token: string): boolean {
-  return /^[\x21-\x7e]+$/.test(token);
 }

@@ -18,6 +18,8 @@ export interface CredentialStore {
    */
   verify(username: string, password: string): Promise<boolean>;
   readonly size: number;
+  /** The user names, in file order (for start-up checks; never the hashes). */
+  readonly users: readonly string[];
 }
 
 /** `verifier` runs the checks: the slow hashes off the thread that serves clients. */
@@ -50,6 +52,7 @@ export function parseHtpasswd(text: string, verifier: PasswordVerifier, source =
 
   return {
     size: users.size,
+    users: [...users.keys()],
     async verify(username, password) {
       const entry = users.get(username);
       if (entry) return verifier.matches(entry, password);

@@ -1,7 +1,8 @@
 /**
  * Which mailboxes a caller may see and change. Every store read and every mailbox-service write
- * takes one, so a route cannot forget it: today every caller passes ALL_MAILBOXES; per-mailbox
- * callers (issue 16) pass only(...) and see another mailbox's messages as absent.
+ * takes one, so a route cannot forget it. A request's scope is what its credentials allow
+ * (src/api/access.ts) narrowed by what it asks for (`?mailbox=`): see `narrowScope`. Whatever
+ * lies outside a scope is treated as absent: not found, not counted, not deleted.
  */
 export type MailboxScope = { readonly kind: 'all' } | { readonly kind: 'only'; readonly mailboxes: readonly string[] };
 
@@ -14,4 +15,15 @@ export function onlyMailboxes(mailboxes: readonly string[]): MailboxScope {
 
 export function inScope(scope: MailboxScope, mailbox: string): boolean {
   return scope.kind === 'all' || scope.mailboxes.includes(mailbox);
+}
+
+/**
+ * The mailboxes both scopes allow: what a caller may see (`allowed`) narrowed by what it asked
+ * for (`asked`). Asking for a mailbox one may not see yields an empty scope, never an error, so
+ * the answer is the same whether or not that mailbox exists.
+ */
+export function narrowScope(allowed: MailboxScope, asked: MailboxScope): MailboxScope {
+  if (allowed.kind === 'all') return asked;
+  if (asked.kind === 'all') return allowed;
+  return onlyMailboxes(asked.mailboxes.filter((name) => allowed.mailboxes.includes(name)));
 }

@@ -4,7 +4,9 @@
  * names and types, settings parsing and the start-up warnings.
  */
 import { describe, expect, it } from 'vitest';
-import { createHttpAuth, parseTokenLines, type PasswordCheck } from '../../src/api/auth.js';
+import { createHttpAuth, type PasswordCheck } from '../../src/api/auth.js';
+import { parseGrants, type Grant } from '../../src/auth/mailbox-grants.js';
+import { ALL_MAILBOXES, onlyMailboxes } from '../../src/mail/mailbox-scope.js';
 import { attachmentDisposition, downloadHeaders, safeContentType } from '../../src/api/download.js';
 import { createOriginPolicy, type OriginFacts } from '../../src/api/origin.js';
 import { resolveConfig } from '../../src/config.js';
@@ -16,6 +18,9 @@ import { testVerifier } from '../helpers/verifier.js';
 // `htpasswd -nbB -C 4 carol s3cret` (Apache 2.4), as in htpasswd.test.ts.
 const CAROL = 'carol:$2y$04$T5rjTSeULm5xRRYv69qZYuSV.vTAnSGyDKItuu4D.Inop.N1vzrhC';
 const TOKEN = 'ci-token-0123456789abcdef';
+
+/** A token that sees every mailbox, as `--http-token` gives. */
+const allMailboxes = (name: string): Grant => ({ name, scope: ALL_MAILBOXES });
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
@@ -33,22 +38,22 @@ function counting(check: PasswordCheck): PasswordCheck & { calls: number } {
 
 describe('createHttpAuth', () => {
   const passwords = parseHtpasswd(CAROL, testVerifier());
-  const auth = createHttpAuth({ passwords, tokens: [TOKEN, 'second-token-abcdef0123'] });
+  const auth = createHttpAuth({ passwords, tokens: [allMailboxes(TOKEN), allMailboxes('second-token-abcdef0123')] });
 
   it.each([
     ['no header', undefined, { ok: false, reason: 'missing' }],
     ['an empty header', '  ', { ok: false, reason: 'missing' }],
-    ['the right password', basic('carol', 's3cret'), { ok: true, user: 'carol' }],
+    ['the right password', basic('carol', 's3cret'), { ok: true, user: 'carol', scope: ALL_MAILBOXES }],
     ['a wrong password', basic('carol', 'S3cret'), { ok: false, reason: 'wrong' }],
     ['an unknown user', basic('mallory', 's3cret'), { ok: false, reason: 'wrong' }],
     ['no colon', `Basic ${Buffer.from('carol').toString('base64')}`, { ok: false, reason: 'wrong' }],
     ['not base64', 'Basic !!!', { ok: false, reason: 'wrong' }],
-    ['a token as Bearer', `Bearer ${TOKEN}`, { ok: true, user: null }],
-    ['the second token, scheme in any case', 'bEaReR second-token-abcdef0123', { ok: true, user: null }],
+    ['a token as Bearer', `Bearer ${TOKEN}`, { ok: true, user: null, scope: ALL_MAILBOXES }],
+    ['the second token, scheme in any case', 'bEaReR second-token-abcdef0123', { ok: true, user: null, scope: ALL_MAILBOXES }],
     ['a token one character short', `Bearer ${TOKEN.slice(0, -1)}`, { ok: false, reason: 'wrong' }],
     ['a token with a character more', `Bearer ${TOKEN}x`, { ok: false, reason: 'wrong' }],
-    ['a token as the Basic password', basic('ci', TOKEN), { ok: true, user: 'ci' }],
-    ['a token with no user name', basic('', TOKEN), { ok: true, user: '' }],
+    ['a token as the Basic password', basic('ci', TOKEN), { ok: true, user: 'ci', scope: ALL_MAILBOXES }],
+    ['a token with no user name', basic('', TOKEN), { ok: true, user: '', scope: ALL_MAILBOXES }],
     ['a password as Bearer', 'Bearer s3cret', { ok: false, reason: 'wrong' }],
     ['an unknown scheme', `Token ${TOKEN}`, { ok: false, reason: 'wrong' }],
     ['extra words', `Bearer ${TOKEN} more`, { ok: false, reason: 'wrong' }],
@@ -72,7 +77,7 @@ describe('createHttpAuth', () => {
   it('after 10 wrong passwords from one address in a minute, refuses its new Basic logins unchecked until the minute ends', async () => {
     let now = 5_000_000;
     const store = counting(passwords);
-    const limited = createHttpAuth({ passwords: store, tokens: [TOKEN] }, { now: () => now });
+    const limited = createHttpAuth({ passwords: store, tokens: [allMailboxes(TOKEN)] }, { now: () => now });
     const loggedIn = basic('carol', 's3cret');
     expect((await limited.check(loggedIn, '10.0.0.1')).ok).toBe(true);
     for (let i = 0; i < 10; i++) expect(await limited.check(basic('carol', `guess-${i}`), '10.0.0.1')).toEqual({ ok: false, reason: 'wrong' });
@@ -82,7 +87,7 @@ describe('createHttpAuth', () => {
     expect(await limited.check(basic('dave', 'right-or-wrong'), '10.0.0.1')).toEqual({ ok: false, reason: 'throttled', retryAfterS: 40 });
     expect(store.calls).toBe(calls);
     // ...but a browser already logged in, tokens, and other addresses go on.
-    expect(await limited.check(loggedIn, '10.0.0.1')).toEqual({ ok: true, user: 'carol' });
+    expect(await limited.check(loggedIn, '10.0.0.1')).toEqual({ ok: true, user: 'carol', scope: ALL_MAILBOXES });
     expect((await limited.check(`Bearer ${TOKEN}`, '10.0.0.1')).ok).toBe(true);
     expect((await limited.check(basic('ci', TOKEN), '10.0.0.2')).ok).toBe(true);
     expect(await limited.check(basic('carol', 's3cret '), '10.0.0.2')).toEqual({ ok: false, reason: 'wrong' });
@@ -91,12 +96,12 @@ describe('createHttpAuth', () => {
   });
 
   it('lets a token in as the Basic password from an address locked by others\' wrong passwords, as it does as Bearer', async () => {
-    const limited = createHttpAuth({ passwords, tokens: [TOKEN] });
+    const limited = createHttpAuth({ passwords, tokens: [allMailboxes(TOKEN)] });
     for (let i = 0; i < 10; i++) expect(await limited.check(basic('carol', `guess-${i}`), '10.0.0.3')).toEqual({ ok: false, reason: 'wrong' });
     expect(await limited.check(basic('carol', 'another guess'), '10.0.0.3')).toMatchObject({ ok: false, reason: 'throttled' });
     // A CI job behind the same proxy, never seen before: its token is not a guessable password.
-    expect(await limited.check(basic('ci', TOKEN), '10.0.0.3')).toEqual({ ok: true, user: 'ci' });
-    expect(await limited.check(`Bearer ${TOKEN}`, '10.0.0.3')).toEqual({ ok: true, user: null });
+    expect(await limited.check(basic('ci', TOKEN), '10.0.0.3')).toEqual({ ok: true, user: 'ci', scope: ALL_MAILBOXES });
+    expect(await limited.check(`Bearer ${TOKEN}`, '10.0.0.3')).toEqual({ ok: true, user: null, scope: ALL_MAILBOXES });
     // A wrong token as the Basic password is still refused unchecked.
     expect(await limited.check(basic('ci', `${TOKEN}x`), '10.0.0.3')).toMatchObject({ ok: false, reason: 'throttled' });
   });
@@ -111,20 +116,61 @@ describe('createHttpAuth', () => {
   });
 
   it('works with tokens alone (no password file)', async () => {
-    const tokensOnly = createHttpAuth({ passwords: null, tokens: [TOKEN] });
+    const tokensOnly = createHttpAuth({ passwords: null, tokens: [allMailboxes(TOKEN)] });
     expect((await tokensOnly.check(`Bearer ${TOKEN}`)).ok).toBe(true);
     expect((await tokensOnly.check(basic('anyone', TOKEN))).ok).toBe(true);
     expect((await tokensOnly.check(basic('carol', 's3cret'))).ok).toBe(false);
   });
 });
 
-describe('parseTokenLines', () => {
-  it('reads one token a line, skipping blanks and comments', () => {
-    expect(parseTokenLines('\uFEFF# CI\r\nabc-123\n\n  def-456  \n#x\n', 'tokens')).toEqual(['abc-123', 'def-456']);
+describe('scoped logins', () => {
+  const passwords = parseHtpasswd(`${CAROL}\ndave:plain-pass\nerin:plain-erin`, testVerifier());
+  const scoped = createHttpAuth({
+    passwords,
+    tokens: [allMailboxes(TOKEN), { name: 'w3-token-0123456789abcdef', scope: onlyMailboxes(['w3', 'w4']) }],
+    userScopes: new Map([['carol', onlyMailboxes(['team-a'])], ['dave', ALL_MAILBOXES]]),
   });
 
-  it('refuses a token a header cannot carry, naming the line', () => {
-    expect(() => parseTokenLines('ok\nhas space\n', 'tokens.txt')).toThrow(/tokens\.txt:2/);
+  it('gives each login its own mailboxes: token line, user line, or none for a user left out', async () => {
+    expect(await scoped.check('Bearer w3-token-0123456789abcdef')).toEqual({ ok: true, user: null, scope: onlyMailboxes(['w3', 'w4']) });
+    expect(await scoped.check(`Bearer ${TOKEN}`)).toEqual({ ok: true, user: null, scope: ALL_MAILBOXES });
+    expect(await scoped.check(basic('carol', 's3cret'))).toEqual({ ok: true, user: 'carol', scope: onlyMailboxes(['team-a']) });
+    expect(await scoped.check(basic('dave', 'plain-pass'))).toEqual({ ok: true, user: 'dave', scope: ALL_MAILBOXES });
+    expect(await scoped.check(basic('erin', 'plain-erin'))).toEqual({ ok: true, user: 'erin', scope: onlyMailboxes([]) });
+  });
+
+  it("gives a token used as the Basic password the token's mailboxes, not the user's", async () => {
+    expect(await scoped.check(basic('dave', 'w3-token-0123456789abcdef'))).toEqual({ ok: true, user: 'dave', scope: onlyMailboxes(['w3', 'w4']) });
+    // A remembered login keeps its scope.
+    expect(await scoped.check(basic('dave', 'w3-token-0123456789abcdef'))).toEqual({ ok: true, user: 'dave', scope: onlyMailboxes(['w3', 'w4']) });
+  });
+});
+
+describe('parseGrants', () => {
+  it('reads one token a line, skipping blanks and comments; a token alone sees every mailbox', () => {
+    expect(parseGrants('\uFEFF# CI\r\nabc-123\n\n  def-456  \n#x\n', 'tokens', 'token')).toEqual([allMailboxes('abc-123'), allMailboxes('def-456')]);
+  });
+
+  it('reads the mailboxes after the name: commas, spaces, case-folded, or *', () => {
+    expect(parseGrants('t1 w3,w4\nt2 W5, w6\nt3 *\n', 'tokens', 'token')).toEqual([
+      { name: 't1', scope: onlyMailboxes(['w3', 'w4']) },
+      { name: 't2', scope: onlyMailboxes(['w5', 'w6']) },
+      allMailboxes('t3'),
+    ]);
+  });
+
+  it.each([
+    ['a bad mailbox name', 'ok\ntok Bad/Name\n', /tokens\.txt:2: "Bad\/Name" is not a mailbox name/],
+    ['* with names', 'tok *,w3\n', /tokens\.txt:1: "\*" \(every mailbox\) stands alone/],
+    ['a repeated token, without printing it', 'secret-one\nsecret-one w3\n', /^tokens\.txt:2: the same token twice$/],
+    ['a control character', 'tok\u0001en\n', /tokens\.txt:1: a token is printable ASCII/],
+  ])('refuses %s, naming the line', (_name, text, message) => {
+    expect(() => parseGrants(text, 'tokens.txt', 'token')).toThrow(message);
+  });
+
+  it('wants every user line to say what it grants', () => {
+    expect(parseGrants('carol team-a\ndave *\n', 'users', 'user')).toEqual([{ name: 'carol', scope: onlyMailboxes(['team-a']) }, allMailboxes('dave')]);
+    expect(() => parseGrants('carol\n', 'users', 'user')).toThrow(/users:1: say which mailboxes user "carol" may see/);
   });
 });
 
@@ -240,8 +286,8 @@ describe('settings', () => {
 });
 
 describe('start-up warnings', () => {
-  const settings = { httpAuth: null, httpTokens: [], httpTokenFile: null, httpCors: [] };
-  const open = { auth: null, users: 0, tokens: [] };
+  const settings = { httpAuth: null, httpTokens: [], httpTokenFile: null, httpAuthMailboxes: null, httpCors: [] };
+  const open = { auth: null, users: 0, tokens: [], usersWithoutMailboxes: [] };
   const loopback = { http: { host: '127.0.0.1', port: 8025 }, smtp: { host: '127.0.0.1', port: 1025 } };
 
   it('knows loopback addresses', () => {
@@ -257,12 +303,12 @@ describe('start-up warnings', () => {
     const everywhere = { http: { host: '0.0.0.0', port: 8025 }, smtp: { host: '::', port: 1025 } };
     const messages = exposureWarnings(everywhere, settings, open).map(([, message]) => message);
     expect(messages).toEqual([expect.stringMatching(/without authentication/), expect.stringMatching(/SMTP listens beyond this machine/)]);
-    const guarded = { auth: createHttpAuth({ passwords: null, tokens: [TOKEN] }), users: 0, tokens: [TOKEN] };
+    const guarded = { auth: createHttpAuth({ passwords: null, tokens: [allMailboxes(TOKEN)] }), users: 0, tokens: [allMailboxes(TOKEN)], usersWithoutMailboxes: [] };
     expect(exposureWarnings(everywhere, settings, guarded).map(([, m]) => m)).toEqual([expect.stringMatching(/SMTP/)]);
   });
 
   it("warns about --http-cors '*' and short tokens", () => {
-    const messages = exposureWarnings(loopback, { ...settings, httpCors: ['*'] }, { ...open, tokens: ['short'] }).map(([, m]) => m);
+    const messages = exposureWarnings(loopback, { ...settings, httpCors: ['*'] }, { ...open, tokens: [allMailboxes('short')] }).map(([, m]) => m);
     expect(messages).toEqual([expect.stringMatching(/--http-cors \*/), expect.stringMatching(/shorter than 16/)]);
   });
 });
