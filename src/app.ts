@@ -189,10 +189,10 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     const path = withinBasePath(request.url ?? '', basePath)?.split('?')[0];
     const hub = path === LIVE_PATH ? live : path === MAILPIT_EVENTS_PATH ? mailpitEvents : null;
     // The gate first, as for HTTP: an unknown path is answered 404 only to a client it admits.
-    void upgradeGuard.admit(request, socket).then((admitted) => {
-      if (!admitted) return;
+    void upgradeGuard.admit(request, socket).then((access) => {
+      if (access === null) return;
       if (hub === null) refuseUnknownUpgradePath(socket);
-      else hub.handleUpgrade(request, socket, head);
+      else hub.handleUpgrade(request, socket, head, access);
     });
   });
 

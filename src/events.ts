@@ -21,7 +21,7 @@ export interface MailEvents {
 
 export type TagChange =
   /** These messages now have exactly these tags. */
-  | { readonly kind: 'set'; readonly messages: readonly { readonly id: string; readonly tags: readonly string[] }[] }
+  | { readonly kind: 'set'; readonly messages: readonly { readonly id: string; readonly mailbox: string; readonly tags: readonly string[] }[] }
   /** A tag was renamed or removed everywhere: too broad to list, clients refetch. */
   | { readonly kind: 'bulk' };
 

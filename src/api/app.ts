@@ -7,11 +7,11 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import { isKotakError, KotakError, type ErrorCode } from '../errors.js';
-import { ALL_MAILBOXES, type MailboxScope } from '../mail/mailbox-scope.js';
+import { inScope, type MailboxScope } from '../mail/mailbox-scope.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../mail/search-query.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageSummary } from '../mail/types.js';
-import { parseMailboxName, scopeOfMailboxParam } from '../mail/mailbox-name.js';
+import { parseMailboxName } from '../mail/mailbox-name.js';
 import type { MailboxService } from '../mailbox/service.js';
 import type { MessageStore } from '../store/types.js';
 import { parseDuration } from '../units.js';
@@ -21,6 +21,7 @@ import type { WaitRegistry } from './waiters.js';
 import { extractCodes } from '../mail/codes.js';
 import { renderHtmlView } from '../mail/html-view.js';
 import { extractLinks } from '../mail/links.js';
+import { accessScope, openAccess, requestScope } from './access.js';
 import { requireAuth, type HttpAuth } from './auth.js';
 import { limitRequestBodies, MAX_JSON_BODY_BYTES } from './body-limit.js';
 import { downloadHeaders, pointToRaw } from './download.js';
@@ -111,8 +112,6 @@ const searchQuery = (text: string | undefined) => (text && text.trim() ? parseSe
 
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const { store, mailboxes, parser, log } = deps;
-  // Routes of one message: ids are global, every mailbox is visible (scoped access is issue 16's next step).
-  const scope = ALL_MAILBOXES;
 
   const app = new OpenAPIHono({
     // Request validation failures become the same JSON error shape as everything else.
@@ -132,7 +131,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.use('*', securityHeaders());
   app.use('*', guardHost(deps.hosts));
   app.use('*', guardOrigins(deps.origins));
-  if (deps.auth) app.use('*', requireAuth(deps.auth, OPEN_PATHS));
+  // Sets what each request may see (src/api/access.ts): its login's mailboxes, or all without auth.
+  app.use('*', deps.auth ? requireAuth(deps.auth, OPEN_PATHS) : openAccess());
   app.use('*', limitRequestBodies({ maxBytes: MAX_JSON_BODY_BYTES, exempt: deps.ownBodyLimits ?? [] }));
 
   app.onError((err, c: Context) => {
@@ -147,13 +147,13 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.openapi(routes.listMessages, async (c) => {
     const { query, limit, cursor, after, mailbox } = c.req.valid('query');
-    return c.json(await store.list(scopeOfMailboxParam(mailbox), { query: searchQuery(query), limit, cursor: cursor ?? null, after: after ?? null }), 200);
+    return c.json(await store.list(requestScope(c, mailbox), { query: searchQuery(query), limit, cursor: cursor ?? null, after: after ?? null }), 200);
   });
 
   app.openapi(routes.waitForMessages, async (c) => {
     const { query, since, count, timeout, mailbox } = c.req.valid('query');
     const sinceMs = parseSince(since);
-    const waitScope = scopeOfMailboxParam(mailbox);
+    const waitScope = requestScope(c, mailbox);
     const request = {
       scope: waitScope,
       query: searchQuery(query),
@@ -184,13 +184,13 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.openapi(routes.patchMessages, async (c) => {
     const { read, query } = c.req.valid('json');
-    const updated = await mailboxes.markReadMatching(scopeOfMailboxParam(c.req.valid('query').mailbox), searchQuery(query), read);
+    const updated = await mailboxes.markReadMatching(requestScope(c, c.req.valid('query').mailbox), searchQuery(query), read);
     return c.json({ updated }, 200);
   });
 
   app.openapi(routes.deleteMessages, async (c) => {
     const { query, mailbox } = c.req.valid('query');
-    const deleteScope = scopeOfMailboxParam(mailbox);
+    const deleteScope = requestScope(c, mailbox);
     if (query === undefined || query.trim() === '') {
       return c.json({ deleted: await mailboxes.clear(deleteScope) }, 200);
     }
@@ -200,14 +200,14 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.openapi(routes.getMessage, async (c) => {
     const { id } = c.req.valid('param');
-    const message = await store.get(scope, id);
+    const message = await store.get(accessScope(c), id);
     if (!message) throw notFound(`no message ${id}`);
     return c.json({ ...message, links: extractLinks(message.html, message.text), codes: extractCodes(message.subject, message.text, message.html) }, 200);
   });
 
   app.openapi(routes.getRaw, async (c) => {
     const { id } = c.req.valid('param');
-    const raw = await store.getRaw(scope, id);
+    const raw = await store.getRaw(accessScope(c), id);
     if (!raw) throw notFound(`no message ${id}`);
     return new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), {
       headers: { 'Content-Type': 'message/rfc822', 'Content-Disposition': `inline; filename="${id}.eml"`, 'Content-Security-Policy': UNTRUSTED_BYTES_POLICY },
@@ -217,7 +217,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.openapi(routes.getHtml, async (c) => {
     const { id } = c.req.valid('param');
     const allowRemote = c.req.valid('query').remote === '1';
-    const message = await store.get(scope, id);
+    const message = await store.get(accessScope(c), id);
     if (!message) throw notFound(`no message ${id}`);
     if (message.html === null) throw notFound(`message ${id} has no HTML body`);
     // Relative to this document's URL (…/messages/{id}/html), so it works under any base path.
@@ -235,7 +235,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
 
   app.openapi(routes.getPart, async (c) => {
     const { id, partId } = c.req.valid('param');
-    const raw = await store.getRaw(scope, id);
+    const raw = await store.getRaw(accessScope(c), id);
     if (!raw) throw notFound(`no message ${id}`);
     const part = await parser.extractPart(raw, partId).catch((err: unknown) => {
       throw pointToRaw(err, `/api/messages/${id}/raw`);
@@ -249,14 +249,14 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.openapi(routes.patchMessage, async (c) => {
     const { id } = c.req.valid('param');
     const { read } = c.req.valid('json');
-    const summary = await mailboxes.markRead(scope, id, read);
+    const summary = await mailboxes.markRead(accessScope(c), id, read);
     if (!summary) throw notFound(`no message ${id}`);
     return c.json(summary, 200);
   });
 
   app.openapi(routes.deleteMessage, async (c) => {
     const { id } = c.req.valid('param');
-    if ((await mailboxes.deleteByIds(scope, [id])).length === 0) throw notFound(`no message ${id}`);
+    if ((await mailboxes.deleteByIds(accessScope(c), [id])).length === 0) throw notFound(`no message ${id}`);
     return c.json({ deleted: 1 }, 200);
   });
 
@@ -265,18 +265,20 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     if (!deps.relay) throw new KotakError('relay_disabled', 'relay is off: start Kotak with --relay-allow PATTERNS to deliver chosen messages for real');
     let to: string[] | undefined;
     if (c.req.header('content-length') !== '0' && c.req.header('content-type')?.includes('application/json')) to = c.req.valid('json').to;
-    const jobs = await deps.relay.queue.release(id, to);
+    const jobs = await deps.relay.queue.release(accessScope(c), id, to);
     return c.json({ jobs }, 202);
   });
 
   app.openapi(routes.getDeliveries, async (c) => {
     const { id } = c.req.valid('param');
-    return c.json({ deliveries: deps.relay ? await deps.relay.store.jobsForMessage(id) : [] }, 200);
+    // Outside the caller's mailboxes a message has no deliveries, as an unknown id has none.
+    const jobs = deps.relay ? await deps.relay.store.jobsForMessage(id) : [];
+    return c.json({ deliveries: jobs.filter((job) => inScope(accessScope(c), job.mailbox)) }, 200);
   });
 
   app.openapi(routes.relayQueue, async (c) => {
     const { status, limit } = c.req.valid('query');
-    return c.json({ jobs: deps.relay ? await deps.relay.store.list({ status: status ?? null, limit }) : [] }, 200);
+    return c.json({ jobs: deps.relay ? await deps.relay.store.list(accessScope(c), { status: status ?? null, limit }) : [] }, 200);
   });
 
   app.openapi(routes.relayStatus, (c) => {
@@ -284,16 +286,16 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     return c.json(relay ? { enabled: true, ...relay.status, allow: [...relay.status.allow] } : { enabled: false, auto: false, allow: [], smarthost: null, requireTls: false }, 200);
   });
 
-  app.openapi(routes.listMailboxes, async (c) => c.json({ mailboxes: await mailboxes.listMailboxes(scope) }, 200));
+  app.openapi(routes.listMailboxes, async (c) => c.json({ mailboxes: await mailboxes.listMailboxes(accessScope(c)) }, 200));
 
   app.openapi(routes.deleteMailbox, async (c) => {
     const name = parseMailboxName(c.req.valid('param').name);
-    const deleted = await mailboxes.deleteMailbox(scope, name);
+    const deleted = await mailboxes.deleteMailbox(accessScope(c), name);
     if (deleted === null) throw notFound(`no mailbox ${name}`);
     return c.json({ deleted: deleted.length }, 200);
   });
 
-  app.openapi(routes.stats, async (c) => c.json({ ...(await store.stats(scopeOfMailboxParam(c.req.valid('query').mailbox))), waiters: deps.waiters.size }, 200));
+  app.openapi(routes.stats, async (c) => c.json({ ...(await store.stats(requestScope(c, c.req.valid('query').mailbox))), waiters: deps.waiters.size }, 200));
 
   app.openapi(routes.livez, (c) => c.json({ status: 'ok' as const }, 200));
 

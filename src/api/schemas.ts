@@ -229,6 +229,7 @@ export const RelayJobSchema = z
     reply: z.string().nullable(),
     reason: z.string().nullable(),
     tls: z.string().nullable().openapi({ description: 'TLS protocol and cipher of the last connection; null for plaintext.' }),
+    mailbox: z.string().openapi({ description: 'The mailbox of the message it delivers.' }),
   })
   .openapi('RelayJob');
 

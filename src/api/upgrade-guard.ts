@@ -9,14 +9,18 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { KotakError } from '../errors.js';
+import { ALL_MAILBOXES, type MailboxScope } from '../mail/mailbox-scope.js';
 import { AUTH_CHALLENGE, authError, type HttpAuth } from './auth.js';
 import { hostRefusal, type HostPolicy } from './host-check.js';
 import { originRefusal, type OriginPolicy } from './origin.js';
 import { PLAIN_RESPONSE_HEADERS } from './security.js';
 
 export interface UpgradeGuard {
-  /** True when the handshake may go ahead; otherwise the refusal has been written and the socket ends. */
-  admit(request: IncomingMessage, socket: Duplex): Promise<boolean>;
+  /**
+   * The mailboxes the client may see when the handshake may go ahead (every mailbox with auth
+   * off); null when it may not: the refusal has been written and the socket ends.
+   */
+  admit(request: IncomingMessage, socket: Duplex): Promise<MailboxScope | null>;
 }
 
 const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };
@@ -72,13 +76,14 @@ export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: Origi
       if (!hosts.admits(facts.host)) {
         log.warn({ host: facts.host?.slice(0, 200), path: request.url?.slice(0, 200) }, 'WebSocket under an unknown Host refused');
         refuse(socket, hostRefusal(facts.host));
-        return false;
+        return null;
       }
       if (!origins.admits(facts)) {
         log.warn({ origin: facts.origin?.slice(0, 200), path: request.url?.slice(0, 200) }, 'WebSocket from another origin refused');
         refuse(socket, originRefusal(facts.origin ?? 'null'));
-        return false;
+        return null;
       }
+      let access: MailboxScope = ALL_MAILBOXES;
       if (auth !== null) {
         let check;
         try {
@@ -86,16 +91,17 @@ export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: Origi
         } catch (err) {
           log.error({ err }, 'WebSocket authentication failed to run');
           socket.destroy();
-          return false;
+          return null;
         }
-        if (socket.destroyed) return false;
+        if (socket.destroyed) return null;
         if (!check.ok) {
           refuse(socket, authError(check), check.reason === 'throttled' ? { 'Retry-After': String(check.retryAfterS) } : { 'WWW-Authenticate': AUTH_CHALLENGE });
-          return false;
+          return null;
         }
+        access = check.scope;
       }
       socket.off('error', ignore);
-      return true;
+      return access;
     },
   };
 }

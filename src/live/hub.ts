@@ -1,8 +1,8 @@
 /**
  * The WebSocket hub: subscribes to the event bus and fans each event out to the connected clients
- * as one JSON frame, serialised once. A client that connected with `?mailbox=` (repeatable, or
- * comma-separated) gets only the frames of those mailboxes; frames of no mailbox
- * (`messages:cleared`, `relay:updated`) go to everyone. A client that cannot keep up is
+ * as one JSON frame, serialised once. A client gets only the frames of the mailboxes its login may
+ * see (src/api/access.ts), narrowed by `?mailbox=` (repeatable, or comma-separated) if it gave
+ * one; `messages:cleared`, a frame about no mailbox, goes to everyone. A client that cannot keep up is
  * disconnected rather than allowed to grow our memory; its reconnect logic resyncs from the API.
  */
 import type { IncomingMessage } from 'node:http';
@@ -12,16 +12,19 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { isKotakError, type KotakError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { scopeOfMailboxParam } from '../mail/mailbox-name.js';
-import { ALL_MAILBOXES, inScope, type MailboxScope } from '../mail/mailbox-scope.js';
+import { inScope, narrowScope, onlyMailboxes, type MailboxScope } from '../mail/mailbox-scope.js';
 import { frameMailbox, type LiveEventName, type LiveFrame } from './protocol.js';
 
 /** A client with this much unsent data is too slow to keep. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const PING_INTERVAL_MS = 30_000;
+/** A client whose scope was never set sees nothing (a wiring mistake must not show everything). */
+const NOTHING = onlyMailboxes([]);
 
 export interface LiveHub {
   /** Takes over an HTTP upgrade request for the live path, once src/api/upgrade-guard.ts has admitted it. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** `access`: the mailboxes the client's login may see; `?mailbox=` narrows it further. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, access: MailboxScope): void;
   readonly clientCount: number;
   close(): Promise<void>;
 }
@@ -48,7 +51,7 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
     const mailbox = frameMailbox(frame);
     for (const client of wss.clients) {
       if (client.readyState !== client.OPEN) continue;
-      if (mailbox !== null && !inScope(scopes.get(client) ?? ALL_MAILBOXES, mailbox)) continue;
+      if (mailbox !== null && !inScope(scopes.get(client) ?? NOTHING, mailbox)) continue;
       if (client.bufferedAmount > MAX_BUFFERED_BYTES) {
         log.warn({ buffered: client.bufferedAmount }, 'live client too slow; disconnecting');
         client.terminate();
@@ -80,10 +83,10 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
   pinger.unref();
 
   return {
-    handleUpgrade(request, socket, head) {
+    handleUpgrade(request, socket, head, access) {
       let scope: MailboxScope;
       try {
-        scope = scopeOfMailboxParam(new URL(request.url ?? '/', 'http://live.invalid').searchParams.getAll('mailbox'));
+        scope = narrowScope(access, scopeOfMailboxParam(new URL(request.url ?? '/', 'http://live.invalid').searchParams.getAll('mailbox')));
       } catch (err) {
         if (!isKotakError(err)) throw err;
         deps.refuse(socket, err);

@@ -12,13 +12,14 @@ export type LiveFrame = { [K in LiveEventName]: { readonly type: K; readonly dat
 
 export const LIVE_PATH = '/api/live';
 
-/** The mailbox a frame is about; null for frames every client gets (`messages:cleared`, relay jobs). */
+/** The mailbox a frame is about; null for the one frame every client gets (`messages:cleared`). */
 export function frameMailbox(frame: LiveFrame): string | null {
   switch (frame.type) {
     case 'message:stored':
     case 'message:updated':
     case 'messages:updated':
     case 'message:deleted':
+    case 'relay:updated':
       return frame.data.mailbox;
     default:
       return null;

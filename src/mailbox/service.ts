@@ -56,9 +56,9 @@ export interface MailboxService {
    * 'tags:changed' with each changed message's tags as stored; returns the ids changed.
    */
   setTags(scope: MailboxScope, ids: readonly string[], tags: readonly string[]): Promise<string[]>;
-  /** Renames a tag everywhere; announces a bulk 'tags:changed' when any message held it; returns how many did. */
+  /** Renames a tag on the scope's messages; announces a bulk 'tags:changed' when any held it; returns how many did. */
   renameTag(scope: MailboxScope, from: string, to: string): Promise<number>;
-  /** Removes a tag from every message; announces a bulk 'tags:changed' when any held it; returns how many did. */
+  /** Removes a tag from the scope's messages; announces a bulk 'tags:changed' when any held it; returns how many did. */
   deleteTag(scope: MailboxScope, name: string): Promise<number>;
 }
 
@@ -68,11 +68,6 @@ const ID_SLICE = 500;
 /** A write into a mailbox the caller may not see is a caller's error, never a silent no-op. */
 function requireInScope(scope: MailboxScope, mailbox: string): void {
   if (!inScope(scope, mailbox)) throw new KotakError('invalid_request', `mailbox "${mailbox}" is outside this caller's mailboxes`);
-}
-
-/** Tags are one namespace shared by all mailboxes: renaming or removing one needs the scope of all. */
-function requireAllMailboxes(scope: MailboxScope, what: string): void {
-  if (scope.kind !== 'all') throw new KotakError('invalid_request', `${what} changes it in every mailbox, so it needs access to all of them`);
 }
 
 export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
@@ -200,26 +195,27 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
 
     async setTags(scope, ids, tags) {
       const unique = [...new Set(ids)];
-      const visible = scope.kind === 'all' || unique.length === 0 ? unique : (await store.find(scope, { query: EMPTY_QUERY, ids: unique, limit: unique.length })).map((m) => m.id);
-      const changed = await store.setTags(visible, tags);
+      if (unique.length === 0) return [];
+      // Read first, in scope: what the caller may not see stays untouched, and each change's frame
+      // names its mailbox (so it reaches only those who may see it).
+      const visible = new Map((await store.find(scope, { query: EMPTY_QUERY, ids: unique, limit: unique.length })).map((m) => [m.id, m.mailbox]));
+      const changed = (await store.setTags([...visible.keys()], tags)).filter((id) => visible.has(id));
       if (changed.length > 0) {
         // Read back: a tag that already exists keeps its first spelling.
         const extras = await store.summaryExtras(changed);
-        bus.emit('tags:changed', { kind: 'set', messages: changed.map((id) => ({ id, tags: extras.get(id)?.tags ?? [] })) });
+        bus.emit('tags:changed', { kind: 'set', messages: changed.map((id) => ({ id, mailbox: visible.get(id)!, tags: extras.get(id)?.tags ?? [] })) });
       }
       return changed;
     },
 
     async renameTag(scope, from, to) {
-      requireAllMailboxes(scope, 'renaming a tag');
-      const held = await store.renameTag(from, to);
+      const held = await store.renameTag(scope, from, to);
       if (held > 0) bus.emit('tags:changed', { kind: 'bulk' });
       return held;
     },
 
     async deleteTag(scope, name) {
-      requireAllMailboxes(scope, 'deleting a tag');
-      const held = await store.deleteTag(name);
+      const held = await store.deleteTag(scope, name);
       if (held > 0) bus.emit('tags:changed', { kind: 'bulk' });
       return held;
     },

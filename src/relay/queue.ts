@@ -14,7 +14,7 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { KotakError } from '../errors.js';
 import type { EventBus } from '../events.js';
-import { ALL_MAILBOXES } from '../mail/mailbox-scope.js';
+import { ALL_MAILBOXES, type MailboxScope } from '../mail/mailbox-scope.js';
 import type { Envelope } from '../mail/types.js';
 import type { RelayJob, RelayStore } from '../store/relay-types.js';
 import type { MessageStore } from '../store/types.js';
@@ -64,7 +64,7 @@ export interface RelayQueueSettings {
 
 export interface RelayQueue {
   /** Queues a stored message for the given recipients (default: its envelope recipients). */
-  release(messageId: string, recipients?: readonly string[]): Promise<RelayJob[]>;
+  release(scope: MailboxScope, messageId: string, recipients?: readonly string[]): Promise<RelayJob[]>;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -253,8 +253,9 @@ export function createRelayQueue(
     return ticking;
   }
 
-  async function release(messageId: string, recipients?: readonly string[]): Promise<RelayJob[]> {
-    const detail = await messages.get(ALL_MAILBOXES, messageId);
+  /** `scope`: the caller's; a message outside it is not found. */
+  async function release(scope: MailboxScope, messageId: string, recipients?: readonly string[]): Promise<RelayJob[]> {
+    const detail = await messages.get(scope, messageId);
     if (!detail) throw new KotakError('not_found', `no message ${messageId}`);
     const written = [...new Set((recipients ?? detail.envelope.rcptTo).map((r) => r.trim()).filter(Boolean))];
     if (written.length === 0) throw new KotakError('invalid_request', 'no recipients to relay to');
@@ -266,7 +267,7 @@ export function createRelayQueue(
     }
     const wanted = new Map(read.flatMap(({ recipient }) => (recipient ? [[recipient.address, recipient.domain] as const] : [])));
     const at = now();
-    const jobs = await store.enqueue(messageId, [...wanted].map(([recipient, domain]) => ({ recipient, domain })), at, at + settings.giveUp);
+    const jobs = await store.enqueue(messageId, detail.mailbox, [...wanted].map(([recipient, domain]) => ({ recipient, domain })), at, at + settings.giveUp);
     for (const job of jobs) announce(job);
     void tick();
     return jobs;
@@ -290,7 +291,7 @@ export function createRelayQueue(
               const recipient = readRelayAddress(r);
               return recipient !== undefined && settings.isAllowed(recipient.address);
             });
-            if (allowed.length > 0) await release(summary.id, allowed);
+            if (allowed.length > 0) await release(ALL_MAILBOXES, summary.id, allowed);
           })().catch((err: unknown) => log.error({ err, messageId: summary.id }, 'automatic relay could not queue a message'));
         });
       }

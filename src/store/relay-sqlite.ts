@@ -17,6 +17,7 @@ interface JobRow {
   reply: string | null;
   reason: string | null;
   tls: string | null;
+  mailbox: string;
 }
 
 interface AttemptRow {
@@ -46,6 +47,7 @@ function toJob(row: JobRow): RelayJob {
     reply: row.reply,
     reason: row.reason,
     tls: row.tls,
+    mailbox: row.mailbox,
   };
 }
 
@@ -70,13 +72,13 @@ export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps):
   }
 
   return {
-    enqueue(messageId, recipients, now, giveUpAt) {
+    enqueue(messageId, mailbox, recipients, now, giveUpAt) {
       if (recipients.length === 0) return Promise.resolve([]);
       return exclusive(async () => {
         const rows = await writer.all<JobRow>(
-          `INSERT INTO relay_jobs (message_id, recipient, domain, status, attempts, next_attempt_at, give_up_at, created_at, updated_at)
-           VALUES ${recipients.map(() => "(?, ?, ?, 'queued', 0, ?, ?, ?, ?)").join(', ')} RETURNING *`,
-          recipients.flatMap((r) => [messageId, r.recipient, r.domain, now, giveUpAt, now, now]),
+          `INSERT INTO relay_jobs (message_id, mailbox, recipient, domain, status, attempts, next_attempt_at, give_up_at, created_at, updated_at)
+           VALUES ${recipients.map(() => "(?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)").join(', ')} RETURNING *`,
+          recipients.flatMap((r) => [messageId, mailbox, r.recipient, r.domain, now, giveUpAt, now, now]),
         );
         return rows.map(toJob);
       });
@@ -139,11 +141,20 @@ export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps):
       }));
     },
 
-    async list({ status, limit }) {
-      const rows = status
-        ? await reader.all<JobRow>('SELECT * FROM relay_jobs WHERE status = ? ORDER BY id DESC LIMIT ?', [status, limit])
-        : await reader.all<JobRow>('SELECT * FROM relay_jobs ORDER BY id DESC LIMIT ?', [limit]);
-      return rows.map(toJob);
+    async list(scope, { status, limit }) {
+      if (scope.kind === 'only' && scope.mailboxes.length === 0) return [];
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (status) {
+        where.push('status = ?');
+        params.push(status);
+      }
+      if (scope.kind === 'only') {
+        where.push(`mailbox IN (${scope.mailboxes.map(() => '?').join(',')})`);
+        params.push(...scope.mailboxes);
+      }
+      const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+      return (await reader.all<JobRow>(`SELECT * FROM relay_jobs ${filter} ORDER BY id DESC LIMIT ?`, [...params, limit])).map(toJob);
     },
   };
 }

@@ -1,4 +1,5 @@
 /** The relay queue's storage contract: jobs survive restarts; storage never announces changes. */
+import type { MailboxScope } from '../mail/mailbox-scope.js';
 
 export type RelayStatus = 'queued' | 'sending' | 'delivered' | 'deferred' | 'failed';
 
@@ -32,6 +33,8 @@ export interface RelayJob {
   readonly reason: string | null;
   /** TLS of the last connection, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384"; null = plaintext or none. */
   readonly tls: string | null;
+  /** The mailbox of the message it delivers (scoped logins see only their mailboxes' jobs). */
+  readonly mailbox: string;
 }
 
 export interface RelayJobUpdate {
@@ -45,7 +48,7 @@ export interface RelayJobUpdate {
 }
 
 export interface RelayStore {
-  enqueue(messageId: string, recipients: readonly { recipient: string; domain: string }[], now: number, giveUpAt: number): Promise<RelayJob[]>;
+  enqueue(messageId: string, mailbox: string, recipients: readonly { recipient: string; domain: string }[], now: number, giveUpAt: number): Promise<RelayJob[]>;
   /** Jobs that are queued or deferred with their time come, marked `sending` (so no second worker takes them). */
   claimDue(now: number, limit: number): Promise<RelayJob[]>;
   /** The earliest time a queued or deferred job is due (epoch ms), or null. */
@@ -58,5 +61,6 @@ export interface RelayStore {
    */
   requeueInterrupted(now: number): Promise<number>;
   jobsForMessage(messageId: string): Promise<(RelayJob & { readonly history: RelayAttempt[] })[]>;
-  list(options: { readonly status?: RelayStatus | null; readonly limit: number }): Promise<RelayJob[]>;
+  /** The newest jobs within the scope (by their message's mailbox). */
+  list(scope: MailboxScope, options: { readonly status?: RelayStatus | null; readonly limit: number }): Promise<RelayJob[]>;
 }

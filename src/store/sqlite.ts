@@ -410,6 +410,40 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     });
   }
 
+  /**
+   * A tag renamed for the scope's messages only: they move from `from` to `to` (an existing tag of
+   * that name, whatever its case, or a new one); the same tag on other mailboxes' messages stays.
+   */
+  function renameTagWithin(scope: MailboxScope, from: string, to: string): Promise<number> {
+    const inScope = scopeCondition(scope);
+    return exclusive(() =>
+      transaction(async () => {
+        await writer.run(PRUNE_UNUSED_TAGS);
+        const source = await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [from]);
+        if (!source) return 0;
+        const held = `SELECT mt.seq FROM message_tags mt JOIN messages m ON m.seq = mt.seq WHERE mt.tag_id = ? AND ${inScope.sql}`;
+        const seqs = (await writer.all<{ seq: number }>(held, [source.id, ...inScope.params])).map((r) => r.seq);
+        if (seqs.length === 0) return 0;
+        await writer.run('INSERT OR IGNORE INTO tags (name) VALUES (?)', [to]);
+        const target = (await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [to]))!;
+        if (target.id === source.id) {
+          // Only the case changes. Tags are one spelling for all: changed only if no other
+          // mailbox's message holds the tag, whose owners did not ask for it.
+          const total = (await writer.get<{ n: number }>('SELECT COUNT(*) AS n FROM message_tags WHERE tag_id = ?', [source.id]))!.n;
+          if (total === seqs.length) await writer.run('UPDATE tags SET name = ? WHERE id = ?', [to, source.id]);
+          return seqs.length;
+        }
+        for (const chunk of slices(seqs, ID_SLICE)) {
+          const marks = chunk.map(() => '?').join(',');
+          await writer.run(`INSERT OR IGNORE INTO message_tags (seq, tag_id) SELECT seq, ? FROM message_tags WHERE tag_id = ? AND seq IN (${marks})`, [target.id, source.id, ...chunk]);
+          await writer.run(`DELETE FROM message_tags WHERE tag_id = ? AND seq IN (${marks})`, [source.id, ...chunk]);
+        }
+        await writer.run(PRUNE_UNUSED_TAGS);
+        return seqs.length;
+      }),
+    );
+  }
+
   return {
     relay: createRelayStore({ reader, writer, exclusive }),
     space,
@@ -696,11 +730,20 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       );
     },
 
-    async tagCounts(): Promise<TagCount[]> {
-      return reader.all<TagCount>('SELECT t.name AS name, COUNT(*) AS count FROM tags t JOIN message_tags mt ON mt.tag_id = t.id GROUP BY t.id ORDER BY t.name');
+    async tagCounts(scope): Promise<TagCount[]> {
+      if (scope.kind === 'all') {
+        return reader.all<TagCount>('SELECT t.name AS name, COUNT(*) AS count FROM tags t JOIN message_tags mt ON mt.tag_id = t.id GROUP BY t.id ORDER BY t.name');
+      }
+      const inScope = scopeCondition(scope);
+      return reader.all<TagCount>(
+        `SELECT t.name AS name, COUNT(*) AS count FROM tags t JOIN message_tags mt ON mt.tag_id = t.id JOIN messages m ON m.seq = mt.seq
+          WHERE ${inScope.sql} GROUP BY t.id ORDER BY t.name`,
+        inScope.params,
+      );
     },
 
-    renameTag(from, to) {
+    renameTag(scope, from, to) {
+      if (scope.kind === 'only') return renameTagWithin(scope, from, to);
       return exclusive(() =>
         transaction(async () => {
           // A name left over from deleted messages must not block the rename or lend its spelling.
@@ -722,13 +765,17 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       );
     },
 
-    deleteTag(name) {
+    deleteTag(scope, name) {
+      const inScope = scopeCondition(scope);
       return exclusive(() =>
         transaction(async () => {
           const tag = await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]);
           if (!tag) return 0;
-          const { changes } = await writer.run('DELETE FROM message_tags WHERE tag_id = ?', [tag.id]);
-          await writer.run('DELETE FROM tags WHERE id = ?', [tag.id]);
+          const { changes } = await writer.run(
+            `DELETE FROM message_tags WHERE tag_id = ? AND seq IN (SELECT m.seq FROM messages m WHERE ${inScope.sql})`,
+            [tag.id, ...inScope.params],
+          );
+          await writer.run(PRUNE_UNUSED_TAGS);
           return changes;
         }),
       );

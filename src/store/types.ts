@@ -99,12 +99,12 @@ export interface MessageStore {
   summaryExtras(ids: readonly string[]): Promise<Map<string, SummaryExtras>>;
   /** Replaces the tags of these messages (an empty list clears them); returns the ids that exist. */
   setTags(ids: readonly string[], tags: readonly string[]): Promise<string[]>;
-  /** Every tag in use with how many messages hold it, by name. */
-  tagCounts(): Promise<TagCount[]>;
-  /** Renames a tag everywhere (merging into an existing tag of that name); returns how many messages hold it. */
-  renameTag(from: string, to: string): Promise<number>;
-  /** Removes a tag from every message (the messages stay); returns how many held it. */
-  deleteTag(name: string): Promise<number>;
+  /** Every tag the scope's messages hold, with how many of them hold it, by name. */
+  tagCounts(scope: MailboxScope): Promise<TagCount[]>;
+  /** Renames a tag on the scope's messages (merging into an existing tag of that name); returns how many of them hold it. */
+  renameTag(scope: MailboxScope, from: string, to: string): Promise<number>;
+  /** Removes a tag from the scope's messages (the messages stay); returns how many held it. */
+  deleteTag(scope: MailboxScope, name: string): Promise<number>;
 }
 
 export interface OffsetListOptions {

@@ -125,7 +125,7 @@ describe('mailbox service', () => {
       frames.length = 0;
       expect(await service.setTags(ALL_MAILBOXES, [two!, 'unknown', two!], ['urgent', 'b'])).toEqual([two]);
       // The existing spelling wins.
-      expect(frames).toEqual([{ type: 'tags:changed', data: { kind: 'set', messages: [{ id: two, tags: ['b', 'Urgent'] }] } }]);
+      expect(frames).toEqual([{ type: 'tags:changed', data: { kind: 'set', messages: [{ id: two, mailbox: 'default', tags: ['b', 'Urgent'] }] } }]);
       frames.length = 0;
       expect(await service.setTags(ALL_MAILBOXES, ['unknown'], ['x'])).toEqual([]);
       expect(frames).toEqual([]);
@@ -200,13 +200,27 @@ describe('mailbox service', () => {
       ]);
     });
 
-    it("tags: only the scope's messages are tagged; renaming or deleting a tag (shared by all mailboxes) needs every mailbox", async () => {
-      const [a1, b1] = await seed(message('a1', 'a'), message('b1', 'b'));
+    it("tags: only the scope's messages are tagged, renamed or untagged; other mailboxes keep theirs", async () => {
+      const [a1, b1, a2] = await seed(message('a1', 'a'), message('b1', 'b'), message('a2', 'a'));
       expect(await service.setTags(onlyA, [a1!, b1!], ['t'])).toEqual([a1]);
       expect((await store.summaryExtras([b1!])).get(b1!)?.tags).toEqual([]);
-      await expect(service.renameTag(onlyA, 't', 'u')).rejects.toMatchObject({ code: 'invalid_request' });
-      await expect(service.deleteTag(onlyA, 't')).rejects.toMatchObject({ code: 'invalid_request' });
-      expect(await store.tagCounts()).toEqual([{ name: 't', count: 1 }]);
+      await service.setTags(ALL_MAILBOXES, [b1!, a2!], ['t']);
+      expect(await store.tagCounts(onlyA)).toEqual([{ name: 't', count: 2 }]);
+      expect(await store.tagCounts(ALL_MAILBOXES)).toEqual([{ name: 't', count: 3 }]);
+
+      expect(await service.renameTag(onlyA, 't', 'u')).toBe(2);
+      expect(await store.tagCounts(ALL_MAILBOXES)).toEqual([{ name: 't', count: 1 }, { name: 'u', count: 2 }]);
+      expect((await store.summaryExtras([b1!])).get(b1!)?.tags).toEqual(['t']);
+      // Only the case: the shared spelling changes only when no other mailbox holds the tag.
+      await service.renameTag(onlyA, 'u', 'U');
+      expect(await store.tagCounts(onlyA)).toEqual([{ name: 'U', count: 2 }]);
+      await service.setTags(ALL_MAILBOXES, [b1!], ['U']);
+      await service.renameTag(onlyA, 'U', 'u');
+      expect(await store.tagCounts(ALL_MAILBOXES)).toEqual([{ name: 'U', count: 3 }]);
+
+      expect(await service.deleteTag(onlyA, 'U')).toBe(2);
+      expect(await store.tagCounts(ALL_MAILBOXES)).toEqual([{ name: 'U', count: 1 }]);
+      expect(await store.tagCounts(onlyA)).toEqual([]);
     });
 
     it("prune counts and deletes only the scope's messages", async () => {

@@ -17,7 +17,8 @@
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { KotakError } from '../../errors.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
+import { accessScope } from '../../api/access.js';
+import type { MailboxScope } from '../../mail/mailbox-scope.js';
 import type { MessageStore } from '../../store/types.js';
 import { attachmentDisposition, downloadHeaders, pointToRaw } from '../../api/download.js';
 import { UNTRUSTED_BYTES_POLICY } from '../../api/security.js';
@@ -26,8 +27,8 @@ import { listPage, pageWindow, parseKind, searchPage, type IdPage, type PageWind
 import { jsonStreamResponse } from '../../api/text-stream.js';
 import { mailhogMessageJson, MESSAGE_LIMITS, PAGE_LIMITS, type StoredMessage } from './shapes.js';
 
-async function loadMessage(store: MessageStore, id: string): Promise<StoredMessage | null> {
-  const [detail, raw] = await Promise.all([store.get(ALL_MAILBOXES, id), store.getRaw(ALL_MAILBOXES, id)]);
+async function loadMessage(store: MessageStore, scope: MailboxScope, id: string): Promise<StoredMessage | null> {
+  const [detail, raw] = await Promise.all([store.get(scope, id), store.getRaw(scope, id)]);
   if (!detail || !raw) return null;
   return { id, receivedAt: detail.receivedAt, envelope: detail.envelope, raw };
 }
@@ -37,11 +38,11 @@ async function loadMessage(store: MessageStore, id: string): Promise<StoredMessa
  * to PAGE_LIMITS, so a page of huge messages costs the memory of one. `count` comes last because a
  * message deleted between listing and loading is left out of the page (not answered as null).
  */
-async function* pageJson(store: MessageStore, page: IdPage, window: PageWindow): AsyncGenerator<string> {
+async function* pageJson(store: MessageStore, scope: MailboxScope, page: IdPage, window: PageWindow): AsyncGenerator<string> {
   yield `{"total":${page.total},"start":${window.start},"items":[`;
   let count = 0;
   for (const id of page.ids) {
-    const message = await loadMessage(store, id);
+    const message = await loadMessage(store, scope, id);
     if (!message) continue;
     if (count > 0) yield ',';
     count += 1;
@@ -57,13 +58,15 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
 
   app.get('/api/v2/messages', async (c) => {
     const window = pageWindow(c.req.query('start'), c.req.query('limit'));
-    return jsonStreamResponse(pageJson(store, await listPage(store, window), window));
+    const scope = accessScope(c);
+    return jsonStreamResponse(pageJson(store, scope, await listPage(store, scope, window), window));
   });
 
   app.get('/api/v2/search', async (c) => {
     const kind = parseKind(c.req.query('kind'));
     const window = pageWindow(c.req.query('start'), c.req.query('limit'));
-    return jsonStreamResponse(pageJson(store, await searchPage(store, kind, c.req.query('query'), window), window));
+    const scope = accessScope(c);
+    return jsonStreamResponse(pageJson(store, scope, await searchPage(store, scope, kind, c.req.query('query'), window), window));
   });
 
   // MailHog answers deletions with an empty 200; the `mailhog` client parses any body as JSON.
@@ -72,26 +75,26 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
     // on this same path to delete only those: such a request is left to the routes mounted after
     // this one (Hono caches the body, so they can still read it) and never empties the inbox here.
     if ((await c.req.text()).trim() !== '') return next();
-    await mailboxes.clear(ALL_MAILBOXES);
+    await mailboxes.clear(accessScope(c));
     return c.body(null, 200);
   });
 
   app.get('/api/v1/messages/:id', async (c) => {
     const id = c.req.param('id');
-    const message = await loadMessage(store, id);
+    const message = await loadMessage(store, accessScope(c), id);
     if (!message) throw notFound(id);
     return jsonStreamResponse(mailhogMessageJson(message, MESSAGE_LIMITS));
   });
 
   app.delete('/api/v1/messages/:id', async (c) => {
     const id = c.req.param('id');
-    if ((await mailboxes.deleteByIds(ALL_MAILBOXES, [id])).length === 0) throw notFound(id);
+    if ((await mailboxes.deleteByIds(accessScope(c), [id])).length === 0) throw notFound(id);
     return c.body(null, 200);
   });
 
   app.get('/api/v1/messages/:id/download', async (c) => {
     const id = c.req.param('id');
-    const raw = await store.getRaw(ALL_MAILBOXES, id);
+    const raw = await store.getRaw(accessScope(c), id);
     if (!raw) throw notFound(id);
     // The bytes as received (MailHog re-serialised its parsed headers, in random order).
     return new Response(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), {
@@ -103,7 +106,7 @@ export function mountMailhogRoutes(app: OpenAPIHono, deps: CompatDeps): void {
     const id = c.req.param('id');
     const index = c.req.param('part');
     if (!/^\d{1,4}$/.test(index)) throw new KotakError('invalid_request', `part must be a part number, not "${index.slice(0, 20)}"`);
-    const raw = await store.getRaw(ALL_MAILBOXES, id);
+    const raw = await store.getRaw(accessScope(c), id);
     if (!raw) throw notFound(id);
     // MailHog counts the top-level parts from 0; Kotak's part ids are MIME paths counted from 1.
     const part = await parser.extractPart(raw, String(Number(index) + 1)).catch((err: unknown) => {

@@ -15,7 +15,7 @@
  *   subject and addresses are not.
  */
 import { KotakError } from '../../errors.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
+import type { MailboxScope } from '../../mail/mailbox-scope.js';
 import { EMPTY_QUERY, MAX_QUERY_LENGTH, refuseNul, type SearchQuery, type SearchTerm } from '../../mail/search-query.js';
 import type { MessageSummary } from '../../mail/types.js';
 import type { MessageStore } from '../../store/types.js';
@@ -50,22 +50,23 @@ export function parseKind(kind: string | undefined): SearchKind {
   throw new KotakError('invalid_request', `kind must be from, to or containing${kind ? `, not "${kind.slice(0, 40)}"` : ''}`);
 }
 
-export function listPage(store: MessageStore, window: PageWindow): Promise<IdPage> {
-  return windowOf(store, EMPTY_QUERY, window, null);
+/** `scope`: the caller's mailboxes; totals and pages count only them. */
+export function listPage(store: MessageStore, scope: MailboxScope, window: PageWindow): Promise<IdPage> {
+  return windowOf(store, scope, EMPTY_QUERY, window, null);
 }
 
-export async function searchPage(store: MessageStore, kind: SearchKind, text: string | undefined, window: PageWindow): Promise<IdPage> {
+export async function searchPage(store: MessageStore, scope: MailboxScope, kind: SearchKind, text: string | undefined, window: PageWindow): Promise<IdPage> {
   if (text === undefined || text === '') throw new KotakError('invalid_request', 'query must not be empty');
   // The same bound as Kotak's own search syntax: each term is a LIKE or FTS clause.
   if (text.length > MAX_QUERY_LENGTH) throw new KotakError('invalid_query', `query is too long (${text.length} characters; the limit is ${MAX_QUERY_LENGTH})`);
   refuseNul(text);
   switch (kind) {
     case 'from':
-      return windowOf(store, { terms: [field('from', text)] }, window, null);
+      return windowOf(store, scope, { terms: [field('from', text)] }, window, null);
     case 'containing':
-      return windowOf(store, { terms: [{ kind: 'text', value: text, phrase: false, negated: false }] }, window, null);
+      return windowOf(store, scope, { terms: [{ kind: 'text', value: text, phrase: false, negated: false }] }, window, null);
     case 'to':
-      return recipientWindow(store, text, window);
+      return recipientWindow(store, scope, text, window);
   }
 }
 
@@ -77,17 +78,17 @@ const field = (name: Extract<SearchTerm, { kind: 'field' }>['field'], value: str
  * `addressed:x -to:x -cc:x -bcc:x`. Counting both gives the exact total; the page walks the first
  * and drops the second's members.
  */
-async function recipientWindow(store: MessageStore, text: string, window: PageWindow): Promise<IdPage> {
+async function recipientWindow(store: MessageStore, scope: MailboxScope, text: string, window: PageWindow): Promise<IdPage> {
   const anywhere: SearchQuery = { terms: [field('addressed', text)] };
   const senderOnly: SearchQuery = { terms: [field('addressed', text), field('to', text, true), field('cc', text, true), field('bcc', text, true)] };
-  const excluded = (await store.list(ALL_MAILBOXES, { query: senderOnly, limit: 0 })).total;
-  if (excluded === 0) return windowOf(store, anywhere, window, null);
+  const excluded = (await store.list(scope, { query: senderOnly, limit: 0 })).total;
+  if (excluded === 0) return windowOf(store, scope, anywhere, window, null);
   const dropSenderOnly = async (page: readonly MessageSummary[]): Promise<Set<string>> => {
     const ids = page.map((m) => m.id);
-    const drop = new Set((await store.find(ALL_MAILBOXES, { query: senderOnly, ids, limit: ids.length })).map((m) => m.id));
+    const drop = new Set((await store.find(scope, { query: senderOnly, ids, limit: ids.length })).map((m) => m.id));
     return new Set(ids.filter((id) => !drop.has(id)));
   };
-  const page = await windowOf(store, anywhere, window, dropSenderOnly);
+  const page = await windowOf(store, scope, anywhere, window, dropSenderOnly);
   return { total: page.total - excluded, ids: page.ids };
 }
 
@@ -97,6 +98,7 @@ async function recipientWindow(store: MessageStore, text: string, window: PageWi
  */
 async function windowOf(
   store: MessageStore,
+  scope: MailboxScope,
   query: SearchQuery,
   { start, limit }: PageWindow,
   keep: ((page: readonly MessageSummary[]) => Promise<Set<string>>) | null,
@@ -107,7 +109,7 @@ async function windowOf(
   let total = 0;
   let cursor: string | null = null;
   for (;;) {
-    const page = await store.list(ALL_MAILBOXES, { query, limit: chunk, cursor });
+    const page = await store.list(scope, { query, limit: chunk, cursor });
     total = page.total;
     const kept = keep ? await keep(page.messages) : null;
     for (const message of page.messages) {

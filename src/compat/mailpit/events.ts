@@ -8,13 +8,16 @@
  *   tag changes      → update   { ID, Tags }, or prune after a rename or removal
  *   any change       → stats    { Total, Unread, Version }, at most every 250 ms, and on connect
  *
+ * A client sees only the mailboxes its login may (src/api/access.ts): frames about other mailboxes
+ * are not sent to it, and its stats count only its mailboxes. `truncate` and `prune` (refetch)
+ * say nothing about any message and go to everyone.
  * Frames leave in the order their events happened, even though `new` waits on a database read.
  * Like src/live/hub.ts: each frame is serialised once, a client that cannot keep up is dropped.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
+import { inScope, onlyMailboxes, type MailboxScope } from '../../mail/mailbox-scope.js';
 import type { MessageSummary } from '../../mail/types.js';
 import type { CompatDeps } from '../deps.js';
 import { toMailpitSummary, type MailpitSummary } from './shapes.js';
@@ -32,9 +35,12 @@ const PING_INTERVAL_MS = 30_000;
 const STATS_DELAY_MS = 250;
 /** Past this many deletions at once, Mailpit sends one `prune` and clients refetch. */
 const MAX_DELETE_FRAMES = 200;
+/** A client whose scope was never set sees nothing (a wiring mistake must not show everything). */
+const NOTHING = onlyMailboxes([]);
 
 export interface MailpitEventsServer {
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** `access`: the mailboxes the client's login may see. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, access: MailboxScope): void;
   close(): Promise<void>;
 }
 
@@ -42,6 +48,8 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
   const { bus, store, log, version } = deps;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
   const alive = new WeakSet<WebSocket>();
+  const scopes = new WeakMap<WebSocket, MailboxScope>();
+  const scopeOf = (client: WebSocket): MailboxScope => scopes.get(client) ?? NOTHING;
 
   function send(clients: Iterable<WebSocket>, frame: MailpitFrame): void {
     const text = JSON.stringify(frame);
@@ -56,7 +64,9 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
     }
   }
 
-  const broadcast = (frame: MailpitFrame) => send(wss.clients, frame);
+  /** To every client that may see `mailbox` (null: a frame about no message, to everyone). */
+  const broadcast = (frame: MailpitFrame, mailbox: string | null) =>
+    send(mailbox === null ? wss.clients : [...wss.clients].filter((client) => inScope(scopeOf(client), mailbox)), frame);
 
   // One chain of steps, so frames keep their events' order. New messages arriving together share
   // one step (and one read of their tags and counts); any other event closes the open batch.
@@ -78,17 +88,18 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
       enqueue(async () => {
         if (openBatch === batch) openBatch = null;
         const extras = await store.summaryExtras(batch.map((m) => m.id));
-        for (const message of batch) broadcast({ Type: 'new', Data: toMailpitSummary(message, extras.get(message.id)) });
+        for (const message of batch) broadcast({ Type: 'new', Data: toMailpitSummary(message, extras.get(message.id)) }, message.mailbox);
       });
     }
     openBatch.push(summary);
   }
 
-  function later(frames: () => MailpitFrame[]): void {
+  /** `mailbox`: whose frames these are (null: everyone's). */
+  function later(mailbox: string | null, frames: () => MailpitFrame[]): void {
     if (wss.clients.size === 0) return;
     closeBatch();
     enqueue(() => {
-      for (const frame of frames()) broadcast(frame);
+      for (const frame of frames()) broadcast(frame, mailbox);
     });
   }
 
@@ -98,14 +109,26 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
     statsTimer = setTimeout(() => {
       statsTimer = null;
       // Behind every frame already queued, so the totals never run ahead of the list.
-      enqueue(async () => broadcast(await statsFrame()));
+      enqueue(sendStats);
     }, STATS_DELAY_MS);
     statsTimer.unref();
   }
 
-  async function statsFrame(): Promise<MailpitFrame> {
-    const stats = await store.stats(ALL_MAILBOXES);
+  async function statsFrame(scope: MailboxScope): Promise<MailpitFrame> {
+    const stats = await store.stats(scope);
     return { Type: 'stats', Data: { Total: stats.total, Unread: stats.unread, Version: version } };
+  }
+
+  /** Each client's own totals: one read per distinct scope, not per client. */
+  async function sendStats(): Promise<void> {
+    const groups = new Map<string, { scope: MailboxScope; clients: WebSocket[] }>();
+    for (const client of wss.clients) {
+      const scope = scopeOf(client);
+      const key = scope.kind === 'all' ? '*' : [...scope.mailboxes].sort().join(',');
+      const group = groups.get(key) ?? groups.set(key, { scope, clients: [] }).get(key)!;
+      group.clients.push(client);
+    }
+    for (const { scope, clients } of groups.values()) send(clients, await statsFrame(scope));
   }
 
   const unsubscribe = [
@@ -113,26 +136,23 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
       onStored(summary);
       scheduleStats();
     }),
-    bus.on('message:updated', ({ id, read }) => {
-      later(() => [{ Type: 'update', Data: { ID: id, Read: read } }]);
+    bus.on('message:updated', ({ id, mailbox, read }) => {
+      later(mailbox, () => [{ Type: 'update', Data: { ID: id, Read: read } }]);
       scheduleStats();
     }),
     bus.on('messages:updated', () => scheduleStats()),
-    bus.on('message:deleted', ({ ids }) => {
-      later(() => (ids.length > MAX_DELETE_FRAMES ? [{ Type: 'prune', Data: null }] : ids.map((id) => ({ Type: 'delete', Data: { ID: id } }))));
+    bus.on('message:deleted', ({ mailbox, ids }) => {
+      later(mailbox, () => (ids.length > MAX_DELETE_FRAMES ? [{ Type: 'prune', Data: null }] : ids.map((id) => ({ Type: 'delete', Data: { ID: id } }))));
       scheduleStats();
     }),
     bus.on('messages:cleared', () => {
-      later(() => [{ Type: 'truncate', Data: null }]);
+      later(null, () => [{ Type: 'truncate', Data: null }]);
       scheduleStats();
     }),
-    bus.on('tags:changed', (change) =>
-      later(() =>
-        change.kind === 'bulk'
-          ? [{ Type: 'prune', Data: null }]
-          : change.messages.map(({ id, tags }) => ({ Type: 'update', Data: { ID: id, Tags: tags } })),
-      ),
-    ),
+    bus.on('tags:changed', (change) => {
+      if (change.kind === 'bulk') return later(null, () => [{ Type: 'prune', Data: null }]);
+      for (const { id, mailbox, tags } of change.messages) later(mailbox, () => [{ Type: 'update', Data: { ID: id, Tags: tags } }]);
+    }),
   ];
 
   wss.on('connection', (ws) => {
@@ -140,7 +160,7 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
     ws.on('pong', () => alive.add(ws));
     ws.on('error', (err) => log.debug({ err }, 'mailpit events client error'));
     // Mailpit greets every new client with the totals.
-    statsFrame().then(
+    statsFrame(scopeOf(ws)).then(
       (frame) => send([ws], frame),
       (err: unknown) => log.warn({ err }, 'mailpit events: no stats for a new client'),
     );
@@ -161,8 +181,11 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
   return {
     // Origin and credentials are checked before this is called (src/api/upgrade-guard.ts, for both
     // WebSockets): a page on another site must not read the mailbox (Mailpit's CVE-2026-22689).
-    handleUpgrade(request, socket, head) {
-      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    handleUpgrade(request, socket, head, access) {
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        scopes.set(ws, access);
+        wss.emit('connection', ws, request);
+      });
     },
     async close() {
       clearInterval(pinger);

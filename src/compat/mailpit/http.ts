@@ -7,7 +7,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { isKotakError, KotakError } from '../../errors.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
+import { accessScope } from '../../api/access.js';
 import { EMPTY_QUERY, parseSearchQuery, type SearchQuery } from '../../mail/search-query.js';
 import type { MessageStore } from '../../store/types.js';
 
@@ -72,7 +72,7 @@ export function searchQuery(text: string | undefined): SearchQuery {
 /** "latest" is the newest message, or with `?query=` the newest one matching it. */
 export async function resolveId(store: MessageStore, id: string, c: Context): Promise<string> {
   if (id !== 'latest') return id;
-  const page = await store.listAt(ALL_MAILBOXES, { query: searchQuery(c.req.query('query')), start: 0, limit: 1 });
+  const page = await store.listAt(accessScope(c), { query: searchQuery(c.req.query('query')), start: 0, limit: 1 });
   const newest = page.messages[0];
   if (!newest) throw new KotakError('not_found', 'Message not found');
   return newest.id;

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import type { CompatDeps } from '../deps.js';
 import { createMailpitEventsServer } from './events.js';
 import { KotakError } from '../../errors.js';
+import type { MailboxScope } from '../../mail/mailbox-scope.js';
 import { PAGE_NOT_FOUND, plainTextError } from './http.js';
 import { mountApplicationRoutes, mountTagRoutes } from './routes-app.js';
 import { mountMessageRoutes } from './routes-message.js';
@@ -38,7 +39,8 @@ export function mountMailpitApi(app: OpenAPIHono, deps: CompatDeps): void {
 }
 
 export interface MailpitEvents {
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** `access`: the mailboxes the client's login may see. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, access: MailboxScope): void;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { KotakError } from '../../errors.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
+import { accessScope } from '../../api/access.js';
 import type { CompatDeps } from '../deps.js';
 import { readBody } from './http.js';
 import { trackRuntimeStats } from './runtime-stats.js';
@@ -14,7 +14,7 @@ const RenameTagSchema = z.object({ Name: z.string().nullish() });
 export function mountTagRoutes(app: Hono, deps: CompatDeps): void {
   const { store, mailboxes } = deps;
 
-  app.get('/api/v1/tags', async (c) => c.json((await store.tagCounts()).map((t) => t.name)));
+  app.get('/api/v1/tags', async (c) => c.json((await store.tagCounts(accessScope(c))).map((t) => t.name)));
 
   // Replaces the tags of the given messages; no Tags (or an empty list) clears them.
   app.put('/api/v1/tags', async (c) => {
@@ -22,19 +22,19 @@ export function mountTagRoutes(app: Hono, deps: CompatDeps): void {
     if (body === undefined) throw new KotakError('invalid_request', 'EOF');
     const ids = body.IDs ?? [];
     if (ids.length === 0) return c.text('ok');
-    await mailboxes.setTags(ALL_MAILBOXES, ids, cleanTags(body.Tags ?? []));
+    await mailboxes.setTags(accessScope(c), ids, cleanTags(body.Tags ?? []));
     return c.text('ok');
   });
 
   app.put('/api/v1/tags/:tag', async (c) => {
     const name = cleanTag((await readBody(c, RenameTagSchema))?.Name ?? '');
     if (name === null) throw new KotakError('invalid_request', 'invalid tag name');
-    await mailboxes.renameTag(ALL_MAILBOXES, c.req.param('tag'), name);
+    await mailboxes.renameTag(accessScope(c), c.req.param('tag'), name);
     return c.text('ok');
   });
 
   app.delete('/api/v1/tags/:tag', async (c) => {
-    await mailboxes.deleteTag(ALL_MAILBOXES, c.req.param('tag'));
+    await mailboxes.deleteTag(accessScope(c), c.req.param('tag'));
     return c.text('ok');
   });
 }
@@ -44,7 +44,7 @@ export function mountApplicationRoutes(app: Hono, deps: CompatDeps): void {
   const runtimeStats = trackRuntimeStats(bus, store);
 
   app.get('/api/v1/info', async (c) => {
-    const [stats, tags] = await Promise.all([store.stats(ALL_MAILBOXES), store.tagCounts()]);
+    const [stats, tags] = await Promise.all([store.stats(accessScope(c)), store.tagCounts(accessScope(c))]);
     return c.json({
       Version: version,
       // Mailpit asks GitHub for its latest release; Kotak does not phone home.

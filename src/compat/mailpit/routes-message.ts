@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { KotakError } from '../../errors.js';
 import { renderHtmlView } from '../../mail/html-view.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
+import { accessScope } from '../../api/access.js';
 import type { AttachmentInfo, MessageDetail } from '../../mail/types.js';
 import { downloadHeaders, pointToRaw } from '../../api/download.js';
 import { messageHtmlPolicy, UNTRUSTED_BYTES_POLICY } from '../../api/security.js';
@@ -31,29 +31,29 @@ export function mountMessageRoutes(app: Hono, deps: CompatDeps): void {
 
   /** The message, or the error Mailpit gives for an unknown ID. */
   async function load(c: Context, id: string, missing = PAGE_NOT_FOUND): Promise<MessageDetail> {
-    const message = await store.get(ALL_MAILBOXES, await resolveId(store, id, c));
+    const message = await store.get(accessScope(c), await resolveId(store, id, c));
     if (!message) throw new KotakError('not_found', missing);
     return message;
   }
 
   async function loadRaw(c: Context, id: string): Promise<{ id: string; raw: Buffer }> {
     const resolved = await resolveId(store, id, c);
-    const raw = await store.getRaw(ALL_MAILBOXES, resolved);
+    const raw = await store.getRaw(accessScope(c), resolved);
     if (!raw) throw new KotakError('not_found', PAGE_NOT_FOUND);
     return { id: resolved, raw };
   }
 
   /** As Mailpit does whenever it reads a message for a client. */
-  async function markRead(message: MessageDetail): Promise<void> {
+  async function markRead(c: Context, message: MessageDetail): Promise<void> {
     if (message.read) return;
-    await mailboxes.markRead(ALL_MAILBOXES, message.id, true);
+    await mailboxes.markRead(accessScope(c), message.id, true);
   }
 
-  async function checksums(message: MessageDetail): Promise<Map<string, MailpitChecksums>> {
+  async function checksums(c: Context, message: MessageDetail): Promise<Map<string, MailpitChecksums>> {
     const sums = new Map<string, MailpitChecksums>();
     const parts: readonly AttachmentInfo[] = message.attachments.slice(0, MAX_CHECKSUM_PARTS);
     if (parts.length === 0) return sums;
-    const raw = await store.getRaw(ALL_MAILBOXES, message.id);
+    const raw = await store.getRaw(accessScope(c), message.id);
     if (!raw) return sums;
     // One at a time: each extraction hands the whole message to a parser worker.
     for (const part of parts) {
@@ -71,9 +71,9 @@ export function mountMessageRoutes(app: Hono, deps: CompatDeps): void {
 
   app.get('/api/v1/message/:id', async (c) => {
     const message = await load(c, c.req.param('id'));
-    const [extras, sums] = await Promise.all([store.summaryExtras([message.id]), checksums(message)]);
+    const [extras, sums] = await Promise.all([store.summaryExtras([message.id]), checksums(c, message)]);
     const json = toMailpitMessage(message, extras.get(message.id), sums);
-    await markRead(message);
+    await markRead(c, message);
     return c.json(json);
   });
 
@@ -107,7 +107,7 @@ export function mountMessageRoutes(app: Hono, deps: CompatDeps): void {
     if (!match) throw new KotakError('not_found', PAGE_NOT_FOUND);
     const message = await load(c, match[1]!, 'Message not found');
     if (match[2] === 'txt') {
-      await markRead(message);
+      await markRead(c, message);
       return c.text(messageText(message));
     }
     if (message.html === null) throw new KotakError('not_found', 'This message does not contain a HTML part');
@@ -118,7 +118,7 @@ export function mountMessageRoutes(app: Hono, deps: CompatDeps): void {
       message.attachments.filter((a) => a.contentId).map((a) => [a.contentId!, `../api/v1/message/${encodeURIComponent(message.id)}/part/${a.id}`] as const),
     );
     const view = renderHtmlView(message.html, { cidUrls, allowRemote });
-    await markRead(message);
+    await markRead(c, message);
     return new Response(view.html, {
       headers: {
         'Content-Type': 'text/html; charset=utf-8',

@@ -2,7 +2,7 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { KotakError } from '../../errors.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
+import { accessScope } from '../../api/access.js';
 import { EMPTY_QUERY, type SearchQuery } from '../../mail/search-query.js';
 import type { CompatDeps } from '../deps.js';
 import { readBody, searchQuery, startLimit, withBefore } from './http.js';
@@ -15,7 +15,8 @@ const DeleteSchema = z.object({ IDs: IdsSchema });
 async function summaries(deps: CompatDeps, query: SearchQuery, c: Context): Promise<MailpitMessages> {
   const { store } = deps;
   const { start, limit } = startLimit(c);
-  const [page, stats, tags] = await Promise.all([store.listAt(ALL_MAILBOXES, { query: withBefore(query, c), start, limit }), store.stats(ALL_MAILBOXES), store.tagCounts()]);
+  const scope = accessScope(c);
+  const [page, stats, tags] = await Promise.all([store.listAt(scope, { query: withBefore(query, c), start, limit }), store.stats(scope), store.tagCounts(scope)]);
   const extras = await store.summaryExtras(page.messages.map((m) => m.id));
   return {
     total: stats.total,
@@ -54,10 +55,10 @@ export function mountMessageListRoutes(app: Hono, deps: CompatDeps): void {
     if (ids.length > 0) {
       for (const id of new Set(ids)) {
         // Unknown IDs are skipped, as Mailpit skips them.
-        await mailboxes.markRead(ALL_MAILBOXES, id, read);
+        await mailboxes.markRead(accessScope(c), id, read);
       }
     } else {
-      await mailboxes.markReadMatching(ALL_MAILBOXES, search ? searchQuery(search) : EMPTY_QUERY, read);
+      await mailboxes.markReadMatching(accessScope(c), search ? searchQuery(search) : EMPTY_QUERY, read);
     }
     return c.text('ok');
   });
@@ -65,15 +66,15 @@ export function mountMessageListRoutes(app: Hono, deps: CompatDeps): void {
   app.delete('/api/v1/messages', async (c) => {
     const ids = (await readBody(c, DeleteSchema))?.IDs ?? [];
     if (ids.length === 0) {
-      await mailboxes.clear(ALL_MAILBOXES);
+      await mailboxes.clear(accessScope(c));
       return c.text('ok');
     }
-    await mailboxes.deleteByIds(ALL_MAILBOXES, ids);
+    await mailboxes.deleteByIds(accessScope(c), ids);
     return c.text('ok');
   });
 
   app.delete('/api/v1/search', async (c) => {
-    await mailboxes.deleteMatching(ALL_MAILBOXES, requiredQuery(c));
+    await mailboxes.deleteMatching(accessScope(c), requiredQuery(c));
     return c.text('ok');
   });
 }

@@ -6,7 +6,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { KotakError } from '../../errors.js';
-import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
+import { accessScope } from '../../api/access.js';
 import type { CompatDeps } from '../deps.js';
 import { basicAuthUser, describeError, readBody } from './http.js';
 import { composeMessage, SendSchema } from './send.js';
@@ -31,7 +31,7 @@ export function mountSendRoute(app: Hono, deps: CompatDeps): void {
       }
       const ids = await deliver(message.raw, message.envelope);
       // The `new` frame may already have gone out without them: Mailpit clients take tags from `update` too.
-      if (message.tags.length > 0) await mailboxes.setTags(ALL_MAILBOXES, ids, message.tags);
+      if (message.tags.length > 0) await mailboxes.setTags(accessScope(c), ids, message.tags);
       // Mailpit's answer has one ID: the first copy's (more than one only when routing splits it).
       return c.json({ ID: ids[0] });
     } catch (err) {
