@@ -201,7 +201,11 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
         { host: config.pop3.host, port: config.pop3.port, idleTimeoutMs: config.pop3IdleTimeout, implicitTls: config.pop3TlsImplicit, maxConnections: config.pop3MaxConnections },
         {
           credentials: createCredentialCheck(config.pop3Auth, pop3Credentials),
-          maildrops: createMaildropSource({ limit: config.pop3MaildropSize }, { store, mailboxes, log: log.child({ component: 'maildrop' }) }),
+          maildrops: createMaildropSource(
+            { limit: config.pop3MaildropSize },
+            // Which mailbox a login reads is routing's answer, so SMTP AUTH and POP3 agree on it.
+            { store, mailboxes, readerMailbox: routing.readerMailbox, log: log.child({ component: 'maildrop' }) },
+          ),
           tls: pop3Tls,
           log: log.child({ component: 'pop3' }),
         },

@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   too_many_recipients: { http: 400, smtp: [452, '4.5.3'] },
   auth_failed: { http: 401, smtp: [535, '5.7.8'], pop3: 'AUTH' },
   auth_throttled: { http: 429 },
+  /** A mail-client login whose user has no mailbox to read (with --mailbox-by-smtp-user, a name that is no mailbox name). */
+  no_maildrop: { http: 403, pop3: 'SYS/PERM' },
   /** Too many password checks waiting (src/auth/verifier.ts): try again later. RFC 4954's 454 4.7.0. */
   auth_unavailable: { http: 503, smtp: [454, '4.7.0'], pop3: 'SYS/TEMP' },
   tls_required: { http: 403, smtp: [530, '5.7.0'] },

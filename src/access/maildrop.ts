@@ -1,15 +1,17 @@
 /**
- * A mail client's view of the mailbox (POP3's "maildrop"; later an IMAP mailbox's messages):
- * a snapshot taken at login of the newest messages, oldest first, with stable ids and sizes.
- * Protocol-neutral: numbering, deletion marks and replies belong to the protocol session.
+ * A mail client's view of its mailbox (POP3's "maildrop"; later an IMAP mailbox's messages):
+ * a snapshot taken at login of the newest messages of the one mailbox the login reads, oldest
+ * first, with stable ids and sizes. Which mailbox that is, is the composition root's policy
+ * (`readerMailbox`); every read and delete stays within it. Protocol-neutral: numbering, deletion
+ * marks and replies belong to the protocol session.
  *
  * Reads only through the MessageStore interface; removals go through the mailbox service
  * (src/mailbox/service.ts), so they are announced exactly like an API delete.
  */
 import type { Logger } from 'pino';
+import { KotakError } from '../errors.js';
 import { onlyMailboxes } from '../mail/mailbox-scope.js';
 import { EMPTY_QUERY } from '../mail/search-query.js';
-import { DEFAULT_MAILBOX } from '../mail/types.js';
 import type { MailboxService } from '../mailbox/service.js';
 import type { MessageStore } from '../store/types.js';
 import { crlfForm, crlfLength } from './line-endings.js';
@@ -22,6 +24,8 @@ export interface MaildropMessage {
 }
 
 export interface Maildrop {
+  /** The mailbox this snapshot is of. */
+  readonly mailbox: string;
   /** Oldest first; fixed for the life of the snapshot even if mail arrives or is deleted meanwhile. */
   readonly messages: readonly MaildropMessage[];
   /** The message in CRLF form, or null when it was deleted since the snapshot. */
@@ -31,7 +35,11 @@ export interface Maildrop {
 }
 
 export interface MaildropSource {
-  open(): Promise<Maildrop>;
+  /**
+   * A snapshot of the mailbox this (already authenticated) user reads. Rejects with a
+   * KotakError `no_maildrop` when the user has no mailbox to read; any other rejection is the store's.
+   */
+  open(user: string): Promise<Maildrop>;
 }
 
 export interface MaildropOptions {
@@ -43,6 +51,8 @@ export interface MaildropDeps {
   readonly store: MessageStore;
   readonly mailboxes: MailboxService;
   readonly log: Logger;
+  /** The mailbox a login reads, or null when it has none (mailbox/routing.ts's `readerMailbox`). */
+  readonly readerMailbox: (user: string) => string | null;
 }
 
 /**
@@ -52,9 +62,7 @@ export interface MaildropDeps {
 const SIZE_CACHE_ENTRIES = 20_000;
 
 export function createMaildropSource(options: MaildropOptions, deps: MaildropDeps): MaildropSource {
-  const { store, mailboxes, log } = deps;
-  // A mail client sees the one mailbox there is today.
-  const scope = onlyMailboxes([DEFAULT_MAILBOX]);
+  const { store, mailboxes, log, readerMailbox } = deps;
   const sizes = new Map<string, number>();
 
   const rememberSize = (id: string, size: number): void => {
@@ -63,7 +71,15 @@ export function createMaildropSource(options: MaildropOptions, deps: MaildropDep
   };
 
   return {
-    async open() {
+    async open(user) {
+      const mailbox = readerMailbox(user);
+      if (mailbox === null) {
+        // Refused, not an empty maildrop: as on the hosted services, a credential either opens
+        // its inbox or the login fails. An empty list would look like "no mail arrived" while the
+        // user's SMTP mail sits in `default`; an error names the cause at once.
+        throw new KotakError('no_maildrop', 'this user name is not a mailbox name (a-z, 0-9, then also . _ -, at most 64), so it has no mailbox to read');
+      }
+      const scope = onlyMailboxes([mailbox]);
       const page = await store.list(scope, { query: EMPTY_QUERY, limit: options.limit });
       const newestFirst = page.messages;
       const messages: MaildropMessage[] = [];
@@ -78,6 +94,7 @@ export function createMaildropSource(options: MaildropOptions, deps: MaildropDep
         messages.push({ id: summary.id, size });
       }
       return {
+        mailbox,
         messages,
         async read(id) {
           const raw = await store.getRaw(scope, id);

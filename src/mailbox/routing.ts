@@ -42,6 +42,13 @@ export interface MailboxRouting {
   mailboxOf(envelope: Envelope, recipient: string): string;
   /** The mailboxes named in configuration (fixed NAMEs) and `default`: they exist even when empty. */
   readonly configuredMailboxes: readonly string[];
+  /**
+   * The mailbox a mail client (POP3) logged in as this user reads. With --mailbox-by-smtp-user,
+   * the mailbox that mail sent with SMTP AUTH as this user goes to, by the same test (so one
+   * credential reaches one mailbox both ways), or null when the name is no mailbox name: such a
+   * user's mail is routed by the recipient rules and has no mailbox of its own. Otherwise `default`.
+   */
+  readerMailbox(user: string): string | null;
 }
 
 const FLAG = '--mailbox-route';
@@ -67,10 +74,13 @@ export function compileRouting(settings: RoutingSettings): MailboxRouting {
     }
     return { mailbox: DEFAULT_MAILBOX, rule: DEFAULT_RULE };
   };
-  const byUser = (envelope: Envelope): Placement | undefined =>
-    settings.bySmtpUser && envelope.user !== null && isMailboxName(envelope.user) ? { mailbox: envelope.user, rule: SMTP_USER_RULE } : undefined;
+  const byUser = (envelope: Envelope): Placement | undefined => {
+    const mailbox = settings.bySmtpUser && envelope.user !== null ? mailboxOfUser(envelope.user) : undefined;
+    return mailbox !== undefined ? { mailbox, rule: SMTP_USER_RULE } : undefined;
+  };
   return {
     configuredMailboxes: [...configured],
+    readerMailbox: (user) => (settings.bySmtpUser ? (mailboxOfUser(user) ?? null) : DEFAULT_MAILBOX),
     mailboxOf: (envelope, recipient) => (byUser(envelope) ?? routeRecipient(recipient)).mailbox,
     place(envelope) {
       const userPlacement = byUser(envelope);
@@ -83,6 +93,15 @@ export function compileRouting(settings: RoutingSettings): MailboxRouting {
       return placements.size > 0 ? [...placements.values()] : [{ mailbox: DEFAULT_MAILBOX, rule: DEFAULT_RULE }];
     },
   };
+}
+
+/**
+ * A user's own mailbox: the user name itself when it is a mailbox name. Not case-folded: user
+ * names are compared exactly (the htpasswd file has `Alice` and `alice` as two users), so folding
+ * would give two credentials one mailbox.
+ */
+function mailboxOfUser(user: string): string | undefined {
+  return isMailboxName(user) ? user : undefined;
 }
 
 /**

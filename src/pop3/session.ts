@@ -229,15 +229,21 @@ export class Pop3Session {
     if (!verified) return this.#authFailed(user, 'wrong user name or password');
     let maildrop: Maildrop;
     try {
-      maildrop = await this.#deps.maildrops.open();
+      maildrop = await this.#deps.maildrops.open(user);
     } catch (error) {
+      // The password was right, so this is no failed login (no delay, not counted): the name
+      // simply has no mailbox here. [SYS/PERM] says so; the client may log in as another user.
+      if (isKotakError(error) && error.code === 'no_maildrop') {
+        this.#log.info({ user: loggedUser(user), reason: error.message }, 'pop3 login has no maildrop');
+        return { reply: [errFor('no_maildrop', error.message)] };
+      }
       this.#log.error({ err: error, user: loggedUser(user) }, 'pop3 could not open the maildrop');
       return { reply: [errFor('storage_failed', 'the maildrop cannot be opened now, try again later')] };
     }
     this.#maildrop = maildrop;
     this.#state = 'transaction';
     const [count, octets] = this.#totals();
-    this.#log.info({ user: loggedUser(user), messages: count, octets }, 'pop3 login');
+    this.#log.info({ user: loggedUser(user), mailbox: maildrop.mailbox, messages: count, octets }, 'pop3 login');
     return { reply: [ok(this.#maildropStatus())] };
   }
 

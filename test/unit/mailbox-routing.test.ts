@@ -57,6 +57,19 @@ describe('routing', () => {
     expect(compileRouting({ routes: [], bySmtpUser: false }).place(envelope(['x@b.test'], 'team1'))).toEqual([{ mailbox: 'default', rule: 'default' }]);
   });
 
+  it('gives a mail-client login the mailbox its SMTP AUTH fills (exact name, no folding), or default without the option', () => {
+    const byUser = compileRouting({ routes: ['*@a.test=a'], bySmtpUser: true });
+    for (const user of ['team1', 'Team1', 'a b', '', 'x'.repeat(65)]) {
+      const placed = byUser.place(envelope(['x@b.test'], user))[0]!;
+      // A name SMTP would not route to a mailbox of its own has none to read.
+      expect(byUser.readerMailbox(user)).toBe(placed.rule === 'smtp-user' ? placed.mailbox : null);
+    }
+    expect(byUser.readerMailbox('team1')).toBe('team1');
+    expect(byUser.readerMailbox('default')).toBe('default');
+    const plain = compileRouting({ routes: ['*@a.test=a'], bySmtpUser: false });
+    expect(['team1', 'a', 'Team1'].map((user) => plain.readerMailbox(user))).toEqual(['default', 'default', 'default']);
+  });
+
   it('names the copy that holds each recipient', () => {
     const routing = compileRouting({ routes: ['*@a.test=a', '*@{mailbox}.inbox.test'], bySmtpUser: true });
     const mail = envelope(['x@a.test', 'y@w1.inbox.test', 'z@other.test']);
