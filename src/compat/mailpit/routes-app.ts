@@ -55,7 +55,7 @@ export function mountApplicationRoutes(app: Hono, deps: CompatDeps): void {
       Messages: stats.total,
       Unread: stats.unread,
       Tags: Object.fromEntries(tags.map((t) => [t.name, t.count])),
-      RuntimeStats: runtimeStats(),
+      RuntimeStats: runtimeStats(accessScope(c)),
     });
   });
 
