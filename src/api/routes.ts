@@ -155,7 +155,7 @@ export const liveRoute = createRoute({
   summary: 'Live updates over a WebSocket: one JSON frame per committed change',
   description:
     'Open with a WebSocket client (`ws://host:8025/api/live`). The server sends text frames, each one `LiveFrame`; ' +
-    'with `?mailbox=` only the frames of those mailboxes (every such frame carries `mailbox`), and `messages:cleared` and `relay:updated` to every client; ' +
+    'only frames of the mailboxes the login may see, and with `?mailbox=` only those of the named ones (every such frame carries `mailbox`); `messages:cleared` goes to every client; ' +
     'it reads nothing from the client. A client that reconnects should refetch what it shows: frames sent while it was away are not replayed. ' +
     'A client with more than 8 MB unsent is dropped.',
   request: { query: MailboxQuerySchema },

@@ -3,7 +3,7 @@
  * drift from the program again.
  *
  * Every ```sh block of README.md is preceded by a marker comment:
- *   <!-- readme-test: run -->                       run it (optionally: expect="text" in its output)
+ *   <!-- readme-test: run -->                       run it (optionally: expect="text" or expect='text' in its output)
  *   <!-- readme-test: skip: <reason> -->            not run, and the reason says why (docker, …)
  * A block without a marker fails the test, so a new block is either run or knowingly skipped.
  *
@@ -63,7 +63,8 @@ function parseMarker(text: string): ReadmeBlock['marker'] {
   const skip = /^skip:\s*(\S.*)$/.exec(marker[1]!);
   if (skip) return { run: false, reason: skip[1]! };
   if (!/^run\b/.test(marker[1]!)) return null;
-  return { run: true, expect: [...marker[1]!.matchAll(/expect="([^"]*)"/g)].map((m) => m[1]!) };
+  // expect="…" or, for text holding double quotes (JSON), expect='…'.
+  return { run: true, expect: [...marker[1]!.matchAll(/expect=(?:"([^"]*)"|'([^']*)')/g)].map((m) => m[1] ?? m[2]!) };
 }
 
 interface Ports {
