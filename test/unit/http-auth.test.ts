@@ -307,6 +307,11 @@ describe('start-up warnings', () => {
     expect(exposureWarnings(everywhere, settings, guarded).map(([, m]) => m)).toEqual([expect.stringMatching(/SMTP/)]);
   });
 
+  it('names the users --http-auth-mailboxes leaves out (they see no mailbox)', () => {
+    const messages = exposureWarnings(loopback, settings, { ...open, usersWithoutMailboxes: ['erin'] });
+    expect(messages).toEqual([[{ users: ['erin'] }, expect.stringMatching(/1 user\(s\) of --http-auth have no line in --http-auth-mailboxes: they can log in but see no mailbox/)]]);
+  });
+
   it("warns about --http-cors '*' and short tokens", () => {
     const messages = exposureWarnings(loopback, { ...settings, httpCors: ['*'] }, { ...open, tokens: [allMailboxes('short')] }).map(([, m]) => m);
     expect(messages).toEqual([expect.stringMatching(/--http-cors \*/), expect.stringMatching(/shorter than 16/)]);
