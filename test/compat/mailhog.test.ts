@@ -2,6 +2,7 @@
  * MailHog API compatibility: the real `mailhog` npm client (4.16) against Kotak in-process, plus
  * direct checks of the JSON shapes and of the MIME splitting that builds them.
  */
+import { openAccess } from '../../src/api/access.js';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import mailhog from 'mailhog';
 import pino from 'pino';
@@ -426,6 +427,8 @@ describe('DELETE /api/v1/messages, a path MailHog and Mailpit share', () => {
     const cleared: unknown[] = [];
     bus.on('messages:cleared', (data) => cleared.push(data));
     const app = new OpenAPIHono();
+    // Every request's mailbox scope, as Kotak's app sets it (here without authentication: all).
+    app.use('*', openAccess());
     // This route uses only the store and the mailbox service.
     mountMailhogApi(app, { store, bus, mailboxes: createMailboxService({ store, bus }), log } as unknown as CompatDeps);
     // Stands in for Mailpit's handler of the same path, mounted later.
