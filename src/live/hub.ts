@@ -22,8 +22,10 @@ const PING_INTERVAL_MS = 30_000;
 const NOTHING = onlyMailboxes([]);
 
 export interface LiveHub {
-  /** Takes over an HTTP upgrade request for the live path, once src/api/upgrade-guard.ts has admitted it. */
-  /** `access`: the mailboxes the client's login may see; `?mailbox=` narrows it further. */
+  /**
+   * Takes over an HTTP upgrade request for the live path, once src/api/upgrade-guard.ts has
+   * admitted it. `access`: the mailboxes the client's login may see; `?mailbox=` narrows it further.
+   */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, access: MailboxScope): void;
   readonly clientCount: number;
   close(): Promise<void>;

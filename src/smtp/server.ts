@@ -13,7 +13,7 @@ import { ClientLimits, type ClientLimitsConfig } from './client-limits.js';
 import { KotakSmtpServer, type StressTimeouts } from './connection.js';
 import { IntakeBudget } from './intake-budget.js';
 import { LineEndingWatch } from './line-endings.js';
-import { isKotakError, smtpError, type SmtpReplyError } from '../errors.js';
+import { isKotakError, smtpError } from '../errors.js';
 import type { Envelope, SmtpWarning } from '../mail/types.js';
 import type { CredentialStore } from '../auth/htpasswd.js';
 import type { TlsMaterial } from './tls.js';

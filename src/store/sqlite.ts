@@ -15,7 +15,7 @@ import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js
 import { listMigrations, migrate } from './migrate.js';
 import { compileSearch, type SqlCondition } from './search-sql.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
-import { openRawFiles, type RawFiles } from './raw-files.js';
+import { openRawFiles } from './raw-files.js';
 import { createRelayStore } from './relay-sqlite.js';
 import type { RelayStore } from './relay-types.js';
 import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, PruneLimits, RemovedMessage, StoreStats } from './types.js';
