@@ -154,6 +154,42 @@ describe('Mailpit routes with a token that sees w1', () => {
   });
 });
 
+describe("Mailpit's send API with a scoped login", () => {
+  const message = (to: string) => ({ From: { Email: 'app@example.com' }, To: [{ Email: to }], Subject: 'injected', Text: 'x' });
+
+  it('stores only into the mailboxes the login may see: mail that would route elsewhere is refused, and nothing is stored', async () => {
+    const sent = await k.call(W1, 'POST', '/api/v1/send', message('own@w1.inbox.test'));
+    expect(sent.status).toBe(200);
+    expect(await k.idsOf('w1')).toEqual([...k.seeded.w1, sent.body.ID]);
+    for (const to of ['victim@w2.inbox.test', 'someone@elsewhere.test', 'new@w9.inbox.test']) {
+      const refused = await k.call(W1, 'POST', '/api/v1/send', message(to));
+      expect(refused.status, to).toBe(403);
+      // Said without naming the mailbox, which this login need not know exists.
+      expect(refused.body.Error, to).toBe('a recipient routes to a mailbox this login may not see; nothing was stored');
+    }
+    // Copies for w1 and w2 at once: none is stored.
+    expect((await k.call(W1, 'POST', '/api/v1/send', { ...message('a@w1.inbox.test'), Cc: [{ Email: 'b@w2.inbox.test' }] })).status).toBe(403);
+    expect((await k.call(BOB, 'POST', '/api/v1/send', message('own@w1.inbox.test'))).status).toBe(403);
+    expect(await k.idsOf('w1')).toHaveLength(3);
+    expect(await k.idsOf('w2')).toEqual(k.seeded.w2);
+    expect(await k.idsOf('default')).toEqual(k.seeded.default);
+    expect(await k.idsOf('w9')).toEqual([]);
+    // The every-mailbox token may send anywhere.
+    expect((await k.call(ALL, 'POST', '/api/v1/send', message('victim@w2.inbox.test'))).status).toBe(200);
+  });
+
+  it('with --mailbox-by-smtp-user, a Basic user name chosen with a token as the password does not open another mailbox', async () => {
+    await k.stop();
+    k = await startScopedKotak({ mailboxBySmtpUser: true });
+    const refused = await k.call({ user: 'w2', password: (W1 as { token: string }).token }, 'POST', '/api/v1/send', message('x@w1.inbox.test'));
+    expect(refused.status).toBe(403);
+    expect(await k.idsOf('w2')).toEqual(k.seeded.w2);
+    const own = await k.call({ user: 'w1', password: (W1 as { token: string }).token }, 'POST', '/api/v1/send', message('x@elsewhere.test'));
+    expect(own.status).toBe(200);
+    expect((await k.call(ALL, 'GET', `/api/messages/${own.body.ID}`)).body.mailbox).toBe('w1');
+  });
+});
+
 describe('MailHog routes with a token that sees w1', () => {
   it('pages and searches only w1', async () => {
     const page = (await k.call(W1, 'GET', '/api/v2/messages')).body;
