@@ -96,10 +96,16 @@ describe("Mailpit's /api/events with a login that sees w1", () => {
     // Tag changes on w2 alone.
     expect((await k.call(ALL, 'PUT', '/api/v1/tags', { IDs: [k.seeded.w2[0]], Tags: ['again'] })).status).toBe(200);
     await everything.next((f) => f.Type === 'update' && f.Data.ID === k.seeded.w2[0] && f.Data.Tags?.[0] === 'again');
+    // Totals after the last change to w2 (w1 2, w2 2, default 1): a stats round ran after the churn.
+    await everything.next((f) => f.Type === 'stats' && f.Data.Total === 5);
 
     const fence = await k.send('fence@w1.inbox.test', 'fence');
     for (const client of [events, user]) {
       await client.next((f) => f.Type === 'new' && f.Data.ID === fence);
+      // Frames keep their order: before the fence, w1's clients got only the greeting's totals.
+      // A stats frame each time w2 changed would say when other mailboxes get mail.
+      const beforeFence = client.frames.slice(0, client.frames.findIndex((f) => f.Type === 'new' && f.Data.ID === fence));
+      expect(beforeFence.filter((f) => f.Type === 'stats')).toHaveLength(1);
       // The totals after the fence: w1's three.
       await client.next((f) => f.Type === 'stats' && f.Data.Total === 3);
     }
