@@ -6,6 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import mailhog from 'mailhog';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openAccess } from '../../src/api/access.js';
 import type { CompatDeps } from '../../src/compat/deps.js';
 import { mountMailhogApi } from '../../src/compat/mailhog/index.js';
 import { mailhogMessageJson, MESSAGE_LIMITS, PAGE_LIMITS, type BodyLimits } from '../../src/compat/mailhog/shapes.js';
@@ -426,6 +427,8 @@ describe('DELETE /api/v1/messages, a path MailHog and Mailpit share', () => {
     const cleared: unknown[] = [];
     bus.on('messages:cleared', (data) => cleared.push(data));
     const app = new OpenAPIHono();
+    // Every route reads the request's scope, which the app's auth middleware sets (here: no auth).
+    app.use('*', openAccess());
     // This route uses only the store and the mailbox service.
     mountMailhogApi(app, { store, bus, mailboxes: createMailboxService({ store, bus }), log } as unknown as CompatDeps);
     // Stands in for Mailpit's handler of the same path, mounted later.
