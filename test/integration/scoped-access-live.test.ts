@@ -6,7 +6,7 @@
  * without waiting for time to pass.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ALICE, ALL, BOB, startScopedKotak, W1, type FrameRecorder, type ScopedKotak } from '../helpers/scoped-kotak.js';
+import { ALICE, ALL, BOB, startScopedKotak, W1, W2, type FrameRecorder, type ScopedKotak } from '../helpers/scoped-kotak.js';
 
 let k: ScopedKotak;
 const sockets: FrameRecorder[] = [];
@@ -96,6 +96,10 @@ describe("Mailpit's /api/events with a login that sees w1", () => {
     // Tag changes on w2 alone.
     expect((await k.call(ALL, 'PUT', '/api/v1/tags', { IDs: [k.seeded.w2[0]], Tags: ['again'] })).status).toBe(200);
     await everything.next((f) => f.Type === 'update' && f.Data.ID === k.seeded.w2[0] && f.Data.Tags?.[0] === 'again');
+    // A tag renamed and removed by w2's own token: a refetch ("prune") for those who see w2 only.
+    expect((await k.call(W2, 'PUT', '/api/v1/tags/again', { Name: 'renamed' })).status).toBe(200);
+    expect((await k.call(W2, 'DELETE', '/api/v1/tags/renamed')).status).toBe(200);
+    await everything.next(() => everything.frames.filter((f) => f.Type === 'prune').length === 2);
     // Totals after the last change to w2 (w1 2, w2 2, default 1): a stats round ran after the churn.
     await everything.next((f) => f.Type === 'stats' && f.Data.Total === 5);
 
@@ -117,7 +121,7 @@ describe("Mailpit's /api/events with a login that sees w1", () => {
         expect([2, 3]).toContain(frame.Data.Unread);
       }
       expect(client.frames.filter((f) => f.Type === 'new').map((f) => f.Data.ID)).toEqual([fence]);
-      expect(client.frames.filter((f) => f.Type === 'update' || f.Type === 'delete')).toEqual([]);
+      expect(client.frames.filter((f) => f.Type === 'update' || f.Type === 'delete' || f.Type === 'prune')).toEqual([]);
     }
   });
 });

@@ -10,15 +10,15 @@
  *                                 may see a changed mailbox), and on connect
  *
  * A client sees only the mailboxes its login may (src/api/access.ts): frames about other mailboxes
- * are not sent to it, and its stats count only its mailboxes. `truncate` and `prune` (refetch)
- * say nothing about any message and go to everyone.
+ * are not sent to it, and its stats count only its mailboxes. `truncate` (everything was deleted)
+ * goes to everyone; `prune` (refetch) to those who may see a mailbox it was about.
  * Frames leave in the order their events happened, even though `new` waits on a database read.
  * Like src/live/hub.ts: each frame is serialised once, a client that cannot keep up is dropped.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { inScope, onlyMailboxes, type MailboxScope } from '../../mail/mailbox-scope.js';
+import { inScope, onlyMailboxes, scopesMeet, type MailboxScope } from '../../mail/mailbox-scope.js';
 import type { MessageSummary } from '../../mail/types.js';
 import type { CompatDeps } from '../deps.js';
 import { toMailpitSummary, type MailpitSummary } from './shapes.js';
@@ -104,6 +104,16 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
     });
   }
 
+  /** To the clients whose scope shares a mailbox with `scope`. */
+  function laterWithin(scope: MailboxScope, frames: () => MailpitFrame[]): void {
+    if (wss.clients.size === 0) return;
+    closeBatch();
+    enqueue(() => {
+      const clients = [...wss.clients].filter((client) => scopesMeet(scopeOf(client), scope));
+      for (const frame of frames()) send(clients, frame);
+    });
+  }
+
   let statsTimer: NodeJS.Timeout | null = null;
   /** The mailboxes changed since the last stats frames were sent; null: every mailbox (a clear). */
   let changedMailboxes: Set<string> | null = new Set();
@@ -164,7 +174,9 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
       scheduleStats(null);
     }),
     bus.on('tags:changed', (change) => {
-      if (change.kind === 'bulk') return later(null, () => [{ Type: 'prune', Data: null }]);
+      // Only to the clients that may see a mailbox the change was made in: to others it would say
+      // that someone else's mailbox changed.
+      if (change.kind === 'bulk') return laterWithin(change.scope, () => [{ Type: 'prune', Data: null }]);
       for (const { id, mailbox, tags } of change.messages) later(mailbox, () => [{ Type: 'update', Data: { ID: id, Tags: tags } }]);
     }),
   ];
