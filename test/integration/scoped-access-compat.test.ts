@@ -4,7 +4,7 @@
  * write (read status, tags, deletes by id, by search and of everything) stays within w1.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ALL, BOB, startScopedKotak, unknownId, W1, type Login, type ScopedKotak } from '../helpers/scoped-kotak.js';
+import { ALICE, ALL, BOB, startScopedKotak, unknownId, W1, type Login, type ScopedKotak } from '../helpers/scoped-kotak.js';
 
 let k: ScopedKotak;
 
@@ -150,6 +150,27 @@ describe('Mailpit routes with a token that sees w1', () => {
     await expectOthersUntouched();
     // A login that sees nothing deletes nothing.
     expect((await k.call(BOB, 'DELETE', '/api/v1/messages')).status).toBe(200);
+    await expectOthersUntouched();
+  });
+});
+
+describe('a Basic user scoped by --http-auth-mailboxes on the compatible routes', () => {
+  it('sees what its token equivalent sees; a user left out sees nothing', async () => {
+    for (const path of ['/api/v1/messages', '/api/v1/search?query=zebrasecret', '/api/v1/search?query=body', '/api/v1/tags', '/api/v2/messages', '/api/v2/search?kind=containing&query=body']) {
+      const asToken = await k.call(W1, 'GET', path);
+      const asUser = await k.call(ALICE, 'GET', path);
+      expect(asUser.status, path).toBe(200);
+      expect(asUser.body, path).toEqual(asToken.body);
+      const leftOut = await k.call(BOB, 'GET', path);
+      expect(leftOut.status, path).toBe(200);
+      if (path.startsWith('/api/v2/')) expect(leftOut.body, path).toMatchObject({ total: 0, count: 0, items: [] });
+    }
+    for (const login of [ALICE, BOB]) {
+      expect((await k.call(login, 'GET', `/api/v1/message/${k.seeded.w2[0]}`)).status).toBe(404);
+      expect((await k.call(login, 'GET', `/api/v1/messages/${k.seeded.default[0]}`)).status).toBe(404);
+    }
+    expect((await k.call(BOB, 'GET', `/api/v1/message/${k.seeded.w1[0]}`)).status).toBe(404);
+    expect((await k.call(BOB, 'GET', '/api/v1/message/latest')).status).toBe(404);
     await expectOthersUntouched();
   });
 });
