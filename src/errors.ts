@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   auth_throttled: { http: 429 },
   /** A mail-client login whose user has no mailbox to read (with --mailbox-by-smtp-user, a name that is no mailbox name). */
   no_maildrop: { http: 403, pop3: 'SYS/PERM' },
+  /** A scoped login's message (Mailpit's send API) would be stored in a mailbox that login may not see: refused whole. */
+  mailbox_not_allowed: { http: 403 },
   /** Too many password checks waiting (src/auth/verifier.ts): try again later. RFC 4954's 454 4.7.0. */
   auth_unavailable: { http: 503, smtp: [454, '4.7.0'], pop3: 'SYS/TEMP' },
   tls_required: { http: 403, smtp: [530, '5.7.0'] },

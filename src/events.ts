@@ -2,6 +2,7 @@
  * The typed in-process event bus. Producers emit after a commit; consumers (the live hub, later
  * waiters, relay, webhooks) subscribe. Storage never emits: the caller does, once data is durable.
  */
+import type { MailboxScope } from './mail/mailbox-scope.js';
 import type { MessageSummary } from './mail/types.js';
 import type { RelayJob } from './store/relay-types.js';
 
@@ -22,8 +23,11 @@ export interface MailEvents {
 export type TagChange =
   /** These messages now have exactly these tags. */
   | { readonly kind: 'set'; readonly messages: readonly { readonly id: string; readonly mailbox: string; readonly tags: readonly string[] }[] }
-  /** A tag was renamed or removed everywhere: too broad to list, clients refetch. */
-  | { readonly kind: 'bulk' };
+  /**
+   * A tag was renamed or removed on every message of `scope` (the caller's mailboxes) that held
+   * it: too broad to list, clients that may see any of `scope` refetch.
+   */
+  | { readonly kind: 'bulk'; readonly scope: MailboxScope };
 
 export type MailEventName = keyof MailEvents;
 type Listener<K extends MailEventName> = (data: MailEvents[K]) => void;

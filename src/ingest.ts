@@ -6,28 +6,35 @@
  */
 import type { Logger } from 'pino';
 import { newMessageId } from './mail/id.js';
-import { ALL_MAILBOXES } from './mail/mailbox-scope.js';
+import { KotakError } from './errors.js';
+import { ALL_MAILBOXES, inScope, type MailboxScope } from './mail/mailbox-scope.js';
 import type { Envelope } from './mail/types.js';
 import type { MailboxRouting } from './mailbox/routing.js';
 import type { MailboxService } from './mailbox/service.js';
 import type { ParserPool } from './parse/pool.js';
 
-/** Stores a message; resolves with the id of every copy (one per mailbox it was routed to), the first first. */
-export type Deliver = (raw: Buffer, envelope: Envelope) => Promise<readonly string[]>;
+/**
+ * Stores a message; resolves with the id of every copy (one per mailbox it was routed to), the
+ * first first. `scope`: the mailboxes the sender may write to (SMTP: every one; the HTTP send API:
+ * its login's); a message routed to any other is refused whole, before anything is stored.
+ */
+export type Deliver = (raw: Buffer, envelope: Envelope, scope?: MailboxScope) => Promise<readonly string[]>;
 
 export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxService; routing: MailboxRouting; log: Logger; now?: () => number }): Deliver {
   const { parser, mailboxes, routing, log } = deps;
   const now = deps.now ?? Date.now;
-  return async (raw, envelope) => {
+  return async (raw, envelope, scope = ALL_MAILBOXES) => {
+    const placements = routing.place(envelope);
+    // Said without the mailbox's name: the sender may not know it exists, and must not learn it here.
+    if (placements.some(({ mailbox }) => !inScope(scope, mailbox))) {
+      throw new KotakError('mailbox_not_allowed', 'a recipient routes to a mailbox this login may not see; nothing was stored');
+    }
     const receivedAt = now();
     const parsed = await parser.parse(raw);
     if (!parsed.ok) log.warn({ reason: parsed.error, bytes: raw.length }, 'message kept unparsed');
     // Each copy is the whole message (envelope, Bcc view, raw bytes) with its own id and state.
-    const copies = routing
-      .place(envelope)
-      .map(({ mailbox, rule }) => ({ id: newMessageId(receivedAt), mailbox, routeRule: rule, receivedAt, envelope, raw, parsed }));
-    // SMTP intake may deliver to any mailbox.
-    const stored = await mailboxes.storeCopies(ALL_MAILBOXES, copies);
+    const copies = placements.map(({ mailbox, rule }) => ({ id: newMessageId(receivedAt), mailbox, routeRule: rule, receivedAt, envelope, raw, parsed }));
+    const stored = await mailboxes.storeCopies(scope, copies);
     const ids = stored.map((summary) => summary.id);
     log.debug({ ids, mailboxes: copies.map((c) => c.mailbox), from: envelope.mailFrom, rcpts: envelope.rcptTo.length, bytes: raw.length }, 'message stored');
     return ids;

@@ -295,7 +295,11 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     return c.json({ deleted: deleted.length }, 200);
   });
 
-  app.openapi(routes.stats, async (c) => c.json({ ...(await store.stats(requestScope(c, c.req.valid('query').mailbox))), waiters: deps.waiters.size }, 200));
+  app.openapi(routes.stats, async (c) => {
+    const scope = requestScope(c, c.req.valid('query').mailbox);
+    // Waits on mailboxes the caller may not see are not its business: counted only within its scope.
+    return c.json({ ...(await store.stats(scope)), waiters: deps.waiters.countWithin(scope) }, 200);
+  });
 
   app.openapi(routes.livez, (c) => c.json({ status: 'ok' as const }, 200));
 

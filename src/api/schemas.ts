@@ -97,7 +97,7 @@ export const StatsSchema = z
     total: z.number().int(),
     unread: z.number().int(),
     size: z.number().int(),
-    waiters: z.number().int().openapi({ description: 'Requests waiting on /api/messages/wait right now.' }),
+    waiters: z.number().int().openapi({ description: 'Requests waiting on /api/messages/wait right now, counting only waits on mailboxes this request sees.' }),
   })
   .openapi('Stats');
 

@@ -14,7 +14,7 @@
  */
 import type { Logger } from 'pino';
 import type { EventBus } from '../events.js';
-import { ALL_MAILBOXES, inScope, type MailboxScope } from '../mail/mailbox-scope.js';
+import { ALL_MAILBOXES, inScope, scopeWithin, type MailboxScope } from '../mail/mailbox-scope.js';
 import { compileMatcher, matchView, requiredSubstring, type MatchResult, type MatchView } from '../mail/search-match.js';
 import type { SearchQuery } from '../mail/search-query.js';
 import type { MessageSummary } from '../mail/types.js';
@@ -47,6 +47,11 @@ export interface WaitRegistry {
   wait(request: WaitRequest): Promise<WaitOutcome>;
   /** Waiters currently pending. */
   readonly size: number;
+  /**
+   * Pending waiters whose mailboxes all lie within `scope`: what a caller limited to `scope` may
+   * be told (a wait on another mailbox is that mailbox's business, so it is not counted).
+   */
+  countWithin(scope: MailboxScope): number;
   /** Ends every pending wait (as a timeout) and stops listening. */
   close(): void;
 }
@@ -170,6 +175,12 @@ export function createWaitRegistry(deps: { bus: EventBus; store: MessageStore; l
     },
     get size() {
       return waiters.size;
+    },
+    countWithin(scope) {
+      if (scope.kind === 'all') return waiters.size;
+      let count = 0;
+      for (const waiter of waiters) if (scopeWithin(waiter.request.scope, scope)) count++;
+      return count;
     },
     close() {
       unsubscribe();

@@ -27,3 +27,15 @@ export function narrowScope(allowed: MailboxScope, asked: MailboxScope): Mailbox
   if (asked.kind === 'all') return allowed;
   return onlyMailboxes(asked.mailboxes.filter((name) => allowed.mailboxes.includes(name)));
 }
+
+/** Whether every mailbox `inner` may see, `outer` may see too (an empty scope lies within any). */
+export function scopeWithin(inner: MailboxScope, outer: MailboxScope): boolean {
+  if (outer.kind === 'all') return true;
+  return inner.kind === 'only' && inner.mailboxes.every((name) => outer.mailboxes.includes(name));
+}
+
+/** Whether some mailbox lies in both scopes. */
+export function scopesMeet(a: MailboxScope, b: MailboxScope): boolean {
+  if (a.kind === 'all') return b.kind === 'all' || b.mailboxes.length > 0;
+  return a.mailboxes.some((name) => inScope(b, name));
+}

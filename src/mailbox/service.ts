@@ -210,13 +210,13 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
 
     async renameTag(scope, from, to) {
       const held = await store.renameTag(scope, from, to);
-      if (held > 0) bus.emit('tags:changed', { kind: 'bulk' });
+      if (held > 0) bus.emit('tags:changed', { kind: 'bulk', scope });
       return held;
     },
 
     async deleteTag(scope, name) {
       const held = await store.deleteTag(scope, name);
-      if (held > 0) bus.emit('tags:changed', { kind: 'bulk' });
+      if (held > 0) bus.emit('tags:changed', { kind: 'bulk', scope });
       return held;
     },
   };

@@ -7,6 +7,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import mailhog from 'mailhog';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openAccess } from '../../src/api/access.js';
 import type { CompatDeps } from '../../src/compat/deps.js';
 import { mountMailhogApi } from '../../src/compat/mailhog/index.js';
 import { mailhogMessageJson, MESSAGE_LIMITS, PAGE_LIMITS, type BodyLimits } from '../../src/compat/mailhog/shapes.js';

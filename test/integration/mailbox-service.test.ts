@@ -140,8 +140,8 @@ describe('mailbox service', () => {
       expect(await service.deleteTag(ALL_MAILBOXES, 'new')).toBe(1);
       expect(await service.deleteTag(ALL_MAILBOXES, 'new')).toBe(0);
       expect(frames).toEqual([
-        { type: 'tags:changed', data: { kind: 'bulk' } },
-        { type: 'tags:changed', data: { kind: 'bulk' } },
+        { type: 'tags:changed', data: { kind: 'bulk', scope: ALL_MAILBOXES } },
+        { type: 'tags:changed', data: { kind: 'bulk', scope: ALL_MAILBOXES } },
       ]);
     });
   });

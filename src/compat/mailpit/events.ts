@@ -6,18 +6,19 @@
  *   message:deleted  → delete   { ID } per message, or one prune past 200, as Mailpit does
  *   messages:cleared → truncate
  *   tag changes      → update   { ID, Tags }, or prune after a rename or removal
- *   any change       → stats    { Total, Unread, Version }, at most every 250 ms, and on connect
+ *   any change       → stats    { Total, Unread, Version }, at most every 250 ms (to the clients that
+ *                                 may see a changed mailbox), and on connect
  *
  * A client sees only the mailboxes its login may (src/api/access.ts): frames about other mailboxes
- * are not sent to it, and its stats count only its mailboxes. `truncate` and `prune` (refetch)
- * say nothing about any message and go to everyone.
+ * are not sent to it, and its stats count only its mailboxes. `truncate` (everything was deleted)
+ * goes to everyone; `prune` (refetch) to those who may see a mailbox it was about.
  * Frames leave in the order their events happened, even though `new` waits on a database read.
  * Like src/live/hub.ts: each frame is serialised once, a client that cannot keep up is dropped.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { inScope, onlyMailboxes, type MailboxScope } from '../../mail/mailbox-scope.js';
+import { inScope, onlyMailboxes, scopesMeet, type MailboxScope } from '../../mail/mailbox-scope.js';
 import type { MessageSummary } from '../../mail/types.js';
 import type { CompatDeps } from '../deps.js';
 import { toMailpitSummary, type MailpitSummary } from './shapes.js';
@@ -103,13 +104,31 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
     });
   }
 
+  /** To the clients whose scope shares a mailbox with `scope`. */
+  function laterWithin(scope: MailboxScope, frames: () => MailpitFrame[]): void {
+    if (wss.clients.size === 0) return;
+    closeBatch();
+    enqueue(() => {
+      const clients = [...wss.clients].filter((client) => scopesMeet(scopeOf(client), scope));
+      for (const frame of frames()) send(clients, frame);
+    });
+  }
+
   let statsTimer: NodeJS.Timeout | null = null;
-  function scheduleStats(): void {
-    if (statsTimer !== null || wss.clients.size === 0) return;
+  /** The mailboxes changed since the last stats frames were sent; null: every mailbox (a clear). */
+  let changedMailboxes: Set<string> | null = new Set();
+  /** `mailbox`: the one that changed (null: all of them). */
+  function scheduleStats(mailbox: string | null): void {
+    if (wss.clients.size === 0) return;
+    if (mailbox === null) changedMailboxes = null;
+    else changedMailboxes?.add(mailbox);
+    if (statsTimer !== null) return;
     statsTimer = setTimeout(() => {
       statsTimer = null;
+      const changed = changedMailboxes;
+      changedMailboxes = new Set();
       // Behind every frame already queued, so the totals never run ahead of the list.
-      enqueue(sendStats);
+      enqueue(() => sendStats(changed));
     }, STATS_DELAY_MS);
     statsTimer.unref();
   }
@@ -119,11 +138,16 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
     return { Type: 'stats', Data: { Total: stats.total, Unread: stats.unread, Version: version } };
   }
 
-  /** Each client's own totals: one read per distinct scope, not per client. */
-  async function sendStats(): Promise<void> {
+  /**
+   * Each client's own totals: one read per distinct scope, not per client. Only to clients that
+   * may see a mailbox in `changed` (null: every client): a frame each time another mailbox changed
+   * would tell a scoped client when others get mail, though its totals stayed the same.
+   */
+  async function sendStats(changed: ReadonlySet<string> | null): Promise<void> {
     const groups = new Map<string, { scope: MailboxScope; clients: WebSocket[] }>();
     for (const client of wss.clients) {
       const scope = scopeOf(client);
+      if (changed !== null && ![...changed].some((mailbox) => inScope(scope, mailbox))) continue;
       const key = scope.kind === 'all' ? '*' : [...scope.mailboxes].sort().join(',');
       const group = groups.get(key) ?? groups.set(key, { scope, clients: [] }).get(key)!;
       group.clients.push(client);
@@ -134,23 +158,25 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
   const unsubscribe = [
     bus.on('message:stored', (summary) => {
       onStored(summary);
-      scheduleStats();
+      scheduleStats(summary.mailbox);
     }),
     bus.on('message:updated', ({ id, mailbox, read }) => {
       later(mailbox, () => [{ Type: 'update', Data: { ID: id, Read: read } }]);
-      scheduleStats();
+      scheduleStats(mailbox);
     }),
-    bus.on('messages:updated', () => scheduleStats()),
+    bus.on('messages:updated', ({ mailbox }) => scheduleStats(mailbox)),
     bus.on('message:deleted', ({ mailbox, ids }) => {
       later(mailbox, () => (ids.length > MAX_DELETE_FRAMES ? [{ Type: 'prune', Data: null }] : ids.map((id) => ({ Type: 'delete', Data: { ID: id } }))));
-      scheduleStats();
+      scheduleStats(mailbox);
     }),
     bus.on('messages:cleared', () => {
       later(null, () => [{ Type: 'truncate', Data: null }]);
-      scheduleStats();
+      scheduleStats(null);
     }),
     bus.on('tags:changed', (change) => {
-      if (change.kind === 'bulk') return later(null, () => [{ Type: 'prune', Data: null }]);
+      // Only to the clients that may see a mailbox the change was made in: to others it would say
+      // that someone else's mailbox changed.
+      if (change.kind === 'bulk') return laterWithin(change.scope, () => [{ Type: 'prune', Data: null }]);
       for (const { id, mailbox, tags } of change.messages) later(mailbox, () => [{ Type: 'update', Data: { ID: id, Tags: tags } }]);
     }),
   ];

@@ -29,7 +29,8 @@ export function mountSendRoute(app: Hono, deps: CompatDeps): void {
       if (message.raw.length > maxMessageSize) {
         throw new KotakError('message_too_big', `message is ${message.raw.length} bytes; the limit is ${maxMessageSize}`);
       }
-      const ids = await deliver(message.raw, message.envelope);
+      // Into the login's mailboxes only: a scoped token must not place mail in another's inbox.
+      const ids = await deliver(message.raw, message.envelope, accessScope(c));
       // The `new` frame may already have gone out without them: Mailpit clients take tags from `update` too.
       if (message.tags.length > 0) await mailboxes.setTags(accessScope(c), ids, message.tags);
       // Mailpit's answer has one ID: the first copy's (more than one only when routing splits it).
