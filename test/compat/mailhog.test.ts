@@ -2,7 +2,6 @@
  * MailHog API compatibility: the real `mailhog` npm client (4.16) against Kotak in-process, plus
  * direct checks of the JSON shapes and of the MIME splitting that builds them.
  */
-import { openAccess } from '../../src/api/access.js';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import mailhog from 'mailhog';
 import pino from 'pino';
