@@ -63,8 +63,8 @@ async function launch(dir: string, port: number, socketPath: string): Promise<{ 
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (text: string) => {
       log += text;
-      // Its master listens, and a child to answer has been started: the next connection is served.
-      if (/server successfully spawned child process/.test(log)) resolve(true);
+      // Its master listens: a connection now waits in the backlog until a child takes it.
+      if (/server started on/.test(log)) resolve(true);
     });
     child.once('exit', () => resolve(false));
     child.once('error', () => resolve(false));
@@ -90,6 +90,9 @@ export async function startSpamd(): Promise<RunningSpamd> {
   }
   const { child, stderr } = started;
   const exited = once(child, 'exit');
+  // Should the test process end without stop(), spamd must not outlive it.
+  const killOnExit = (): void => void child.kill('SIGTERM');
+  process.once('exit', killOnExit);
   const pong = await pingSpamd({ host: '127.0.0.1', port });
   if (!/PONG/.test(pong)) throw new Error(`spamd answered PING with "${pong}"\n${stderr()}`);
   let stopping: Promise<void> | null = null;
@@ -100,6 +103,7 @@ export async function startSpamd(): Promise<RunningSpamd> {
     log: stderr,
     stop() {
       stopping ??= (async () => {
+        process.off('exit', killOnExit);
         if (child.exitCode === null && child.signalCode === null) {
           child.kill('SIGTERM');
           await exited;

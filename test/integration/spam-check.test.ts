@@ -4,13 +4,16 @@
  * `mailpit-api` client, and kotak/client; then spamd stopped. Failures of spamd (down, silent,
  * answering errors or nonsense) are played by small servers on port 0.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MailpitClient } from 'mailpit-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpamCheckSchema } from '../../src/api/schemas.js';
 import { KotakApiError, KotakClient } from '../../src/client/index.js';
 import { getJson, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
-import { startSpamd, type RunningSpamd } from '../helpers/spamd.js';
+import { freePort, startSpamd, type RunningSpamd } from '../helpers/spamd.js';
 
 /** SpamAssassin's test string: any message holding it scores 1000 (rule GTUBE). */
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';
@@ -203,6 +206,28 @@ describe('without a working spamd', () => {
     } finally {
       await kotak.stop();
       await silent.close();
+    }
+  });
+
+  it("answers 404 for a message outside the login's mailboxes, before spamd is asked", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kotak-spam-scope-'));
+    const tokens = join(dir, 'tokens');
+    writeFileSync(tokens, 'only-w1-token w1\nall-token *\n');
+    // Nothing listens at the address: only a check that got as far as spamd would say so.
+    const kotak = await withKotak({ spamassassin: `127.0.0.1:${await freePort()}`, httpTokenFile: tokens });
+    try {
+      const id = await send(kotak, plainText);
+      const as = (token: string) => ({ headers: { Authorization: `Bearer ${token}` } });
+      const outside = await getJson(kotak, `/api/messages/${id}/checks/spam`, as('only-w1-token'));
+      expect(outside.status).toBe(404);
+      expect(outside.body.error.code).toBe('not_found');
+      const mailpit = await fetch(`${kotak.url}/api/v1/message/${id}/sa-check`, as('only-w1-token'));
+      expect(mailpit.status).toBe(404);
+      // The same message, seen by a login that may: spamd is asked (and is not there).
+      expect((await getJson(kotak, `/api/messages/${id}/checks/spam`, as('all-token'))).body.error.code).toBe('spamd_unavailable');
+    } finally {
+      await kotak.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
