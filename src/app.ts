@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { createApi } from './api/app.js';
 import { createWaitRegistry } from './api/waiters.js';
 import { createRelay } from './relay/index.js';
+import { createSpamCheck, describeSpamdAddress } from './checks/spam/index.js';
 import { mountMailhogApi } from './compat/mailhog/index.js';
 import { mountCompatOpenApi } from './compat/openapi.js';
 import { createMailpitEvents, MAILPIT_EVENTS_PATH, MAILPIT_SEND_PATH, mountMailpitApi } from './compat/mailpit/index.js';
@@ -157,12 +158,16 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     // A message routed to several mailboxes is relayed once per recipient, from that recipient's copy.
     relaysFromCopy: (envelope, mailbox, recipient) => routing.mailboxOf(envelope, recipient) === mailbox,
   });
-  const compat = { store, bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize };
+  // checks: spam (run on request only; nothing on the SMTP path calls it)
+  const spamCheck = config.spamassassin
+    ? createSpamCheck({ spamd: config.spamassassin, timeoutMs: config.spamassassinTimeout, maxBytes: config.spamassassinMaxSize })
+    : null;
+  const compat = { store, bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, spamCheck };
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   const api = createApi({
     store, mailboxes, parser, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay,
-    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH],
+    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck,
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless
       // form (delete all) and passes Mailpit's {"IDs":[...]} form on.
@@ -226,6 +231,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   }
   const url = `http://${urlHost(config.http.host)}:${httpPort}${basePath.slice(0, -1)}`;
   log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, ...(config.pop3 && { pop3Port, pop3: `${config.pop3.host}:${pop3Port}` }), url, db: config.db }, 'kotak listening');
+  if (config.spamassassin) log.info({ spamd: describeSpamdAddress(config.spamassassin), maxBytes: config.spamassassinMaxSize }, 'spam check through spamd');
   if (httpAccess.auth) log.info({ users: httpAccess.users, tokens: httpAccess.tokens.length }, 'HTTP authentication required');
   for (const [fields, message] of exposureWarnings(config, config, httpAccess)) log.warn(fields, message);
 

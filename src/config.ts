@@ -12,6 +12,9 @@ export interface HostPort {
   readonly port: number;
 }
 
+/** Where SpamAssassin's spamd listens: `HOST:PORT`, or `unix:/path` (its --socketpath). */
+export type SpamdAddress = { readonly kind: 'tcp'; readonly host: string; readonly port: number } | { readonly kind: 'unix'; readonly path: string };
+
 export type AuthSetting = { readonly mode: 'off' } | { readonly mode: 'any' } | { readonly mode: 'file'; readonly path: string };
 export type TlsSetting = { readonly mode: 'off' } | { readonly mode: 'auto' } | { readonly mode: 'files'; readonly cert: string; readonly key: string };
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -102,6 +105,11 @@ export interface Config {
   readonly relayDkimDomain: string | null;
   readonly relayDkimSelector: string | null;
   readonly relayDkimKey: string | null;
+  /** SpamAssassin's spamd for the spam check; null: the check is off. */
+  readonly spamassassin: SpamdAddress | null;
+  readonly spamassassinTimeout: number;
+  /** The most bytes of a message sent to spamd. */
+  readonly spamassassinMaxSize: number;
 }
 
 function invalid(flag: string, reason: string): never {
@@ -156,6 +164,19 @@ export function parseBasePath(flag: string, value: string): string {
   return inner ? `/${inner}/` : '/';
 }
 
+/** spamd's address: `HOST:PORT` as everywhere else, or `unix:/path` for its --socketpath. */
+function parseSpamdAddress(flag: string, value: string): SpamdAddress {
+  const text = value.trim();
+  if (text.startsWith('unix:')) {
+    const path = text.slice('unix:'.length);
+    if (!path.startsWith('/')) invalid(flag, `"${value}" is not unix:/absolute/path`);
+    return { kind: 'unix', path };
+  }
+  const { host, port } = parseHostPort(flag, text);
+  if (port === 0) invalid(flag, `"${value}": spamd's port, not 0 (spamd listens on 783 by default)`);
+  return { kind: 'tcp', host: host === '0.0.0.0' ? '127.0.0.1' : host, port };
+}
+
 /** "host:port" or "host" (port 53), IPv6 in brackets; as node:dns's setServers takes it. */
 function dnsServer(value: string): string {
   const { host, port } = parseHostPort('relay-dns', /(^\[.*\]|^[^:]*):\d+$/.test(value) ? value : `${value}:53`);
@@ -199,7 +220,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 /** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
-export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'pop3' | 'relay' | 'limits' | 'general';
+export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'pop3' | 'relay' | 'checks' | 'limits' | 'general';
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -290,6 +311,10 @@ export const SETTINGS = [
   setting({ key: 'relayDkimDomain', flag: 'relay-dkim-domain', section: 'relay', value: 'DOMAIN', fallback: null, help: 'sign relayed mail with DKIM for this domain (with --relay-dkim-selector and --relay-dkim-key)', parse: (v) => v.trim() }),
   setting({ key: 'relayDkimSelector', flag: 'relay-dkim-selector', section: 'relay', value: 'SELECTOR', fallback: null, help: 'DKIM selector', parse: (v) => v.trim() }),
   setting({ key: 'relayDkimKey', flag: 'relay-dkim-key', section: 'relay', value: 'FILE', fallback: null, help: 'DKIM private key (PEM file)', parse: (v) => v.trim() }),
+  // Message checks: run on request only, never on the SMTP path.
+  setting({ key: 'spamassassin', flag: 'spamassassin', section: 'checks', value: 'HOST:PORT|unix:PATH', fallback: null, help: 'score messages with this SpamAssassin spamd for the spam check (GET /api/messages/ID/checks/spam, Mailpit\'s sa-check); off unless set', parse: (v) => parseSpamdAddress('spamassassin', v) }),
+  setting({ key: 'spamassassinTimeout', flag: 'spamassassin-timeout', section: 'checks', value: 'DURATION', fallback: '8s', help: 'longest spamd may take to score a message (then 504 spamd_timeout)', parse: wrapUnits('spamassassin-timeout', (v) => parseDuration(v) || invalid('spamassassin-timeout', 'must be more than 0')) }),
+  setting({ key: 'spamassassinMaxSize', flag: 'spamassassin-max-size', section: 'checks', value: 'SIZE', fallback: '500KB', help: 'send at most this much of a message to spamd, cut at a line end (spamc\'s default limit); the answer says when it was cut', parse: wrapUnits('spamassassin-max-size', (v) => parseSize(v) || invalid('spamassassin-max-size', 'must be more than 0')) }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', section: 'general', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 

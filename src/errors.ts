@@ -50,6 +50,14 @@ export const ERROR_CODES = {
   session_timeout: { http: 408, smtp: [421, '4.4.2'] },
   shutting_down: { http: 503, smtp: [421, '4.3.2'], pop3: 'SYS/TEMP' },
   internal: { http: 500, smtp: [451, '4.3.0'], pop3: 'SYS/TEMP' },
+  /** The spam check asked of a Kotak started without --spamassassin. */
+  spamassassin_disabled: { http: 409 },
+  /** spamd refused the connection, has no socket there, or closed it before answering. */
+  spamd_unavailable: { http: 503 },
+  /** spamd did not answer within --spamassassin-timeout. */
+  spamd_timeout: { http: 504 },
+  /** spamd answered with an error code, or with something that is not a SPAMD reply. */
+  spamd_failed: { http: 502 },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -30,6 +30,7 @@ import { guardOrigins, type OriginPolicy } from './origin.js';
 import { messageHtmlPolicy, securityHeaders, UNTRUSTED_BYTES_POLICY } from './security.js';
 import { mountWeb } from './web.js';
 import { liveRoute, routes } from './routes.js';
+import type { SpamCheck } from '../checks/spam/index.js';
 
 export interface RelayApi {
   readonly queue: RelayQueue;
@@ -63,6 +64,9 @@ export interface ApiDeps {
   readonly hosts: HostPolicy;
   /** Paths that cap their request bodies themselves (Mailpit's send API carries whole messages). */
   readonly ownBodyLimits?: readonly string[];
+  // checks: spam
+  /** The spam check (spamd of --spamassassin), or null when it is off. */
+  readonly spamCheck?: SpamCheck | null;
 }
 
 /** The health probes stay open with auth on: they say only whether Kotak is up, and container HEALTHCHECKs and kubelets carry no credentials. */
@@ -311,6 +315,20 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
       log.warn({ err }, 'readiness check failed');
       return c.json(errorBody('storage_failed', 'database not answering'), 503);
     }
+  });
+
+  // checks: spam
+  app.openapi(routes.checkSpam, async (c) => {
+    const { id } = c.req.valid('param');
+    const spamCheck = deps.spamCheck;
+    if (!spamCheck) throw new KotakError('spamassassin_disabled', 'the spam check is off: start Kotak with --spamassassin HOST:PORT (or unix:/path) of a SpamAssassin spamd');
+    const raw = await store.getRaw(accessScope(c), id);
+    if (!raw) throw notFound(`no message ${id}`);
+    const result = await spamCheck.check(raw).catch((err: unknown) => {
+      log.warn({ err, id }, 'spam check failed');
+      throw err;
+    });
+    return c.json(result, 200);
   });
 
   app.openAPIRegistry.registerPath(liveRoute);

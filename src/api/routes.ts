@@ -5,6 +5,7 @@ import {
   MailboxQuerySchema, MessagePageSchema, MessageViewSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
   WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema, DeliveriesSchema, RelayJobSchema, RelayQueueQuerySchema,
   RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema, LiveFrameSchema, MailboxListSchema, MailboxNameParamSchema,
+  SpamCheckSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -141,6 +142,22 @@ export const routes = {
   readyz: createRoute({
     operationId: 'readyz', method: 'get', path: '/readyz', tags: ['system'], summary: 'Readiness probe: checks the database (open even with authentication on)', security: [],
     responses: { 200: json(z.object({ status: z.literal('ok') }), 'Ready'), 403: gates[403], 503: error('Database unavailable') },
+  }),
+  // checks: spam
+  checkSpam: createRoute({
+    operationId: 'checkSpam', method: 'get', path: '/api/messages/{id}/checks/spam', tags: ['checks'],
+    summary: 'Score the message with SpamAssassin (the spamd of --spamassassin): score, threshold, verdict and every rule that hit',
+    request: { params: IdParamSchema },
+    responses: {
+      200: json(SpamCheckSchema, 'spamd\'s verdict and rules'),
+      404: error('No such message'),
+      409: error('The spam check is off: Kotak runs without --spamassassin'),
+      502: error('spamd answered with an error, or with something that is not a SPAMD reply'),
+      503: error('spamd is not reachable: the connection was refused, or closed before an answer'),
+      504: error('spamd did not answer within --spamassassin-timeout'),
+      ...invalid(),
+      ...gates,
+    },
   }),
 };
 

@@ -280,3 +280,24 @@ export const LiveFrameSchema = z
     frame('relay:updated', RelayJobSchema, 'RelayUpdatedFrame'),
   ])
   .openapi('LiveFrame', { description: 'One text frame of the /api/live WebSocket: JSON, sent only after the change it reports is committed.' });
+
+// checks: spam
+export const SpamRuleSchema = z
+  .object({
+    name: z.string().openapi({ example: 'GTUBE' }),
+    score: z.number().openapi({ description: 'Points this rule added (negative: taken away), as spamd reports them.' }),
+    description: z.string().openapi({ example: 'BODY: Generic Test for Unsolicited Bulk Email' }),
+  })
+  .openapi('SpamRule');
+
+export const SpamCheckSchema = z
+  .object({
+    score: z.number().openapi({ description: "SpamAssassin's score for the message." }),
+    threshold: z.number().openapi({ description: "spamd's required_score: at or above it a message is spam (5.0 by default)." }),
+    isSpam: z.boolean(),
+    rules: list(SpamRuleSchema).openapi({ description: 'Every rule that hit, in the order of spamd\'s report.' }),
+    truncated: z.boolean().openapi({ description: 'Only the first checkedBytes were scored (--spamassassin-max-size).' }),
+    checkedBytes: z.number().int(),
+    messageBytes: z.number().int(),
+  })
+  .openapi('SpamCheck');

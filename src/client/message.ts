@@ -3,7 +3,14 @@
  * bytes or an attachment without passing the id around.
  */
 import { KotakError } from './errors.js';
-import type { AttachmentInfo, MessageDetail, RawOptions } from './types.js';
+import type { AttachmentInfo, MessageDetail, RawOptions, SpamCheck } from './types.js';
+
+/** The message checks, each run by the server when called (never cached). */
+export interface MessageChecks {
+  // checks: spam
+  /** Scored by SpamAssassin (a Kotak started with --spamassassin); a KotakApiError otherwise (409 spamassassin_disabled). */
+  spam(): Promise<SpamCheck>;
+}
 
 export interface Message extends MessageDetail {
   /** The first header with this name (case-insensitive), or undefined. All of them are in `headers`. */
@@ -13,12 +20,16 @@ export interface Message extends MessageDetail {
   raw(options: RawOptions & { as: 'text' }): Promise<string>;
   /** An attachment's decoded bytes, by part id, filename or Content-ID. */
   attachment(partIdOrFilename: string): Promise<Uint8Array>;
+  /** The checks of `GET /api/messages/:id/checks/…`. */
+  readonly checks: MessageChecks;
 }
 
 /** What a Message needs from the client to fetch its bytes. */
 export interface MessageSource {
   raw(id: string, options?: RawOptions): Promise<Uint8Array | string>;
   part(id: string, partId: string): Promise<Uint8Array>;
+  /** `GET /api/messages/:id/checks/:name`, its JSON answer. */
+  check(id: string, name: string): Promise<unknown>;
 }
 
 export function toMessage(detail: MessageDetail, source: MessageSource): Message {
@@ -30,6 +41,10 @@ export function toMessage(detail: MessageDetail, source: MessageSource): Message
     },
     raw: ((options?: RawOptions) => source.raw(detail.id, options)) as Message['raw'],
     attachment: async (which) => source.part(detail.id, findAttachment(detail, which).id),
+    checks: {
+      // checks: spam
+      spam: async () => (await source.check(detail.id, 'spam')) as SpamCheck,
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import type { z } from '@hono/zod-openapi';
 import type {
   AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MailboxListSchema, MailboxSchema, MessagePageSchema,
   MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, StatsSchema,
+  SpamCheckSchema, SpamRuleSchema,
 } from '../api/schemas.js';
 
 /** A schema's type, read-only at the top as the client never changes what it was given. */
@@ -39,6 +40,12 @@ export type RelayJob = Wire<typeof RelayJobSchema>;
 export type Delivery = Readonly<z.infer<typeof DeliveriesSchema>['deliveries'][number]>;
 /** `GET /api/relay`. */
 export type RelayStatus = Wire<typeof RelayStatusSchema>;
+
+// checks: spam
+/** `GET /api/messages/:id/checks/spam`: SpamAssassin's score, threshold, verdict and the rules that hit. */
+export type SpamCheck = Wire<typeof SpamCheckSchema>;
+/** One SpamAssassin rule that hit, with its points. */
+export type SpamRule = Wire<typeof SpamRuleSchema>;
 
 export interface RawOptions {
   /** 'text' decodes the bytes as UTF-8 (invalid sequences become U+FFFD); the default is the exact bytes. */

@@ -5,6 +5,7 @@ import type { Deliver } from '../ingest.js';
 import type { MailboxService } from '../mailbox/service.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageStore } from '../store/types.js';
+import type { SpamCheck } from '../checks/spam/index.js';
 
 export interface CompatDeps {
   readonly store: MessageStore;
@@ -18,4 +19,7 @@ export interface CompatDeps {
   readonly log: Logger;
   readonly version: string;
   readonly maxMessageSize: number;
+  // checks: spam
+  /** The spam check (spamd of --spamassassin); null or absent when it is off. */
+  readonly spamCheck?: SpamCheck | null;
 }

@@ -57,10 +57,12 @@ export const COMPAT_OPERATIONS: readonly CompatOperation[] = [
   { method: 'put', path: '/api/v1/tags/{tag}', operationId: 'mailpitRenameTag', apis: ['mailpit'], summary: 'Rename a tag', body: '`{ "Name": "new name" }`', ok: { type: 'text/plain', description: '`ok`' }, errors: { 400: 'Invalid name' } },
   { method: 'delete', path: '/api/v1/tags/{tag}', operationId: 'mailpitDeleteTag', apis: ['mailpit'], summary: 'Remove a tag from every message', ok: { type: 'text/plain', description: '`ok`' } },
   { method: 'get', path: '/api/v1/info', operationId: 'mailpitInfo', apis: ['mailpit'], summary: 'Version, message counts and database size (Mailpit `AppInformation`)', ok: { type: JSON_TYPE, description: 'Application information' } },
-  { method: 'get', path: '/api/v1/webui', operationId: 'mailpitWebUiConfig', apis: ['mailpit'], summary: 'What Mailpit\'s own web UI reads (every optional feature off)', ok: { type: JSON_TYPE, description: 'Web UI configuration' } },
+  { method: 'get', path: '/api/v1/webui', operationId: 'mailpitWebUiConfig', apis: ['mailpit'], summary: 'What Mailpit\'s own web UI reads (of the optional features, only SpamAssassin can be on: with --spamassassin)', ok: { type: JSON_TYPE, description: 'Web UI configuration' } },
   { method: 'get', path: '/api/v1/chaos', operationId: 'mailpitGetChaos', apis: ['mailpit'], summary: 'Chaos is not supported: the answer of a Mailpit without --enable-chaos', ok: { type: 'text/plain', description: 'Never: always 400' }, errors: { 400: 'Chaos is not enabled' } },
   { method: 'put', path: '/api/v1/chaos', operationId: 'mailpitSetChaos', apis: ['mailpit'], summary: 'Chaos is not supported: the answer of a Mailpit without --enable-chaos', ok: { type: 'text/plain', description: 'Never: always 400' }, errors: { 400: 'Chaos is not enabled' } },
   { method: 'post', path: '/api/v1/send', operationId: 'mailpitSend', apis: ['mailpit'], summary: 'Store a message built from JSON (Mailpit `SendRequest`), as if received over SMTP', body: 'Mailpit `SendRequest`: From, To, Cc, Bcc, Subject, Text, HTML, Attachments, Headers, Tags', ok: { type: JSON_TYPE, description: '`{ "ID": "..." }`' }, errors: { 400: 'Invalid request' } },
+  // checks: spam
+  { method: 'get', path: '/api/v1/message/{id}/sa-check', operationId: 'mailpitSpamAssassinCheck', apis: ['mailpit'], summary: 'SpamAssassin result (Mailpit `SpamAssassinResponse`: `IsSpam`, `Score`, `Rules`, `Error`), from the spamd of --spamassassin; spamd unreachable or too slow: 200 with `Error` set and `Rules` null, as Mailpit', ok: { type: JSON_TYPE, description: 'The SpamAssassin result' }, errors: { 400: 'No SpamAssassin service defined (Kotak runs without --spamassassin)', 404: 'No such message' } },
 ];
 
 

@@ -12,6 +12,7 @@ import type * as Client from '../../src/client/types.js';
 import type { LiveFrame } from '../../src/live/protocol.js';
 import type * as Domain from '../../src/mail/types.js';
 import type { RelayJob } from '../../src/store/relay-types.js';
+import type { SpamCheckResult } from '../../src/checks/spam/index.js';
 
 /** True when each type is assignable to the other (modifiers such as readonly properties aside). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -34,6 +35,9 @@ const checks = {
   domainDetail: true satisfies Same<Domain.MessageDetail, Wire<typeof Schemas.MessageDetailSchema>>,
   relayRow: true satisfies Same<RelayJob, Wire<typeof Schemas.RelayJobSchema>>,
   liveFrame: true satisfies Same<LiveFrame, Wire<typeof Schemas.LiveFrameSchema>>,
+  // checks: spam
+  spamCheck: true satisfies Same<Client.SpamCheck, Wire<typeof Schemas.SpamCheckSchema>>,
+  spamCheckResult: true satisfies Same<SpamCheckResult, Wire<typeof Schemas.SpamCheckSchema>>,
 };
 
 describe('wire types', () => {

@@ -59,7 +59,7 @@ export function mountApplicationRoutes(app: Hono, deps: CompatDeps): void {
     });
   });
 
-  // What Mailpit's own UI reads; Kotak has none of these features, so each is off.
+  // What Mailpit's own UI reads; of these features Kotak has only the spam check (with --spamassassin).
   app.get('/api/v1/webui', (c) =>
     c.json({
       Label: '',
@@ -73,7 +73,7 @@ export function mountApplicationRoutes(app: Hono, deps: CompatDeps): void {
         PreserveMessageIDs: false,
         RecipientAllowlist: '',
       },
-      SpamAssassin: false,
+      SpamAssassin: Boolean(deps.spamCheck),
       ChaosEnabled: false,
       DuplicatesIgnored: false,
       HideDeleteAllButton: false,
