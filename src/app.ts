@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { createApi } from './api/app.js';
 import { createWaitRegistry } from './api/waiters.js';
 import { createRelay } from './relay/index.js';
+import { createDnsResolver } from './dns.js';
 import { mountMailhogApi } from './compat/mailhog/index.js';
 import { mountCompatOpenApi } from './compat/openapi.js';
 import { createMailpitEvents, MAILPIT_EVENTS_PATH, MAILPIT_SEND_PATH, mountMailpitApi } from './compat/mailpit/index.js';
@@ -149,7 +150,11 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const live = createLiveHub({ bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade });
   const basePath = config.httpBasePath;
   const waiters = createWaitRegistry({ bus, store, log: log.child({ component: 'waiters' }) });
+  // One resolver for every DNS question Kotak asks (--dns): relay's MX lookups, and the message checks' lookups.
+  // A few seconds per try, twice: a relay job is then deferred, a check answers temperror.
+  const resolver = createDnsResolver({ servers: config.dns, timeoutMs: 5000, tries: 2 });
   const relay = await createRelay(config, {
+    resolver,
     store: store.relay,
     messages: store,
     bus,
