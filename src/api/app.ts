@@ -30,6 +30,7 @@ import { guardOrigins, type OriginPolicy } from './origin.js';
 import { messageHtmlPolicy, securityHeaders, UNTRUSTED_BYTES_POLICY } from './security.js';
 import { mountWeb } from './web.js';
 import { liveRoute, routes } from './routes.js';
+import type { DeliverabilityReport } from '../checks/deliverability/index.js';
 
 export interface RelayApi {
   readonly queue: RelayQueue;
@@ -63,6 +64,9 @@ export interface ApiDeps {
   readonly hosts: HostPolicy;
   /** Paths that cap their request bodies themselves (Mailpit's send API carries whole messages). */
   readonly ownBodyLimits?: readonly string[];
+  // checks: deliverability
+  /** src/checks/deliverability with the process's resolver bound (src/app.ts). */
+  readonly checkDeliverability: (raw: Buffer, envelopeFrom: string | null) => Promise<DeliverabilityReport>;
 }
 
 /** The health probes stay open with auth on: they say only whether Kotak is up, and container HEALTHCHECKs and kubelets carry no credentials. */
@@ -307,6 +311,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
       log.warn({ err }, 'readiness check failed');
       return c.json(errorBody('storage_failed', 'database not answering'), 503);
     }
+  });
+
+  // checks: deliverability
+  app.openapi(routes.checkDeliverability, async (c) => {
+    const { id } = c.req.valid('param');
+    const scope = accessScope(c);
+    const [message, raw] = await Promise.all([store.get(scope, id), store.getRaw(scope, id)]);
+    if (!message || !raw) throw notFound(`no message ${id}`);
+    return c.json(await deps.checkDeliverability(raw, message.envelope.mailFrom || null), 200);
   });
 
   app.openAPIRegistry.registerPath(liveRoute);

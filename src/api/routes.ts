@@ -5,6 +5,7 @@ import {
   MailboxQuerySchema, MessagePageSchema, MessageViewSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
   WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema, DeliveriesSchema, RelayJobSchema, RelayQueueQuerySchema,
   RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema, LiveFrameSchema, MailboxListSchema, MailboxNameParamSchema,
+  DeliverabilityReportSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -141,6 +142,19 @@ export const routes = {
   readyz: createRoute({
     operationId: 'readyz', method: 'get', path: '/readyz', tags: ['system'], summary: 'Readiness probe: checks the database (open even with authentication on)', security: [],
     responses: { 200: json(z.object({ status: z.literal('ok') }), 'Ready'), 403: gates[403], 503: error('Database unavailable') },
+  }),
+  // checks: deliverability
+  checkDeliverability: createRoute({
+    operationId: 'checkDeliverability', method: 'get', path: '/api/messages/{id}/checks/deliverability', tags: ['checks'],
+    summary: 'DKIM signatures verified over DNS (--dns), the From domain\'s DMARC record, List-Unsubscribe and one-click (RFC 8058), and the Gmail/Yahoo sender rules one message can show',
+    request: { params: IdParamSchema },
+    responses: {
+      200: json(DeliverabilityReportSchema, 'The report; DNS that did not answer in time is a temperror in it'),
+      404: error('No such message'),
+      413: error('The message is over the check\'s size limit (check_too_large)'),
+      ...invalid(),
+      ...gates,
+    },
   }),
 };
 

@@ -3,7 +3,7 @@
  * bytes or an attachment without passing the id around.
  */
 import { KotakError } from './errors.js';
-import type { AttachmentInfo, MessageDetail, RawOptions } from './types.js';
+import type { AttachmentInfo, DeliverabilityReport, MessageDetail, RawOptions } from './types.js';
 
 export interface Message extends MessageDetail {
   /** The first header with this name (case-insensitive), or undefined. All of them are in `headers`. */
@@ -13,12 +13,22 @@ export interface Message extends MessageDetail {
   raw(options: RawOptions & { as: 'text' }): Promise<string>;
   /** An attachment's decoded bytes, by part id, filename or Content-ID. */
   attachment(partIdOrFilename: string): Promise<Uint8Array>;
+  /** The message checks, each run on the server when called. */
+  readonly checks: MessageChecks;
+}
+
+export interface MessageChecks {
+  // checks: deliverability
+  /** DKIM signatures verified over DNS, the From domain's DMARC record, one-click unsubscribe, the Gmail/Yahoo sender rules. */
+  deliverability(): Promise<DeliverabilityReport>;
 }
 
 /** What a Message needs from the client to fetch its bytes. */
 export interface MessageSource {
   raw(id: string, options?: RawOptions): Promise<Uint8Array | string>;
   part(id: string, partId: string): Promise<Uint8Array>;
+  /** `GET /api/messages/:id/checks/:name`. */
+  check<T>(id: string, name: string): Promise<T>;
 }
 
 export function toMessage(detail: MessageDetail, source: MessageSource): Message {
@@ -30,6 +40,10 @@ export function toMessage(detail: MessageDetail, source: MessageSource): Message
     },
     raw: ((options?: RawOptions) => source.raw(detail.id, options)) as Message['raw'],
     attachment: async (which) => source.part(detail.id, findAttachment(detail, which).id),
+    checks: {
+      // checks: deliverability
+      deliverability: () => source.check<DeliverabilityReport>(detail.id, 'deliverability'),
+    },
   };
 }
 

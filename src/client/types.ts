@@ -8,6 +8,7 @@ import type { z } from '@hono/zod-openapi';
 import type {
   AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MailboxListSchema, MailboxSchema, MessagePageSchema,
   MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, StatsSchema,
+  DeliverabilityReportSchema,
 } from '../api/schemas.js';
 
 /** A schema's type, read-only at the top as the client never changes what it was given. */
@@ -39,6 +40,10 @@ export type RelayJob = Wire<typeof RelayJobSchema>;
 export type Delivery = Readonly<z.infer<typeof DeliveriesSchema>['deliveries'][number]>;
 /** `GET /api/relay`. */
 export type RelayStatus = Wire<typeof RelayStatusSchema>;
+
+// checks: deliverability
+/** `GET /api/messages/:id/checks/deliverability`: DKIM, DMARC, List-Unsubscribe and the Gmail/Yahoo sender rules. */
+export type DeliverabilityReport = Wire<typeof DeliverabilityReportSchema>;
 
 export interface RawOptions {
   /** 'text' decodes the bytes as UTF-8 (invalid sequences become U+FFFD); the default is the exact bytes. */
