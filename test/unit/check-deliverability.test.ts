@@ -1,7 +1,7 @@
 /** The deliverability check's pure parts, and its bounds, without sockets (fake resolvers). */
 import { describe, expect, it } from 'vitest';
 import { alignmentOf } from '../../src/checks/deliverability/alignment.js';
-import { checkDeliverability } from '../../src/checks/deliverability/index.js';
+import { checkDeliverability, DELIVERABILITY_LIMITS } from '../../src/checks/deliverability/index.js';
 import { dateProblem, isMsgId } from '../../src/checks/deliverability/message-format.js';
 import { KotakError } from '../../src/errors.js';
 
@@ -21,7 +21,7 @@ const silent = { resolveTxt: () => new Promise<string[][]>(() => {}) };
 
 describe('checkDeliverability bounds', () => {
   it('answers temperror for every lookup once DNS stays silent past the per-lookup limit', async () => {
-    const report = await checkDeliverability(SIGNED, null, { resolver: silent, limits: { maxBytes: 1 << 20, perLookupMs: 20, totalMs: 10_000 } });
+    const report = await checkDeliverability(SIGNED, null, { resolver: silent, limits: { ...DELIVERABILITY_LIMITS, perLookupMs: 20 } });
     expect(report.dkim.signatures.map((s) => [s.selector, s.result])).toEqual([['s1', 'temperror'], ['old', 'permerror']]);
     expect(report.dkim.signatures[0]!.reason).toMatch(/ETIMEOUT/);
     expect(report.dmarc).toEqual(expect.objectContaining({ result: 'temperror', domain: 'example.test' }));
@@ -31,20 +31,28 @@ describe('checkDeliverability bounds', () => {
     let asked = 0;
     let clock = 0;
     const resolver = { resolveTxt: () => { asked++; clock += 5_000; return Promise.reject(Object.assign(new Error('servfail'), { code: 'ESERVFAIL' })); } };
-    const report = await checkDeliverability(SIGNED, null, { resolver, now: () => clock, limits: { maxBytes: 1 << 20, perLookupMs: 3000, totalMs: 4000 } });
+    const report = await checkDeliverability(SIGNED, null, { resolver, now: () => clock, limits: { ...DELIVERABILITY_LIMITS, perLookupMs: 3000, totalMs: 4000 } });
     expect(asked).toBe(1);
     expect(report.dmarc).toEqual(expect.objectContaining({ result: 'temperror', reason: expect.stringMatching(/ETIMEOUT/) }));
   });
 
   it('refuses a message over its size limit with check_too_large (413)', async () => {
-    const error = await checkDeliverability(Buffer.alloc(2048, 'a'), null, { resolver: silent, limits: { maxBytes: 1024, perLookupMs: 10, totalMs: 10 } }).catch((e: unknown) => e);
+    const error = await checkDeliverability(Buffer.alloc(2048, 'a'), null, { resolver: silent, limits: { ...DELIVERABILITY_LIMITS, maxBytes: 1024 } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KotakError);
     expect((error as KotakError).code).toBe('check_too_large');
     expect((error as KotakError).httpStatus).toBe(413);
   });
 
+  it('refuses a header section over its limit, and more DKIM signatures than it verifies, before any lookup', async () => {
+    const lookups = { resolveTxt: () => Promise.reject(new Error('no lookup was expected')) };
+    const longHeaders = Buffer.from(`X-Filler: ${'a'.repeat(4096)}\r\nFrom: a@example.test\r\n\r\nbody\r\n`);
+    await expect(checkDeliverability(longHeaders, null, { resolver: lookups, limits: { ...DELIVERABILITY_LIMITS, maxHeaderBytes: 1024 } })).rejects.toThrow(/header section/);
+    const manySignatures = Buffer.from(`${'DKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=s1; h=from; bh=x; b=y\r\n'.repeat(11)}From: a@example.test\r\n\r\nbody\r\n`);
+    await expect(checkDeliverability(manySignatures, null, { resolver: lookups })).rejects.toMatchObject({ code: 'check_too_large', message: expect.stringMatching(/11 DKIM signatures/) });
+  });
+
   it('reads the From address out of a display name with a comma, lower-casing the domain', async () => {
-    const report = await checkDeliverability(SIGNED, '', { resolver: silent, limits: { maxBytes: 1 << 20, perLookupMs: 1, totalMs: 1 } });
+    const report = await checkDeliverability(SIGNED, '', { resolver: silent, limits: { ...DELIVERABILITY_LIMITS, perLookupMs: 1, totalMs: 1 } });
     expect(report.from).toEqual({ address: 'news@Example.TEST', domain: 'example.test' });
     expect(report.envelope).toEqual({ mailFrom: null, domain: null, alignment: null });
     expect(report.rules.find((r) => r.id === 'single-from')!.result).toBe('pass');

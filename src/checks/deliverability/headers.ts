@@ -20,8 +20,11 @@ function headerSectionEnd(raw: Buffer): number {
   return Math.min(crlf, lf);
 }
 
-export function readHeaderFields(raw: Buffer): HeaderField[] {
-  const section = raw.subarray(0, headerSectionEnd(raw)).toString('utf8');
+/** null when the header section is longer than `maxBytes`. */
+export function readHeaderFields(raw: Buffer, maxBytes = Infinity): HeaderField[] | null {
+  const end = headerSectionEnd(raw);
+  if (end > maxBytes) return null;
+  const section = raw.subarray(0, end).toString('utf8');
   const fields: HeaderField[] = [];
   for (const line of section.replace(/\r?\n(?=[ \t])/g, '').split(/\r?\n/)) {
     const colon = line.indexOf(':');

@@ -11,17 +11,27 @@ import { alignmentOf, asciiDomain, type Alignment } from './alignment.js';
 import { verifyDkim, type DkimReport } from './dkim.js';
 import { lookupDmarc, type DmarcReport } from './dmarc.js';
 import { boundedTxtLookup } from './dns-lookups.js';
-import { readHeaderFields } from './headers.js';
+import { readHeaderFields, type HeaderField } from './headers.js';
 import { judgeBulk, judgeBulkSenderRules, type BulkJudgement, type RuleReport } from './bulk-rules.js';
 import { checkUnsubscribe, type UnsubscribeReport } from './unsubscribe.js';
 
 export interface DeliverabilityLimits {
   readonly maxBytes: number;
+  /** The header section: mailauth canonicalizes it once per signature. */
+  readonly maxHeaderBytes: number;
+  /** DKIM-Signature fields: each costs a DNS lookup and a pass over the headers. */
+  readonly maxSignatures: number;
   readonly perLookupMs: number;
   readonly totalMs: number;
 }
 
-export const DELIVERABILITY_LIMITS: DeliverabilityLimits = { maxBytes: 32 * 1024 * 1024, perLookupMs: 3000, totalMs: 10_000 };
+export const DELIVERABILITY_LIMITS: DeliverabilityLimits = {
+  maxBytes: 32 * 1024 * 1024,
+  maxHeaderBytes: 1024 * 1024,
+  maxSignatures: 10,
+  perLookupMs: 3000,
+  totalMs: 10_000,
+};
 
 export interface DeliverabilityDeps {
   readonly resolver: Pick<DnsResolver, 'resolveTxt'>;
@@ -54,7 +64,14 @@ export async function checkDeliverability(raw: Buffer, envelopeFrom: string | nu
   }
   const now = deps.now ?? Date.now;
   const lookup = boundedTxtLookup(deps.resolver, { perLookupMs: limits.perLookupMs, deadline: now() + limits.totalMs, now });
-  const fields = readHeaderFields(raw);
+  const fields = readHeaderFields(raw, limits.maxHeaderBytes);
+  if (fields === null) {
+    throw new KotakError('check_too_large', `the message's header section is over ${limits.maxHeaderBytes} bytes, more than the deliverability check reads`);
+  }
+  const signatureCount = fields.filter((f) => f.name === 'dkim-signature').length;
+  if (signatureCount > limits.maxSignatures) {
+    throw new KotakError('check_too_large', `the message has ${signatureCount} DKIM signatures; the deliverability check verifies at most ${limits.maxSignatures}`);
+  }
   const fromAddresses = fromAddressesOf(fields);
   const fromAddress = fromAddresses.length === 1 ? fromAddresses[0]! : null;
   const fromDomain = domainOf(fromAddress);
@@ -77,7 +94,7 @@ export async function checkDeliverability(raw: Buffer, envelopeFrom: string | nu
 }
 
 /** The addresses of the From fields: the part in angle brackets, else the whole bare address; group syntax and comments are rare in From and read as written. */
-function fromAddressesOf(fields: ReturnType<typeof readHeaderFields>): string[] {
+function fromAddressesOf(fields: readonly HeaderField[]): string[] {
   const addresses: string[] = [];
   for (const field of fields.filter((f) => f.name === 'from')) {
     for (const part of splitAddressList(field.value)) {
