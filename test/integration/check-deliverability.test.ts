@@ -4,6 +4,7 @@
  * with keys and DMARC records served by a real DNS server on loopback (through --dns).
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KotakClient } from '../../src/client/index.js';
 import { signDkim } from '../../src/relay/smtp-message.js';
 import { startDnsServer, unreachableDnsAddress, type DnsTestServer } from '../helpers/dns-server.js';
+import { startKotakProcess } from '../helpers/child.js';
 import { getJson, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { queuedId } from '../helpers/smtp-client.js';
 import type { DeliverabilityReport } from '../../src/checks/deliverability/index.js';
@@ -217,6 +219,25 @@ describe('sender rules', () => {
     const client = new KotakClient(kotak.url);
     const report = await (await client.get(queuedId(info.response))).checks.deliverability();
     expect(report.dkim.signatures[0]?.result).toBe('pass');
+  });
+});
+
+describe('the kotak command', () => {
+  it.each([
+    ['--dns', (address: string) => ({ args: ['--dns', address], env: {} })],
+    ['KOTAK_DNS', (address: string) => ({ args: [], env: { KOTAK_DNS: address } })],
+  ])('asks the DNS servers of %s', async (_name, given) => {
+    const { args, env } = given(dns.address);
+    const child = await startKotakProcess(['--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', ':memory:', '--log-level', 'info', ...args], env);
+    try {
+      const mailer = transport({ smtpPort: child.smtpPort } as RunningKotak);
+      const info = await mailer.sendMail({ envelope: { from: 'bounces@example.test', to: ['reader@inbox.test'] }, raw: await sign(message()) });
+      const report = (await (await fetch(`${child.url}/api/messages/${queuedId(info.response)}/checks/deliverability`)).json()) as DeliverabilityReport;
+      expect(report.dkim.signatures[0]?.result).toBe('pass');
+    } finally {
+      child.child.kill();
+      await once(child.child, 'exit');
+    }
   });
 });
 
