@@ -59,6 +59,14 @@ describe('checkDeliverability bounds', () => {
   });
 });
 
+describe('List-Unsubscribe', () => {
+  it('names a mailto target with a broken escape as having no address, rather than failing the check', async () => {
+    const raw = Buffer.from('From: a@example.test\r\nList-Unsubscribe: <mailto:%E0%A4%A>\r\n\r\nbody\r\n');
+    const report = await checkDeliverability(raw, null, { resolver: silent, limits: { ...DELIVERABILITY_LIMITS, perLookupMs: 1 } });
+    expect(report.unsubscribe.problems).toEqual([expect.stringMatching(/has no mail address/)]);
+  });
+});
+
 describe('alignment', () => {
   it('is relaxed within an organizational domain (public suffix aware) and strict only for the same domain', () => {
     expect(alignmentOf('example.co.uk', 'mail.example.co.uk')).toEqual({ strict: false, relaxed: true });

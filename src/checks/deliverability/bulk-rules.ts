@@ -33,6 +33,10 @@ export interface BulkJudgement {
 export const GOOGLE_GUIDELINES = 'https://support.google.com/a/answer/81126';
 export const YAHOO_BEST_PRACTICES = 'https://senders.yahooinc.com/best-practices/';
 const RFC_8058 = 'https://www.rfc-editor.org/rfc/rfc8058';
+/** DMARC needs exactly one author domain. */
+const RFC_7489_FROM = 'https://www.rfc-editor.org/rfc/rfc7489#section-6.6.1';
+/** Bcc recipients are meant to be removed from (or emptied in) the copies sent. */
+const RFC_5322_BCC = 'https://www.rfc-editor.org/rfc/rfc5322#section-3.6.3';
 
 /**
  * Mailbox providers whose domains publish DMARC p=reject or p=quarantine: mail "From" them sent
@@ -105,8 +109,8 @@ export function judgeBulkSenderRules(input: RuleInputs): RuleReport[] {
   else rules.push(rule('date', dateTitle, GOOGLE_GUIDELINES, 'pass', dates[0]!.value));
 
   const fromTitle = 'One From address';
-  if (input.fromAddresses.length === 1) rules.push(rule('single-from', fromTitle, GOOGLE_GUIDELINES, 'pass', input.fromAddresses[0]!));
-  else rules.push(rule('single-from', fromTitle, GOOGLE_GUIDELINES, 'fail', input.fromAddresses.length === 0 ? 'no From address' : `${input.fromAddresses.length} From addresses: DMARC cannot be evaluated`));
+  if (input.fromAddresses.length === 1) rules.push(rule('single-from', fromTitle, RFC_7489_FROM, 'pass', input.fromAddresses[0]!));
+  else rules.push(rule('single-from', fromTitle, RFC_7489_FROM, 'fail', input.fromAddresses.length === 0 ? 'no From address' : `${input.fromAddresses.length} From addresses: DMARC cannot be evaluated`));
 
   const freeTitle = 'From is not a free-mail domain';
   if (fromDomain && FREE_MAIL_DOMAINS.has(fromDomain)) rules.push(rule('from-not-free-mail', freeTitle, YAHOO_BEST_PRACTICES, 'fail', `${fromDomain} publishes DMARC reject/quarantine: mail From it sent by other servers fails DMARC`));
@@ -115,8 +119,8 @@ export function judgeBulkSenderRules(input: RuleInputs): RuleReport[] {
   const bcc = fieldsNamed(fields, 'bcc');
   rules.push(
     bcc.length === 0
-      ? rule('no-bcc-header', 'No Bcc header left in', GOOGLE_GUIDELINES, 'pass', 'no Bcc header')
-      : rule('no-bcc-header', 'No Bcc header left in', GOOGLE_GUIDELINES, 'fail', 'a Bcc header is in the message: every recipient can read who was blind-copied'),
+      ? rule('no-bcc-header', 'No Bcc header left in', RFC_5322_BCC, 'pass', 'no Bcc header')
+      : rule('no-bcc-header', 'No Bcc header left in', RFC_5322_BCC, 'fail', 'a Bcc header is in the message: every recipient can read who was blind-copied'),
   );
 
   rules.push(rule('spf', 'SPF for the sending domain', GOOGLE_GUIDELINES, 'not_applicable', 'depends on the address of the server that sends for real, which a sandbox does not see'));

@@ -69,13 +69,13 @@ export async function verifyDkim(raw: Buffer, fields: readonly HeaderField[], fr
   const results = verified.results.filter((r) => r.signingDomain);
   const byB = new Map(results.map((r) => [String((r as { signature?: string }).signature ?? '').replace(/\s+/g, ''), r]));
   const signatures: DkimSignatureReport[] = [];
+  const present = new Set(fields.map((f) => f.name));
   for (const field of fieldsNamed(fields, 'dkim-signature')) {
     const tags = signatureTags(field.value);
     const domain = tags.get('d') ?? '';
     const found = byB.get(tags.get('b') ?? '');
     const alignment = fromDomain && domain ? alignmentOf(fromDomain, domain) : { strict: false, relaxed: false };
     const h = (tags.get('h') ?? '').split(':').map((n) => n.trim().toLowerCase()).filter(Boolean);
-    const present = new Set(fields.map((f) => f.name));
     const coveredHeaders = [...new Set(h)].filter((name) => present.has(name));
     const base = { domain, selector: tags.get('s') ?? '', algorithm: tags.get('a') ?? '', alignment, coveredHeaders };
     // mailauth skips (leaves out of its results) what it cannot verify at all.

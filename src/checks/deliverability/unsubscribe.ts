@@ -47,6 +47,15 @@ function splitTargets(value: string): string[] {
   return items.map((i) => i.trim()).filter(Boolean);
 }
 
+/** A stray % is kept as written rather than thrown on: the address check then fails on its own. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function parseTargets(value: string): { targets: UnsubscribeTarget[]; problems: string[] } {
   const targets: UnsubscribeTarget[] = [];
   const problems: string[] = [];
@@ -68,7 +77,7 @@ function parseTargets(value: string): { targets: UnsubscribeTarget[]; problems: 
       continue;
     }
     const scheme = parsed.protocol.replace(/:$/, '').toLowerCase();
-    if (scheme === 'mailto' && !/^[^@\s]+@[^@\s]+$/.test(decodeURIComponent(parsed.pathname))) problems.push(`<${uri}> has no mail address`);
+    if (scheme === 'mailto' && !/^[^@\s]+@[^@\s]+$/.test(safeDecode(parsed.pathname))) problems.push(`<${uri}> has no mail address`);
     else if (scheme === 'http') problems.push(`<${uri}> is plain http: use https`);
     else if (scheme !== 'https' && scheme !== 'mailto') problems.push(`<${uri}> is neither https nor mailto`);
     targets.push({ uri, scheme });
