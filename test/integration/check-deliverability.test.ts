@@ -222,6 +222,21 @@ describe('sender rules', () => {
     expect(body.error.code).toBe('not_found');
   });
 
+  it('answers 404 for a message outside the caller\'s mailboxes, as for an unknown id', async () => {
+    const tokens = join(keyDir, 'tokens.txt');
+    await writeFile(tokens, 'token-for-mailbox-a a\ntoken-for-mailbox-b b\n');
+    const scoped = await withKotak({ dns: dns.address, mailboxRoute: '*@a.test=a,*@b.test=b', httpTokenFile: tokens });
+    try {
+      const info = await transport(scoped).sendMail({ envelope: { from: 'bounces@example.test', to: ['reader@b.test'] }, raw: await sign(message()) });
+      const path = `/api/messages/${queuedId(info.response)}/checks/deliverability`;
+      const as = (token: string) => getJson(scoped, path, { headers: { Authorization: `Bearer ${token}` } });
+      expect((await as('token-for-mailbox-a')).status).toBe(404);
+      expect((await as('token-for-mailbox-b')).body.dkim.signatures[0].result).toBe('pass');
+    } finally {
+      await scoped.stop();
+    }
+  });
+
   it('is in the OpenAPI document and in kotak/client as message.checks.deliverability()', async () => {
     const { body } = await getJson(kotak, '/api/openapi.json');
     expect(body.paths['/api/messages/{id}/checks/deliverability'].get.operationId).toBe('checkDeliverability');
