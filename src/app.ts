@@ -10,6 +10,8 @@ import { createApi } from './api/app.js';
 import { createWaitRegistry } from './api/waiters.js';
 import { createRelay } from './relay/index.js';
 import { createSpamCheck, describeSpamdAddress } from './checks/spam/index.js';
+import { createDnsResolver } from './dns.js';
+import { checkDeliverability } from './checks/deliverability/index.js';
 import { mountMailhogApi } from './compat/mailhog/index.js';
 import { mountCompatOpenApi } from './compat/openapi.js';
 import { createMailpitEvents, MAILPIT_EVENTS_PATH, MAILPIT_SEND_PATH, mountMailpitApi } from './compat/mailpit/index.js';
@@ -150,7 +152,11 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const live = createLiveHub({ bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade });
   const basePath = config.httpBasePath;
   const waiters = createWaitRegistry({ bus, store, log: log.child({ component: 'waiters' }) });
+  // One resolver for every DNS question Kotak asks (--dns): relay's MX lookups, the checks' TXT lookups.
+  // A few seconds per try, twice: a relay job is then deferred, a check answers temperror.
+  const resolver = createDnsResolver({ servers: config.dns, timeoutMs: 5000, tries: 2 });
   const relay = await createRelay(config, {
+    resolver,
     store: store.relay,
     messages: store,
     bus,
@@ -168,6 +174,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     store, mailboxes, parser, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay,
     auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck,
+    checkDeliverability: (raw, envelopeFrom) => checkDeliverability(raw, envelopeFrom, { resolver }),
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless
       // form (delete all) and passes Mailpit's {"IDs":[...]} form on.

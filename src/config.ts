@@ -94,6 +94,9 @@ export interface Config {
   /** Never logged, never in an API response. */
   readonly relaySmarthostPassword: string | null;
   readonly relayRequireTls: boolean;
+  /** DNS servers for relay's MX lookups and the message checks (--dns); empty: the system's. */
+  readonly dns: readonly string[];
+  /** The older name of `dns`: after resolveConfig, always equal to it. */
   readonly relayDns: readonly string[];
   readonly relayMxPort: number;
   readonly relayRetry: readonly number[];
@@ -178,8 +181,8 @@ function parseSpamdAddress(flag: string, value: string): SpamdAddress {
 }
 
 /** "host:port" or "host" (port 53), IPv6 in brackets; as node:dns's setServers takes it. */
-function dnsServer(value: string): string {
-  const { host, port } = parseHostPort('relay-dns', /(^\[.*\]|^[^:]*):\d+$/.test(value) ? value : `${value}:53`);
+function dnsServer(flag: string, value: string): string {
+  const { host, port } = parseHostPort(flag, /(^\[.*\]|^[^:]*):\d+$/.test(value) ? value : `${value}:53`);
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
@@ -300,7 +303,7 @@ export const SETTINGS = [
   setting({ key: 'relaySmarthostUser', flag: 'relay-smarthost-user', section: 'relay', value: 'USER', fallback: null, help: 'AUTH user for the smarthost', parse: (v) => v }),
   setting({ key: 'relaySmarthostPassword', flag: 'relay-smarthost-password', section: 'relay', value: 'PASSWORD', fallback: null, help: 'AUTH password for the smarthost (prefer the environment variable; never logged)', parse: (v) => v }),
   setting({ key: 'relayRequireTls', flag: 'relay-require-tls', section: 'relay', value: '', fallback: 'false', boolean: true, help: 'never deliver over plaintext: an MX without STARTTLS is a temporary failure', parse: (v) => parseBoolean('relay-require-tls', v) }),
-  setting({ key: 'relayDns', flag: 'relay-dns', section: 'relay', list: true, value: 'HOST:PORT,...', fallback: null, help: 'DNS servers for MX lookups, e.g. 127.0.0.1:5353 (default: the system\'s)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean).map(dnsServer) }),
+  setting({ key: 'relayDns', flag: 'relay-dns', section: 'relay', list: true, value: 'HOST:PORT,...', fallback: null, help: 'the older name of --dns (still accepted)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean).map((p) => dnsServer('relay-dns', p)) }),
   setting({ key: 'relayMxPort', flag: 'relay-mx-port', section: 'relay', value: 'PORT', fallback: '25', help: 'port to connect to on MX hosts', parse: (v) => parseCount('relay-mx-port', v, 1) }),
   setting({ key: 'relayRetry', flag: 'relay-retry', section: 'relay', list: true, value: 'DURATIONS', fallback: '1m,5m,15m,1h', help: 'waits between delivery attempts; the last one repeats', parse: (v) => v.split(',').map((d) => wrapUnits('relay-retry', parseDuration)(d.trim())) }),
   setting({ key: 'relayGiveUp', flag: 'relay-give-up', section: 'relay', value: 'DURATION', fallback: '24h', help: 'stop retrying a recipient this long after it was queued', parse: wrapUnits('relay-give-up', parseDuration) }),
@@ -315,6 +318,7 @@ export const SETTINGS = [
   setting({ key: 'spamassassin', flag: 'spamassassin', section: 'checks', value: 'HOST:PORT|unix:PATH', fallback: null, help: 'score messages with this SpamAssassin spamd for the spam check (GET /api/messages/ID/checks/spam, Mailpit\'s sa-check); off unless set', parse: (v) => parseSpamdAddress('spamassassin', v) }),
   setting({ key: 'spamassassinTimeout', flag: 'spamassassin-timeout', section: 'checks', value: 'DURATION', fallback: '8s', help: 'longest spamd may take to score a message (then 504 spamd_timeout)', parse: wrapUnits('spamassassin-timeout', (v) => parseDuration(v) || invalid('spamassassin-timeout', 'must be more than 0')) }),
   setting({ key: 'spamassassinMaxSize', flag: 'spamassassin-max-size', section: 'checks', value: 'SIZE', fallback: '500KB', help: 'send at most this much of a message to spamd, cut at a line end (spamc\'s default limit); the answer says when it was cut', parse: wrapUnits('spamassassin-max-size', (v) => parseSize(v) || invalid('spamassassin-max-size', 'must be more than 0')) }),
+  setting({ key: 'dns', flag: 'dns', section: 'general', list: true, value: 'HOST:PORT,...', fallback: null, help: 'DNS servers for relay\'s MX lookups and the deliverability check\'s DKIM and DMARC lookups, e.g. 127.0.0.1:5353 (default: the system\'s; --relay-dns is its older name)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean).map((p) => dnsServer('dns', p)) }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', section: 'general', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 
@@ -342,6 +346,13 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
     values[s.key] = text === null || text === undefined ? ('list' in s && s.list ? [] : null) : (s.parse as (v: string) => unknown)(text);
   }
   values.hostname ??= os.hostname();
+  // --relay-dns is the older name of --dns: one setting, given under either name (not both differently).
+  const dns = values.dns as string[];
+  const relayDns = values.relayDns as string[];
+  if (dns.length > 0 && relayDns.length > 0 && dns.join(',') !== relayDns.join(',')) {
+    invalid('dns', `--relay-dns is the older name of --dns: give one of them (got ${dns.join(',')} and ${relayDns.join(',')})`);
+  }
+  values.dns = values.relayDns = dns.length > 0 ? dns : relayDns;
   values.parseWorkers ??= Math.max(1, Math.min(4, os.availableParallelism()));
   const config = values as unknown as Config;
   const dkim = [config.relayDkimDomain, config.relayDkimSelector, config.relayDkimKey].filter((v) => v !== null).length;

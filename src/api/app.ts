@@ -31,6 +31,7 @@ import { messageHtmlPolicy, securityHeaders, UNTRUSTED_BYTES_POLICY } from './se
 import { mountWeb } from './web.js';
 import { liveRoute, routes } from './routes.js';
 import type { SpamCheck } from '../checks/spam/index.js';
+import type { DeliverabilityReport } from '../checks/deliverability/index.js';
 
 export interface RelayApi {
   readonly queue: RelayQueue;
@@ -67,6 +68,9 @@ export interface ApiDeps {
   // checks: spam
   /** The spam check (spamd of --spamassassin), or null when it is off. */
   readonly spamCheck?: SpamCheck | null;
+  // checks: deliverability
+  /** src/checks/deliverability with the process's resolver bound (src/app.ts). */
+  readonly checkDeliverability: (raw: Buffer, envelopeFrom: string | null) => Promise<DeliverabilityReport>;
 }
 
 /** The health probes stay open with auth on: they say only whether Kotak is up, and container HEALTHCHECKs and kubelets carry no credentials. */
@@ -329,6 +333,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
       throw err;
     });
     return c.json(result, 200);
+  });
+
+  // checks: deliverability
+  app.openapi(routes.checkDeliverability, async (c) => {
+    const { id } = c.req.valid('param');
+    const scope = accessScope(c);
+    const [message, raw] = await Promise.all([store.get(scope, id), store.getRaw(scope, id)]);
+    if (!message || !raw) throw notFound(`no message ${id}`);
+    return c.json(await deps.checkDeliverability(raw, message.envelope.mailFrom || null), 200);
   });
 
   app.openAPIRegistry.registerPath(liveRoute);

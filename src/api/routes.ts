@@ -6,6 +6,7 @@ import {
   WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema, DeliveriesSchema, RelayJobSchema, RelayQueueQuerySchema,
   RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema, LiveFrameSchema, MailboxListSchema, MailboxNameParamSchema,
   SpamCheckSchema,
+  DeliverabilityReportSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -155,6 +156,19 @@ export const routes = {
       502: error('spamd answered with an error, or with something that is not a SPAMD reply'),
       503: error('spamd is not reachable: the connection was refused, or closed before an answer'),
       504: error('spamd did not answer within --spamassassin-timeout'),
+      ...invalid(),
+      ...gates,
+    },
+  }),
+  // checks: deliverability
+  checkDeliverability: createRoute({
+    operationId: 'checkDeliverability', method: 'get', path: '/api/messages/{id}/checks/deliverability', tags: ['checks'],
+    summary: 'DKIM signatures verified over DNS (--dns), the From domain\'s DMARC record, List-Unsubscribe and one-click (RFC 8058), and the Gmail/Yahoo sender rules one message can show',
+    request: { params: IdParamSchema },
+    responses: {
+      200: json(DeliverabilityReportSchema, 'The report; DNS that did not answer in time is a temperror in it'),
+      404: error('No such message'),
+      413: error('The message is over the check\'s size limit (check_too_large)'),
       ...invalid(),
       ...gates,
     },

@@ -301,3 +301,72 @@ export const SpamCheckSchema = z
     messageBytes: z.number().int(),
   })
   .openapi('SpamCheck');
+// checks: deliverability
+const AlignmentSchema = z
+  .object({ strict: z.boolean().openapi({ description: 'The same domain.' }), relaxed: z.boolean().openapi({ description: 'The same organizational domain (public suffix list).' }) })
+  .openapi('Alignment');
+const CheckRuleSchema = z
+  .object({
+    id: z.string().openapi({ example: 'dkim-aligned' }),
+    title: z.string(),
+    result: z.enum(['pass', 'fail', 'not_applicable']),
+    reason: z.string(),
+    source: z.string().openapi({ description: 'Where the rule is written (Google\'s sender guidelines, Yahoo\'s best practices, an RFC).' }),
+  })
+  .openapi('DeliverabilityRule');
+const DmarcPolicySchema = z.object({
+  p: z.string().nullable(),
+  sp: z.string().nullable(),
+  adkim: z.enum(['r', 's']),
+  aspf: z.enum(['r', 's']),
+  pct: z.number().int(),
+});
+export const DeliverabilityReportSchema = z
+  .object({
+    from: z.object({ address: z.string().nullable().openapi({ description: 'The one From address; null when there is none or several.' }), domain: z.string().nullable() }),
+    envelope: z.object({
+      mailFrom: z.string().nullable().openapi({ description: 'MAIL FROM; null for the null sender.' }),
+      domain: z.string().nullable(),
+      alignment: AlignmentSchema.nullable().openapi({ description: 'Of the envelope domain with the From domain (what SPF alignment needs; SPF itself is not judged).' }),
+    }),
+    dkim: z.object({
+      signatures: list(
+        z.object({
+          domain: z.string().openapi({ description: 'd=' }),
+          selector: z.string().openapi({ description: 's=' }),
+          algorithm: z.string().openapi({ description: 'a=', example: 'rsa-sha256' }),
+          result: z.enum(['pass', 'fail', 'temperror', 'permerror']),
+          reason: z.string().nullable().openapi({ description: 'Why it did not pass (body hash, bad signature, no key, DNS failure…); null when it passed.' }),
+          alignment: AlignmentSchema.openapi({ description: 'Of d= with the From domain; counts for DMARC only when the signature passes.' }),
+          coveredHeaders: list(z.string()).openapi({ description: 'Present header fields the signature covers (h=), lower-cased.' }),
+        }),
+      ),
+      aligned: AlignmentSchema.openapi({ description: 'Whether some passing signature aligns with the From domain.' }),
+    }),
+    dmarc: z
+      .discriminatedUnion('result', [
+        z.object({
+          result: z.literal('found'),
+          domain: z.string(),
+          atOrganizationalDomain: z.boolean(),
+          record: z.string(),
+          policy: DmarcPolicySchema,
+          dkimAligned: z.boolean().openapi({ description: 'DKIM alignment as the record\'s adkim= asks: DMARC would pass on DKIM.' }),
+          reason: z.string(),
+        }),
+        z.object({ result: z.literal('none'), domain: z.string(), reason: z.string() }),
+        z.object({ result: z.literal('temperror'), domain: z.string(), reason: z.string() }),
+      ])
+      .nullable()
+      .openapi({ description: 'The From domain\'s DMARC record; null without a From domain.' }),
+    unsubscribe: z.object({
+      listUnsubscribe: z.string().nullable(),
+      targets: list(z.object({ uri: z.string(), scheme: z.string() })),
+      problems: list(z.string()).openapi({ description: 'What is wrong with List-Unsubscribe; empty when it is well formed or absent.' }),
+      listUnsubscribePost: z.string().nullable(),
+      oneClick: z.object({ result: z.enum(['pass', 'fail', 'absent']), reason: z.string() }),
+    }),
+    bulk: z.object({ bulk: z.boolean(), reason: z.string() }).openapi({ description: 'Whether the message looks like bulk mail (List-Id, List-Unsubscribe, Precedence: bulk/list/junk).' }),
+    rules: list(CheckRuleSchema).openapi({ description: 'The Gmail/Yahoo sender requirements that one message can show.' }),
+  })
+  .openapi('DeliverabilityReport');

@@ -13,6 +13,6 @@ export type { TextMatcher, WaitCriteria, WaitForManyCriteria } from './criteria.
 export { KotakApiError, KotakError, KotakTimeoutError, type TimeoutDetails } from './errors.js';
 export type { Message, MessageChecks } from './message.js';
 export type {
-  Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageLink, MessagePage, MessageSummary, RawOptions, Stats,
+  Address, AttachmentInfo, DeliverabilityReport, Envelope, Header, MessageDetail, MessageLink, MessagePage, MessageSummary, RawOptions, Stats,
   SpamCheck, SpamRule,
 } from './types.js';

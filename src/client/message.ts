@@ -3,14 +3,7 @@
  * bytes or an attachment without passing the id around.
  */
 import { KotakError } from './errors.js';
-import type { AttachmentInfo, MessageDetail, RawOptions, SpamCheck } from './types.js';
-
-/** The message checks, each run by the server when called (never cached). */
-export interface MessageChecks {
-  // checks: spam
-  /** Scored by SpamAssassin (a Kotak started with --spamassassin); a KotakApiError otherwise (409 spamassassin_disabled). */
-  spam(): Promise<SpamCheck>;
-}
+import type { AttachmentInfo, DeliverabilityReport, MessageDetail, RawOptions, SpamCheck } from './types.js';
 
 export interface Message extends MessageDetail {
   /** The first header with this name (case-insensitive), or undefined. All of them are in `headers`. */
@@ -20,16 +13,26 @@ export interface Message extends MessageDetail {
   raw(options: RawOptions & { as: 'text' }): Promise<string>;
   /** An attachment's decoded bytes, by part id, filename or Content-ID. */
   attachment(partIdOrFilename: string): Promise<Uint8Array>;
-  /** The checks of `GET /api/messages/:id/checks/…`. */
+  /** The checks of `GET /api/messages/:id/checks/…`, each run by the server when called (never cached). */
   readonly checks: MessageChecks;
 }
 
-/** What a Message needs from the client to fetch its bytes. */
+/** The checks Kotak runs on a message on request (README "Message checks"). */
+export interface MessageChecks {
+  // checks: spam
+  /** Scored by SpamAssassin (a Kotak started with --spamassassin); a KotakApiError otherwise (409 spamassassin_disabled). */
+  spam(): Promise<SpamCheck>;
+  // checks: deliverability
+  /** DKIM signatures verified over DNS, the From domain's DMARC record, one-click unsubscribe, the Gmail/Yahoo sender rules. */
+  deliverability(): Promise<DeliverabilityReport>;
+}
+
+/** What a Message needs from the client to fetch its bytes and run its checks. */
 export interface MessageSource {
   raw(id: string, options?: RawOptions): Promise<Uint8Array | string>;
   part(id: string, partId: string): Promise<Uint8Array>;
-  /** `GET /api/messages/:id/checks/:name`, its JSON answer. */
-  check(id: string, name: string): Promise<unknown>;
+  /** `GET /api/messages/:id/checks/:name` with these query parameters (undefined ones left out), its JSON answer. */
+  check<T>(id: string, name: string, params?: Record<string, string | undefined>, signal?: AbortSignal): Promise<T>;
 }
 
 export function toMessage(detail: MessageDetail, source: MessageSource): Message {
@@ -43,7 +46,9 @@ export function toMessage(detail: MessageDetail, source: MessageSource): Message
     attachment: async (which) => source.part(detail.id, findAttachment(detail, which).id),
     checks: {
       // checks: spam
-      spam: async () => (await source.check(detail.id, 'spam')) as SpamCheck,
+      spam: () => source.check<SpamCheck>(detail.id, 'spam'),
+      // checks: deliverability
+      deliverability: () => source.check<DeliverabilityReport>(detail.id, 'deliverability'),
     },
   };
 }

@@ -9,6 +9,7 @@ import type {
   AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MailboxListSchema, MailboxSchema, MessagePageSchema,
   MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, StatsSchema,
   SpamCheckSchema, SpamRuleSchema,
+  DeliverabilityReportSchema,
 } from '../api/schemas.js';
 
 /** A schema's type, read-only at the top as the client never changes what it was given. */
@@ -46,6 +47,9 @@ export type RelayStatus = Wire<typeof RelayStatusSchema>;
 export type SpamCheck = Wire<typeof SpamCheckSchema>;
 /** One SpamAssassin rule that hit, with its points. */
 export type SpamRule = Wire<typeof SpamRuleSchema>;
+// checks: deliverability
+/** `GET /api/messages/:id/checks/deliverability`: DKIM, DMARC, List-Unsubscribe and the Gmail/Yahoo sender rules. */
+export type DeliverabilityReport = Wire<typeof DeliverabilityReportSchema>;
 
 export interface RawOptions {
   /** 'text' decodes the bytes as UTF-8 (invalid sequences become U+FFFD); the default is the exact bytes. */

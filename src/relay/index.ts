@@ -9,7 +9,7 @@ import type { EventBus } from '../events.js';
 import type { RelayStore } from '../store/relay-types.js';
 import type { MessageStore } from '../store/types.js';
 import { compileAllowlist } from './allowlist.js';
-import { createDnsResolver, resolveDestination, resolveHostAddresses } from './mx.js';
+import { resolveDestination, resolveHostAddresses, type MxResolver } from './mx.js';
 import { createRelayQueue, type HostOutcome, type RelayQueue, type RelayQueueSettings } from './queue.js';
 import { assertDkimKey } from './smtp-message.js';
 import { deliverToHost, RFC5321_TIMEOUTS, type DeliveryOptions, type HostAttempt } from './smtp-delivery.js';
@@ -21,13 +21,17 @@ export interface Relay {
   readonly status: { readonly auto: boolean; readonly allow: readonly string[]; readonly smarthost: string | null; readonly requireTls: boolean };
 }
 
-/** DNS answers for one lookup: a few seconds, twice, then the job is deferred and retried later. */
-const DNS_TIMEOUT_MS = 5000;
-const DNS_TRIES = 2;
-
 export async function createRelay(
   config: Config,
-  deps: { store: RelayStore; messages: MessageStore; bus: EventBus; log: Logger; relaysFromCopy?: RelayQueueSettings['relaysFromCopy'] },
+  deps: {
+    store: RelayStore;
+    messages: MessageStore;
+    bus: EventBus;
+    log: Logger;
+    /** The process's DNS resolver (src/dns.ts, the servers of --dns), shared with the message checks. */
+    resolver: MxResolver;
+    relaysFromCopy?: RelayQueueSettings['relaysFromCopy'];
+  },
 ): Promise<Relay | null> {
   if (config.relayAllow.length === 0 && !config.relayAllowEveryone) return null;
   const isAllowed = config.relayAllowEveryone ? () => true : compileAllowlist(config.relayAllow);
@@ -59,7 +63,7 @@ export async function createRelay(
     },
     ...(dkim ? { dkim } : {}),
   };
-  const resolver = createDnsResolver({ servers: config.relayDns, timeoutMs: DNS_TIMEOUT_MS, tries: DNS_TRIES });
+  const { resolver } = deps;
   const queue = createRelayQueue(
     {
       isAllowed,

@@ -9,9 +9,9 @@
  * servers (`createDnsResolver({ servers: ['127.0.0.1:5353'] })`) or inject a fake.
  */
 import type { MxRecord } from 'node:dns';
-import { Resolver } from 'node:dns/promises';
 import net from 'node:net';
-import { KotakError } from '../errors.js';
+// The process's one resolver is built in src/dns.ts; re-exported for the relay's callers and tests.
+export { createDnsResolver, type DnsResolverOptions } from '../dns.js';
 import { parseAddressLiteral, toAsciiDomain } from './domain.js';
 
 /** The three lookups the relay makes. `node:dns/promises`' `Resolver` has this shape; failures reject with its error codes. */
@@ -19,15 +19,6 @@ export interface MxResolver {
   resolveMx(name: string): Promise<MxRecord[]>;
   resolve4(name: string): Promise<string[]>;
   resolve6(name: string): Promise<string[]>;
-}
-
-export interface DnsResolverOptions {
-  /** `host`, `host:port`, `[v6]:port`; empty or absent: the system's resolvers. */
-  readonly servers?: readonly string[];
-  /** c-ares' per-try timeout; with 1 try, a silent server fails the lookup after about twice this (measured: 200 ms → ~400 ms). */
-  readonly timeoutMs: number;
-  /** How many times to ask each server. */
-  readonly tries: number;
 }
 
 export interface MxHost {
@@ -55,15 +46,6 @@ export interface MxDeps {
   readonly random?: () => number;
 }
 
-export function createDnsResolver(options: DnsResolverOptions): MxResolver {
-  try {
-    const resolver = new Resolver({ timeout: options.timeoutMs, tries: options.tries });
-    if (options.servers && options.servers.length > 0) resolver.setServers([...options.servers]);
-    return resolver;
-  } catch (err) {
-    throw new KotakError('invalid_config', `relay DNS resolver: ${(err as Error).message}`, { cause: err });
-  }
-}
 
 /** The destination of mail to `domain`, the part of a recipient address after the @. */
 export async function resolveDestination(domain: string, deps: MxDeps): Promise<Destination> {

@@ -12,6 +12,7 @@
  *     'nomail.test': { MX: [{ preference: 0, exchange: '.' }] },   // null MX (RFC 7505)
  *     'broken.test': 'SERVFAIL',
  *     'slow.test': 'TIMEOUT',                                       // never answers
+ *     's1._domainkey.example.test': { TXT: ['v=DKIM1; k=rsa; p=MIIB…'] },  // long strings split into 255-byte chunks
  *   });
  *
  * A name not in the zone is NXDOMAIN; a name in it without records of the asked type is NODATA
@@ -31,6 +32,8 @@ export interface ZoneRecords {
   readonly MX?: readonly { readonly preference: number; readonly exchange: string }[] | DnsFailure;
   readonly A?: readonly string[] | DnsFailure;
   readonly AAAA?: readonly string[] | DnsFailure;
+  /** Each record's text; past 255 bytes it is sent as several character-strings (RFC 1035 3.3.14), as DKIM keys are. */
+  readonly TXT?: readonly string[] | DnsFailure;
 }
 
 export type Zone = Readonly<Record<string, ZoneRecords | DnsFailure>>;
@@ -145,12 +148,18 @@ function replyFor(zone: Map<string, ZoneRecords | DnsFailure>, name: string, que
 }
 
 function recordsOf(entry: ZoneRecords, type: string): readonly (string | { preference: number; exchange: string })[] | DnsFailure {
-  if (type === 'MX' || type === 'A' || type === 'AAAA') return entry[type] ?? [];
+  if (type === 'MX' || type === 'A' || type === 'AAAA' || type === 'TXT') return entry[type] ?? [];
   return [];
 }
 
 function answerFor(question: Question, data: string | { preference: number; exchange: string }): Answer {
   const base = { name: question.name, ttl: 0, class: 'IN' as const };
+  if (typeof data === 'string' && question.type === 'TXT') {
+    const bytes = Buffer.from(data);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < bytes.length || chunks.length === 0; at += 255) chunks.push(bytes.subarray(at, at + 255));
+    return { ...base, type: 'TXT', data: chunks };
+  }
   if (typeof data === 'string') return { ...base, type: question.type as 'A' | 'AAAA', data };
   return { ...base, type: 'MX', data: { preference: data.preference, exchange: data.exchange } };
 }

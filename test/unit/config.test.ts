@@ -97,6 +97,7 @@ describe('list settings', () => {
     'mailbox-route': { key: 'mailboxRoute', values: ['*@a.test=a', '*@{mailbox}.inbox.test'], expected: ['*@a.test=a', '*@{mailbox}.inbox.test'] },
     'relay-dns': { key: 'relayDns', values: ['127.0.0.1:5353', '127.0.0.2'], expected: ['127.0.0.1:5353', '127.0.0.2:53'] },
     'relay-retry': { key: 'relayRetry', values: ['1m', '5m'], expected: [60_000, 300_000] },
+    dns: { key: 'dns', values: ['127.0.0.1:5353', '[::1]'], expected: ['127.0.0.1:5353', '[::1]:53'] },
   };
 
   it('marks exactly the settings that hold lists', () => {
@@ -116,6 +117,16 @@ describe('list settings', () => {
   it('mixes repeats and commas, and the flags replace the variable', () => {
     const { settings } = parseCommandLine(['--relay-allow', '*@a.test,*@b.test', '--relay-allow=*@c.test']) as { settings: RawSettings };
     expect(resolveConfig(settings, { KOTAK_RELAY_ALLOW: '*@env.test' }).relayAllow).toEqual(['*@a.test', '*@b.test', '*@c.test']);
+  });
+
+  it('--relay-dns is the older name of --dns: either sets both, the same twice is fine, two different lists are refused', () => {
+    for (const raw of [{ dns: '127.0.0.1:5353' }, { relayDns: '127.0.0.1:5353' }, { dns: '127.0.0.1:5353', relayDns: '127.0.0.1:5353' }] as RawSettings[]) {
+      const config = resolveConfig(raw);
+      expect([config.dns, config.relayDns]).toEqual([['127.0.0.1:5353'], ['127.0.0.1:5353']]);
+    }
+    expect(resolveConfig({}, { KOTAK_RELAY_DNS: '127.0.0.9' }).dns).toEqual(['127.0.0.9:53']);
+    expect(() => resolveConfig({ dns: '127.0.0.1:5353', relayDns: '127.0.0.2:53' })).toThrow(/older name of --dns/);
+    expect(resolveConfig({}).dns).toEqual([]);
   });
 
   it('keeps the last value of any other flag given twice, as Go flag parsing (Mailpit, MailHog) does', () => {
