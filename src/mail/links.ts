@@ -89,3 +89,40 @@ export function extractLinks(html: string | null, text: string | null): MessageL
   if (text) for (const link of textLinks(text)) if (!seenUrls.has(link.url)) add(link);
   return result;
 }
+
+/** What a URL of a message is to a reader: followed on click, or loaded to show the message. */
+export type LinkKind = 'link' | 'image' | 'stylesheet';
+
+export interface LinkTarget {
+  readonly url: string;
+  readonly kind: LinkKind;
+}
+
+/**
+ * Every URL a mail client would follow or load, in document order, repeats included: anchors and
+ * image-map areas, images (`<img src>`, the `background` attribute of tables and cells),
+ * stylesheets; then the bare URLs of the text part. What the link check tests.
+ */
+export function linkTargets(html: string | null, text: string | null): LinkTarget[] {
+  const targets: LinkTarget[] = [];
+  if (html) {
+    const parser = new Parser(
+      {
+        onopentag(name, attributes) {
+          const add = (value: string | undefined, kind: LinkKind) => {
+            const url = value?.trim();
+            if (url) targets.push({ url, kind });
+          };
+          if (name === 'a' || name === 'area') add(attributes.href, 'link');
+          else if (name === 'img') add(attributes.src, 'image');
+          else if (name === 'link' && /(^|\s)stylesheet(\s|$)/i.test(attributes.rel ?? '')) add(attributes.href, 'stylesheet');
+          if (attributes.background !== undefined) add(attributes.background, 'image');
+        },
+      },
+      { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+    );
+    parser.end(html);
+  }
+  if (text) for (const link of textLinks(text)) targets.push({ url: link.url, kind: 'link' });
+  return targets;
+}
