@@ -6,6 +6,7 @@
  * once in the process and per host (slots.ts), 64 KB of any body. Free of HTTP routes: the API
  * and the Mailpit route both call `check`.
  */
+import { setMaxListeners } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
@@ -235,7 +236,9 @@ export function createLinkChecker(settings: LinkCheckSettings, deps: LinkCheckDe
       }
       const { targets, found } = uniqueTargets(message.html, message.text);
       const checkTimer = AbortSignal.timeout(settings.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS);
-      const checkSignal = options.signal ? AbortSignal.any([options.signal, checkTimer]) : checkTimer;
+      const checkSignal = AbortSignal.any(options.signal ? [options.signal, checkTimer] : [checkTimer]);
+      // Every link listens to it (up to 100), which is not the leak Node's warning is about.
+      setMaxListeners(0, checkSignal);
       const links = await Promise.all(targets.map((target) => checkLink(target, options.follow, checkSignal)));
       const errors = links.filter((l) => ERROR_OUTCOMES.has(l.outcome)).length;
       // Refused before any request, or not http(s): not fetched.
