@@ -37,6 +37,8 @@ import { createSmtpServer } from './smtp/server.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { VERSION } from './version.js';
+import { createLinkChecker } from './checks/links/check.js';
+import { systemLookup, type HostLookup } from './checks/links/lookup.js';
 
 export interface RunningKotak {
   readonly smtpPort: number;
@@ -95,7 +97,14 @@ async function resolveTls(tls: TlsSetting, hostname: string): Promise<TlsMateria
   return loadCertificate(tls.cert, tls.key);
 }
 
-export async function startApp(config: Config, options: { log?: Logger } = {}): Promise<RunningKotak> {
+/** What a caller (a test) may put in place of the real thing. */
+export interface AppOptions {
+  readonly log?: Logger;
+  /** Name → addresses for the link check (default: the system's resolver). */
+  readonly linkCheckLookup?: HostLookup;
+}
+
+export async function startApp(config: Config, options: AppOptions = {}): Promise<RunningKotak> {
   const log = options.log ?? createLogger(config);
   // Checked before anything opens: a bad rule is a configuration error at start.
   const routing = compileRouting({ routes: config.mailboxRoute, bySmtpUser: config.mailboxBySmtpUser });
@@ -157,12 +166,17 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
     // A message routed to several mailboxes is relayed once per recipient, from that recipient's copy.
     relaysFromCopy: (envelope, mailbox, recipient) => routing.mailboxOf(envelope, recipient) === mailbox,
   });
-  const compat = { store, bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize };
+  // checks: links (one checker, so its limits on requests at once hold across every check running)
+  const linkChecker = createLinkChecker(
+    { allowPrivate: config.linkCheckPrivate, timeoutMs: config.linkCheckTimeout, userAgent: `Kotak/${VERSION} (link check)` },
+    { lookup: options.linkCheckLookup ?? systemLookup, log: log.child({ component: 'link-check' }) },
+  );
+  const compat = { store, bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, linkChecker };
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   const api = createApi({
     store, mailboxes, parser, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay,
-    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH],
+    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], linkChecker,
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless
       // form (delete all) and passes Mailpit's {"IDs":[...]} form on.
@@ -228,6 +242,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, ...(config.pop3 && { pop3Port, pop3: `${config.pop3.host}:${pop3Port}` }), url, db: config.db }, 'kotak listening');
   if (httpAccess.auth) log.info({ users: httpAccess.users, tokens: httpAccess.tokens.length }, 'HTTP authentication required');
   for (const [fields, message] of exposureWarnings(config, config, httpAccess)) log.warn(fields, message);
+  if (config.linkCheckPrivate) log.warn({ linkCheckPrivate: true }, 'the link check may fetch loopback and private addresses (--link-check-private): anyone who can send mail here can make Kotak request URLs on its network');
 
   let stopping: Promise<void> | null = null;
   return {

@@ -102,6 +102,10 @@ export interface Config {
   readonly relayDkimDomain: string | null;
   readonly relayDkimSelector: string | null;
   readonly relayDkimKey: string | null;
+  /** Let the link check fetch loopback, private and other non-public addresses. */
+  readonly linkCheckPrivate: boolean;
+  /** Per link of the link check, its redirects included (ms). */
+  readonly linkCheckTimeout: number;
 }
 
 function invalid(flag: string, reason: string): never {
@@ -199,7 +203,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 /** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
-export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'pop3' | 'relay' | 'limits' | 'general';
+export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'pop3' | 'relay' | 'checks' | 'limits' | 'general';
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -290,6 +294,9 @@ export const SETTINGS = [
   setting({ key: 'relayDkimDomain', flag: 'relay-dkim-domain', section: 'relay', value: 'DOMAIN', fallback: null, help: 'sign relayed mail with DKIM for this domain (with --relay-dkim-selector and --relay-dkim-key)', parse: (v) => v.trim() }),
   setting({ key: 'relayDkimSelector', flag: 'relay-dkim-selector', section: 'relay', value: 'SELECTOR', fallback: null, help: 'DKIM selector', parse: (v) => v.trim() }),
   setting({ key: 'relayDkimKey', flag: 'relay-dkim-key', section: 'relay', value: 'FILE', fallback: null, help: 'DKIM private key (PEM file)', parse: (v) => v.trim() }),
+  // checks: links
+  setting({ key: 'linkCheckPrivate', flag: 'link-check-private', section: 'checks', value: '', fallback: 'false', boolean: true, help: 'let the link check fetch loopback, private, link-local and other non-public addresses (links to an app on localhost); off, they are reported as refused (SSRF guard)', parse: (v) => parseBoolean('link-check-private', v) }),
+  setting({ key: 'linkCheckTimeout', flag: 'link-check-timeout', section: 'checks', value: 'DURATION', fallback: '10s', help: 'longest the link check waits for one link, its redirects included', parse: wrapUnits('link-check-timeout', (v) => parseDuration(v) || invalid('link-check-timeout', 'must be more than 0')) }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', section: 'general', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 

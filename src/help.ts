@@ -12,6 +12,7 @@ const SECTIONS: readonly (readonly [SettingSection, string])[] = [
   ['mailboxes', 'Mailboxes: routing mail at intake'],
   ['pop3', 'POP3 (off unless --pop3 is given)'],
   ['relay', 'Relay: real delivery (off unless --relay-allow is given)'],
+  ['checks', 'Message checks (run on request only)'],
   ['limits', 'Limits'],
   ['general', 'Logging and process'],
 ];

@@ -30,6 +30,7 @@ import { guardOrigins, type OriginPolicy } from './origin.js';
 import { messageHtmlPolicy, securityHeaders, UNTRUSTED_BYTES_POLICY } from './security.js';
 import { mountWeb } from './web.js';
 import { liveRoute, routes } from './routes.js';
+import type { LinkChecker } from '../checks/links/check.js';
 
 export interface RelayApi {
   readonly queue: RelayQueue;
@@ -63,6 +64,8 @@ export interface ApiDeps {
   readonly hosts: HostPolicy;
   /** Paths that cap their request bodies themselves (Mailpit's send API carries whole messages). */
   readonly ownBodyLimits?: readonly string[];
+  // checks: links
+  readonly linkChecker: LinkChecker;
 }
 
 /** The health probes stay open with auth on: they say only whether Kotak is up, and container HEALTHCHECKs and kubelets carry no credentials. */
@@ -307,6 +310,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
       log.warn({ err }, 'readiness check failed');
       return c.json(errorBody('storage_failed', 'database not answering'), 503);
     }
+  });
+
+  // checks: links
+  app.openapi(routes.checkLinks, async (c) => {
+    const { id } = c.req.valid('param');
+    const follow = ['true', '1'].includes(c.req.valid('query').follow ?? '');
+    const message = await store.get(accessScope(c), id);
+    if (!message) throw notFound(`no message ${id}`);
+    return c.json(await deps.linkChecker.check(message, { follow, signal: c.req.raw.signal }), 200);
   });
 
   app.openAPIRegistry.registerPath(liveRoute);

@@ -5,6 +5,7 @@ import {
   MailboxQuerySchema, MessagePageSchema, MessageViewSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
   WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema, DeliveriesSchema, RelayJobSchema, RelayQueueQuerySchema,
   RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema, LiveFrameSchema, MailboxListSchema, MailboxNameParamSchema,
+  LinkCheckQuerySchema, LinkCheckSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -141,6 +142,19 @@ export const routes = {
   readyz: createRoute({
     operationId: 'readyz', method: 'get', path: '/readyz', tags: ['system'], summary: 'Readiness probe: checks the database (open even with authentication on)', security: [],
     responses: { 200: json(z.object({ status: z.literal('ok') }), 'Ready'), 403: gates[403], 503: error('Database unavailable') },
+  }),
+  // checks: links
+  checkLinks: createRoute({
+    operationId: 'checkLinks', method: 'get', path: '/api/messages/{id}/checks/links', tags: ['checks'],
+    summary: 'Check every unique link and image URL of the message (the first 100): HEAD (GET where refused), 10 s each; non-public addresses refused unless --link-check-private',
+    request: { params: IdParamSchema, query: LinkCheckQuerySchema },
+    responses: {
+      200: json(LinkCheckSchema, 'Each link with its outcome, status and hops'),
+      404: error('No such message'),
+      422: error('check_too_large: the message\'s HTML and text are more than the check reads'),
+      ...invalid(),
+      ...gates,
+    },
   }),
 };
 

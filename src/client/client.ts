@@ -47,6 +47,7 @@ export class KotakClient {
   readonly #source: MessageSource = {
     raw: (id, options) => this.#raw(id, options),
     part: (id, partId) => this.#http.bytes(messagePath(id, 'parts', partId)),
+    check: (id, name, params, signal) => this.#http.json(messagePath(id, 'checks', name), { params, signal }),
   };
 
   /** The server calls a wait makes; the waiting logic itself is in ./wait.ts. */

@@ -3,7 +3,14 @@
  * bytes or an attachment without passing the id around.
  */
 import { KotakError } from './errors.js';
-import type { AttachmentInfo, MessageDetail, RawOptions } from './types.js';
+import type { AttachmentInfo, LinkCheck, MessageDetail, RawOptions } from './types.js';
+
+/** The checks Kotak runs on a message on request (README "Message checks"). */
+export interface MessageChecks {
+  // checks: links
+  /** Every unique link and image URL, fetched by Kotak (HEAD, GET where refused); `follow` follows up to 5 redirects. */
+  links(options?: { follow?: boolean; signal?: AbortSignal }): Promise<LinkCheck>;
+}
 
 export interface Message extends MessageDetail {
   /** The first header with this name (case-insensitive), or undefined. All of them are in `headers`. */
@@ -13,12 +20,16 @@ export interface Message extends MessageDetail {
   raw(options: RawOptions & { as: 'text' }): Promise<string>;
   /** An attachment's decoded bytes, by part id, filename or Content-ID. */
   attachment(partIdOrFilename: string): Promise<Uint8Array>;
+  /** The message checks, each run by the server when called. */
+  readonly checks: MessageChecks;
 }
 
 /** What a Message needs from the client to fetch its bytes. */
 export interface MessageSource {
   raw(id: string, options?: RawOptions): Promise<Uint8Array | string>;
   part(id: string, partId: string): Promise<Uint8Array>;
+  /** GET /api/messages/:id/checks/<name> with these query parameters. */
+  check<T>(id: string, name: string, params: Record<string, string | undefined>, signal?: AbortSignal): Promise<T>;
 }
 
 export function toMessage(detail: MessageDetail, source: MessageSource): Message {
@@ -30,6 +41,10 @@ export function toMessage(detail: MessageDetail, source: MessageSource): Message
     },
     raw: ((options?: RawOptions) => source.raw(detail.id, options)) as Message['raw'],
     attachment: async (which) => source.part(detail.id, findAttachment(detail, which).id),
+    checks: {
+      // checks: links
+      links: (options = {}) => source.check<LinkCheck>(detail.id, 'links', { follow: options.follow ? 'true' : undefined }, options.signal),
+    },
   };
 }
 

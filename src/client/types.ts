@@ -8,6 +8,7 @@ import type { z } from '@hono/zod-openapi';
 import type {
   AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MailboxListSchema, MailboxSchema, MessagePageSchema,
   MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, StatsSchema,
+  LinkCheckSchema, LinkResultSchema,
 } from '../api/schemas.js';
 
 /** A schema's type, read-only at the top as the client never changes what it was given. */
@@ -39,6 +40,12 @@ export type RelayJob = Wire<typeof RelayJobSchema>;
 export type Delivery = Readonly<z.infer<typeof DeliveriesSchema>['deliveries'][number]>;
 /** `GET /api/relay`. */
 export type RelayStatus = Wire<typeof RelayStatusSchema>;
+
+// checks: links
+/** `GET /api/messages/:id/checks/links`: every unique link and image URL with its outcome. */
+export type LinkCheck = Wire<typeof LinkCheckSchema>;
+/** One link of a link check: outcome, last status, every hop. */
+export type LinkCheckResult = Wire<typeof LinkResultSchema>;
 
 export interface RawOptions {
   /** 'text' decodes the bytes as UTF-8 (invalid sequences become U+FFFD); the default is the exact bytes. */

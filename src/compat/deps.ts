@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { EventBus } from '../events.js';
 import type { Deliver } from '../ingest.js';
+import type { LinkChecker } from '../checks/links/check.js';
 import type { MailboxService } from '../mailbox/service.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageStore } from '../store/types.js';
@@ -18,4 +19,6 @@ export interface CompatDeps {
   readonly log: Logger;
   readonly version: string;
   readonly maxMessageSize: number;
+  // checks: links
+  readonly linkChecker: LinkChecker;
 }

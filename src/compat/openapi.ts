@@ -61,6 +61,8 @@ export const COMPAT_OPERATIONS: readonly CompatOperation[] = [
   { method: 'get', path: '/api/v1/chaos', operationId: 'mailpitGetChaos', apis: ['mailpit'], summary: 'Chaos is not supported: the answer of a Mailpit without --enable-chaos', ok: { type: 'text/plain', description: 'Never: always 400' }, errors: { 400: 'Chaos is not enabled' } },
   { method: 'put', path: '/api/v1/chaos', operationId: 'mailpitSetChaos', apis: ['mailpit'], summary: 'Chaos is not supported: the answer of a Mailpit without --enable-chaos', ok: { type: 'text/plain', description: 'Never: always 400' }, errors: { 400: 'Chaos is not enabled' } },
   { method: 'post', path: '/api/v1/send', operationId: 'mailpitSend', apis: ['mailpit'], summary: 'Store a message built from JSON (Mailpit `SendRequest`), as if received over SMTP', body: 'Mailpit `SendRequest`: From, To, Cc, Bcc, Subject, Text, HTML, Attachments, Headers, Tags', ok: { type: JSON_TYPE, description: '`{ "ID": "..." }`' }, errors: { 400: 'Invalid request' } },
+  // checks: links
+  { method: 'get', path: '/api/v1/message/{id}/link-check', operationId: 'mailpitLinkCheck', apis: ['mailpit'], summary: 'Check the message\'s http(s) links and images (Mailpit `LinkCheckResponse`: `{ Errors, Links: [{ URL, StatusCode, Status }] }`); non-public addresses are refused (StatusCode 0) unless --link-check-private', query: { follow: '`true`: follow up to 5 redirects' }, ok: { type: JSON_TYPE, description: 'The links with their status' }, errors: { 404: 'No such message', 422: 'The message is too large to check' } },
 ];
 
 
