@@ -404,6 +404,16 @@ describe('link check: bounds', () => {
     expect(new Set(server.requests.map((r) => r.host)).size).toBe(6);
   });
 
+  it('answers 10 MB of deeply nested HTML with check_too_large instead of scanning for minutes', async () => {
+    // htmlparser2 slows down more than linearly with depth: this took minutes before the scan had a time limit.
+    const { links, hops } = checker();
+    await expect(links.check({ html: `${'<div>'.repeat(2 * 1024 * 1024)}<a href="http://a.test/">x</a>`, text: null }, { follow: false })).rejects.toMatchObject({
+      code: 'check_too_large',
+      message: expect.stringMatching(/took more than 3 s to scan/),
+    });
+    expect(hops).toHaveLength(0);
+  });
+
   it('refuses a message with more text than it scans, with check_too_large', async () => {
     const { links } = checker();
     await expect(links.check({ html: 'x'.repeat(17 * 1024 * 1024), text: null }, { follow: false })).rejects.toMatchObject({ code: 'check_too_large' });

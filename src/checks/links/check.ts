@@ -61,6 +61,8 @@ export const MAX_REDIRECTS = 5;
 export const MAX_BODY_BYTES = 64 * 1024;
 /** HTML and text scanned for links; a message with more is refused with `check_too_large`. */
 export const MAX_SCANNED_CHARS = 16 * 1024 * 1024;
+/** Scanning the HTML for links, on the API's thread: past this the message is refused with `check_too_large`. */
+export const SCAN_TIME_MS = 3_000;
 const MAX_URL_CHARS = 8 * 1024;
 const REQUESTS_AT_ONCE = 5;
 const REQUESTS_PER_HOST = 2;
@@ -99,9 +101,13 @@ function urlKey(text: string): string {
 
 /** Unique targets in document order (a link seen as an image and as a link keeps its first kind). */
 function uniqueTargets(html: string | null, text: string | null): { readonly targets: readonly LinkTarget[]; readonly found: number } {
+  const all = linkTargets(html, text, performance.now() + SCAN_TIME_MS);
+  if (all === null) {
+    throw new KotakError('check_too_large', `the message's HTML took more than ${SCAN_TIME_MS / 1000} s to scan for links (nested too deeply?); nothing was checked`);
+  }
   const seen = new Set<string>();
   const targets: LinkTarget[] = [];
-  for (const target of linkTargets(html, text)) {
+  for (const target of all) {
     const key = urlKey(target.url);
     if (seen.has(key)) continue;
     seen.add(key);
