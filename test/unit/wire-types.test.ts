@@ -12,6 +12,7 @@ import type * as Client from '../../src/client/types.js';
 import type { LiveFrame } from '../../src/live/protocol.js';
 import type * as Domain from '../../src/mail/types.js';
 import type { RelayJob } from '../../src/store/relay-types.js';
+import type { LinkCheckReport } from '../../src/checks/links/types.js';
 
 /** True when each type is assignable to the other (modifiers such as readonly properties aside). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -34,6 +35,9 @@ const checks = {
   domainDetail: true satisfies Same<Domain.MessageDetail, Wire<typeof Schemas.MessageDetailSchema>>,
   relayRow: true satisfies Same<RelayJob, Wire<typeof Schemas.RelayJobSchema>>,
   liveFrame: true satisfies Same<LiveFrame, Wire<typeof Schemas.LiveFrameSchema>>,
+  // checks: links
+  linkCheck: true satisfies Same<LinkCheckReport, Wire<typeof Schemas.LinkCheckSchema>>,
+  clientLinkCheck: true satisfies Same<Client.LinkCheck, Wire<typeof Schemas.LinkCheckSchema>>,
 };
 
 describe('wire types', () => {
