@@ -40,6 +40,8 @@ import { createSmtpServer } from './smtp/server.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { VERSION } from './version.js';
+import { createLinkChecker } from './checks/links/check.js';
+import { dnsServerLookup, systemLookup, type HostLookup } from './checks/links/lookup.js';
 
 export interface RunningKotak {
   readonly smtpPort: number;
@@ -98,7 +100,14 @@ async function resolveTls(tls: TlsSetting, hostname: string): Promise<TlsMateria
   return loadCertificate(tls.cert, tls.key);
 }
 
-export async function startApp(config: Config, options: { log?: Logger } = {}): Promise<RunningKotak> {
+/** What a caller (a test) may put in place of the real thing. */
+export interface AppOptions {
+  readonly log?: Logger;
+  /** Name → addresses for the link check (default: the system's resolver). */
+  readonly linkCheckLookup?: HostLookup;
+}
+
+export async function startApp(config: Config, options: AppOptions = {}): Promise<RunningKotak> {
   const log = options.log ?? createLogger(config);
   // Checked before anything opens: a bad rule is a configuration error at start.
   const routing = compileRouting({ routes: config.mailboxRoute, bySmtpUser: config.mailboxBySmtpUser });
@@ -168,12 +177,17 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   const spamCheck = config.spamassassin
     ? createSpamCheck({ spamd: config.spamassassin, timeoutMs: config.spamassassinTimeout, maxBytes: config.spamassassinMaxSize })
     : null;
-  const compat = { store, bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, spamCheck };
+  // checks: links (one checker, so its limits on requests at once hold across every check running)
+  const linkChecker = createLinkChecker(
+    { allowPrivate: config.linkCheckPrivate, timeoutMs: config.linkCheckTimeout, userAgent: `Kotak/${VERSION} (link check)` },
+    { lookup: options.linkCheckLookup ?? (config.dns.length > 0 ? dnsServerLookup(config.dns) : systemLookup), log: log.child({ component: 'link-check' }) },
+  );
+  const compat = { store, bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, spamCheck, linkChecker };
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   const api = createApi({
     store, mailboxes, parser, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay,
-    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck,
+    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker,
     checkDeliverability: (raw, envelopeFrom) => checkDeliverability(raw, envelopeFrom, { resolver }),
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless
@@ -241,6 +255,7 @@ export async function startApp(config: Config, options: { log?: Logger } = {}): 
   if (config.spamassassin) log.info({ spamd: describeSpamdAddress(config.spamassassin), maxBytes: config.spamassassinMaxSize }, 'spam check through spamd');
   if (httpAccess.auth) log.info({ users: httpAccess.users, tokens: httpAccess.tokens.length }, 'HTTP authentication required');
   for (const [fields, message] of exposureWarnings(config, config, httpAccess)) log.warn(fields, message);
+  if (config.linkCheckPrivate) log.warn({ linkCheckPrivate: true }, 'the link check may fetch loopback and private addresses (--link-check-private): anyone who can send mail here can make Kotak request URLs on its network');
 
   let stopping: Promise<void> | null = null;
   return {

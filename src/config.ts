@@ -113,6 +113,10 @@ export interface Config {
   readonly spamassassinTimeout: number;
   /** The most bytes of a message sent to spamd. */
   readonly spamassassinMaxSize: number;
+  /** Let the link check fetch loopback, private and other non-public addresses. */
+  readonly linkCheckPrivate: boolean;
+  /** Per link of the link check, its redirects included (ms). */
+  readonly linkCheckTimeout: number;
 }
 
 function invalid(flag: string, reason: string): never {
@@ -319,6 +323,9 @@ export const SETTINGS = [
   setting({ key: 'spamassassinTimeout', flag: 'spamassassin-timeout', section: 'checks', value: 'DURATION', fallback: '8s', help: 'longest spamd may take to score a message (then 504 spamd_timeout)', parse: wrapUnits('spamassassin-timeout', (v) => parseDuration(v) || invalid('spamassassin-timeout', 'must be more than 0')) }),
   setting({ key: 'spamassassinMaxSize', flag: 'spamassassin-max-size', section: 'checks', value: 'SIZE', fallback: '500KB', help: 'send at most this much of a message to spamd, cut at a line end (spamc\'s default limit); the answer says when it was cut', parse: wrapUnits('spamassassin-max-size', (v) => parseSize(v) || invalid('spamassassin-max-size', 'must be more than 0')) }),
   setting({ key: 'dns', flag: 'dns', section: 'general', list: true, value: 'HOST:PORT,...', fallback: null, help: 'DNS servers for relay\'s MX lookups and the deliverability check\'s DKIM and DMARC lookups, e.g. 127.0.0.1:5353 (default: the system\'s; --relay-dns is its older name)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean).map((p) => dnsServer('dns', p)) }),
+  // checks: links
+  setting({ key: 'linkCheckPrivate', flag: 'link-check-private', section: 'checks', value: '', fallback: 'false', boolean: true, help: 'let the link check fetch loopback, private, link-local and other non-public addresses (links to an app on localhost); off, they are reported as refused (SSRF guard)', parse: (v) => parseBoolean('link-check-private', v) }),
+  setting({ key: 'linkCheckTimeout', flag: 'link-check-timeout', section: 'checks', value: 'DURATION', fallback: '10s', help: 'longest the link check waits for one link, its redirects included', parse: wrapUnits('link-check-timeout', (v) => parseDuration(v) || invalid('link-check-timeout', 'must be more than 0')) }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', section: 'general', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 

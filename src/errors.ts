@@ -58,8 +58,8 @@ export const ERROR_CODES = {
   spamd_timeout: { http: 504 },
   /** spamd answered with an error code, or with something that is not a SPAMD reply. */
   spamd_failed: { http: 502 },
-  /** A message check asked of a message over that check's size limit. */
-  check_too_large: { http: 413 },
+  /** A message too large for a check to read within its bounds (src/checks/): the answer says which limit. */
+  check_too_large: { http: 422 },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -32,6 +32,7 @@ import { mountWeb } from './web.js';
 import { liveRoute, routes } from './routes.js';
 import type { SpamCheck } from '../checks/spam/index.js';
 import type { DeliverabilityReport } from '../checks/deliverability/index.js';
+import type { LinkChecker } from '../checks/links/check.js';
 
 export interface RelayApi {
   readonly queue: RelayQueue;
@@ -71,6 +72,8 @@ export interface ApiDeps {
   // checks: deliverability
   /** src/checks/deliverability with the process's resolver bound (src/app.ts). */
   readonly checkDeliverability: (raw: Buffer, envelopeFrom: string | null) => Promise<DeliverabilityReport>;
+  // checks: links
+  readonly linkChecker: LinkChecker;
 }
 
 /** The health probes stay open with auth on: they say only whether Kotak is up, and container HEALTHCHECKs and kubelets carry no credentials. */
@@ -342,6 +345,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const [message, raw] = await Promise.all([store.get(scope, id), store.getRaw(scope, id)]);
     if (!message || !raw) throw notFound(`no message ${id}`);
     return c.json(await deps.checkDeliverability(raw, message.envelope.mailFrom || null), 200);
+  });
+
+  // checks: links
+  app.openapi(routes.checkLinks, async (c) => {
+    const { id } = c.req.valid('param');
+    const follow = ['true', '1'].includes(c.req.valid('query').follow ?? '');
+    const message = await store.get(accessScope(c), id);
+    if (!message) throw notFound(`no message ${id}`);
+    return c.json(await deps.linkChecker.check(message, { follow, signal: c.req.raw.signal }), 200);
   });
 
   app.openAPIRegistry.registerPath(liveRoute);

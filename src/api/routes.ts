@@ -7,6 +7,7 @@ import {
   RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema, LiveFrameSchema, MailboxListSchema, MailboxNameParamSchema,
   SpamCheckSchema,
   DeliverabilityReportSchema,
+  LinkCheckQuerySchema, LinkCheckSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -168,7 +169,20 @@ export const routes = {
     responses: {
       200: json(DeliverabilityReportSchema, 'The report; DNS that did not answer in time is a temperror in it'),
       404: error('No such message'),
-      413: error('The message is over the check\'s size limit (check_too_large)'),
+      422: error('The message is over the check\'s size limit (check_too_large)'),
+      ...invalid(),
+      ...gates,
+    },
+  }),
+  // checks: links
+  checkLinks: createRoute({
+    operationId: 'checkLinks', method: 'get', path: '/api/messages/{id}/checks/links', tags: ['checks'],
+    summary: 'Check every unique link and image URL of the message (the first 100): HEAD (GET where refused), 10 s each; non-public addresses refused unless --link-check-private',
+    request: { params: IdParamSchema, query: LinkCheckQuerySchema },
+    responses: {
+      200: json(LinkCheckSchema, 'Each link with its outcome, status and hops'),
+      404: error('No such message'),
+      422: error('check_too_large: the message\'s HTML and text are more than the check reads'),
       ...invalid(),
       ...gates,
     },

@@ -370,3 +370,45 @@ export const DeliverabilityReportSchema = z
     rules: list(CheckRuleSchema).openapi({ description: 'The Gmail/Yahoo sender requirements that one message can show.' }),
   })
   .openapi('DeliverabilityReport');
+// checks: links
+export const LinkCheckQuerySchema = z.object({
+  follow: z.enum(['true', 'false', '1', '0']).optional().openapi({ description: 'Follow redirects (up to 5), recording each hop; without it a redirect is the answer.' }),
+});
+
+export const LinkHopSchema = z
+  .object({
+    url: z.string(),
+    method: z.enum(['HEAD', 'GET']).openapi({ description: 'HEAD, or GET where the server refused HEAD (405, 501, or a dropped connection).' }),
+    status: z.number().int(),
+    location: z.string().nullable().openapi({ description: 'The Location header of a redirect.' }),
+    bodyBytes: z.number().int().openapi({ description: 'Bytes of the body read (at most 64 KB, never kept).' }),
+  })
+  .openapi('LinkHop');
+
+export const LinkResultSchema = z
+  .object({
+    url: z.string().openapi({ description: 'As written in the message.' }),
+    kind: z.enum(['link', 'image', 'stylesheet']),
+    outcome: z.enum(['ok', 'broken', 'redirect-limit', 'refused', 'failed', 'timeout', 'not-checked']).openapi({
+      description:
+        'ok: answered below 400 (an unfollowed redirect included); broken: 400 or above; redirect-limit: still redirecting after 5; ' +
+        'refused: its address is not public, so it was not fetched (--link-check-private allows it); failed: no HTTP answer (DNS, connection, TLS); ' +
+        'timeout: no answer in time; not-checked: not an http(s) URL.',
+    }),
+    status: z.number().int().nullable().openapi({ description: 'The last HTTP status received; null when none was.' }),
+    statusText: z.string(),
+    reason: z.string().nullable().openapi({ description: 'What was refused, which error, which limit.' }),
+    hops: list(LinkHopSchema).openapi({ description: 'Every request made: the link, then each redirect followed.' }),
+  })
+  .openapi('LinkResult');
+
+export const LinkCheckSchema = z
+  .object({
+    follow: z.boolean(),
+    found: z.number().int().openapi({ description: 'Unique URLs in the HTML (links, images, stylesheets) and the text part.' }),
+    omitted: z.number().int().openapi({ description: 'Unique URLs past the first 100, not checked.' }),
+    checked: z.number().int().openapi({ description: 'Links fetched.' }),
+    errors: z.number().int().openapi({ description: 'Links broken, refused, failed, timed out or redirecting too long.' }),
+    links: list(LinkResultSchema),
+  })
+  .openapi('LinkCheck');

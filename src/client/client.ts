@@ -47,7 +47,7 @@ export class KotakClient {
   readonly #source: MessageSource = {
     raw: (id, options) => this.#raw(id, options),
     part: (id, partId) => this.#http.bytes(messagePath(id, 'parts', partId)),
-    check: (id, name) => this.#http.json(messagePath(id, 'checks', name)),
+    check: (id, name, params, signal) => this.#http.json(messagePath(id, 'checks', name), { params, signal }),
   };
 
   /** The server calls a wait makes; the waiting logic itself is in ./wait.ts. */

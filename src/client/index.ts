@@ -16,3 +16,5 @@ export type {
   Address, AttachmentInfo, DeliverabilityReport, Envelope, Header, MessageDetail, MessageLink, MessagePage, MessageSummary, RawOptions, Stats,
   SpamCheck, SpamRule,
 } from './types.js';
+// checks: links
+export type { LinkCheck, LinkCheckResult } from './types.js';

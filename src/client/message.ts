@@ -3,7 +3,7 @@
  * bytes or an attachment without passing the id around.
  */
 import { KotakError } from './errors.js';
-import type { AttachmentInfo, DeliverabilityReport, MessageDetail, RawOptions, SpamCheck } from './types.js';
+import type { AttachmentInfo, DeliverabilityReport, LinkCheck, MessageDetail, RawOptions, SpamCheck } from './types.js';
 
 export interface Message extends MessageDetail {
   /** The first header with this name (case-insensitive), or undefined. All of them are in `headers`. */
@@ -25,6 +25,9 @@ export interface MessageChecks {
   // checks: deliverability
   /** DKIM signatures verified over DNS, the From domain's DMARC record, one-click unsubscribe, the Gmail/Yahoo sender rules. */
   deliverability(): Promise<DeliverabilityReport>;
+  // checks: links
+  /** Every unique link and image URL, fetched by Kotak (HEAD, GET where refused); `follow` follows up to 5 redirects. */
+  links(options?: { follow?: boolean; signal?: AbortSignal }): Promise<LinkCheck>;
 }
 
 /** What a Message needs from the client to fetch its bytes and run its checks. */
@@ -49,6 +52,8 @@ export function toMessage(detail: MessageDetail, source: MessageSource): Message
       spam: () => source.check<SpamCheck>(detail.id, 'spam'),
       // checks: deliverability
       deliverability: () => source.check<DeliverabilityReport>(detail.id, 'deliverability'),
+      // checks: links
+      links: (options = {}) => source.check<LinkCheck>(detail.id, 'links', { follow: options.follow ? 'true' : undefined }, options.signal),
     },
   };
 }

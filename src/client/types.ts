@@ -10,6 +10,7 @@ import type {
   MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, StatsSchema,
   SpamCheckSchema, SpamRuleSchema,
   DeliverabilityReportSchema,
+  LinkCheckSchema, LinkResultSchema,
 } from '../api/schemas.js';
 
 /** A schema's type, read-only at the top as the client never changes what it was given. */
@@ -50,6 +51,11 @@ export type SpamRule = Wire<typeof SpamRuleSchema>;
 // checks: deliverability
 /** `GET /api/messages/:id/checks/deliverability`: DKIM, DMARC, List-Unsubscribe and the Gmail/Yahoo sender rules. */
 export type DeliverabilityReport = Wire<typeof DeliverabilityReportSchema>;
+// checks: links
+/** `GET /api/messages/:id/checks/links`: every unique link and image URL with its outcome. */
+export type LinkCheck = Wire<typeof LinkCheckSchema>;
+/** One link of a link check: outcome, last status, every hop. */
+export type LinkCheckResult = Wire<typeof LinkResultSchema>;
 
 export interface RawOptions {
   /** 'text' decodes the bytes as UTF-8 (invalid sequences become U+FFFD); the default is the exact bytes. */

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { EventBus } from '../events.js';
 import type { Deliver } from '../ingest.js';
+import type { LinkChecker } from '../checks/links/check.js';
 import type { MailboxService } from '../mailbox/service.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageStore } from '../store/types.js';
@@ -22,4 +23,6 @@ export interface CompatDeps {
   // checks: spam
   /** The spam check (spamd of --spamassassin); null or absent when it is off. */
   readonly spamCheck?: SpamCheck | null;
+  // checks: links
+  readonly linkChecker: LinkChecker;
 }

@@ -63,6 +63,8 @@ export const COMPAT_OPERATIONS: readonly CompatOperation[] = [
   { method: 'post', path: '/api/v1/send', operationId: 'mailpitSend', apis: ['mailpit'], summary: 'Store a message built from JSON (Mailpit `SendRequest`), as if received over SMTP', body: 'Mailpit `SendRequest`: From, To, Cc, Bcc, Subject, Text, HTML, Attachments, Headers, Tags', ok: { type: JSON_TYPE, description: '`{ "ID": "..." }`' }, errors: { 400: 'Invalid request' } },
   // checks: spam
   { method: 'get', path: '/api/v1/message/{id}/sa-check', operationId: 'mailpitSpamAssassinCheck', apis: ['mailpit'], summary: 'SpamAssassin result (Mailpit `SpamAssassinResponse`: `IsSpam`, `Score`, `Rules`, `Error`), from the spamd of --spamassassin; spamd unreachable or too slow: 200 with `Error` set and `Rules` null, as Mailpit', ok: { type: JSON_TYPE, description: 'The SpamAssassin result' }, errors: { 400: 'No SpamAssassin service defined (Kotak runs without --spamassassin)', 404: 'No such message' } },
+  // checks: links
+  { method: 'get', path: '/api/v1/message/{id}/link-check', operationId: 'mailpitLinkCheck', apis: ['mailpit'], summary: 'Check the message\'s http(s) links and images (Mailpit `LinkCheckResponse`: `{ Errors, Links: [{ URL, StatusCode, Status }] }`); non-public addresses are refused (StatusCode 0) unless --link-check-private', query: { follow: '`true`: follow up to 5 redirects' }, ok: { type: JSON_TYPE, description: 'The links with their status' }, errors: { 404: 'No such message', 422: 'The message is too large to check' } },
 ];
 
 

@@ -89,3 +89,51 @@ export function extractLinks(html: string | null, text: string | null): MessageL
   if (text) for (const link of textLinks(text)) if (!seenUrls.has(link.url)) add(link);
   return result;
 }
+
+/** What a URL of a message is to a reader: followed on click, or loaded to show the message. */
+export type LinkKind = 'link' | 'image' | 'stylesheet';
+
+export interface LinkTarget {
+  readonly url: string;
+  readonly kind: LinkKind;
+}
+
+/** The HTML is fed to the parser in pieces this big, so a time limit is checked between them. */
+const SCAN_CHUNK = 16 * 1024;
+
+/**
+ * Every URL a mail client would follow or load, in document order, repeats included: anchors and
+ * image-map areas, images (`<img src>`, the `background` attribute of tables and cells),
+ * stylesheets; then the bare URLs of the text part. What the link check tests.
+ *
+ * htmlparser2 slows down more than linearly with nesting depth (2 MB of unclosed `<div>`s takes
+ * minutes), so with `deadline` (a `performance.now()` time) the scan stops there and answers null.
+ */
+export function linkTargets(html: string | null, text: string | null, deadline = Number.POSITIVE_INFINITY): LinkTarget[] | null {
+  const targets: LinkTarget[] = [];
+  if (html) {
+    const parser = new Parser(
+      {
+        onopentag(name, attributes) {
+          const add = (value: string | undefined, kind: LinkKind) => {
+            const url = value?.trim();
+            if (url) targets.push({ url, kind });
+          };
+          if (name === 'a' || name === 'area') add(attributes.href, 'link');
+          else if (name === 'img') add(attributes.src, 'image');
+          else if (name === 'link' && /(^|\s)stylesheet(\s|$)/i.test(attributes.rel ?? '')) add(attributes.href, 'stylesheet');
+          if (attributes.background !== undefined) add(attributes.background, 'image');
+        },
+      },
+      { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
+    );
+    for (let at = 0; at < html.length; at += SCAN_CHUNK) {
+      if (performance.now() > deadline) return null;
+      parser.write(html.slice(at, at + SCAN_CHUNK));
+    }
+    if (performance.now() > deadline) return null;
+    parser.end();
+  }
+  if (text) for (const link of textLinks(text)) targets.push({ url: link.url, kind: 'link' });
+  return targets;
+}

@@ -206,13 +206,13 @@ describe('sender rules', () => {
     expect(ruleOf(report, 'date')).toEqual(expect.objectContaining({ result: 'fail', reason: expect.stringMatching(/not a day of the calendar/) }));
   });
 
-  it('answers 413 check_too_large for more DKIM signatures than it verifies', async () => {
+  it('answers 422 check_too_large for more DKIM signatures than it verifies', async () => {
     const signed = await sign(message());
     const signature = signed.toString('latin1').split(/\r\n(?=\S)/)[0]!;
     const many = Buffer.concat([Buffer.from(`${signature}\r\n`.repeat(10), 'latin1'), signed]);
     const info = await transport(kotak).sendMail({ envelope: { from: 'bounces@example.test', to: ['reader@inbox.test'] }, raw: many });
     const { status, body } = await getJson(kotak, `/api/messages/${queuedId(info.response)}/checks/deliverability`);
-    expect(status).toBe(413);
+    expect(status).toBe(422);
     expect(body.error).toEqual({ code: 'check_too_large', message: expect.stringMatching(/11 DKIM signatures/) });
   });
 

@@ -13,6 +13,7 @@ import type { LiveFrame } from '../../src/live/protocol.js';
 import type * as Domain from '../../src/mail/types.js';
 import type { RelayJob } from '../../src/store/relay-types.js';
 import type { SpamCheckResult } from '../../src/checks/spam/index.js';
+import type { LinkCheckReport } from '../../src/checks/links/types.js';
 
 /** True when each type is assignable to the other (modifiers such as readonly properties aside). */
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -38,6 +39,9 @@ const checks = {
   // checks: spam
   spamCheck: true satisfies Same<Client.SpamCheck, Wire<typeof Schemas.SpamCheckSchema>>,
   spamCheckResult: true satisfies Same<SpamCheckResult, Wire<typeof Schemas.SpamCheckSchema>>,
+  // checks: links
+  linkCheck: true satisfies Same<LinkCheckReport, Wire<typeof Schemas.LinkCheckSchema>>,
+  clientLinkCheck: true satisfies Same<Client.LinkCheck, Wire<typeof Schemas.LinkCheckSchema>>,
 };
 
 describe('wire types', () => {
