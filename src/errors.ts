@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   session_timeout: { http: 408, smtp: [421, '4.4.2'] },
   shutting_down: { http: 503, smtp: [421, '4.3.2'], pop3: 'SYS/TEMP' },
   internal: { http: 500, smtp: [451, '4.3.0'], pop3: 'SYS/TEMP' },
+  /** A message check refused its input or gave up: over a size, structure or time limit (src/checks/). */
+  check_too_large: { http: 422 },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -47,6 +47,7 @@ export class KotakClient {
   readonly #source: MessageSource = {
     raw: (id, options) => this.#raw(id, options),
     part: (id, partId) => this.#http.bytes(messagePath(id, 'parts', partId)),
+    check: <T>(id: string, name: string) => this.#http.json<T>(messagePath(id, 'checks', name)),
   };
 
   /** The server calls a wait makes; the waiting logic itself is in ./wait.ts. */

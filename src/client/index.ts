@@ -11,7 +11,8 @@
 export { KotakClient, type KotakClientOptions, type ListOptions } from './client.js';
 export type { TextMatcher, WaitCriteria, WaitForManyCriteria } from './criteria.js';
 export { KotakApiError, KotakError, KotakTimeoutError, type TimeoutDetails } from './errors.js';
-export type { Message } from './message.js';
+export type { Message, MessageChecks } from './message.js';
 export type {
   Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageLink, MessagePage, MessageSummary, RawOptions, Stats,
+  HtmlCheck,
 } from './types.js';

@@ -3,7 +3,7 @@
  * bytes or an attachment without passing the id around.
  */
 import { KotakError } from './errors.js';
-import type { AttachmentInfo, MessageDetail, RawOptions } from './types.js';
+import type { AttachmentInfo, HtmlCheck, MessageDetail, RawOptions } from './types.js';
 
 export interface Message extends MessageDetail {
   /** The first header with this name (case-insensitive), or undefined. All of them are in `headers`. */
@@ -13,12 +13,21 @@ export interface Message extends MessageDetail {
   raw(options: RawOptions & { as: 'text' }): Promise<string>;
   /** An attachment's decoded bytes, by part id, filename or Content-ID. */
   attachment(partIdOrFilename: string): Promise<Uint8Array>;
+  /** The message checks, each run by the server when called. */
+  readonly checks: MessageChecks;
+}
+
+export interface MessageChecks {
+  /** HTML compatibility per email client (caniemail.com data); `hasHtml: false` for a message without HTML. */
+  html(): Promise<HtmlCheck>;
 }
 
 /** What a Message needs from the client to fetch its bytes. */
 export interface MessageSource {
   raw(id: string, options?: RawOptions): Promise<Uint8Array | string>;
   part(id: string, partId: string): Promise<Uint8Array>;
+  /** `GET /api/messages/{id}/checks/{name}`. */
+  check<T>(id: string, name: string): Promise<T>;
 }
 
 export function toMessage(detail: MessageDetail, source: MessageSource): Message {
@@ -30,6 +39,9 @@ export function toMessage(detail: MessageDetail, source: MessageSource): Message
     },
     raw: ((options?: RawOptions) => source.raw(detail.id, options)) as Message['raw'],
     attachment: async (which) => source.part(detail.id, findAttachment(detail, which).id),
+    checks: {
+      html: () => source.check<HtmlCheck>(detail.id, 'html'),
+    },
   };
 }
 

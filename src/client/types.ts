@@ -8,6 +8,7 @@ import type { z } from '@hono/zod-openapi';
 import type {
   AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MailboxListSchema, MailboxSchema, MessagePageSchema,
   MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, StatsSchema,
+  HtmlCheckSchema,
 } from '../api/schemas.js';
 
 /** A schema's type, read-only at the top as the client never changes what it was given. */
@@ -39,6 +40,10 @@ export type RelayJob = Wire<typeof RelayJobSchema>;
 export type Delivery = Readonly<z.infer<typeof DeliveriesSchema>['deliveries'][number]>;
 /** `GET /api/relay`. */
 export type RelayStatus = Wire<typeof RelayStatusSchema>;
+
+// checks: html
+/** `GET /api/messages/:id/checks/html`: the HTML and CSS features used, and their support per email client. */
+export type HtmlCheck = Wire<typeof HtmlCheckSchema>;
 
 export interface RawOptions {
   /** 'text' decodes the bytes as UTF-8 (invalid sequences become U+FFFD); the default is the exact bytes. */

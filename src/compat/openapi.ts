@@ -61,6 +61,8 @@ export const COMPAT_OPERATIONS: readonly CompatOperation[] = [
   { method: 'get', path: '/api/v1/chaos', operationId: 'mailpitGetChaos', apis: ['mailpit'], summary: 'Chaos is not supported: the answer of a Mailpit without --enable-chaos', ok: { type: 'text/plain', description: 'Never: always 400' }, errors: { 400: 'Chaos is not enabled' } },
   { method: 'put', path: '/api/v1/chaos', operationId: 'mailpitSetChaos', apis: ['mailpit'], summary: 'Chaos is not supported: the answer of a Mailpit without --enable-chaos', ok: { type: 'text/plain', description: 'Never: always 400' }, errors: { 400: 'Chaos is not enabled' } },
   { method: 'post', path: '/api/v1/send', operationId: 'mailpitSend', apis: ['mailpit'], summary: 'Store a message built from JSON (Mailpit `SendRequest`), as if received over SMTP', body: 'Mailpit `SendRequest`: From, To, Cc, Bcc, Subject, Text, HTML, Attachments, Headers, Tags', ok: { type: JSON_TYPE, description: '`{ "ID": "..." }`' }, errors: { 400: 'Invalid request' } },
+  // checks: html
+  { method: 'get', path: '/api/v1/message/{id}/html-check', operationId: 'mailpitHtmlCheck', apis: ['mailpit'], summary: 'HTML compatibility per email client, from caniemail.com data (Mailpit `HTMLCheckResponse`: Warnings, Platforms, Total)', ok: { type: JSON_TYPE, description: 'The check' }, errors: { 400: 'The message has no HTML (`message does not contain HTML`)', 404: 'No such message', 422: 'The HTML or its CSS is over a limit of the check' } },
 ];
 
 
