@@ -130,8 +130,9 @@ export async function scanHtml(html: string, tables: ScanTables, limits: HtmlChe
       oncomment() {
         found('html-comments', parser.startIndex);
       },
-      onprocessinginstruction(name) {
-        if (name.toLowerCase() === '!doctype') found('html-doctype', parser.startIndex);
+      onprocessinginstruction(_name, data) {
+        // caniemail's doctype page is about the HTML5 one; an XHTML or HTML 4 doctype is not it.
+        if (/^!doctype\s+html\s*$/i.test(data)) found('html-doctype', parser.startIndex);
       },
     },
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
