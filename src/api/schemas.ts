@@ -304,7 +304,7 @@ export const HtmlCheckFeatureSchema = z
     title: z.string().openapi({ example: 'display:flex' }),
     category: z.string().openapi({ description: 'caniemail\'s category: html, css, image or others.' }),
     description: z.string(),
-    url: z.string().openapi({ description: 'The feature\'s caniemail.com page; empty for `<script>`, which Kotak reports (as Mailpit does) though caniemail has no page for it.' }),
+    url: z.string().openapi({ description: 'The feature\'s caniemail.com page; empty for script elements (slug `html-script`), which Kotak reports (as Mailpit does) though caniemail has no page for them.' }),
     count: z.number().int().openapi({ description: 'How often the HTML uses it.' }),
     first: z
       .object({ line: z.number().int(), column: z.number().int(), snippet: z.string() })
