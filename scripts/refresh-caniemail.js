@@ -11,5 +11,7 @@ if (!Array.isArray(data.data) || typeof data.last_update_date !== 'string') {
 }
 const { version } = JSON.parse(readFileSync(new URL('../node_modules/caniemail/package.json', import.meta.url), 'utf8'));
 copyFileSync(source, target);
+// The MIT licence asks for its notice to travel with the copy.
+copyFileSync(new URL('../node_modules/caniemail/LICENSE', import.meta.url), new URL('../src/checks/html/data/LICENSE', import.meta.url));
 console.log(`caniemail ${version}: ${data.data.length} features, data of ${data.last_update_date}`);
 console.log('Update the date in src/checks/html/data/SOURCES.md and README.md ("HTML check") to match.');
