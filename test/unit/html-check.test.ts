@@ -7,7 +7,7 @@ import { simpleParser } from 'mailparser';
 import { describe, expect, it } from 'vitest';
 import { checkHtml, toHtmlReport, type FeatureReport, type HtmlCheckReport } from '../../src/checks/html/check.js';
 import { loadCaniemail } from '../../src/checks/html/data.js';
-import { selectorSlugs } from '../../src/checks/html/features.js';
+import { declarationSlugs, selectorSlugs } from '../../src/checks/html/features.js';
 import { isKotakError } from '../../src/errors.js';
 import { toMailpitHtmlCheck } from '../../src/compat/mailpit/routes-check-html.js';
 
@@ -182,6 +182,19 @@ describe('HTML check limits: hostile input gets a clear answer', () => {
 
   it('a CSS bomb: too many rules and declarations', async () => {
     expect(await refusal(`<style>${'a{b:c;d:e}'.repeat(60_000)}</style>`)).toMatch(/over 100000 rules and declarations/);
+  });
+
+  it('CSS within the limits that would make a naive matcher quadratic: long values, unclosed brackets and strings', async () => {
+    const longValue = `<p style="color: ${'a'.repeat(1_000_000)}">x</p>`;
+    expect(slugs(await report(longValue))).toEqual(expect.arrayContaining(['html-p']));
+    // postcss refuses an unclosed url( itself; the matcher must cope on its own too.
+    expect(declarationSlugs(new Map([['background', 'css-background']]), 'background', 'url('.repeat(250_000), false)).toEqual(['css-background']);
+    expect(declarationSlugs(new Map(), 'color', `rgb(1,2,3) ${'a'.repeat(1_000_000)}`, false)).toEqual(['css-rgb']);
+    const brackets = `<style>${Array.from({ length: 100 }, () => `a${'['.repeat(4_500)}${']'.repeat(4_500)}{color:red}`).join('\n')}</style>`;
+    expect(slugs(await report(brackets))).toContain('css-selector-attribute');
+    // What postcss refuses (unclosed brackets and strings), the scanner survives too.
+    expect(selectorSlugs(`a${'['.repeat(10_000)}`, new Set())).toContain('css-selector-attribute');
+    expect(selectorSlugs(`a${'"'.repeat(1)}${"'".repeat(10_000)}`, new Set())).toEqual(['css-selector-type']);
   });
 
   it('a CSS bomb: over 1 MB of CSS in style attributes', async () => {

@@ -154,6 +154,32 @@ const UNIT_SLUGS: Readonly<Record<string, string>> = {
   vmin: 'css-unit-vmin', vw: 'css-unit-vw',
 };
 
+const MAX_VALUE_CHARS = 10_000;
+
+/**
+ * The value with strings and url(...) blanked: they hold text, not CSS ("5px" in a file name is
+ * no unit). One pass; an unclosed string or url( blanks the rest.
+ */
+function withoutTextAndUrls(value: string): string {
+  let out = '';
+  let i = 0;
+  while (i < value.length) {
+    const ch = value[i]!;
+    let close = -1;
+    if (ch === '"' || ch === "'") close = value.indexOf(ch, i + 1);
+    else if (ch === 'u' && value.startsWith('url(', i)) close = value.indexOf(')', i + 4);
+    else {
+      out += ch;
+      i++;
+      continue;
+    }
+    if (close === -1) break;
+    out += ' ';
+    i = close + 1;
+  }
+  return out;
+}
+
 /** The slugs of one declaration: its property's page, then what its value uses (functions, units, keywords). */
 export function declarationSlugs(table: ReadonlyMap<string, string>, property: string, value: string, important: boolean): string[] {
   const slugs: string[] = [];
@@ -163,7 +189,8 @@ export function declarationSlugs(table: ReadonlyMap<string, string>, property: s
     const slug = propertySlug(table, name);
     if (slug) slugs.push(slug);
   }
-  const lowered = value.toLowerCase();
+  // Past this, a value is an inline image or noise; its start says what it uses.
+  const lowered = value.slice(0, MAX_VALUE_CHARS).toLowerCase();
   if (name.replace(/^-(webkit|moz|ms|o)-/, '') === 'display') {
     const display = lowered.trim();
     if (/^(inline-)?flex\b/.test(display)) slugs.push('css-display-flex');
@@ -171,13 +198,13 @@ export function declarationSlugs(table: ReadonlyMap<string, string>, property: s
     else if (/^none\b/.test(display)) slugs.push('css-display-none');
   }
   if (important) slugs.push('css-important');
-  // Strings and url(...) hold text, not CSS: "5px" in a file name is no unit.
-  const code = lowered.replace(/url\([^)]*\)/g, ' ').replace(/"[^"]*"|'[^']*'/g, ' ');
-  for (const match of code.matchAll(/([a-z][a-z-]*)\(/g)) {
+  const code = withoutTextAndUrls(lowered);
+  // Names bounded in length, so a long run of letters costs linear time, not quadratic.
+  for (const match of code.matchAll(/(?<![a-z-])([a-z][a-z-]{0,30})\(/g)) {
     const slug = FUNCTION_SLUGS[match[1]!];
     if (slug) slugs.push(slug);
   }
-  for (const match of code.matchAll(/(?<![\w#.-])[+-]?(?:\d+\.?\d*|\.\d+)(px|rem|em|ex|ch|vmin|vmax|vh|vw|pt|pc|cm|mm|in|%)(?![\w-])/g)) {
+  for (const match of code.matchAll(/(?<![\w#.-])[+-]?(?:\d{1,30}\.?\d{0,30}|\.\d{1,30})(px|rem|em|ex|ch|vmin|vmax|vh|vw|pt|pc|cm|mm|in|%)(?![\w-])/g)) {
     slugs.push(UNIT_SLUGS[match[1]!]!);
   }
   if (/(^|[\s,])initial($|[\s,;!])/.test(code)) slugs.push('css-unit-initial');
@@ -219,11 +246,7 @@ const LEGACY_PSEUDO_ELEMENTS = new Set(['before', 'after', 'first-letter', 'firs
  */
 export function selectorSlugs(selector: string, known: ReadonlySet<string>): string[] {
   const slugs = new Set<string>();
-  // Strings hold no selectors; attribute selectors are counted, their contents skipped.
-  const text = selector.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""').replace(/\[[^\]]*\]/g, () => {
-    slugs.add('css-selector-attribute');
-    return '[]';
-  });
+  const text = selector;
   let depth = 0;
   let simpleInCompound = 0;
   let compounds = 0;
@@ -242,6 +265,18 @@ export function selectorSlugs(selector: string, known: ReadonlySet<string>): str
   };
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
+    // Strings and attribute selectors' contents hold no selectors: skipped in one step (an
+    // unclosed one ends the scan, so every character is looked at once).
+    if (ch === '"' || ch === "'" || ch === '[') {
+      const close = text.indexOf(ch === '[' ? ']' : ch, i + 1);
+      if (ch === '[') {
+        slugs.add('css-selector-attribute');
+        simple(null);
+      }
+      if (close === -1) break;
+      i = close;
+      continue;
+    }
     if (ch === '(') { depth++; continue; }
     if (ch === ')') { depth = Math.max(0, depth - 1); continue; }
     if (depth === 0 && ch === ',') { endCompound(); compounds = 0; pendingSpace = false; groups++; continue; }
@@ -272,7 +307,6 @@ export function selectorSlugs(selector: string, known: ReadonlySet<string>): str
       continue;
     }
     if (ch === '*') { simple('css-selector-universal'); continue; }
-    if (ch === '[') { simple(null); i++; continue; }
     const name = ident.exec(text.slice(i, i + 200))?.[0];
     if (name) {
       i += name.length - 1;
