@@ -24,7 +24,7 @@ const ELEMENT_SLUGS: Readonly<Record<string, string>> = {
 const ATTRIBUTE_SLUGS: Readonly<Record<string, string>> = {
   align: 'html-align', background: 'html-background', cellpadding: 'html-cellpadding', cellspacing: 'html-cellspacing',
   dir: 'html-dir', height: 'html-height', width: 'html-width', hidden: 'html-hidden', lang: 'html-lang', loading: 'html-loading-attribute',
-  required: 'html-required', role: 'html-role', srcset: 'html-srcset', target: 'html-target', valign: 'html-valign', popover: 'html-popover',
+  required: 'html-required', role: 'html-role', usemap: 'html-image-maps', srcset: 'html-srcset', target: 'html-target', valign: 'html-valign', popover: 'html-popover',
   'aria-describedby': 'html-aria-describedby', 'aria-hidden': 'html-aria-hidden', 'aria-label': 'html-aria-label',
   'aria-labelledby': 'html-aria-labelledby', 'aria-live': 'html-aria-live',
   // AMP for Email marks its documents on <html>.
