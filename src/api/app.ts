@@ -20,6 +20,7 @@ import type { RelayStore } from '../store/relay-types.js';
 import type { WaitRegistry } from './waiters.js';
 import { extractCodes } from '../mail/codes.js';
 import { renderHtmlView } from '../mail/html-view.js';
+import { checkHtml, noHtmlReport, toHtmlReport } from '../checks/html/check.js';
 import { extractLinks } from '../mail/links.js';
 import { accessScope, openAccess, requestScope } from './access.js';
 import { requireAuth, type HttpAuth } from './auth.js';
@@ -354,6 +355,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const message = await store.get(accessScope(c), id);
     if (!message) throw notFound(`no message ${id}`);
     return c.json(await deps.linkChecker.check(message, { follow, signal: c.req.raw.signal }), 200);
+  });
+
+  // checks: html
+  app.openapi(routes.checkHtml, async (c) => {
+    const { id } = c.req.valid('param');
+    const message = await store.get(accessScope(c), id);
+    if (!message) throw notFound(`no message ${id}`);
+    const report = message.html === null || message.html === '' ? await noHtmlReport() : toHtmlReport(await checkHtml(message.html));
+    return c.json(report, 200);
   });
 
   app.openAPIRegistry.registerPath(liveRoute);

@@ -8,6 +8,7 @@ import {
   SpamCheckSchema,
   DeliverabilityReportSchema,
   LinkCheckQuerySchema, LinkCheckSchema,
+  HtmlCheckSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -183,6 +184,19 @@ export const routes = {
       200: json(LinkCheckSchema, 'Each link with its outcome, status and hops'),
       404: error('No such message'),
       422: error('check_too_large: the message\'s HTML and text are more than the check reads'),
+      ...invalid(),
+      ...gates,
+    },
+  }),
+  // checks: html
+  checkHtml: createRoute({
+    operationId: 'checkHtml', method: 'get', path: '/api/messages/{id}/checks/html', tags: ['checks'],
+    summary: 'HTML compatibility: every HTML and CSS feature the message uses, with its support in each email client (caniemail.com data, bundled)',
+    request: { params: IdParamSchema },
+    responses: {
+      200: json(HtmlCheckSchema, 'The features used, worst first, and a total weighted as Mailpit weights it; `hasHtml: false` for a message without HTML'),
+      404: error('No such message'),
+      422: error('`check_too_large`: the HTML (over 2 MB) or its CSS (over 1 MB, 100 000 rules and declarations, 32 levels of nesting, or a 10 000-character selector list) is over a limit of the check'),
       ...invalid(),
       ...gates,
     },

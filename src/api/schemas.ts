@@ -412,3 +412,54 @@ export const LinkCheckSchema = z
     links: list(LinkResultSchema),
   })
   .openapi('LinkCheck');
+// checks: html
+const PercentagesSchema = z
+  .object({ supported: z.number(), partial: z.number(), unsupported: z.number() })
+  .openapi('CheckPercentages', { description: 'Shares in percent, 0–100, two decimals.' });
+
+export const HtmlCheckClientSchema = z
+  .object({
+    family: z.string().openapi({ example: 'outlook' }),
+    familyName: z.string().openapi({ example: 'Outlook' }),
+    platform: z.string().openapi({ example: 'windows' }),
+    platformName: z.string().openapi({ example: 'Windows' }),
+    version: z.string().openapi({ example: '2019' }),
+    support: z.enum(['yes', 'partial', 'no', 'unknown']),
+    notes: list(z.string()).openapi({ description: 'What the data says about this result (why partial, what to watch for).' }),
+  })
+  .openapi('HtmlCheckClient');
+
+export const HtmlCheckFeatureSchema = z
+  .object({
+    slug: z.string().openapi({ example: 'css-display-flex' }),
+    title: z.string().openapi({ example: 'display:flex' }),
+    category: z.string().openapi({ description: 'caniemail\'s category: html, css, image or others.' }),
+    description: z.string(),
+    url: z.string().openapi({ description: 'The feature\'s caniemail.com page; empty for script elements (slug `html-script`), which Kotak reports (as Mailpit does) though caniemail has no page for them.' }),
+    count: z.number().int().openapi({ description: 'How often the HTML uses it.' }),
+    first: z
+      .object({ line: z.number().int(), column: z.number().int(), snippet: z.string() })
+      .openapi({ description: 'Where it is first used, in the HTML part (1-based); for a `style` attribute, its element.' }),
+    score: PercentagesSchema.openapi({ description: 'Over every tested client version whose result is known.' }),
+    clients: list(HtmlCheckClientSchema).openapi({ description: 'Every tested client family, platform and version.' }),
+  })
+  .openapi('HtmlCheckFeature');
+
+export const HtmlCheckSchema = z
+  .object({
+    hasHtml: z.boolean().openapi({ description: 'false: the message has no HTML part, so there was nothing to check (`features` is empty).' }),
+    data: z
+      .object({
+        source: z.string().openapi({ example: 'https://www.caniemail.com/' }),
+        updated: z.string().openapi({ description: 'The date of the bundled caniemail.com data.', example: '2025-09-09' }),
+        apiVersion: z.string(),
+      })
+      .openapi({ description: 'The caniemail.com data the check used.' }),
+    nodes: z.number().int().openapi({ description: 'Elements in the HTML (all but html, head and meta), as Mailpit counts them.' }),
+    tests: z.number().int().openapi({ description: 'How many features the HTML was tested against.' }),
+    total: PercentagesSchema.openapi({
+      description: 'Weighted as Mailpit does: each feature\'s partial and unsupported shares times its count over `nodes`; the largest of each, and the rest supported.',
+    }),
+    features: list(HtmlCheckFeatureSchema).openapi({ description: 'The features the HTML uses, the heaviest on the total first.' }),
+  })
+  .openapi('HtmlCheck');

@@ -14,7 +14,7 @@ export { KotakApiError, KotakError, KotakTimeoutError, type TimeoutDetails } fro
 export type { Message, MessageChecks } from './message.js';
 export type {
   Address, AttachmentInfo, DeliverabilityReport, Envelope, Header, MessageDetail, MessageLink, MessagePage, MessageSummary, RawOptions, Stats,
-  SpamCheck, SpamRule,
+  HtmlCheck, SpamCheck, SpamRule,
 } from './types.js';
 // checks: links
 export type { LinkCheck, LinkCheckResult } from './types.js';

@@ -3,7 +3,7 @@
  * bytes or an attachment without passing the id around.
  */
 import { KotakError } from './errors.js';
-import type { AttachmentInfo, DeliverabilityReport, LinkCheck, MessageDetail, RawOptions, SpamCheck } from './types.js';
+import type { AttachmentInfo, DeliverabilityReport, HtmlCheck, LinkCheck, MessageDetail, RawOptions, SpamCheck } from './types.js';
 
 export interface Message extends MessageDetail {
   /** The first header with this name (case-insensitive), or undefined. All of them are in `headers`. */
@@ -19,6 +19,9 @@ export interface Message extends MessageDetail {
 
 /** The checks Kotak runs on a message on request (README "Message checks"). */
 export interface MessageChecks {
+  // checks: html
+  /** HTML compatibility per email client (caniemail.com data); `hasHtml: false` for a message without HTML. */
+  html(): Promise<HtmlCheck>;
   // checks: spam
   /** Scored by SpamAssassin (a Kotak started with --spamassassin); a KotakApiError otherwise (409 spamassassin_disabled). */
   spam(): Promise<SpamCheck>;
@@ -48,6 +51,8 @@ export function toMessage(detail: MessageDetail, source: MessageSource): Message
     raw: ((options?: RawOptions) => source.raw(detail.id, options)) as Message['raw'],
     attachment: async (which) => source.part(detail.id, findAttachment(detail, which).id),
     checks: {
+      // checks: html
+      html: () => source.check<HtmlCheck>(detail.id, 'html'),
       // checks: spam
       spam: () => source.check<SpamCheck>(detail.id, 'spam'),
       // checks: deliverability

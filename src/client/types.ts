@@ -11,6 +11,7 @@ import type {
   SpamCheckSchema, SpamRuleSchema,
   DeliverabilityReportSchema,
   LinkCheckSchema, LinkResultSchema,
+  HtmlCheckSchema,
 } from '../api/schemas.js';
 
 /** A schema's type, read-only at the top as the client never changes what it was given. */
@@ -56,6 +57,9 @@ export type DeliverabilityReport = Wire<typeof DeliverabilityReportSchema>;
 export type LinkCheck = Wire<typeof LinkCheckSchema>;
 /** One link of a link check: outcome, last status, every hop. */
 export type LinkCheckResult = Wire<typeof LinkResultSchema>;
+// checks: html
+/** `GET /api/messages/:id/checks/html`: the HTML and CSS features used, and their support per email client. */
+export type HtmlCheck = Wire<typeof HtmlCheckSchema>;
 
 export interface RawOptions {
   /** 'text' decodes the bytes as UTF-8 (invalid sequences become U+FFFD); the default is the exact bytes. */

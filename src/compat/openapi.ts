@@ -65,6 +65,8 @@ export const COMPAT_OPERATIONS: readonly CompatOperation[] = [
   { method: 'get', path: '/api/v1/message/{id}/sa-check', operationId: 'mailpitSpamAssassinCheck', apis: ['mailpit'], summary: 'SpamAssassin result (Mailpit `SpamAssassinResponse`: `IsSpam`, `Score`, `Rules`, `Error`), from the spamd of --spamassassin; spamd unreachable or too slow: 200 with `Error` set and `Rules` null, as Mailpit', ok: { type: JSON_TYPE, description: 'The SpamAssassin result' }, errors: { 400: 'No SpamAssassin service defined (Kotak runs without --spamassassin)', 404: 'No such message' } },
   // checks: links
   { method: 'get', path: '/api/v1/message/{id}/link-check', operationId: 'mailpitLinkCheck', apis: ['mailpit'], summary: 'Check the message\'s http(s) links and images (Mailpit `LinkCheckResponse`: `{ Errors, Links: [{ URL, StatusCode, Status }] }`); non-public addresses are refused (StatusCode 0) unless --link-check-private', query: { follow: '`true`: follow up to 5 redirects' }, ok: { type: JSON_TYPE, description: 'The links with their status' }, errors: { 404: 'No such message', 422: 'The message is too large to check' } },
+  // checks: html
+  { method: 'get', path: '/api/v1/message/{id}/html-check', operationId: 'mailpitHtmlCheck', apis: ['mailpit'], summary: 'HTML compatibility per email client, from caniemail.com data (Mailpit `HTMLCheckResponse`: Warnings, Platforms, Total)', ok: { type: JSON_TYPE, description: 'The check' }, errors: { 400: 'The message has no HTML (`message does not contain HTML`)', 404: 'No such message', 422: 'The HTML or its CSS is over a limit of the check' } },
 ];
 
 

@@ -122,7 +122,7 @@ function parse(html: string): ParentNode {
  * makes every operation O(1) amortised. If a later htmlparser2 changes shape, parsing still works,
  * just without the speed-up.
  */
-function useLinearStacks(parser: Parser): void {
+export function useLinearStacks(parser: Parser): void {
   // The fields are private in the typings; this is the one place that reaches into them.
   const internals = parser as unknown as { stack?: unknown; foreignContext?: unknown };
   if (!Array.isArray(internals.stack) || internals.stack.length !== 0 || !Array.isArray(internals.foreignContext)) return;

@@ -276,7 +276,6 @@ describe('Mailpit routes Kotak does not have', () => {
     await smtp({ subject: 'for missing routes' });
     const message = (await mailpit.listMessages()).messages[0]!;
     for (const [method, path] of [
-      ['GET', `/api/v1/message/${message.ID}/html-check`],
       ['GET', `/api/v1/message/${message.ID}/part/1/thumb`],
       ['POST', `/api/v1/message/${message.ID}/release`],
       ['GET', '/api/v1/swagger.json'],

@@ -14,6 +14,7 @@ import { mountMessageListRoutes } from './routes-messages.js';
 import { mountSendRoute } from './routes-send.js';
 import { mountMailpitSpamCheck } from './routes-check-spam.js';
 import { mountMailpitLinksCheck } from './routes-check-links.js';
+import { mountMailpitHtmlCheck } from './routes-check-html.js';
 
 /**
  * A sub-app of plain Hono routes: Mailpit's API has its own documentation (its swagger.json), so
@@ -33,7 +34,8 @@ export function mountMailpitApi(app: OpenAPIHono, deps: CompatDeps): void {
   mountSendRoute(mailpit, deps);
   mountMailpitSpamCheck(mailpit, deps);
   mountMailpitLinksCheck(mailpit, deps);
-  // Every other path under Mailpit's prefix (its routes Kotak lacks: html-check, release,
+  mountMailpitHtmlCheck(mailpit, deps);
+  // Every other path under Mailpit's prefix (its routes Kotak lacks: release,
   // swagger.json, …) answers as Mailpit's router does, not with Kotak's JSON 404. Mounted last of
   // all (MailHog's /api/v1/messages routes come before), so it takes only what nothing else serves.
   mailpit.all('/api/v1/*', () => {
