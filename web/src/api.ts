@@ -2,7 +2,24 @@
 import type { Delivery, MailboxList, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus } from '../../src/client/types.js';
 
 // The wire shapes are the route schemas' (through the client's types), never restated here.
-export type { Address, AttachmentInfo, Delivery, Header, Mailbox, MailboxList, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus, Stats } from '../../src/client/types.js';
+export type {
+  Address,
+  AttachmentInfo,
+  DeliverabilityReport,
+  Delivery,
+  Header,
+  HtmlCheck,
+  LinkCheck,
+  Mailbox,
+  MailboxList,
+  MessageDetail,
+  MessagePage,
+  MessageSummary,
+  RelayJob,
+  RelayStatus,
+  SpamCheck,
+  Stats,
+} from '../../src/client/types.js';
 
 /** A failed request, with the server's own reason (e.g. why a search query is invalid). */
 export class ApiError extends Error {
@@ -94,3 +111,7 @@ export const getRelayStatus = (): Promise<RelayStatus> => request('api/relay');
 export const getDeliveries = (id: string): Promise<{ deliveries: Delivery[] }> => request(`api/messages/${encodeURIComponent(id)}/deliveries`);
 export const releaseMessage = (id: string, to: readonly string[]): Promise<{ jobs: RelayJob[] }> =>
   request(`api/messages/${encodeURIComponent(id)}/release`, jsonBody('POST', { to }));
+
+/** One of the message checks (`html`, `links`, `spam`, `deliverability`), run by the server now. */
+export const getCheck = <T>(id: string, name: string, params: Record<string, string>): Promise<T> =>
+  request(withParams(`api/messages/${encodeURIComponent(id)}/checks/${name}`, new URLSearchParams(params)));

@@ -11,6 +11,11 @@ const SAFE_SCHEME = /^(https?:|mailto:)/i;
 // A URL in plain text ends before whitespace, quotes and brackets, and not on trailing punctuation.
 const TEXT_URL = /\bhttps?:\/\/[^\s<>"'()[\]]*[^\s<>"'()[\].,;:!?]/gi;
 
+/** Whether a URL from a message (or about one) may be a clickable link in the inbox. */
+export function isSafeLink(url: string): boolean {
+  return SAFE_SCHEME.test(url);
+}
+
 export function extractLinks(html: string | null, text: string | null): MessageLink[] {
   const links: MessageLink[] = [];
   const seen = new Set<string>();
@@ -18,7 +23,7 @@ export function extractLinks(html: string | null, text: string | null): MessageL
     const key = `${url}\u0000${anchor}`;
     if (!url || seen.has(key)) return;
     seen.add(key);
-    links.push({ url, text: anchor, safe: SAFE_SCHEME.test(url) });
+    links.push({ url, text: anchor, safe: isSafeLink(url) });
   };
   if (html) {
     // DOMParser documents are inert: no scripts run and no images or styles load.

@@ -1,18 +1,20 @@
 /**
  * One message (deep link messages/:id): headers and envelope as text, and tabs for the HTML (in a
  * sandboxed iframe the server also locks down with a CSP), text, headers, raw source, attachments
- * and links. Everything from the message is inserted as text; only the iframe renders its HTML.
+ * links and checks (checks.tsx). Everything from the message is inserted as text; only the iframe
+ * renders its HTML.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { deleteMessage, getMessage, getRawText, htmlUrl, partUrl, rawUrl, setRead, type MessageDetail } from './api.js';
 import type { LiveFeed, Navigate } from './feed.js';
 import { absoluteTime, formatAddress, formatAddresses, formatSize } from './format.js';
 import { useShortcuts } from './hooks.js';
+import { ChecksPanel } from './checks.js';
 import { Deliveries } from './deliveries.js';
 import { extractLinks } from './links.js';
 import { HOME } from './route.js';
 
-type Tab = 'html' | 'text' | 'headers' | 'raw' | 'attachments' | 'links';
+type Tab = 'html' | 'text' | 'headers' | 'raw' | 'attachments' | 'links' | 'checks';
 
 const WIDTHS = [
   { id: 'desktop', label: 'Desktop', width: '100%' },
@@ -113,6 +115,7 @@ export function MessageView({ id, feed, navigate }: Props) {
     { id: 'raw', label: 'Raw' },
     { id: 'attachments', label: `Attachments (${message.attachments.length})` },
     { id: 'links', label: `Links (${links.length})` },
+    { id: 'checks', label: 'Checks' },
   ];
 
   return (
@@ -207,6 +210,7 @@ export function MessageView({ id, feed, navigate }: Props) {
         {activeTab === 'headers' && <HeadersPanel message={message} />}
         {activeTab === 'raw' && <RawPanel id={id} />}
         {activeTab === 'attachments' && <AttachmentsPanel message={message} />}
+        {activeTab === 'checks' && <ChecksPanel id={id} />}
         {activeTab === 'links' && (
           links.length === 0 ? (
             <p class="empty">No links in this message.</p>
