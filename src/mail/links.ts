@@ -4,6 +4,7 @@
  * in the text part that the HTML did not already have.
  */
 import { Parser } from 'htmlparser2';
+import { useLinearStacks } from './linear-parser.js';
 
 export interface MessageLink {
   readonly url: string;
@@ -64,6 +65,7 @@ export function htmlLinks(html: string): MessageLink[] {
     },
     { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
   );
+  useLinearStacks(parser);
   parser.end(html);
   for (const anchor of open.reverse()) links.push({ url: anchor.href, text: collapse(anchor.text) || collapse(anchor.alt) });
   return links;
@@ -127,6 +129,7 @@ export function linkTargets(html: string | null, text: string | null, deadline =
       },
       { decodeEntities: true, lowerCaseTags: true, lowerCaseAttributeNames: true },
     );
+    useLinearStacks(parser);
     for (let at = 0; at < html.length; at += SCAN_CHUNK) {
       if (performance.now() > deadline) return null;
       parser.write(html.slice(at, at + SCAN_CHUNK));

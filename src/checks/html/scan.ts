@@ -7,7 +7,7 @@
 import { Parser } from 'htmlparser2';
 import postcss, { type ChildNode, type Container } from 'postcss';
 import { KotakError } from '../../errors.js';
-import { useLinearStacks } from '../../mail/html-view.js';
+import { useLinearStacks } from '../../mail/linear-parser.js';
 import { atRuleSlugs, declarationSlugs, elementSlugs, isScript, SCRIPT_SLUG, selectorSlugs } from './features.js';
 
 export interface HtmlCheckLimits {
