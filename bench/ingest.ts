@@ -16,7 +16,8 @@
  * ~100-byte header block is formatted.
  *
  * With --mailboxes N (N > 1) the server routes by `--mailbox-route '*@{mailbox}.inbox.test'` and message
- * i goes to user@mb<i mod N>.inbox.test: one copy each, spread over N mailboxes (issue 16).
+ * i goes to (and is addressed To) user@mb<k>.inbox.test, k = i mod N zero-padded: one copy each, spread
+ * over N mailboxes (issue 16).
  *
  * Units: 1 KB = 1024 bytes, 1 MB = 1024 × 1024 bytes, for message sizes, MB/s and RSS alike.
  */
@@ -29,10 +30,11 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildTemplate, SIZES, type Template } from './messages.js';
+import { buildTemplate, MAILBOX_ROUTE, recipients, SIZES, type Template } from './messages.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const KOTAK_BIN = path.join(ROOT, 'bin', 'kotak.js');
+/** BENCH_KOTAK_BIN: another build's bin/kotak.js (a copy of bin/ and dist/), to compare two builds in alternating runs. */
+const KOTAK_BIN = process.env.BENCH_KOTAK_BIN ?? path.join(ROOT, 'bin', 'kotak.js');
 const BARE_SERVER = path.join(ROOT, 'bench', 'bare-smtp-server.js');
 const REFERENCE_SERVER = path.join(ROOT, 'bench', 'reference-server.js');
 const MB = 1024 * 1024;
@@ -80,7 +82,7 @@ function parseOptions(argv: string[]): Options {
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
         '  --waiters N   hold N requests on GET /api/messages/wait (each for its own to: address, never matched) during the run\n' +
         '  --mailboxes N spread the messages over N mailboxes (default 1: no routing, all in default): Kotak starts with\n' +
-        "                --mailbox-route '*@{mailbox}.inbox.test' and message i goes to user@mb<i mod N>.inbox.test\n" +
+        "                --mailbox-route '*@{mailbox}.inbox.test' and message i goes to user@mb<i mod N>.inbox.test (zero-padded)\n" +
         '  --baseline    also run each scenario against a bare smtp-server that discards every message (bench/bare-smtp-server.js),\n' +
         '                the ceiling for this machine, and print Kotak\'s share of it\n' +
         '  --reference   also run each scenario against smtp-server + mailparser + one SQLite insert per message\n' +
@@ -237,17 +239,12 @@ class SmtpConnection {
 }
 
 /**
- * The pipelined MAIL/RCPT/DATA command blocks, one per mailbox, formatted once per scenario. With one
- * mailbox it is today's single recipient; with N, user@mb<k>.inbox.test for k < N, which the
- * `{mailbox}` route in startServer() sends to mailbox mb<k>.
+ * The pipelined MAIL/RCPT/DATA command blocks, one per recipient (see recipients()), formatted once
+ * per scenario; message n uses block n mod count, as its To header does.
  */
 function envelopes(mailboxes: number): readonly string[] {
-  const rcpts = mailboxes === 1 ? ['inbox@kotak.test'] : Array.from({ length: mailboxes }, (_, k) => `user@mb${k}.inbox.test`);
-  return rcpts.map((rcpt) => `MAIL FROM:<bench@kotak.test>\r\nRCPT TO:<${rcpt}>\r\nDATA\r\n`);
+  return recipients(mailboxes).map((rcpt) => `MAIL FROM:<bench@kotak.test>\r\nRCPT TO:<${rcpt}>\r\nDATA\r\n`);
 }
-
-/** The route that gives each of envelopes()'s recipients its own mailbox. */
-const MAILBOX_ROUTE = '*@{mailbox}.inbox.test';
 
 // ---------------------------------------------------------------------------------------------
 // The Kotak child process
@@ -483,7 +480,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
   const size = SIZES[sizeKey]!;
   const messages = options.messages ?? (connections === 1 ? size.messages / 2 : size.messages);
   const warmup = options.warmup ?? Math.max(connections, Math.ceil(messages * 0.1));
-  const template = buildTemplate(size);
+  const template = buildTemplate(size, recipients(options.mailboxes));
 
   const kotak = await startServer(server, options.mailboxes);
   const envelopeBlocks = envelopes(options.mailboxes);

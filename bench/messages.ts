@@ -72,7 +72,7 @@ function prose(bytes: number): string {
 }
 
 /**
- * One message split in two: `head` (the headers that differ per message: Message-ID, Subject)
+ * One message split in two: `head` (the headers that differ per message: Message-ID, To, Subject)
  * and `body` (everything else, identical for every message, already dot-stuffed and ending in the
  * DATA terminator). Keeping the shared part immutable lets all connections write the same Buffer
  * concurrently; socket.write keeps a reference, so a Buffer patched in place could be changed
@@ -88,11 +88,31 @@ export interface Template {
   readonly stored: (n: number) => Buffer;
 }
 
-export function buildTemplate(size: SizeSpec): Template {
+/**
+ * The envelope recipients of a run spread over `mailboxes` mailboxes: message n goes to the
+ * (n mod count)th. One mailbox: inbox@kotak.test. More: user@mb<k>.inbox.test, k zero-padded to
+ * one width so that every message has the same size, which MAILBOX_ROUTE puts in mailbox mb<k>.
+ */
+export function recipients(mailboxes: number): readonly string[] {
+  if (mailboxes === 1) return ['inbox@kotak.test'];
+  const width = String(mailboxes - 1).length;
+  return Array.from({ length: mailboxes }, (_, k) => `user@mb${String(k).padStart(width, '0')}.inbox.test`);
+}
+
+/** The `--mailbox-route` that gives each of recipients()'s addresses its own mailbox. */
+export const MAILBOX_ROUTE = '*@{mailbox}.inbox.test';
+
+/**
+ * Message n is addressed (To) to recipients[n mod count], the address it is sent to: spread over
+ * mailboxes or not, the messages differ only in that address. (Until 6 December the To header was
+ * always inbox@kotak.test, so with several mailboxes every message also carried a hidden
+ * recipient, a Bcc, that the one-mailbox run did not.)
+ */
+export function buildTemplate(size: SizeSpec, to: readonly string[] = recipients(1)): Template {
   // Fixed width counter: every message has exactly the same size.
   const head = (n: number): Buffer => {
     const id = String(n).padStart(10, '0');
-    return Buffer.from(`Message-ID: <bench-${id}@kotak.bench>\r\nSubject: Kotak ingest bench ${size.label} #${id}\r\n`, 'latin1');
+    return Buffer.from(`Message-ID: <bench-${id}@kotak.bench>\r\nTo: Inbox <${to[n % to.length]}>\r\nSubject: Kotak ingest bench ${size.label} #${id}\r\n`, 'latin1');
   };
   const headBytes = head(0).length;
   const withAttachment = size.bytes > 4096;
@@ -113,7 +133,7 @@ export function buildTemplate(size: SizeSpec): Template {
       html,
       '--alt-7f3a--',
     ];
-    const common = ['From: Kotak Bench <bench@kotak.test>', 'To: Inbox <inbox@kotak.test>', 'Date: Sat, 01 Jan 2033 00:00:00 +0000', 'MIME-Version: 1.0'];
+    const common = ['From: Kotak Bench <bench@kotak.test>', 'Date: Sat, 01 Jan 2033 00:00:00 +0000', 'MIME-Version: 1.0'];
     const lines = attachment
       ? [
           ...common,
