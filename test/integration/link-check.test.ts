@@ -404,14 +404,12 @@ describe('link check: bounds', () => {
     expect(new Set(server.requests.map((r) => r.host)).size).toBe(6);
   });
 
-  it('answers 10 MB of deeply nested HTML with check_too_large instead of scanning for minutes', async () => {
-    // htmlparser2 slows down more than linearly with depth: this took minutes before the scan had a time limit.
-    const { links, hops } = checker();
-    await expect(links.check({ html: `${'<div>'.repeat(2 * 1024 * 1024)}<a href="http://a.test/">x</a>`, text: null }, { follow: false })).rejects.toMatchObject({
-      code: 'check_too_large',
-      message: expect.stringMatching(/took more than 3 s to scan/),
-    });
-    expect(hops).toHaveLength(0);
+  it('answers 10 MB of deeply nested HTML: the scan is linear in its size', async () => {
+    // htmlparser2's own stacks cost O(depth) per tag: this took minutes before src/mail/linear-parser.ts
+    // (the scan's 3 s limit, which answers check_too_large, stays as a backstop).
+    const { links } = checker();
+    const report = await links.check({ html: `${'<div>'.repeat(2 * 1024 * 1024)}<a href="http://a.test/">x</a>`, text: null }, { follow: false });
+    expect(report.links.map((l) => l.url)).toEqual(['http://a.test/']);
   });
 
   it('refuses a message with more text than it scans, with check_too_large', async () => {

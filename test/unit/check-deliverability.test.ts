@@ -36,11 +36,11 @@ describe('checkDeliverability bounds', () => {
     expect(report.dmarc).toEqual(expect.objectContaining({ result: 'temperror', reason: expect.stringMatching(/ETIMEOUT/) }));
   });
 
-  it('refuses a message over its size limit with check_too_large (413)', async () => {
+  it('refuses a message over its size limit with check_too_large (422)', async () => {
     const error = await checkDeliverability(Buffer.alloc(2048, 'a'), null, { resolver: silent, limits: { ...DELIVERABILITY_LIMITS, maxBytes: 1024 } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KotakError);
     expect((error as KotakError).code).toBe('check_too_large');
-    expect((error as KotakError).httpStatus).toBe(413);
+    expect((error as KotakError).httpStatus).toBe(422);
   });
 
   it('refuses a header section over its limit, and more DKIM signatures than it verifies, before any lookup', async () => {
