@@ -11,7 +11,7 @@ import { absoluteTime, formatAddress, formatAddresses, formatSize } from './form
 import { useShortcuts } from './hooks.js';
 import { ChecksPanel } from './checks.js';
 import { Deliveries } from './deliveries.js';
-import { extractLinks } from './links.js';
+import { isSafeLink } from './links.js';
 import { HOME } from './route.js';
 
 type Tab = 'html' | 'text' | 'headers' | 'raw' | 'attachments' | 'links' | 'checks';
@@ -74,7 +74,7 @@ export function MessageView({ id, feed, navigate }: Props) {
     [feed, id],
   );
 
-  const links = useMemo(() => (message ? extractLinks(message.html, message.text) : []), [message]);
+  const links = useMemo(() => (message ? message.links.map((link) => ({ ...link, safe: isSafeLink(link.url) })) : []), [message]);
   const activeTab: Tab = tab ?? (message?.parseError ? 'raw' : message?.html ? 'html' : 'text');
 
   async function remove() {
