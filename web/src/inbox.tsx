@@ -27,6 +27,12 @@ interface Props {
 
 const isNewestPage = (route: InboxRoute) => !route.cursor && !route.after;
 
+/**
+ * The message last opened from the list. The list is unmounted while a message is open, so this
+ * is how the keyboard cursor comes back to that row (not to the first) when the list returns.
+ */
+let returnTo: string | null = null;
+
 export function Inbox({ route, mailboxes, feed, navigate }: Props) {
   const [page, setPage] = useState<MessagePage | null>(null);
   const [searchError, setSearchError] = useState<string | null>(null);
@@ -55,6 +61,11 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
             return;
           }
           setPage(next);
+          if (returnTo !== null) {
+            const back = next.messages.findIndex((m) => m.id === returnTo);
+            if (back >= 0) setFocus(back);
+            returnTo = null;
+          }
           setSearchError(null);
           setLoadError(null);
           setSelected((current) => {
@@ -129,7 +140,10 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
   const allSelected = messages.length > 0 && selectedIds.length === messages.length;
 
   const go = (change: Partial<InboxRoute>) => navigate({ ...route, ...change });
-  const open = (message: MessageSummary) => navigate({ name: 'message', id: message.id });
+  const open = (message: MessageSummary) => {
+    returnTo = message.id;
+    navigate({ name: 'message', id: message.id });
+  };
 
   function toggle(id: string) {
     setSelected((current) => {
