@@ -1,0 +1,71 @@
+/**
+ * The Attachments tab at desktop and phone width (issue 18's finding: on a phone the table broke
+ * its words, "Typ e", "Si ze", "Do wnl oad"). Column headings never break inside a word; on a
+ * phone each attachment is a card and nothing scrolls sideways.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, screenshot } from '../helpers/browser.js';
+import { transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
+
+let kotak: RunningKotak;
+let browser: Browser;
+let id: string;
+
+beforeAll(async () => {
+  [kotak, browser] = await Promise.all([withKotak(), launchChromium()]);
+  await transport(kotak).sendMail({
+    from: 'a@example.test',
+    to: 'b@example.test',
+    subject: 'Quarterly figures',
+    text: 'See attached.',
+    attachments: [
+      { filename: 'quarterly-figures-for-the-board-meeting-final-v3.xlsx', content: Buffer.alloc(2048, 1), contentType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+      { filename: 'notes.txt', content: 'notes' },
+    ],
+  });
+  id = ((await (await fetch(`${kotak.url}/api/messages`)).json()) as { messages: { id: string }[] }).messages[0]!.id;
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await kotak?.stop();
+});
+
+async function openAttachments(width: number): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width, height: 800 } });
+  await page.goto(`${kotak.url}/messages/${id}`);
+  await page.getByRole('tab', { name: 'Attachments (2)' }).click();
+  await page.getByRole('link', { name: 'Download notes.txt' }).waitFor();
+  return page;
+}
+
+/**
+ * How many lines each visible text of these elements takes (a word broken in two takes two).
+ * (Test code has no DOM types, so the page-side script is a string.)
+ */
+const lineCounts = (page: Page, selector: string): Promise<[string, number][]> =>
+  page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})]
+    .filter((el) => el.textContent.trim() !== '' && el.getClientRects().length > 0)
+    .map((el) => {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      return [el.textContent.trim(), new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
+    })`);
+
+describe('the Attachments tab', () => {
+  it('keeps each column heading on one line at desktop width', async () => {
+    const page = await openAttachments(800);
+    for (const [text, lines] of await lineCounts(page, 'table.attachments thead th:not(:has(.visually-hidden))')) expect(lines, text).toBe(1);
+    await page.close();
+  });
+
+  it('shows attachments as cards on a phone, with no sideways scrolling and words kept whole', async () => {
+    const page = await openAttachments(375);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    // Short values stay whole: the size and the download link.
+    for (const [text, lines] of await lineCounts(page, 'table.attachments td:nth-child(3), table.attachments td:nth-child(5) a')) expect(lines, text).toBe(1);
+    await screenshot(page, 'attachments-phone');
+    await page.close();
+  });
+});
