@@ -33,6 +33,17 @@ interface Props {
   readonly navigate: Navigate;
 }
 
+const LINE_ENDING: Record<NonNullable<MessageDetail['smtpWarnings']>[number], string> = { 'bare-lf': 'bare LF', 'bare-cr': 'bare CR' };
+
+/**
+ * What the sender's SMTP client did wrong, said plainly: real mail servers refuse or rewrite such
+ * messages (bare line endings are how SMTP smuggling works), so the app that sent it should know.
+ */
+function smtpWarningText(warnings: NonNullable<MessageDetail['smtpWarnings']>): string {
+  const endings = warnings.map((w) => LINE_ENDING[w]).join(' and ');
+  return `This message arrived with ${endings} line endings in its SMTP DATA (only CRLF is allowed, RFC 5321 2.3.8). Many servers refuse such mail or rewrite it; the raw source keeps it as received.`;
+}
+
 function backToInbox(navigate: Navigate) {
   // Back in history when the app brought us here (keeps the inbox's search and page); after a deep
   // link, to the newest page.
@@ -181,6 +192,12 @@ export function MessageView({ id, feed, navigate }: Props) {
       </details>
 
       <Deliveries messageId={id} envelopeRecipients={message.envelope.rcptTo} feed={feed} />
+
+      {message.smtpWarnings && message.smtpWarnings.length > 0 && (
+        <p class="notice warning" role="note">
+          {smtpWarningText(message.smtpWarnings)}
+        </p>
+      )}
 
       {message.parseError && (
         <p class="error" role="alert">
