@@ -2,6 +2,7 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { getMailboxes, type Mailbox } from './api.js';
+import { showUnread } from './favicon.js';
 import type { LiveFeed, Navigate } from './feed.js';
 import { createCoalescer, useShortcuts } from './hooks.js';
 import { Inbox } from './inbox.js';
@@ -70,6 +71,7 @@ function App() {
   const unread = (mailboxes ?? []).reduce((sum, m) => (shownMailbox === null || m.name === shownMailbox ? sum + m.unread : sum), 0);
   useEffect(() => {
     document.title = unread > 0 ? `(${unread}) Kotak` : 'Kotak';
+    showUnread(unread);
   }, [unread]);
 
   useShortcuts((event) => {

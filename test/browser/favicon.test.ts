@@ -1,0 +1,47 @@
+/**
+ * The tab icon carries the unread count (issue 18: there was no favicon at all): a badge appears
+ * with new mail, follows the count live, and goes when everything is read. The icon is an SVG
+ * data URL the app's CSP allows, so loading it logs no violation.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, launchChromium } from '../helpers/browser.js';
+import { transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
+
+let kotak: RunningKotak;
+let browser: Browser;
+
+beforeAll(async () => {
+  [kotak, browser] = await Promise.all([withKotak(), launchChromium()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await kotak?.stop();
+});
+
+const icon = (page: Page) => page.locator('link[rel="icon"]');
+const iconSvg = async (page: Page) => decodeURIComponent(((await icon(page).getAttribute('href')) ?? '').replace(/^data:image\/svg\+xml,/, ''));
+
+describe('the favicon', () => {
+  it('shows the unread count as a badge, live, and none once all is read', async () => {
+    const page = await browser.newPage();
+    const logged: string[] = [];
+    page.on('console', (message) => logged.push(message.text()));
+    await page.goto(kotak.url);
+    await page.getByRole('status', { name: /Live updates: Live/ }).waitFor();
+    await eventually(() => icon(page).getAttribute('data-unread')).toBe('0');
+    expect(await iconSvg(page)).toMatch(/^<svg[^>]*>.*<\/svg>$/);
+    expect(await iconSvg(page)).not.toContain('<circle');
+
+    for (const subject of ['one', 'two']) await transport(kotak).sendMail({ from: 'a@example.test', to: 'b@example.test', subject, text: subject });
+    await eventually(() => icon(page).getAttribute('data-unread')).toBe('2');
+    expect(await iconSvg(page)).toMatch(/<circle[^>]*\/><text[^>]*>2<\/text>/);
+
+    await page.getByRole('button', { name: 'Mark all read' }).click();
+    await eventually(() => icon(page).getAttribute('data-unread')).toBe('0');
+    expect(await iconSvg(page)).not.toContain('<circle');
+    expect(logged.filter((text) => /Content Security Policy|Refused/i.test(text))).toEqual([]);
+    await page.close();
+  });
+});
