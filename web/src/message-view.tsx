@@ -44,6 +44,19 @@ function smtpWarningText(warnings: NonNullable<MessageDetail['smtpWarnings']>): 
   return `This message arrived with ${endings} line endings in its SMTP DATA (only CRLF is allowed, RFC 5321 2.3.8). Many servers refuse such mail or rewrite it; the raw source keeps it as received.`;
 }
 
+/**
+ * The message's `List-Unsubscribe` (RFC 2369: URIs in angle brackets, comma-separated) and whether
+ * it asks for one-click (RFC 8058's `List-Unsubscribe-Post`); null without the header. Shown as
+ * the mail client would offer it; the deliverability check judges it.
+ */
+function listUnsubscribe(headers: MessageDetail['headers']): { raw: string; targets: string[]; oneClick: boolean } | null {
+  const header = (name: string) => headers.find((h) => h.name.toLowerCase() === name)?.value;
+  const raw = header('list-unsubscribe');
+  if (raw === undefined) return null;
+  const targets = [...raw.matchAll(/<([^<>]*)>/g)].map((m) => m[1]!.replace(/\s+/g, ''));
+  return { raw, targets, oneClick: /^\s*List-Unsubscribe=One-Click\s*$/i.test(header('list-unsubscribe-post') ?? '') };
+}
+
 function backToInbox(navigate: Navigate) {
   // Back in history when the app brought us here (keeps the inbox's search and page); after a deep
   // link, to the newest page.
@@ -85,6 +98,7 @@ export function MessageView({ id, feed, navigate }: Props) {
     [feed, id],
   );
 
+  const unsubscribe = useMemo(() => (message ? listUnsubscribe(message.headers) : null), [message]);
   const links = useMemo(() => (message ? message.links.map((link) => ({ ...link, safe: isSafeLink(link.url) })) : []), [message]);
   const activeTab: Tab = tab ?? (message?.parseError ? 'raw' : message?.html ? 'html' : 'text');
 
@@ -174,6 +188,28 @@ export function MessageView({ id, feed, navigate }: Props) {
         </dd>
         <dt>Size</dt>
         <dd>{formatSize(message.size)}</dd>
+        {unsubscribe && (
+          <>
+            <dt>Unsubscribe</dt>
+            <dd>
+              {unsubscribe.targets.length === 0 ? (
+                <code>{unsubscribe.raw}</code>
+              ) : (
+                unsubscribe.targets.map((target, i) => (
+                  <span key={target}>
+                    {i > 0 && ', '}
+                    {isSafeLink(target) ? (
+                      <a href={target} target="_blank" rel="noopener noreferrer">{target}</a>
+                    ) : (
+                      <code>{target}</code>
+                    )}
+                  </span>
+                ))
+              )}
+              {unsubscribe.oneClick && <span class="muted"> · one-click (RFC 8058)</span>}
+            </dd>
+          </>
+        )}
       </dl>
       <details class="envelope">
         <summary>SMTP envelope</summary>
