@@ -33,6 +33,9 @@ const isNewestPage = (route: InboxRoute) => !route.cursor && !route.after;
  */
 let returnTo: string | null = null;
 
+/** How long typing must pause before the list follows the search box. */
+const SEARCH_AS_YOU_TYPE_MS = 300;
+
 export function Inbox({ route, mailboxes, feed, navigate }: Props) {
   const [page, setPage] = useState<MessagePage | null>(null);
   const [searchError, setSearchError] = useState<string | null>(null);
@@ -86,7 +89,8 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
   );
 
   useEffect(() => {
-    setSearchText(route.query);
+    // Typing leads the URL (below): keep what is typed, trailing spaces included, while it matches.
+    setSearchText((typed) => (typed.trim() === route.query ? typed : route.query));
     setFocus(0);
     void refresh(true);
   }, [route.mailbox, route.query, route.cursor, route.after, refresh]);
@@ -177,9 +181,24 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
     }
   }
 
+  // The list follows the search box as you type, once typing pauses; the URL is replaced, not
+  // pushed, so Back does not step through every keystroke. Enter searches at once.
+  const typing = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(typing.current), []);
+
+  function onType(value: string) {
+    setSearchText(value);
+    clearTimeout(typing.current);
+    typing.current = setTimeout(() => {
+      const current = routeRef.current;
+      if (value.trim() !== current.query) navigate({ ...current, query: value.trim(), cursor: null, after: null }, { replace: true });
+    }, SEARCH_AS_YOU_TYPE_MS);
+  }
+
   function submitSearch(event: Event) {
     event.preventDefault();
-    go({ query: searchText.trim(), cursor: null, after: null });
+    clearTimeout(typing.current);
+    if (searchText.trim() !== route.query) go({ query: searchText.trim(), cursor: null, after: null });
   }
 
   useShortcuts((event) => {
@@ -244,7 +263,7 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
           aria-label="Search messages"
           placeholder='Search: from:alice subject:"reset" has:attachment …'
           value={searchText}
-          onInput={(e) => setSearchText((e.target as HTMLInputElement).value)}
+          onInput={(e) => onType((e.target as HTMLInputElement).value)}
           aria-invalid={searchError ? 'true' : undefined}
           aria-describedby={searchError ? 'search-error' : undefined}
         />
