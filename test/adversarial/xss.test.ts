@@ -287,8 +287,12 @@ async function expectCleanAppDom(page: Page): Promise<void> {
     return {
       handlers: all.flatMap((el) => [...el.attributes].filter((a) => /^on/i.test(a.name)).map((a) => el.tagName + ' ' + a.name)),
       scripts: [...document.scripts].filter((s) => !s.src || new URL(s.src).origin !== location.origin).map((s) => s.outerHTML.slice(0, 80)),
-      // (the app's own empty favicon, data:, is the one allowed)
-      urls: all.flatMap((el) => ['href', 'src', 'action', 'formaction', 'srcdoc', 'data'].map((n) => el.getAttribute(n)).filter((v) => v !== null && v !== 'data:,' && /^[\\s\\u0000-\\u001f]*(javascript|vbscript|data):/i.test(v))),
+      // The only data: URLs allowed are the app's own favicon: the empty one of index.html (data:,)
+      // and the PNG the app draws (web/src/favicon.ts) on <link rel="icon">. A raster image cannot
+      // carry a script; an SVG or HTML one could.
+      urls: all.flatMap((el) => ['href', 'src', 'action', 'formaction', 'srcdoc', 'data']
+        .map((n) => el.getAttribute(n))
+        .filter((v) => v !== null && v !== 'data:,' && !(el.matches('head > link[rel="icon"]') && /^data:image\\/png;base64,[A-Za-z0-9+\\/=]*$/.test(v)) && /^[\\s\\u0000-\\u001f]*(javascript|vbscript|data):/i.test(v))),
       frames: [...document.querySelectorAll('iframe, frame, object, embed')].map((f) => f.tagName + ' ' + (f.getAttribute('title') || '') + ' ' + (f.getAttribute('sandbox') ?? 'no sandbox')),
     };
   })()`)) as { handlers: string[]; scripts: string[]; urls: string[]; frames: string[] };
