@@ -3,18 +3,17 @@
  * its words, "Typ e", "Si ze", "Do wnl oad"). Column headings never break inside a word; on a
  * phone each attachment is a card and nothing scrolls sideways.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot } from '../helpers/browser.js';
-import { transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { screenshot } from '../helpers/browser.js';
+import { transport } from '../helpers/kotak.js';
+import { kotakInChromium } from '../helpers/kotak-in-chromium.js';
 
-let kotak: RunningKotak;
-let browser: Browser;
+const env = kotakInChromium();
 let id: string;
 
 beforeAll(async () => {
-  [kotak, browser] = await Promise.all([withKotak(), launchChromium()]);
-  await transport(kotak).sendMail({
+  await transport(env.kotak).sendMail({
     from: 'a@example.test',
     to: 'b@example.test',
     subject: 'Quarterly figures',
@@ -24,17 +23,12 @@ beforeAll(async () => {
       { filename: 'notes.txt', content: 'notes' },
     ],
   });
-  id = ((await (await fetch(`${kotak.url}/api/messages`)).json()) as { messages: { id: string }[] }).messages[0]!.id;
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await kotak?.stop();
+  id = ((await (await fetch(`${env.kotak.url}/api/messages`)).json()) as { messages: { id: string }[] }).messages[0]!.id;
 });
 
 async function openAttachments(width: number): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width, height: 800 } });
-  await page.goto(`${kotak.url}/messages/${id}`);
+  const page = await env.browser.newPage({ viewport: { width, height: 800 } });
+  await page.goto(`${env.kotak.url}/messages/${id}`);
   await page.getByRole('tab', { name: 'Attachments (2)' }).click();
   await page.getByRole('link', { name: 'Download notes.txt' }).waitFor();
   return page;

@@ -8,40 +8,29 @@
  * against the app's nonce CSP, logging a violation for every `style` attribute and `<style>`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser.js';
-import { transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
+import { describe, expect, it } from 'vitest';
+import { transport } from '../helpers/kotak.js';
+import { kotakInChromium } from '../helpers/kotak-in-chromium.js';
 import { queuedId, sendRaw } from '../helpers/smtp-client.js';
 
 const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 const corpus = readdirSync(CORPUS).filter((name) => name.endsWith('.eml')).sort();
 
-let kotak: RunningKotak;
-let browser: Browser;
-
-beforeAll(async () => {
-  [kotak, browser] = await Promise.all([withKotak(), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await kotak?.stop();
-});
+const env = kotakInChromium();
 
 describe('the browser console while messages are opened', () => {
   it('stays clean for an HTML message with inline styles and a <style> block', async () => {
-    await transport(kotak).sendMail({
+    await transport(env.kotak).sendMail({
       from: 'styles@example.test',
       to: 'dev@example.test',
       subject: 'Inline styles',
       html: '<html><head><style>p{color:red}</style></head><body><p style="color:blue">Hello</p><table style="width:100%"><tr><td style="padding:4px"><a href="https://example.test/a">a</a></td></tr></table></body></html>',
     });
-    const page = await browser.newPage();
+    const page = await env.browser.newPage();
     const logged: string[] = [];
     page.on('console', (message) => logged.push(`${message.type()}: ${message.text()}`));
     page.on('pageerror', (error) => logged.push(`pageerror: ${error.message}`));
-    await page.goto(kotak.url);
+    await page.goto(env.kotak.url);
     await page.getByRole('listitem').filter({ hasText: 'Inline styles' }).getByRole('link').click();
     await page.frameLocator('iframe[title="Message HTML"]').getByText('Hello').waitFor();
     await page.getByRole('tab', { name: 'Links (1)' }).click();
@@ -52,8 +41,8 @@ describe('the browser console while messages are opened', () => {
 
   it(`stays clean for every message of the corpus (${corpus.length})`, async () => {
     const ids = new Map<string, string>();
-    for (const name of corpus) ids.set(name, queuedId(await sendRaw(kotak.smtpPort, readFileSync(new URL(name, CORPUS)))));
-    const page = await browser.newPage();
+    for (const name of corpus) ids.set(name, queuedId(await sendRaw(env.kotak.smtpPort, readFileSync(new URL(name, CORPUS)))));
+    const page = await env.browser.newPage();
     const logged: string[] = [];
     let current = '';
     page.on('console', (message) => {
@@ -62,7 +51,7 @@ describe('the browser console while messages are opened', () => {
     page.on('pageerror', (error) => logged.push(`${current}: pageerror ${error.message}`));
     for (const [name, id] of ids) {
       current = name;
-      await page.goto(`${kotak.url}/messages/${id}`);
+      await page.goto(`${env.kotak.url}/messages/${id}`);
       await page.getByRole('tablist', { name: 'Message parts' }).waitFor();
       await page.getByRole('tab', { name: /^Links \(\d+\)$/ }).click();
       await page.getByRole('tabpanel').waitFor();

@@ -2,30 +2,24 @@
  * Back from a message, the keyboard cursor is on the row that was opened (issue 18: it used to
  * jump to the first row, because the list is rebuilt when it returns).
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium } from '../helpers/browser.js';
-import { transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/browser.js';
+import { transport } from '../helpers/kotak.js';
+import { kotakInChromium } from '../helpers/kotak-in-chromium.js';
 
-let kotak: RunningKotak;
-let browser: Browser;
+const env = kotakInChromium();
 
 beforeAll(async () => {
-  [kotak, browser] = await Promise.all([withKotak(), launchChromium()]);
-  for (const subject of ['Oldest', 'Middle', 'Newest']) await transport(kotak).sendMail({ from: 'a@example.test', to: 'b@example.test', subject, text: subject });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await kotak?.stop();
+  for (const subject of ['Oldest', 'Middle', 'Newest']) await transport(env.kotak).sendMail({ from: 'a@example.test', to: 'b@example.test', subject, text: subject });
 });
 
 const current = (page: Page) => page.locator('.message-list li[aria-current="true"]').textContent();
 
 describe('returning to the list', () => {
   it('keeps the cursor on the message opened, by keyboard (Enter, Escape) and by the back button', async () => {
-    const page = await browser.newPage();
-    await page.goto(kotak.url);
+    const page = await env.browser.newPage();
+    await page.goto(env.kotak.url);
     await page.getByRole('listitem').filter({ hasText: 'Oldest' }).waitFor();
     await eventually(() => current(page)).toContain('Newest');
     await page.keyboard.press('j');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium, watchAlarms } from '../helpers/browser.js';
+import { eventually, launchChromium, recordAddedRows, watchAlarms } from '../helpers/browser.js';
 import { transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { queuedId } from '../helpers/smtp-client.js';
 
@@ -66,17 +66,11 @@ describe('web inbox with a scoped login', () => {
 
     // Live: every row ever added is recorded; a w4 message sent before a w3 one reaches the same
     // socket first, so once the w3 row shows, the w4 frame (had it come) would have been handled.
-    // (Test code has no DOM types, so the page-side script is a string.)
-    await page.evaluate(`
-      window.rowsSeen = [];
-      new MutationObserver((records) => {
-        for (const record of records) for (const node of record.addedNodes) if (node.nodeName === 'LI') window.rowsSeen.push(node.textContent);
-      }).observe(document.querySelector('.message-list'), { childList: true });
-    `);
+    const rowsAdded = await recordAddedRows(page);
     await send('w4', 'W4 later');
     await send('w3', 'W3 second');
     await rows(page).filter({ hasText: 'W3 second' }).waitFor();
-    expect(await page.evaluate('window.rowsSeen')).toEqual([expect.stringContaining('W3 second')]);
+    expect(await rowsAdded()).toEqual([expect.stringContaining('W3 second')]);
     await eventually(() => page.title()).toBe('(2) Kotak');
 
     // Asking for w4 in the URL shows nothing of it.

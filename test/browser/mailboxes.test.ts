@@ -4,7 +4,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium, screenshot } from '../helpers/browser.js';
+import { eventually, launchChromium, recordAddedRows, screenshot } from '../helpers/browser.js';
 import { getJson, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
 
 let kotak: RunningKotak;
@@ -60,19 +60,13 @@ describe('web inbox mailboxes', () => {
     // New mail in w4: its count goes up live, and the w3 list does not show it. The later w3 message
     // comes over the same socket after the w4 one, so once it shows, the w4 frame has been handled.
     // Not even for a moment (a later reload would hide that): every row ever added is recorded.
-    // (Test code has no DOM types, so the page-side script is a string.)
-    await page.evaluate(`
-      window.rowsSeen = [];
-      new MutationObserver((records) => {
-        for (const record of records) for (const node of record.addedNodes) if (node.nodeName === 'LI') window.rowsSeen.push(node.textContent);
-      }).observe(document.querySelector('.message-list'), { childList: true });
-    `);
+    const rowsAdded = await recordAddedRows(page);
     await send('w4', 'W4 second');
     await eventually(() => optionLabels(page)).toContain('w4 (2 unread)');
     await send('w3', 'W3 second');
     await rows(page).filter({ hasText: 'W3 second' }).waitFor();
     expect(await rows(page).allTextContents()).toEqual([expect.stringContaining('W3 second'), expect.stringContaining('W3 first')]);
-    expect(await page.evaluate('window.rowsSeen')).toEqual([expect.stringContaining('W3 second')]);
+    expect(await rowsAdded()).toEqual([expect.stringContaining('W3 second')]);
     await eventually(() => optionLabels(page)).toContain('w3 (2 unread)');
     await screenshot(page, 'inbox-mailbox-w3');
 

@@ -3,28 +3,21 @@
  * shows the matches and the URL carries the query, replaced rather than pushed (Back does not step
  * through keystrokes); a query that cannot be read says why, as with Enter.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium } from '../helpers/browser.js';
-import { transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/browser.js';
+import { transport } from '../helpers/kotak.js';
+import { kotakInChromium } from '../helpers/kotak-in-chromium.js';
 
-let kotak: RunningKotak;
-let browser: Browser;
+const env = kotakInChromium();
 
 beforeAll(async () => {
-  [kotak, browser] = await Promise.all([withKotak(), launchChromium()]);
-  for (const subject of ['Alpha report', 'Beta report']) await transport(kotak).sendMail({ from: 'a@example.test', to: 'b@example.test', subject, text: subject });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await kotak?.stop();
+  for (const subject of ['Alpha report', 'Beta report']) await transport(env.kotak).sendMail({ from: 'a@example.test', to: 'b@example.test', subject, text: subject });
 });
 
 describe('search as you type', () => {
   it('filters once typing pauses, with the query in the URL and no history entry per keystroke', async () => {
-    const page = await browser.newPage();
-    await page.goto(kotak.url);
+    const page = await env.browser.newPage();
+    await page.goto(env.kotak.url);
     const rows = page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
     await eventually(() => rows.count()).toBe(2);
     const historyBefore = await page.evaluate('history.length');

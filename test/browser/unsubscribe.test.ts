@@ -2,26 +2,15 @@
  * `List-Unsubscribe` in the message view (issue 18): its targets shown as a mail client offers
  * them, http(s) and mailto as links, anything else as text, and one-click (RFC 8058) said.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser.js';
-import { transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
+import { describe, expect, it } from 'vitest';
+import { transport } from '../helpers/kotak.js';
+import { kotakInChromium } from '../helpers/kotak-in-chromium.js';
 
-let kotak: RunningKotak;
-let browser: Browser;
-
-beforeAll(async () => {
-  [kotak, browser] = await Promise.all([withKotak(), launchChromium()]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await kotak?.stop();
-});
+const env = kotakInChromium();
 
 describe('List-Unsubscribe in the message view', () => {
   it('lists the targets, links only http(s) and mailto, and says one-click', async () => {
-    await transport(kotak).sendMail({
+    await transport(env.kotak).sendMail({
       from: 'news@example.test',
       to: 'reader@example.test',
       subject: 'Newsletter',
@@ -31,9 +20,9 @@ describe('List-Unsubscribe in the message view', () => {
         'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
       },
     });
-    await transport(kotak).sendMail({ from: 'a@example.test', to: 'b@example.test', subject: 'Personal', text: 'Hi' });
-    const page = await browser.newPage();
-    await page.goto(kotak.url);
+    await transport(env.kotak).sendMail({ from: 'a@example.test', to: 'b@example.test', subject: 'Personal', text: 'Hi' });
+    const page = await env.browser.newPage();
+    await page.goto(env.kotak.url);
     await page.getByRole('listitem').filter({ hasText: 'Newsletter' }).getByRole('link').click();
     await page.getByRole('heading', { name: 'Newsletter' }).waitFor();
     const field = page.locator('dt:text-is("Unsubscribe") + dd');

@@ -47,3 +47,19 @@ export function watchAlarms(page: Page): PageAlarms {
 export function eventually<T>(read: () => Promise<T> | T): ReturnType<typeof expect.poll<T>> {
   return expect.poll(read, { timeout: 15_000, interval: 25 });
 }
+
+/**
+ * Starts recording every row the inbox's message list gains from now on (a row shown even for a
+ * moment and removed again is still recorded, which a later look would miss); call the returned
+ * function for the texts of the rows added so far.
+ * (Test code has no DOM types, so the page-side script is a string.)
+ */
+export async function recordAddedRows(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(`
+    window.rowsSeen = [];
+    new MutationObserver((records) => {
+      for (const record of records) for (const node of record.addedNodes) if (node.nodeName === 'LI') window.rowsSeen.push(node.textContent);
+    }).observe(document.querySelector('.message-list'), { childList: true });
+  `);
+  return () => page.evaluate('window.rowsSeen') as Promise<string[]>;
+}
