@@ -11,7 +11,7 @@ import { absoluteTime, formatSize, relativeTime, shortAddress } from './format.j
 import { createCoalescer, useNow, useShortcuts } from './hooks.js';
 import { frameMailbox } from './live.js';
 import { MailboxSwitcher } from './mailbox-switcher.js';
-import { routeHref, type Route } from './route.js';
+import { messageRoute, routeHref, type Route } from './route.js';
 
 export const PAGE_SIZE = 50;
 
@@ -146,7 +146,7 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
   const go = (change: Partial<InboxRoute>) => navigate({ ...route, ...change });
   const open = (message: MessageSummary) => {
     returnTo = message.id;
-    navigate({ name: 'message', id: message.id });
+    navigate(messageRoute(message.id, route));
   };
 
   function toggle(id: string) {
@@ -329,7 +329,7 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
             />
             <a
               class="row"
-              href={routeHref({ name: 'message', id: message.id })}
+              href={routeHref(messageRoute(message.id, route))}
               onClick={(e) => {
                 if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
                 e.preventDefault();

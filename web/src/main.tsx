@@ -105,7 +105,7 @@ function App() {
       </header>
       <main>
         {route.name === 'message' ? (
-          <MessageView key={route.id} id={route.id} feed={feed} navigate={navigate} />
+          <MessageView key={route.id} id={route.id} list={route.list} feed={feed} navigate={navigate} />
         ) : (
           <Inbox route={route} mailboxes={mailboxes} feed={feed} navigate={navigate} />
         )}

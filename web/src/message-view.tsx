@@ -12,7 +12,7 @@ import { useShortcuts } from './hooks.js';
 import { ChecksPanel } from './checks.js';
 import { Deliveries } from './deliveries.js';
 import { isSafeLink } from './links.js';
-import { HOME } from './route.js';
+import { listRoute, type ListContext } from './route.js';
 
 type Tab = 'html' | 'text' | 'headers' | 'raw' | 'attachments' | 'links' | 'checks';
 
@@ -29,6 +29,8 @@ const IFRAME_SANDBOX = 'allow-popups allow-popups-to-escape-sandbox';
 
 interface Props {
   readonly id: string;
+  /** The list the message was opened from: where "back" and "delete" return to. */
+  readonly list: ListContext;
   readonly feed: LiveFeed;
   readonly navigate: Navigate;
 }
@@ -57,14 +59,14 @@ function listUnsubscribe(headers: MessageDetail['headers']): { raw: string; targ
   return { raw, targets, oneClick: /^\s*List-Unsubscribe=One-Click\s*$/i.test(header('list-unsubscribe-post') ?? '') };
 }
 
-function backToInbox(navigate: Navigate) {
+function backToInbox(navigate: Navigate, list: ListContext) {
   // Back in history when the app brought us here (keeps the inbox's search and page); after a deep
-  // link, to the newest page.
+  // link, to the newest page of the list the link names.
   if ((history.state as { inApp?: boolean } | null)?.inApp) history.back();
-  else navigate(HOME);
+  else navigate(listRoute(list));
 }
 
-export function MessageView({ id, feed, navigate }: Props) {
+export function MessageView({ id, list, feed, navigate }: Props) {
   const [message, setMessage] = useState<MessageDetail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [deleted, setDeleted] = useState(false);
@@ -104,13 +106,13 @@ export function MessageView({ id, feed, navigate }: Props) {
 
   async function remove() {
     await deleteMessage(id).catch(() => undefined);
-    navigate(HOME, { replace: true });
+    navigate(listRoute(list), { replace: true });
   }
 
   useShortcuts((event) => {
     switch (event.key) {
       case 'Escape':
-        backToInbox(navigate);
+        backToInbox(navigate, list);
         return true;
       case 'Delete':
         void remove();
@@ -127,7 +129,7 @@ export function MessageView({ id, feed, navigate }: Props) {
     return (
       <section class="message" aria-label="Message">
         <p class="error" role="alert">Could not open this message: {error}</p>
-        <button type="button" onClick={() => backToInbox(navigate)}>Back to inbox</button>
+        <button type="button" onClick={() => backToInbox(navigate, list)}>Back to inbox</button>
       </section>
     );
   }
@@ -146,7 +148,7 @@ export function MessageView({ id, feed, navigate }: Props) {
   return (
     <article class="message" aria-labelledby="message-subject">
       <div class="toolbar" role="toolbar" aria-label="Message actions">
-        <button type="button" onClick={() => backToInbox(navigate)}>← Inbox</button>
+        <button type="button" onClick={() => backToInbox(navigate, list)}>← Inbox</button>
         <button type="button" onClick={() => void setRead(id, !message.read).then((s) => setMessage((m) => m && { ...m, read: s.read }))}>
           {message.read ? 'Mark unread' : 'Mark read'}
         </button>
