@@ -1,7 +1,7 @@
 /**
- * MessageStore on SQLite (WAL, synchronous=FULL). Inserts are group-committed: every insert
- * that arrives while a commit is in flight joins the next transaction, so one fsync covers many
- * messages and durability does not cap throughput. All writes go through one queue, in order.
+ * MessageStore on SQLite (WAL; synchronous=FULL with `syncCommits`, NORMAL without). Inserts are
+ * group-committed: every insert that arrives while a commit is in flight joins the next
+ * transaction, so one commit (and with FULL, one fsync) covers many messages. All writes go through one queue, in order.
  */
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -212,6 +212,12 @@ export interface SqliteStoreOptions {
   readonly rawFileMinBytes?: number;
   /** New mail is refused below this much free disk space (`--min-free-disk`); 0 or absent: no check, no reserve. */
   readonly minFreeBytes?: number;
+  /**
+   * fsync before a commit returns (the WAL at every COMMIT, each raw file and its directory
+   * before the row naming it): survives power loss (`--durability full`). Without it a commit is
+   * in the file system before it returns, which survives the process dying, not the OS. Default true.
+   */
+  readonly syncCommits?: boolean;
 }
 
 /**
@@ -238,7 +244,7 @@ async function openWriter(path: string, inMemory: boolean): Promise<Connection> 
 }
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
-  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES, minFreeBytes = 0 } = options;
+  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES, minFreeBytes = 0, syncCommits = true } = options;
   const inMemory = path === ':memory:' || path === '';
   // Whose file it is and whether it can be used are settled before anything is written to it.
   const state = inMemory ? 'new' : await inspectDatabaseFile(path, (await listMigrations()).at(-1)?.version ?? 0);
@@ -251,7 +257,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     await writer.exec('PRAGMA page_size = 4096;');
     if (!inMemory) await writer.get('PRAGMA journal_mode = WAL');
     // FULL: the WAL is fsynced at every COMMIT, so an acknowledged message survives power loss too.
-    await writer.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;');
+    // NORMAL (with WAL): a COMMIT is written to the WAL file, not synced; checkpoints still sync.
+    // A process that dies loses nothing committed (the OS has the bytes); an OS crash may lose the
+    // last commits, never corrupt the database.
+    await writer.exec(`PRAGMA synchronous = ${syncCommits ? 'FULL' : 'NORMAL'}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;`);
     await migrate(writer);
     // Into the file itself now, so that its header shows the mark to anything reading bytes
     // (another Kotak start, `file`), not only to readers of the WAL. Not needed to run: on a full
@@ -277,7 +286,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     throw err;
   }
 
-  const rawFiles = inMemory ? null : openRawFiles(`${path}.raw`);
+  const rawFiles = inMemory ? null : openRawFiles(`${path}.raw`, { sync: syncCommits });
   if (rawFiles) {
     // Files a crash left without a committed row (written, never committed; or deleted rows
     // whose files were not yet removed). Recent ones stay: they may belong to an insert of
