@@ -31,6 +31,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildTemplate, MAILBOX_ROUTE, recipients, SIZES, type Template } from './messages.js';
+import { postfixToolsInstalled, runSmtpSource, startSmtpSink } from './postfix-tools.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** BENCH_KOTAK_BIN: another build's bin/kotak.js (a copy of bin/ and dist/), to compare two builds in alternating runs. */
@@ -55,6 +56,10 @@ interface Options {
   /** Kotak's --durability: crash (its default) or full (fsync before every 250). */
   readonly durability: 'crash' | 'full';
   readonly baseline: boolean;
+  /** Also run each scenario against Postfix's smtp-sink (discards everything, in C): the ceiling. */
+  readonly sink: boolean;
+  /** Also drive smtp-sink and Kotak with Postfix's smtp-source (plain-text bodies of 79-character lines). */
+  readonly smtpSource: boolean;
   readonly reference: boolean;
   readonly json: boolean;
 }
@@ -72,6 +77,8 @@ function parseOptions(argv: string[]): Options {
       mailboxes: { type: 'string', default: '1' },
       durability: { type: 'string', default: 'crash' },
       baseline: { type: 'boolean', default: false },
+      sink: { type: 'boolean', default: false },
+      'smtp-source': { type: 'boolean', default: false },
       reference: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -79,7 +86,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--baseline] [--reference] [--json]\n' +
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--baseline] [--sink] [--smtp-source] [--reference] [--json]\n' +
         '  --sizes       any of 1k, 50k, 128k, 256k, 1m (the default matrix is 1k,50k,1m)\n' +
         '  --messages N  messages per scenario (default: 8000 at 1k, 3000 at 50k, 400 at 1m; half that with 1 connection)\n' +
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
@@ -89,6 +96,10 @@ function parseOptions(argv: string[]): Options {
         '  --durability  Kotak\'s --durability: crash (default, as Kotak\'s own) or full (fsync before every 250)\n' +
         '  --baseline    also run each scenario against a bare smtp-server that discards every message (bench/bare-smtp-server.js),\n' +
         '                the ceiling for this machine, and print Kotak\'s share of it\n' +
+        '  --sink        also run each scenario against Postfix\'s smtp-sink (discards everything; Debian package postfix),\n' +
+        '                the ceiling, and print Kotak\'s share of it\n' +
+        '  --smtp-source after the matrix, send each size as a plain-text body with Postfix\'s smtp-source, to smtp-sink\n' +
+        '                and to Kotak, and print Kotak\'s share of smtp-sink for that shape too\n' +
         '  --reference   also run each scenario against smtp-server + mailparser + one SQLite insert per message\n' +
         '                (bench/reference-server.js), the yardstick issue 2 measured at 2.3k / 500 / 18 msg/s on its machine\n' +
         '  --json        print results as JSON on stdout (the human-readable output moves to stderr)\n',
@@ -114,6 +125,8 @@ function parseOptions(argv: string[]): Options {
     mailboxes: count('mailboxes', values.mailboxes, 1),
     durability: values.durability === 'full' || values.durability === 'crash' ? values.durability : fail(`--durability: "${values.durability}" is not crash or full`),
     baseline: values.baseline,
+    sink: values.sink,
+    smtpSource: values['smtp-source'],
     reference: values.reference,
     json: values.json,
   };
@@ -261,7 +274,7 @@ function envelopes(mailboxes: number): readonly string[] {
  * What the benchmark sends to: Kotak, the bare smtp-server that discards (--baseline), or the plain
  * smtp-server + mailparser + one-insert-per-message pipeline (--reference).
  */
-type Server = 'kotak' | 'bare smtp-server' | 'reference pipeline';
+type Server = 'kotak' | 'bare smtp-server' | 'smtp-sink' | 'reference pipeline';
 
 interface Kotak {
   readonly child: ChildProcess;
@@ -277,6 +290,12 @@ const live = new Set<Kotak>();
 
 async function startServer(server: Server = 'kotak', mailboxes = 1, durability: Options['durability'] = 'crash'): Promise<Kotak> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kotak-bench-'));
+  if (server === 'smtp-sink') {
+    const sink = await startSmtpSink();
+    const kotak = { child: sink.child, smtpPort: sink.port, httpPort: 0, dir, problems: [] };
+    live.add(kotak);
+    return kotak;
+  }
   // KOTAK_* variables in the caller's environment would silently change what is measured.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KOTAK_')));
   // Spawn node itself (no shell, no npm) so child.pid is the server's pid, for /proc/<pid>/status.
@@ -563,6 +582,43 @@ async function runScenario(sizeKey: string, connections: number, options: Option
   }
 }
 
+/** Postfix's smtp-source as the client: plain-text bodies of each size, to smtp-sink and then to a fresh Kotak. */
+async function runSmtpSourceMatrix(options: Options, say: (line: string) => void) {
+  if (!postfixToolsInstalled()) throw new Error('--smtp-source needs Postfix\'s smtp-source and smtp-sink (apt-get install postfix)');
+  const rows: { size: string; sessions: number; messages: number; sinkPerSecond: number; kotakPerSecond: number; share: number }[] = [];
+  say('');
+  for (const sizeKey of options.sizes) {
+    const size = SIZES[sizeKey]!;
+    for (const sessions of options.conns) {
+      const messages = options.messages ?? (sessions === 1 ? size.messages / 2 : size.messages);
+      const sink = await startServer('smtp-sink');
+      let sinkRun;
+      try {
+        sinkRun = await runSmtpSource(sink.smtpPort, { messages, sessions, bodyBytes: size.bytes });
+      } finally {
+        await stopKotak(sink);
+      }
+      const kotak = await startServer('kotak', 1, options.durability);
+      let kotakRun;
+      try {
+        kotakRun = await runSmtpSource(kotak.smtpPort, { messages, sessions, bodyBytes: size.bytes });
+        const stored = ((await (await fetch(`http://127.0.0.1:${kotak.httpPort}/api/stats`)).json()) as { total: number }).total;
+        if (stored !== messages) say(`  WARNING: /api/stats total is ${stored}, but smtp-source sent ${messages}`);
+      } finally {
+        for (const line of kotak.problems) say(`  kotak: ${line}`);
+        await stopKotak(kotak);
+      }
+      const share = kotakRun.messagesPerSecond / sinkRun.messagesPerSecond;
+      rows.push({ size: size.label, sessions, messages, sinkPerSecond: sinkRun.messagesPerSecond, kotakPerSecond: kotakRun.messagesPerSecond, share });
+      say(
+        `smtp-source, ${size.label} plain text × ${sessions} session${sessions === 1 ? '' : 's'}, ${messages} msgs: smtp-sink ${fixed(sinkRun.messagesPerSecond, 0)} msg/s, ` +
+          `Kotak (--durability ${options.durability}) ${fixed(kotakRun.messagesPerSecond, 0)} msg/s = ${fixed(share, 2)}× smtp-sink`,
+      );
+    }
+  }
+  return rows;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output
 
@@ -603,11 +659,14 @@ async function main(): Promise<void> {
     for (const connections of options.conns) {
       const ceiling = options.baseline ? await runScenario(sizeKey, connections, options, say, 'bare smtp-server') : null;
       if (ceiling) results.push(ceiling);
+      const sink = options.sink ? await runScenario(sizeKey, connections, options, say, 'smtp-sink') : null;
+      if (sink) results.push(sink);
       const reference = options.reference ? await runScenario(sizeKey, connections, options, say, 'reference pipeline') : null;
       if (reference) results.push(reference);
       const r = await runScenario(sizeKey, connections, options, say);
       results.push(r);
       if (ceiling) say(`${ceiling.size} × ${ceiling.connections} conn, bare smtp-server (discards everything): ${fixed(ceiling.messagesPerSecond, 0)} msg/s, peak RSS ${fixed(ceiling.peakRssMb, 0)} MB, main thread busy ${ceiling.mainThreadBusy === null ? 'n/a' : `${fixed(100 * ceiling.mainThreadBusy, 0)}%`}`);
+      if (sink) say(`${sink.size} × ${sink.connections} conn, Postfix smtp-sink (discards everything): ${fixed(sink.messagesPerSecond, 0)} msg/s`);
       if (reference) say(`${reference.size} × ${reference.connections} conn, reference pipeline (smtp-server + mailparser + one insert per message): ${fixed(reference.messagesPerSecond, 0)} msg/s, p50 ${fixed(reference.p50Ms, 2)} ms, peak RSS ${fixed(reference.peakRssMb, 0)} MB`);
       say(
         `${r.size} (${r.sizeBytes} B) × ${r.connections} conn, ${r.mailboxes} mailbox${r.mailboxes === 1 ? '' : 'es'}: ${r.messages} msgs in ${r.seconds.toFixed(2)} s → ` +
@@ -615,15 +674,17 @@ async function main(): Promise<void> {
           `${r.failures} failures, peak RSS ${fixed(r.peakRssMb, 0)} MB; CPU kotak ${fixed(r.kotakCpuSeconds, 1)} s, client ${fixed(r.clientCpuSeconds, 1)} s; ` +
           `server main thread busy ${r.mainThreadBusy === null ? 'n/a' : `${fixed(100 * r.mainThreadBusy, 0)}%`}` +
           (ceiling ? `; ${fixed((100 * r.messagesPerSecond) / ceiling.messagesPerSecond, 0)}% of bare smtp-server` : '') +
+          (sink ? `; ${fixed(r.messagesPerSecond / sink.messagesPerSecond, 2)}× smtp-sink` : '') +
           (reference ? `; ${fixed(r.messagesPerSecond / reference.messagesPerSecond, 1)}× the reference pipeline` : ''),
       );
     }
   }
   say('');
   say(table(results));
+  const sourceResults = options.smtpSource ? await runSmtpSourceMatrix(options, say) : [];
   if (options.json) {
     const meta = { node: process.version, cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
-    process.stdout.write(`${JSON.stringify({ meta, results }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ meta, results, smtpSource: sourceResults }, null, 2)}\n`);
   }
 }
 
