@@ -8,6 +8,7 @@ import { createCoalescer, useShortcuts } from './hooks.js';
 import { Inbox } from './inbox.js';
 import { connectLive, type LiveFrame, type LiveStatus } from './live.js';
 import { MessageView } from './message-view.js';
+import { NotificationsToggle } from './notifications.js';
 import { HOME, parseRoute, routeHref, type Route } from './route.js';
 import { ShortcutsDialog } from './shortcuts.js';
 import { applyTheme, loadTheme, nextTheme, type ThemeChoice } from './theme.js';
@@ -96,6 +97,7 @@ function App() {
           {STATUS_LABEL[status]}
         </span>
         <span class="spacer" />
+        <NotificationsToggle feed={feed} navigate={navigate} />
         <button type="button" class="icon" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={() => setShowShortcuts(true)}>
           ?
         </button>
