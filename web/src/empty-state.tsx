@@ -100,17 +100,17 @@ function Snippet({ label, text }: { label: string; text: string }) {
   }
 
   return (
-    <figure class="snippet">
+    <figure class="send-snippet">
       <figcaption>{label}</figcaption>
-      <div class="snippet-body">
+      <div class="send-snippet-body">
         <pre>
           <code ref={code}>{text}</code>
         </pre>
-        <button type="button" class="btn btn-secondary snippet-copy" aria-label={`Copy: ${label}`} onClick={() => void copy()}>
+        <button type="button" class="btn btn-secondary send-snippet-copy" aria-label={`Copy: ${label}`} onClick={() => void copy()}>
           Copy
         </button>
       </div>
-      <span class="snippet-status" role="status">
+      <span class="send-snippet-status" role="status">
         {COPY_MESSAGE[state]}
       </span>
     </figure>
