@@ -11,7 +11,7 @@ import { MessageView } from './message-view.js';
 import { NotificationsToggle } from './notifications.js';
 import { HOME, parseRoute, routeHref, type Route } from './route.js';
 import { ShortcutsDialog } from './shortcuts.js';
-import { applyTheme, loadTheme, nextTheme, type ThemeChoice } from './theme.js';
+import { nextTheme, useTheme } from './theme.js';
 import './styles.css';
 
 const STATUS_LABEL: Record<LiveStatus, string> = { connecting: 'Connecting…', live: 'Live', offline: 'Offline, reconnecting…' };
@@ -20,7 +20,7 @@ function App() {
   const [route, setRoute] = useState<Route>(() => parseRoute(location));
   const [status, setStatus] = useState<LiveStatus>('connecting');
   const [mailboxes, setMailboxes] = useState<readonly Mailbox[] | null>(null);
-  const [theme, setTheme] = useState<ThemeChoice>(loadTheme);
+  const [theme, setTheme] = useTheme();
   const [showShortcuts, setShowShortcuts] = useState(false);
   const listeners = useRef(new Set<(frame: LiveFrame | 'connected') => void>());
 
@@ -48,8 +48,6 @@ function App() {
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
-
-  useEffect(() => applyTheme(theme), [theme]);
 
   useEffect(() => {
     // One request feeds the switcher's counts and the title's: the server keeps them per mailbox.
