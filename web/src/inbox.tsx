@@ -292,7 +292,7 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
           disabled={messages.length === 0}
           onChange={() => setSelected(allSelected ? new Set() : new Set(messages.map((m) => m.id)))}
         />
-        <button type="button" disabled={!anySelected} onClick={() => void deleteIds(selectedIds)}>Delete</button>
+        <button type="button" class="btn-danger" disabled={!anySelected} onClick={() => void deleteIds(selectedIds)}>Delete</button>
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, true)}>Mark read</button>
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, false)}>Mark unread</button>
         <span class="spacer" />
