@@ -227,4 +227,20 @@ describe('the keyboard alone', () => {
     await page.keyboard.press('Enter');
     await eventually(() => dialog.count()).toBe(0);
   });
+
+  it('keeps Tab inside the shortcuts dialog and gives the focus back when it closes', async () => {
+    const page = await open('/', 'dark');
+    await tabTo(page, /^button Keyboard shortcuts/);
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await dialog.waitFor();
+    await eventually(() => page.evaluate(FOCUSED)).toMatchObject({ what: 'button Close' });
+    for (const key of ['Tab', 'Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab']) {
+      await page.keyboard.press(key);
+      expect(await page.evaluate('document.querySelector("[role=dialog]").contains(document.activeElement)'), `after ${key}`).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await eventually(() => dialog.count()).toBe(0);
+    await eventually(() => page.evaluate(FOCUSED)).toMatchObject({ what: 'button Keyboard shortcuts', ring: true });
+  });
 });
