@@ -130,4 +130,18 @@ describe('desktop notifications', () => {
     await page.getByRole('status').filter({ hasText: /not allowed|blocked/ }).waitFor();
     expect(await page.evaluate("localStorage.getItem('kotak.notifications')")).toBeNull();
   });
+
+  it('keeps the list live where the browser refuses to construct a notification (Chrome on Android)', async () => {
+    const page = await openInbox(true);
+    await toggle(page).click();
+    await eventually(() => toggle(page).getAttribute('aria-pressed')).toBe('true');
+    await page.evaluate("window.Notification = class extends window.Notification { constructor() { throw new TypeError('Illegal constructor'); } }");
+    await setHidden(page, true);
+    const mailer = transport(env.kotak);
+    await mailer.sendMail({ from: 'android@example.test', to: 'dev@example.test', subject: 'Still listed', text: 'x' });
+    await page.getByRole('listitem').filter({ hasText: 'Still listed' }).waitFor();
+    await eventually(() => toggle(page).getAttribute('aria-label')).toBe('Desktop notifications: not available in this browser');
+    await mailer.sendMail({ from: 'android@example.test', to: 'dev@example.test', subject: 'Listed again', text: 'x' });
+    await page.getByRole('listitem').filter({ hasText: 'Listed again' }).waitFor();
+  });
 });

@@ -93,7 +93,16 @@ export function NotificationsToggle({ feed, navigate }: Props) {
       unseen.current += 1;
       const message = frame.data;
       const { title, body } = notificationText(message, unseen.current);
-      const notification = new Notification(title, { body, tag: TAG });
+      let notification: Notification;
+      try {
+        notification = new Notification(title, { body, tag: TAG });
+      } catch {
+        // Chrome on Android has the API but refuses the constructor (only a service worker may
+        // notify there). This listener shares the frame with the list: it must not throw.
+        setState('unsupported');
+        setNote(WHY.unsupported!);
+        return;
+      }
       notification.onclick = () => {
         window.focus();
         navigate(messageRoute(message.id, EVERY_MESSAGE));
