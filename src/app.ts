@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
+import type { SmtpInfo } from './api/schemas.js';
 import { createApi } from './api/app.js';
 import { createWaitRegistry } from './api/waiters.js';
 import { createRelay } from './relay/index.js';
@@ -184,9 +185,18 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   );
   const compat = { store, bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, spamCheck, linkChecker };
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
+  // Bound below, before the HTTP server listens, so every request reads the real port.
+  let smtpPort = config.smtp.port;
+  const smtpInfo = (): SmtpInfo => ({
+    host: config.smtp.host,
+    port: smtpPort,
+    auth: config.smtpAuth.mode === 'file' ? 'password' : config.smtpAuth.mode,
+    tls: config.smtpTls.mode === 'off' ? 'off' : config.smtpTlsImplicit ? 'implicit' : config.smtpRequireTls ? 'required' : 'starttls',
+    selfSigned: config.smtpTls.mode === 'auto',
+  });
   const api = createApi({
     store, mailboxes, parser, log: log.child({ component: 'api' }), version: VERSION,
-    webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay,
+    webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay, smtpInfo,
     auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker,
     checkDeliverability: (raw, envelopeFrom) => checkDeliverability(raw, envelopeFrom, { resolver }),
     mountExtra: (app) => {
@@ -238,7 +248,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       )
     : null;
 
-  let smtpPort: number;
   let pop3Port: number | null = null;
   let httpPort: number;
   try {

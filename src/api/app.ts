@@ -19,6 +19,7 @@ import { parseDuration } from '../units.js';
 import type { RelayQueue } from '../relay/queue.js';
 import type { RelayStore } from '../store/relay-types.js';
 import type { WaitRegistry } from './waiters.js';
+import type { SmtpInfo } from './schemas.js';
 import { extractCodes } from '../mail/codes.js';
 import { renderHtmlView } from '../mail/html-view.js';
 import { checkHtml, noHtmlReport, toHtmlReport } from '../checks/html/check.js';
@@ -56,6 +57,8 @@ export interface ApiDeps {
   readonly waiters: WaitRegistry;
   /** Relay mode, or null when it is off. */
   readonly relay: RelayApi | null;
+  /** Where SMTP listens (read per request: the port is bound after the API is built). */
+  readonly smtpInfo: () => SmtpInfo;
   /** Mounts other APIs (Mailpit, MailHog compatibility) on the same app, before the web routes. */
   readonly mountExtra?: (app: OpenAPIHono) => void;
   /** The longest wait a client may ask for (ms). */
@@ -331,6 +334,10 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     // Waits on mailboxes the caller may not see are not its business: counted only within its scope.
     return c.json({ ...(await store.stats(scope)), waiters: deps.waiters.countWithin(scope) }, 200);
   });
+
+  // The listener's address and what it asks of clients: configuration a login may already read from
+  // the start line, and nothing about messages, so it is the same for every scope.
+  app.openapi(routes.smtpInfo, (c) => c.json(deps.smtpInfo(), 200));
 
   app.openapi(routes.livez, (c) => c.json({ status: 'ok' as const }, 200));
 

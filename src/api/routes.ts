@@ -10,6 +10,7 @@ import {
   LinkCheckQuerySchema, LinkCheckSchema,
   HtmlCheckSchema,
   MessageTagsBodySchema, TagChangeBodySchema, TagListSchema,
+  SmtpInfoSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -154,6 +155,10 @@ export const routes = {
     operationId: 'stats', method: 'get', path: '/api/stats', tags: ['system'], summary: 'Totals (of the given mailboxes, or of all)',
     request: { query: MailboxQuerySchema },
     responses: { 200: json(StatsSchema, 'Message counts and size'), ...invalid('Invalid mailbox'), ...gates },
+  }),
+  smtpInfo: createRoute({
+    operationId: 'smtpInfo', method: 'get', path: '/api/smtp', tags: ['system'], summary: 'Where to send mail: the SMTP address and what it asks of a client (AUTH, TLS)',
+    responses: { 200: json(SmtpInfoSchema, 'The SMTP listener (no credentials)'), ...gates },
   }),
   livez: createRoute({
     operationId: 'livez', method: 'get', path: '/livez', tags: ['system'], summary: 'Liveness probe (open even with authentication on)', security: [],

@@ -281,6 +281,18 @@ export const RelayStatusSchema = z
   })
   .openapi('RelayStatus');
 
+/** `GET /api/smtp`: where to send mail, for the inbox's empty state and for people setting up an app. */
+export const SmtpInfoSchema = z
+  .object({
+    host: z.string().openapi({ description: "The address SMTP listens on, as configured; '0.0.0.0' or '::' is every interface (use the name this machine is reached by)." }),
+    port: z.number().int().openapi({ description: 'The port bound (the real one when started on port 0).' }),
+    auth: z.enum(['off', 'any', 'password']).openapi({ description: 'off: no AUTH; any: AUTH required, any user and password accepted; password: AUTH against an htpasswd file.' }),
+    tls: z.enum(['off', 'starttls', 'required', 'implicit']).openapi({ description: 'off: no TLS; starttls: offered; required: STARTTLS before MAIL; implicit: TLS from the first byte.' }),
+    selfSigned: z.boolean().openapi({ description: 'The certificate was made at start (--smtp-tls auto): clients must be told not to verify it.' }),
+  })
+  .openapi('SmtpInfo');
+export type SmtpInfo = z.infer<typeof SmtpInfoSchema>;
+
 /** One `{ type, data }` frame of /api/live (src/live/protocol.ts is the TypeScript side). */
 const frame = <T extends string, D extends z.ZodType>(type: T, data: D, name: string) =>
   z.object({ type: z.literal(type), data }).openapi(name);

@@ -7,7 +7,7 @@
 import type { z } from '@hono/zod-openapi';
 import type {
   AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MailboxListSchema, MailboxSchema, MessagePageSchema, TagCountSchema, TagListSchema,
-  MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, StatsSchema,
+  MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, SmtpInfoSchema, StatsSchema,
   SpamCheckSchema, SpamRuleSchema,
   DeliverabilityReportSchema,
   LinkCheckSchema, LinkResultSchema,
@@ -45,6 +45,8 @@ export type RelayJob = Wire<typeof RelayJobSchema>;
 export type Delivery = Readonly<z.infer<typeof DeliveriesSchema>['deliveries'][number]>;
 /** `GET /api/relay`. */
 export type RelayStatus = Wire<typeof RelayStatusSchema>;
+/** `GET /api/smtp`: where to send mail. */
+export type SmtpInfo = Wire<typeof SmtpInfoSchema>;
 
 // checks: spam
 /** `GET /api/messages/:id/checks/spam`: SpamAssassin's score, threshold, verdict and the rules that hit. */

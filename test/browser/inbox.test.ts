@@ -230,7 +230,7 @@ describe('web inbox', () => {
     const dialog = page.getByRole('alertdialog');
     await dialog.filter({ hasText: 'Delete the 3 matching messages?' }).waitFor();
     await dialog.getByRole('button', { name: 'Delete' }).click();
-    await page.getByText('No message matches this search.').waitFor();
+    await page.getByText('No messages match this search').waitFor();
     const { body } = await getJson(kotak, '/api/messages?query=walrus');
     expect(body.total).toBe(0);
     await page.close();

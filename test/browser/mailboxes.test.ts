@@ -77,7 +77,7 @@ describe('web inbox mailboxes', () => {
     expect(await unreadIn('w4')).toBe(2);
     await page.getByRole('button', { name: 'Delete all' }).click();
     await page.getByRole('alertdialog', { name: 'Delete all 2 messages in w3?' }).getByRole('button', { name: 'Delete' }).click();
-    await page.getByText('No messages in w3.').waitFor();
+    await page.getByRole('heading', { name: 'No messages in w3' }).waitFor();
     const w4 = await getJson<{ total: number }>(kotak, '/api/messages?mailbox=w4');
     expect(w4.body.total).toBe(2);
 

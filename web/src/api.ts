@@ -1,5 +1,5 @@
 /** The inbox's HTTP client: every URL is relative to the page's <base>, so a base path just works. */
-import type { Delivery, MailboxList, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus, TagList } from '../../src/client/types.js';
+import type { Delivery, MailboxList, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus, SmtpInfo, TagList } from '../../src/client/types.js';
 
 // The wire shapes are the route schemas' (through the client's types), never restated here.
 export type {
@@ -17,6 +17,7 @@ export type {
   MessageSummary,
   RelayJob,
   RelayStatus,
+  SmtpInfo,
   SpamCheck,
   Stats,
   TagCount,
@@ -117,6 +118,8 @@ export async function getRawText(id: string, limit: number): Promise<{ text: str
   return { text: new TextDecoder('utf-8').decode(truncated ? bytes.subarray(0, limit) : bytes), truncated };
 }
 
+/** Where SMTP listens and what it asks of a client: the empty inbox tells people where to send. */
+export const getSmtpInfo = (): Promise<SmtpInfo> => request('api/smtp');
 export const getRelayStatus = (): Promise<RelayStatus> => request('api/relay');
 export const getDeliveries = (id: string): Promise<{ deliveries: Delivery[] }> => request(`api/messages/${encodeURIComponent(id)}/deliveries`);
 export const releaseMessage = (id: string, to: readonly string[]): Promise<{ jobs: RelayJob[] }> =>

@@ -75,7 +75,7 @@ export function Deliveries({ messageId, envelopeRecipients, feed }: Props) {
             Deliver for real to (allowed: {relay?.allow.join(', ')})
             <input type="text" name="to" value={recipients} onInput={(e) => setRecipients((e.target as HTMLInputElement).value)} />
           </label>
-          <button type="submit">Release</button>
+          <button type="submit" class="btn-primary">Release</button>
           <button type="button" onClick={() => setReleasing(false)}>Cancel</button>
           {error && <p class="error" role="alert">{error}</p>}
         </form>

@@ -8,6 +8,7 @@ import {
 } from './api.js';
 import type { LiveFeed, Navigate } from './feed.js';
 import { absoluteTime, formatSize, relativeTime, shortAddress } from './format.js';
+import { EmptyState } from './empty-state.js';
 import { createCoalescer, useNow, useShortcuts } from './hooks.js';
 import { frameMailbox } from './live.js';
 import { MailboxSwitcher } from './mailbox-switcher.js';
@@ -291,7 +292,7 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
           disabled={messages.length === 0}
           onChange={() => setSelected(allSelected ? new Set() : new Set(messages.map((m) => m.id)))}
         />
-        <button type="button" disabled={!anySelected} onClick={() => void deleteIds(selectedIds)}>Delete</button>
+        <button type="button" class="btn-danger" disabled={!anySelected} onClick={() => void deleteIds(selectedIds)}>Delete</button>
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, true)}>Mark read</button>
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, false)}>Mark unread</button>
         <span class="spacer" />
@@ -308,9 +309,7 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
       </p>
 
       {page !== null && messages.length === 0 && !searchError && (
-        <p class="empty">
-          {route.query ? 'No message matches this search.' : route.mailbox ? `No messages in ${route.mailbox}.` : 'No messages yet. Point your app at SMTP port 1025 and send one.'}
-        </p>
+        <EmptyState mailbox={route.mailbox} query={route.query} onClearSearch={() => go({ query: '', cursor: null, after: null })} />
       )}
 
       <ul class="message-list" aria-label="Messages">

@@ -8,9 +8,10 @@ import { createCoalescer, useShortcuts } from './hooks.js';
 import { Inbox } from './inbox.js';
 import { connectLive, type LiveFrame, type LiveStatus } from './live.js';
 import { MessageView } from './message-view.js';
+import { NotificationsToggle } from './notifications.js';
 import { HOME, parseRoute, routeHref, type Route } from './route.js';
 import { ShortcutsDialog } from './shortcuts.js';
-import { applyTheme, loadTheme, nextTheme, type ThemeChoice } from './theme.js';
+import { nextTheme, useTheme } from './theme.js';
 import './styles.css';
 
 const STATUS_LABEL: Record<LiveStatus, string> = { connecting: 'Connecting…', live: 'Live', offline: 'Offline, reconnecting…' };
@@ -19,7 +20,7 @@ function App() {
   const [route, setRoute] = useState<Route>(() => parseRoute(location));
   const [status, setStatus] = useState<LiveStatus>('connecting');
   const [mailboxes, setMailboxes] = useState<readonly Mailbox[] | null>(null);
-  const [theme, setTheme] = useState<ThemeChoice>(loadTheme);
+  const [theme, setTheme] = useTheme();
   const [showShortcuts, setShowShortcuts] = useState(false);
   const listeners = useRef(new Set<(frame: LiveFrame | 'connected') => void>());
 
@@ -47,8 +48,6 @@ function App() {
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
-
-  useEffect(() => applyTheme(theme), [theme]);
 
   useEffect(() => {
     // One request feeds the switcher's counts and the title's: the server keeps them per mailbox.
@@ -96,6 +95,7 @@ function App() {
           {STATUS_LABEL[status]}
         </span>
         <span class="spacer" />
+        <NotificationsToggle feed={feed} navigate={navigate} />
         <button type="button" class="icon" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={() => setShowShortcuts(true)}>
           ?
         </button>

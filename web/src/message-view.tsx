@@ -13,6 +13,7 @@ import { ChecksPanel } from './checks.js';
 import { Deliveries } from './deliveries.js';
 import { isSafeLink } from './links.js';
 import { listRoute, type ListContext } from './route.js';
+import { onTablistKey } from './tablist-keys.js';
 
 type Tab = 'html' | 'text' | 'headers' | 'raw' | 'attachments' | 'links' | 'checks';
 
@@ -243,7 +244,7 @@ export function MessageView({ id, list, feed, navigate }: Props) {
         </p>
       )}
 
-      <div class="tabs" role="tablist" aria-label="Message parts">
+      <div class="tabs" role="tablist" aria-label="Message parts" onKeyDown={(e) => onTablistKey(e, tabs.map((t) => t.id), activeTab, setTab)}>
         {tabs.map((t) => (
           <button
             type="button"

@@ -1,5 +1,6 @@
 /** The list of keyboard shortcuts (`?`). */
 import { useEffect, useRef } from 'preact/hooks';
+import { useDialogFocus } from './dialog-focus.js';
 
 const SHORTCUTS: readonly (readonly [string, string])[] = [
   ['j / ↓', 'next message'],
@@ -15,10 +16,12 @@ const SHORTCUTS: readonly (readonly [string, string])[] = [
 
 export function ShortcutsDialog({ onClose }: { onClose: () => void }) {
   const closeButton = useRef<HTMLButtonElement>(null);
+  const dialog = useRef<HTMLDivElement>(null);
+  useDialogFocus(dialog);
   useEffect(() => closeButton.current?.focus(), []);
   return (
     <div class="overlay" onClick={(e) => e.target === e.currentTarget && onClose()}>
-      <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title">
+      <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="shortcuts-title" ref={dialog}>
         <h2 id="shortcuts-title">Keyboard shortcuts</h2>
         <table class="shortcuts">
           <tbody>

@@ -1,4 +1,6 @@
 /** Light, dark, or whatever the system prefers; the choice is remembered in this browser. */
+import { useLayoutEffect, useState } from 'preact/hooks';
+
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
 const KEY = 'kotak.theme';
@@ -25,4 +27,19 @@ export function applyTheme(choice: ThemeChoice): void {
 
 export function nextTheme(choice: ThemeChoice): ThemeChoice {
   return ORDER[(ORDER.indexOf(choice) + 1) % ORDER.length]!;
+}
+
+/**
+ * The theme choice as state, applied to <html> before the browser paints: the saved choice is
+ * applied while the first render runs (a passive effect would run after the first paint, and a
+ * dark choice would flash light first), and every change before the frame that shows it.
+ */
+export function useTheme(): [ThemeChoice, (choice: ThemeChoice) => void] {
+  const [theme, setTheme] = useState<ThemeChoice>(() => {
+    const saved = loadTheme();
+    applyTheme(saved);
+    return saved;
+  });
+  useLayoutEffect(() => applyTheme(theme), [theme]);
+  return [theme, setTheme];
 }
