@@ -1,0 +1,265 @@
+/**
+ * The message view in Chromium (issue 18): the HTML-source tab (highlighted, its highlighter
+ * fetched only when the tab opens, a hostile source shown as inert text, plain text over the size
+ * cap), attachments as cards (thumbnails, checksums equal to node:crypto's, a calendar invite as
+ * an event), the download menu (keyboard, and the right bytes for each item), and the phone header
+ * that folds to one line. Real Kotak and real mail on 127.0.0.1.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { eventually, screenshot, watchAlarms } from '../helpers/browser.js';
+import { getJson, transport } from '../helpers/kotak.js';
+import { kotakInChromium } from '../helpers/kotak-in-chromium.js';
+import { queuedId, sendRaw } from '../helpers/smtp-client.js';
+
+const env = kotakInChromium();
+
+const PIXEL = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC', 'base64');
+const NOTES = Buffer.from('Minutes of the meeting\nAction items: none\n');
+const BLOB = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 31) % 256));
+const HOSTILE_HTML = [
+  '<!doctype html>',
+  '<html><body>',
+  '<p class="greeting">Hello &amp; welcome</p>',
+  '<script>window.__pwned = 1; alert("script")</script>',
+  '<img src="x" onerror="window.__pwned = 1; alert(\'img\')">',
+  '</body></html>',
+].join('\n');
+
+let hostileId: string;
+let attachmentsId: string;
+let calendarId: string;
+
+const send = async (mail: Record<string, unknown>): Promise<string> =>
+  queuedId((await transport(env.kotak).sendMail({ from: 'Ada Lovelace <ada@example.test>', to: 'dev@example.test', ...mail })).response);
+
+beforeAll(async () => {
+  hostileId = await send({ subject: 'Hostile source', html: HOSTILE_HTML, text: 'Hello & welcome' });
+  attachmentsId = await send({
+    subject: 'With attachments',
+    cc: 'Grace <grace@example.test>',
+    text: 'See attached.',
+    html: '<p>See <b>attached</b>.</p>',
+    attachments: [
+      { filename: 'pixel.png', content: PIXEL, contentType: 'image/png' },
+      { filename: 'notes.txt', content: NOTES, contentType: 'text/plain' },
+      { filename: 'blob.bin', content: BLOB, contentType: 'application/octet-stream' },
+    ],
+  });
+  calendarId = queuedId(await sendRaw(env.kotak.smtpPort, await readFile(new URL('../fixtures/corpus/postalmime--calendar-event.eml', import.meta.url))));
+});
+
+async function open(id: string, width = 1200): Promise<Page> {
+  const page = await env.browser.newPage({ viewport: { width, height: 900 } });
+  await page.goto(`${env.kotak.url}/messages/${id}`);
+  await page.getByRole('tablist', { name: 'Message parts' }).waitFor();
+  return page;
+}
+
+describe('the HTML source tab', () => {
+  it('fetches the highlighter only when the tab opens, and shows the source highlighted with line numbers', async () => {
+    const page = await env.browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const scripts: string[] = [];
+    page.on('request', (request) => {
+      if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
+    });
+    const logged: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') logged.push(message.text());
+    });
+    const alarms = watchAlarms(page);
+    await page.goto(`${env.kotak.url}/messages/${hostileId}`);
+    await page.frameLocator('iframe[title="Message HTML"]').getByText('Hello & welcome').waitFor();
+    const atLoad = [...scripts];
+
+    await page.getByRole('tab', { name: 'HTML source' }).click();
+    const source = page.getByRole('list', { name: 'HTML source' });
+    await source.and(page.locator('[data-highlighted="true"]')).waitFor();
+    const fetchedForTab = scripts.filter((path) => !atLoad.includes(path));
+    expect(fetchedForTab).toHaveLength(1);
+    // What the tab fetched is highlight.js (its class prefix), and the code loaded at start is not.
+    const body = async (path: string) => (await fetch(`${env.kotak.url}${path}`)).text();
+    expect(await body(fetchedForTab[0]!)).toContain('hljs-');
+    for (const path of atLoad) expect(await body(path)).not.toContain('hljs-');
+
+    // One numbered line per source line, the text exactly the HTML as sent (not the sanitised render).
+    const lines = await source.getByRole('listitem').allTextContents();
+    expect(lines).toEqual(HOSTILE_HTML.split('\n'));
+    expect(await source.locator('.hljs-tag').count()).toBeGreaterThan(5);
+    expect(await source.locator('.hljs-attr').first().textContent()).toBe('class');
+    // (Test code has no DOM types, so page-side scripts are strings.)
+    expect(await page.evaluate(`getComputedStyle(document.querySelectorAll('.source-lines li')[2], '::before').content`)).toBe('counter(line)');
+
+    // The script and the handler are text: nothing ran, no element was made of them.
+    expect(await source.locator('script, img, [onerror]').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned)).toBeUndefined();
+    expect(alarms.dialogs).toEqual([]);
+    expect(alarms.errors).toEqual([]);
+    // The chunk ran under the app's CSP (a refused script would log a violation).
+    expect(logged).toEqual([]);
+    await screenshot(page, 'message-html-source');
+    await page.close();
+  });
+
+  it('shows a source over the size cap as plain numbered text, without fetching the highlighter', async () => {
+    const big = Array.from({ length: 24_000 }, (_, i) => `<p>row ${i}</p>`).join('\n');
+    const id = await send({ subject: 'Big HTML', html: big });
+    const page = await env.browser.newPage();
+    const scripts: string[] = [];
+    page.on('request', (request) => {
+      if (request.resourceType() === 'script') scripts.push(request.url());
+    });
+    await page.goto(`${env.kotak.url}/messages/${id}`);
+    await page.getByRole('tablist', { name: 'Message parts' }).waitFor();
+    const atLoad = scripts.length;
+    await page.getByRole('tab', { name: 'HTML source' }).click();
+    const source = page.getByRole('list', { name: 'HTML source' });
+    await source.waitFor();
+    expect(await source.getAttribute('data-highlighted')).toBe('false');
+    await page.getByText(/shown without syntax colours/).waitFor();
+    expect(await source.getByRole('listitem').count()).toBe(24_000);
+    expect(await source.getByRole('listitem').last().textContent()).toBe('<p>row 23999</p>');
+    expect(scripts.length).toBe(atLoad);
+    await page.close();
+  });
+});
+
+describe('the Attachments tab', () => {
+  it('shows a thumbnail for an image and computes checksums on demand, equal to node:crypto', async () => {
+    const page = await open(attachmentsId);
+    await page.getByRole('tab', { name: 'Attachments (3)' }).click();
+    const cards = page.getByRole('list', { name: 'Attachments' }).getByRole('listitem');
+    expect(await cards.count()).toBe(3);
+    const thumbnail = page.getByRole('img', { name: 'Preview of pixel.png' });
+    await eventually(() => thumbnail.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth)).toBe(1);
+    await cards.filter({ hasText: 'notes.txt' }).getByText('text/plain').waitFor();
+
+    for (const [name, bytes] of [['notes.txt', NOTES], ['blob.bin', BLOB]] as const) {
+      await page.getByRole('button', { name: `Checksums of ${name}` }).click();
+      const list = page.locator('dl.checksums', { has: page.locator('dt', { hasText: 'SHA-256' }) }).and(page.getByLabel(`Checksums of ${name}`));
+      await list.waitFor();
+      const value = async (label: string) => list.locator('dt', { hasText: label }).locator('xpath=following-sibling::dd[1]').textContent();
+      expect(await value('SHA-256')).toBe(createHash('sha256').update(bytes).digest('hex'));
+      expect(await value('SHA-1')).toBe(createHash('sha1').update(bytes).digest('hex'));
+      expect(await value('MD5')).toBe(createHash('md5').update(bytes).digest('hex'));
+    }
+    await page.close();
+  });
+
+  it('shows a calendar invite (Google, from the corpus) as the event, once', async () => {
+    const page = await open(calendarId);
+    await page.getByRole('tab', { name: /^Attachments/ }).click();
+    const event = page.getByRole('region', { name: /^Calendar event: Test event/ });
+    await event.waitFor();
+    // The invite is both a text/calendar alternative and an .ics attachment: one event is shown.
+    expect(await page.getByRole('region', { name: /^Calendar event/ }).count()).toBe(1);
+    await event.getByText('Invitation (REQUEST)').waitFor();
+    await event.getByRole('heading', { name: 'Test event ⏰' }).waitFor();
+    await event.getByText('Thu, 11 Apr 2024, 11:00 (Europe/Tallinn)').waitFor();
+    await event.getByText('Thu, 11 Apr 2024, 12:00 (Europe/Tallinn)').waitFor();
+    await event.getByText('Andris Reinman <andris@postalsys.com>', { exact: true }).waitFor();
+    await event.getByRole('listitem').filter({ hasText: 'andris@ethereal.email' }).getByText('no answer yet').waitFor();
+    await screenshot(page, 'message-calendar');
+    await page.close();
+  });
+});
+
+describe('the download menu', () => {
+  it('opens and moves by keyboard, and Escape closes it onto its button without leaving the message', async () => {
+    const page = await open(attachmentsId);
+    const button = page.getByRole('button', { name: 'Download' });
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const menu = page.getByRole('menu');
+    await menu.waitFor();
+    expect(await button.getAttribute('aria-expanded')).toBe('true');
+    const items = await menu.getByRole('menuitem').allTextContents();
+    expect(items).toEqual(['Message (.eml)', 'HTML body (.html)', 'Text body (.txt)', 'pixel.png', 'notes.txt', 'blob.bin']);
+    const focused = () => page.evaluate(`document.activeElement?.textContent ?? ''`);
+    await eventually(focused).toBe('Message (.eml)');
+    await page.keyboard.press('ArrowDown');
+    await eventually(focused).toBe('HTML body (.html)');
+    await page.keyboard.press('End');
+    await eventually(focused).toBe('blob.bin');
+    await page.keyboard.press('ArrowDown');
+    await eventually(focused).toBe('Message (.eml)');
+    await page.keyboard.press('ArrowUp');
+    await eventually(focused).toBe('blob.bin');
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+    await eventually(focused).toBe('Download ▾');
+    expect(await button.getAttribute('aria-expanded')).toBe('false');
+    expect(new URL(page.url()).pathname).toBe(`/messages/${attachmentsId}`);
+    // ↑ on the button opens the menu on its last item.
+    await page.keyboard.press('ArrowUp');
+    await eventually(focused).toBe('blob.bin');
+    await page.close();
+  });
+
+  it('downloads the right bytes for every item', async () => {
+    const page = await open(attachmentsId);
+    const detail = (await getJson<{ html: string; text: string }>(env.kotak, `/api/messages/${attachmentsId}`)).body;
+    const raw = Buffer.from(await (await fetch(`${env.kotak.url}/api/messages/${attachmentsId}/raw`)).arrayBuffer());
+    const expected: [label: string, filename: string, bytes: Buffer][] = [
+      ['Message (.eml)', `${attachmentsId}.eml`, raw],
+      ['HTML body (.html)', `${attachmentsId}.html`, Buffer.from(detail.html)],
+      ['Text body (.txt)', `${attachmentsId}.txt`, Buffer.from(detail.text)],
+      ['pixel.png', 'pixel.png', PIXEL],
+      ['notes.txt', 'notes.txt', NOTES],
+      ['blob.bin', 'blob.bin', BLOB],
+    ];
+    for (const [label, filename, bytes] of expected) {
+      await page.getByRole('button', { name: 'Download' }).click();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('menuitem', { name: label, exact: true }).click()]);
+      expect(download.suggestedFilename(), label).toBe(filename);
+      expect(await readFile((await download.path())!), label).toEqual(bytes);
+      await page.getByRole('menu').waitFor({ state: 'detached' });
+    }
+    await page.close();
+  });
+});
+
+describe('the message header on a phone', () => {
+  it('folds to one line (from, time) and opens its details on tap; the tabs scroll in their own strip', async () => {
+    const page = await open(attachmentsId, 375);
+    const toggle = page.getByRole('button', { name: /Ada Lovelace/ });
+    await toggle.waitFor();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await toggle.locator('time').textContent()).not.toBe('');
+    const toggleBox = (await toggle.boundingBox())!;
+    expect(toggleBox.height).toBeLessThan(60);
+    const details = page.locator('#message-details');
+    expect(await details.isVisible()).toBe(false);
+    await screenshot(page, 'message-phone-folded');
+
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-expanded')).toBe('true');
+    await page.getByRole('heading', { name: 'With attachments' }).waitFor();
+    await details.getByText('Grace <grace@example.test>', { exact: true }).waitFor();
+    await details.getByText('dev@example.test', { exact: true }).waitFor();
+
+    const strip = (await page.evaluate(`(() => {
+      const el = document.querySelector('[role=tablist]');
+      return { scroll: el.scrollWidth, client: el.clientWidth, overflow: getComputedStyle(el).overflowX, top: [...el.children].map((c) => c.getBoundingClientRect().top) };
+    })()`)) as { scroll: number; client: number; overflow: string; top: number[] };
+    expect(strip.overflow).toBe('auto');
+    expect(strip.scroll).toBeGreaterThan(strip.client);
+    // One row of tabs, not wrapped.
+    expect(new Set(strip.top).size).toBe(1);
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await page.getByRole('tab', { name: 'Checks' }).click();
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await screenshot(page, 'message-phone-open');
+    await page.close();
+  });
+
+  it('shows the details without a toggle on a wide screen', async () => {
+    const page = await open(attachmentsId, 1200);
+    await page.getByRole('heading', { name: 'With attachments' }).waitFor();
+    expect(await page.locator('.header-toggle').isVisible()).toBe(false);
+    expect(await page.locator('#message-details').isVisible()).toBe(true);
+    await page.close();
+  });
+});
