@@ -47,7 +47,8 @@ export function AttachmentsPanel({ messageId, attachments }: { messageId: string
 function AttachmentCard({ messageId, attachment }: { messageId: string; attachment: AttachmentInfo }) {
   const name = attachmentName(attachment);
   const url = partUrl(messageId, attachment.id);
-  const extension = /\.([a-z0-9]{1,5})$/i.exec(name)?.[1]?.toUpperCase() ?? attachment.contentType.split('/')[1]?.slice(0, 5).toUpperCase() ?? 'FILE';
+  // The file's extension, else its type's subtype (a part without a name is called part-1.3).
+  const extension = (/\.([a-z0-9]{1,5})$/i.exec(attachment.filename ?? '')?.[1] ?? attachment.contentType.split('/')[1]?.replace(/^(x-|vnd\.)/, '').slice(0, 6) ?? 'file').toUpperCase();
   return (
     <li class="attachment-card">
       <div class="attachment-thumb" aria-hidden={THUMBNAIL_TYPES.test(attachment.contentType) ? undefined : 'true'}>
