@@ -6,7 +6,9 @@
  * that folds to one line. Real Kotak and real mail on 127.0.0.1.
  */
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually, screenshot, watchAlarms } from '../helpers/browser.js';
@@ -251,6 +253,13 @@ describe('the message header on a phone', () => {
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await page.getByRole('tab', { name: 'Checks' }).click();
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await page.getByRole('button', { name: 'Download' }).click();
+    await page.getByRole('menu').waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    const menuBox = (await page.getByRole('menu').boundingBox())!;
+    expect(menuBox.x).toBeGreaterThanOrEqual(0);
+    expect(menuBox.x + menuBox.width).toBeLessThanOrEqual(375);
+    await page.keyboard.press('Escape');
     await screenshot(page, 'message-phone-open');
     await page.close();
   });
@@ -262,4 +271,77 @@ describe('the message header on a phone', () => {
     expect(await page.locator('#message-details').isVisible()).toBe(true);
     await page.close();
   });
+});
+
+describe('every message of the corpus', () => {
+  it('opens on the HTML source and Attachments tabs with nothing in the console (no CSP violation, no failed image)', async () => {
+    const corpus = new URL('../fixtures/corpus/', import.meta.url);
+    const ids: [string, string][] = [];
+    for (const name of readdirSync(corpus).filter((n) => n.endsWith('.eml')).sort()) {
+      ids.push([name, queuedId(await sendRaw(env.kotak.smtpPort, readFileSync(new URL(name, corpus))))]);
+    }
+    const page = await env.browser.newPage();
+    const logged: string[] = [];
+    let current = '';
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.type() === 'warning') logged.push(`${current}: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => logged.push(`${current}: pageerror ${error.message}`));
+    for (const [name, id] of ids) {
+      current = name;
+      await page.goto(`${env.kotak.url}/messages/${id}`);
+      await page.getByRole('tablist', { name: 'Message parts' }).waitFor();
+      const source = page.getByRole('tab', { name: 'HTML source' });
+      if (await source.count()) {
+        await source.click();
+        await page.getByRole('list', { name: 'HTML source' }).waitFor();
+      }
+      await page.getByRole('tab', { name: /^Attachments/ }).click();
+      await page.getByRole('tabpanel').waitFor();
+      // Every thumbnail has finished loading (or failing, which would be logged).
+      await eventually(() => page.evaluate(`[...document.querySelectorAll('.attachment-thumb img')].every((img) => img.complete)`)).toBe(true);
+    }
+    expect(logged).toEqual([]);
+    await page.close();
+  });
+});
+
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical findings inside the message view, as `rule: target` lines. */
+async function axeFindings(page: Page): Promise<string[]> {
+  await page.evaluate(AXE_SOURCE);
+  const results = (await page.evaluate(`axe.run({ include: [['.message']] }, { resultTypes: ['violations'] })`)) as {
+    violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[];
+  };
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+}
+
+describe('accessibility of the message view (axe-core)', () => {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    for (const width of [1200, 375]) {
+      it(`has no serious or critical violations, ${colorScheme} at ${width} px: source, attachments with checksums and an invite, the download menu`, async () => {
+        const context = await env.browser.newContext({ colorScheme, viewport: { width, height: 900 } });
+        const page = await context.newPage();
+        await page.goto(`${env.kotak.url}/messages/${hostileId}`);
+        await page.getByRole('tab', { name: 'HTML source' }).click();
+        await page.locator('[data-highlighted="true"]').waitFor();
+        expect(await axeFindings(page)).toEqual([]);
+        await screenshot(page, `message-source-${colorScheme}-${width}`);
+
+        await page.goto(`${env.kotak.url}/messages/${calendarId}`);
+        await page.getByRole('tab', { name: /^Attachments/ }).click();
+        await page.getByRole('region', { name: /^Calendar event/ }).waitFor();
+        await page.getByRole('button', { name: 'Checksums of invite.ics' }).click();
+        await page.locator('dl.checksums').waitFor();
+        await page.getByRole('button', { name: 'Download' }).click();
+        await page.getByRole('menu').waitFor();
+        expect(await axeFindings(page)).toEqual([]);
+        await screenshot(page, `message-attachments-${colorScheme}-${width}`);
+        await context.close();
+      });
+    }
+  }
 });

@@ -17,6 +17,17 @@ const THUMBNAIL_TYPES = /^image\/(png|jpe?g|gif|webp|bmp|avif)$/i;
 /** An invite bigger than this is not read for display (real ones are a few KB). */
 const CALENDAR_READ_LIMIT = 1024 * 1024;
 
+/** Short labels for the types that often come without a file name. */
+const TYPE_LABELS: Readonly<Record<string, string>> = { 'text/calendar': 'ICS', 'text/plain': 'TXT', 'text/html': 'HTML', 'message/rfc822': 'EML', 'message/delivery-status': 'DSN' };
+
+/** The file's extension, else a label for its type (a part without a name is called part-1.3). */
+function kindLabel(a: AttachmentInfo): string {
+  const extension = /\.([a-z0-9]{1,5})$/i.exec(a.filename ?? '')?.[1];
+  if (extension) return extension.toUpperCase();
+  const type = a.contentType.toLowerCase();
+  return TYPE_LABELS[type] ?? (type.split('/')[1] ?? 'file').replace(/^(x-|vnd\.)/, '').slice(0, 5).toUpperCase();
+}
+
 export const attachmentName = (a: AttachmentInfo): string => a.filename ?? `part-${a.id}`;
 
 function CalendarEvents({ messageId, attachments }: { messageId: string; attachments: readonly AttachmentInfo[] }) {
@@ -47,8 +58,7 @@ export function AttachmentsPanel({ messageId, attachments }: { messageId: string
 function AttachmentCard({ messageId, attachment }: { messageId: string; attachment: AttachmentInfo }) {
   const name = attachmentName(attachment);
   const url = partUrl(messageId, attachment.id);
-  // The file's extension, else its type's subtype (a part without a name is called part-1.3).
-  const extension = (/\.([a-z0-9]{1,5})$/i.exec(attachment.filename ?? '')?.[1] ?? attachment.contentType.split('/')[1]?.replace(/^(x-|vnd\.)/, '').slice(0, 6) ?? 'file').toUpperCase();
+  const extension = kindLabel(attachment);
   return (
     <li class="attachment-card">
       <div class="attachment-thumb" aria-hidden={THUMBNAIL_TYPES.test(attachment.contentType) ? undefined : 'true'}>
