@@ -223,6 +223,83 @@ describe('the download menu', () => {
   });
 });
 
+describe('tags on the message', () => {
+  const tagsOf = async (id: string) => (await getJson<{ tags: string[] }>(env.kotak, `/api/messages/${id}`)).body.tags;
+  const chips = (page: Page) => page.getByRole('list', { name: 'Tags of this message' }).getByRole('listitem');
+  const hueOf = (page: Page, name: string) =>
+    chips(page).filter({ hasText: name }).locator('.tag').evaluate((el: { style: { getPropertyValue(name: string): string } }) => el.style.getPropertyValue('--tag-hue'));
+  const putTags = (id: string, tags: string[]) =>
+    fetch(`${env.kotak.url}/api/messages/${id}/tags`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ tags }) });
+
+  it('adds with suggestions from the existing tags, removes with ×, in colours stable per name', async () => {
+    const other = await send({ subject: 'Tagged elsewhere', text: 'x' });
+    const id = await send({ subject: 'To be tagged', text: 'x' });
+    expect((await putTags(other, ['billing', 'Signup flow'])).status).toBe(200);
+
+    const page = await open(id);
+    const input = page.getByRole('combobox', { name: 'Add a tag' });
+    // The mailbox's tags are offered (a <datalist> the input names).
+    const listId = await input.getAttribute('list');
+    await eventually(() => page.locator(`datalist[id="${listId}"] option`).evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value))).toEqual(['billing', 'Signup flow']);
+
+    await input.fill('urgent');
+    await input.press('Enter');
+    await chips(page).filter({ hasText: 'urgent' }).waitFor();
+    expect(await input.inputValue()).toBe('');
+    await input.fill('billing');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await chips(page).filter({ hasText: 'billing' }).waitFor();
+    expect(await tagsOf(id)).toEqual(['billing', 'urgent']);
+    // A tag the message has is no longer suggested.
+    await eventually(() => page.locator(`datalist[id="${listId}"] option`).evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value))).toEqual(['Signup flow']);
+
+    // The same name has the same colour on another message; another name, its own.
+    const billingHue = await hueOf(page, 'billing');
+    expect(billingHue).toMatch(/^\d+$/);
+    expect(await hueOf(page, 'urgent')).not.toBe(billingHue);
+    const otherPage = await open(other);
+    await chips(otherPage).filter({ hasText: 'billing' }).waitFor();
+    expect(await hueOf(otherPage, 'billing')).toBe(billingHue);
+    await otherPage.close();
+
+    await page.getByRole('button', { name: 'Remove tag urgent' }).click();
+    await chips(page).filter({ hasText: 'urgent' }).waitFor({ state: 'detached' });
+    expect(await tagsOf(id)).toEqual(['billing']);
+
+    // A name the API refuses says why, and nothing changes.
+    await input.fill('no/slashes');
+    await input.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'Could not change the tags' }).waitFor();
+    expect(await tagsOf(id)).toEqual(['billing']);
+    await screenshot(page, 'message-tags');
+    await page.close();
+  });
+
+  it('follows changes made elsewhere, live: one message re-tagged, several at once, a tag deleted everywhere', async () => {
+    const id = await send({ subject: 'Tagged live', text: 'x' });
+    const page = await open(id);
+    await page.getByRole('combobox', { name: 'Add a tag' }).waitFor();
+    expect(await chips(page).count()).toBe(0);
+
+    expect((await putTags(id, ['from-api'])).status).toBe(200);
+    await chips(page).filter({ hasText: 'from-api' }).waitFor();
+
+    const bulk = await fetch(`${env.kotak.url}/api/messages/tags`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ids: [id, attachmentsId], add: ['bulk'], remove: ['from-api'] }),
+    });
+    expect(bulk.status).toBe(200);
+    await chips(page).filter({ hasText: 'bulk' }).waitFor();
+    await chips(page).filter({ hasText: 'from-api' }).waitFor({ state: 'detached' });
+
+    // Mailpit's API deletes a tag from every message: one tags:changed frame, and the view refetches.
+    expect((await fetch(`${env.kotak.url}/api/v1/tags/bulk`, { method: 'DELETE' })).status).toBe(200);
+    await chips(page).filter({ hasText: 'bulk' }).waitFor({ state: 'detached' });
+    await page.close();
+  });
+});
+
 describe('the message header on a phone', () => {
   it('folds to one line (from, time) and opens its details on tap; the tabs scroll in their own strip', async () => {
     const page = await open(attachmentsId, 375);
@@ -331,7 +408,10 @@ describe('accessibility of the message view (axe-core)', () => {
         expect(await axeFindings(page)).toEqual([]);
         await screenshot(page, `message-source-${colorScheme}-${width}`);
 
+        // A tag chip with its remove button is in the view too.
+        await fetch(`${env.kotak.url}/api/messages/${calendarId}/tags`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ tags: ['invite', 'team'] }) });
         await page.goto(`${env.kotak.url}/messages/${calendarId}`);
+        await page.getByRole('button', { name: 'Remove tag invite' }).waitFor();
         await page.getByRole('tab', { name: /^Attachments/ }).click();
         await page.getByRole('region', { name: /^Calendar event/ }).waitFor();
         await page.getByRole('button', { name: 'Checksums of invite.ics' }).click();

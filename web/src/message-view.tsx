@@ -15,6 +15,7 @@ import { useShortcuts } from './hooks.js';
 import { ChecksPanel } from './checks.js';
 import { Deliveries } from './deliveries.js';
 import { HtmlSource } from './html-source.js';
+import { MessageTags } from './message-tags.js';
 import { isSafeLink } from './links.js';
 import { listRoute, type ListContext } from './route.js';
 import './message.css';
@@ -255,6 +256,8 @@ export function MessageView({ id, list, feed, navigate }: Props) {
         </dl>
       </details>
       </div>
+
+      <MessageTags id={id} mailbox={message.mailbox} initial={message.tags} feed={feed} />
 
       <Deliveries messageId={id} envelopeRecipients={message.envelope.rcptTo} feed={feed} />
 
