@@ -425,3 +425,26 @@ describe('accessibility of the message view (axe-core)', () => {
     }
   }
 });
+
+describe('the tabs by keyboard', () => {
+  it('move with the arrow keys, Home and End (WAI-ARIA tabs), selecting and focusing the tab', async () => {
+    const page = await open(attachmentsId);
+    const selected = () => page.evaluate(`document.querySelector('[role=tab][aria-selected=true]')?.textContent`);
+    const focused = () => page.evaluate(`document.activeElement?.getAttribute('role') === 'tab' ? document.activeElement.textContent : null`);
+    await page.getByRole('tab', { name: 'Text' }).click();
+    await page.keyboard.press('ArrowRight');
+    await eventually(selected).toBe('Headers');
+    await eventually(focused).toBe('Headers');
+    await page.keyboard.press('End');
+    await eventually(selected).toBe('Checks');
+    await eventually(focused).toBe('Checks');
+    await page.keyboard.press('ArrowRight');
+    await eventually(selected).toBe('HTML');
+    await page.keyboard.press('ArrowLeft');
+    await eventually(selected).toBe('Checks');
+    await page.keyboard.press('Home');
+    await eventually(selected).toBe('HTML');
+    await eventually(focused).toBe('HTML');
+    await page.close();
+  });
+});

@@ -5,7 +5,7 @@
  * menu (download-menu.tsx). Everything from the message is inserted as text; only the iframe
  * renders its HTML. On a phone the header folds to one line (from, time) until tapped.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { deleteMessage, getMessage, getRawText, htmlUrl, rawUrl, setRead, type MessageDetail } from './api.js';
 import { AttachmentsPanel } from './attachments.js';
 import { DownloadMenu } from './download-menu.js';
@@ -86,6 +86,15 @@ export function MessageView({ id, list, feed, navigate }: Props) {
   const [tab, setTab] = useState<Tab | null>(null);
   /** On a phone, whether the header shows its details (always shown on wider screens). */
   const [detailsOpen, setDetailsOpen] = useState(false);
+  const tabList = useRef<HTMLDivElement>(null);
+  /** The tab the keyboard moved to, focused once it is rendered selected. */
+  const [tabToFocus, setTabToFocus] = useState<Tab | null>(null);
+
+  useEffect(() => {
+    if (tabToFocus === null) return;
+    tabList.current?.querySelector<HTMLElement>(`#tab-${tabToFocus}`)?.focus();
+    setTabToFocus(null);
+  }, [tabToFocus]);
 
   useEffect(() => {
     let current = true;
@@ -273,7 +282,27 @@ export function MessageView({ id, list, feed, navigate }: Props) {
         </p>
       )}
 
-      <div class="tabs" role="tablist" aria-label="Message parts">
+      <div
+        class="tabs"
+        role="tablist"
+        aria-label="Message parts"
+        ref={tabList}
+        onKeyDown={(event) => {
+          // WAI-ARIA tabs: only the selected tab is in the Tab order; the arrows, Home and End move
+          // between tabs, selecting as they go.
+          const at = tabs.findIndex((t) => t.id === activeTab);
+          const to =
+            event.key === 'ArrowRight' ? (at + 1) % tabs.length
+            : event.key === 'ArrowLeft' ? (at - 1 + tabs.length) % tabs.length
+            : event.key === 'Home' ? 0
+            : event.key === 'End' ? tabs.length - 1
+            : null;
+          if (to === null) return;
+          event.preventDefault();
+          setTab(tabs[to]!.id);
+          setTabToFocus(tabs[to]!.id);
+        }}
+      >
         {tabs.map((t) => (
           <button
             type="button"
