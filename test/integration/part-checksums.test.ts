@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transport } from '../helpers/kotak.js';
-import { queuedId } from '../helpers/smtp-client.js';
+import { queuedId, sendRaw } from '../helpers/smtp-client.js';
 import { ALL, startScopedKotak, unknownId, W1, type ScopedKotak } from '../helpers/scoped-kotak.js';
 
 let k: ScopedKotak;
@@ -70,5 +70,17 @@ describe('part checksums', () => {
     const invalid = await k.call(ALL, 'GET', `/api/messages/${id}/parts/x/checksums`);
     expect(invalid.status).toBe(400);
     expect(invalid.body.error.code).toBe('invalid_request');
+  });
+
+  it('answer 422 message_unparsed, pointing to the raw source, for a message kept raw over a structure limit', async () => {
+    const depth = 5000;
+    const open = Array.from({ length: depth }, (_, i) => `Content-Type: multipart/mixed; boundary="d${i}"\r\n\r\n--d${i}\r\n`).join('');
+    const close = Array.from({ length: depth }, (_, i) => `\r\n--d${depth - 1 - i}--`).join('');
+    const raw = Buffer.from(`From: a@example.com\r\nTo: deep@w1.inbox.test\r\nSubject: deep\r\nMIME-Version: 1.0\r\n${open}Content-Type: text/plain\r\nContent-Disposition: attachment; filename="x.txt"\r\n\r\ninnermost${close}\r\n`, 'latin1');
+    const id = queuedId(await sendRaw(k.kotak.smtpPort, raw, { from: 'a@example.com', to: ['deep@w1.inbox.test'] }));
+    const answer = await k.call(ALL, 'GET', `/api/messages/${id}/parts/1/checksums`);
+    expect(answer.status).toBe(422);
+    expect(answer.body.error.code).toBe('message_unparsed');
+    expect(answer.body.error.message).toContain(`/api/messages/${id}/raw`);
   });
 });
