@@ -195,75 +195,75 @@ export function MessageView({ id, list, feed, navigate }: Props) {
         <span class="visually-hidden">{detailsOpen ? 'Hide details' : 'Show details'}</span>
       </button>
       <div id="message-details" class={detailsOpen ? 'message-details open' : 'message-details'}>
-      <h1 id="message-subject" class="subject">{message.subject || '(no subject)'}</h1>
-      <dl class="fields">
-        <dt>From</dt>
-        <dd>{formatAddress(message.from)}</dd>
-        <dt>To</dt>
-        <dd>{formatAddresses(message.to) || '—'}</dd>
-        {message.cc.length > 0 && (
-          <>
-            <dt>Cc</dt>
-            <dd>{formatAddresses(message.cc)}</dd>
-          </>
-        )}
-        {message.bcc.length > 0 && (
-          <>
-            <dt>Bcc</dt>
-            <dd>{formatAddresses(message.bcc)}</dd>
-          </>
-        )}
-        {message.replyTo.length > 0 && (
-          <>
-            <dt>Reply-To</dt>
-            <dd>{formatAddresses(message.replyTo)}</dd>
-          </>
-        )}
-        <dt>Date</dt>
-        <dd>
-          {message.date ? absoluteTime(message.date) : '—'}
-          <span class="muted"> · received {absoluteTime(message.receivedAt)}</span>
-        </dd>
-        <dt>Size</dt>
-        <dd>{formatSize(message.size)}</dd>
-        {unsubscribe && (
-          <>
-            <dt>Unsubscribe</dt>
-            <dd>
-              {unsubscribe.targets.length === 0 ? (
-                <code>{unsubscribe.raw}</code>
-              ) : (
-                unsubscribe.targets.map((target, i) => (
-                  <span key={target}>
-                    {i > 0 && ', '}
-                    {isSafeLink(target) ? (
-                      <a href={target} target="_blank" rel="noopener noreferrer">{target}</a>
-                    ) : (
-                      <code>{target}</code>
-                    )}
-                  </span>
-                ))
-              )}
-              {unsubscribe.oneClick && <span class="muted"> · one-click (RFC 8058)</span>}
-            </dd>
-          </>
-        )}
-      </dl>
-      <details class="envelope">
-        <summary>SMTP envelope</summary>
+        <h1 id="message-subject" class="subject">{message.subject || '(no subject)'}</h1>
         <dl class="fields">
-          <dt>MAIL FROM</dt>
-          <dd>{message.envelope.mailFrom ? `<${message.envelope.mailFrom}>` : '<> (null sender)'}</dd>
-          <dt>RCPT TO</dt>
-          <dd>{message.envelope.rcptTo.map((r) => `<${r}>`).join(', ')}</dd>
-          <dt>Client</dt>
-          <dd>{message.envelope.clientAddress} (HELO {message.envelope.heloName || '—'})</dd>
-          <dt>TLS</dt>
-          <dd>{message.envelope.tls ? 'yes' : 'no'}</dd>
-          <dt>Authenticated user</dt>
-          <dd>{message.envelope.user ?? '—'}</dd>
+          <dt>From</dt>
+          <dd>{formatAddress(message.from)}</dd>
+          <dt>To</dt>
+          <dd>{formatAddresses(message.to) || '—'}</dd>
+          {message.cc.length > 0 && (
+            <>
+              <dt>Cc</dt>
+              <dd>{formatAddresses(message.cc)}</dd>
+            </>
+          )}
+          {message.bcc.length > 0 && (
+            <>
+              <dt>Bcc</dt>
+              <dd>{formatAddresses(message.bcc)}</dd>
+            </>
+          )}
+          {message.replyTo.length > 0 && (
+            <>
+              <dt>Reply-To</dt>
+              <dd>{formatAddresses(message.replyTo)}</dd>
+            </>
+          )}
+          <dt>Date</dt>
+          <dd>
+            {message.date ? absoluteTime(message.date) : '—'}
+            <span class="muted"> · received {absoluteTime(message.receivedAt)}</span>
+          </dd>
+          <dt>Size</dt>
+          <dd>{formatSize(message.size)}</dd>
+          {unsubscribe && (
+            <>
+              <dt>Unsubscribe</dt>
+              <dd>
+                {unsubscribe.targets.length === 0 ? (
+                  <code>{unsubscribe.raw}</code>
+                ) : (
+                  unsubscribe.targets.map((target, i) => (
+                    <span key={target}>
+                      {i > 0 && ', '}
+                      {isSafeLink(target) ? (
+                        <a href={target} target="_blank" rel="noopener noreferrer">{target}</a>
+                      ) : (
+                        <code>{target}</code>
+                      )}
+                    </span>
+                  ))
+                )}
+                {unsubscribe.oneClick && <span class="muted"> · one-click (RFC 8058)</span>}
+              </dd>
+            </>
+          )}
         </dl>
-      </details>
+        <details class="envelope">
+          <summary>SMTP envelope</summary>
+          <dl class="fields">
+            <dt>MAIL FROM</dt>
+            <dd>{message.envelope.mailFrom ? `<${message.envelope.mailFrom}>` : '<> (null sender)'}</dd>
+            <dt>RCPT TO</dt>
+            <dd>{message.envelope.rcptTo.map((r) => `<${r}>`).join(', ')}</dd>
+            <dt>Client</dt>
+            <dd>{message.envelope.clientAddress} (HELO {message.envelope.heloName || '—'})</dd>
+            <dt>TLS</dt>
+            <dd>{message.envelope.tls ? 'yes' : 'no'}</dd>
+            <dt>Authenticated user</dt>
+            <dd>{message.envelope.user ?? '—'}</dd>
+          </dl>
+        </details>
       </div>
 
       <MessageTags id={id} mailbox={message.mailbox} initial={message.tags} feed={feed} />
