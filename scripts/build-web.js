@@ -15,8 +15,12 @@ const result = await build({
   entryPoints: [new URL('src/main.tsx', root).pathname],
   outdir: new URL('assets/', dist).pathname,
   entryNames: '[name]-[hash]',
+  // What main loads only on demand (the HTML-source tab's highlighter): a file of its own, fetched
+  // from /assets/ by a dynamic import() when first needed, never named in the index.
+  chunkNames: 'chunk-[hash]',
   assetNames: '[name]-[hash]',
   bundle: true,
+  splitting: true,
   minify: true,
   format: 'esm',
   target: ['chrome110', 'firefox110', 'safari16'],
@@ -28,9 +32,23 @@ const result = await build({
   logLevel: 'warning',
 });
 
-const outputs = Object.keys(result.metafile.outputs).map((path) => path.slice(path.lastIndexOf('/assets/') + 1));
-const scripts = outputs.filter((p) => p.endsWith('.js'));
-const styles = outputs.filter((p) => p.endsWith('.css'));
+const asset = (path) => path.slice(path.lastIndexOf('/assets/') + 1);
+const outputs = Object.entries(result.metafile.outputs);
+// The index loads the entry point (and its stylesheet) only; the entry imports the rest itself.
+const [entryPath, entry] = outputs.find(([, output]) => output.entryPoint?.endsWith('src/main.tsx'));
+const scripts = [asset(entryPath)];
+const styles = entry.cssBundle ? [asset(entry.cssBundle)] : [];
+// What the entry pulls in by static imports (a shared helper chunk) loads with it; the rest waits
+// for a dynamic import().
+const withEntry = new Set();
+const follow = (path) => {
+  if (withEntry.has(path)) return;
+  withEntry.add(path);
+  for (const dep of result.metafile.outputs[path]?.imports ?? []) if (dep.kind === 'import-statement') follow(dep.path);
+};
+follow(entryPath);
+const startup = [...withEntry].map(asset).filter((p) => p.endsWith('.js'));
+const lazy = outputs.map(([path]) => asset(path)).filter((p) => p.endsWith('.js') && !startup.includes(p));
 
 const template = await readFile(new URL('index.html', root), 'utf8');
 const index = template
@@ -39,5 +57,9 @@ const index = template
 await writeFile(new URL('index.html', dist), index);
 
 let gzipped = 0;
-for (const path of [...scripts, ...styles]) gzipped += gzipSync(await readFile(new URL(path, dist))).length;
-if (process.env.KOTAK_BUILD_QUIET !== '1') console.log(`web inbox built: ${[...scripts, ...styles].join(', ')} (${(gzipped / 1024).toFixed(1)} KB gzipped)`);
+for (const path of [...startup, ...styles]) gzipped += gzipSync(await readFile(new URL(path, dist))).length;
+let lazyGzipped = 0;
+for (const path of lazy) lazyGzipped += gzipSync(await readFile(new URL(path, dist))).length;
+if (process.env.KOTAK_BUILD_QUIET !== '1') {
+  console.log(`web inbox built: ${[...startup, ...styles].join(', ')} (${(gzipped / 1024).toFixed(1)} KB gzipped); loaded on demand: ${lazy.join(', ') || 'nothing'} (${(lazyGzipped / 1024).toFixed(1)} KB gzipped)`);
+}

@@ -262,6 +262,17 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     });
   });
 
+  app.openapi(routes.getPartChecksums, async (c) => {
+    const { id, partId } = c.req.valid('param');
+    const raw = await store.getRaw(accessScope(c), id);
+    if (!raw) throw notFound(`no message ${id}`);
+    const checksums = await parser.partChecksums(raw, partId).catch((err: unknown) => {
+      throw pointToRaw(err, `/api/messages/${id}/raw`);
+    });
+    if (!checksums) throw notFound(`message ${id} has no part ${partId}`);
+    return c.json(checksums, 200);
+  });
+
   app.openapi(routes.patchMessage, async (c) => {
     const { id } = c.req.valid('param');
     const { read } = c.req.valid('json');

@@ -2,7 +2,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   BulkPatchBodySchema, DeleteQuerySchema, DeletedSchema, ErrorSchema, HtmlQuerySchema, IdParamSchema, ListQuerySchema,
-  MailboxQuerySchema, MessagePageSchema, MessageViewSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
+  MailboxQuerySchema, MessagePageSchema, MessageViewSchema, PartChecksumsSchema, PartParamSchema, PatchBodySchema, StatsSchema, MessageSummarySchema, UpdatedSchema,
   WaitQuerySchema, WaitResultSchema, WaitTimeoutSchema, DeliveriesSchema, RelayJobSchema, RelayQueueQuerySchema,
   RelayQueueSchema, RelayStatusSchema, ReleaseBodySchema, LiveFrameSchema, MailboxListSchema, MailboxNameParamSchema,
   SpamCheckSchema,
@@ -80,6 +80,18 @@ export const routes = {
     request: { params: PartParamSchema },
     responses: {
       200: binary('application/octet-stream', 'The attachment bytes'),
+      404: error('No such message or part'),
+      422: error('The message was kept unparsed (over a structure limit, or the parser failed): its parts cannot be read; its raw source can'),
+      ...invalid('Not a part id (a MIME part path such as 2 or 1.2)'),
+      ...gates,
+    },
+  }),
+  getPartChecksums: createRoute({
+    operationId: 'getPartChecksums', method: 'get', path: '/api/messages/{id}/parts/{partId}/checksums', tags: ['messages'],
+    summary: "MD5, SHA-1 and SHA-256 of an attachment's decoded bytes, computed now (hashed as the part is decoded, never held whole)",
+    request: { params: PartParamSchema },
+    responses: {
+      200: json(PartChecksumsSchema, 'The digests'),
       404: error('No such message or part'),
       422: error('The message was kept unparsed (over a structure limit, or the parser failed): its parts cannot be read; its raw source can'),
       ...invalid('Not a part id (a MIME part path such as 2 or 1.2)'),

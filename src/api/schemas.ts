@@ -156,6 +156,16 @@ export const PartParamSchema = IdParamSchema.extend({
     .openapi({ param: { name: 'partId', in: 'path' } }),
 });
 
+const hexDigest = (bytes: number, example: string) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`)).openapi({ example });
+
+export const PartChecksumsSchema = z
+  .object({
+    md5: hexDigest(16, '9e107d9d372bb6826bd81d3542a419d6'),
+    sha1: hexDigest(20, '2fd4e1c67a2d28fced849ee1bb76e7391b93eb12'),
+    sha256: hexDigest(32, 'd7a8fbb307d7809469ca9abcb0082e4f8d5651e46d3cdb762d02d0bf37c9e592'),
+  })
+  .openapi('PartChecksums', { description: "Digests of the attachment's decoded bytes (what a download holds), lower-case hex." });
+
 /**
  * `?mailbox=NAME`: repeatable, and a value may list names with commas. One value arrives as a
  * string, several as an array; names are checked by src/mail/mailbox-name.ts (an invalid one is a

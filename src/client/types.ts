@@ -7,7 +7,7 @@
 import type { z } from '@hono/zod-openapi';
 import type {
   AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MailboxListSchema, MailboxSchema, MessagePageSchema, TagCountSchema, TagListSchema,
-  MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, SmtpInfoSchema, StatsSchema,
+  MessageSummarySchema, MessageViewSchema, PartChecksumsSchema, RelayJobSchema, RelayStatusSchema, SmtpInfoSchema, StatsSchema,
   SpamCheckSchema, SpamRuleSchema,
   DeliverabilityReportSchema,
   LinkCheckSchema, LinkResultSchema,
@@ -31,6 +31,8 @@ export type MessageLink = Wire<typeof LinkSchema>;
 export type MessageDetail = Wire<typeof MessageViewSchema>;
 /** One page of `GET /api/messages`, newest first; `nextCursor` is null on the last. */
 export type MessagePage = Wire<typeof MessagePageSchema>;
+/** `GET /api/messages/:id/parts/:partId/checksums`: digests of an attachment's decoded bytes, lower-case hex. */
+export type PartChecksums = Wire<typeof PartChecksumsSchema>;
 /** A mailbox with its kept counts. */
 export type Mailbox = Wire<typeof MailboxSchema>;
 /** `GET /api/mailboxes`, by name. */

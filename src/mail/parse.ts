@@ -5,6 +5,7 @@
  * it runs). MailParser rather than simpleParser, because simpleParser buffers and hashes every
  * attachment and rewrites cid: links into data: URIs; the summary and the index need neither.
  */
+import { createHash } from 'node:crypto';
 import { MailParser } from 'mailparser';
 import type { AddressObject, EmailAddress, HeaderLines, HeaderValue, Headers } from 'mailparser';
 import { htmlToText, makeSnippet } from './html-text.js';
@@ -167,27 +168,49 @@ export interface ExtractedPart {
 }
 
 /** The decoded bytes of one attachment, found by its MIME part path; null when there is none. */
-export function extractPart(raw: Uint8Array, partId: string): Promise<ExtractedPart | null> {
+export async function extractPart(raw: Uint8Array, partId: string): Promise<ExtractedPart | null> {
+  const chunks: Buffer[] = [];
+  const found = await streamPart(raw, partId, (chunk) => chunks.push(chunk));
+  return found && { ...found, content: Buffer.concat(chunks) };
+}
+
+/** The digests the inbox and Mailpit show for an attachment, lower-case hex. */
+export interface PartChecksums {
+  readonly md5: string;
+  readonly sha1: string;
+  readonly sha256: string;
+}
+
+/**
+ * The checksums of one attachment's decoded bytes, hashed as mailparser streams them out (never
+ * holding the whole part); null when there is no such part.
+ */
+export async function partChecksums(raw: Uint8Array, partId: string): Promise<PartChecksums | null> {
+  const hashes = { md5: createHash('md5'), sha1: createHash('sha1'), sha256: createHash('sha256') };
+  const found = await streamPart(raw, partId, (chunk) => {
+    for (const hash of Object.values(hashes)) hash.update(chunk);
+  });
+  return found && { md5: hashes.md5.digest('hex'), sha1: hashes.sha1.digest('hex'), sha256: hashes.sha256.digest('hex') };
+}
+
+/**
+ * Hands each decoded chunk of the part at `partId` to `onChunk` and answers its type and name once
+ * it has ended; null when there is no such part. Other parts are read past without being kept.
+ */
+function streamPart(raw: Uint8Array, partId: string, onChunk: (chunk: Buffer) => void): Promise<Omit<ExtractedPart, 'content'> | null> {
   return new Promise((resolve, reject) => {
     const parser = new MailParser(PARSER_OPTIONS);
-    let found: ExtractedPart | null = null;
+    let found: Omit<ExtractedPart, 'content'> | null = null;
     let index = 0;
     parser.on('data', (data) => {
       if (data.type !== 'attachment') return;
       index += 1;
       const matches = (data.partId ?? String(index)) === partId;
-      const chunks: Buffer[] = [];
       data.content.on('data', (chunk: Buffer) => {
-        if (matches) chunks.push(chunk);
+        if (matches) onChunk(chunk);
       });
       data.content.on('end', () => {
-        if (matches) {
-          found = {
-            content: Buffer.concat(chunks),
-            contentType: data.contentType || 'application/octet-stream',
-            filename: data.filename ?? null,
-          };
-        }
+        if (matches) found = { contentType: data.contentType || 'application/octet-stream', filename: data.filename ?? null };
         data.release?.();
       });
     });

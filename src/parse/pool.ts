@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { KotakError } from '../errors.js';
 import { FAST_PARSE_MAX_DEPTH, INLINE_LIMITS, parseSimpleMessage } from '../mail/fast-parse.js';
 import { messageHeaderExceeded, mimeLimitExceeded, type MimeLimits } from '../mail/mime-limits.js';
-import type { ExtractedPart } from '../mail/parse.js';
+import type { ExtractedPart, PartChecksums } from '../mail/parse.js';
 import { stripAttachmentBodiesWithin } from '../mail/skeleton.js';
 import type { ParsedMessage, ParseOutcome } from '../mail/types.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
@@ -23,6 +23,8 @@ export interface ParserPool {
    * message cannot be parsed: over a structure limit, or the parser failed or ran out of time.
    */
   extractPart(raw: Buffer, partId: string): Promise<ExtractedPart | null>;
+  /** MD5, SHA-1 and SHA-256 of one attachment's decoded bytes (hashed in the worker); rejects as extractPart does. */
+  partChecksums(raw: Buffer, partId: string): Promise<PartChecksums | null>;
   close(): Promise<void>;
 }
 
@@ -70,7 +72,7 @@ export interface ParserPoolOptions {
 
 const DEFAULT_MIME_LIMITS: MimeLimits = { maxHeaderBytes: 100 * 1024, maxParts: 1000, maxDepth: 50 };
 
-type JobRequest = { kind: 'parse'; raw: Uint8Array; sizes?: [string, number][]; limits: MimeLimits } | { kind: 'part'; raw: Uint8Array; partId: string; limits: MimeLimits };
+type JobRequest = { kind: 'parse'; raw: Uint8Array; sizes?: [string, number][]; limits: MimeLimits } | { kind: 'part' | 'checksums'; raw: Uint8Array; partId: string; limits: MimeLimits };
 
 interface Job {
   readonly id: number;
@@ -221,6 +223,12 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
       const { content } = reply.part;
       // Structured clone delivers a Uint8Array; callers expect a Buffer over the same memory.
       return { ...reply.part, content: Buffer.from(content.buffer, content.byteOffset, content.byteLength) };
+    },
+    async partChecksums(raw, partId) {
+      const reply = await submit({ kind: 'checksums', raw, partId, limits: mimeLimits });
+      if (!reply.ok && closed) throw new KotakError('shutting_down', 'Kotak is stopping');
+      if (!reply.ok) throw new KotakError('message_unparsed', `the message's parts cannot be read: ${reply.error}`);
+      return reply.kind === 'checksums' ? reply.checksums : null;
     },
     async close() {
       closed = true;

@@ -4,7 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { messageHeaderExceeded, mimeLimitExceeded } from '../mail/mime-limits.js';
-import { extractPart, parseMessage, parseSkeleton, type ExtractedPart } from '../mail/parse.js';
+import { extractPart, parseMessage, parseSkeleton, partChecksums, type ExtractedPart, type PartChecksums } from '../mail/parse.js';
 import type { ParsedMessage } from '../mail/types.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -28,19 +28,35 @@ async function parse(request: Extract<WorkerRequest, { kind: 'parse' }>): Promis
  * The same limits as parsing: a message kept raw for crossing one would make mailparser fail or
  * run out its time here too, and the reason is worth more to the client than that failure.
  */
-async function part(request: Extract<WorkerRequest, { kind: 'part' }>): Promise<ExtractedPart | null> {
+function withinLimits(request: Extract<WorkerRequest, { kind: 'part' | 'checksums' }>): Buffer {
   const bytes = Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength);
   const over = messageHeaderExceeded(bytes, request.limits) ?? mimeLimitExceeded(bytes, request.limits);
   if (over) throw new Error(over);
-  return extractPart(bytes, request.partId);
+  return bytes;
+}
+
+async function part(request: Extract<WorkerRequest, { kind: 'part' | 'checksums' }>): Promise<ExtractedPart | null> {
+  return extractPart(withinLimits(request), request.partId);
+}
+
+/** Hashed here as the part streams out of the parser, so only the digests travel back. */
+async function checksums(request: Extract<WorkerRequest, { kind: 'part' | 'checksums' }>): Promise<PartChecksums | null> {
+  return partChecksums(withinLimits(request), request.partId);
+}
+
+function answer(request: WorkerRequest): Promise<WorkerReply> {
+  switch (request.kind) {
+    case 'parse':
+      return parse(request).then((message) => ({ jobId: request.jobId, ok: true, kind: 'parse', message }));
+    case 'part':
+      return part(request).then((part) => ({ jobId: request.jobId, ok: true, kind: 'part', part }));
+    case 'checksums':
+      return checksums(request).then((checksums) => ({ jobId: request.jobId, ok: true, kind: 'checksums', checksums }));
+  }
 }
 
 port.on('message', (request: WorkerRequest) => {
-  const work =
-    request.kind === 'parse'
-      ? parse(request).then((message): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'parse', message }))
-      : part(request).then((part): WorkerReply => ({ jobId: request.jobId, ok: true, kind: 'part', part }));
-  work
+  answer(request)
     .catch((err: unknown): WorkerReply => ({
       jobId: request.jobId,
       ok: false,

@@ -1,7 +1,8 @@
 /**
  * The Attachments tab at desktop and phone width (issue 18's finding: on a phone the table broke
- * its words, "Typ e", "Si ze", "Do wnl oad"). Column headings never break inside a word; on a
- * phone each attachment is a card and nothing scrolls sideways.
+ * its words, "Typ e", "Si ze", "Do wnl oad"). Each attachment is a card at every width: its short
+ * values (size, Download, Checksums) never break inside a word, a long name wraps inside its card,
+ * and on a phone nothing scrolls sideways.
  */
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -47,18 +48,32 @@ const lineCounts = (page: Page, selector: string): Promise<[string, number][]> =
       return [el.textContent.trim(), new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
     })`);
 
+/** The short values of every card: each must stay on one line. */
+const SHORT_VALUES = '.attachment-size, .attachment-actions a, .attachment-actions button';
+
+/** Whether any card is wider than its box (a long name pushing it sideways). */
+const cardsOverflow = (page: Page): Promise<boolean> =>
+  page.evaluate(`[...document.querySelectorAll('.attachment-card')].some((card) => card.scrollWidth > card.clientWidth)`) as Promise<boolean>;
+
 describe('the Attachments tab', () => {
-  it('keeps each column heading on one line at desktop width', async () => {
+  it('shows cards whose short values stay on one line at desktop width', async () => {
     const page = await openAttachments(800);
-    for (const [text, lines] of await lineCounts(page, 'table.attachments thead th:not(:has(.visually-hidden))')) expect(lines, text).toBe(1);
+    expect(await page.getByRole('list', { name: 'Attachments' }).getByRole('listitem').count()).toBe(2);
+    const counts = await lineCounts(page, SHORT_VALUES);
+    expect(counts.length).toBe(6);
+    for (const [text, lines] of counts) expect(lines, text).toBe(1);
+    expect(await cardsOverflow(page)).toBe(false);
+    await screenshot(page, 'attachments-desktop');
     await page.close();
   });
 
-  it('shows attachments as cards on a phone, with no sideways scrolling and words kept whole', async () => {
+  it('shows cards on a phone, with no sideways scrolling and words kept whole', async () => {
     const page = await openAttachments(375);
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
-    // Short values stay whole: the size and the download link.
-    for (const [text, lines] of await lineCounts(page, 'table.attachments td:nth-child(3), table.attachments td:nth-child(5) a')) expect(lines, text).toBe(1);
+    const counts = await lineCounts(page, SHORT_VALUES);
+    expect(counts.length).toBe(6);
+    for (const [text, lines] of counts) expect(lines, text).toBe(1);
+    expect(await cardsOverflow(page)).toBe(false);
     await screenshot(page, 'attachments-phone');
     await page.close();
   });

@@ -122,7 +122,7 @@ describe('web inbox', () => {
       await eventually(() => page.getByRole('tab', { name: tab }).getAttribute('aria-selected')).toBe('true');
     }
     await page.getByRole('tab', { name: 'Attachments (1)' }).click();
-    await page.getByRole('cell', { name: /^<img src=x onerror=.*\.txt$/ }).waitFor(); // the filename, as text
+    await page.getByRole('list', { name: 'Attachments' }).getByText(/^<img src=x onerror=.*\.txt$/).waitFor(); // the filename, as text
     await page.getByRole('tab', { name: 'Links (1)' }).click();
     await page.getByText("javascript:window.__pwned=1;alert('link')").waitFor(); // listed, not clickable
     expect(await page.getByRole('link', { name: /javascript:/ }).count()).toBe(0);

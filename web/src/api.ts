@@ -1,5 +1,5 @@
 /** The inbox's HTTP client: every URL is relative to the page's <base>, so a base path just works. */
-import type { Delivery, MailboxList, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus, SmtpInfo, TagList } from '../../src/client/types.js';
+import type { Delivery, MailboxList, MessageDetail, MessagePage, MessageSummary, PartChecksums, RelayJob, RelayStatus, SmtpInfo, TagList } from '../../src/client/types.js';
 
 // The wire shapes are the route schemas' (through the client's types), never restated here.
 export type {
@@ -12,6 +12,7 @@ export type {
   LinkCheck,
   Mailbox,
   MailboxList,
+  PartChecksums,
   MessageDetail,
   MessagePage,
   MessageSummary,
@@ -120,6 +121,18 @@ export async function getRawText(id: string, limit: number): Promise<{ text: str
 
 /** Where SMTP listens and what it asks of a client: the empty inbox tells people where to send. */
 export const getSmtpInfo = (): Promise<SmtpInfo> => request('api/smtp');
+
+/** MD5, SHA-1 and SHA-256 of an attachment, computed by the server now. */
+export const getPartChecksums = (id: string, partId: string): Promise<PartChecksums> =>
+  request(`api/messages/${encodeURIComponent(id)}/parts/${partId}/checksums`);
+
+/** An attachment's bytes as UTF-8 text (a calendar invite, for display). */
+export async function getPartText(id: string, partId: string): Promise<string> {
+  const res = await fetch(partUrl(id, partId));
+  if (!res.ok) throw new ApiError(res.status, `${res.status} ${res.statusText}`);
+  return new TextDecoder('utf-8').decode(await res.arrayBuffer());
+}
+
 export const getRelayStatus = (): Promise<RelayStatus> => request('api/relay');
 export const getDeliveries = (id: string): Promise<{ deliveries: Delivery[] }> => request(`api/messages/${encodeURIComponent(id)}/deliveries`);
 export const releaseMessage = (id: string, to: readonly string[]): Promise<{ jobs: RelayJob[] }> =>

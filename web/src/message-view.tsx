@@ -1,21 +1,27 @@
 /**
  * One message (deep link messages/:id): headers and envelope as text, and tabs for the HTML (in a
- * sandboxed iframe the server also locks down with a CSP), text, headers, raw source, attachments
- * links and checks (checks.tsx). Everything from the message is inserted as text; only the iframe
- * renders its HTML.
+ * sandboxed iframe the server also locks down with a CSP), its HTML source (html-source.tsx), text,
+ * headers, raw source, attachments (attachments.tsx), links and checks (checks.tsx); a download
+ * menu (download-menu.tsx). Everything from the message is inserted as text; only the iframe
+ * renders its HTML. On a phone the header folds to one line (from, time) until tapped.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { deleteMessage, getMessage, getRawText, htmlUrl, partUrl, rawUrl, setRead, type MessageDetail } from './api.js';
+import { deleteMessage, getMessage, getRawText, htmlUrl, rawUrl, setRead, type MessageDetail } from './api.js';
+import { AttachmentsPanel } from './attachments.js';
+import { DownloadMenu } from './download-menu.js';
 import type { LiveFeed, Navigate } from './feed.js';
-import { absoluteTime, formatAddress, formatAddresses, formatSize } from './format.js';
+import { absoluteTime, formatAddress, formatAddresses, formatSize, shortAddress } from './format.js';
 import { useShortcuts } from './hooks.js';
 import { ChecksPanel } from './checks.js';
 import { Deliveries } from './deliveries.js';
+import { HtmlSource } from './html-source.js';
+import { MessageTags } from './message-tags.js';
 import { isSafeLink } from './links.js';
 import { listRoute, type ListContext } from './route.js';
 import { onTablistKey } from './tablist-keys.js';
+import './message.css';
 
-type Tab = 'html' | 'text' | 'headers' | 'raw' | 'attachments' | 'links' | 'checks';
+type Tab = 'html' | 'source' | 'text' | 'headers' | 'raw' | 'attachments' | 'links' | 'checks';
 
 const WIDTHS = [
   { id: 'desktop', label: 'Desktop', width: '100%' },
@@ -60,6 +66,13 @@ function listUnsubscribe(headers: MessageDetail['headers']): { raw: string; targ
   return { raw, targets, oneClick: /^\s*List-Unsubscribe=One-Click\s*$/i.test(header('list-unsubscribe-post') ?? '') };
 }
 
+/** The header's one line on a phone: the time today, else the date. */
+function shortTime(iso: string): string {
+  const at = new Date(iso);
+  const today = new Date().toDateString() === at.toDateString();
+  return today ? at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' }) : at.toLocaleDateString(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+}
+
 function backToInbox(navigate: Navigate, list: ListContext) {
   // Back in history when the app brought us here (keeps the inbox's search and page); after a deep
   // link, to the newest page of the list the link names.
@@ -72,7 +85,8 @@ export function MessageView({ id, list, feed, navigate }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [deleted, setDeleted] = useState(false);
   const [tab, setTab] = useState<Tab | null>(null);
-
+  /** On a phone, whether the header shows its details (always shown on wider screens). */
+  const [detailsOpen, setDetailsOpen] = useState(false);
   useEffect(() => {
     let current = true;
     getMessage(id).then(
@@ -137,7 +151,7 @@ export function MessageView({ id, list, feed, navigate }: Props) {
   if (!message) return <p class="loading">Loading…</p>;
 
   const tabs: { id: Tab; label: string }[] = [
-    ...(message.html !== null ? [{ id: 'html' as const, label: 'HTML' }] : []),
+    ...(message.html !== null ? [{ id: 'html' as const, label: 'HTML' }, { id: 'source' as const, label: 'HTML source' }] : []),
     { id: 'text', label: 'Text' },
     { id: 'headers', label: 'Headers' },
     { id: 'raw', label: 'Raw' },
@@ -153,82 +167,97 @@ export function MessageView({ id, list, feed, navigate }: Props) {
         <button type="button" onClick={() => void setRead(id, !message.read).then((s) => setMessage((m) => m && { ...m, read: s.read }))}>
           {message.read ? 'Mark unread' : 'Mark read'}
         </button>
-        <a class="button" href={rawUrl(id)} download={`${id}.eml`}>Download .eml</a>
+        <DownloadMenu message={message} />
         <span class="spacer" />
         <button type="button" class="danger" onClick={() => void remove()}>Delete</button>
       </div>
 
       {deleted && <p class="notice" role="status">This message was deleted (in another tab or by the API).</p>}
 
-      <h1 id="message-subject" class="subject">{message.subject || '(no subject)'}</h1>
-      <dl class="fields">
-        <dt>From</dt>
-        <dd>{formatAddress(message.from)}</dd>
-        <dt>To</dt>
-        <dd>{formatAddresses(message.to) || '—'}</dd>
-        {message.cc.length > 0 && (
-          <>
-            <dt>Cc</dt>
-            <dd>{formatAddresses(message.cc)}</dd>
-          </>
-        )}
-        {message.bcc.length > 0 && (
-          <>
-            <dt>Bcc</dt>
-            <dd>{formatAddresses(message.bcc)}</dd>
-          </>
-        )}
-        {message.replyTo.length > 0 && (
-          <>
-            <dt>Reply-To</dt>
-            <dd>{formatAddresses(message.replyTo)}</dd>
-          </>
-        )}
-        <dt>Date</dt>
-        <dd>
-          {message.date ? absoluteTime(message.date) : '—'}
-          <span class="muted"> · received {absoluteTime(message.receivedAt)}</span>
-        </dd>
-        <dt>Size</dt>
-        <dd>{formatSize(message.size)}</dd>
-        {unsubscribe && (
-          <>
-            <dt>Unsubscribe</dt>
-            <dd>
-              {unsubscribe.targets.length === 0 ? (
-                <code>{unsubscribe.raw}</code>
-              ) : (
-                unsubscribe.targets.map((target, i) => (
-                  <span key={target}>
-                    {i > 0 && ', '}
-                    {isSafeLink(target) ? (
-                      <a href={target} target="_blank" rel="noopener noreferrer">{target}</a>
-                    ) : (
-                      <code>{target}</code>
-                    )}
-                  </span>
-                ))
-              )}
-              {unsubscribe.oneClick && <span class="muted"> · one-click (RFC 8058)</span>}
-            </dd>
-          </>
-        )}
-      </dl>
-      <details class="envelope">
-        <summary>SMTP envelope</summary>
+      <button
+        type="button"
+        class="header-toggle"
+        aria-expanded={detailsOpen}
+        aria-controls="message-details"
+        onClick={() => setDetailsOpen(!detailsOpen)}
+      >
+        <span class="header-from">{shortAddress(message.from)}</span>
+        <time class="header-time" dateTime={message.date ?? message.receivedAt}>{shortTime(message.date ?? message.receivedAt)}</time>
+        <span class="visually-hidden">{detailsOpen ? 'Hide details' : 'Show details'}</span>
+      </button>
+      <div id="message-details" class={detailsOpen ? 'message-details open' : 'message-details'}>
+        <h1 id="message-subject" class="subject">{message.subject || '(no subject)'}</h1>
         <dl class="fields">
-          <dt>MAIL FROM</dt>
-          <dd>{message.envelope.mailFrom ? `<${message.envelope.mailFrom}>` : '<> (null sender)'}</dd>
-          <dt>RCPT TO</dt>
-          <dd>{message.envelope.rcptTo.map((r) => `<${r}>`).join(', ')}</dd>
-          <dt>Client</dt>
-          <dd>{message.envelope.clientAddress} (HELO {message.envelope.heloName || '—'})</dd>
-          <dt>TLS</dt>
-          <dd>{message.envelope.tls ? 'yes' : 'no'}</dd>
-          <dt>Authenticated user</dt>
-          <dd>{message.envelope.user ?? '—'}</dd>
+          <dt>From</dt>
+          <dd>{formatAddress(message.from)}</dd>
+          <dt>To</dt>
+          <dd>{formatAddresses(message.to) || '—'}</dd>
+          {message.cc.length > 0 && (
+            <>
+              <dt>Cc</dt>
+              <dd>{formatAddresses(message.cc)}</dd>
+            </>
+          )}
+          {message.bcc.length > 0 && (
+            <>
+              <dt>Bcc</dt>
+              <dd>{formatAddresses(message.bcc)}</dd>
+            </>
+          )}
+          {message.replyTo.length > 0 && (
+            <>
+              <dt>Reply-To</dt>
+              <dd>{formatAddresses(message.replyTo)}</dd>
+            </>
+          )}
+          <dt>Date</dt>
+          <dd>
+            {message.date ? absoluteTime(message.date) : '—'}
+            <span class="muted"> · received {absoluteTime(message.receivedAt)}</span>
+          </dd>
+          <dt>Size</dt>
+          <dd>{formatSize(message.size)}</dd>
+          {unsubscribe && (
+            <>
+              <dt>Unsubscribe</dt>
+              <dd>
+                {unsubscribe.targets.length === 0 ? (
+                  <code>{unsubscribe.raw}</code>
+                ) : (
+                  unsubscribe.targets.map((target, i) => (
+                    <span key={target}>
+                      {i > 0 && ', '}
+                      {isSafeLink(target) ? (
+                        <a href={target} target="_blank" rel="noopener noreferrer">{target}</a>
+                      ) : (
+                        <code>{target}</code>
+                      )}
+                    </span>
+                  ))
+                )}
+                {unsubscribe.oneClick && <span class="muted"> · one-click (RFC 8058)</span>}
+              </dd>
+            </>
+          )}
         </dl>
-      </details>
+        <details class="envelope">
+          <summary>SMTP envelope</summary>
+          <dl class="fields">
+            <dt>MAIL FROM</dt>
+            <dd>{message.envelope.mailFrom ? `<${message.envelope.mailFrom}>` : '<> (null sender)'}</dd>
+            <dt>RCPT TO</dt>
+            <dd>{message.envelope.rcptTo.map((r) => `<${r}>`).join(', ')}</dd>
+            <dt>Client</dt>
+            <dd>{message.envelope.clientAddress} (HELO {message.envelope.heloName || '—'})</dd>
+            <dt>TLS</dt>
+            <dd>{message.envelope.tls ? 'yes' : 'no'}</dd>
+            <dt>Authenticated user</dt>
+            <dd>{message.envelope.user ?? '—'}</dd>
+          </dl>
+        </details>
+      </div>
+
+      <MessageTags id={id} mailbox={message.mailbox} initial={message.tags} feed={feed} />
 
       <Deliveries messageId={id} envelopeRecipients={message.envelope.rcptTo} feed={feed} />
 
@@ -262,10 +291,11 @@ export function MessageView({ id, list, feed, navigate }: Props) {
       </div>
       <div class="panel" role="tabpanel" id={`panel-${activeTab}`} aria-labelledby={`tab-${activeTab}`}>
         {activeTab === 'html' && <HtmlPanel id={id} />}
+        {activeTab === 'source' && message.html !== null && <HtmlSource key={id} html={message.html} />}
         {activeTab === 'text' && <pre class="text-body">{message.text ?? '(this message has no text part)'}</pre>}
         {activeTab === 'headers' && <HeadersPanel message={message} />}
         {activeTab === 'raw' && <RawPanel id={id} />}
-        {activeTab === 'attachments' && <AttachmentsPanel message={message} />}
+        {activeTab === 'attachments' && <AttachmentsPanel messageId={id} attachments={message.attachments} />}
         {activeTab === 'checks' && <ChecksPanel id={id} />}
         {activeTab === 'links' && (
           links.length === 0 ? (
@@ -364,42 +394,5 @@ function RawPanel({ id }: { id: string }) {
       {raw?.truncated && <p class="notice">Showing the first {formatSize(RAW_DISPLAY_LIMIT)}; download the .eml for all of it.</p>}
       {raw ? <pre class="raw" aria-label="Raw source">{raw.text}</pre> : !error && <p class="loading">Loading…</p>}
     </div>
-  );
-}
-
-function AttachmentsPanel({ message }: { message: MessageDetail }) {
-  if (message.attachments.length === 0) return <p class="empty">No attachments.</p>;
-  return (
-    <table class="attachments">
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Type</th>
-          <th scope="col">Size</th>
-          <th scope="col">Preview</th>
-          <th scope="col"><span class="visually-hidden">Download</span></th>
-        </tr>
-      </thead>
-      <tbody>
-        {message.attachments.map((a) => {
-          const name = a.filename ?? `part-${a.id}`;
-          const url = partUrl(message.id, a.id);
-          return (
-            <tr key={a.id}>
-              <td>
-                {name}
-                {a.inline && <span class="muted"> (inline)</span>}
-              </td>
-              <td>{a.contentType}</td>
-              <td>{formatSize(a.size)}</td>
-              <td>{/^image\/(png|jpe?g|gif|webp|bmp|avif)$/i.test(a.contentType) && <img class="preview" src={url} alt={`Preview of ${name}`} loading="lazy" />}</td>
-              <td>
-                <a href={url} download={name} aria-label={`Download ${name}`}>Download</a>
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
   );
 }
