@@ -52,6 +52,8 @@ interface Options {
   readonly waiters: number;
   /** Mailboxes the messages are spread over; 1 = no routing, everything in `default`. */
   readonly mailboxes: number;
+  /** Kotak's --durability: crash (its default) or full (fsync before every 250). */
+  readonly durability: 'crash' | 'full';
   readonly baseline: boolean;
   readonly reference: boolean;
   readonly json: boolean;
@@ -68,6 +70,7 @@ function parseOptions(argv: string[]): Options {
       warmup: { type: 'string' },
       waiters: { type: 'string', default: '0' },
       mailboxes: { type: 'string', default: '1' },
+      durability: { type: 'string', default: 'crash' },
       baseline: { type: 'boolean', default: false },
       reference: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -76,13 +79,14 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--baseline] [--reference] [--json]\n' +
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--baseline] [--reference] [--json]\n' +
         '  --sizes       any of 1k, 50k, 128k, 256k, 1m (the default matrix is 1k,50k,1m)\n' +
         '  --messages N  messages per scenario (default: 8000 at 1k, 3000 at 50k, 400 at 1m; half that with 1 connection)\n' +
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
         '  --waiters N   hold N requests on GET /api/messages/wait (each for its own to: address, never matched) during the run\n' +
         '  --mailboxes N spread the messages over N mailboxes (default 1: no routing, all in default): Kotak starts with\n' +
         "                --mailbox-route '*@{mailbox}.inbox.test' and message i goes to user@mb<i mod N>.inbox.test (zero-padded)\n" +
+        '  --durability  Kotak\'s --durability: crash (default, as Kotak\'s own) or full (fsync before every 250)\n' +
         '  --baseline    also run each scenario against a bare smtp-server that discards every message (bench/bare-smtp-server.js),\n' +
         '                the ceiling for this machine, and print Kotak\'s share of it\n' +
         '  --reference   also run each scenario against smtp-server + mailparser + one SQLite insert per message\n' +
@@ -91,6 +95,9 @@ function parseOptions(argv: string[]): Options {
     );
     process.exit(0);
   }
+  const fail = (message: string): never => {
+    throw new Error(message);
+  };
   const list = (s: string): string[] => s.split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
   const count = (flag: string, s: string, min: number): number => {
     if (!/^\d+$/.test(s) || Number(s) < min) throw new Error(`--${flag}: "${s}" is not a whole number ≥ ${min}`);
@@ -105,6 +112,7 @@ function parseOptions(argv: string[]): Options {
     warmup: values.warmup === undefined ? null : count('warmup', values.warmup, 0),
     waiters: count('waiters', values.waiters, 0),
     mailboxes: count('mailboxes', values.mailboxes, 1),
+    durability: values.durability === 'full' || values.durability === 'crash' ? values.durability : fail(`--durability: "${values.durability}" is not crash or full`),
     baseline: values.baseline,
     reference: values.reference,
     json: values.json,
@@ -267,7 +275,7 @@ interface Kotak {
 /** Children still running, so Ctrl-C can stop them and remove their databases. */
 const live = new Set<Kotak>();
 
-async function startServer(server: Server = 'kotak', mailboxes = 1): Promise<Kotak> {
+async function startServer(server: Server = 'kotak', mailboxes = 1, durability: Options['durability'] = 'crash'): Promise<Kotak> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kotak-bench-'));
   // KOTAK_* variables in the caller's environment would silently change what is measured.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KOTAK_')));
@@ -276,7 +284,7 @@ async function startServer(server: Server = 'kotak', mailboxes = 1): Promise<Kot
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args =
     server === 'kotak'
-      ? [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h', ...(mailboxes > 1 ? ['--mailbox-route', MAILBOX_ROUTE] : [])]
+      ? [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h', '--durability', durability, ...(mailboxes > 1 ? ['--mailbox-route', MAILBOX_ROUTE] : [])]
       : server === 'bare smtp-server'
         ? [BARE_SERVER]
         : [REFERENCE_SERVER, path.join(dir, 'reference.db')];
@@ -482,7 +490,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
   const warmup = options.warmup ?? Math.max(connections, Math.ceil(messages * 0.1));
   const template = buildTemplate(size, recipients(options.mailboxes));
 
-  const kotak = await startServer(server, options.mailboxes);
+  const kotak = await startServer(server, options.mailboxes, options.durability);
   const envelopeBlocks = envelopes(options.mailboxes);
   // The yardsticks have no HTTP API: no waiters, no stored-count check.
   const isKotak = server === 'kotak';

@@ -3,9 +3,10 @@
  * database and the disk put on ingest. bench/ingest.ts's 1 KB messages (bench/messages.ts) are
  * parsed beforehand, then inserted `--batch` at a time, each batch awaited (as group commit does when
  * that many messages arrive during one commit), into a fresh file database with Kotak's schema
- * and settings (WAL, synchronous=FULL).
+ * and settings (WAL; synchronous=FULL with `--durability full`, the default here, NORMAL with
+ * `--durability crash`, Kotak's own default).
  *
- *   tsx bench/store-commit.ts [--size 1k|50k|128k|256k|1m] [--batch 5] [--messages 4000] [--mailboxes 1]
+ *   tsx bench/store-commit.ts [--size 1k|50k|128k|256k|1m] [--batch 5] [--messages 4000] [--mailboxes 1] [--durability full|crash]
  *
  * Prints messages/second, the time per commit (p50 and mean), the WAL bytes one commit writes
  * (how the WAL grew over the second and third commits, before any automatic checkpoint) and, on
@@ -25,7 +26,7 @@ import { openSqliteStore } from '../src/store/sqlite.js';
 import { buildTemplate, recipients, SIZES } from './messages.js';
 
 const { values } = parseArgs({
-  options: { batch: { type: 'string', default: '5' }, messages: { type: 'string' }, size: { type: 'string', default: '1k' }, mailboxes: { type: 'string', default: '1' } },
+  options: { batch: { type: 'string', default: '5' }, messages: { type: 'string' }, size: { type: 'string', default: '1k' }, mailboxes: { type: 'string', default: '1' }, durability: { type: 'string', default: 'full' } },
 });
 const size = SIZES[values.size];
 if (!size) throw new Error(`--size must be one of ${Object.keys(SIZES).join(', ')}`);
@@ -34,6 +35,7 @@ const total = Number(values.messages ?? Math.min(4000, size.messages));
 const mailboxes = Number(values.mailboxes);
 if (!(batch >= 1) || !(total >= batch)) throw new Error('--batch must be ≥ 1 and --messages ≥ --batch');
 if (!Number.isInteger(mailboxes) || mailboxes < 1) throw new Error('--mailboxes must be a whole number ≥ 1');
+if (values.durability !== 'full' && values.durability !== 'crash') throw new Error('--durability must be full or crash');
 
 /** bench/ingest.ts's messages of that size, as the server stores them, with their envelopes and mailboxes. */
 const to = recipients(mailboxes);
@@ -46,7 +48,7 @@ async function run(): Promise<{ perSecond: number; p50: number; mean: number; wa
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kotak-store-bench-'));
   const file = path.join(dir, 'store.db');
   try {
-    const store = await openSqliteStore(file, { log: pino({ level: 'silent' }) });
+    const store = await openSqliteStore(file, { log: pino({ level: 'silent' }), syncCommits: values.durability === 'full' });
     const raws = Array.from({ length: total }, (_, n) => template.stored(n));
     const parsed = await Promise.all(raws.map((raw) => parseMessage(raw)));
     const times: number[] = [];

@@ -122,7 +122,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const hosts = createHostPolicy({ allowed: config.httpAllowedHosts, hostname: config.hostname, authOn: httpAccess.auth !== null });
 
   const bus = createEventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
-  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }), minFreeBytes: config.minFreeDisk }).catch((err: unknown) => {
+  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }), minFreeBytes: config.minFreeDisk, syncCommits: config.durability === 'full' }).catch((err: unknown) => {
     // The store names the path and the cause; the person reading it set the path with --db.
     throw isKotakError(err) && err.code === 'database_unusable' ? new KotakError(err.code, `--db ${err.message}`, { cause: err }) : err;
   });
@@ -251,7 +251,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     throw err;
   }
   const url = `http://${urlHost(config.http.host)}:${httpPort}${basePath.slice(0, -1)}`;
-  log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, ...(config.pop3 && { pop3Port, pop3: `${config.pop3.host}:${pop3Port}` }), url, db: config.db }, 'kotak listening');
+  log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, ...(config.pop3 && { pop3Port, pop3: `${config.pop3.host}:${pop3Port}` }), url, db: config.db, durability: config.durability }, 'kotak listening');
   if (config.spamassassin) log.info({ spamd: describeSpamdAddress(config.spamassassin), maxBytes: config.spamassassinMaxSize }, 'spam check through spamd');
   if (httpAccess.auth) log.info({ users: httpAccess.users, tokens: httpAccess.tokens.length }, 'HTTP authentication required');
   for (const [fields, message] of exposureWarnings(config, config, httpAccess)) log.warn(fields, message);

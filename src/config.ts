@@ -18,6 +18,7 @@ export type SpamdAddress = { readonly kind: 'tcp'; readonly host: string; readon
 export type AuthSetting = { readonly mode: 'off' } | { readonly mode: 'any' } | { readonly mode: 'file'; readonly path: string };
 export type TlsSetting = { readonly mode: 'off' } | { readonly mode: 'auto' } | { readonly mode: 'files'; readonly cert: string; readonly key: string };
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type Durability = 'crash' | 'full';
 /** auto: pretty when stdout is a terminal, JSON lines otherwise (pipes, files, containers). */
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
@@ -39,6 +40,12 @@ export interface Config {
   readonly db: string;
   /** Free disk space below which new mail is refused (452 4.3.1); 0: no check. */
   readonly minFreeDisk: number;
+  /**
+   * What a `250` promises. `crash`: the message is committed to the database file (WAL,
+   * synchronous=NORMAL), so it survives Kotak crashing, being killed or running out of memory;
+   * `full`: also fsynced before the `250`, so it survives power loss and an OS crash.
+   */
+  readonly durability: Durability;
   readonly maxMessageSize: number;
   readonly maxRecipients: number;
   readonly maxMessages: number | null;
@@ -224,6 +231,7 @@ function wrapUnits<T>(flag: string, parse: (v: string) => T): (v: string) => T {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const DURABILITY_MODES: readonly Durability[] = ['crash', 'full'];
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 /** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
@@ -260,6 +268,7 @@ export const SETTINGS = [
   setting({ key: 'httpAllowedHosts', flag: 'http-allowed-hosts', section: 'http', list: true, value: 'HOST[,HOST]', fallback: null, help: 'host names the HTTP side may be reached by, besides localhost, *.localhost, IP addresses, names without dots and --hostname (DNS rebinding guard: others get 403; .example.test = it and its subdomains; * = any; not needed with --http-auth)', parse: (v) => v.split(',').map((h) => parseAllowedHost('http-allowed-hosts', h)).filter((h) => h !== '') }),
   setting({ key: 'httpCors', flag: 'http-cors', section: 'http', list: true, value: 'ORIGIN[,ORIGIN]', fallback: null, help: 'let web pages at these exact origins call the API (CORS) and open the WebSockets; * = any page, never with Basic credentials', parse: (v) => v.split(',').filter((o) => o.trim()).map((o) => parseOrigin('http-cors', o)) }),
   setting({ key: 'db', flag: 'db', section: 'storage', value: 'PATH', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk)', parse: (v) => v.trim() || invalid('db', 'empty path') }),
+  setting({ key: 'durability', flag: 'durability', section: 'storage', value: 'MODE', fallback: 'crash', help: 'what a 250 survives: crash (Kotak crashing, killed, out of memory; the default) or full (also power loss: fsync before every 250, slower)', parse: (v) => (DURABILITY_MODES.includes(v as Durability) ? (v as Durability) : invalid('durability', `"${v}" is not one of ${DURABILITY_MODES.join(', ')}`)) }),
   setting({ key: 'minFreeDisk', flag: 'min-free-disk', section: 'storage', value: 'SIZE', fallback: '64MB', help: 'refuse new mail (452 4.3.1) while the database\'s disk has less free space; deleting keeps working (0: off)', parse: wrapUnits('min-free-disk', parseSize) }),
   setting({ key: 'maxMessageSize', flag: 'max-message-size', section: 'limits', value: 'SIZE', fallback: '50MB', help: 'largest message accepted (advertised as SIZE; larger → 552 5.3.4)', parse: wrapUnits('max-message-size', parseSize) }),
   setting({ key: 'maxRecipients', flag: 'max-recipients', section: 'limits', value: 'N', fallback: '1000', help: 'recipients per message (more → 452 4.5.3)', parse: (v) => parseCount('max-recipients', v, 1) }),

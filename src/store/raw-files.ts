@@ -8,8 +8,9 @@
  * 136–149 with them in files, and half the server's CPU). Small messages stay in SQLite, where a
  * file's own creation and sync cost more than they save (50 KB messages were ~15% slower as files).
  *
- * A file is written and synced, its directory entry included, before the row that names it is
- * committed, so a committed row always finds its complete file. What a crash can leave behind is
+ * A file is written (and with `--durability full` synced, its directory entry included) before the
+ * row that names it is committed, so a committed row always finds its complete file: after the
+ * process dies, because the OS holds what was written; after power loss too when synced. What a crash can leave behind is
  * the opposite: a file whose row was never committed, or whose row was deleted just before. The
  * store sweeps those at startup, once they are old enough not to be another process's insert in
  * progress (store/sqlite.ts).
@@ -18,7 +19,7 @@ import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'n
 import path from 'node:path';
 
 export interface RawFiles {
-  /** Creates the file `name` with `bytes`; resolves once data and directory entry are on disk. */
+  /** Creates the file `name` with `bytes`; resolves once written (with `sync`, once data and directory entry are on disk). */
   write(name: string, bytes: Buffer): Promise<void>;
   read(name: string): Promise<Buffer>;
   /** Removes the files; names already gone are not an error. */
@@ -38,9 +39,14 @@ function checkName(name: string): string {
   return name;
 }
 
-export function openRawFiles(dir: string): RawFiles {
+export interface RawFilesOptions {
+  /** fsync each file and its directory entry before write() resolves (`--durability full`); else written, not synced. */
+  readonly sync: boolean;
+}
+
+export function openRawFiles(dir: string, options: RawFilesOptions): RawFiles {
   const file = (name: string): string => path.join(dir, checkName(name));
-  const syncDirectory = coalescedDirectorySync(dir);
+  const syncDirectory = options.sync ? coalescedDirectorySync(dir) : async () => undefined;
   return {
     async write(name, bytes) {
       // Made with the first large message, so a sandbox that never sees one has no extra
@@ -52,7 +58,7 @@ export function openRawFiles(dir: string): RawFiles {
       try {
         try {
           await handle.writeFile(bytes);
-          await handle.datasync();
+          if (options.sync) await handle.datasync();
         } finally {
           await handle.close();
         }

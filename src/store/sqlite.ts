@@ -1,7 +1,7 @@
 /**
- * MessageStore on SQLite (WAL, synchronous=FULL). Inserts are group-committed: every insert
- * that arrives while a commit is in flight joins the next transaction, so one fsync covers many
- * messages and durability does not cap throughput. All writes go through one queue, in order.
+ * MessageStore on SQLite (WAL; synchronous=FULL with `syncCommits`, NORMAL without). Inserts are
+ * group-committed: every insert that arrives while a commit is in flight joins the next
+ * transaction, so one commit (and with FULL, one fsync) covers many messages. All writes go through one queue, in order.
  */
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -69,6 +69,7 @@ interface SummaryRow {
   cc_json: string;
   bcc_json: string;
   has_attachments: number;
+  tags_json: string;
 }
 
 interface DetailRow extends SummaryRow {
@@ -83,8 +84,10 @@ interface DetailRow extends SummaryRow {
   attachments_json: string | null;
 }
 
+// A message holds few tags; the subquery reads them from message_tags' primary key (seq first).
 const SUMMARY_COLUMNS =
-  'm.seq, m.id, m.mailbox, m.received_at, m.size, m.read, m.subject, m.snippet, m.message_id, m.from_json, m.to_json, m.cc_json, m.bcc_json, m.has_attachments';
+  'm.seq, m.id, m.mailbox, m.received_at, m.size, m.read, m.subject, m.snippet, m.message_id, m.from_json, m.to_json, m.cc_json, m.bcc_json, m.has_attachments, ' +
+  '(SELECT json_group_array(t.name) FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.seq = m.seq) AS tags_json';
 
 /** The columns of the message_ingest view (migrations 002, 005 and 006), in the order rowFor() fills them. */
 const INGEST_COLUMNS = [
@@ -123,6 +126,7 @@ function toSummary(row: SummaryRow): MessageSummary {
     hasAttachments: row.has_attachments === 1,
     read: row.read === 1,
     messageId: row.message_id,
+    tags: (JSON.parse(row.tags_json) as string[]).sort(byName),
   };
 }
 
@@ -208,6 +212,12 @@ export interface SqliteStoreOptions {
   readonly rawFileMinBytes?: number;
   /** New mail is refused below this much free disk space (`--min-free-disk`); 0 or absent: no check, no reserve. */
   readonly minFreeBytes?: number;
+  /**
+   * fsync before a commit returns (the WAL at every COMMIT, each raw file and its directory
+   * before the row naming it): survives power loss (`--durability full`). Without it a commit is
+   * in the file system before it returns, which survives the process dying, not the OS. Default true.
+   */
+  readonly syncCommits?: boolean;
 }
 
 /**
@@ -234,7 +244,7 @@ async function openWriter(path: string, inMemory: boolean): Promise<Connection> 
 }
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
-  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES, minFreeBytes = 0 } = options;
+  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES, minFreeBytes = 0, syncCommits = true } = options;
   const inMemory = path === ':memory:' || path === '';
   // Whose file it is and whether it can be used are settled before anything is written to it.
   const state = inMemory ? 'new' : await inspectDatabaseFile(path, (await listMigrations()).at(-1)?.version ?? 0);
@@ -247,7 +257,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     await writer.exec('PRAGMA page_size = 4096;');
     if (!inMemory) await writer.get('PRAGMA journal_mode = WAL');
     // FULL: the WAL is fsynced at every COMMIT, so an acknowledged message survives power loss too.
-    await writer.exec('PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;');
+    // NORMAL (with WAL): a COMMIT is written to the WAL file, not synced; checkpoints still sync.
+    // A process that dies loses nothing committed (the OS has the bytes); an OS crash may lose the
+    // last commits, never corrupt the database.
+    await writer.exec(`PRAGMA synchronous = ${syncCommits ? 'FULL' : 'NORMAL'}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;`);
     await migrate(writer);
     // Into the file itself now, so that its header shows the mark to anything reading bytes
     // (another Kotak start, `file`), not only to readers of the WAL. Not needed to run: on a full
@@ -273,7 +286,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     throw err;
   }
 
-  const rawFiles = inMemory ? null : openRawFiles(`${path}.raw`);
+  const rawFiles = inMemory ? null : openRawFiles(`${path}.raw`, { sync: syncCommits });
   if (rawFiles) {
     // Files a crash left without a committed row (written, never committed; or deleted rows
     // whose files were not yet removed). Recent ones stay: they may belong to an insert of
@@ -726,6 +739,53 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
           }
           await writer.run(PRUNE_UNUSED_TAGS);
           return found.map((r) => r.id);
+        }),
+      );
+    },
+
+    changeTags(ids, add, remove) {
+      const removing = uniqueNames(remove);
+      const removed = new Set(removing.map((name) => name.toLowerCase()));
+      const adding = uniqueNames(add).filter((name) => !removed.has(name.toLowerCase()));
+      return exclusive(() =>
+        transaction(async () => {
+          await writer.run(PRUNE_UNUSED_TAGS);
+          const found: { seq: number; id: string }[] = [];
+          for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
+            found.push(...(await writer.all<{ seq: number; id: string }>(`SELECT seq, id FROM messages WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk)));
+          }
+          if (found.length === 0 || (adding.length === 0 && removing.length === 0)) return [];
+          const changed = new Set<number>();
+          const removeIds: number[] = [];
+          for (const name of removing) {
+            const tag = await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]);
+            if (tag) removeIds.push(tag.id);
+          }
+          for (const tagId of removeIds) {
+            for (const chunk of slices(found, ID_SLICE)) {
+              const marks = chunk.map(() => '?').join(',');
+              const held = await writer.all<{ seq: number }>(`SELECT seq FROM message_tags WHERE tag_id = ? AND seq IN (${marks})`, [tagId, ...chunk.map((r) => r.seq)]);
+              if (held.length === 0) continue;
+              for (const row of held) changed.add(row.seq);
+              await writer.run(`DELETE FROM message_tags WHERE tag_id = ? AND seq IN (${marks})`, [tagId, ...chunk.map((r) => r.seq)]);
+            }
+          }
+          for (const name of adding) {
+            await writer.run('INSERT OR IGNORE INTO tags (name) VALUES (?)', [name]);
+            const tagId = (await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]))!.id;
+            for (const chunk of slices(found, ID_SLICE)) {
+              const marks = chunk.map(() => '?').join(',');
+              const held = new Set(
+                (await writer.all<{ seq: number }>(`SELECT seq FROM message_tags WHERE tag_id = ? AND seq IN (${marks})`, [tagId, ...chunk.map((r) => r.seq)])).map((r) => r.seq),
+              );
+              const missing = chunk.filter((r) => !held.has(r.seq));
+              if (missing.length === 0) continue;
+              for (const row of missing) changed.add(row.seq);
+              await writer.run(`INSERT INTO message_tags (seq, tag_id) VALUES ${missing.map(() => '(?, ?)').join(', ')}`, missing.flatMap((r) => [r.seq, tagId]));
+            }
+          }
+          await writer.run(PRUNE_UNUSED_TAGS);
+          return found.filter((r) => changed.has(r.seq)).map((r) => r.id);
         }),
       );
     },

@@ -11,9 +11,13 @@ export interface KotakProcess {
   readonly url: string;
 }
 
-/** Starts `kotak` and resolves once its "listening" log line names the ports. */
-export function startKotakProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<KotakProcess> {
-  const child = spawn(process.execPath, [KOTAK_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `kotak` and resolves once its "listening" log line names the ports. `wrapper` runs it
+ * under another command (e.g. `['strace', '-f', …]`), which must pass stdout through.
+ */
+export function startKotakProcess(args: string[], env: NodeJS.ProcessEnv = {}, wrapper: readonly string[] = []): Promise<KotakProcess> {
+  const command = [...wrapper, process.execPath, KOTAK_BIN, ...args];
+  const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';

@@ -2,7 +2,8 @@
  * "250 means committed": kotak runs as a child process, takes mail from several connections at
  * once, and is killed with SIGKILL right after the last 250. Restarted on the same database, it
  * must have every acknowledged message, intact: messages of 256 KB and more among them, whose raw
- * bytes live in files beside the database (store/raw-files.ts).
+ * bytes live in files beside the database (store/raw-files.ts). In both `--durability` modes: the
+ * default `crash` syncs nothing before the 250, and must lose nothing when only the process dies.
  */
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,13 +14,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startKotakProcess } from '../helpers/child.js';
 import { queuedId } from '../helpers/smtp-client.js';
 
-describe('durability', () => {
+describe.each(['crash', 'full'])('durability %s', (mode) => {
   const dir = mkdtempSync(join(tmpdir(), 'kotak-durability-'));
   const db = join(dir, 'kotak.db');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps every acknowledged message across kill -9', async () => {
-    const args = ['--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', db, '--log-level', 'info'];
+    const args = ['--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', db, '--log-level', 'info', '--durability', mode];
     const first = await startKotakProcess(args);
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: first.smtpPort, pool: true, maxConnections: 8, maxMessages: Infinity, ignoreTLS: true });
     const acknowledged: { id: string; subject: string; large: boolean }[] = [];
