@@ -238,6 +238,36 @@ describe('desktop (1280 px): three panes', () => {
     await savedLink.waitFor({ state: 'detached' });
     await context.close();
   });
+
+  it('lists tags with their counts, live; a tag shows its messages', async () => {
+    const { context, page } = await openPage(env.browser, 1280);
+    await goto(page);
+    const tagLinks = sidebar(page).getByRole('list', { name: 'Tags' }).getByRole('link');
+    await sidebar(page).getByText('No tags yet').waitFor();
+    const idOf = async (subject: string) => (await getJson<{ messages: { id: string }[] }>(env.kotak, `/api/messages?query=${encodeURIComponent(`subject:"${subject}"`)}`)).body.messages[0]!.id;
+    const tag = (subject: string, tags: string[]) =>
+      idOf(subject).then((id) => getJson(env.kotak, `/api/messages/${id}/tags`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ tags }) }));
+
+    // Tags set through the API show up live, each with its count.
+    await tag('Row 31', ['billing']);
+    await tag('Row 32', ['billing', 'needs review']);
+    await eventually(() => tagLinks.evaluateAll((links) => links.map((a) => a.getAttribute('aria-label')))).toEqual(['billing, 2 messages', 'needs review, 1 message']);
+
+    await sidebar(page).getByRole('link', { name: 'needs review, 1 message' }).click();
+    await eventually(() => new URL(page.url()).searchParams.get('q')).toBe('tag:"needs review"');
+    await eventually(() => messageList(page).getByRole('listitem').allTextContents()).toEqual([expect.stringContaining('Row 32')]);
+    await sidebar(page).getByRole('link', { name: 'billing, 2 messages' }).click();
+    await eventually(() => new URL(page.url()).searchParams.get('q')).toBe('tag:billing');
+    await eventually(() => messageList(page).getByRole('listitem').count()).toBe(2);
+    expect(await sidebar(page).getByRole('link', { name: 'billing, 2 messages' }).getAttribute('aria-current')).toBe('page');
+
+    // Another tagged message: the count and the list follow.
+    await tag('Row 33', ['billing']);
+    await sidebar(page).getByRole('link', { name: 'billing, 3 messages' }).waitFor();
+    await eventually(() => messageList(page).getByRole('listitem').count()).toBe(3);
+    await screenshot(page, 'layout-desktop-tags');
+    await context.close();
+  });
 });
 
 describe('tablet (800 px): list and message side by side, sidebar as a drawer', () => {

@@ -185,7 +185,7 @@ function App() {
       </header>
       <div class="workspace">
         <SidebarFrame isDrawer={!isWide} open={drawerOpen} onClose={closeDrawer}>
-          <Sidebar mailboxes={mailboxes} list={shownList} saved={saved} onPick={pickList} />
+          <Sidebar mailboxes={mailboxes} list={shownList} saved={saved} feed={feed} onPick={pickList} />
         </SidebarFrame>
         <Panes
           openId={openId}

@@ -1,12 +1,18 @@
 /**
- * The sidebar: mailboxes with their unread counts ("All mailboxes" first), and saved searches
- * (kept in this browser). Each entry is a link to its list, so it can also be opened in a new tab;
- * the one shown is marked aria-current.
+ * The sidebar: mailboxes with their unread counts ("All mailboxes" first), the tags of the shown
+ * mailbox with their counts (a tag shows the search `tag:NAME`), and saved searches (kept in this
+ * browser). Each entry is a link to its list, so it can also be opened in a new tab; the one shown
+ * is marked aria-current.
  */
 import type { ComponentChildren } from 'preact';
-import type { Mailbox } from './api.js';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { getTags, type Mailbox, type TagCount } from './api.js';
+import type { LiveFeed } from './feed.js';
+import { createCoalescer } from './hooks.js';
+import { frameMailbox } from './live.js';
 import { listRoute, routeHref, sameList, type ListContext } from './route.js';
 import type { SavedSearches } from './saved-searches.js';
+import { TagChip } from './tags.js';
 
 interface Props {
   /** GET /api/mailboxes, kept current by the App; null until its first answer. */
@@ -14,6 +20,7 @@ interface Props {
   /** The list shown (beside an open message, the one it was opened from). */
   readonly list: ListContext;
   readonly saved: SavedSearches;
+  readonly feed: LiveFeed;
   /** Show this list (a plain click on an entry). */
   readonly onPick: (list: ListContext) => void;
 }
@@ -84,6 +91,77 @@ function Mailboxes({ mailboxes, list, onPick }: Pick<Props, 'mailboxes' | 'list'
   );
 }
 
+/** The search for one tag (tag names may hold spaces, never quotes). */
+export const tagQuery = (name: string): string => (/\s/.test(name) ? `tag:"${name}"` : `tag:${name}`);
+
+/** GET /api/tags for the mailbox shown (null: every mailbox), refetched as tags or messages change. */
+function useTagCounts(mailbox: string | null, feed: LiveFeed): readonly TagCount[] | null {
+  const [tags, setTags] = useState<readonly TagCount[] | null>(null);
+  const refresh = useMemo(() => {
+    let latest = mailbox;
+    const load = createCoalescer(async () => {
+      const asked = latest;
+      try {
+        const answer = await getTags(asked);
+        if (asked === latest) setTags(answer.tags);
+      } catch {
+        // The next frame or reconnection tries again.
+      }
+    });
+    return { load, follow: (next: string | null) => (latest = next) };
+  }, []);
+  useEffect(() => {
+    refresh.follow(mailbox);
+    void refresh.load(true);
+  }, [mailbox, refresh]);
+  useEffect(
+    () =>
+      feed.subscribe((frame) => {
+        if (frame !== 'connected') {
+          // Frames that can change a count: tags set or renamed, messages gone (with their tags).
+          if (!['message:tagged', 'tags:changed', 'message:deleted', 'messages:cleared', 'message:stored'].includes(frame.type)) return;
+          const about = frameMailbox(frame);
+          if (mailbox && about && about !== mailbox) return;
+        }
+        void refresh.load();
+      }),
+    [feed, mailbox, refresh],
+  );
+  return tags;
+}
+
+function Tags({ mailbox, list, feed, onPick }: { mailbox: string | null } & Pick<Props, 'list' | 'feed' | 'onPick'>) {
+  const tags = useTagCounts(mailbox, feed);
+  if (tags === null) return null;
+  return (
+    <section class="sidebar-section" aria-labelledby="sidebar-tags">
+      <h2 id="sidebar-tags">Tags</h2>
+      {tags.length > 0 ? (
+        <ul aria-labelledby="sidebar-tags">
+          {tags.map((tag) => {
+            const query = tagQuery(tag.name);
+            return (
+              <li key={tag.name}>
+                <Entry
+                  to={{ mailbox: list.mailbox, query }}
+                  current={list.query === query}
+                  onPick={onPick}
+                  label={`${tag.name}, ${tag.count.toLocaleString()} ${tag.count === 1 ? 'message' : 'messages'}`}
+                >
+                  <span class="sidebar-name"><TagChip name={tag.name} /></span>
+                  <span class="sidebar-count">{tag.count.toLocaleString()}</span>
+                </Entry>
+              </li>
+            );
+          })}
+        </ul>
+      ) : (
+        <p class="sidebar-empty">No tags yet. Tag messages to find them here.</p>
+      )}
+    </section>
+  );
+}
+
 function SavedSearchList({ saved, list, onPick }: Pick<Props, 'saved' | 'list' | 'onPick'>) {
   const canSave = list.query !== '' && !saved.queries.includes(list.query);
   return (
@@ -114,10 +192,11 @@ function SavedSearchList({ saved, list, onPick }: Pick<Props, 'saved' | 'list' |
   );
 }
 
-export function Sidebar({ mailboxes, list, saved, onPick }: Props) {
+export function Sidebar({ mailboxes, list, saved, feed, onPick }: Props) {
   return (
     <div class="sidebar-content">
       <Mailboxes mailboxes={mailboxes} list={list} onPick={onPick} />
+      <Tags mailbox={list.mailbox} list={list} feed={feed} onPick={onPick} />
       <SavedSearchList saved={saved} list={list} onPick={onPick} />
     </div>
   );
