@@ -333,6 +333,8 @@ describe('phone (390 px): one pane at a time', () => {
     await row(page, 'Row 03').getByRole('link').click();
     await eventually(() => messageHeading(page).textContent()).toBe('Row 03');
     expect(await messageList(page).isVisible()).toBe(false);
+    // The focus was on the row, now hidden: the message takes it.
+    await eventually(() => page.evaluate('document.activeElement?.id')).toBe('message-pane');
     await expectNoSidewaysScroll(page, '390 message');
     await screenshot(page, 'layout-phone-message');
 

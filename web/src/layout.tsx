@@ -68,6 +68,8 @@ export function Panes({ list, message, openId, listKey }: PanesProps) {
   // mailbox, search or page) at its top, while opening and closing messages leaves the list alone.
   useLayoutEffect(() => {
     messagePane.current?.scrollTo(0, 0);
+    // On a phone the message replaces the list, whose row had the focus: the message takes it.
+    if (openId !== null && matchMedia(PHONE_SCREEN).matches) messagePane.current?.focus({ preventScroll: true });
   }, [openId]);
   useLayoutEffect(() => {
     listPane.current?.scrollTo(0, 0);
@@ -109,7 +111,7 @@ export function Panes({ list, message, openId, listKey }: PanesProps) {
         onPointerUp={() => (drag.current = null)}
         onPointerCancel={() => (drag.current = null)}
       />
-      <div ref={messagePane} id="message-pane" class="pane pane-message">
+      <div ref={messagePane} id="message-pane" class="pane pane-message" tabIndex={-1}>
         {message}
       </div>
     </main>
