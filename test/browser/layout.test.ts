@@ -6,6 +6,7 @@
  * phone (390 px) shows the list, then the message in its place, and comes back by its button or the
  * browser's back. Nothing scrolls sideways on any screen. Screenshots: test-artifacts/layout-*.png.
  */
+import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually, screenshot, watchAlarms } from '../helpers/browser.js';
@@ -55,6 +56,16 @@ const placeholder = (page: Page) => page.getByText('Select a message to read it 
 async function expectNoSidewaysScroll(page: Page, screen: string): Promise<void> {
   const widths = (await page.evaluate('[document.documentElement.scrollWidth, window.innerWidth]')) as [number, number];
   expect(widths[0], `${screen}: scrollWidth ${widths[0]} > innerWidth ${widths[1]}`).toBeLessThanOrEqual(widths[1]);
+}
+
+const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
+
+/** No serious or critical axe-core finding (WCAG 2.1 A and AA) on the screen as it is. */
+async function expectAccessible(page: Page, screen: string): Promise<void> {
+  await page.evaluate(axeSource);
+  const found = (await page.evaluate(`axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa'] })
+    .then((result) => result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+  expect(found, screen).toEqual([]);
 }
 
 /** Opens every tab of the open message in turn, checking each for sideways scrolling. */
@@ -128,6 +139,7 @@ describe('desktop (1280 px): three panes', () => {
     expect(await row(page, 'Row 18').getByRole('checkbox').isChecked()).toBe(true);
     expect(await messageHeading(page).textContent()).toBe('Row 20');
     await screenshot(page, 'layout-desktop-light');
+    await expectAccessible(page, '1280 message open');
 
     // Esc closes the message and puts the focus on its row; the list has not moved.
     const beforeEscape = await topOf(page, 'Row 20');
@@ -266,6 +278,7 @@ describe('desktop (1280 px): three panes', () => {
     await sidebar(page).getByRole('link', { name: 'billing, 3 messages' }).waitFor();
     await eventually(() => messageList(page).getByRole('listitem').count()).toBe(3);
     await screenshot(page, 'layout-desktop-tags');
+    await expectAccessible(page, '1280 tags and saved searches');
     await context.close();
   });
 });
@@ -294,6 +307,7 @@ describe('tablet (800 px): list and message side by side, sidebar as a drawer', 
     await eventually(() => focusInSidebar(page)).toBe(true);
     await expectNoSidewaysScroll(page, '800 drawer open');
     await screenshot(page, 'layout-tablet-drawer');
+    await expectAccessible(page, '800 drawer open');
     await page.keyboard.press('Escape');
     await sidebar(page).waitFor({ state: 'hidden' });
     await eventually(() => focusIsDrawerButton(page)).toBe(true);
@@ -357,6 +371,7 @@ describe('phone (390 px): one pane at a time', () => {
     await sidebar(page).waitFor();
     await expectNoSidewaysScroll(page, '390 drawer open');
     await screenshot(page, 'layout-phone-drawer');
+    await expectAccessible(page, '390 drawer open');
     await page.keyboard.press('Escape');
     await sidebar(page).waitFor({ state: 'hidden' });
 
