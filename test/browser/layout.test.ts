@@ -153,6 +153,11 @@ describe('desktop (1280 px): three panes', () => {
     await row(page, 'Every tab').getByRole('link').click();
     await eventually(() => messageHeading(page).textContent()).toContain('Every tab');
     await everyTabFits(page, '1280 message');
+
+    // A reload of the message's address shows the same: its list beside it, the cursor on its row.
+    await page.reload();
+    await eventually(() => messageHeading(page).textContent()).toContain('Every tab');
+    await eventually(() => cursorRow(page).textContent()).toContain('Every tab');
     expect(alarms.errors).toEqual([]);
     await context.close();
   });
