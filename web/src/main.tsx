@@ -88,7 +88,7 @@ function App() {
   useEffect(() => applyTheme(theme), [theme]);
 
   useEffect(() => {
-    // One request feeds the switcher's counts and the title's: the server keeps them per mailbox.
+    // One request feeds the sidebar's counts and the title's: the server keeps them per mailbox.
     const refreshMailboxes = createCoalescer(async () => {
       try {
         setMailboxes((await getMailboxes()).mailboxes);
@@ -113,8 +113,9 @@ function App() {
     const closed = lastOpen.current;
     lastOpen.current = route.name === 'message' ? { id: route.id, list: route.list } : null;
     if (!closed || route.name !== 'inbox' || !sameList(closed.list, route)) return;
-    const row = document.querySelector<HTMLElement>(`.message-list li[data-id="${CSS.escape(closed.id)}"] a`);
-    if (row && !row.contains(document.activeElement)) row.focus();
+    const row = document.querySelector<HTMLElement>(`.pane-list [data-id="${CSS.escape(closed.id)}"]`);
+    const target = row?.querySelector<HTMLElement>('a[href]') ?? row;
+    if (row && target && !row.contains(document.activeElement)) target.focus();
   }, [route]);
 
   useEffect(() => {
