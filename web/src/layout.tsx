@@ -9,7 +9,8 @@
  */
 import type { ComponentChildren, RefObject } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { clampWidth, splitBounds, useSplit, widthAfterKey } from './split.js';
+import { clampWidth, splitBounds, widthAfterKey } from './split-bounds.js';
+import { useSplit } from './split.js';
 import './layout.css';
 
 /** Keep in step with layout.css. */
