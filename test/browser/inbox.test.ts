@@ -75,7 +75,8 @@ describe('web inbox', () => {
     expect(await frame.getByRole('link', { name: 'Track it' }).getAttribute('rel')).toContain('noopener');
 
     await page.getByRole('tab', { name: 'Text' }).click();
-    await page.getByText('Thanks for your order. Track it at').waitFor();
+    // In the tab, not the list's snippet of the same text beside it.
+    await page.getByRole('tabpanel', { name: 'Text' }).getByText('Thanks for your order. Track it at').waitFor();
 
     await page.getByRole('tab', { name: /Links/ }).click();
     await page.getByRole('list', { name: 'Links' }).getByRole('link', { name: 'https://example.com/track/42' }).first().waitFor();

@@ -1,6 +1,6 @@
 /**
  * A scoped login in the web inbox (issue 16): with `--http-auth-mailboxes`, carol may see only w3.
- * In Chromium, logged in as carol, the switcher offers only w3, lists and live updates show only
+ * In Chromium, logged in as carol, the sidebar offers only w3, lists and live updates show only
  * w3's mail, and neither a w4 message's address nor `?mailbox=w4` reaches w4. Dave (`*`) sees all.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -36,8 +36,9 @@ afterAll(async () => {
 const send = (mailbox: string, subject: string) =>
   transport(kotak).sendMail({ from: 'app@example.com', to: `user@${mailbox}.inbox.test`, subject, text: subject });
 
-const switcher = (page: Page) => page.getByRole('combobox', { name: 'Mailbox' });
-const optionLabels = (page: Page) => switcher(page).locator('option').allTextContents();
+const mailboxList = (page: Page) => page.getByRole('navigation', { name: 'Mailboxes, tags and saved searches' }).getByRole('list', { name: 'Mailboxes' });
+/** Each mailbox as the sidebar names it: its name and unread count ("w3, 1 unread"). */
+const optionLabels = (page: Page) => mailboxList(page).getByRole('link').evaluateAll((links) => links.map((a) => a.getAttribute('aria-label')));
 const rows = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
 
 async function loggedIn(username: string): Promise<{ context: BrowserContext; page: Page }> {
@@ -52,7 +53,7 @@ async function open(page: Page, path: string): Promise<void> {
 }
 
 describe('web inbox with a scoped login', () => {
-  it('shows carol only w3: switcher, list, live updates, a w4 link and ?mailbox=w4', async () => {
+  it('shows carol only w3: sidebar, list, live updates, a w4 link and ?mailbox=w4', async () => {
     const w4 = await send('w4', 'W4 secret');
     await send('w3', 'W3 first');
     await transport(kotak).sendMail({ from: 'app@example.com', to: 'someone@example.com', subject: 'Default secret', text: 'x' });
@@ -61,8 +62,9 @@ describe('web inbox with a scoped login', () => {
     const alarms = watchAlarms(page);
     await open(page, '/');
     await eventually(() => rows(page).allTextContents()).toEqual([expect.stringContaining('W3 first')]);
-    // One mailbox to see leaves nothing to switch between: no switcher, as without routing.
-    expect(await switcher(page).count()).toBe(0);
+    // One mailbox to see leaves nothing to switch between: no mailbox list, as without routing.
+    await page.getByRole('navigation', { name: 'Mailboxes, tags and saved searches' }).waitFor();
+    expect(await mailboxList(page).count()).toBe(0);
 
     // Live: every row ever added is recorded; a w4 message sent before a w3 one reaches the same
     // socket first, so once the w3 row shows, the w4 frame (had it come) would have been handled.
@@ -75,7 +77,7 @@ describe('web inbox with a scoped login', () => {
 
     // Asking for w4 in the URL shows nothing of it.
     await open(page, '/?mailbox=w4');
-    await eventually(() => optionLabels(page)).toEqual(['All mailboxes (2 unread)', 'w3 (2 unread)', 'w4']);
+    await eventually(() => optionLabels(page)).toEqual(['All mailboxes, 2 unread', 'w3, 2 unread', 'w4']);
     await eventually(() => rows(page).count()).toBe(0);
     expect(await page.content()).not.toMatch(/W4 secret|W4 later/);
 
@@ -91,7 +93,7 @@ describe('web inbox with a scoped login', () => {
   it('shows dave (*) every mailbox', async () => {
     const { context, page } = await loggedIn('dave');
     await open(page, '/');
-    await eventually(() => optionLabels(page)).toEqual([expect.stringMatching(/^All mailboxes/), 'default (1 unread)', expect.stringMatching(/^w3/), expect.stringMatching(/^w4/)]);
+    await eventually(() => optionLabels(page)).toEqual([expect.stringMatching(/^All mailboxes/), 'default, 1 unread', expect.stringMatching(/^w3/), expect.stringMatching(/^w4/)]);
     await rows(page).filter({ hasText: 'W4 secret' }).waitFor();
     await context.close();
   });

@@ -44,7 +44,7 @@ describe('web inbox with 20,000 messages', () => {
     await page.getByRole('button', { name: 'Older' }).click();
     await oldest.getByRole('link').click();
     await page.getByRole('heading', { name: 'The very first message' }).waitFor();
-    await page.getByText('oldest of all').waitFor();
+    await page.getByRole('tabpanel', { name: 'Text' }).getByText('oldest of all').waitFor(); // the list's snippet shows beside it
     await page.close();
   });
 });

@@ -11,7 +11,6 @@ import { absoluteTime, formatSize, relativeTime, shortAddress } from './format.j
 import { EmptyState } from './empty-state.js';
 import { createCoalescer, useNow, useShortcuts } from './hooks.js';
 import { frameMailbox } from './live.js';
-import { MailboxSwitcher } from './mailbox-switcher.js';
 import { messageRoute, routeHref, type Route } from './route.js';
 
 export const PAGE_SIZE = 50;
@@ -20,6 +19,8 @@ type InboxRoute = Extract<Route, { name: 'inbox' }>;
 
 interface Props {
   readonly route: InboxRoute;
+  /** The message open beside the list (null: none): its row gets the keyboard cursor. */
+  readonly openId?: string | null;
   /** GET /api/mailboxes, kept current by the App; null until its first answer. */
   readonly mailboxes: readonly Mailbox[] | null;
   readonly feed: LiveFeed;
@@ -37,7 +38,7 @@ let returnTo: string | null = null;
 /** How long typing must pause before the list follows the search box. */
 const SEARCH_AS_YOU_TYPE_MS = 300;
 
-export function Inbox({ route, mailboxes, feed, navigate }: Props) {
+export function Inbox({ route, openId = null, mailboxes, feed, navigate }: Props) {
   const [page, setPage] = useState<MessagePage | null>(null);
   const [searchError, setSearchError] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -139,8 +140,37 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
   );
 
   const messages = page?.messages ?? [];
+
   const focusIndex = Math.min(focus, Math.max(0, messages.length - 1));
   const focused: MessageSummary | undefined = messages[focusIndex];
+
+  // The cursor is an index into the rows, so rows arriving above it (new mail) or leaving would
+  // move it to another message: when the rows change, it follows its message to its new index.
+  const cursorAnchor = useRef<{ rows: readonly MessageSummary[]; id: string | null }>({ rows: messages, id: null });
+  useEffect(() => {
+    const anchor = cursorAnchor.current;
+    if (anchor.rows !== messages) {
+      anchor.rows = messages;
+      const at = anchor.id === null ? -1 : messages.findIndex((m) => m.id === anchor.id);
+      if (at >= 0 && at !== focusIndex) {
+        setFocus(at);
+        return;
+      }
+    }
+    anchor.id = messages[focusIndex]?.id ?? null;
+  });
+
+  // The cursor goes to a message when it opens (by click, key or URL), once its row is listed.
+  const cursorOn = useRef<string | null>(null);
+  useEffect(() => {
+    if (openId === null) cursorOn.current = null;
+    if (openId === null || cursorOn.current === openId) return;
+    const index = messages.findIndex((m) => m.id === openId);
+    if (index < 0) return;
+    cursorOn.current = openId;
+    setFocus(index);
+  }, [openId, messages]);
+
   const selectedIds = messages.filter((m) => selected.has(m.id)).map((m) => m.id);
   const allSelected = messages.length > 0 && selectedIds.length === messages.length;
 
@@ -245,9 +275,12 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
     }
   });
 
-  // Keep the keyboard cursor in view as it moves.
+  // Keep the keyboard cursor in view as it moves. When a row has the focus (a message was opened
+  // or closed beside the list), the focus moves with the cursor, so Enter opens the cursor's row.
   useEffect(() => {
-    document.querySelector('.message-list li[aria-current="true"]')?.scrollIntoView({ block: 'nearest' });
+    const cursor = document.querySelector('.message-list li[aria-current="true"]');
+    cursor?.scrollIntoView({ block: 'nearest' });
+    if (cursor && document.activeElement?.closest('.message-list li') && !cursor.contains(document.activeElement)) cursor.querySelector<HTMLElement>('a')?.focus();
   }, [focusIndex]);
 
   const anySelected = selectedIds.length > 0;
@@ -256,7 +289,6 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
   return (
     <section class="inbox" aria-label="Inbox">
       <form class="search" role="search" onSubmit={submitSearch}>
-        <MailboxSwitcher mailboxes={mailboxes} current={route.mailbox} onSwitch={(mailbox) => go({ mailbox, cursor: null, after: null })} />
         <input
           ref={searchInput}
           type="search"
@@ -317,7 +349,7 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
           <li
             key={message.id}
             data-id={message.id}
-            class={`${message.read ? 'read' : 'unread'}${selected.has(message.id) ? ' selected' : ''}`}
+            class={`${message.read ? 'read' : 'unread'}${selected.has(message.id) ? ' selected' : ''}${message.id === openId ? ' open' : ''}`}
             aria-current={index === focusIndex ? 'true' : undefined}
           >
             <input

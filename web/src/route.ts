@@ -15,6 +15,8 @@ export type Route =
   | ({ readonly name: 'inbox'; readonly cursor: string | null; readonly after: string | null } & ListContext)
   | { readonly name: 'message'; readonly id: string; readonly list: ListContext };
 
+export type InboxRoute = Extract<Route, { name: 'inbox' }>;
+
 function basePath(): string {
   return new URL(document.baseURI).pathname;
 }
@@ -35,12 +37,12 @@ export function messageRoute(id: string, list: ListContext): Route {
 }
 
 /** The newest page of a list. */
-export function listRoute(list: ListContext): Route {
+export function listRoute(list: ListContext): InboxRoute {
   return { name: 'inbox', mailbox: list.mailbox, query: list.query, cursor: null, after: null };
 }
 
 /** The inbox of every mailbox, newest page, no search. */
-export const HOME: Route = { name: 'inbox', mailbox: null, query: '', cursor: null, after: null };
+export const HOME: InboxRoute = { name: 'inbox', mailbox: null, query: '', cursor: null, after: null };
 
 export function routeHref(route: Route): string {
   const base = basePath();
@@ -56,4 +58,14 @@ export function routeHref(route: Route): string {
   else if (route.cursor) params.set('cursor', route.cursor);
   const search = params.toString();
   return search ? `${base}?${search}` : base;
+}
+
+/** Whether two routes show the same list (mailbox and search), whatever else they show. */
+export function sameList(a: ListContext, b: ListContext): boolean {
+  return a.mailbox === b.mailbox && a.query === b.query;
+}
+
+/** Whether two inbox routes show the same list at the same page position. */
+export function sameInboxRoute(a: InboxRoute, b: InboxRoute): boolean {
+  return sameList(a, b) && a.cursor === b.cursor && a.after === b.after;
 }

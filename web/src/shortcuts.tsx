@@ -10,7 +10,7 @@ const SHORTCUTS: readonly (readonly [string, string])[] = [
   ['/', 'search'],
   ['Delete', 'delete (selected, or the current message)'],
   ['u', 'toggle read / unread'],
-  ['Escape', 'back to the inbox; close this'],
+  ['Escape', 'close the message (focus back on its row); close this'],
   ['?', 'show / hide shortcuts'],
 ];
 
