@@ -311,6 +311,8 @@ describe('the message header on a phone', () => {
     expect(toggleBox.height).toBeLessThan(60);
     const details = page.locator('#message-details');
     expect(await details.isVisible()).toBe(false);
+    // Folded, the subject still says which message is open.
+    expect(await page.getByRole('heading', { name: 'With attachments' }).isVisible()).toBe(true);
     await screenshot(page, 'message-phone-folded');
 
     await toggle.click();

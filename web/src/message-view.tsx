@@ -174,6 +174,8 @@ export function MessageView({ id, list, feed, navigate }: Props) {
 
       {deleted && <p class="notice" role="status">This message was deleted (in another tab or by the API).</p>}
 
+      {/* The subject stays the page's heading on every screen: on a phone it is what says which message is open. */}
+      <h1 id="message-subject" class="subject">{message.subject || '(no subject)'}</h1>
       <button
         type="button"
         class="header-toggle"
@@ -186,7 +188,6 @@ export function MessageView({ id, list, feed, navigate }: Props) {
         <span class="visually-hidden">{detailsOpen ? 'Hide details' : 'Show details'}</span>
       </button>
       <div id="message-details" class={detailsOpen ? 'message-details open' : 'message-details'}>
-        <h1 id="message-subject" class="subject">{message.subject || '(no subject)'}</h1>
         <dl class="fields">
           <dt>From</dt>
           <dd>{formatAddress(message.from)}</dd>
