@@ -1,19 +1,22 @@
 /**
- * The inbox list: one page of the API's cursor paging at a time (never every row), kept current
- * by live frames, with search in the URL, selection, bulk actions and keyboard navigation.
+ * The inbox list: one scrolling list through the whole result (every message, however many),
+ * rendering only the rows on screen and fetching pages as they come into view (list-data.ts,
+ * virtual-list.ts); kept current by live frames without moving what the reader looks at; search
+ * with operator completion, selection, bulk actions and keyboard navigation.
  */
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import {
-  ApiError, deleteMatching, deleteMessage, listMessages, setRead, setReadMatching, type Mailbox, type MessagePage, type MessageSummary,
-} from './api.js';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ApiError, deleteMatching, deleteMessage, setRead, setReadMatching, type Mailbox, type MessageSummary } from './api.js';
 import type { LiveFeed, Navigate } from './feed.js';
 import { absoluteTime, formatSize, relativeTime, shortAddress } from './format.js';
 import { createCoalescer, useNow, useShortcuts } from './hooks.js';
+import { ResultRows } from './list-data.js';
 import { frameMailbox } from './live.js';
 import { MailboxSwitcher } from './mailbox-switcher.js';
 import { messageRoute, routeHref, type Route } from './route.js';
-
-export const PAGE_SIZE = 50;
+import { SearchBox } from './search-box.js';
+import { awaitingValue } from './search-complete.js';
+import { clippingAncestors, rowRange, scrollingElement, visibleBand, type RowRange } from './virtual-list.js';
+import './list.css';
 
 type InboxRoute = Extract<Route, { name: 'inbox' }>;
 
@@ -23,81 +26,107 @@ interface Props {
   readonly mailboxes: readonly Mailbox[] | null;
   readonly feed: LiveFeed;
   readonly navigate: Navigate;
+  /** The message open beside the list, if any: its row is marked current. */
+  readonly openId?: string | null;
 }
 
-const isNewestPage = (route: InboxRoute) => !route.cursor && !route.after;
+/**
+ * The message last opened from the list, and where it was. When the list is unmounted while a
+ * message is open, this is how the keyboard cursor (and the scroll) come back to that row.
+ */
+let returnTo: { readonly id: string; readonly index: number } | null = null;
 
 /**
- * The message last opened from the list. The list is unmounted while a message is open, so this
- * is how the keyboard cursor comes back to that row (not to the first) when the list returns.
+ * How long typing must pause before the list follows the search box. Short enough that, with the
+ * search itself, results show within 300 ms of the last key at 100,000 messages (bench/web.ts).
  */
-let returnTo: string | null = null;
+const SEARCH_AS_YOU_TYPE_MS = 150;
+/** Rows rendered beyond the visible ones, each side: a fast flick shows rows, not blanks. */
+const OVERSCAN_ROWS = 8;
+/** Until a row is measured (the CSS sets the real height, list.css `--list-row-height`). */
+const DEFAULT_ROW_HEIGHT = 58;
 
-/** How long typing must pause before the list follows the search box. */
-const SEARCH_AS_YOU_TYPE_MS = 300;
+const sameRange = (a: RowRange, b: RowRange) => a.first === b.first && a.last === b.last;
 
-export function Inbox({ route, mailboxes, feed, navigate }: Props) {
-  const [page, setPage] = useState<MessagePage | null>(null);
+export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props) {
+  const [, setVersion] = useState(0);
   const [searchError, setSearchError] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
-  const [focus, setFocus] = useState(0);
+  const [cursor, setCursor] = useState(() => returnTo?.index ?? 0);
+  const [range, setRange] = useState<RowRange>({ first: 0, last: -1 });
+  const [rowHeight, setRowHeight] = useState(DEFAULT_ROW_HEIGHT);
   const [confirmDeleteAll, setConfirmDeleteAll] = useState(false);
   const [searchText, setSearchText] = useState(route.query);
   const searchInput = useRef<HTMLInputElement>(null);
+  const listRef = useRef<HTMLUListElement>(null);
+  const scrollerRef = useRef<HTMLDivElement>(null);
   const now = useNow(30_000);
 
   const routeRef = useRef(route);
   routeRef.current = route;
+  /** The id under the keyboard cursor: when rows move (new mail, deletes), the cursor follows it. */
+  const cursorId = useRef<string | null>(returnTo?.id ?? null);
+  /** Scroll the cursor's row into view after the next render (set by keyboard moves). */
+  const revealCursor = useRef<{ readonly index: number; readonly block: ScrollLogicalPosition } | null>(returnTo ? { index: returnTo.index, block: 'center' } : null);
+  /** The first row on screen while scrolled down: rows moving under it are compensated by scrolling. */
+  const anchor = useRef<{ id: string; index: number } | null>(null);
+  const clippers = useRef<Element[]>([]);
+  /** `?after=0` (the old "Oldest" link) opens the list at its end. */
+  const startAtEnd = useRef(route.after === '0');
 
-  const refresh = useMemo(
-    () =>
-      createCoalescer(async () => {
-        const wanted = routeRef.current;
-        try {
-          const next = await listMessages(wanted.mailbox, wanted.query, wanted, PAGE_SIZE);
-          // The route moved on while we waited: that route's own load shows its page.
-          if (routeRef.current !== wanted) return;
-          if (next.messages.length === 0 && !isNewestPage(wanted)) {
-            // Everything on this page went away (deleted elsewhere): fall back to the newest page.
-            navigate({ ...wanted, cursor: null, after: null }, { replace: true });
-            return;
-          }
-          setPage(next);
-          if (returnTo !== null) {
-            const back = next.messages.findIndex((m) => m.id === returnTo);
-            if (back >= 0) setFocus(back);
-            returnTo = null;
-          }
-          setSearchError(null);
-          setLoadError(null);
-          setSelected((current) => {
-            const visible = new Set(next.messages.map((m) => m.id));
-            const kept = [...current].filter((id) => visible.has(id));
-            return kept.length === current.size ? current : new Set(kept);
-          });
-        } catch (err) {
-          if (routeRef.current !== wanted) return;
-          // A 400 is the search's fault, unless it names the mailbox (a bad name typed into the URL).
-          if (err instanceof ApiError && err.status === 400 && err.code !== 'invalid_mailbox') {
-            setSearchError(err.message);
-            setPage({ total: 0, messages: [], nextCursor: null, prevCursor: null });
-          } else setLoadError(err instanceof Error ? err.message : String(err));
-        }
-      }),
-    [navigate],
-  );
+  const rowsRef = useRef<ResultRows | null>(null);
+  const refresh = useMemo(() => createCoalescer(async () => rowsRef.current?.reload()), []);
+
+  const rows = useMemo(() => {
+    const created: ResultRows = new ResultRows({
+      mailbox: route.mailbox,
+      query: route.query,
+      onChange: () => {
+        if (rowsRef.current !== created) return;
+        setVersion((v) => v + 1);
+        setSearchError(null);
+        setLoadError(null);
+      },
+      onError: (err) => {
+        if (rowsRef.current !== created) return;
+        // A 400 is the search's fault, unless it names the mailbox (a bad name typed into the URL).
+        if (err instanceof ApiError && err.status === 400 && err.code !== 'invalid_mailbox') setSearchError(err.message);
+        else setLoadError(err instanceof Error ? err.message : String(err));
+        setVersion((v) => v + 1);
+      },
+      onStale: () => void refresh(),
+    });
+    return created;
+  }, [route.mailbox, route.query, refresh]);
+  rowsRef.current = rows;
 
   useEffect(() => {
     // Typing leads the URL (below): keep what is typed, trailing spaces included, while it matches.
     setSearchText((typed) => (typed.trim() === route.query ? typed : route.query));
-    setFocus(0);
+    if (returnTo === null) {
+      setCursor(0);
+      cursorId.current = null;
+      anchor.current = null;
+      if (scrollerRef.current) scrollerRef.current.scrollTop = 0;
+    }
+    returnTo = null;
+    rows.want(0, 30);
     void refresh(true);
-  }, [route.mailbox, route.query, route.cursor, route.after, refresh]);
+    return () => rows.dispose();
+  }, [rows, refresh]);
+
+  // The old page links (`?cursor=`, `?after=`) still open the list: at the top, or with
+  // `?after=0` at its end; the parameter then leaves the URL, which now names only the list.
+  useEffect(() => {
+    if (route.cursor || route.after) navigate({ ...route, cursor: null, after: null }, { replace: true });
+  }, [route.cursor, route.after]);
 
   useEffect(
     () =>
       feed.subscribe((frame) => {
+        const current = rowsRef.current;
+        if (!current) return;
         if (frame === 'connected') {
           void refresh(true);
           return;
@@ -108,24 +137,25 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
         const about = frameMailbox(frame);
         if (shown && about && about !== shown) return;
         switch (frame.type) {
-          case 'message:stored': {
-            const current = routeRef.current;
-            // On the newest page of an unfiltered inbox the row can show at once; the refresh
-            // that follows fixes the total and the paging cursors.
-            if (isNewestPage(current) && !current.query) {
-              const stored = frame.data;
-              setPage((p) => (p && !p.messages.some((m) => m.id === stored.id) ? { ...p, total: p.total + 1, messages: [stored, ...p.messages].slice(0, PAGE_SIZE) } : p));
+          case 'message:stored':
+            // Newer than everything: it goes on top of an unfiltered list. Whether it matches a
+            // search is the server's to say (the refresh below).
+            if (!routeRef.current.query) {
+              current.insertNewest(frame.data);
+              return;
             }
             break;
-          }
           case 'message:updated': {
             const { id, read } = frame.data;
-            setPage((p) => p && { ...p, messages: p.messages.map((m) => (m.id === id ? { ...m, read } : m)) });
+            current.update(id, (m) => ({ ...m, read }));
             return;
           }
           case 'message:deleted': {
-            const gone = new Set(frame.data.ids);
-            setPage((p) => p && { ...p, messages: p.messages.filter((m) => !gone.has(m.id)) });
+            const gone = frame.data.ids;
+            setSelected((now) => (gone.some((id) => now.has(id)) ? new Set([...now].filter((id) => !gone.includes(id))) : now));
+            // Every deleted row that was loaded is removed at once; one we had not loaded moved
+            // the rows after it, so a reload places them again.
+            if (current.remove(gone) && !routeRef.current.query) return;
             break;
           }
           case 'messages:updated':
@@ -137,17 +167,113 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
     [feed, refresh],
   );
 
-  const messages = page?.messages ?? [];
-  const focusIndex = Math.min(focus, Math.max(0, messages.length - 1));
-  const focused: MessageSummary | undefined = messages[focusIndex];
-  const selectedIds = messages.filter((m) => selected.has(m.id)).map((m) => m.id);
-  const allSelected = messages.length > 0 && selectedIds.length === messages.length;
+  const total = rows.total;
+  const cursorIndex = Math.min(cursor, Math.max(0, total - 1));
+  const focused: MessageSummary | undefined = rows.at(cursorIndex);
+  const loadedRows = rows.loaded();
+  const selectedIds = [...selected];
+  const allSelected = loadedRows.length > 0 && loadedRows.every((m) => selected.has(m.id));
+
+  /** Works out which rows are on screen, asks for them, and notes the row to anchor to. */
+  function measure() {
+    const list = listRef.current;
+    if (!list) return;
+    const band = visibleBand(list, clippers.current);
+    const next = rowRange(band, rowHeight, OVERSCAN_ROWS);
+    if (!sameRange(next, range)) setRange(next);
+    rows.want(Math.max(0, Math.floor(band.top / rowHeight)), Math.floor(band.bottom / rowHeight));
+    const firstVisible = Math.floor(Math.max(0, band.top) / rowHeight);
+    const firstRow = rows.at(firstVisible);
+    // At the very top new mail shows above; scrolled down, what is on screen stays put.
+    anchor.current = band.top > 0 && firstRow ? { id: firstRow.id, index: firstVisible } : null;
+  }
+  const measureRef = useRef(measure);
+  measureRef.current = measure;
+
+  useEffect(() => {
+    let frame = 0;
+    const schedule = () => {
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        measureRef.current();
+      });
+    };
+    const relayout = () => {
+      if (listRef.current) clippers.current = clippingAncestors(listRef.current);
+      schedule();
+    };
+    relayout();
+    // Scroll events do not bubble, but capturing sees them all: the list's box, a pane, the page.
+    document.addEventListener('scroll', schedule, { capture: true, passive: true });
+    window.addEventListener('resize', relayout);
+    const resized = new ResizeObserver(relayout);
+    if (scrollerRef.current) resized.observe(scrollerRef.current);
+    return () => {
+      cancelAnimationFrame(frame);
+      document.removeEventListener('scroll', schedule, { capture: true });
+      window.removeEventListener('resize', relayout);
+      resized.disconnect();
+    };
+  }, []);
+
+  // After every render, before paint: keep the anchored row still, keep the cursor on its message,
+  // reveal the cursor if it moved, learn the row height, and update which rows are on screen.
+  useLayoutEffect(() => {
+    const list = listRef.current;
+    if (!list) return;
+    const held = anchor.current;
+    if (held) {
+      const at = rows.at(held.index)?.id === held.id ? held.index : rows.indexOf(held.id);
+      if (at >= 0 && at !== held.index) {
+        scrollingElement(list).scrollTop += (at - held.index) * rowHeight;
+        anchor.current = { id: held.id, index: at };
+      }
+    }
+    if (cursorId.current !== null && rows.at(cursorIndex)?.id !== cursorId.current) {
+      const at = rows.indexOf(cursorId.current);
+      if (at >= 0 && at !== cursor) setCursor(at);
+      else if (at < 0 && rows.at(cursorIndex)) cursorId.current = rows.at(cursorIndex)!.id;
+    }
+    if (startAtEnd.current && rows.answered && total > 0) {
+      startAtEnd.current = false;
+      moveCursor(total - 1, 'end');
+    }
+    const measured = list.querySelector('li')?.getBoundingClientRect().height;
+    if (measured && Math.abs(measured - rowHeight) > 0.5) setRowHeight(measured);
+    const reveal = revealCursor.current;
+    if (reveal && rows.answered && reveal.index === cursorIndex) {
+      const row = list.querySelector(`li[data-index="${reveal.index}"]`);
+      if (row) {
+        row.scrollIntoView({ block: reveal.block });
+        revealCursor.current = null;
+      }
+    }
+    measure();
+  });
 
   const go = (change: Partial<InboxRoute>) => navigate({ ...route, ...change });
-  const open = (message: MessageSummary) => {
-    returnTo = message.id;
+  const open = (message: MessageSummary, index: number) => {
+    returnTo = { id: message.id, index };
     navigate(messageRoute(message.id, route));
   };
+
+  function moveCursor(index: number, reveal: ScrollLogicalPosition = 'nearest') {
+    const to = Math.max(0, Math.min(total - 1, index));
+    setCursor(to);
+    cursorId.current = rows.at(to)?.id ?? null;
+    revealCursor.current = { index: to, block: reveal };
+  }
+
+  // The row of the message open beside the list takes the cursor when it opens.
+  useEffect(() => {
+    if (!openId) return;
+    const at = rows.indexOf(openId);
+    if (at >= 0) {
+      setCursor(at);
+      cursorId.current = openId;
+    }
+  }, [openId]);
 
   function toggle(id: string) {
     setSelected((current) => {
@@ -176,7 +302,6 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
       await deleteMatching(route.mailbox, route.query);
     } finally {
       setSelected(new Set());
-      navigate({ ...route, cursor: null, after: null }, { replace: true });
       void refresh(true);
     }
   }
@@ -189,6 +314,8 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
   function onType(value: string) {
     setSearchText(value);
     clearTimeout(typing.current);
+    // `from:` alone is a search not finished yet, not one to show an error for.
+    if (awaitingValue(value)) return;
     typing.current = setTimeout(() => {
       const current = routeRef.current;
       if (value.trim() !== current.query) navigate({ ...current, query: value.trim(), cursor: null, after: null }, { replace: true });
@@ -201,6 +328,14 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
     if (searchText.trim() !== route.query) go({ query: searchText.trim(), cursor: null, after: null });
   }
 
+  /** Rows a PageUp/PageDown moves: one screen, less one row of context. */
+  const pageRows = () => {
+    const list = listRef.current;
+    if (!list) return 10;
+    const band = visibleBand(list, clippers.current);
+    return Math.max(1, Math.floor((band.bottom - Math.max(0, band.top)) / rowHeight) - 1);
+  };
+
   useShortcuts((event) => {
     if (confirmDeleteAll) {
       if (event.key === 'Escape') setConfirmDeleteAll(false);
@@ -209,15 +344,27 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
     switch (event.key) {
       case 'j':
       case 'ArrowDown':
-        setFocus(Math.min(messages.length - 1, focusIndex + 1));
+        moveCursor(cursorIndex + 1);
         return true;
       case 'k':
       case 'ArrowUp':
-        setFocus(Math.max(0, focusIndex - 1));
+        moveCursor(cursorIndex - 1);
+        return true;
+      case 'Home':
+        moveCursor(0);
+        return true;
+      case 'End':
+        moveCursor(total - 1);
+        return true;
+      case 'PageDown':
+        moveCursor(cursorIndex + pageRows(), 'start');
+        return true;
+      case 'PageUp':
+        moveCursor(cursorIndex - pageRows(), 'end');
         return true;
       case 'Enter':
         if (!focused || (event.target instanceof HTMLElement && event.target.closest('a, button'))) return false;
-        open(focused);
+        open(focused, cursorIndex);
         return true;
       case 'x':
         if (focused) toggle(focused.id);
@@ -244,29 +391,26 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
     }
   });
 
-  // Keep the keyboard cursor in view as it moves.
-  useEffect(() => {
-    document.querySelector('.message-list li[aria-current="true"]')?.scrollIntoView({ block: 'nearest' });
-  }, [focusIndex]);
-
   const anySelected = selectedIds.length > 0;
   const scope = route.query ? 'matching' : 'all';
+  const mailboxNames = useMemo(() => (mailboxes ?? []).map((m) => m.name), [mailboxes]);
+  const completionSources = useMemo(() => ({ tags: [] as string[], mailboxes: mailboxNames }), [mailboxNames]);
+
+  // The rows to render: those on screen (with overscan), and the cursor's wherever it is, so that
+  // the keyboard can reveal it. In index order, which is the order the DOM (and a reader) gets.
+  const indices: number[] = [];
+  for (let index = range.first; index <= Math.min(range.last, total - 1); index++) indices.push(index);
+  if (total > 0 && (cursorIndex < range.first || cursorIndex > range.last)) {
+    if (cursorIndex < range.first) indices.unshift(cursorIndex);
+    else indices.push(cursorIndex);
+  }
+  const openShown = openId !== null && indices.some((index) => rows.at(index)?.id === openId);
 
   return (
     <section class="inbox" aria-label="Inbox">
       <form class="search" role="search" onSubmit={submitSearch}>
         <MailboxSwitcher mailboxes={mailboxes} current={route.mailbox} onSwitch={(mailbox) => go({ mailbox, cursor: null, after: null })} />
-        <input
-          ref={searchInput}
-          type="search"
-          name="q"
-          aria-label="Search messages"
-          placeholder='Search: from:alice subject:"reset" has:attachment …'
-          value={searchText}
-          onInput={(e) => onType((e.target as HTMLInputElement).value)}
-          aria-invalid={searchError ? 'true' : undefined}
-          aria-describedby={searchError ? 'search-error' : undefined}
-        />
+        <SearchBox inputRef={searchInput} value={searchText} onType={onType} sources={completionSources} errorId={searchError ? 'search-error' : null} />
         <button type="submit">Search</button>
         {route.query && (
           <button type="button" onClick={() => go({ query: '', cursor: null, after: null })}>Clear</button>
@@ -286,92 +430,105 @@ export function Inbox({ route, mailboxes, feed, navigate }: Props) {
       <div class="toolbar" role="toolbar" aria-label="Message actions">
         <input
           type="checkbox"
-          aria-label="Select all on this page"
+          aria-label="Select all listed"
           checked={allSelected}
-          disabled={messages.length === 0}
-          onChange={() => setSelected(allSelected ? new Set() : new Set(messages.map((m) => m.id)))}
+          disabled={loadedRows.length === 0}
+          onChange={() => setSelected(allSelected ? new Set() : new Set(loadedRows.map((m) => m.id)))}
         />
         <button type="button" disabled={!anySelected} onClick={() => void deleteIds(selectedIds)}>Delete</button>
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, true)}>Mark read</button>
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, false)}>Mark unread</button>
+        {anySelected && <span class="selected-count">{selectedIds.length.toLocaleString()} selected</span>}
         <span class="spacer" />
-        <button type="button" disabled={!page || page.total === 0} onClick={() => void setReadMatching(route.mailbox, route.query, true).then(() => refresh(true))}>
+        <button type="button" disabled={total === 0} onClick={() => void setReadMatching(route.mailbox, route.query, true).then(() => refresh(true))}>
           {route.query ? 'Mark matching read' : 'Mark all read'}
         </button>
-        <button type="button" class="danger" disabled={!page || page.total === 0} onClick={() => setConfirmDeleteAll(true)}>
+        <button type="button" class="danger" disabled={total === 0} onClick={() => setConfirmDeleteAll(true)}>
           {route.query ? 'Delete all matching' : 'Delete all'}
         </button>
       </div>
 
       <p class="count" aria-live="polite">
-        {page === null ? 'Loading…' : `${page.total.toLocaleString()} ${page.total === 1 ? 'message' : 'messages'}${route.query ? ' match' : ''}`}
+        {!rows.answered && !searchError ? 'Loading…' : `${total.toLocaleString()} ${total === 1 ? 'message' : 'messages'}${route.query ? ' match' : ''}`}
       </p>
 
-      {page !== null && messages.length === 0 && !searchError && (
+      {rows.answered && total === 0 && !searchError && (
         <p class="empty">
           {route.query ? 'No message matches this search.' : route.mailbox ? `No messages in ${route.mailbox}.` : 'No messages yet. Point your app at SMTP port 1025 and send one.'}
         </p>
       )}
 
-      <ul class="message-list" aria-label="Messages">
-        {messages.map((message, index) => (
-          <li
-            key={message.id}
-            data-id={message.id}
-            class={`${message.read ? 'read' : 'unread'}${selected.has(message.id) ? ' selected' : ''}`}
-            aria-current={index === focusIndex ? 'true' : undefined}
-          >
-            <input
-              type="checkbox"
-              aria-label={`Select message: ${message.subject || '(no subject)'}`}
-              checked={selected.has(message.id)}
-              onChange={() => toggle(message.id)}
-            />
-            <a
-              class="row"
-              href={routeHref(messageRoute(message.id, route))}
-              onClick={(e) => {
-                if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
-                e.preventDefault();
-                open(message);
-              }}
-            >
-              <span class="from">{shortAddress(message.from)}</span>
-              <span class="subject">
-                {!message.read && <span class="visually-hidden">Unread: </span>}
-                {message.subject || '(no subject)'}
-              </span>
-              <span class="snippet">{message.snippet}</span>
-              <span class="meta">
-                {message.hasAttachments && (
-                  <svg class="attachment-marker" viewBox="0 0 16 16" width="14" height="14" role="img" aria-label="Has attachments">
-                    <title>Has attachments</title>
-                    <path d="M10.5 3.5 5 9a1.8 1.8 0 0 0 2.5 2.5l6-6a3.2 3.2 0 0 0-4.5-4.5l-6 6a4.6 4.6 0 0 0 6.5 6.5L14 8" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" />
-                  </svg>
-                )}
-                <span class="size">{formatSize(message.size)}</span>
-                <time dateTime={message.receivedAt} title={absoluteTime(message.receivedAt)}>
-                  {relativeTime(message.receivedAt, now)}
-                </time>
-              </span>
-            </a>
-          </li>
-        ))}
-      </ul>
+      <div class="message-scroller" ref={scrollerRef}>
+        <ul class="message-list" ref={listRef} aria-label="Messages" aria-busy={!rows.answered ? 'true' : undefined} style={{ height: `${total * rowHeight}px` }}>
+          {indices.map((index) => {
+            const message = rows.at(index);
+            const top = `${index * rowHeight}px`;
+            if (!message) {
+              return (
+                <li key={`at-${index}`} data-index={index} class="placeholder" aria-setsize={total} aria-posinset={index + 1} aria-current={index === cursorIndex && !openShown ? 'true' : undefined} style={{ top }}>
+                  <span class="visually-hidden">Loading message {index + 1}</span>
+                </li>
+              );
+            }
+            const isOpen = message.id === openId;
+            const current = isOpen || (index === cursorIndex && !openShown);
+            return (
+              <li
+                key={message.id}
+                data-id={message.id}
+                data-index={index}
+                class={`${message.read ? 'read' : 'unread'}${selected.has(message.id) ? ' selected' : ''}${isOpen ? ' open' : ''}${index === cursorIndex ? ' cursor' : ''}`}
+                aria-setsize={total}
+                aria-posinset={index + 1}
+                aria-current={current ? 'true' : undefined}
+                style={{ top }}
+              >
+                <input
+                  type="checkbox"
+                  aria-label={`Select message: ${message.subject || '(no subject)'}`}
+                  checked={selected.has(message.id)}
+                  onChange={() => toggle(message.id)}
+                />
+                <a
+                  class="row"
+                  href={routeHref(messageRoute(message.id, route))}
+                  onClick={(e) => {
+                    if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
+                    e.preventDefault();
+                    open(message, index);
+                  }}
+                >
+                  <span class="from">{shortAddress(message.from)}</span>
+                  <span class="subject">
+                    {!message.read && <span class="visually-hidden">Unread: </span>}
+                    {message.subject || '(no subject)'}
+                  </span>
+                  <span class="snippet">{message.snippet}</span>
+                  <span class="meta">
+                    {message.hasAttachments && (
+                      <svg class="attachment-marker" viewBox="0 0 16 16" width="14" height="14" role="img" aria-label="Has attachments">
+                        <title>Has attachments</title>
+                        <path d="M10.5 3.5 5 9a1.8 1.8 0 0 0 2.5 2.5l6-6a3.2 3.2 0 0 0-4.5-4.5l-6 6a4.6 4.6 0 0 0 6.5 6.5L14 8" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" />
+                      </svg>
+                    )}
+                    <span class="size">{formatSize(message.size)}</span>
+                    <time dateTime={message.receivedAt} title={absoluteTime(message.receivedAt)}>
+                      {relativeTime(message.receivedAt, now)}
+                    </time>
+                  </span>
+                </a>
+              </li>
+            );
+          })}
+        </ul>
+      </div>
 
-      <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={!page?.prevCursor} onClick={() => go({ cursor: null, after: null })}>Newest</button>
-        <button type="button" disabled={!page?.prevCursor} onClick={() => go({ cursor: null, after: page!.prevCursor })}>Newer</button>
-        <button type="button" disabled={!page?.nextCursor} onClick={() => go({ cursor: page!.nextCursor, after: null })}>Older</button>
-        <button type="button" disabled={!page?.nextCursor} onClick={() => go({ cursor: null, after: '0' })}>Oldest</button>
-      </nav>
-
-      {confirmDeleteAll && page && (
+      {confirmDeleteAll && (
         <div class="overlay">
           <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title">
             <h2 id="confirm-title">
-              Delete {scope === 'all' ? 'all' : 'the'} {page.total.toLocaleString()} {scope === 'matching' ? 'matching ' : ''}
-              {page.total === 1 ? 'message' : 'messages'}
+              Delete {scope === 'all' ? 'all' : 'the'} {total.toLocaleString()} {scope === 'matching' ? 'matching ' : ''}
+              {total === 1 ? 'message' : 'messages'}
               {route.mailbox ? ` in ${route.mailbox}` : ''}?
             </h2>
             <p>This cannot be undone.</p>
