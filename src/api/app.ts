@@ -13,6 +13,7 @@ import type { ParserPool } from '../parse/pool.js';
 import type { MessageSummary } from '../mail/types.js';
 import { parseMailboxName } from '../mail/mailbox-name.js';
 import type { MailboxService } from '../mailbox/service.js';
+import { cleanTags } from '../mailbox/tag-names.js';
 import type { MessageStore } from '../store/types.js';
 import { parseDuration } from '../units.js';
 import type { RelayQueue } from '../relay/queue.js';
@@ -305,6 +306,24 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const deleted = await mailboxes.deleteMailbox(accessScope(c), name);
     if (deleted === null) throw notFound(`no mailbox ${name}`);
     return c.json({ deleted: deleted.length }, 200);
+  });
+
+  app.openapi(routes.listTags, async (c) => c.json({ tags: await store.tagCounts(requestScope(c, c.req.valid('query').mailbox)) }, 200));
+
+  app.openapi(routes.changeTags, async (c) => {
+    const { ids, add = [], remove = [] } = c.req.valid('json');
+    const changed = await mailboxes.changeTags(accessScope(c), ids, cleanTags(add), cleanTags(remove));
+    return c.json({ updated: changed.length }, 200);
+  });
+
+  app.openapi(routes.setMessageTags, async (c) => {
+    const { id } = c.req.valid('param');
+    const scope = accessScope(c);
+    await mailboxes.setTags(scope, [id], cleanTags(c.req.valid('json').tags));
+    // Read after the change (and in scope): unknown and unseen ids alike are a 404.
+    const [summary] = await store.find(scope, { query: EMPTY_QUERY, ids: [id], limit: 1 });
+    if (!summary) throw notFound(`no message ${id}`);
+    return c.json(summary, 200);
   });
 
   app.openapi(routes.stats, async (c) => {

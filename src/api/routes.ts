@@ -9,6 +9,7 @@ import {
   DeliverabilityReportSchema,
   LinkCheckQuerySchema, LinkCheckSchema,
   HtmlCheckSchema,
+  MessageTagsBodySchema, TagChangeBodySchema, TagListSchema,
 } from './schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -132,6 +133,22 @@ export const routes = {
     summary: 'Delete every message of a mailbox (a configured mailbox, default included, stays listed, empty)',
     request: { params: MailboxNameParamSchema },
     responses: { 200: json(DeletedSchema, 'How many were deleted'), 404: error('No such mailbox'), ...invalid('Not a mailbox name'), ...gates },
+  }),
+  listTags: createRoute({
+    operationId: 'listTags', method: 'get', path: '/api/tags', tags: ['tags'], summary: 'Every tag the messages hold (of the given mailboxes, or of all), with how many hold it, by name',
+    request: { query: MailboxQuerySchema },
+    responses: { 200: json(TagListSchema, 'The tags'), ...invalid('Invalid mailbox'), ...gates },
+  }),
+  changeTags: createRoute({
+    operationId: 'changeTags', method: 'post', path: '/api/messages/tags', tags: ['tags'],
+    summary: 'Add and remove tags on the given messages, each keeping its other tags (unknown ids are left out)',
+    request: { body: { content: { 'application/json': { schema: TagChangeBodySchema } }, required: true } },
+    responses: { 200: json(UpdatedSchema, 'How many messages changed'), ...invalid('Invalid body or tag name'), ...withBody, ...gates },
+  }),
+  setMessageTags: createRoute({
+    operationId: 'setMessageTags', method: 'put', path: '/api/messages/{id}/tags', tags: ['tags'], summary: "Replace a message's tags",
+    request: { params: IdParamSchema, body: { content: { 'application/json': { schema: MessageTagsBodySchema } }, required: true } },
+    responses: { 200: json(MessageSummarySchema, 'The message, with its tags as stored'), 404: error('No such message'), ...invalid('Invalid body or tag name'), ...withBody, ...gates },
   }),
   stats: createRoute({
     operationId: 'stats', method: 'get', path: '/api/stats', tags: ['system'], summary: 'Totals (of the given mailboxes, or of all)',

@@ -24,6 +24,7 @@ export const MessageSummarySchema = z
     hasAttachments: z.boolean(),
     read: z.boolean(),
     messageId: z.string().nullable(),
+    tags: list(z.string()).openapi({ description: 'Tag names, ordered by name without regard to case.' }),
   })
   .openapi('MessageSummary');
 
@@ -121,6 +122,28 @@ export const MailboxNameParamSchema = z.object({
 });
 
 export const DeletedSchema = z.object({ deleted: z.number().int() }).openapi('Deleted');
+
+/** Mailpit's rule for a tag name (src/mailbox/tag-names.ts), refused rather than silently cleaned. */
+const TagNameSchema = z
+  .string()
+  .max(100)
+  .regex(/^[A-Za-z0-9 ._@-]*[A-Za-z0-9._@-][A-Za-z0-9 ._@-]*$/, 'a tag is 1 to 100 letters, digits, spaces, "-", "_", "." or "@"')
+  .openapi({ example: 'signup' });
+
+export const TagCountSchema = z.object({ name: z.string(), count: z.number().int() }).openapi('TagCount');
+export const TagListSchema = z.object({ tags: list(TagCountSchema) }).openapi('TagList');
+
+export const MessageTagsBodySchema = z
+  .object({ tags: z.array(TagNameSchema).max(100).openapi({ description: "The message's tags from now on (an empty list clears them)." }) })
+  .strict();
+
+export const TagChangeBodySchema = z
+  .object({
+    ids: z.array(z.string().min(1).max(64)).min(1).max(1000),
+    add: z.array(TagNameSchema).max(100).optional(),
+    remove: z.array(TagNameSchema).max(100).optional().openapi({ description: 'Removed after adding: a tag in both lists ends up removed.' }),
+  })
+  .strict();
 
 export const IdParamSchema = z.object({
   id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }),
@@ -281,6 +304,14 @@ export const LiveFrameSchema = z
     ),
     frame('messages:cleared', z.object({}).strict(), 'MessagesClearedFrame'),
     frame('relay:updated', RelayJobSchema, 'RelayUpdatedFrame'),
+    frame('message:tagged', z.object({ id: z.string(), mailbox: z.string(), tags: list(z.string()) }).openapi({ description: "A message's tags as stored now." }), 'MessageTaggedFrame'),
+    frame(
+      'tags:changed',
+      z
+        .object({ mailbox: z.string().nullable() })
+        .openapi({ description: 'A tag was renamed or removed across many messages (refetch): of this mailbox, or of any (null).' }),
+      'TagsChangedFrame',
+    ),
   ])
   .openapi('LiveFrame', { description: 'One text frame of the /api/live WebSocket: JSON, sent only after the change it reports is committed.' });
 

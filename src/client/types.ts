@@ -6,7 +6,7 @@
  */
 import type { z } from '@hono/zod-openapi';
 import type {
-  AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MailboxListSchema, MailboxSchema, MessagePageSchema,
+  AddressSchema, AttachmentSchema, DeliveriesSchema, EnvelopeSchema, HeaderSchema, LinkSchema, MailboxListSchema, MailboxSchema, MessagePageSchema, TagCountSchema, TagListSchema,
   MessageSummarySchema, MessageViewSchema, RelayJobSchema, RelayStatusSchema, StatsSchema,
   SpamCheckSchema, SpamRuleSchema,
   DeliverabilityReportSchema,
@@ -35,6 +35,8 @@ export type MessagePage = Wire<typeof MessagePageSchema>;
 export type Mailbox = Wire<typeof MailboxSchema>;
 /** `GET /api/mailboxes`, by name. */
 export type MailboxList = Wire<typeof MailboxListSchema>;
+export type TagCount = Wire<typeof TagCountSchema>;
+export type TagList = Wire<typeof TagListSchema>;
 /** `GET /api/stats`. */
 export type Stats = Wire<typeof StatsSchema>;
 /** A relay job (one message to one recipient). */

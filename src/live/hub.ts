@@ -64,6 +64,18 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
   }
 
   const unsubscribe = EVENTS.map((name) => bus.on(name, (data) => broadcast({ type: name, data } as LiveFrame)));
+  unsubscribe.push(
+    bus.on('tags:changed', (change) => {
+      if (change.kind === 'set') {
+        for (const { id, mailbox, tags } of change.messages) broadcast({ type: 'message:tagged', data: { id, mailbox, tags } });
+      } else if (change.scope.kind === 'all') {
+        broadcast({ type: 'tags:changed', data: { mailbox: null } });
+      } else {
+        // One frame per mailbox the change could touch, so each reaches only those who may see it.
+        for (const mailbox of change.scope.mailboxes) broadcast({ type: 'tags:changed', data: { mailbox } });
+      }
+    }),
+  );
 
   wss.on('connection', (ws) => {
     alive.add(ws);

@@ -5,10 +5,28 @@
  */
 import type { MailEvents } from '../events.js';
 
-/** Every bus event but tag changes, which only Mailpit's WebSocket carries (src/live/hub.ts lists them). */
+/** Bus events sent as they are; tag changes are reshaped into the two tag frames below (src/live/hub.ts). */
 export type LiveEventName = Exclude<keyof MailEvents, 'tags:changed'>;
 
-export type LiveFrame = { [K in LiveEventName]: { readonly type: K; readonly data: MailEvents[K] } }[LiveEventName];
+/** One message's tags, as stored now. */
+export interface MessageTaggedData {
+  readonly id: string;
+  readonly mailbox: string;
+  readonly tags: readonly string[];
+}
+
+/**
+ * A tag was renamed or removed across many messages: too broad to list, so clients refetch.
+ * `mailbox` is the mailbox it may have touched; null when it may have touched every mailbox.
+ */
+export interface TagsChangedData {
+  readonly mailbox: string | null;
+}
+
+export type LiveFrame =
+  | { [K in LiveEventName]: { readonly type: K; readonly data: MailEvents[K] } }[LiveEventName]
+  | { readonly type: 'message:tagged'; readonly data: MessageTaggedData }
+  | { readonly type: 'tags:changed'; readonly data: TagsChangedData };
 
 export const LIVE_PATH = '/api/live';
 
@@ -20,6 +38,9 @@ export function frameMailbox(frame: LiveFrame): string | null {
     case 'messages:updated':
     case 'message:deleted':
     case 'relay:updated':
+    case 'message:tagged':
+      return frame.data.mailbox;
+    case 'tags:changed':
       return frame.data.mailbox;
     default:
       return null;

@@ -101,6 +101,8 @@ export interface MessageSummary {
   readonly hasAttachments: boolean;
   readonly read: boolean;
   readonly messageId: string | null;
+  /** Tag names, ordered by name without regard to case. */
+  readonly tags: readonly string[];
 }
 
 export interface MessageDetail extends MessageSummary {

@@ -56,6 +56,11 @@ export interface MailboxService {
    * 'tags:changed' with each changed message's tags as stored; returns the ids changed.
    */
   setTags(scope: MailboxScope, ids: readonly string[], tags: readonly string[]): Promise<string[]>;
+  /**
+   * Adds and removes tags on these messages, each keeping its other tags (ids outside the scope are
+   * left out); announces 'tags:changed' as setTags does; returns the ids changed.
+   */
+  changeTags(scope: MailboxScope, ids: readonly string[], add: readonly string[], remove: readonly string[]): Promise<string[]>;
   /** Renames a tag on the scope's messages; announces a bulk 'tags:changed' when any held it; returns how many did. */
   renameTag(scope: MailboxScope, from: string, to: string): Promise<number>;
   /** Removes a tag from the scope's messages; announces a bulk 'tags:changed' when any held it; returns how many did. */
@@ -92,6 +97,25 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
     for (const [mailbox, ids] of byMailbox) bus.emit('message:deleted', { mailbox, ids });
   };
   const idsOf = (removed: readonly RemovedMessage[]): string[] => removed.map((m) => m.id);
+
+  /**
+   * A tag change on the messages of `ids` the scope may see: read first, in scope, so that what the
+   * caller may not see stays untouched and each change's frame names its mailbox (reaching only
+   * those who may see it); then the change, then the tags as stored, announced.
+   */
+  const retag = async (scope: MailboxScope, ids: readonly string[], change: (visibleIds: string[]) => Promise<string[]>): Promise<string[]> => {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const visible = new Map((await store.find(scope, { query: EMPTY_QUERY, ids: unique, limit: unique.length })).map((m) => [m.id, m.mailbox]));
+    if (visible.size === 0) return [];
+    const changed = (await change([...visible.keys()])).filter((id) => visible.has(id));
+    if (changed.length > 0) {
+      // Read back: a tag that already exists keeps its first spelling.
+      const extras = await store.summaryExtras(changed);
+      bus.emit('tags:changed', { kind: 'set', messages: changed.map((id) => ({ id, mailbox: visible.get(id)!, tags: extras.get(id)?.tags ?? [] })) });
+    }
+    return changed;
+  };
 
   return {
     async store(scope, message) {
@@ -193,19 +217,12 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
       return idsOf(removed);
     },
 
-    async setTags(scope, ids, tags) {
-      const unique = [...new Set(ids)];
-      if (unique.length === 0) return [];
-      // Read first, in scope: what the caller may not see stays untouched, and each change's frame
-      // names its mailbox (so it reaches only those who may see it).
-      const visible = new Map((await store.find(scope, { query: EMPTY_QUERY, ids: unique, limit: unique.length })).map((m) => [m.id, m.mailbox]));
-      const changed = (await store.setTags([...visible.keys()], tags)).filter((id) => visible.has(id));
-      if (changed.length > 0) {
-        // Read back: a tag that already exists keeps its first spelling.
-        const extras = await store.summaryExtras(changed);
-        bus.emit('tags:changed', { kind: 'set', messages: changed.map((id) => ({ id, mailbox: visible.get(id)!, tags: extras.get(id)?.tags ?? [] })) });
-      }
-      return changed;
+    setTags(scope, ids, tags) {
+      return retag(scope, ids, (visibleIds) => store.setTags(visibleIds, tags));
+    },
+
+    changeTags(scope, ids, add, remove) {
+      return retag(scope, ids, (visibleIds) => store.changeTags(visibleIds, add, remove));
     },
 
     async renameTag(scope, from, to) {

@@ -69,6 +69,7 @@ interface SummaryRow {
   cc_json: string;
   bcc_json: string;
   has_attachments: number;
+  tags_json: string;
 }
 
 interface DetailRow extends SummaryRow {
@@ -83,8 +84,10 @@ interface DetailRow extends SummaryRow {
   attachments_json: string | null;
 }
 
+// A message holds few tags; the subquery reads them from message_tags' primary key (seq first).
 const SUMMARY_COLUMNS =
-  'm.seq, m.id, m.mailbox, m.received_at, m.size, m.read, m.subject, m.snippet, m.message_id, m.from_json, m.to_json, m.cc_json, m.bcc_json, m.has_attachments';
+  'm.seq, m.id, m.mailbox, m.received_at, m.size, m.read, m.subject, m.snippet, m.message_id, m.from_json, m.to_json, m.cc_json, m.bcc_json, m.has_attachments, ' +
+  '(SELECT json_group_array(t.name) FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.seq = m.seq) AS tags_json';
 
 /** The columns of the message_ingest view (migrations 002, 005 and 006), in the order rowFor() fills them. */
 const INGEST_COLUMNS = [
@@ -123,6 +126,7 @@ function toSummary(row: SummaryRow): MessageSummary {
     hasAttachments: row.has_attachments === 1,
     read: row.read === 1,
     messageId: row.message_id,
+    tags: (JSON.parse(row.tags_json) as string[]).sort(byName),
   };
 }
 
@@ -727,6 +731,53 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
           }
           await writer.run(PRUNE_UNUSED_TAGS);
           return found.map((r) => r.id);
+        }),
+      );
+    },
+
+    changeTags(ids, add, remove) {
+      const removing = uniqueNames(remove);
+      const removed = new Set(removing.map((name) => name.toLowerCase()));
+      const adding = uniqueNames(add).filter((name) => !removed.has(name.toLowerCase()));
+      return exclusive(() =>
+        transaction(async () => {
+          await writer.run(PRUNE_UNUSED_TAGS);
+          const found: { seq: number; id: string }[] = [];
+          for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
+            found.push(...(await writer.all<{ seq: number; id: string }>(`SELECT seq, id FROM messages WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk)));
+          }
+          if (found.length === 0 || (adding.length === 0 && removing.length === 0)) return [];
+          const changed = new Set<number>();
+          const removeIds: number[] = [];
+          for (const name of removing) {
+            const tag = await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]);
+            if (tag) removeIds.push(tag.id);
+          }
+          for (const tagId of removeIds) {
+            for (const chunk of slices(found, ID_SLICE)) {
+              const marks = chunk.map(() => '?').join(',');
+              const held = await writer.all<{ seq: number }>(`SELECT seq FROM message_tags WHERE tag_id = ? AND seq IN (${marks})`, [tagId, ...chunk.map((r) => r.seq)]);
+              if (held.length === 0) continue;
+              for (const row of held) changed.add(row.seq);
+              await writer.run(`DELETE FROM message_tags WHERE tag_id = ? AND seq IN (${marks})`, [tagId, ...chunk.map((r) => r.seq)]);
+            }
+          }
+          for (const name of adding) {
+            await writer.run('INSERT OR IGNORE INTO tags (name) VALUES (?)', [name]);
+            const tagId = (await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]))!.id;
+            for (const chunk of slices(found, ID_SLICE)) {
+              const marks = chunk.map(() => '?').join(',');
+              const held = new Set(
+                (await writer.all<{ seq: number }>(`SELECT seq FROM message_tags WHERE tag_id = ? AND seq IN (${marks})`, [tagId, ...chunk.map((r) => r.seq)])).map((r) => r.seq),
+              );
+              const missing = chunk.filter((r) => !held.has(r.seq));
+              if (missing.length === 0) continue;
+              for (const row of missing) changed.add(row.seq);
+              await writer.run(`INSERT INTO message_tags (seq, tag_id) VALUES ${missing.map(() => '(?, ?)').join(', ')}`, missing.flatMap((r) => [r.seq, tagId]));
+            }
+          }
+          await writer.run(PRUNE_UNUSED_TAGS);
+          return found.filter((r) => changed.has(r.seq)).map((r) => r.id);
         }),
       );
     },

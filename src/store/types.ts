@@ -104,6 +104,11 @@ export interface MessageStore {
   summaryExtras(ids: readonly string[]): Promise<Map<string, SummaryExtras>>;
   /** Replaces the tags of these messages (an empty list clears them); returns the ids that exist. */
   setTags(ids: readonly string[], tags: readonly string[]): Promise<string[]>;
+  /**
+   * Adds tags to and removes tags from these messages, each keeping its other tags, in one
+   * transaction (a tag both added and removed is removed); returns the ids whose tags changed.
+   */
+  changeTags(ids: readonly string[], add: readonly string[], remove: readonly string[]): Promise<string[]>;
   /** Every tag the scope's messages hold, with how many of them hold it, by name. */
   tagCounts(scope: MailboxScope): Promise<TagCount[]>;
   /** Renames a tag on the scope's messages (merging into an existing tag of that name); returns how many of them hold it. */

@@ -12,7 +12,7 @@ import { waitForMessages, type WaitAnswer, type WaitRound, type WaitServer } fro
 function summary(id: string, subject: string, receivedAt: number): MessageSummary {
   return {
     id, mailbox: 'default', receivedAt: new Date(receivedAt).toISOString(), from: { name: '', address: 'app@example.com' },
-    to: [{ name: '', address: 'user@example.com' }], cc: [], bcc: [], subject, snippet: '', size: 100, hasAttachments: false, read: false, messageId: null,
+    to: [{ name: '', address: 'user@example.com' }], cc: [], bcc: [], subject, snippet: '', size: 100, hasAttachments: false, read: false, messageId: null, tags: [],
   };
 }
 

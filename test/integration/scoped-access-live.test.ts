@@ -41,6 +41,8 @@ async function churnW2(watcher: FrameRecorder): Promise<string[]> {
   expect((await k.call(ALL, 'PATCH', `/api/messages/${victim}`, { read: true })).status).toBe(200);
   expect((await k.call(ALL, 'PATCH', '/api/messages?mailbox=w2', { read: false })).body.updated).toBeGreaterThan(0);
   expect((await k.call(ALL, 'PUT', '/api/v1/tags', { IDs: [victim], Tags: ['w2tag'] })).status).toBe(200);
+  // A rename by w2's own token: /api/live's tags:changed for w2 only.
+  expect((await k.call(W2, 'PUT', '/api/v1/tags/w2tag', { Name: 'w2tag2' })).status).toBe(200);
   expect((await k.call(ALL, 'PUT', '/api/v1/messages', { IDs: [other], Read: true })).status).toBe(200);
   expect((await k.call(ALL, 'DELETE', `/api/messages/${other}`)).status).toBe(200);
   expect((await k.call(ALL, 'POST', `/api/messages/${relayed}/release`, { to: ['out@relay.test'] })).status).toBe(202);
@@ -62,7 +64,7 @@ describe('/api/live with a login that sees w1', () => {
     expect((await k.call(ALL, 'DELETE', '/api/mailboxes/w2')).status).toBe(200);
     // The watcher heard each kind of w2 frame: the churn did reach the hub.
     const heard = new Set(aboutW2(watcher.frames, w2Ids).map((f) => (f as { type: string }).type));
-    expect([...heard].sort()).toEqual(['message:deleted', 'message:stored', 'message:updated', 'messages:updated', 'relay:updated']);
+    expect([...heard].sort()).toEqual(['message:deleted', 'message:stored', 'message:tagged', 'message:updated', 'messages:updated', 'relay:updated', 'tags:changed']);
 
     // Fence 1: a w1 message, sent after everything about w2.
     const fence = await k.send('fence@w1.inbox.test', 'fence');
@@ -99,7 +101,8 @@ describe("Mailpit's /api/events with a login that sees w1", () => {
     // A tag renamed and removed by w2's own token: a refetch ("prune") for those who see w2 only.
     expect((await k.call(W2, 'PUT', '/api/v1/tags/again', { Name: 'renamed' })).status).toBe(200);
     expect((await k.call(W2, 'DELETE', '/api/v1/tags/renamed')).status).toBe(200);
-    await everything.next(() => everything.frames.filter((f) => f.Type === 'prune').length === 2);
+    // Three: churnW2's rename too.
+    await everything.next(() => everything.frames.filter((f) => f.Type === 'prune').length === 3);
     // Totals after the last change to w2 (w1 2, w2 2, default 1): a stats round ran after the churn.
     await everything.next((f) => f.Type === 'stats' && f.Data.Total === 5);
 

@@ -57,6 +57,7 @@ describe('a token scoped to w1, on message ids of w2', () => {
       ['GET', (id) => `/api/messages/${id}/html?remote=1`],
       ['GET', (id) => `/api/messages/${id}/parts/${part}`],
       ['PATCH', (id) => `/api/messages/${id}`, { read: true }],
+      ['PUT', (id) => `/api/messages/${id}/tags`, { tags: ['taken'] }],
       ['POST', (id) => `/api/messages/${id}/release`, { to: ['out@relay.test'] }],
       ['POST', (id) => `/api/messages/${id}/release`],
       ['DELETE', (id) => `/api/messages/${id}`],

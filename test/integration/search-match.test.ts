@@ -98,7 +98,7 @@ describe('in-memory matching agrees with the database', () => {
   });
 
   it('leaves full-text, Reply-To and inline terms to the database', () => {
-    const summary = { id: 'x', mailbox: 'default', receivedAt: new Date().toISOString(), from: null, to: [], cc: [], bcc: [], subject: 's', snippet: '', size: 1, hasAttachments: false, read: false, messageId: null };
+    const summary = { id: 'x', mailbox: 'default', receivedAt: new Date().toISOString(), from: null, to: [], cc: [], bcc: [], subject: 's', snippet: '', size: 1, hasAttachments: false, read: false, messageId: null, tags: [] };
     for (const text of ['hello', '"a phrase"', 'reply-to:x', 'addressed:x', 'has:inline']) {
       expect(matchSummary(parseSearchQuery(text), summary)).toBe('undecided');
     }

@@ -38,7 +38,7 @@ describe('WaiterIndex', () => {
       const summary: MessageSummary = {
         id: `m${m}`, mailbox: 'default', receivedAt: new Date().toISOString(), from: { name: word(0, 6), address: word(3, 14) },
         to: [{ name: '', address: word(3, 14) }, { name: word(0, 4), address: word(3, 10) }], cc: [{ name: '', address: word(3, 10) }], bcc: [],
-        subject: word(2, 30), snippet: '', size: 10, hasAttachments: false, read: false, messageId: null,
+        subject: word(2, 30), snippet: '', size: 10, hasAttachments: false, read: false, messageId: null, tags: [],
       };
       const view = matchView(summary);
       const candidates = index.candidates(view);

@@ -1,5 +1,5 @@
 /** The inbox's HTTP client: every URL is relative to the page's <base>, so a base path just works. */
-import type { Delivery, MailboxList, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus } from '../../src/client/types.js';
+import type { Delivery, MailboxList, MessageDetail, MessagePage, MessageSummary, RelayJob, RelayStatus, TagList } from '../../src/client/types.js';
 
 // The wire shapes are the route schemas' (through the client's types), never restated here.
 export type {
@@ -19,6 +19,8 @@ export type {
   RelayStatus,
   SpamCheck,
   Stats,
+  TagCount,
+  TagList,
 } from '../../src/client/types.js';
 
 /** A failed request, with the server's own reason (e.g. why a search query is invalid). */
@@ -96,6 +98,14 @@ export const setReadMatching = (mailbox: string | null, query: string, read: boo
 export const deleteMessage = (id: string): Promise<{ deleted: number }> => request(`api/messages/${encodeURIComponent(id)}`, { method: 'DELETE' });
 export const deleteMatching = (mailbox: string | null, query: string): Promise<{ deleted: number }> =>
   request(withParams('api/messages', scopeParams(mailbox, query)), { method: 'DELETE' });
+
+export const getTags = (mailbox: string | null): Promise<TagList> => request(withParams('api/tags', scopeParams(mailbox)));
+/** Replaces the message's tags; answers the message with its tags as stored. */
+export const setMessageTags = (id: string, tags: readonly string[]): Promise<MessageSummary> =>
+  request(`api/messages/${encodeURIComponent(id)}/tags`, jsonBody('PUT', { tags }));
+/** Adds and removes tags on these messages, each keeping its other tags. */
+export const changeTags = (ids: readonly string[], add: readonly string[], remove: readonly string[]): Promise<{ updated: number }> =>
+  request('api/messages/tags', jsonBody('POST', { ids, add, remove }));
 
 export const rawUrl = (id: string): string => apiUrl(`api/messages/${encodeURIComponent(id)}/raw`);
 export const partUrl = (id: string, partId: string): string => apiUrl(`api/messages/${encodeURIComponent(id)}/parts/${partId}`);

@@ -6,7 +6,7 @@ import { accessScope } from '../../api/access.js';
 import type { CompatDeps } from '../deps.js';
 import { readBody } from './http.js';
 import { trackRuntimeStats } from './runtime-stats.js';
-import { cleanTag, cleanTags } from './tags.js';
+import { cleanTag, cleanTags } from '../../mailbox/tag-names.js';
 
 const SetTagsSchema = z.object({ IDs: z.array(z.string()).nullish(), Tags: z.array(z.string()).nullish() });
 const RenameTagSchema = z.object({ Name: z.string().nullish() });

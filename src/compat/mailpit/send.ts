@@ -8,7 +8,7 @@ import type Mail from 'nodemailer/lib/mailer/index.js';
 import { z } from 'zod';
 import { KotakError } from '../../errors.js';
 import type { Envelope } from '../../mail/types.js';
-import { cleanTags } from './tags.js';
+import { cleanTags } from '../../mailbox/tag-names.js';
 
 const AddressSchema = z.object({ Email: z.string(), Name: z.string().nullish() });
 

@@ -1,4 +1,4 @@
-/** Tag names as Mailpit accepts them. */
+/** Tag names: Mailpit's rule, shared by its routes and Kotak's own so that a tag set through one reads the same through the other. */
 
 /** Mailpit's rule: letters, digits, space, `-`, `_`, `.` and `@`, 1 to 100 of them. */
 const MAX_TAG_LENGTH = 100;
