@@ -5,7 +5,8 @@
  * with operator completion, selection, bulk actions and keyboard navigation.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { ApiError, deleteMatching, deleteMessage, setRead, setReadMatching, type Mailbox, type MessageSummary } from './api.js';
+import { ApiError, deleteMatching, deleteMessage, getTags, setRead, setReadMatching, type Mailbox, type MessageSummary } from './api.js';
+import { BulkTags } from './bulk-tags.js';
 import type { LiveFeed, Navigate } from './feed.js';
 import { absoluteTime, formatSize, relativeTime, shortAddress } from './format.js';
 import { createCoalescer, useNow, useShortcuts } from './hooks.js';
@@ -14,6 +15,7 @@ import { frameMailbox } from './live.js';
 import { MailboxSwitcher } from './mailbox-switcher.js';
 import { messageRoute, routeHref, type Route } from './route.js';
 import { SearchBox } from './search-box.js';
+import { TagChip } from './tags.js';
 import { awaitingValue } from './search-complete.js';
 import { clippingAncestors, rowRange, scrollingElement, visibleBand, type RowRange } from './virtual-list.js';
 import './list.css';
@@ -58,6 +60,8 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
   const [rowHeight, setRowHeight] = useState(DEFAULT_ROW_HEIGHT);
   const [confirmDeleteAll, setConfirmDeleteAll] = useState(false);
   const [searchText, setSearchText] = useState(route.query);
+  /** The tags in the shown mailboxes (GET /api/tags), for completion in the search and tag boxes. */
+  const [tagNames, setTagNames] = useState<readonly string[]>([]);
   const searchInput = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLUListElement>(null);
   const scrollerRef = useRef<HTMLDivElement>(null);
@@ -77,6 +81,18 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
 
   const rowsRef = useRef<ResultRows | null>(null);
   const refresh = useMemo(() => createCoalescer(async () => rowsRef.current?.reload()), []);
+  const refreshTags = useMemo(
+    () =>
+      createCoalescer(async () => {
+        try {
+          setTagNames((await getTags(routeRef.current.mailbox)).tags.map((t) => t.name));
+        } catch {
+          // Completion only: the next tag frame or reconnection asks again.
+        }
+      }),
+    [],
+  );
+  useEffect(() => void refreshTags(true), [route.mailbox]);
 
   const rows = useMemo(() => {
     const created: ResultRows = new ResultRows({
@@ -129,6 +145,7 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
         if (!current) return;
         if (frame === 'connected') {
           void refresh(true);
+          void refreshTags();
           return;
         }
         // The App's one connection carries every mailbox (the switcher's counts need them all);
@@ -158,13 +175,26 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
             if (current.remove(gone) && !routeRef.current.query) return;
             break;
           }
+          case 'message:tagged': {
+            const { id, tags } = frame.data;
+            current.update(id, (m) => ({ ...m, tags }));
+            void refreshTags();
+            // A search may name a tag (`tag:`): whether the message still matches is the server's to say.
+            if (!routeRef.current.query) return;
+            break;
+          }
+          case 'tags:changed':
+            void refreshTags();
+            break;
           case 'messages:updated':
           case 'messages:cleared':
             break;
+          default:
+            return;
         }
         void refresh();
       }),
-    [feed, refresh],
+    [feed, refresh, refreshTags],
   );
 
   const total = rows.total;
@@ -394,7 +424,7 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
   const anySelected = selectedIds.length > 0;
   const scope = route.query ? 'matching' : 'all';
   const mailboxNames = useMemo(() => (mailboxes ?? []).map((m) => m.name), [mailboxes]);
-  const completionSources = useMemo(() => ({ tags: [] as string[], mailboxes: mailboxNames }), [mailboxNames]);
+  const completionSources = useMemo(() => ({ tags: tagNames, mailboxes: mailboxNames }), [tagNames, mailboxNames]);
 
   // The rows to render: those on screen (with overscan), and the cursor's wherever it is, so that
   // the keyboard can reveal it. In index order, which is the order the DOM (and a reader) gets.
@@ -438,6 +468,7 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
         <button type="button" disabled={!anySelected} onClick={() => void deleteIds(selectedIds)}>Delete</button>
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, true)}>Mark read</button>
         <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, false)}>Mark unread</button>
+        <BulkTags selectedIds={selectedIds} tagNames={tagNames} />
         {anySelected && <span class="selected-count">{selectedIds.length.toLocaleString()} selected</span>}
         <span class="spacer" />
         <button type="button" disabled={total === 0} onClick={() => void setReadMatching(route.mailbox, route.query, true).then(() => refresh(true))}>
@@ -501,6 +532,14 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
                   <span class="from">{shortAddress(message.from)}</span>
                   <span class="subject">
                     {!message.read && <span class="visually-hidden">Unread: </span>}
+                    {message.tags.length > 0 && (
+                      <span class="row-tags">
+                        <span class="visually-hidden">Tags: </span>
+                        {message.tags.map((tag) => (
+                          <TagChip key={tag} name={tag} />
+                        ))}
+                      </span>
+                    )}
                     {message.subject || '(no subject)'}
                   </span>
                   <span class="snippet">{message.snippet}</span>
