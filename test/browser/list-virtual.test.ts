@@ -92,7 +92,8 @@ describe('the virtualised message list', () => {
     await eventually(() => current(page).getAttribute('aria-posinset')).toBe('1');
     await page.keyboard.press('PageDown');
     await eventually(async () => Number(await current(page).getAttribute('aria-posinset'))).toBeGreaterThan(5);
-    // Enter opens the row under the cursor; Escape comes back with the cursor on it.
+    // Enter opens the row under the cursor (once loaded); Escape comes back with the cursor on it.
+    await current(page).and(page.locator('[data-id]')).waitFor();
     const chosen = (await current(page).getAttribute('data-id'))!;
     await page.keyboard.press('Enter');
     await page.waitForURL(new RegExp(`/messages/${chosen}`));
