@@ -4,6 +4,8 @@ import { useEffect, useRef } from 'preact/hooks';
 const SHORTCUTS: readonly (readonly [string, string])[] = [
   ['j / ↓', 'next message'],
   ['k / ↑', 'previous message'],
+  ['Home / End', 'newest / oldest message'],
+  ['PageUp / PageDown', 'a screen up / down'],
   ['Enter', 'open message'],
   ['x', 'select / unselect message'],
   ['/', 'search'],
