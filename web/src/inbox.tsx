@@ -8,14 +8,13 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import { ApiError, deleteMatching, deleteMessage, getTags, setRead, setReadMatching, type Mailbox, type MessageSummary } from './api.js';
 import { BulkTags } from './bulk-tags.js';
 import type { LiveFeed, Navigate } from './feed.js';
-import { absoluteTime, formatSize, relativeTime, shortAddress } from './format.js';
 import { createCoalescer, useNow, useShortcuts } from './hooks.js';
 import { ResultRows } from './list-data.js';
 import { frameMailbox } from './live.js';
 import { MailboxSwitcher } from './mailbox-switcher.js';
-import { messageRoute, routeHref, type Route } from './route.js';
+import { messageRoute, type Route } from './route.js';
 import { SearchBox } from './search-box.js';
-import { TagChip } from './tags.js';
+import { MessageRow, type RowActions } from './message-row.js';
 import { awaitingValue } from './search-complete.js';
 import { clippingAncestors, rowRange, scrollingElement, visibleBand, type RowRange } from './virtual-list.js';
 import './list.css';
@@ -51,7 +50,8 @@ const DEFAULT_ROW_HEIGHT = 58;
 const sameRange = (a: RowRange, b: RowRange) => a.first === b.first && a.last === b.last;
 
 export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props) {
-  const [, setVersion] = useState(0);
+  /** Bumped by every change of the rows (the ResultRows object changes in place). */
+  const [version, setVersion] = useState(0);
   const [searchError, setSearchError] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
@@ -200,7 +200,8 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
   const total = rows.total;
   const cursorIndex = Math.min(cursor, Math.max(0, total - 1));
   const focused: MessageSummary | undefined = rows.at(cursorIndex);
-  const loadedRows = rows.loaded();
+  // Recomputed when rows change, not on every scroll frame (a pass over an array as long as the result).
+  const loadedRows = useMemo(() => rows.loaded(), [rows, version]);
   const selectedIds = [...selected];
   const allSelected = loadedRows.length > 0 && loadedRows.every((m) => selected.has(m.id));
 
@@ -283,6 +284,14 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
   });
 
   const go = (change: Partial<InboxRoute>) => navigate({ ...route, ...change });
+  const listContext = useMemo(() => ({ mailbox: route.mailbox, query: route.query }), [route.mailbox, route.query]);
+  // One object for every row and render, so a row whose own props did not change skips its render.
+  const latestActions = useRef({ toggle: (_id: string) => {}, open: (_message: MessageSummary, _index: number) => {} });
+  latestActions.current = { toggle, open: (message, index) => open(message, index) };
+  const rowActions = useMemo<RowActions>(
+    () => ({ toggle: (id) => latestActions.current.toggle(id), open: (message, index) => latestActions.current.open(message, index) }),
+    [],
+  );
   const open = (message: MessageSummary, index: number) => {
     returnTo = { id: message.id, index };
     navigate(messageRoute(message.id, route));
@@ -493,70 +502,28 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
         <ul class="message-list" ref={listRef} aria-label="Messages" aria-busy={!rows.answered ? 'true' : undefined} style={{ height: `${total * rowHeight}px` }}>
           {indices.map((index) => {
             const message = rows.at(index);
-            const top = `${index * rowHeight}px`;
             if (!message) {
               return (
-                <li key={`at-${index}`} data-index={index} class="placeholder" aria-setsize={total} aria-posinset={index + 1} aria-current={index === cursorIndex && !openShown ? 'true' : undefined} style={{ top }}>
+                <li key={`at-${index}`} data-index={index} class="placeholder" aria-setsize={total} aria-posinset={index + 1} aria-current={index === cursorIndex && !openShown ? 'true' : undefined} style={{ top: `${index * rowHeight}px` }}>
                   <span class="visually-hidden">Loading message {index + 1}</span>
                 </li>
               );
             }
-            const isOpen = message.id === openId;
-            const current = isOpen || (index === cursorIndex && !openShown);
             return (
-              <li
+              <MessageRow
                 key={message.id}
-                data-id={message.id}
-                data-index={index}
-                class={`${message.read ? 'read' : 'unread'}${selected.has(message.id) ? ' selected' : ''}${isOpen ? ' open' : ''}${index === cursorIndex ? ' cursor' : ''}`}
-                aria-setsize={total}
-                aria-posinset={index + 1}
-                aria-current={current ? 'true' : undefined}
-                style={{ top }}
-              >
-                <input
-                  type="checkbox"
-                  aria-label={`Select message: ${message.subject || '(no subject)'}`}
-                  checked={selected.has(message.id)}
-                  onChange={() => toggle(message.id)}
-                />
-                <a
-                  class="row"
-                  href={routeHref(messageRoute(message.id, route))}
-                  onClick={(e) => {
-                    if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
-                    e.preventDefault();
-                    open(message, index);
-                  }}
-                >
-                  <span class="from">{shortAddress(message.from)}</span>
-                  <span class="subject">
-                    {!message.read && <span class="visually-hidden">Unread: </span>}
-                    {message.tags.length > 0 && (
-                      <span class="row-tags">
-                        <span class="visually-hidden">Tags: </span>
-                        {message.tags.map((tag) => (
-                          <TagChip key={tag} name={tag} />
-                        ))}
-                      </span>
-                    )}
-                    {message.subject || '(no subject)'}
-                  </span>
-                  <span class="snippet">{message.snippet}</span>
-                  <span class="meta">
-                    {message.hasAttachments && (
-                      <svg class="attachment-marker" viewBox="0 0 16 16" width="14" height="14" role="img" aria-label="Has attachments">
-                        <title>Has attachments</title>
-                        <path d="M10.5 3.5 5 9a1.8 1.8 0 0 0 2.5 2.5l6-6a3.2 3.2 0 0 0-4.5-4.5l-6 6a4.6 4.6 0 0 0 6.5 6.5L14 8" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" />
-                      </svg>
-                    )}
-                    <span class="size">{formatSize(message.size)}</span>
-                    <time dateTime={message.receivedAt} title={absoluteTime(message.receivedAt)}>
-                      {relativeTime(message.receivedAt, now)}
-                    </time>
-                  </span>
-                </a>
-              </li>
+                message={message}
+                index={index}
+                total={total}
+                rowHeight={rowHeight}
+                selected={selected.has(message.id)}
+                open={message.id === openId}
+                cursor={index === cursorIndex}
+                current={message.id === openId || (index === cursorIndex && !openShown)}
+                list={listContext}
+                now={now}
+                actions={rowActions}
+              />
             );
           })}
         </ul>
