@@ -76,6 +76,7 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
   /** The first row on screen while scrolled down: rows moving under it are compensated by scrolling. */
   const anchor = useRef<{ id: string; index: number } | null>(null);
   const clippers = useRef<Element[]>([]);
+  const restoring = useRef(returnTo !== null);
   /** `?after=0` (the old "Oldest" link) opens the list at its end. */
   const startAtEnd = useRef(route.after === '0');
 
@@ -120,12 +121,15 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
   useEffect(() => {
     // Typing leads the URL (below): keep what is typed, trailing spaces included, while it matches.
     setSearchText((typed) => (typed.trim() === route.query ? typed : route.query));
-    if (returnTo === null) {
+    // Only the first list shown after mounting comes back to the row opened; a list mounted all
+    // along (beside the message) starts a new search or mailbox at the top.
+    if (!restoring.current) {
       setCursor(0);
       cursorId.current = null;
       anchor.current = null;
       if (scrollerRef.current) scrollerRef.current.scrollTop = 0;
     }
+    restoring.current = false;
     returnTo = null;
     rows.want(0, 30);
     void refresh(true);
