@@ -159,4 +159,18 @@ describe('the virtualised message list', () => {
     expect(new URL(page.url()).search).toBe('');
     await page.close();
   });
+
+  it('forgets the selection when the list changes, so a bulk action never reaches rows no longer shown', async () => {
+    const page = await openInbox();
+    await rows(page).first().getByRole('checkbox').check();
+    await page.getByText('1 selected').waitFor();
+    const deleteButton = page.getByRole('toolbar', { name: 'Message actions' }).getByRole('button', { name: 'Delete', exact: true });
+    expect(await deleteButton.isEnabled()).toBe(true);
+    await page.getByRole('combobox', { name: 'Search messages' }).fill('"no such words anywhere"');
+    await page.getByRole('combobox', { name: 'Search messages' }).press('Enter');
+    await page.getByText('No message matches this search.').waitFor();
+    await page.getByText('1 selected').waitFor({ state: 'detached' });
+    expect(await deleteButton.isDisabled()).toBe(true);
+    await page.close();
+  });
 });

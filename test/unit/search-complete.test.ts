@@ -22,6 +22,8 @@ describe('search completion', () => {
 
   it('completes an operator from its first letters, keeping the negation and the rest of the query', () => {
     expect(labels('invoice fr')).toEqual(['from:']);
+    // A whole operator name typed without its colon is still offered (the colon is what it lacks).
+    expect(labels('is')).toEqual(['is:']);
     expect(labels('s')).toEqual(['subject:', 'smaller:']);
     const [choice] = completions('-ha x', 3, sources);
     expect(choice).toMatchObject({ label: 'has:', value: '-has: x', caret: 5 });

@@ -131,6 +131,8 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
     }
     restoring.current = false;
     returnTo = null;
+    // What was selected in another list is not on screen here: a bulk delete must not reach it.
+    setSelected((current) => (current.size === 0 ? current : new Set()));
     rows.want(0, 30);
     void refresh(true);
     return () => rows.dispose();

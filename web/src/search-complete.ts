@@ -97,7 +97,7 @@ export function completions(text: string, caret: number, sources: CompletionSour
   if (colon < 0) {
     if (bare === '' && !options.all) return [];
     const lower = bare.toLowerCase();
-    return OPERATORS.filter(([name]) => name.startsWith(lower) && name !== lower)
+    return OPERATORS.filter(([name]) => name.startsWith(lower))
       .slice(0, MAX_SHOWN)
       .map(([name, hint]) => ({ label: `${name}:`, hint, ...build(`${name}:`, false) }));
   }
