@@ -67,6 +67,11 @@ describe('bulk tags', () => {
     await page.keyboard.type('tag:u');
     await page.getByRole('listbox', { name: 'Search suggestions' }).getByRole('option', { name: /^tag:urgent/ }).click();
     await eventually(() => rows(page).count()).toBe(2);
+    // A new list starts with nothing selected: select its rows, then untag them.
+    await tagBox(page).waitFor({ state: 'visible' });
+    expect(await tagBox(page).isDisabled()).toBe(true);
+    await page.getByRole('checkbox', { name: 'Select all listed' }).check();
+    await page.getByText('2 selected').waitFor();
 
     await tagBox(page).fill('urgent');
     await page.getByRole('button', { name: 'Remove tag' }).click();
