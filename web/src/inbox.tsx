@@ -284,6 +284,10 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
       if (row) {
         row.scrollIntoView({ block: reveal.block });
         revealCursor.current = null;
+        // When a row has the focus (a message opened or closed beside the list), the focus moves
+        // with the cursor, so Enter opens the cursor's row.
+        const active = document.activeElement;
+        if (active?.closest('.message-list li') && !row.contains(active)) row.querySelector<HTMLElement>('a')?.focus();
       }
     }
     measure();
@@ -317,6 +321,7 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
     if (at >= 0) {
       setCursor(at);
       cursorId.current = openId;
+      revealCursor.current = { index: at, block: 'nearest' };
     }
   }, [openId]);
 
