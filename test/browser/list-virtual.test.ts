@@ -97,6 +97,8 @@ describe('the virtualised message list', () => {
     const chosen = (await current(page).getAttribute('data-id'))!;
     await page.keyboard.press('Enter');
     await page.waitForURL(new RegExp(`/messages/${chosen}`));
+    // The message view handles Escape once it is shown (a key pressed before then is nobody's).
+    await page.getByRole('tablist', { name: 'Message parts' }).waitFor();
     await page.keyboard.press('Escape');
     await eventually(() => current(page).getAttribute('data-id')).toBe(chosen);
     await page.close();
