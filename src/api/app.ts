@@ -162,8 +162,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404));
 
   app.openapi(routes.listMessages, async (c) => {
-    const { query, limit, cursor, after, mailbox } = c.req.valid('query');
-    return c.json(await store.list(requestScope(c, mailbox), { query: searchQuery(query), limit, cursor: cursor ?? null, after: after ?? null }), 200);
+    const { query, limit, cursor, after, start, mailbox } = c.req.valid('query');
+    return c.json(await store.list(requestScope(c, mailbox), { query: searchQuery(query), limit, cursor: cursor ?? null, after: after ?? null, start }), 200);
   });
 
   app.openapi(routes.waitForMessages, async (c) => {

@@ -187,6 +187,9 @@ export const ListQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
   cursor: z.string().max(32).optional().openapi({ description: 'A nextCursor: the page of older messages.' }),
   after: z.string().max(32).optional().openapi({ description: "A prevCursor: the page of newer messages. '0' gives the oldest page." }),
+  start: z.coerce.number().int().min(0).max(10_000_000).default(0).openapi({
+    description: 'Skip this many matching messages first (counted from the newest, or from `cursor`): a jump into the middle of a long list. Not with `after`.',
+  }),
 });
 
 export const HtmlQuerySchema = z.object({

@@ -486,9 +486,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       });
     },
 
-    async list(scope, { query, limit, cursor, after }: ListOptions): Promise<MessagePage> {
+    async list(scope, { query, limit, cursor, after, start = 0 }: ListOptions): Promise<MessagePage> {
       const where = scopedSearch(scope, query);
       const newerThan = after ? parseCursor(after) : null;
+      if (newerThan !== null && start > 0) throw new KotakError('invalid_request', 'start cannot be combined with after');
       const olderThan = newerThan === null && cursor ? parseCursor(cursor) : null;
       const bound = newerThan !== null ? 'AND m.seq > ?' : olderThan !== null ? 'AND m.seq < ?' : '';
       const boundParams = newerThan !== null ? [newerThan] : olderThan !== null ? [olderThan] : [];
@@ -497,8 +498,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       const [count, rows] = await Promise.all([
         reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM messages m WHERE ${where.sql}`, where.params),
         reader.all<SummaryRow>(
-          `SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ${bound} ORDER BY m.seq ${direction} LIMIT ?`,
-          [...where.params, ...boundParams, limit + 1],
+          `SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ${bound} ORDER BY m.seq ${direction} LIMIT ? OFFSET ?`,
+          [...where.params, ...boundParams, limit + 1, start],
         ),
       ]);
       const more = rows.length > limit;
@@ -515,7 +516,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         nextCursor = last && (await exists('<', last.seq)) ? String(last.seq) : null;
       } else {
         nextCursor = more && last ? String(last.seq) : null;
-        prevCursor = olderThan !== null && first && (await exists('>', first.seq)) ? String(first.seq) : null;
+        prevCursor = (olderThan !== null || start > 0) && first && (await exists('>', first.seq)) ? String(first.seq) : null;
       }
       return { total: count?.n ?? 0, messages: page.map(toSummary), nextCursor, prevCursor };
     },

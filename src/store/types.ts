@@ -16,6 +16,11 @@ export interface ListOptions {
   readonly cursor?: string | null;
   /** From a previous page's prevCursor: the page of messages just newer than it. '0' gives the oldest page. */
   readonly after?: string | null;
+  /**
+   * Skip this many matching messages first (from the newest, or from the cursor), so a list that
+   * scrolls can jump into the middle of a long result. Not with `after`.
+   */
+  readonly start?: number;
 }
 
 export interface MessagePage {

@@ -206,7 +206,7 @@ describe('the keyboard alone', () => {
       await page.keyboard.press('Shift+Tab');
       await tabTo(page, /Inbox/);
       await page.keyboard.press('Enter');
-      await page.getByRole('searchbox', { name: 'Search messages' }).waitFor();
+      await page.getByRole('combobox', { name: 'Search messages' }).waitFor();
       await context!.close();
       context = undefined;
     }

@@ -182,8 +182,8 @@ describe('web inbox', () => {
     await mailer.sendMail({ from: 'a@example.com', to: 'dev@example.com', subject: 'Invoice zebra-1', text: 'one' });
     await mailer.sendMail({ from: 'b@example.com', to: 'dev@example.com', subject: 'Welcome giraffe', text: 'two' });
     const page = await openInbox();
-    await page.getByRole('searchbox', { name: 'Search messages' }).fill('subject:zebra');
-    await page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+    await page.getByRole('combobox', { name: 'Search messages' }).fill('subject:zebra');
+    await page.getByRole('combobox', { name: 'Search messages' }).press('Enter');
     await page.waitForURL(/\?q=subject%3Azebra$/);
     await row(page, 'Invoice zebra-1').waitFor();
     await row(page, 'Welcome giraffe').waitFor({ state: 'detached' });
@@ -192,10 +192,10 @@ describe('web inbox', () => {
     const bookmarked = await openInbox('/?q=giraffe');
     await row(bookmarked, 'Welcome giraffe').waitFor();
     await row(bookmarked, 'Invoice zebra-1').waitFor({ state: 'detached' });
-    expect(await bookmarked.getByRole('searchbox', { name: 'Search messages' }).inputValue()).toBe('giraffe');
+    expect(await bookmarked.getByRole('combobox', { name: 'Search messages' }).inputValue()).toBe('giraffe');
 
-    await page.getByRole('searchbox', { name: 'Search messages' }).fill('subject:"unterminated');
-    await page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
+    await page.getByRole('combobox', { name: 'Search messages' }).fill('subject:"unterminated');
+    await page.getByRole('combobox', { name: 'Search messages' }).press('Enter');
     await page.getByRole('alert').filter({ hasText: 'unterminated quote' }).waitFor();
     await page.close();
     await bookmarked.close();
@@ -255,7 +255,7 @@ describe('web inbox', () => {
     await page.keyboard.press('Escape');
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ state: 'detached' });
     await page.keyboard.press('/');
-    await eventually(() => page.getByRole('searchbox', { name: 'Search messages' }).evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+    await eventually(() => page.getByRole('combobox', { name: 'Search messages' }).evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
     await page.keyboard.press('Escape');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Keyboard newer' }).waitFor();

@@ -234,7 +234,7 @@ describe('desktop (1280 px): three panes', () => {
     // Save a search, apply it from the sidebar, remove it; it survives a reload.
     await sidebar(page).getByRole('link', { name: /^All mailboxes/ }).click();
     expect(await sidebar(page).getByRole('button', { name: 'Save this search' }).count()).toBe(0);
-    const box = page.getByRole('searchbox', { name: 'Search messages' });
+    const box = page.getByRole('combobox', { name: 'Search messages' });
     await box.fill('subject:"Row 3"');
     await box.press('Enter');
     await eventually(() => messageList(page).getByRole('listitem').count()).toBe(10);

@@ -21,7 +21,7 @@ describe('search as you type', () => {
     const rows = page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
     await eventually(() => rows.count()).toBe(2);
     const historyBefore = await page.evaluate('history.length');
-    const box = page.getByRole('searchbox', { name: 'Search messages' });
+    const box = page.getByRole('combobox', { name: 'Search messages' });
     await box.click();
     await page.keyboard.type('alpha', { delay: 30 });
     await eventually(() => rows.allTextContents()).toEqual([expect.stringContaining('Alpha report')]);

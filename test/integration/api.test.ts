@@ -122,8 +122,25 @@ describe('messages resource', () => {
     expect(next.body.messages.every((m: Summary) => m.subject.endsWith('odd'))).toBe(true);
   });
 
+  it('jumps into the middle of a result with start, alone or after a cursor, and the page links on', async () => {
+    const newestFirst = [...sent].reverse();
+    const { body } = await getJson(kotak, '/api/messages?limit=5&start=10');
+    expect(body.total).toBe(25);
+    expect(body.messages.map((m: Summary) => m.id)).toEqual(newestFirst.slice(10, 15));
+    const older = await getJson(kotak, `/api/messages?limit=5&cursor=${body.nextCursor}`);
+    expect(older.body.messages.map((m: Summary) => m.id)).toEqual(newestFirst.slice(15, 20));
+    const newer = await getJson(kotak, `/api/messages?limit=5&after=${body.prevCursor}`);
+    expect(newer.body.messages.map((m: Summary) => m.id)).toEqual(newestFirst.slice(5, 10));
+    const fromCursor = await getJson(kotak, `/api/messages?limit=3&start=2&cursor=${body.nextCursor}`);
+    expect(fromCursor.body.messages.map((m: Summary) => m.id)).toEqual(newestFirst.slice(17, 20));
+    const past = await getJson(kotak, '/api/messages?limit=5&start=25');
+    expect(past.body).toMatchObject({ total: 25, messages: [], nextCursor: null });
+    const withAfter = await getJson(kotak, `/api/messages?start=1&after=${body.prevCursor}`);
+    expect(withAfter.status).toBe(400);
+  });
+
   it('rejects bad paging parameters with 400 JSON', async () => {
-    for (const q of ['limit=0', 'limit=abc', 'limit=100000', 'cursor=xyz']) {
+    for (const q of ['limit=0', 'limit=abc', 'limit=100000', 'cursor=xyz', 'start=-1', 'start=x']) {
       const { status, body } = await getJson(kotak, `/api/messages?${q}`);
       expect(status, q).toBe(400);
       expect(body.error.code).toMatch(/^invalid_/);

@@ -66,6 +66,8 @@ const jsonBody = (method: string, body: unknown): RequestInit => ({
 export interface PagePosition {
   readonly cursor?: string | null;
   readonly after?: string | null;
+  /** Skip this many matching messages first (from the newest, or from `cursor`); not with `after`. */
+  readonly start?: number;
 }
 
 /** `?mailbox=` of the scoped routes: null is every mailbox. */
@@ -86,6 +88,7 @@ export function listMessages(mailbox: string | null, query: string, position: Pa
   params.set('limit', String(limit));
   if (position.after) params.set('after', position.after);
   else if (position.cursor) params.set('cursor', position.cursor);
+  if (position.start) params.set('start', String(position.start));
   return request(`api/messages?${params}`);
 }
 

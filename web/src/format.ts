@@ -33,6 +33,12 @@ export function relativeTime(iso: string, now: number): string {
   return new Date(iso).toLocaleDateString();
 }
 
+// One formatter, made once: toLocaleString with options builds a new one per call (~1 ms each),
+// which the list paid for every row it rendered while scrolling.
+const absolute = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'long' });
+
 export function absoluteTime(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: 'full', timeStyle: 'long' });
+  const date = new Date(iso);
+  // The formatter throws on an invalid date, where toLocaleString said "Invalid Date".
+  return Number.isNaN(date.getTime()) ? 'Invalid Date' : absolute.format(date);
 }

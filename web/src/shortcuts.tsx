@@ -5,6 +5,8 @@ import { useDialogFocus } from './dialog-focus.js';
 const SHORTCUTS: readonly (readonly [string, string])[] = [
   ['j / ↓', 'next message'],
   ['k / ↑', 'previous message'],
+  ['Home / End', 'newest / oldest message'],
+  ['PageUp / PageDown', 'a screen up / down'],
   ['Enter', 'open message'],
   ['x', 'select / unselect message'],
   ['/', 'search'],
