@@ -395,7 +395,7 @@ describe('hostile messages in the inbox', { timeout: 180_000 }, () => {
 
       const tabs = page.getByRole('tablist', { name: 'Message parts' }).getByRole('tab');
       const names = (await tabs.allTextContents()).filter(Boolean);
-      expect(names).toEqual([...(detail.html !== null ? ['HTML'] : []), 'Text', 'Headers', 'Raw', `Attachments (${detail.attachments.length})`, expect.stringMatching(/^Links \(\d+\)$/), 'Checks']);
+      expect(names).toEqual([...(detail.html !== null ? ['HTML', 'HTML source'] : []), 'Text', 'Headers', 'Raw', `Attachments (${detail.attachments.length})`, expect.stringMatching(/^Links \(\d+\)$/), 'Checks']);
       for (const name of names) {
         const tab = page.getByRole('tab', { name, exact: true });
         await tab.click();

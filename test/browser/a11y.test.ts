@@ -176,7 +176,7 @@ describe('the keyboard alone', () => {
       await eventually(() => page.getByRole('listitem').count()).toBeGreaterThanOrEqual(2);
       const path = await tabTo(page, /^a .*A plain text message/);
       const names = path.map((f) => f.what);
-      for (const control of [/Desktop notifications/, /Keyboard shortcuts/, /^button Theme/, /^input Search messages/, /^input Select all/, /^button Mark all read/, /^button Delete all/]) {
+      for (const control of [/Desktop notifications/, /Keyboard shortcuts/, /^button Theme/, /^(input|combobox) Search messages/, /^input Select all/, /^button Mark all read/, /^button Delete all/]) {
         expect(names.some((name) => control.test(name)), `${control} in ${names.join(' | ')}`).toBe(true);
       }
       expect(path.filter((f) => !f.ring).map((f) => f.what)).toEqual([]);

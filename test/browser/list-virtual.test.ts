@@ -67,7 +67,7 @@ describe('the virtualised message list', () => {
 
     await oldest.getByRole('link').click();
     await page.getByRole('heading', { name: 'The very first message' }).waitFor();
-    await page.getByText('oldest of all').waitFor();
+    await page.getByRole('tabpanel', { name: 'Text' }).getByText('oldest of all').waitFor();
     await page.close();
   });
 
@@ -170,7 +170,7 @@ describe('the virtualised message list', () => {
     expect(await deleteButton.isEnabled()).toBe(true);
     await page.getByRole('combobox', { name: 'Search messages' }).fill('"no such words anywhere"');
     await page.getByRole('combobox', { name: 'Search messages' }).press('Enter');
-    await page.getByText('No message matches this search.').waitFor();
+    await page.getByText('No messages match this search').waitFor();
     await page.getByText('1 selected').waitFor({ state: 'detached' });
     expect(await deleteButton.isDisabled()).toBe(true);
     await page.close();

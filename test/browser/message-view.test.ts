@@ -247,7 +247,7 @@ describe('tags on the message', () => {
     await chips(page).filter({ hasText: 'urgent' }).waitFor();
     expect(await input.inputValue()).toBe('');
     await input.fill('billing');
-    await page.getByRole('button', { name: 'Add tag' }).click();
+    await page.getByRole('group', { name: 'Tags', exact: true }).getByRole('button', { name: 'Add tag' }).click();
     await chips(page).filter({ hasText: 'billing' }).waitFor();
     expect(await tagsOf(id)).toEqual(['billing', 'urgent']);
     // A tag the message has is no longer suggested.

@@ -314,16 +314,23 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
     revealCursor.current = { index: to, block: reveal };
   }
 
-  // The row of the message open beside the list takes the cursor when it opens.
+  // The row of the message open beside the list takes the cursor when it opens, or, when the
+  // rows were not loaded yet (a reload of a message's address), as soon as that row loads; once
+  // only, so j/k can move the cursor on while the message stays open.
+  const cursorPlacedFor = useRef<string | null>(null);
   useEffect(() => {
-    if (!openId) return;
-    const at = rows.indexOf(openId);
-    if (at >= 0) {
-      setCursor(at);
-      cursorId.current = openId;
-      revealCursor.current = { index: at, block: 'nearest' };
+    if (!openId) {
+      cursorPlacedFor.current = null;
+      return;
     }
-  }, [openId]);
+    if (cursorPlacedFor.current === openId) return;
+    const at = rows.indexOf(openId);
+    if (at < 0) return;
+    cursorPlacedFor.current = openId;
+    setCursor(at);
+    cursorId.current = openId;
+    revealCursor.current = { index: at, block: 'nearest' };
+  }, [openId, version]);
 
   function toggle(id: string) {
     setSelected((current) => {
@@ -454,7 +461,6 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
     if (cursorIndex < range.first) indices.unshift(cursorIndex);
     else indices.push(cursorIndex);
   }
-  const openShown = openId !== null && indices.some((index) => rows.at(index)?.id === openId);
 
   return (
     <section class="inbox" aria-label="Inbox">
@@ -512,7 +518,7 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
             const message = rows.at(index);
             if (!message) {
               return (
-                <li key={`at-${index}`} data-index={index} class="placeholder" aria-setsize={total} aria-posinset={index + 1} aria-current={index === cursorIndex && !openShown ? 'true' : undefined} style={{ top: `${index * rowHeight}px` }}>
+                <li key={`at-${index}`} data-index={index} class="placeholder" aria-setsize={total} aria-posinset={index + 1} aria-current={index === cursorIndex ? 'true' : undefined} style={{ top: `${index * rowHeight}px` }}>
                   <span class="visually-hidden">Loading message {index + 1}</span>
                 </li>
               );
@@ -527,7 +533,7 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
                 selected={selected.has(message.id)}
                 open={message.id === openId}
                 cursor={index === cursorIndex}
-                current={message.id === openId || (index === cursorIndex && !openShown)}
+                current={index === cursorIndex}
                 list={listContext}
                 now={now}
                 actions={rowActions}

@@ -147,13 +147,17 @@ interface DrawerProps {
 export function SidebarFrame({ isDrawer, open, onClose, children }: DrawerProps) {
   const frame = useRef<HTMLElement>(null);
   useEffect(() => {
-    if (isDrawer && open) frame.current?.querySelector<HTMLElement>('a[href], button:not([disabled])')?.focus();
+    if (!isDrawer || !open) return;
+    // Its first link or button; else (tags and saved searches still loading, or none) the drawer
+    // itself, so the focus is always in what just opened and Esc reaches its handler.
+    (frame.current?.querySelector<HTMLElement>('a[href], button:not([disabled])') ?? frame.current)?.focus();
   }, [isDrawer, open]);
   return (
     <>
       <nav
         ref={frame}
         id="sidebar"
+        tabIndex={-1}
         class={`sidebar${isDrawer ? ' drawer' : ''}${isDrawer && open ? ' open' : ''}`}
         aria-label="Mailboxes, tags and saved searches"
         onKeyDown={(event) => {

@@ -24,7 +24,10 @@ interface Props {
   readonly open: boolean;
   /** Under the keyboard cursor. */
   readonly cursor: boolean;
-  /** Marked aria-current: the open row, or the cursor's when none is open. */
+  /**
+   * Marked aria-current: the keyboard cursor's row. It moves to a message when it opens, and j/k
+   * move it on without opening, so the open row (class `open`) may differ from it.
+   */
   readonly current: boolean;
   readonly list: ListContext;
   readonly now: number;
