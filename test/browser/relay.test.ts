@@ -37,6 +37,8 @@ describe('relay in the inbox', () => {
     const id = queuedId(info.response);
     const page = await browser.newPage();
     await page.goto(`${kotak.url}/messages/${id}`);
+    // Relay is on: the message has a Deliveries tab.
+    await page.getByRole('tab', { name: 'Deliveries' }).click();
     const panel = page.getByRole('region', { name: 'Deliveries' });
     await panel.getByText('Not relayed.').waitFor();
 

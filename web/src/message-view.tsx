@@ -6,7 +6,7 @@
  * renders its HTML. On a phone the header folds to one line (from, time) until tapped.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { deleteMessage, getMessage, getRawText, htmlUrl, rawUrl, setRead, type MessageDetail } from './api.js';
+import { deleteMessage, getDeliveries, getMessage, getRawText, getRelayStatus, htmlUrl, rawUrl, setRead, type MessageDetail } from './api.js';
 import { AttachmentsPanel } from './attachments.js';
 import { DownloadMenu } from './download-menu.js';
 import type { LiveFeed, Navigate } from './feed.js';
@@ -21,7 +21,7 @@ import { listRoute, type ListContext } from './route.js';
 import { onTablistKey } from './tablist-keys.js';
 import './message.css';
 
-type Tab = 'html' | 'source' | 'text' | 'headers' | 'raw' | 'attachments' | 'links' | 'checks';
+type Tab = 'html' | 'source' | 'text' | 'headers' | 'raw' | 'attachments' | 'links' | 'checks' | 'deliveries';
 
 const WIDTHS = [
   { id: 'desktop', label: 'Desktop', width: '100%' },
@@ -102,10 +102,24 @@ export function MessageView({ id, list, feed, navigate }: Props) {
     };
   }, [id]);
 
+  // The Deliveries tab, when relay is on or the message was relayed (a release made elsewhere while
+  // the message is open adds it, from its relay:updated frame).
+  const [hasDeliveries, setHasDeliveries] = useState(false);
+  useEffect(() => {
+    let current = true;
+    void Promise.all([getRelayStatus().catch(() => null), getDeliveries(id).catch(() => null)]).then(([relay, deliveries]) => {
+      if (current && (relay?.enabled || (deliveries?.deliveries.length ?? 0) > 0)) setHasDeliveries(true);
+    });
+    return () => {
+      current = false;
+    };
+  }, [id]);
+
   useEffect(
     () =>
       feed.subscribe((frame) => {
         if (frame === 'connected') return;
+        if (frame.type === 'relay:updated' && frame.data.messageId === id) setHasDeliveries(true);
         if (frame.type === 'messages:cleared' || (frame.type === 'message:deleted' && frame.data.ids.includes(id))) setDeleted(true);
         if (frame.type === 'message:updated' && frame.data.id === id) {
           const { read } = frame.data;
@@ -158,6 +172,7 @@ export function MessageView({ id, list, feed, navigate }: Props) {
     { id: 'attachments', label: `Attachments (${message.attachments.length})` },
     { id: 'links', label: `Links (${links.length})` },
     { id: 'checks', label: 'Checks' },
+    ...(hasDeliveries ? [{ id: 'deliveries' as const, label: 'Deliveries' }] : []),
   ];
 
   return (
@@ -260,8 +275,6 @@ export function MessageView({ id, list, feed, navigate }: Props) {
 
       <MessageTags id={id} mailbox={message.mailbox} initial={message.tags} feed={feed} />
 
-      <Deliveries messageId={id} envelopeRecipients={message.envelope.rcptTo} feed={feed} />
-
       {message.smtpWarnings && message.smtpWarnings.length > 0 && (
         <p class="notice warning" role="note">
           {smtpWarningText(message.smtpWarnings)}
@@ -298,6 +311,7 @@ export function MessageView({ id, list, feed, navigate }: Props) {
         {activeTab === 'raw' && <RawPanel id={id} />}
         {activeTab === 'attachments' && <AttachmentsPanel messageId={id} attachments={message.attachments} />}
         {activeTab === 'checks' && <ChecksPanel id={id} />}
+        {activeTab === 'deliveries' && <Deliveries messageId={id} envelopeRecipients={message.envelope.rcptTo} feed={feed} />}
         {activeTab === 'links' && (
           links.length === 0 ? (
             <p class="empty">No links in this message.</p>
