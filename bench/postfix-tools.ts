@@ -15,22 +15,13 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { freePort } from '../test/helpers/free-port.js';
 
 export const SMTP_SINK = '/usr/sbin/smtp-sink';
 export const SMTP_SOURCE = '/usr/sbin/smtp-source';
 
 export function postfixToolsInstalled(): boolean {
   return existsSync(SMTP_SINK) && existsSync(SMTP_SOURCE);
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Resolves once something accepts connections on the port (smtp-sink prints nothing when ready). */

@@ -310,6 +310,21 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     return result;
   }
 
+  /** The seq of each of these ids that is a message, in a write transaction (tag changes). */
+  async function existingSeqs(ids: readonly string[]): Promise<{ seq: number; id: string }[]> {
+    const found: { seq: number; id: string }[] = [];
+    for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
+      found.push(...(await writer.all<{ seq: number; id: string }>(`SELECT seq, id FROM messages WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk)));
+    }
+    return found;
+  }
+
+  /** The id of the tag of this name (the same without regard to case), made if new. */
+  async function tagIdOf(name: string): Promise<number> {
+    await writer.run('INSERT OR IGNORE INTO tags (name) VALUES (?)', [name]);
+    return (await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]))!.id;
+  }
+
   async function transaction<T>(work: () => Promise<T>): Promise<T> {
     await writer.exec('BEGIN IMMEDIATE');
     try {
@@ -721,16 +736,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       return exclusive(() =>
         transaction(async () => {
           await writer.run(PRUNE_UNUSED_TAGS);
-          const found: { seq: number; id: string }[] = [];
-          for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
-            found.push(...(await writer.all<{ seq: number; id: string }>(`SELECT seq, id FROM messages WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk)));
-          }
+          const found = await existingSeqs(ids);
           if (found.length === 0) return [];
           const tagIds: number[] = [];
-          for (const name of names) {
-            await writer.run('INSERT OR IGNORE INTO tags (name) VALUES (?)', [name]);
-            tagIds.push((await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]))!.id);
-          }
+          for (const name of names) tagIds.push(await tagIdOf(name));
           for (const chunk of slices(found, ID_SLICE)) {
             await writer.run(`DELETE FROM message_tags WHERE seq IN (${chunk.map(() => '?').join(',')})`, chunk.map((r) => r.seq));
           }
@@ -751,10 +760,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       return exclusive(() =>
         transaction(async () => {
           await writer.run(PRUNE_UNUSED_TAGS);
-          const found: { seq: number; id: string }[] = [];
-          for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
-            found.push(...(await writer.all<{ seq: number; id: string }>(`SELECT seq, id FROM messages WHERE id IN (${chunk.map(() => '?').join(',')})`, chunk)));
-          }
+          const found = await existingSeqs(ids);
           if (found.length === 0 || (adding.length === 0 && removing.length === 0)) return [];
           const changed = new Set<number>();
           const removeIds: number[] = [];
@@ -772,8 +778,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
             }
           }
           for (const name of adding) {
-            await writer.run('INSERT OR IGNORE INTO tags (name) VALUES (?)', [name]);
-            const tagId = (await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]))!.id;
+            const tagId = await tagIdOf(name);
             for (const chunk of slices(found, ID_SLICE)) {
               const marks = chunk.map(() => '?').join(',');
               const held = new Set(

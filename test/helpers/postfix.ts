@@ -22,6 +22,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 
@@ -341,18 +342,6 @@ function passwdEntry(user: string): { uid: number; gid: number } {
   if (!line) throw new Error(`no "${user}" user in /etc/passwd (the Debian "postfix" package creates "postfix"; "nobody" is in every Debian system)`);
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };
-}
-
-/** A port nothing listens on right now (bound to 0, then released: another process may take it first). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** The first line of the server's greeting, or null if nothing (yet) answers. */

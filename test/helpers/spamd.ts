@@ -11,6 +11,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.js';
 
 export const SPAMD_BIN = '/usr/sbin/spamd';
 
@@ -25,16 +26,6 @@ export interface RunningSpamd {
   stop(): Promise<void>;
 }
 
-/** A port nothing listens on right now: the kernel's pick for a socket we close at once. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** One PING/PONG exchange; resolves with spamd's answer line. */
 export function pingSpamd(options: net.NetConnectOpts): Promise<string> {

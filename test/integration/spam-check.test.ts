@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SpamCheckSchema } from '../../src/api/schemas.js';
 import { KotakApiError, KotakClient } from '../../src/client/index.js';
 import { getJson, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
-import { freePort, startSpamd, type RunningSpamd } from '../helpers/spamd.js';
+import { freePort } from '../helpers/free-port.js';
+import { startSpamd, type RunningSpamd } from '../helpers/spamd.js';
 
 /** SpamAssassin's test string: any message holding it scores 1000 (rule GTUBE). */
 const GTUBE = 'XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X';

@@ -174,7 +174,18 @@ export function SidebarFrame({ isDrawer, open, onClose, children }: DrawerProps)
       >
         {children}
       </nav>
-      {isDrawer && open && <div class="drawer-backdrop" onClick={() => onClose(true)} />}
+      {isDrawer && open && (
+        <div
+          class="drawer-backdrop"
+          onPointerDown={(event) => {
+            // Closed on the press, its default prevented, so the focus never moves to what lies
+            // under the backdrop: otherwise the drawer's focusout closed it first, without giving
+            // the focus back, and the click landed on whatever was under the vanished backdrop.
+            event.preventDefault();
+            onClose(true);
+          }}
+        />
+      )}
     </>
   );
 }
