@@ -1,7 +1,8 @@
 /**
  * Opening messages logs nothing in the browser console: no CSP violation, no error. Every message
  * of the test corpus (test/fixtures/corpus, real mail from public test suites) is opened in
- * Chromium, on its default tab and on the Links tab.
+ * Chromium, on its default tab and on the Links, HTML source and Attachments tabs (thumbnails
+ * loaded: a blocked or failed image would be logged).
  *
  * The cause this guards against: the inbox once parsed a message's HTML in its own document
  * (an inert DOMParser, to list links), and Chromium checks the inline styles of such a document
@@ -9,6 +10,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/browser.js';
 import { transport } from '../helpers/kotak.js';
 import { kotakInChromium } from '../helpers/kotak-in-chromium.js';
 import { queuedId, sendRaw } from '../helpers/smtp-client.js';
@@ -55,6 +57,14 @@ describe('the browser console while messages are opened', () => {
       await page.getByRole('tablist', { name: 'Message parts' }).waitFor();
       await page.getByRole('tab', { name: /^Links \(\d+\)$/ }).click();
       await page.getByRole('tabpanel').waitFor();
+      const source = page.getByRole('tab', { name: 'HTML source' });
+      if (await source.count()) {
+        await source.click();
+        await page.getByRole('list', { name: 'HTML source' }).waitFor();
+      }
+      await page.getByRole('tab', { name: /^Attachments/ }).click();
+      await page.getByRole('tabpanel').waitFor();
+      await eventually(() => page.evaluate(`[...document.querySelectorAll('.attachment-thumb img')].every((img) => img.complete)`)).toBe(true);
     }
     expect(logged).toEqual([]);
     await page.close();
