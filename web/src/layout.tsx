@@ -34,7 +34,7 @@ const SEPARATOR_WIDTH = 8;
 
 function useElementWidth(ref: RefObject<HTMLElement | null>): number {
   const [width, setWidth] = useState(0);
-  useLayoutEffect(() => {
+  useEffect(() => {
     const element = ref.current;
     if (!element) return;
     setWidth(element.clientWidth);
@@ -67,12 +67,12 @@ export function Panes({ list, message, openId, listKey }: PanesProps) {
 
   // Panes scroll on their own: a newly opened message starts at its top, a new list (another
   // mailbox, search or page) at its top, while opening and closing messages leaves the list alone.
-  useLayoutEffect(() => {
+  useEffect(() => {
     messagePane.current?.scrollTo(0, 0);
     // On a phone the message replaces the list, whose row had the focus: the message takes it.
     if (openId !== null && matchMedia(PHONE_SCREEN).matches) messagePane.current?.focus({ preventScroll: true });
   }, [openId]);
-  useLayoutEffect(() => {
+  useEffect(() => {
     listPane.current?.scrollTo(0, 0);
   }, [listKey]);
 
@@ -146,7 +146,9 @@ interface DrawerProps {
  */
 export function SidebarFrame({ isDrawer, open, onClose, children }: DrawerProps) {
   const frame = useRef<HTMLElement>(null);
-  useEffect(() => {
+  // A layout effect, run as the drawer is drawn: a plain effect waits for the next frame, and a
+  // click that closed the drawer before then had its focus taken back into the hidden drawer.
+  useLayoutEffect(() => {
     if (!isDrawer || !open) return;
     // Its first link or button; else (tags and saved searches still loading, or none) the drawer
     // itself, so the focus is always in what just opened and Esc reaches its handler.
@@ -177,13 +179,14 @@ export function SidebarFrame({ isDrawer, open, onClose, children }: DrawerProps)
       {isDrawer && open && (
         <div
           class="drawer-backdrop"
-          onPointerDown={(event) => {
-            // Closed on the press, its default prevented, so the focus never moves to what lies
-            // under the backdrop: otherwise the drawer's focusout closed it first, without giving
-            // the focus back, and the click landed on whatever was under the vanished backdrop.
+          onMouseDown={(event) => {
+            // The press's default prevented, so the focus stays in the drawer until the click
+            // closes it and gives the focus back. (Closing on pointerdown instead still lost the
+            // focus now and then in CI: the press that followed moved it.) The backdrop stays until
+            // the click, so the click cannot land on what lies under it.
             event.preventDefault();
-            onClose(true);
           }}
+          onClick={() => onClose(true)}
         />
       )}
     </>
