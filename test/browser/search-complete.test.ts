@@ -6,7 +6,7 @@
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/browser.js';
-import { transport } from '../helpers/kotak.js';
+import { getJson, transport } from '../helpers/kotak.js';
 import { kotakInChromium } from '../helpers/kotak-in-chromium.js';
 
 const env = kotakInChromium();
@@ -83,6 +83,29 @@ describe('search completion', () => {
     await page.getByRole('alert').filter({ hasText: 'unterminated quote' }).waitFor();
     expect(await box(page).getAttribute('aria-invalid')).toBe('true');
     expect(await box(page).getAttribute('aria-describedby')).toBe('search-error');
+    await page.close();
+  });
+
+  it('offers a tag that appears while the user is typing, without waiting for another key', async () => {
+    const page = await openInbox();
+    const { body } = await getJson<{ messages: { id: string }[] }>(env.kotak, '/api/messages?limit=1');
+    const tag = (name: string) =>
+      getJson(env.kotak, `/api/messages/${body.messages[0]!.id}/tags`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tags: [name] }) });
+    await box(page).click();
+    await page.keyboard.type('tag:fre');
+    // No tag yet: nothing to offer.
+    expect(await box(page).getAttribute('aria-expanded')).toBe('false');
+    // A tag is added elsewhere (another tab, a test, the API) while the text waits in the box.
+    await tag('fresh-one');
+    await suggestions(page).getByRole('option', { name: /^tag:fresh-one/ }).waitFor();
+    expect(await box(page).inputValue()).toBe('tag:fre');
+
+    // Once the user has closed the list, a new tag does not open it again.
+    await page.keyboard.press('Escape');
+    await eventually(() => box(page).getAttribute('aria-expanded')).toBe('false');
+    await tag('fresh-two');
+    await page.getByRole('navigation').getByRole('link', { name: /fresh-two/ }).waitFor();
+    expect(await box(page).getAttribute('aria-expanded')).toBe('false');
     await page.close();
   });
 });

@@ -5,7 +5,7 @@
  * Enter with no suggestion chosen submits the search.
  */
 import type { Ref } from 'preact';
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { completions, type Completion, type CompletionSources } from './search-complete.js';
 
 interface Props {
@@ -24,17 +24,33 @@ export function SearchBox({ inputRef, value, onType, sources, errorId }: Props) 
   const [suggestions, setSuggestions] = useState<readonly Completion[]>([]);
   const [active, setActive] = useState(-1);
   const own = useRef<HTMLInputElement | null>(null);
+  /** Whether the user is being offered completions (even none yet), and of every operator or not. */
+  const offering = useRef<{ readonly all: boolean } | null>(null);
 
   function suggest(text: string, caret: number, all = false) {
-    const next = completions(text, caret, sources, { all });
-    setSuggestions(next);
+    offering.current = { all };
+    setSuggestions(completions(text, caret, sources, { all }));
     setActive(-1);
   }
 
   function close() {
+    offering.current = null;
     setSuggestions([]);
     setActive(-1);
   }
+
+  // Tag and mailbox names load after the box is shown and change as mail is tagged: a name that
+  // arrives while the user is typing is offered at once, not only at the next key (typing `tag:u`
+  // just after tagging "urgent" offered nothing). The highlighted suggestion stays highlighted.
+  useEffect(() => {
+    const input = own.current;
+    const offered = offering.current;
+    if (!input || !offered || input.ownerDocument.activeElement !== input) return;
+    const next = completions(input.value, input.selectionStart ?? input.value.length, sources, offered);
+    const activeLabel = suggestions[active]?.label;
+    setSuggestions(next);
+    setActive(next.findIndex((suggestion) => suggestion.label === activeLabel));
+  }, [sources]);
 
   function accept(choice: Completion) {
     onType(choice.value);
