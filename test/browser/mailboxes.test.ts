@@ -30,8 +30,8 @@ async function openInbox(path: string): Promise<Page> {
 }
 
 const mailboxLinks = (page: Page) => page.getByRole('navigation', { name: 'Mailboxes, tags and saved searches' }).getByRole('list', { name: 'Mailboxes' }).getByRole('link');
-/** Each mailbox as the sidebar names it: its name and unread count ("w3, 1 unread"). */
-const optionLabels = (page: Page) => mailboxLinks(page).evaluateAll((links) => links.map((a) => a.getAttribute('aria-label')));
+/** Each mailbox's link text: its name and unread count ("w3, 1 unread", the words around the number visually hidden). */
+const optionLabels = (page: Page) => mailboxLinks(page).allTextContents();
 const mailboxLink = (page: Page, name: string) => mailboxLinks(page).filter({ has: page.locator(`.sidebar-name:text-is("${name}")`) });
 const rows = (page: Page) => page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
 const unreadIn = async (mailbox: string): Promise<number> =>
