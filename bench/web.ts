@@ -8,6 +8,8 @@
  *
  *   npm run bench:web                       # build, 100,000 messages, 7 runs each
  *   tsx bench/web.ts --messages 20000 --runs 5 --scroll-px 1000
+ *   tsx bench/web.ts --messages 20000 --runs 3 --trace-scroll     (also: what each long task was made of)
+ *   tsx bench/web.ts --scroll-after-ms 1000   (scroll a page that has been up a second, not the next frame)
  *
  * Kotak runs in-process (the library) on a fresh SQLite file in os.tmpdir(); messages go in over
  * real SMTP (several pipelining connections) with a realistic ~2 KB text+HTML body. Times are
@@ -25,12 +27,17 @@ import { parseArgs } from 'node:util';
 import { startKotak } from '../src/index.js';
 import { launchChromium } from '../test/helpers/browser.js';
 import { seedMessages } from '../test/helpers/seed.js';
+import { describeLongTasks, longTasks, type LongTask } from './long-tasks.js';
 
 const { values } = parseArgs({
   options: {
     messages: { type: 'string', default: '100000' },
     runs: { type: 'string', default: '7' },
     'scroll-px': { type: 'string', default: '1000' },
+    /** Start each scrolling run this long after the first row (0: the next frame, a cold page). */
+    'scroll-after-ms': { type: 'string', default: '0' },
+    /** Trace the scrolling runs in Chromium and print what each task over 50 ms was made of. */
+    'trace-scroll': { type: 'boolean', default: false },
   },
 });
 const MESSAGES = Number(values.messages);
@@ -152,10 +159,13 @@ try {
   // Scrolling through 10,000 rows, --scroll-px a frame (1,000 by default: a hard fling, 60,000 px a second at 60 frames a second).
   const SCROLL_ROWS = Math.min(10_000, MESSAGES - 50);
   const scrolls: { ms: number; longest: number; over50: number; tasks: number; blankFrames: number; frames: number }[] = [];
-  for (let run = 0; run < Math.min(RUNS, 3); run++) {
+  const tracedTasks: LongTask[][] = [];
+  for (let run = 0; run < RUNS; run++) {
     const page = await context.newPage();
     await page.goto(kotak.url);
     await page.waitForFunction(() => ((globalThis as unknown as MarkedWindow).__marks.firstRow ?? -1) > 0);
+    await new Promise((resolve) => setTimeout(resolve, Number(values['scroll-after-ms'])));
+    if (values['trace-scroll']) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink'] });
     scrolls.push(
       (await page.evaluate(`new Promise((resolve) => {
         const scroller = document.querySelector('.message-scroller');
@@ -185,6 +195,7 @@ try {
         requestAnimationFrame(step);
       })`)) as { ms: number; longest: number; over50: number; tasks: number; blankFrames: number; frames: number },
     );
+    if (values['trace-scroll']) tracedTasks.push(longTasks(await browser.stopTracing()));
     await page.close();
   }
 
@@ -196,10 +207,14 @@ try {
   for (const [label, times] of searchTimes) console.log(summary(`last key → ${label}`, times));
   for (const scroll of scrolls) {
     console.log(
-      `scroll ${SCROLL_ROWS.toLocaleString('en-US')} rows, ${SCROLL_PX} px a frame, in ${scroll.ms.toFixed(0)} ms (${scroll.frames} frames): longest task ${scroll.longest.toFixed(0)} ms, ` +
+      `scroll ${SCROLL_ROWS.toLocaleString('en-US')} rows, ${SCROLL_PX} px a frame, from ${values['scroll-after-ms']} ms after the first row, in ${scroll.ms.toFixed(0)} ms (${scroll.frames} frames): longest task ${scroll.longest.toFixed(0)} ms, ` +
         `${scroll.over50} tasks over 50 ms (${scroll.tasks} long tasks in all), ${scroll.blankFrames} frames with a row still loading`,
     );
   }
+  tracedTasks.forEach((tasks, run) => {
+    console.log(`scroll run ${run + 1}, traced (tracing slows the page): ${tasks.length} tasks over 50 ms`);
+    for (const line of describeLongTasks(tasks)) console.log(line);
+  });
 } finally {
   await browser.close();
   await kotak.stop();
