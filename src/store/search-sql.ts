@@ -94,6 +94,11 @@ function termCondition(term: SearchTerm): SqlCondition {
   }
 }
 
+/** True when the query reads the full-text index (message_fts): a free-text word or phrase. */
+export function readsFullText(query: SearchQuery): boolean {
+  return query.terms.some((term) => term.kind === 'text');
+}
+
 /** The whole query as one AND-ed condition; `1` when the query has no terms. */
 export function compileSearch(query: SearchQuery): SqlCondition {
   const parts: string[] = [];

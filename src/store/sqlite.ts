@@ -13,7 +13,8 @@ import { KotakError } from '../errors.js';
 import { openDiskSpace, UNLIMITED_DISK_SPACE, type DiskSpace } from './disk-space.js';
 import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
 import { listMigrations, migrate } from './migrate.js';
-import { compileSearch, type SqlCondition } from './search-sql.js';
+import { createFtsIndexer, indexedBody, MAX_INDEXED_BODY_CHARS } from './fts-indexer.js';
+import { compileSearch, readsFullText, type SqlCondition } from './search-sql.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles } from './raw-files.js';
 import { createRelayStore } from './relay-sqlite.js';
@@ -89,14 +90,14 @@ const SUMMARY_COLUMNS =
   'm.seq, m.id, m.mailbox, m.received_at, m.size, m.read, m.subject, m.snippet, m.message_id, m.from_json, m.to_json, m.cc_json, m.bcc_json, m.has_attachments, ' +
   '(SELECT json_group_array(t.name) FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.seq = m.seq) AS tags_json';
 
-/** The columns of the message_ingest view (migrations 002, 005 and 006), in the order rowFor() fills them. */
+/** The columns of the message_ingest view (migrations 002, 005, 006 and 008), in the order rowFor() fills them. */
 const INGEST_COLUMNS = [
   'seq', 'id', 'mailbox', 'route_rule', 'received_at', 'size', 'read', 'subject', 'snippet', 'message_id', 'date_header',
   'from_json', 'to_json', 'cc_json', 'bcc_json', 'reply_to_json',
   'from_search', 'to_search', 'cc_search', 'bcc_search', 'reply_to_search',
   'has_attachments', 'has_inline', 'envelope_json', 'parse_error',
   'text', 'html', 'headers_json', 'attachments_json', 'raw', 'raw_file',
-  'fts_addresses', 'fts_body', 'fts_attachments',
+  'fts_addresses', 'fts_html_text', 'fts_attachments', 'fts_bytes',
 ] as const;
 /** A batch is one INSERT statement, so it must fit SQLite's limit of bound parameters. */
 const MAX_BATCH_MESSAGES = Math.floor(MAX_SQL_PARAMS / INGEST_COLUMNS.length);
@@ -154,6 +155,15 @@ function rowFor(seq: number, { message, summary, rawFile }: PendingInsert): unkn
   const replyTo = (parsed?.replyTo ?? []).map(nulFreeAddress); // as summarize() does for From, To and Cc
   const from = summary.from ? [summary.from] : [];
   const envelopeAddresses = [message.envelope.mailFrom, ...message.envelope.rcptTo].join(' ');
+  const text = parsed?.text ?? '';
+  const indexed = {
+    addresses: `${addressSearchText([...from, ...summary.to, ...summary.cc, ...summary.bcc, ...replyTo])} ${envelopeAddresses}`,
+    // The text itself is read from message_bodies when indexed (migration 008); past the bound
+    // nothing is indexed, so a longer HTML text is not kept for it.
+    htmlText: indexedBody(parsed?.htmlText ?? ''),
+    attachments: (parsed?.attachments ?? []).map((a) => a.filename ?? '').join(' '),
+  };
+  const indexedChars = Math.min(MAX_INDEXED_BODY_CHARS, text.length + indexed.htmlText.length);
   return [
     seq, message.id, message.mailbox, message.routeRule ?? DEFAULT_ROUTE_RULE, message.receivedAt, summary.size, 0, summary.subject, summary.snippet,
     summary.messageId, parsed?.date ?? null,
@@ -165,19 +175,9 @@ function rowFor(seq: number, { message, summary, rawFile }: PendingInsert): unkn
     JSON.stringify(message.envelope), message.parsed.ok ? null : message.parsed.error,
     parsed?.text ?? null, parsed?.html ?? null, JSON.stringify(parsed?.headers ?? []), JSON.stringify(parsed?.attachments ?? []),
     message.raw, rawFile,
-    `${addressSearchText([...from, ...summary.to, ...summary.cc, ...summary.bcc, ...replyTo])} ${envelopeAddresses}`,
-    ftsBody(parsed?.text ?? '', parsed?.htmlText ?? ''),
-    (parsed?.attachments ?? []).map((a) => a.filename ?? '').join(' '),
+    indexed.addresses, indexed.htmlText, indexed.attachments,
+    indexed.addresses.length + indexedChars + indexed.attachments.length,
   ];
-}
-
-/**
- * The full-text body: the text and the HTML's text. Without HTML it is the text itself, not a
- * copy with a line break added (a 49 MB text would be held twice while the row is written).
- */
-function ftsBody(text: string, htmlText: string): string {
-  if (htmlText === '') return text;
-  return text === '' ? htmlText : `${text}\n${htmlText}`;
 }
 
 /**
@@ -204,7 +204,12 @@ function parseCursor(cursor: string): number {
 }
 
 /** The SQLite store also holds the relay queue, on the same connections and write queue. */
-export type SqliteStore = MessageStore & { readonly relay: RelayStore; readonly space: DiskSpace };
+export type SqliteStore = MessageStore & {
+  readonly relay: RelayStore;
+  readonly space: DiskSpace;
+  /** Messages committed and not yet in the full-text index (it is built behind the commit). */
+  fullTextBacklog(): Promise<number>;
+};
 
 export interface SqliteStoreOptions {
   readonly log: Logger;
@@ -337,6 +342,14 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     }
   }
 
+  const fullText = createFtsIndexer({ writer, exclusive, log });
+
+  /** A search within a scope, once the full-text index holds every acknowledged message if it reads the index. */
+  async function searchFor(scope: MailboxScope, query: SearchQuery): Promise<SqlCondition> {
+    if (readsFullText(query)) await fullText.catchUp();
+    return scopedSearch(scope, query);
+  }
+
   /**
    * Runs a delete; when it meets a full disk (SQLite writes the WAL frames of a delete before it
    * frees anything), gives up the reserve, moves the WAL into the database and truncates it, and
@@ -357,6 +370,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   async function writeBatch(batch: readonly PendingInsert[]): Promise<void> {
     const params = batch.flatMap((item) => rowFor(nextSeq++, item));
     await writer.runPrepared(ingestSql(batch.length), params);
+    fullText.committed();
   }
 
   function takeBatch(): PendingInsert[] {
@@ -475,6 +489,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   return {
     relay: createRelayStore({ reader, writer, exclusive }),
     space,
+    fullTextBacklog: () => fullText.backlog(),
 
     async insert(message) {
       if (closed) throw new KotakError('shutting_down', 'the store is closed');
@@ -502,7 +517,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     },
 
     async list(scope, { query, limit, cursor, after, start = 0 }: ListOptions): Promise<MessagePage> {
-      const where = scopedSearch(scope, query);
+      const where = await searchFor(scope, query);
       const newerThan = after ? parseCursor(after) : null;
       if (newerThan !== null && start > 0) throw new KotakError('invalid_request', 'start cannot be combined with after');
       const olderThan = newerThan === null && cursor ? parseCursor(cursor) : null;
@@ -538,7 +553,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
     async find(scope, { query, since, ids, limit }: FindOptions) {
       if (ids && ids.length === 0) return [];
-      const where = scopedSearch(scope, query);
+      const where = await searchFor(scope, query);
       const conditions = [where.sql];
       const params = [...where.params];
       if (since !== null && since !== undefined) {
@@ -592,7 +607,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     },
 
     async setReadMatching(scope, query: SearchQuery, read: boolean) {
-      const where = scopedSearch(scope, query);
+      const where = await searchFor(scope, query);
       // RETURNING: the mailboxes of exactly the rows this statement changed.
       const changed = await exclusive(() =>
         writer.all<{ mailbox: string }>(
@@ -618,7 +633,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     },
 
     async deleteMatching(scope, query: SearchQuery) {
-      const where = scopedSearch(scope, query);
+      const where = await searchFor(scope, query);
       return deleteSeqs(await rowsWhere(where.sql, where.params));
     },
 
@@ -635,7 +650,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
           transaction(async () => {
             const { changes } = await writer.run('DELETE FROM messages WHERE 1');
             // The per-row trigger already emptied the other tables; these make sure, cheaply.
-            await writer.exec('DELETE FROM message_bodies; DELETE FROM message_raw; DELETE FROM message_fts;');
+            await writer.exec('DELETE FROM message_bodies; DELETE FROM message_raw; DELETE FROM message_fts; DELETE FROM message_fts_pending;');
             return changes;
           }),
         );
@@ -691,6 +706,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
     async close() {
       closed = true;
+      fullText.stop();
       await exclusive(async () => {
         while (pending.length > 0) await flush();
       });
@@ -699,7 +715,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     },
 
     async listAt(scope, { query, start, limit }: OffsetListOptions): Promise<OffsetPage> {
-      const where = scopedSearch(scope, query);
+      const where = await searchFor(scope, query);
       const [count, rows] = await Promise.all([
         reader.get<{ n: number; unread: number }>(`SELECT COUNT(*) AS n, IFNULL(SUM(m.read = 0), 0) AS unread FROM messages m WHERE ${where.sql}`, where.params),
         reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ORDER BY m.seq DESC LIMIT ? OFFSET ?`, [...where.params, limit, start]),
