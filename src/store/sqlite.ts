@@ -351,6 +351,24 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   }
 
   /**
+   * How many messages match, and how many of them are unread. With no search terms that is the
+   * scope's counts as migration 006's triggers keep them (a row per mailbox), so a list of the
+   * newest mail never counts a million rows; a search counts its matches.
+   */
+  async function countMatching(scope: MailboxScope, query: SearchQuery, where: SqlCondition): Promise<{ n: number; unread: number }> {
+    if (query.terms.length === 0) {
+      const inScope = scopeCondition(scope);
+      const kept = await reader.get<{ n: number; unread: number }>(
+        `SELECT IFNULL(SUM(m.total), 0) AS n, IFNULL(SUM(m.unread), 0) AS unread FROM mailbox_counts m WHERE ${inScope.sql}`,
+        inScope.params,
+      );
+      return kept ?? { n: 0, unread: 0 };
+    }
+    const counted = await reader.get<{ n: number; unread: number }>(`SELECT COUNT(*) AS n, IFNULL(SUM(m.read = 0), 0) AS unread FROM messages m WHERE ${where.sql}`, where.params);
+    return counted ?? { n: 0, unread: 0 };
+  }
+
+  /**
    * Runs a delete; when it meets a full disk (SQLite writes the WAL frames of a delete before it
    * frees anything), gives up the reserve, moves the WAL into the database and truncates it, and
    * tries once more. Without this, deleting mail failed exactly when it was needed most.
@@ -526,7 +544,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       // A newer page is read upwards from its cursor (then shown newest first like every page).
       const direction = newerThan !== null ? 'ASC' : 'DESC';
       const [count, rows] = await Promise.all([
-        reader.get<{ n: number }>(`SELECT COUNT(*) AS n FROM messages m WHERE ${where.sql}`, where.params),
+        countMatching(scope, query, where),
         reader.all<SummaryRow>(
           `SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ${bound} ORDER BY m.seq ${direction} LIMIT ? OFFSET ?`,
           [...where.params, ...boundParams, limit + 1, start],
@@ -548,7 +566,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         nextCursor = more && last ? String(last.seq) : null;
         prevCursor = (olderThan !== null || start > 0) && first && (await exists('>', first.seq)) ? String(first.seq) : null;
       }
-      return { total: count?.n ?? 0, messages: page.map(toSummary), nextCursor, prevCursor };
+      return { total: count.n, messages: page.map(toSummary), nextCursor, prevCursor };
     },
 
     async find(scope, { query, since, ids, limit }: FindOptions) {
@@ -717,10 +735,10 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     async listAt(scope, { query, start, limit }: OffsetListOptions): Promise<OffsetPage> {
       const where = await searchFor(scope, query);
       const [count, rows] = await Promise.all([
-        reader.get<{ n: number; unread: number }>(`SELECT COUNT(*) AS n, IFNULL(SUM(m.read = 0), 0) AS unread FROM messages m WHERE ${where.sql}`, where.params),
+        countMatching(scope, query, where),
         reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ORDER BY m.seq DESC LIMIT ? OFFSET ?`, [...where.params, limit, start]),
       ]);
-      return { total: count?.n ?? 0, unread: count?.unread ?? 0, messages: rows.map(toSummary) };
+      return { total: count.n, unread: count.unread, messages: rows.map(toSummary) };
     },
 
     async summaryExtras(ids) {
