@@ -34,7 +34,7 @@ const SEPARATOR_WIDTH = 8;
 
 function useElementWidth(ref: RefObject<HTMLElement | null>): number {
   const [width, setWidth] = useState(0);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const element = ref.current;
     if (!element) return;
     setWidth(element.clientWidth);
@@ -67,12 +67,12 @@ export function Panes({ list, message, openId, listKey }: PanesProps) {
 
   // Panes scroll on their own: a newly opened message starts at its top, a new list (another
   // mailbox, search or page) at its top, while opening and closing messages leaves the list alone.
-  useEffect(() => {
+  useLayoutEffect(() => {
     messagePane.current?.scrollTo(0, 0);
     // On a phone the message replaces the list, whose row had the focus: the message takes it.
     if (openId !== null && matchMedia(PHONE_SCREEN).matches) messagePane.current?.focus({ preventScroll: true });
   }, [openId]);
-  useEffect(() => {
+  useLayoutEffect(() => {
     listPane.current?.scrollTo(0, 0);
   }, [listKey]);
 
