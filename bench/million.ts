@@ -23,24 +23,14 @@ import { ALL_MAILBOXES } from '../src/mail/mailbox-scope.js';
 import { parseSearchQuery } from '../src/mail/search-query.js';
 import type { NewMessage } from '../src/mail/types.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
+import { seededRandom } from '../test/helpers/random.js';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '20' } } });
 const TOTAL = Number(values.messages);
 const RUNS = Number(values.runs);
 if (!Number.isInteger(TOTAL) || TOTAL < 20_000) throw new Error('--messages must be a whole number ≥ 20000');
 
-/** A deterministic generator, so two runs store the same messages. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const next = random(19);
+const next = seededRandom(19);
 const SYLLABLES = ['ka', 'lo', 'mi', 're', 'su', 'ta', 'ne', 'vo', 'di', 'pa', 'go', 'ru', 'sel', 'mon', 'tar', 'vin'];
 /** 5,000 made-up words; word i is drawn with a Zipf-like weight, so a few are common and most rare. */
 const VOCABULARY = Array.from({ length: 5000 }, (_, i) => {

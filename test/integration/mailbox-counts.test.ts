@@ -15,21 +15,10 @@ import type { NewMessage } from '../../src/mail/types.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { openConnection } from '../../src/store/sqlite-driver.js';
+import { seededRandom } from '../helpers/random.js';
 
 const log = pino({ level: 'silent' });
 const MAILBOXES = ['a', 'b', 'c', 'default']; // by name, as mailboxCounts orders them
-
-/** A small deterministic generator (mulberry32), so a failing sequence can be replayed by its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function message(mailbox: string, subject: string, bodyBytes: number): NewMessage {
   const body = 'x'.repeat(bodyBytes);
@@ -69,7 +58,7 @@ describe('mailbox counts', () => {
 
   it('equal a COUNT(*) scan after a random sequence of inserts, reads, deletes, clears and prunes', async () => {
     for (const seed of [1, 2, 3]) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
       const store = await openSqliteStore(join(dir, `counts-${seed}.db`), { log });
       try {
