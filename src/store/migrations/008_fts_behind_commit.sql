@@ -3,8 +3,8 @@
 -- message_fts in large batches, which costs FTS5 far less than a segment per commit of ten.
 -- A search that needs the index first lets the indexer catch up, so it sees every message
 -- acknowledged before it. The body's text is not copied here: it is read from message_bodies
--- when indexed; only the HTML's text (stored nowhere else) waits here. `bytes` is about what the
--- batch will index, for cutting batches without reading the text.
+-- when indexed; only the HTML's text (stored nowhere else) waits here. `bytes` is about how much
+-- the row will index (its characters), for cutting batches without reading the text.
 CREATE TABLE message_fts_pending (
   seq          INTEGER PRIMARY KEY,
   addresses    TEXT    NOT NULL,
