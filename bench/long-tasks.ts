@@ -44,8 +44,8 @@ export function longTasks(trace: Buffer | string, thresholdMs = 50): LongTask[] 
     const end = task.ts + task.dur!;
     const byName = new Map<string, number>();
     for (const inner of onMain) {
+      if (inner.ts > end) break; // sorted by start: nothing later is inside
       if (inner.ts < task.ts || inner.ts + inner.dur! > end || inner === task) continue;
-      if (inner.ts > end) break;
       const name = inner.name === 'FunctionCall' && inner.args?.data?.functionName ? `FunctionCall ${inner.args.data.functionName}` : inner.name;
       byName.set(name, (byName.get(name) ?? 0) + inner.dur! / 1000);
     }

@@ -154,10 +154,9 @@ describe('the full-text index behind the commit', () => {
       expect(await search(store, 'huge')).toEqual(['Huge log']);
       expect((await store.get(ALL_MAILBOXES, stored.id))!.text).toBe(text);
       // The text comes first: an HTML part after a text at the bound is not indexed either.
-      const both = await store.insert(message('Text and HTML', `${filler} textend`, { html: '<p>htmlafterthebound</p>' }));
+      await store.insert(message('Text and HTML', `${filler} textend`, { html: '<p>htmlafterthebound</p>' }));
       expect(await search(store, 'htmlafterthebound')).toEqual([]);
       expect(await search(store, 'lorem')).toEqual(['Huge log', 'Text and HTML']);
-      expect(both.id).toBeTruthy();
     } finally {
       await store.close();
     }
@@ -166,7 +165,7 @@ describe('the full-text index behind the commit', () => {
   it('empties the backlog with the store (clear) and with deleted messages', async () => {
     const store = await openSqliteStore(newPath(), { log, syncCommits: false });
     try {
-      const kept = await store.insert(message('Kept', 'keepword'));
+      await store.insert(message('Kept', 'keepword'));
       const gone = await store.insert(message('Gone', 'goneword'));
       await store.delete(ALL_MAILBOXES, gone.id);
       expect(await search(store, 'goneword')).toEqual([]);
@@ -175,7 +174,6 @@ describe('the full-text index behind the commit', () => {
       await store.clear(ALL_MAILBOXES);
       expect(await store.fullTextBacklog()).toBe(0);
       expect(await search(store, 'pendingword')).toEqual([]);
-      expect(kept.id).toBeTruthy();
     } finally {
       await store.close();
     }
