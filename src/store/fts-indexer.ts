@@ -28,12 +28,12 @@ export function indexedBody(body: string): string {
 }
 
 /** Messages per indexing transaction at most: large batches are what make FTS5 cheap. */
-export const INDEX_BATCH_MESSAGES = 2_000;
+const INDEX_BATCH_MESSAGES = 2_000;
 /**
  * Index text per transaction at most, counted in characters as `message_fts_pending.bytes` holds
  * it (near enough to bytes for a bound): FTS5 holds a batch's terms in memory until it commits.
  */
-export const INDEX_BATCH_BYTES = 16 * 1024 * 1024;
+const INDEX_BATCH_BYTES = 16 * 1024 * 1024;
 /** How long committed messages wait for company before a pass: under load, batches fill up. */
 const INDEX_DELAY_MS = 50;
 /** After a failed pass (a full disk), the next one waits this long. */
