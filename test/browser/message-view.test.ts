@@ -275,6 +275,25 @@ describe('tags on the message', () => {
     await page.close();
   });
 
+  it('Escape in the tag field cancels the tag being typed, not the message; a second Escape closes the message', async () => {
+    const id = await send({ subject: 'Escape from the tag field', text: 'x' });
+    const page = await open(id);
+    const input = page.getByRole('combobox', { name: 'Add a tag' });
+    await input.fill('half-typ');
+    await input.press('Escape');
+    expect(await input.inputValue()).toBe('');
+    expect(page.url()).toContain(`/messages/${id}`);
+    await page.getByRole('heading', { name: 'Escape from the tag field' }).waitFor();
+    // Empty now: Escape leaves the field, and the next closes the message as anywhere else.
+    await input.press('Escape');
+    expect(await input.evaluate((el) => el === document.activeElement)).toBe(false);
+    expect(page.url()).toContain(`/messages/${id}`);
+    await page.keyboard.press('Escape');
+    await page.waitForURL((url) => !url.pathname.startsWith('/messages/'));
+    expect(await tagsOf(id)).toEqual([]);
+    await page.close();
+  });
+
   it('follows changes made elsewhere, live: one message re-tagged, several at once, a tag deleted everywhere', async () => {
     const id = await send({ subject: 'Tagged live', text: 'x' });
     const page = await open(id);

@@ -105,9 +105,16 @@ export function MessageTags({ id, mailbox, initial, feed }: Props) {
           value={draft}
           onInput={(e) => setDraft((e.target as HTMLInputElement).value)}
           onKeyDown={(e) => {
-            if (e.key !== 'Enter') return;
-            e.preventDefault();
-            void add();
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              void add();
+            } else if (e.key === 'Escape') {
+              // Escape cancels what is being typed, then leaves the field, as in the search box;
+              // prevented, so the view's own Escape (close the message) waits for the next press.
+              e.preventDefault();
+              if (draft !== '') setDraft('');
+              else (e.target as HTMLInputElement).blur();
+            }
           }}
         />
         <datalist id={listId}>
