@@ -407,3 +407,22 @@ describe('phone (390 px): one pane at a time', () => {
     await context.close();
   });
 });
+
+describe('narrow window (600 px): one pane at a time, as on a phone', () => {
+  it('opens a message in place of the list rather than squeezing both into 300 px each', async () => {
+    const { context, page } = await openPage(env.browser, 600);
+    await goto(page);
+    await row(page, 'Row 40').waitFor();
+    expect(await page.locator('#message-pane').isVisible()).toBe(false);
+    await row(page, 'Row 38').getByRole('link').click();
+    await eventually(() => messageHeading(page).textContent()).toBe('Row 38');
+    expect(await messageList(page).isVisible()).toBe(false);
+    expect((await page.locator('#message-pane').boundingBox())!.width).toBeGreaterThan(550);
+    await eventually(() => page.evaluate('document.activeElement?.id')).toBe('message-pane');
+    await expectNoSidewaysScroll(page, '600 message');
+    await screenshot(page, 'layout-narrow-message');
+    await page.locator('#message-pane').getByRole('button', { name: /Inbox/ }).click();
+    await eventually(() => cursorRow(page).textContent()).toContain('Row 38');
+    await context.close();
+  });
+});

@@ -1,8 +1,8 @@
 /**
  * The page's panes and how they share the width:
  * - desktop (≥ 1024 px): sidebar, message list and open message side by side;
- * - tablet (481–1023 px): list and message side by side, the sidebar a drawer over them;
- * - phone (≤ 480 px): the list, or the open message in its place; the sidebar a drawer.
+ * - tablet (641–1023 px): list and message side by side, the sidebar a drawer over them;
+ * - phone or narrow window (≤ 640 px): the list, or the open message in its place; the sidebar a drawer.
  * The list between list and message is resizable (split.ts). Which pane shows on a phone and
  * whether the sidebar is a drawer is CSS (layout.css); the JS only needs to know whether the
  * sidebar is a drawer (focus handling) and how wide the panes are (the split's bounds).
@@ -15,7 +15,7 @@ import './layout.css';
 
 /** Keep in step with layout.css. */
 export const WIDE_SCREEN = '(min-width: 1024px)';
-export const PHONE_SCREEN = '(max-width: 480px)';
+export const ONE_PANE_SCREEN = '(max-width: 640px)';
 
 export function useMediaQuery(query: string): boolean {
   const [matches, setMatches] = useState(() => matchMedia(query).matches);
@@ -70,7 +70,7 @@ export function Panes({ list, message, openId, listKey }: PanesProps) {
   useLayoutEffect(() => {
     messagePane.current?.scrollTo(0, 0);
     // On a phone the message replaces the list, whose row had the focus: the message takes it.
-    if (openId !== null && matchMedia(PHONE_SCREEN).matches) messagePane.current?.focus({ preventScroll: true });
+    if (openId !== null && matchMedia(ONE_PANE_SCREEN).matches) messagePane.current?.focus({ preventScroll: true });
   }, [openId]);
   useLayoutEffect(() => {
     listPane.current?.scrollTo(0, 0);
