@@ -217,30 +217,6 @@ describe('web inbox', () => {
     await second.close();
   });
 
-  it("shows the selection's actions only while rows are selected, in one toolbar line on a phone otherwise", async () => {
-    await transport(kotak).sendMail({ from: 'a@example.com', to: 'dev@example.com', subject: 'Toolbar otter', text: 'x' });
-    const page = await browser.newPage({ viewport: { width: 375, height: 800 } });
-    await page.goto(kotak.url);
-    await row(page, 'Toolbar otter').waitFor();
-    const toolbar = page.getByRole('toolbar', { name: 'Message actions' });
-    const selectionActions = () => toolbar.getByRole('button', { name: /^(Delete|Mark read|Mark unread|Add tag|Remove tag)$/ });
-    expect(await selectionActions().count()).toBe(0);
-    // Select all, Mark all read, Delete all: one line, not the three it took.
-    await screenshot(page, 'inbox-phone-toolbar');
-    const lineHeight = (await toolbar.getByRole('button', { name: 'Delete all', exact: true }).boundingBox())!.height;
-    expect((await toolbar.boundingBox())!.height).toBeLessThan(lineHeight * 1.5);
-
-    await row(page, 'Toolbar otter').getByRole('checkbox').check();
-    expect(await selectionActions().allTextContents()).toEqual(['Delete', 'Mark read', 'Mark unread', 'Add tag', 'Remove tag']);
-    // Used from the keyboard, Delete takes the selection and itself away: the focus lands on "Select all".
-    await toolbar.getByRole('button', { name: 'Delete', exact: true }).focus();
-    await page.keyboard.press('Enter');
-    await row(page, 'Toolbar otter').waitFor({ state: 'detached' });
-    expect(await selectionActions().count()).toBe(0);
-    await eventually(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Select all listed');
-    await page.close();
-  });
-
   it('marks read and unread, marks all read, and deletes all matching after confirmation', async () => {
     const mailer = transport(kotak);
     for (const n of [1, 2, 3]) await mailer.sendMail({ from: 'bulk@example.com', to: 'dev@example.com', subject: `Bulk walrus ${n}`, text: 'x' });

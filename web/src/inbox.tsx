@@ -63,9 +63,6 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
   /** The tags in the shown mailboxes (GET /api/tags), for completion in the search and tag boxes. */
   const [tagNames, setTagNames] = useState<readonly string[]>([]);
   const searchInput = useRef<HTMLInputElement>(null);
-  const selectAll = useRef<HTMLInputElement>(null);
-  const selectionActions = useRef<HTMLSpanElement>(null);
-  const focusToSelectAll = useRef(false);
   const listRef = useRef<HTMLUListElement>(null);
   const scrollerRef = useRef<HTMLDivElement>(null);
   const now = useNow(30_000);
@@ -452,17 +449,6 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
   });
 
   const anySelected = selectedIds.length > 0;
-  // A control used with the keyboard (Delete, say) leaves with the selection: the focus would
-  // fall to the page, so it goes to "Select all". Noted while rendering, the last moment the
-  // control is still in the document; done once "Select all" is enabled again (the list reloads
-  // after a bulk action), unless the focus has gone somewhere meanwhile.
-  if (!anySelected && selectionActions.current?.contains(document.activeElement)) focusToSelectAll.current = true;
-  const selectAllEnabled = loadedRows.length > 0;
-  useLayoutEffect(() => {
-    if (!focusToSelectAll.current || !selectAllEnabled) return;
-    focusToSelectAll.current = false;
-    if (!document.activeElement || document.activeElement === document.body) selectAll.current?.focus();
-  }, [anySelected, selectAllEnabled]);
   const scope = route.query ? 'matching' : 'all';
   const mailboxNames = useMemo(() => (mailboxes ?? []).map((m) => m.name), [mailboxes]);
   const completionSources = useMemo(() => ({ tags: tagNames, mailboxes: mailboxNames }), [tagNames, mailboxNames]);
@@ -498,23 +484,17 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
 
       <div class="toolbar" role="toolbar" aria-label="Message actions">
         <input
-          ref={selectAll}
           type="checkbox"
           aria-label="Select all listed"
           checked={allSelected}
-          disabled={!selectAllEnabled}
+          disabled={loadedRows.length === 0}
           onChange={() => setSelected(allSelected ? new Set() : new Set(loadedRows.map((m) => m.id)))}
         />
-        {/* Shown only while rows are selected: disabled, they took two lines of a phone's first screen. */}
-        {anySelected && (
-          <span class="selection-actions" ref={selectionActions}>
-            <button type="button" class="btn-danger" onClick={() => void deleteIds(selectedIds)}>Delete</button>
-            <button type="button" onClick={() => void markIds(selectedIds, true)}>Mark read</button>
-            <button type="button" onClick={() => void markIds(selectedIds, false)}>Mark unread</button>
-            <BulkTags selectedIds={selectedIds} tagNames={tagNames} />
-            <span class="selected-count">{selectedIds.length.toLocaleString()} selected</span>
-          </span>
-        )}
+        <button type="button" class="btn-danger" disabled={!anySelected} onClick={() => void deleteIds(selectedIds)}>Delete</button>
+        <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, true)}>Mark read</button>
+        <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, false)}>Mark unread</button>
+        <BulkTags selectedIds={selectedIds} tagNames={tagNames} />
+        {anySelected && <span class="selected-count">{selectedIds.length.toLocaleString()} selected</span>}
         <span class="spacer" />
         <button type="button" disabled={total === 0} onClick={() => void setReadMatching(route.mailbox, route.query, true).then(() => refresh(true))}>
           {route.query ? 'Mark matching read' : 'Mark all read'}
