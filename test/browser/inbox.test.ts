@@ -217,6 +217,32 @@ describe('web inbox', () => {
     await second.close();
   });
 
+  it('keeps the toolbar to one line on a phone, sliding sideways, the same height with and without a selection', async () => {
+    await transport(kotak).sendMail({ from: 'a@example.com', to: 'dev@example.com', subject: 'Toolbar otter', text: 'x' });
+    const page = await browser.newPage({ viewport: { width: 375, height: 800 } });
+    await page.goto(`${kotak.url}/?q=otter`);
+    await row(page, 'Toolbar otter').waitFor();
+    const toolbar = page.getByRole('toolbar', { name: 'Message actions' });
+    const lineHeight = (await toolbar.getByRole('button', { name: 'Mark read', exact: true }).boundingBox())!.height;
+    const height = async () => (await toolbar.boundingBox())!.height;
+    // It took three lines (eight controls wrapped), a quarter of the first screen.
+    expect(await height()).toBeLessThan(lineHeight * 1.5);
+    const unselected = await height();
+    await screenshot(page, 'inbox-phone-toolbar');
+
+    await row(page, 'Toolbar otter').getByRole('checkbox').check();
+    await toolbar.getByText('1 selected').waitFor();
+    expect(await height()).toBe(unselected);
+    // The page never scrolls sideways; the strip does, and every control in it works.
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await toolbar.getByRole('button', { name: 'Mark read', exact: true }).click();
+    await eventually(() => row(page, 'Toolbar otter').getAttribute('class')).toMatch(/\bread\b/);
+    await toolbar.getByRole('button', { name: 'Delete all matching' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
+    await page.getByText('No messages match this search').waitFor();
+    await page.close();
+  });
+
   it('marks read and unread, marks all read, and deletes all matching after confirmation', async () => {
     const mailer = transport(kotak);
     for (const n of [1, 2, 3]) await mailer.sendMail({ from: 'bulk@example.com', to: 'dev@example.com', subject: `Bulk walrus ${n}`, text: 'x' });

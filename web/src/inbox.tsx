@@ -482,27 +482,31 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
         </p>
       )}
 
-      <div class="toolbar" role="toolbar" aria-label="Message actions">
-        <input
-          type="checkbox"
-          aria-label="Select all listed"
-          checked={allSelected}
-          disabled={loadedRows.length === 0}
-          onChange={() => setSelected(allSelected ? new Set() : new Set(loadedRows.map((m) => m.id)))}
-        />
-        <button type="button" class="btn-danger" disabled={!anySelected} onClick={() => void deleteIds(selectedIds)}>Delete</button>
-        <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, true)}>Mark read</button>
-        <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, false)}>Mark unread</button>
-        <BulkTags selectedIds={selectedIds} tagNames={tagNames} />
-        {anySelected && <span class="selected-count">{selectedIds.length.toLocaleString()} selected</span>}
-        <span class="spacer" />
-        <button type="button" disabled={total === 0} onClick={() => void setReadMatching(route.mailbox, route.query, true).then(() => refresh(true))}>
-          {route.query ? 'Mark matching read' : 'Mark all read'}
-        </button>
-        <button type="button" class="danger" disabled={total === 0} onClick={() => setConfirmDeleteAll(true)}>
-          {route.query ? 'Delete all matching' : 'Delete all'}
-        </button>
-      </div>
+      {/* Nothing to act on in an empty list: every control would be disabled (and on a phone the
+          strip would scroll with nothing in it to reach by keyboard). */}
+      {!(rows.answered && total === 0) && (
+        <div class="toolbar" role="toolbar" aria-label="Message actions">
+          <input
+            type="checkbox"
+            aria-label="Select all listed"
+            checked={allSelected}
+            disabled={loadedRows.length === 0}
+            onChange={() => setSelected(allSelected ? new Set() : new Set(loadedRows.map((m) => m.id)))}
+          />
+          <button type="button" class="btn-danger" disabled={!anySelected} onClick={() => void deleteIds(selectedIds)}>Delete</button>
+          <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, true)}>Mark read</button>
+          <button type="button" disabled={!anySelected} onClick={() => void markIds(selectedIds, false)}>Mark unread</button>
+          <BulkTags selectedIds={selectedIds} tagNames={tagNames} />
+          {anySelected && <span class="selected-count">{selectedIds.length.toLocaleString()} selected</span>}
+          <span class="spacer" />
+          <button type="button" disabled={total === 0} onClick={() => void setReadMatching(route.mailbox, route.query, true).then(() => refresh(true))}>
+            {route.query ? 'Mark matching read' : 'Mark all read'}
+          </button>
+          <button type="button" class="danger" disabled={total === 0} onClick={() => setConfirmDeleteAll(true)}>
+            {route.query ? 'Delete all matching' : 'Delete all'}
+          </button>
+        </div>
+      )}
 
       <p class="count" aria-live="polite">
         {!rows.answered && !searchError ? 'Loading…' : `${total.toLocaleString()} ${total === 1 ? 'message' : 'messages'}${route.query ? ' match' : ''}`}
