@@ -25,6 +25,36 @@ const ADDRESS_COLUMNS = {
  */
 const NEEDS_SUBSTRING = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]|^[^\p{L}\p{N}]*$/u;
 
+/** A term of ASCII characters only could match the HTML's markup (`=`, `/`, `#`) rather than its text. */
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/**
+ * A substring search of what the full-text index covers, read from the stored message (the index
+ * holds no text, migration 009): the subject, the names and addresses of From, To, Cc, Bcc (with
+ * the envelope's recipients) and Reply-To and the envelope sender, the whole text, the attachments'
+ * file names, and the HTML as stored. The HTML is read with its markup (its text is kept nowhere),
+ * so a term of ASCII characters only does not look there: it would match the markup of nearly
+ * every HTML message. Each LIKE reads a value that is never NULL, so that `NOT` stays exact.
+ */
+function substringCondition(value: string): SqlCondition {
+  const pattern = likePattern(value);
+  const like = (expression: string) => `${expression} LIKE ? ESCAPE '\\'`;
+  const onMessage = [
+    'm.subject', ...ADDRESS_COLUMNS.addressed, "IFNULL(json_extract(m.envelope_json, '$.mailFrom'), '')",
+  ].map(like);
+  const onBody = [like("IFNULL(b.text, '')")];
+  if (!ASCII_ONLY.test(value)) onBody.push(like("IFNULL(b.html, '')"));
+  // Only the file names of the attachment list, never its keys or content types; read only when
+  // the message has an attachment (has_inline counts those the HTML shows).
+  onBody.push(
+    `((m.has_attachments = 1 OR m.has_inline = 1) AND EXISTS (SELECT 1 FROM json_each(b.attachments_json) a WHERE ${like("IFNULL(a.value ->> 'filename', '')")}))`,
+  );
+  return {
+    sql: `(${onMessage.join(' OR ')} OR EXISTS (SELECT 1 FROM message_bodies b WHERE b.seq = m.seq AND (${onBody.join(' OR ')})))`,
+    params: Array<string>(onMessage.length + onBody.length).fill(pattern),
+  };
+}
+
 function likePattern(value: string): string {
   return `%${value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
@@ -52,13 +82,7 @@ function fieldCondition(term: Extract<SearchTerm, { kind: 'field' }>): SqlCondit
 function termCondition(term: SearchTerm): SqlCondition {
   switch (term.kind) {
     case 'text': {
-      if (NEEDS_SUBSTRING.test(term.value)) {
-        const columns = ['subject', 'addresses', 'body', 'attachments'];
-        return {
-          sql: `m.seq IN (SELECT rowid FROM message_fts WHERE ${columns.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
-          params: columns.map(() => likePattern(term.value)),
-        };
-      }
+      if (NEEDS_SUBSTRING.test(term.value)) return substringCondition(term.value);
       return {
         sql: 'm.seq IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)',
         params: [ftsPhrase(term.value, !term.phrase)],
