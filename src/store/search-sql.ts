@@ -27,6 +27,8 @@ const NEEDS_SUBSTRING = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p
 
 /** A term of ASCII characters only could match the HTML's markup (`=`, `/`, `#`) rather than its text. */
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/** Characters JSON writes escaped: a term holding one is not found in JSON text as it is typed. */
+const JSON_ESCAPED = /["\\\u0000-\u001f]/;
 
 /**
  * A substring search of what the full-text index covers, read from the stored message (the index
@@ -34,25 +36,24 @@ const ASCII_ONLY = /^[\x00-\x7f]*$/;
  * the envelope's recipients) and Reply-To and the envelope sender, the whole text, the attachments'
  * file names, and the HTML as stored. The HTML is read with its markup (its text is kept nowhere),
  * so a term of ASCII characters only does not look there: it would match the markup of nearly
- * every HTML message. Each LIKE reads a value that is never NULL, so that `NOT` stays exact.
+ * every HTML message. No LIKE here reads a NULL, so that `NOT` stays exact.
  */
 function substringCondition(value: string): SqlCondition {
   const pattern = likePattern(value);
   const like = (expression: string) => `${expression} LIKE ? ESCAPE '\\'`;
-  const onMessage = [
-    'm.subject', ...ADDRESS_COLUMNS.addressed, "IFNULL(json_extract(m.envelope_json, '$.mailFrom'), '')",
-  ].map(like);
+  // The envelope sender is parsed out of its JSON only where the JSON holds the term at all.
+  const sender = JSON_ESCAPED.test(value)
+    ? [like("IFNULL(m.envelope_json ->> '$.mailFrom', '')")]
+    : [`(${like('m.envelope_json')} AND ${like("IFNULL(m.envelope_json ->> '$.mailFrom', '')")})`];
+  const onMessage = ['m.subject', ...ADDRESS_COLUMNS.addressed].map(like).concat(sender);
   const onBody = [like("IFNULL(b.text, '')")];
   if (!ASCII_ONLY.test(value)) onBody.push(like("IFNULL(b.html, '')"));
-  // Only the file names of the attachment list, never its keys or content types; read only when
-  // the message has an attachment (has_inline counts those the HTML shows).
-  onBody.push(
-    `((m.has_attachments = 1 OR m.has_inline = 1) AND EXISTS (SELECT 1 FROM json_each(b.attachments_json) a WHERE ${like("IFNULL(a.value ->> 'filename', '')")}))`,
-  );
-  return {
-    sql: `(${onMessage.join(' OR ')} OR EXISTS (SELECT 1 FROM message_bodies b WHERE b.seq = m.seq AND (${onBody.join(' OR ')})))`,
-    params: Array<string>(onMessage.length + onBody.length).fill(pattern),
-  };
+  // Only the file names of the attachment list, never its keys or content types.
+  onBody.push(`(b.attachments_json != '[]' AND EXISTS (SELECT 1 FROM json_each(b.attachments_json) a WHERE ${like("IFNULL(a.value ->> 'filename', '')")}))`);
+  // The bodies are searched once per query (SQLite keeps the matching seqs), not once per message.
+  const sql = `(${onMessage.join(' OR ')} OR m.seq IN (SELECT b.seq FROM message_bodies b WHERE ${onBody.join(' OR ')}))`;
+  // Every placeholder is the same pattern.
+  return { sql, params: Array<string>(sql.split('?').length - 1).fill(pattern) };
 }
 
 function likePattern(value: string): string {

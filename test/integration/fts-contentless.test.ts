@@ -43,6 +43,8 @@ async function peek<T>(path: string, read: (db: Awaited<ReturnType<typeof openCo
 
 const pageCount = (path: string) => peek(path, async (db) => (await db.get<{ n: number }>('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()'))!.n);
 
+const withSender = (m: NewMessage, mailFrom: string): NewMessage => ({ ...m, envelope: { ...m.envelope, mailFrom } });
+
 /** Messages the substring search must find (or not) in each place it reads. */
 const SUBSTRING_CORPUS: readonly NewMessage[] = [
   message('東京 in the subject', 'nothing here'),
@@ -54,11 +56,13 @@ const SUBSTRING_CORPUS: readonly NewMessage[] = [
   message('Punctuation in the text', 'x == y, always'),
   message('Emoji in the HTML', '', { html: '<p>Party 🎉 time</p>' }),
   message('Thai in the text', 'สวัสดีครับ'),
+  // The envelope sender (a bounce address), which no header names.
+  withSender(message('CJK in the envelope sender', 'hello'), '営業+~bounce@example.jp'),
   // A message that could not be parsed has no subject, text, HTML or attachments: only a negated
   // term matches it.
   { ...message('unparsed', ''), parsed: { ok: false, error: 'broken' } },
 ];
-const SUBSTRING_QUERIES = ['東京', '大阪', '京都', 'ようこそ', '請求書', '11月', '山田', '=', '==', '🎉', 'สวัสดี', '/', '-東京', '-='];
+const SUBSTRING_QUERIES = ['東京', '大阪', '京都', 'ようこそ', '請求書', '11月', '山田', '=', '==', '🎉', 'สวัสดี', '/', '-東京', '-=', '営業', '+~'];
 
 describe('the contentless full-text index', () => {
   it('holds no copy of the text, and a large text grows the database once', async () => {
@@ -172,6 +176,8 @@ describe('the contentless full-text index', () => {
         '/': [],
         '-東京': all.filter((s) => s !== '東京 in the subject'),
         '-=': all.filter((s) => s !== 'Punctuation in the text'),
+        営業: ['CJK in the envelope sender'],
+        '+~': ['CJK in the envelope sender'],
       });
       // Deleted, one by id and some by query: never found again.
       const text = (await store.list(ALL_MAILBOXES, { query: parseSearchQuery('大阪'), limit: 1 })).messages[0]!;
