@@ -152,6 +152,34 @@ describe('the contentless full-text index', () => {
     ]);
   });
 
+  it('loses the entries of deleted messages: by id, by query and all at once, before seqs are used again', async () => {
+    const path = newPath();
+    const matches = (word: string) => peek(path, async (db) => (await db.all<{ rowid: number }>('SELECT rowid FROM message_fts WHERE message_fts MATCH ?', [word])).length);
+    let store = await openSqliteStore(path, { log, syncCommits: false });
+    const first = await store.insert(message('One', 'alphaword'));
+    await store.insert(message('Two', 'betaword'));
+    await store.insert(message('Three', 'gammaword'));
+    expect(await search(store, 'alphaword')).toEqual(['One']);
+    await store.delete(ALL_MAILBOXES, first.id);
+    expect((await store.deleteMatching(ALL_MAILBOXES, parseSearchQuery('betaword'))).length).toBe(1);
+    await store.close();
+    expect([await matches('alphaword'), await matches('betaword'), await matches('gammaword')]).toEqual([0, 0, 1]);
+
+    store = await openSqliteStore(path, { log, syncCommits: false });
+    await store.clear(ALL_MAILBOXES);
+    await store.close();
+    expect(await matches('gammaword')).toBe(0);
+    // Emptied, the store numbers its messages from 1 again: nothing old may answer for them.
+    store = await openSqliteStore(path, { log, syncCommits: false });
+    try {
+      for (const subject of ['Four', 'Five', 'Six']) await store.insert(message(subject, 'deltaword'));
+      expect(await search(store, 'gammaword')).toEqual([]);
+      expect(await search(store, 'deltaword')).toEqual(['Five', 'Four', 'Six']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('finds substrings in the subject, the addresses, the text, the HTML and the file names, and never in markup or deleted messages', async () => {
     const store = await openSqliteStore(newPath(), { log, syncCommits: false });
     try {
