@@ -1,6 +1,7 @@
 /**
  * Compiles a parsed search query (src/mail/search-query.ts) into a SQL condition over `messages`
- * (alias m). Text terms use the FTS5 index; field filters are substring matches on the lower-cased
+ * (alias m). Text terms use the FTS5 index, except those it cannot split into words, which are
+ * substring matches on the stored message; field filters are substring matches on the lower-cased
  * address lists, as Mailpit's are.
  */
 import type { SearchQuery, SearchTerm } from '../mail/search-query.js';
