@@ -1,6 +1,7 @@
 /**
  * Compiles a parsed search query (src/mail/search-query.ts) into a SQL condition over `messages`
- * (alias m). Text terms use the FTS5 index; field filters are substring matches on the lower-cased
+ * (alias m). Text terms use the FTS5 index, except those it cannot split into words, which are
+ * substring matches on the stored message; field filters are substring matches on the lower-cased
  * address lists, as Mailpit's are.
  */
 import type { SearchQuery, SearchTerm } from '../mail/search-query.js';
@@ -24,6 +25,37 @@ const ADDRESS_COLUMNS = {
  * and a term without letters or digits has no tokens at all: both are searched with LIKE instead.
  */
 const NEEDS_SUBSTRING = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]|^[^\p{L}\p{N}]*$/u;
+
+/** A term of ASCII characters only could match the HTML's markup (`=`, `/`, `#`) rather than its text. */
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/** Characters JSON writes escaped: a term holding one is not found in JSON text as it is typed. */
+const JSON_ESCAPED = /["\\\u0000-\u001f]/;
+
+/**
+ * A substring search of what the full-text index covers, read from the stored message (the index
+ * holds no text, migration 009): the subject, the names and addresses of From, To, Cc, Bcc (with
+ * the envelope's recipients) and Reply-To and the envelope sender, the whole text, the attachments'
+ * file names, and the HTML as stored. The HTML is read with its markup (its text is kept nowhere),
+ * so a term of ASCII characters only does not look there: it would match the markup of nearly
+ * every HTML message. No LIKE here reads a NULL, so that `NOT` stays exact.
+ */
+function substringCondition(value: string): SqlCondition {
+  const pattern = likePattern(value);
+  const like = (expression: string) => `${expression} LIKE ? ESCAPE '\\'`;
+  // The envelope sender is parsed out of its JSON only where the JSON holds the term at all.
+  const sender = JSON_ESCAPED.test(value)
+    ? [like("IFNULL(m.envelope_json ->> '$.mailFrom', '')")]
+    : [`(${like('m.envelope_json')} AND ${like("IFNULL(m.envelope_json ->> '$.mailFrom', '')")})`];
+  const onMessage = ['m.subject', ...ADDRESS_COLUMNS.addressed].map(like).concat(sender);
+  const onBody = [like("IFNULL(b.text, '')")];
+  if (!ASCII_ONLY.test(value)) onBody.push(like("IFNULL(b.html, '')"));
+  // Only the file names of the attachment list, never its keys or content types.
+  onBody.push(`(b.attachments_json != '[]' AND EXISTS (SELECT 1 FROM json_each(b.attachments_json) a WHERE ${like("IFNULL(a.value ->> 'filename', '')")}))`);
+  // The bodies are searched once per query (SQLite keeps the matching seqs), not once per message.
+  const sql = `(${onMessage.join(' OR ')} OR m.seq IN (SELECT b.seq FROM message_bodies b WHERE ${onBody.join(' OR ')}))`;
+  // Every placeholder is the same pattern.
+  return { sql, params: Array<string>(sql.split('?').length - 1).fill(pattern) };
+}
 
 function likePattern(value: string): string {
   return `%${value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -52,13 +84,7 @@ function fieldCondition(term: Extract<SearchTerm, { kind: 'field' }>): SqlCondit
 function termCondition(term: SearchTerm): SqlCondition {
   switch (term.kind) {
     case 'text': {
-      if (NEEDS_SUBSTRING.test(term.value)) {
-        const columns = ['subject', 'addresses', 'body', 'attachments'];
-        return {
-          sql: `m.seq IN (SELECT rowid FROM message_fts WHERE ${columns.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`,
-          params: columns.map(() => likePattern(term.value)),
-        };
-      }
+      if (NEEDS_SUBSTRING.test(term.value)) return substringCondition(term.value);
       return {
         sql: 'm.seq IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)',
         params: [ftsPhrase(term.value, !term.phrase)],

@@ -223,6 +223,11 @@ export interface SqliteStoreOptions {
    * in the file system before it returns, which survives the process dying, not the OS. Default true.
    */
   readonly syncCommits?: boolean;
+  /**
+   * The directory of migrations to apply (`NNN_name.sql`). Default: src/store/migrations, all of
+   * them. Tests give a copy of the older ones, to fill a database at an earlier schema.
+   */
+  readonly migrations?: URL;
 }
 
 /**
@@ -249,10 +254,10 @@ async function openWriter(path: string, inMemory: boolean): Promise<Connection> 
 }
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
-  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES, minFreeBytes = 0, syncCommits = true } = options;
+  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES, minFreeBytes = 0, syncCommits = true, migrations } = options;
   const inMemory = path === ':memory:' || path === '';
   // Whose file it is and whether it can be used are settled before anything is written to it.
-  const state = inMemory ? 'new' : await inspectDatabaseFile(path, (await listMigrations()).at(-1)?.version ?? 0);
+  const state = inMemory ? 'new' : await inspectDatabaseFile(path, (await listMigrations(migrations)).at(-1)?.version ?? 0);
   const writer = await openWriter(path, inMemory);
   try {
     // 4 KB pages (effective when the file is created; older databases keep theirs). A commit writes
@@ -266,7 +271,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     // A process that dies loses nothing committed (the OS has the bytes); an OS crash may lose the
     // last commits, never corrupt the database.
     await writer.exec(`PRAGMA synchronous = ${syncCommits ? 'FULL' : 'NORMAL'}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8000;`);
-    await migrate(writer);
+    await migrate(writer, migrations);
     // Into the file itself now, so that its header shows the mark to anything reading bytes
     // (another Kotak start, `file`), not only to readers of the WAL. Not needed to run: on a full
     // disk Kotak must still start, so that mail can be deleted.
@@ -667,8 +672,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         const changes = await freeingSpace(() =>
           transaction(async () => {
             const { changes } = await writer.run('DELETE FROM messages WHERE 1');
-            // The per-row trigger already emptied the other tables; these make sure, cheaply.
-            await writer.exec('DELETE FROM message_bodies; DELETE FROM message_raw; DELETE FROM message_fts; DELETE FROM message_fts_pending;');
+            // The per-row trigger already emptied the other tables; these make sure, cheaply
+            // ('delete-all' empties the contentless index of migration 009 at once).
+            await writer.exec(
+              "DELETE FROM message_bodies; DELETE FROM message_raw; INSERT INTO message_fts (message_fts) VALUES ('delete-all'); DELETE FROM message_fts_pending;",
+            );
             return changes;
           }),
         );

@@ -13,11 +13,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { newMessageId } from '../../src/mail/id.js';
 import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 import { parseSearchQuery } from '../../src/mail/search-query.js';
-import type { NewMessage } from '../../src/mail/types.js';
 import { MAX_INDEXED_BODY_CHARS } from '../../src/store/fts-indexer.js';
 import { openConnection } from '../../src/store/sqlite-driver.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { eventually } from '../helpers/browser.js';
+import { CORPUS, QUERIES, searchMessage as message } from '../helpers/search-corpus.js';
 
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'kotak-fts-behind-'));
@@ -25,47 +25,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let databases = 0;
 const newPath = () => join(dir, `store-${++databases}.db`);
 
-function message(subject: string, text: string, options: { html?: string; attachment?: string; to?: string } = {}): NewMessage {
-  const to = options.to ?? 'dev@example.test';
-  return {
-    id: newMessageId(),
-    mailbox: 'default',
-    receivedAt: Date.now(),
-    envelope: { mailFrom: 'app@example.test', rcptTo: [to], clientAddress: '127.0.0.1', heloName: 'h', user: null, tls: false },
-    raw: Buffer.from(`Subject: ${subject}\r\n\r\n${text}\r\n`),
-    parsed: {
-      ok: true,
-      message: {
-        from: { name: 'App', address: 'app@example.test' }, to: [{ name: '', address: to }], cc: [], bcc: [], replyTo: [],
-        subject, messageId: null, date: null, text, html: options.html ?? null, htmlText: options.html ? options.html.replace(/<[^>]+>/g, ' ') : null,
-        headers: [],
-        attachments: options.attachment ? [{ id: '2', filename: options.attachment, contentType: 'application/pdf', size: 10, contentId: null, inline: false }] : [],
-        snippet: text.slice(0, 100),
-      },
-    },
-  };
-}
-
 const search = async (store: SqliteStore, query: string): Promise<string[]> =>
   (await store.list(ALL_MAILBOXES, { query: parseSearchQuery(query), limit: 1000 })).messages.map((m) => m.subject).sort();
-
-/** Messages with words of every kind the index handles: prefixes, diacritics, phrases, scripts without spaces, addresses, file names. */
-const CORPUS = [
-  message('Confirm your account', 'Please confirm your account: https://app.example.test/confirm?t=abc123'),
-  message('Confirmation received', 'Thanks, your confirmation was received.'),
-  message('Café opening', 'Das Café öffnet um 9 Uhr. Grüße aus Köln.', { html: '<p>Besuchen Sie das <b>Café</b></p>' }),
-  message('注文確認', 'ご注文ありがとうございます。注文番号は 4242 です。'),
-  message('Invoice attached', 'See the attachment.', { attachment: 'invoice-2026-11.pdf' }),
-  message('Password reset', 'Reset link: https://app.example.test/reset', { to: 'ops+reset@corp.test' }),
-  message('Weekly digest', 'quick brown fox jumps over the lazy dog'),
-  message('Order shipped', 'Your order 4242 has shipped.'),
-  message('HTML only', '', { html: '<p>Only <i>htmlonlyword</i> here</p>' }),
-];
-const QUERIES = [
-  'confirm', 'confirmation', 'confirm*', '"your account"', 'cafe', 'café', 'koln', 'grüße', 'besuchen', '注文', '確認', '4242',
-  'invoice', 'invoice-2026', 'corp.test', 'ops', 'reset', '"brown fox"', '"fox brown"', 'quick -lazy', '-confirm', 'confirm subject:received',
-  'shipped is:unread', 'abc123', 'htmlonly', 'nothingmatches',
-];
 
 describe('the full-text index behind the commit', () => {
   it('a search, find and delete-by-query right after each acknowledged insert see that message', async () => {
