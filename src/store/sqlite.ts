@@ -383,6 +383,23 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   }
 
   /**
+   * A bounded search's page from the newest match (no cursor) and its count, from one read of the
+   * matches' seqs, newest first, up to the bound: a word's index entries are merged once, not once
+   * for the count and again for the page (FTS5 merges a prefix's entries whole before it yields).
+   */
+  async function boundedFromNewest(where: CompiledSearch, start: number, limit: number, countUpTo: number): Promise<[total: number, page: SummaryRow[]]> {
+    const seqs = (
+      await reader.all<{ seq: number }>(`SELECT ${where.seq} AS seq FROM ${where.from} WHERE ${where.sql} ORDER BY ${where.seq} DESC LIMIT ?`, [...where.params, countUpTo])
+    ).map((row) => row.seq);
+    const onPage = seqs.slice(start, start + limit + 1);
+    // A message deleted between the two reads is missing from the page, as it would be a moment later.
+    const rows = onPage.length
+      ? await reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE m.seq IN (${onPage.map(() => '?').join(',')}) ORDER BY m.seq DESC`, onPage)
+      : [];
+    return [seqs.length, rows];
+  }
+
+  /**
    * Runs a delete; when it meets a full disk (SQLite writes the WAL frames of a delete before it
    * frees anything), gives up the reserve, moves the WAL into the database and truncates it, and
    * tries once more. Without this, deleting mail failed exactly when it was needed most.
@@ -558,13 +575,16 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       // A newer page is read upwards from its cursor (then shown newest first like every page).
       const direction = newerThan !== null ? 'ASC' : 'DESC';
       const countUpTo = boundedTotal && query.terms.length > 0 ? start + limit + SEARCH_TOTAL_BOUND : undefined;
-      const [count, rows] = await Promise.all([
-        countMatching(scope, query, where, countUpTo),
-        reader.all<SummaryRow>(
-          `SELECT ${SUMMARY_COLUMNS} FROM ${where.from} WHERE ${where.sql} ${bound} ORDER BY ${where.seq} ${direction} LIMIT ? OFFSET ?`,
-          [...where.params, ...boundParams, limit + 1, start],
-        ),
-      ]);
+      const [total, rows] =
+        countUpTo !== undefined && newerThan === null && olderThan === null
+          ? await boundedFromNewest(where, start, limit, countUpTo)
+          : await Promise.all([
+              countMatching(scope, query, where, countUpTo).then((count) => count.n),
+              reader.all<SummaryRow>(
+                `SELECT ${SUMMARY_COLUMNS} FROM ${where.from} WHERE ${where.sql} ${bound} ORDER BY ${where.seq} ${direction} LIMIT ? OFFSET ?`,
+                [...where.params, ...boundParams, limit + 1, start],
+              ),
+            ]);
       const more = rows.length > limit;
       const page = rows.slice(0, limit);
       if (newerThan !== null) page.reverse();
@@ -581,7 +601,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         nextCursor = more && last ? String(last.seq) : null;
         prevCursor = (olderThan !== null || start > 0) && first && (await exists('>', first.seq)) ? String(first.seq) : null;
       }
-      return { total: count.n, totalIsLowerBound: count.n === countUpTo, messages: page.map(toSummary), nextCursor, prevCursor };
+      return { total, totalIsLowerBound: total === countUpTo, messages: page.map(toSummary), nextCursor, prevCursor };
     },
 
     async find(scope, { query, since, ids, limit }: FindOptions) {
