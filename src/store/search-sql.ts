@@ -147,6 +147,21 @@ function termCondition(term: SearchTerm): SqlCondition {
 }
 
 /**
+ * The earliest `before:` time among the query's positive terms, or null. Its matches are the
+ * oldest messages, which a walk from the newest reaches last: the store reads them from the
+ * received_at index instead when they are few (`receivedAtIndexed`).
+ */
+export function earliestBefore(query: SearchQuery): number | null {
+  const times = query.terms.flatMap((term) => (term.kind === 'date' && term.op === 'before' && !term.negated ? [term.at] : []));
+  return times.length ? Math.min(...times) : null;
+}
+
+/** The search read through the received_at index (a `before:` term's few matches), then sorted by seq. */
+export function receivedAtIndexed(search: CompiledSearch): CompiledSearch {
+  return search.from === 'messages m' ? { ...search, from: 'messages m INDEXED BY messages_received_at' } : search;
+}
+
+/**
  * True when the query reads an index built behind the commit (fts-indexer.ts): a free-text word
  * or phrase (message_fts), or a field term looked up in message_trigram.
  */

@@ -76,6 +76,19 @@ describe('a bounded total on GET /api/messages', () => {
     expect(deep.messages[0]!.subject).toBe(`bulkword ${BULK - 1 - 200}`);
   });
 
+  it('answers a before: search read from the received_at index as the scan does, newest first', async () => {
+    // mailboxMessage receives one message a second from 2026-01-01: the first 299 are before 00:05.
+    const before = await page('/api/messages?query=before:2026-01-01T00:05:00Z&limit=5');
+    expect(before).toMatchObject({ total: 299, totalIsLowerBound: false });
+    expect(before.messages.map((m) => m.subject)).toEqual(['bulkword 298', 'bulkword 297', 'bulkword 296', 'bulkword 295', 'bulkword 294']);
+    // The same question negated is answered by the scan.
+    const scanned = await page('/api/messages?query=-after:2026-01-01T00:05:00Z&limit=5');
+    expect(scanned).toEqual(before);
+    const next = await page(`/api/messages?query=before:2026-01-01T00:05:00Z%20bulkword&limit=5&cursor=${(before as unknown as { nextCursor: string }).nextCursor}`);
+    expect(next.messages.map((m) => m.subject)).toEqual(['bulkword 293', 'bulkword 292', 'bulkword 291', 'bulkword 290', 'bulkword 289']);
+    expect(await page('/api/messages?query=before:2026-01-01T00:05:00Z&mailbox=w2')).toMatchObject({ total: 0, messages: [] });
+  });
+
   it('is exact without a query (kept per mailbox, never counted)', async () => {
     expect(await page('/api/messages?limit=5')).toMatchObject({ total: BULK + RARE, totalIsLowerBound: false });
     expect(await page('/api/messages?mailbox=w2&limit=5')).toMatchObject({ total: RARE, totalIsLowerBound: false });
