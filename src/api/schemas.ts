@@ -86,7 +86,10 @@ export const MessageViewSchema = MessageDetailSchema.extend({
 
 export const MessagePageSchema = z
   .object({
-    total: z.number().int(),
+    total: z.number().int().openapi({
+      description: 'How many messages match. A search counts at most 1,000 matches past the end of this page; when there are more, `total` is that lower bound and `totalIsLowerBound` is true. Without `query` it is always exact.',
+    }),
+    totalIsLowerBound: z.boolean().openapi({ description: 'True when at least `total` messages match, perhaps more (the count stopped at its bound).' }),
     messages: list(MessageSummarySchema),
     nextCursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next, older page.' }),
     prevCursor: z.string().nullable().openapi({ description: 'Pass as `after` for the previous, newer page.' }),

@@ -1,8 +1,14 @@
 /**
- * Compiles a parsed search query (src/mail/search-query.ts) into a SQL condition over `messages`
- * (alias m). Text terms use the FTS5 index, except those it cannot split into words, which are
- * substring matches on the stored message; field filters are substring matches on the lower-cased
- * address lists, as Mailpit's are.
+ * Compiles a parsed search query (src/mail/search-query.ts) into SQL over `messages` (alias m).
+ * Text terms use the FTS5 index, except those it cannot split into words, which are substring
+ * matches on the stored message; field filters are substring matches on the lower-cased address
+ * lists, as Mailpit's are, looked up in the trigram index (migration 010) when 3 characters or
+ * longer.
+ *
+ * At a million messages, `m.seq IN (SELECT rowid FROM <index> WHERE … MATCH ?)` builds the whole
+ * match list before the newest 50 are taken. So the first index term *drives* the query instead:
+ * the index is read in rowid order (rowid = seq) and joined to `messages`, and ordering and cursors
+ * use the index's rowid (`CompiledSearch.seq`), so reading stops after the rows a page needs.
  */
 import type { SearchQuery, SearchTerm } from '../mail/search-query.js';
 
@@ -10,6 +16,33 @@ export interface SqlCondition {
   readonly sql: string;
   readonly params: unknown[];
 }
+
+/** A search as SQL: `SELECT … FROM ${from} WHERE ${sql} ORDER BY ${seq} DESC`. */
+export interface CompiledSearch extends SqlCondition {
+  /** `messages m`, or the index driving the query (alias d) joined to it; takes no parameters. */
+  readonly from: string;
+  /** The column holding a row's seq on the driving side: order and bound by it so that reading stops early. */
+  readonly seq: string;
+}
+
+/** Trigram lookups find nothing shorter than a trigram; shorter values are scanned with LIKE alone. */
+const MIN_TRIGRAM_CHARS = 3;
+
+/** The columns of message_trigram (migration 010) each field operator searches. */
+const TRIGRAM_COLUMNS = {
+  to: ['to_search'],
+  from: ['from_search'],
+  cc: ['cc_search'],
+  bcc: ['bcc_search'],
+  'reply-to': ['reply_to_search'],
+  addressed: ['from_search', 'to_search', 'cc_search', 'bcc_search', 'reply_to_search'],
+  subject: ['subject'],
+  'message-id': ['message_id'],
+} as const;
+
+type FieldTerm = Extract<SearchTerm, { kind: 'field' }>;
+type TrigramField = keyof typeof TRIGRAM_COLUMNS;
+type TextTerm = Extract<SearchTerm, { kind: 'text' }>;
 
 const ADDRESS_COLUMNS = {
   to: ['m.to_search'],
@@ -81,6 +114,25 @@ function fieldCondition(term: Extract<SearchTerm, { kind: 'field' }>): SqlCondit
   };
 }
 
+/** A field term the trigram index can answer: not a tag (matched whole), and long enough to hold a trigram. */
+function usesTrigrams(term: SearchTerm): term is FieldTerm & { field: TrigramField } {
+  return term.kind === 'field' && term.field !== 'tag' && [...term.value].length >= MIN_TRIGRAM_CHARS;
+}
+
+/** A text term FTS5 answers with MATCH (not the LIKE fallback for scripts without spaces). */
+function matchesFullText(term: SearchTerm): term is TextTerm {
+  return term.kind === 'text' && !NEEDS_SUBSTRING.test(term.value);
+}
+
+/**
+ * The trigram lookup for a field term: the rows whose columns hold every trigram of the value, in
+ * order, which includes every row the LIKE matches (the tokenizer folds case at least as widely).
+ * The LIKE is still applied to each row, so what matches is exactly what the scan would match.
+ */
+function trigramPhrase(term: FieldTerm & { field: TrigramField }): string {
+  return `{${TRIGRAM_COLUMNS[term.field].join(' ')}} : ${ftsPhrase(term.value.toLowerCase(), false)}`;
+}
+
 function termCondition(term: SearchTerm): SqlCondition {
   switch (term.kind) {
     case 'text': {
@@ -120,19 +172,61 @@ function termCondition(term: SearchTerm): SqlCondition {
   }
 }
 
-/** True when the query reads the full-text index (message_fts): a free-text word or phrase. */
-export function readsFullText(query: SearchQuery): boolean {
-  return query.terms.some((term) => term.kind === 'text');
+/**
+ * The earliest `before:` time among the query's positive terms, or null. Its matches are the
+ * oldest messages, which a walk from the newest reaches last: the store reads them from the
+ * received_at index instead when they are few (`receivedAtIndexed`).
+ */
+export function earliestBefore(query: SearchQuery): number | null {
+  const times = query.terms.flatMap((term) => (term.kind === 'date' && term.op === 'before' && !term.negated ? [term.at] : []));
+  return times.length ? Math.min(...times) : null;
 }
 
-/** The whole query as one AND-ed condition; `1` when the query has no terms. */
-export function compileSearch(query: SearchQuery): SqlCondition {
+/** The search read through the received_at index (a `before:` term's few matches), then sorted by seq. */
+export function receivedAtIndexed(search: CompiledSearch): CompiledSearch {
+  return search.from === 'messages m' ? { ...search, from: 'messages m INDEXED BY messages_received_at' } : search;
+}
+
+/**
+ * True when the query reads an index built behind the commit (fts-indexer.ts): a free-text word
+ * or phrase (message_fts), or a field term looked up in message_trigram.
+ */
+export function readsFullText(query: SearchQuery): boolean {
+  return query.terms.some((term) => term.kind === 'text' || (!term.negated && usesTrigrams(term)));
+}
+
+/**
+ * The whole query, its terms AND-ed; `1` when it has no terms. With `drive` (the default), its
+ * positive full-text terms, or failing those its positive trigram-able field terms, drive it (one
+ * MATCH of them all) and every other term is a condition on the row. Without, every term is a
+ * condition on `messages m`: for lookups already narrowed to a few rows (by id, by a recent time),
+ * which walking a common word's index entries would only slow down.
+ */
+export function compileSearch(query: SearchQuery, { drive = true }: { drive?: boolean } = {}): CompiledSearch {
   const parts: string[] = [];
   const params: unknown[] = [];
+  const words = drive ? query.terms.filter((term): term is TextTerm => !term.negated && matchesFullText(term)) : [];
+  const fields =
+    !drive || words.length > 0 ? [] : query.terms.filter((term): term is FieldTerm & { field: TrigramField } => !term.negated && usesTrigrams(term));
+  let from = 'messages m';
+  let seq = 'm.seq';
+  if (words.length > 0) {
+    from = 'message_fts d CROSS JOIN messages m ON m.seq = d.rowid';
+    seq = 'd.rowid';
+    parts.push('d.message_fts MATCH ?');
+    params.push(words.map((term) => ftsPhrase(term.value, !term.phrase)).join(' AND '));
+  } else if (fields.length > 0) {
+    from = 'message_trigram d CROSS JOIN messages m ON m.seq = d.rowid';
+    seq = 'd.rowid';
+    parts.push('d.message_trigram MATCH ?');
+    params.push(fields.map(trigramPhrase).join(' AND '));
+  }
   for (const term of query.terms) {
+    // A driving full-text term is wholly answered by the MATCH; a field term keeps its LIKE.
+    if (words.includes(term as TextTerm)) continue;
     const { sql, params: termParams } = termCondition(term);
     params.push(...termParams);
     parts.push(term.negated ? `NOT (${sql})` : sql);
   }
-  return { sql: parts.length ? parts.join(' AND ') : '1', params };
+  return { sql: parts.length ? parts.join(' AND ') : '1', params, from, seq };
 }

@@ -14,7 +14,7 @@ import { openDiskSpace, UNLIMITED_DISK_SPACE, type DiskSpace } from './disk-spac
 import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
 import { listMigrations, migrate } from './migrate.js';
 import { createFtsIndexer, indexedBody, MAX_INDEXED_BODY_CHARS } from './fts-indexer.js';
-import { compileSearch, readsFullText, type SqlCondition } from './search-sql.js';
+import { compileSearch, earliestBefore, readsFullText, receivedAtIndexed, type CompiledSearch, type SqlCondition } from './search-sql.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles } from './raw-files.js';
 import { createRelayStore } from './relay-sqlite.js';
@@ -191,12 +191,26 @@ function scopeCondition(scope: MailboxScope): SqlCondition {
 }
 
 /** A search within a scope. */
-function scopedSearch(scope: MailboxScope, query: SearchQuery): SqlCondition {
-  const where = compileSearch(query);
+function scopedSearch(scope: MailboxScope, query: SearchQuery, drive: boolean): CompiledSearch {
+  const where = compileSearch(query, { drive });
   if (scope.kind === 'all') return where;
   const inScope = scopeCondition(scope);
-  return { sql: `${inScope.sql} AND (${where.sql})`, params: [...inScope.params, ...where.params] };
+  return { ...where, sql: `${inScope.sql} AND (${where.sql})`, params: [...inScope.params, ...where.params] };
 }
+
+/**
+ * A search's total, when asked for bounded (`ListOptions.boundedTotal`), counts at most this many
+ * matches past the end of the page: a common word matches most of a million messages, and
+ * counting them all cost more than the page. Beyond it the total is a lower bound.
+ */
+export const SEARCH_TOTAL_BOUND = 1_000;
+
+/**
+ * A `before:` search not driven by a text index reads its matches from the received_at index
+ * (then sorts them by seq) when fewer than this many messages were received before its time:
+ * sorting that many costs a few milliseconds, where a walk from the newest reads every later row.
+ */
+const BEFORE_BY_INDEX_MAX = 20_000;
 
 function parseCursor(cursor: string): number {
   if (!/^\d{1,15}$/.test(cursor)) throw new KotakError('invalid_request', `cursor "${cursor}" is not one this server issued`);
@@ -350,17 +364,26 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   const fullText = createFtsIndexer({ writer, exclusive, log });
 
   /** A search within a scope, once the full-text index holds every acknowledged message if it reads the index. */
-  async function searchFor(scope: MailboxScope, query: SearchQuery): Promise<SqlCondition> {
+  async function searchFor(scope: MailboxScope, query: SearchQuery, drive = true): Promise<CompiledSearch> {
     if (readsFullText(query)) await fullText.catchUp();
-    return scopedSearch(scope, query);
+    const search = scopedSearch(scope, query, drive);
+    const before = drive && search.from === 'messages m' ? earliestBefore(query) : null;
+    if (before === null) return search;
+    // How many were received before it, counted in the index only and no further than the limit.
+    const older = await reader.get<{ n: number }>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM messages INDEXED BY messages_received_at WHERE received_at < ? LIMIT ?)', [
+      before,
+      BEFORE_BY_INDEX_MAX,
+    ]);
+    return (older?.n ?? 0) < BEFORE_BY_INDEX_MAX ? receivedAtIndexed(search) : search;
   }
 
   /**
    * How many messages match, and how many of them are unread. With no search terms that is the
    * scope's counts as migration 006's triggers keep them (a row per mailbox), so a list of the
-   * newest mail never counts a million rows; a search counts its matches.
+   * newest mail never counts a million rows; a search counts its matches, at most `upTo` of them
+   * when given (then `n` may be less than the matches: exactly `upTo` says "at least").
    */
-  async function countMatching(scope: MailboxScope, query: SearchQuery, where: SqlCondition): Promise<{ n: number; unread: number }> {
+  async function countMatching(scope: MailboxScope, query: SearchQuery, where: CompiledSearch, upTo?: number): Promise<{ n: number; unread: number }> {
     if (query.terms.length === 0) {
       const inScope = scopeCondition(scope);
       const kept = await reader.get<{ n: number; unread: number }>(
@@ -369,8 +392,31 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       );
       return kept ?? { n: 0, unread: 0 };
     }
-    const counted = await reader.get<{ n: number; unread: number }>(`SELECT COUNT(*) AS n, IFNULL(SUM(m.read = 0), 0) AS unread FROM messages m WHERE ${where.sql}`, where.params);
+    const counted =
+      upTo === undefined
+        ? await reader.get<{ n: number; unread: number }>(`SELECT COUNT(*) AS n, IFNULL(SUM(m.read = 0), 0) AS unread FROM ${where.from} WHERE ${where.sql}`, where.params)
+        : await reader.get<{ n: number; unread: number }>(
+            `SELECT COUNT(*) AS n, IFNULL(SUM(unread), 0) AS unread FROM (SELECT m.read = 0 AS unread FROM ${where.from} WHERE ${where.sql} LIMIT ?)`,
+            [...where.params, upTo],
+          );
     return counted ?? { n: 0, unread: 0 };
+  }
+
+  /**
+   * A bounded search's page from the newest match (no cursor) and its count, from one read of the
+   * matches' seqs, newest first, up to the bound: a word's index entries are merged once, not once
+   * for the count and again for the page (FTS5 merges a prefix's entries whole before it yields).
+   */
+  async function boundedFromNewest(where: CompiledSearch, start: number, limit: number, countUpTo: number): Promise<[total: number, page: SummaryRow[]]> {
+    const seqs = (
+      await reader.all<{ seq: number }>(`SELECT ${where.seq} AS seq FROM ${where.from} WHERE ${where.sql} ORDER BY ${where.seq} DESC LIMIT ?`, [...where.params, countUpTo])
+    ).map((row) => row.seq);
+    const onPage = seqs.slice(start, start + limit + 1);
+    // A message deleted between the two reads is missing from the page, as it would be a moment later.
+    const rows = onPage.length
+      ? await reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE m.seq IN (${onPage.map(() => '?').join(',')}) ORDER BY m.seq DESC`, onPage)
+      : [];
+    return [seqs.length, rows];
   }
 
   /**
@@ -457,8 +503,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     void exclusive(flush);
   }
 
-  async function rowsWhere(sql: string, params: unknown[]): Promise<{ seq: number; id: string; mailbox: string }[]> {
-    return reader.all<{ seq: number; id: string; mailbox: string }>(`SELECT m.seq, m.id, m.mailbox FROM messages m WHERE ${sql} ORDER BY m.seq`, params);
+  async function rowsWhere(sql: string, params: unknown[], from = 'messages m'): Promise<{ seq: number; id: string; mailbox: string }[]> {
+    return reader.all<{ seq: number; id: string; mailbox: string }>(`SELECT m.seq, m.id, m.mailbox FROM ${from} WHERE ${sql} ORDER BY m.seq`, params);
   }
 
   /** Deletes the given rows in slices; the trigger removes bodies, raw bytes and index entries. */
@@ -539,27 +585,31 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       });
     },
 
-    async list(scope, { query, limit, cursor, after, start = 0 }: ListOptions): Promise<MessagePage> {
+    async list(scope, { query, limit, cursor, after, start = 0, boundedTotal = false }: ListOptions): Promise<MessagePage> {
       const where = await searchFor(scope, query);
       const newerThan = after ? parseCursor(after) : null;
       if (newerThan !== null && start > 0) throw new KotakError('invalid_request', 'start cannot be combined with after');
       const olderThan = newerThan === null && cursor ? parseCursor(cursor) : null;
-      const bound = newerThan !== null ? 'AND m.seq > ?' : olderThan !== null ? 'AND m.seq < ?' : '';
+      const bound = newerThan !== null ? `AND ${where.seq} > ?` : olderThan !== null ? `AND ${where.seq} < ?` : '';
       const boundParams = newerThan !== null ? [newerThan] : olderThan !== null ? [olderThan] : [];
       // A newer page is read upwards from its cursor (then shown newest first like every page).
       const direction = newerThan !== null ? 'ASC' : 'DESC';
-      const [count, rows] = await Promise.all([
-        countMatching(scope, query, where),
-        reader.all<SummaryRow>(
-          `SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ${bound} ORDER BY m.seq ${direction} LIMIT ? OFFSET ?`,
-          [...where.params, ...boundParams, limit + 1, start],
-        ),
-      ]);
+      const countUpTo = boundedTotal && query.terms.length > 0 ? start + limit + SEARCH_TOTAL_BOUND : undefined;
+      const [total, rows] =
+        countUpTo !== undefined && newerThan === null && olderThan === null
+          ? await boundedFromNewest(where, start, limit, countUpTo)
+          : await Promise.all([
+              countMatching(scope, query, where, countUpTo).then((count) => count.n),
+              reader.all<SummaryRow>(
+                `SELECT ${SUMMARY_COLUMNS} FROM ${where.from} WHERE ${where.sql} ${bound} ORDER BY ${where.seq} ${direction} LIMIT ? OFFSET ?`,
+                [...where.params, ...boundParams, limit + 1, start],
+              ),
+            ]);
       const more = rows.length > limit;
       const page = rows.slice(0, limit);
       if (newerThan !== null) page.reverse();
       const exists = async (comparison: '<' | '>', seq: number) =>
-        (await reader.get(`SELECT 1 AS x FROM messages m WHERE ${where.sql} AND m.seq ${comparison} ? LIMIT 1`, [...where.params, seq])) !== undefined;
+        (await reader.get(`SELECT 1 AS x FROM ${where.from} WHERE ${where.sql} AND ${where.seq} ${comparison} ? LIMIT 1`, [...where.params, seq])) !== undefined;
       const first = page[0];
       const last = page[page.length - 1];
       let nextCursor: string | null = null;
@@ -571,12 +621,13 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         nextCursor = more && last ? String(last.seq) : null;
         prevCursor = (olderThan !== null || start > 0) && first && (await exists('>', first.seq)) ? String(first.seq) : null;
       }
-      return { total: count.n, messages: page.map(toSummary), nextCursor, prevCursor };
+      return { total, totalIsLowerBound: total === countUpTo, messages: page.map(toSummary), nextCursor, prevCursor };
     },
 
     async find(scope, { query, since, ids, limit }: FindOptions) {
       if (ids && ids.length === 0) return [];
-      const where = await searchFor(scope, query);
+      // Not driven by an index: finds look among a few ids or the newest messages (waits).
+      const where = await searchFor(scope, query, false);
       const conditions = [where.sql];
       const params = [...where.params];
       if (since !== null && since !== undefined) {
@@ -587,7 +638,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         conditions.push(`m.id IN (${ids.map(() => '?').join(',')})`);
         params.push(...ids);
       }
-      const rows = await reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${conditions.join(' AND ')} ORDER BY m.seq LIMIT ?`, [...params, limit]);
+      const rows = await reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM ${where.from} WHERE ${conditions.join(' AND ')} ORDER BY ${where.seq} LIMIT ?`, [...params, limit]);
       return rows.map(toSummary);
     },
 
@@ -634,7 +685,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       // RETURNING: the mailboxes of exactly the rows this statement changed.
       const changed = await exclusive(() =>
         writer.all<{ mailbox: string }>(
-          `UPDATE messages SET read = ? WHERE read != ? AND seq IN (SELECT m.seq FROM messages m WHERE ${where.sql}) RETURNING mailbox`,
+          `UPDATE messages SET read = ? WHERE read != ? AND seq IN (SELECT m.seq FROM ${where.from} WHERE ${where.sql}) RETURNING mailbox`,
           [read ? 1 : 0, read ? 1 : 0, ...where.params],
         ),
       );
@@ -657,7 +708,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
     async deleteMatching(scope, query: SearchQuery) {
       const where = await searchFor(scope, query);
-      return deleteSeqs(await rowsWhere(where.sql, where.params));
+      return deleteSeqs(await rowsWhere(where.sql, where.params, where.from));
     },
 
     async clear(scope) {
@@ -744,7 +795,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       const where = await searchFor(scope, query);
       const [count, rows] = await Promise.all([
         countMatching(scope, query, where),
-        reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ORDER BY m.seq DESC LIMIT ? OFFSET ?`, [...where.params, limit, start]),
+        reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM ${where.from} WHERE ${where.sql} ORDER BY ${where.seq} DESC LIMIT ? OFFSET ?`, [...where.params, limit, start]),
       ]);
       return { total: count.n, unread: count.unread, messages: rows.map(toSummary) };
     },

@@ -21,11 +21,19 @@ export interface ListOptions {
    * scrolls can jump into the middle of a long result. Not with `after`.
    */
   readonly start?: number;
+  /**
+   * Count a search's matches only up to SEARCH_TOTAL_BOUND (sqlite.ts) past the end of this page,
+   * so that a common word costs a page, not a million rows; `totalIsLowerBound` then says when
+   * there are more. Without search terms the total is exact either way (it is kept, not counted).
+   */
+  readonly boundedTotal?: boolean;
 }
 
 export interface MessagePage {
-  /** How many messages match the query in all. */
+  /** How many messages match the query in all, or at least (`totalIsLowerBound`). */
   readonly total: number;
+  /** True when the count stopped at its bound (`boundedTotal`): more than `total` match. */
+  readonly totalIsLowerBound: boolean;
   readonly messages: MessageSummary[];
   /** Pass back as `cursor` for the next, older page; null on the last page. */
   readonly nextCursor: string | null;

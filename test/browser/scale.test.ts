@@ -1,10 +1,11 @@
 /**
  * The inbox with 20,000 stored messages: one scrolling list of them all, only the rows on screen
- * in the DOM, and the oldest message is reachable (End) and opens.
+ * in the DOM, and the oldest message is reachable (End) and opens; a search of them all counts
+ * only so far ("At least …") and grows as it is scrolled, to the exact end.
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../helpers/browser.js';
+import { eventually, launchChromium } from '../helpers/browser.js';
 import { withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { seedMessages, simpleMessage } from '../helpers/seed.js';
 import { sendRaw } from '../helpers/smtp-client.js';
@@ -45,6 +46,25 @@ describe('web inbox with 20,000 messages', () => {
     await oldest.getByRole('link').click();
     await page.getByRole('heading', { name: 'The very first message' }).waitFor();
     await page.getByRole('tabpanel', { name: 'Text' }).getByText('oldest of all').waitFor(); // the list's snippet shows beside it
+    await page.close();
+  });
+
+  it('searches them with a count that stops at its bound and grows as the list is scrolled, to the exact end', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${kotak.url}/?q=bulk`);
+    const count = page.locator('p.count');
+    await eventually(() => count.textContent()).toMatch(/^At least [\d,]+ messages match$/);
+    // Each End lands on the last row counted; the page there counts further, until the end is in sight.
+    for (let presses = 0; (await count.textContent())!.startsWith('At least'); presses++) {
+      expect(presses).toBeLessThan(40);
+      const before = await count.textContent();
+      await page.keyboard.press('End');
+      await eventually(() => count.textContent()).not.toBe(before);
+    }
+    expect(await count.textContent()).toBe(`${(COUNT - 1).toLocaleString('en-US')} messages match`);
+    await page.keyboard.press('End');
+    await page.getByRole('listitem').filter({ hasText: 'Bulk message 00000' }).waitFor();
+    expect(await page.getByRole('listitem').last().getAttribute('aria-posinset')).toBe(String(COUNT - 1));
     await page.close();
   });
 });

@@ -509,7 +509,9 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
       )}
 
       <p class="count" aria-live="polite">
-        {!rows.answered && !searchError ? 'Loading…' : `${total.toLocaleString()} ${total === 1 ? 'message' : 'messages'}${route.query ? ' match' : ''}`}
+        {!rows.answered && !searchError
+          ? 'Loading…'
+          : `${rows.totalIsLowerBound ? 'At least ' : ''}${total.toLocaleString()} ${total === 1 ? 'message' : 'messages'}${route.query ? ' match' : ''}`}
       </p>
 
       {rows.answered && total === 0 && !searchError && (
@@ -551,9 +553,16 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
         <div class="overlay">
           <div class="dialog" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title">
             <h2 id="confirm-title">
-              Delete {scope === 'all' ? 'all' : 'the'} {total.toLocaleString()} {scope === 'matching' ? 'matching ' : ''}
-              {total === 1 ? 'message' : 'messages'}
-              {route.mailbox ? ` in ${route.mailbox}` : ''}?
+              {rows.totalIsLowerBound ? (
+                // The count stopped at its bound (a search of many messages): the delete takes every match.
+                <>Delete all matching messages (at least {total.toLocaleString()}){route.mailbox ? ` in ${route.mailbox}` : ''}?</>
+              ) : (
+                <>
+                  Delete {scope === 'all' ? 'all' : 'the'} {total.toLocaleString()} {scope === 'matching' ? 'matching ' : ''}
+                  {total === 1 ? 'message' : 'messages'}
+                  {route.mailbox ? ` in ${route.mailbox}` : ''}?
+                </>
+              )}
             </h2>
             <p>This cannot be undone.</p>
             <div class="dialog-actions">

@@ -3,7 +3,7 @@
  * long. Only the rows asked for are fetched (pages by offset, `start`, of GET /api/messages), a
  * page ahead is prefetched, and live changes are applied in place. Knows nothing of the DOM.
  */
-import { listMessages, type MessageSummary } from './api.js';
+import { listMessages, type MessagePage, type MessageSummary } from './api.js';
 
 /** Rows per request: a few screens, so steady scrolling asks every second or so, not every frame. */
 export const PAGE_ROWS = 100;
@@ -30,6 +30,8 @@ export class ResultRows {
   /** Index → summary; undefined where not loaded yet. */
   #rows: (MessageSummary | undefined)[] = [];
   #total = 0;
+  /** The server counts a search's matches only so far past the page asked for: more may follow. */
+  #totalIsLowerBound = false;
   #answered = false;
   /**
    * Bumped by every change that moves rows to other indices (new mail at the top, a delete, a
@@ -48,6 +50,11 @@ export class ResultRows {
   /** How many messages the whole result holds (0 until the first answer). */
   get total(): number {
     return this.#total;
+  }
+
+  /** True when at least `total` messages match, not exactly `total` (the list grows as it is scrolled). */
+  get totalIsLowerBound(): boolean {
+    return this.#totalIsLowerBound;
   }
 
   /** True once the server has answered at least once. */
@@ -107,6 +114,7 @@ export class ResultRows {
     });
     this.#rows = rows;
     this.#total = page.total;
+    this.#totalIsLowerBound = page.totalIsLowerBound;
     this.#answered = true;
     this.#moved();
     this.#pump();
@@ -141,6 +149,14 @@ export class ResultRows {
     if (current === undefined) return;
     this.#rows[index] = change(current);
     this.#options.onChange();
+  }
+
+  /** Whether a page's total fits what we know: equal when both are exact, else neither contradicts the other. */
+  #agrees(page: MessagePage): boolean {
+    if (!this.#totalIsLowerBound && !page.totalIsLowerBound) return page.total === this.#total;
+    if (this.#totalIsLowerBound && page.totalIsLowerBound) return true;
+    // One is exact: it may not be below what the other says at least matches.
+    return this.#totalIsLowerBound ? page.total >= this.#total : page.total <= this.#total;
   }
 
   #moved(): void {
@@ -183,10 +199,16 @@ export class ResultRows {
     const current = this.#inFlight.includes(request);
     this.#inFlight = this.#inFlight.filter((r) => r !== request);
     if (this.#disposed) return;
-    if (current && page.total !== this.#total) {
+    if (current && !this.#agrees(page)) {
       // The result changed behind our back (no frame told of it): rows cannot be placed; reload.
       this.#options.onStale();
       return;
+    }
+    if (current && page.total > this.#total) {
+      // A page further down counts further: the list grows (exact once the count reached the end).
+      this.#rows.length = page.total;
+      this.#total = page.total;
+      this.#totalIsLowerBound = page.totalIsLowerBound;
     }
     if (current) {
       page.messages.forEach((message, offset) => {
