@@ -132,7 +132,9 @@ try {
   // Typing a search: from the last key to the frame after the list shows the result.
   const searches: { label: string; typed: (run: number) => string; shown: (run: number) => string }[] = [
     { label: 'search a word (1 match)', typed: (run) => String(MESSAGES - 1 - run * 7), shown: (run) => `Order ${MESSAGES - 1 - run * 7} has shipped` },
-    { label: 'search subject:shipped (all match)', typed: () => 'subject:shipped', shown: () => `${MESSAGES.toLocaleString('en-US')} messages match` },
+    // Every message matches: the count is bounded (GET /api/messages counts 1,000 past the page), so
+    // the list says "At least N messages match" once the search has answered, whatever N.
+    { label: 'search subject:shipped (all match)', typed: () => 'subject:shipped', shown: () => 'messages match' },
   ];
   const searchTimes = new Map<string, number[]>(searches.map((s) => [s.label, []]));
   for (let run = 0; run < RUNS; run++) {
@@ -146,7 +148,7 @@ try {
       // Page code as strings: tsx would wrap named functions in a helper the page does not have.
       const shownAt = (await page.evaluate(`new Promise((resolve) => {
         const text = ${JSON.stringify(expected)};
-        const check = () => (document.querySelector('.message-list li[data-id]')?.textContent ?? '').includes(text) || (document.querySelector('.count')?.textContent ?? '') === text;
+        const check = () => (document.querySelector('.message-list li[data-id]')?.textContent ?? '').includes(text) || (document.querySelector('.count')?.textContent ?? '').endsWith(text);
         const poll = () => (check() ? requestAnimationFrame(() => resolve(performance.now())) : requestAnimationFrame(poll));
         poll();
       })`)) as number;
