@@ -24,8 +24,9 @@ export interface DiskSpace {
 }
 
 /**
- * A statfs per message (at MAIL, through the libuv pool the SQLite driver also uses) cost ~15% of
- * Kotak's CPU at 1 KB × 10 connections and a pool round trip before every `250` to MAIL. With this
+ * A statfs per message (at MAIL, through the libuv pool the SQLite driver also uses) cost 5% or
+ * more of Kotak's CPU at 1 KB × 10 connections (docs/PERFORMANCE.md) and a pool round trip
+ * before every `250` to MAIL. With this
  * much free above the minimum, a reading FRESH_FOR_MS old answers instead: a second of mail cannot
  * use a GiB here, and should someone else fill the disk that fast, storing fails with `451` (the
  * message is not acknowledged, so nothing is lost) until the next reading refuses at MAIL.
