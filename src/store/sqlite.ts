@@ -392,13 +392,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       );
       return kept ?? { n: 0, unread: 0 };
     }
-    const counted =
-      upTo === undefined
-        ? await reader.get<{ n: number; unread: number }>(`SELECT COUNT(*) AS n, IFNULL(SUM(m.read = 0), 0) AS unread FROM ${where.from} WHERE ${where.sql}`, where.params)
-        : await reader.get<{ n: number; unread: number }>(
-            `SELECT COUNT(*) AS n, IFNULL(SUM(unread), 0) AS unread FROM (SELECT m.read = 0 AS unread FROM ${where.from} WHERE ${where.sql} LIMIT ?)`,
-            [...where.params, upTo],
-          );
+    // LIMIT -1 is SQLite's "no limit": one statement for the exact count and the bounded one.
+    const counted = await reader.get<{ n: number; unread: number }>(
+      `SELECT COUNT(*) AS n, IFNULL(SUM(unread), 0) AS unread FROM (SELECT m.read = 0 AS unread FROM ${where.from} WHERE ${where.sql} LIMIT ?)`,
+      [...where.params, upTo ?? -1],
+    );
     return counted ?? { n: 0, unread: 0 };
   }
 
