@@ -188,6 +188,26 @@ export function receivedAtIndexed(search: CompiledSearch): CompiledSearch {
 }
 
 /**
+ * For a driving word searched as a prefix, the index's terms with that prefix (store/prefix-terms.ts),
+ * keyed by the word as typed; a word missing here is matched as a prefix.
+ */
+export type PrefixTerms = ReadonlyMap<string, readonly string[]>;
+
+const NO_PREFIX_TERMS: PrefixTerms = new Map();
+
+/** The driving words whose prefix terms are worth looking up: the rest are phrases or the substring kind. */
+export function drivingPrefixWords(query: SearchQuery): string[] {
+  return query.terms.flatMap((term) => (term.kind === 'text' && !term.negated && !term.phrase && matchesFullText(term) ? [term.value] : []));
+}
+
+/** A driving word's MATCH: its terms OR-ed when known (read newest first), else the prefix query. */
+function drivingWord(term: TextTerm, prefixTerms: PrefixTerms): string {
+  const terms = term.phrase ? undefined : prefixTerms.get(term.value);
+  if (!terms || terms.length === 0) return ftsPhrase(term.value, !term.phrase);
+  return `(${terms.map((t) => ftsPhrase(t, false)).join(' OR ')})`;
+}
+
+/**
  * True when the query reads an index built behind the commit (fts-indexer.ts): a free-text word
  * or phrase (message_fts), or a field term looked up in message_trigram.
  */
@@ -202,7 +222,7 @@ export function readsFullText(query: SearchQuery): boolean {
  * condition on `messages m`: for lookups already narrowed to a few rows (by id, by a recent time),
  * which walking a common word's index entries would only slow down.
  */
-export function compileSearch(query: SearchQuery, { drive = true }: { drive?: boolean } = {}): CompiledSearch {
+export function compileSearch(query: SearchQuery, { drive = true, prefixTerms = NO_PREFIX_TERMS }: { drive?: boolean; prefixTerms?: PrefixTerms } = {}): CompiledSearch {
   const parts: string[] = [];
   const params: unknown[] = [];
   const words = drive ? query.terms.filter((term): term is TextTerm => !term.negated && matchesFullText(term)) : [];
@@ -214,7 +234,7 @@ export function compileSearch(query: SearchQuery, { drive = true }: { drive?: bo
     from = 'message_fts d CROSS JOIN messages m ON m.seq = d.rowid';
     seq = 'd.rowid';
     parts.push('d.message_fts MATCH ?');
-    params.push(words.map((term) => ftsPhrase(term.value, !term.phrase)).join(' AND '));
+    params.push(words.map((term) => drivingWord(term, prefixTerms)).join(' AND '));
   } else if (fields.length > 0) {
     from = 'message_trigram d CROSS JOIN messages m ON m.seq = d.rowid';
     seq = 'd.rowid';

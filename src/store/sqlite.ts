@@ -14,7 +14,8 @@ import { openDiskSpace, UNLIMITED_DISK_SPACE, type DiskSpace } from './disk-spac
 import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
 import { listMigrations, migrate } from './migrate.js';
 import { createFtsIndexer, indexedBody, MAX_INDEXED_BODY_CHARS } from './fts-indexer.js';
-import { compileSearch, earliestBefore, readsFullText, receivedAtIndexed, type CompiledSearch, type SqlCondition } from './search-sql.js';
+import { compileSearch, drivingPrefixWords, earliestBefore, readsFullText, receivedAtIndexed, type CompiledSearch, type PrefixTerms, type SqlCondition } from './search-sql.js';
+import { CREATE_FULL_TEXT_TERMS, expandable, termsWithPrefix } from './prefix-terms.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles } from './raw-files.js';
 import { createRelayStore } from './relay-sqlite.js';
@@ -191,8 +192,8 @@ function scopeCondition(scope: MailboxScope): SqlCondition {
 }
 
 /** A search within a scope. */
-function scopedSearch(scope: MailboxScope, query: SearchQuery, drive: boolean): CompiledSearch {
-  const where = compileSearch(query, { drive });
+function scopedSearch(scope: MailboxScope, query: SearchQuery, drive: boolean, prefixTerms?: PrefixTerms): CompiledSearch {
+  const where = compileSearch(query, { drive, prefixTerms });
   if (scope.kind === 'all') return where;
   const inScope = scopeCondition(scope);
   return { ...where, sql: `${inScope.sql} AND (${where.sql})`, params: [...inScope.params, ...where.params] };
@@ -304,6 +305,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         : await openDiskSpace({ directory: dirname(path), reservePath: `${path}.reserve`, minFreeBytes }, { log });
     // A second connection lets reads proceed while a batch commits (WAL readers never block).
     reader = inMemory ? writer : await openConnection(path, { exclusive: true });
+    await reader.exec(CREATE_FULL_TEXT_TERMS);
     if (!inMemory) await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -8000;');
   } catch (err) {
     await writer.close().catch(() => undefined);
@@ -366,7 +368,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   /** A search within a scope, once the full-text index holds every acknowledged message if it reads the index. */
   async function searchFor(scope: MailboxScope, query: SearchQuery, drive = true): Promise<CompiledSearch> {
     if (readsFullText(query)) await fullText.catchUp();
-    const search = scopedSearch(scope, query, drive);
+    const search = scopedSearch(scope, query, drive, drive ? await prefixTermsOf(query) : undefined);
     const before = drive && search.from === 'messages m' ? earliestBefore(query) : null;
     if (before === null) return search;
     // How many were received before it, counted in the index only and no further than the limit.
@@ -375,6 +377,17 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       BEFORE_BY_INDEX_MAX,
     ]);
     return (older?.n ?? 0) < BEFORE_BY_INDEX_MAX ? receivedAtIndexed(search) : search;
+  }
+
+  /** The index's terms for each driving word that has few enough of them (read after the catch-up, so they cover every acknowledged message). */
+  async function prefixTermsOf(query: SearchQuery): Promise<PrefixTerms> {
+    const found = new Map<string, string[]>();
+    for (const word of drivingPrefixWords(query)) {
+      if (found.has(word) || !expandable(word)) continue;
+      const terms = await termsWithPrefix(reader, word);
+      if (terms) found.set(word, terms);
+    }
+    return found;
   }
 
   /**
