@@ -16,6 +16,7 @@ import { listMigrations, migrate } from './migrate.js';
 import { createFtsIndexer, indexedBody, MAX_INDEXED_BODY_CHARS } from './fts-indexer.js';
 import { compileSearch, drivingPrefixWords, earliestBefore, readsFullText, receivedAtIndexed, type CompiledSearch, type PrefixTerms, type SqlCondition } from './search-sql.js';
 import { CREATE_FULL_TEXT_TERMS, expandable, termsWithPrefix } from './prefix-terms.js';
+import { createCheckpointer } from './checkpointer.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles } from './raw-files.js';
 import { createRelayStore } from './relay-sqlite.js';
@@ -298,6 +299,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   if (state === 'unmarked-kotak') log.info({ db: path }, 'marked a Kotak database made before databases carried application_id');
   let space: DiskSpace;
   let reader: Connection;
+  let checkpoints: Connection | null = null;
   try {
     space =
       inMemory || minFreeBytes <= 0
@@ -306,11 +308,17 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     // A second connection lets reads proceed while a batch commits (WAL readers never block).
     reader = inMemory ? writer : await openConnection(path, { exclusive: true });
     await reader.exec(CREATE_FULL_TEXT_TERMS);
-    if (!inMemory) await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -8000;');
+    if (!inMemory) {
+      await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -8000;');
+      checkpoints = await openConnection(path, { exclusive: true });
+      await writer.exec('PRAGMA wal_autocheckpoint = 0');
+    }
   } catch (err) {
+    await checkpoints?.close().catch(() => undefined);
     await writer.close().catch(() => undefined);
     throw err;
   }
+  const checkpointer = checkpoints ? createCheckpointer({ connection: checkpoints, log }) : null;
 
   const rawFiles = inMemory ? null : openRawFiles(`${path}.raw`, { sync: syncCommits });
   if (rawFiles) {
@@ -331,7 +339,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
   /** Runs write operations one at a time, in call order. */
   function exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const result = writeChain.then(work);
+    const result = writeChain.then(work).finally(() => checkpointer?.wrote());
     writeChain = result.catch(() => undefined);
     return result;
   }
@@ -798,6 +806,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       await exclusive(async () => {
         while (pending.length > 0) await flush();
       });
+      await checkpointer?.stop();
+      if (checkpoints) await checkpoints.close();
       if (reader !== writer) await reader.close();
       await writer.close();
     },
