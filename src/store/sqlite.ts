@@ -200,6 +200,18 @@ function scopedSearch(scope: MailboxScope, query: SearchQuery, drive: boolean, p
   return { ...where, sql: `${inScope.sql} AND (${where.sql})`, params: [...inScope.params, ...where.params] };
 }
 
+/** Every message of every mailbox, no terms: what `NEWEST_BY_OFFSET` may read. */
+function isEverything(where: CompiledSearch): boolean {
+  return where.from === 'messages m' && where.sql === '1';
+}
+
+/**
+ * The newest messages past an offset (`LIMIT ? OFFSET ?`): the skipped rows are walked in the
+ * seq index (migration 013), a few bytes an entry, instead of the table's leaves, which hold whole
+ * rows. A mailbox's list skips in messages_mailbox_seq already.
+ */
+const NEWEST_BY_OFFSET = `SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE m.seq IN (SELECT seq FROM messages INDEXED BY messages_seq ORDER BY seq DESC LIMIT ? OFFSET ?) ORDER BY m.seq DESC`;
+
 /**
  * A search's total, when asked for bounded (`ListOptions.boundedTotal`), counts at most this many
  * matches past the end of the page: a common word matches most of a million messages, and
@@ -619,10 +631,12 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
           ? await boundedFromNewest(where, start, limit, countUpTo)
           : await Promise.all([
               countMatching(scope, query, where, countUpTo).then((count) => count.n),
-              reader.all<SummaryRow>(
-                `SELECT ${SUMMARY_COLUMNS} FROM ${where.from} WHERE ${where.sql} ${bound} ORDER BY ${where.seq} ${direction} LIMIT ? OFFSET ?`,
-                [...where.params, ...boundParams, limit + 1, start],
-              ),
+              start > 0 && bound === '' && isEverything(where)
+                ? reader.all<SummaryRow>(NEWEST_BY_OFFSET, [limit + 1, start])
+                : reader.all<SummaryRow>(
+                    `SELECT ${SUMMARY_COLUMNS} FROM ${where.from} WHERE ${where.sql} ${bound} ORDER BY ${where.seq} ${direction} LIMIT ? OFFSET ?`,
+                    [...where.params, ...boundParams, limit + 1, start],
+                  ),
             ]);
       const more = rows.length > limit;
       const page = rows.slice(0, limit);
@@ -816,7 +830,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       const where = await searchFor(scope, query);
       const [count, rows] = await Promise.all([
         countMatching(scope, query, where),
-        reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM ${where.from} WHERE ${where.sql} ORDER BY ${where.seq} DESC LIMIT ? OFFSET ?`, [...where.params, limit, start]),
+        start > 0 && isEverything(where)
+          ? reader.all<SummaryRow>(NEWEST_BY_OFFSET, [limit, start])
+          : reader.all<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM ${where.from} WHERE ${where.sql} ORDER BY ${where.seq} DESC LIMIT ? OFFSET ?`, [...where.params, limit, start]),
       ]);
       return { total: count.n, unread: count.unread, messages: rows.map(toSummary) };
     },
