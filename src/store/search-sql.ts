@@ -129,8 +129,30 @@ function matchesFullText(term: SearchTerm): term is TextTerm {
  * order, which includes every row the LIKE matches (the tokenizer folds case at least as widely).
  * The LIKE is still applied to each row, so what matches is exactly what the scan would match.
  */
-function trigramPhrase(term: FieldTerm & { field: TrigramField }): string {
-  return `{${TRIGRAM_COLUMNS[term.field].join(' ')}} : ${ftsPhrase(term.value.toLowerCase(), false)}`;
+function trigramPhrase(term: FieldTerm & { field: TrigramField }, part = term.value.toLowerCase()): string {
+  return `{${TRIGRAM_COLUMNS[term.field].join(' ')}} : ${ftsPhrase(part, false)}`;
+}
+
+/** A field term that drives a search through the trigram index. */
+export type TrigramTerm = FieldTerm & { field: TrigramField };
+
+/**
+ * For a driving field term, the part of its (lower-cased) value to look up instead of the whole
+ * (store/trigram-narrowing.ts); a term missing here is looked up whole.
+ */
+export type TrigramParts = ReadonlyMap<TrigramTerm, string>;
+
+const NO_TRIGRAM_PARTS: TrigramParts = new Map();
+
+/** The field terms that drive the query through the trigram index (none when a word drives it). */
+export function drivingTrigramTerms(query: SearchQuery): TrigramTerm[] {
+  if (query.terms.some((term) => !term.negated && matchesFullText(term))) return [];
+  return query.terms.filter((term): term is TrigramTerm => !term.negated && usesTrigrams(term));
+}
+
+/** The MATCH expression that looks `part` of the term's value up in its columns. */
+export function trigramMatch(term: TrigramTerm, part: string): string {
+  return trigramPhrase(term, part);
 }
 
 function termCondition(term: SearchTerm): SqlCondition {
@@ -222,12 +244,14 @@ export function readsFullText(query: SearchQuery): boolean {
  * condition on `messages m`: for lookups already narrowed to a few rows (by id, by a recent time),
  * which walking a common word's index entries would only slow down.
  */
-export function compileSearch(query: SearchQuery, { drive = true, prefixTerms = NO_PREFIX_TERMS }: { drive?: boolean; prefixTerms?: PrefixTerms } = {}): CompiledSearch {
+export function compileSearch(
+  query: SearchQuery,
+  { drive = true, prefixTerms = NO_PREFIX_TERMS, trigramParts = NO_TRIGRAM_PARTS }: { drive?: boolean; prefixTerms?: PrefixTerms; trigramParts?: TrigramParts } = {},
+): CompiledSearch {
   const parts: string[] = [];
   const params: unknown[] = [];
   const words = drive ? query.terms.filter((term): term is TextTerm => !term.negated && matchesFullText(term)) : [];
-  const fields =
-    !drive || words.length > 0 ? [] : query.terms.filter((term): term is FieldTerm & { field: TrigramField } => !term.negated && usesTrigrams(term));
+  const fields = !drive || words.length > 0 ? [] : drivingTrigramTerms(query);
   let from = 'messages m';
   let seq = 'm.seq';
   if (words.length > 0) {
@@ -239,7 +263,7 @@ export function compileSearch(query: SearchQuery, { drive = true, prefixTerms = 
     from = 'message_trigram d CROSS JOIN messages m ON m.seq = d.rowid';
     seq = 'd.rowid';
     parts.push('d.message_trigram MATCH ?');
-    params.push(fields.map(trigramPhrase).join(' AND '));
+    params.push(fields.map((term) => trigramPhrase(term, trigramParts.get(term))).join(' AND '));
   }
   for (const term of query.terms) {
     // A driving full-text term is wholly answered by the MATCH; a field term keeps its LIKE.

@@ -14,7 +14,21 @@ import { openDiskSpace, UNLIMITED_DISK_SPACE, type DiskSpace } from './disk-spac
 import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
 import { listMigrations, migrate } from './migrate.js';
 import { createFtsIndexer, indexedBody, MAX_INDEXED_BODY_CHARS } from './fts-indexer.js';
-import { compileSearch, drivingPrefixWords, earliestBefore, readsFullText, receivedAtIndexed, type CompiledSearch, type PrefixTerms, type SqlCondition } from './search-sql.js';
+import {
+  compileSearch,
+  drivingPrefixWords,
+  drivingTrigramTerms,
+  earliestBefore,
+  readsFullText,
+  receivedAtIndexed,
+  trigramMatch,
+  type CompiledSearch,
+  type PrefixTerms,
+  type SqlCondition,
+  type TrigramParts,
+  type TrigramTerm,
+} from './search-sql.js';
+import { selectivePart } from './trigram-narrowing.js';
 import { CREATE_FULL_TEXT_TERMS, expandable, termsWithPrefix } from './prefix-terms.js';
 import { createCheckpointer } from './checkpointer.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
@@ -193,8 +207,8 @@ function scopeCondition(scope: MailboxScope): SqlCondition {
 }
 
 /** A search within a scope. */
-function scopedSearch(scope: MailboxScope, query: SearchQuery, drive: boolean, prefixTerms?: PrefixTerms): CompiledSearch {
-  const where = compileSearch(query, { drive, prefixTerms });
+function scopedSearch(scope: MailboxScope, query: SearchQuery, drive: boolean, prefixTerms?: PrefixTerms, trigramParts?: TrigramParts): CompiledSearch {
+  const where = compileSearch(query, { drive, prefixTerms, trigramParts });
   if (scope.kind === 'all') return where;
   const inScope = scopeCondition(scope);
   return { ...where, sql: `${inScope.sql} AND (${where.sql})`, params: [...inScope.params, ...where.params] };
@@ -388,7 +402,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   /** A search within a scope, once the full-text index holds every acknowledged message if it reads the index. */
   async function searchFor(scope: MailboxScope, query: SearchQuery, drive = true): Promise<CompiledSearch> {
     if (readsFullText(query)) await fullText.catchUp();
-    const search = scopedSearch(scope, query, drive, drive ? await prefixTermsOf(query) : undefined);
+    const search = drive ? scopedSearch(scope, query, true, await prefixTermsOf(query), await trigramPartsOf(query)) : scopedSearch(scope, query, false);
     const before = drive && search.from === 'messages m' ? earliestBefore(query) : null;
     if (before === null) return search;
     // How many were received before it, counted in the index only and no further than the limit.
@@ -408,6 +422,16 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       if (terms) found.set(word, terms);
     }
     return found;
+  }
+
+  /** The most selective part of each driving field value, where one is (probed after the catch-up, in the same index). */
+  async function trigramPartsOf(query: SearchQuery): Promise<TrigramParts> {
+    const parts = new Map<TrigramTerm, string>();
+    for (const term of drivingTrigramTerms(query)) {
+      const part = await selectivePart(reader, { value: term.value.toLowerCase(), match: (p) => trigramMatch(term, p) });
+      if (part !== null) parts.set(term, part);
+    }
+    return parts;
   }
 
   /**
