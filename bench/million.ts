@@ -8,12 +8,13 @@
  *
  *   tsx bench/million.ts                       # 1,000,000 messages (~2 GB, several minutes)
  *   tsx bench/million.ts --messages 100000 --runs 30
+ *   tsx bench/million.ts --keep /tmp/m1m           # keep the store; run again to query it without a refill
  *
  * Messages are built here and inserted in batches of 500 (as group commit forms them under load),
  * skipping SMTP and MIME parsing, which bench/ingest.ts measures; receive times are set a minute
  * apart, oldest first. It measures and prints; it asserts nothing.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,7 +26,7 @@ import type { NewMessage } from '../src/mail/types.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { seededRandom } from '../test/helpers/random.js';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '20' }, keep: { type: 'string' } } });
 const TOTAL = Number(values.messages);
 const RUNS = Number(values.runs);
 if (!Number.isInteger(TOTAL) || TOTAL < 20_000) throw new Error('--messages must be a whole number ≥ 20000');
@@ -77,13 +78,19 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 const ms = (value: number) => value.toFixed(value < 10 ? 2 : 0).padStart(7);
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'kotak-bench-million-'));
+// --keep DIR: the store stays in DIR, and a later run with the same DIR asks its queries of it
+// again without filling it (nor deleting from it), to compare builds on the same data.
+const dir = values.keep ?? mkdtempSync(path.join(os.tmpdir(), 'kotak-bench-million-'));
+mkdirSync(dir, { recursive: true });
 const file = path.join(dir, 'million.db');
+const reused = existsSync(file);
 const store = await openSqliteStore(file, { log: pino({ level: 'silent' }), syncCommits: false });
 try {
-  let rawBytes = 0;
+  const kept = await store.stats(ALL_MAILBOXES);
+  if (reused && kept.total !== TOTAL) throw new Error(`${file} holds ${kept.total} messages, not --messages ${TOTAL}`);
+  let rawBytes = reused ? kept.size : 0;
   const fillStart = performance.now();
-  for (let first = 0; first < TOTAL; first += 500) {
+  for (let first = 0; first < (reused ? 0 : TOTAL); first += 500) {
     const batch = Array.from({ length: Math.min(500, TOTAL - first) }, (_, i) => message(first + i));
     for (const m of batch) rawBytes += m.raw.length;
     await Promise.all(batch.map((m) => store.insert(m)));
@@ -132,13 +139,17 @@ try {
     times.sort((a, b) => a - b);
     console.log(`${c.label.padEnd(28)} p50 ${ms(percentile(times, 0.5))}   p99 ${ms(percentile(times, 0.99))}   (last: ${matched} match)`);
   }
-  // 1% of the messages (10,000 of a million): those of 20 of the 2,000 recipients, user0–user19.
-  const doomed = Array.from({ length: 20 }, (_, i) => `to:user${i}@team.example`);
-  let deleted = 0;
-  const deleteStart = performance.now();
-  for (const query of doomed) deleted += (await store.deleteMatching(ALL_MAILBOXES, parseSearchQuery(query))).length;
-  console.log(`\ndelete by query: ${deleted.toLocaleString('en-US')} messages in ${((performance.now() - deleteStart) / 1000).toFixed(2)} s (20 queries)`);
+  if (values.keep !== undefined) {
+    console.log(`\nkept in ${dir}; no delete by query (it would change the data for the next run)`);
+  } else {
+    // 1% of the messages (10,000 of a million): those of 20 of the 2,000 recipients, user0–user19.
+    const doomed = Array.from({ length: 20 }, (_, i) => `to:user${i}@team.example`);
+    let deleted = 0;
+    const deleteStart = performance.now();
+    for (const query of doomed) deleted += (await store.deleteMatching(ALL_MAILBOXES, parseSearchQuery(query))).length;
+    console.log(`\ndelete by query: ${deleted.toLocaleString('en-US')} messages in ${((performance.now() - deleteStart) / 1000).toFixed(2)} s (20 queries)`);
+  }
 } finally {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  if (values.keep === undefined) rmSync(dir, { recursive: true, force: true });
 }
