@@ -585,7 +585,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
 /** Postfix's smtp-source as the client: plain-text bodies of each size, to smtp-sink and then to a fresh Kotak. */
 async function runSmtpSourceMatrix(options: Options, say: (line: string) => void) {
   if (!postfixToolsInstalled()) throw new Error('--smtp-source needs Postfix\'s smtp-source and smtp-sink (apt-get install postfix)');
-  const rows: { size: string; sessions: number; messages: number; sinkPerSecond: number; kotakPerSecond: number; share: number }[] = [];
+  const rows: { size: string; sessions: number; messages: number; sinkPerSecond: number; kotakPerSecond: number; share: number; peakRssMb: number | null }[] = [];
   say('');
   for (const sizeKey of options.sizes) {
     const size = SIZES[sizeKey]!;
@@ -600,19 +600,21 @@ async function runSmtpSourceMatrix(options: Options, say: (line: string) => void
       }
       const kotak = await startServer('kotak', 1, options.durability);
       let kotakRun;
+      let rss: number | null;
       try {
         kotakRun = await runSmtpSource(kotak.smtpPort, { messages, sessions, bodyBytes: size.bytes });
         const stored = ((await (await fetch(`http://127.0.0.1:${kotak.httpPort}/api/stats`)).json()) as { total: number }).total;
         if (stored !== messages) say(`  WARNING: /api/stats total is ${stored}, but smtp-source sent ${messages}`);
+        rss = peakRssMb(kotak.child.pid);
       } finally {
         for (const line of kotak.problems) say(`  kotak: ${line}`);
         await stopKotak(kotak);
       }
       const share = kotakRun.messagesPerSecond / sinkRun.messagesPerSecond;
-      rows.push({ size: size.label, sessions, messages, sinkPerSecond: sinkRun.messagesPerSecond, kotakPerSecond: kotakRun.messagesPerSecond, share });
+      rows.push({ size: size.label, sessions, messages, sinkPerSecond: sinkRun.messagesPerSecond, kotakPerSecond: kotakRun.messagesPerSecond, share, peakRssMb: rss });
       say(
         `smtp-source, ${size.label} plain text × ${sessions} session${sessions === 1 ? '' : 's'}, ${messages} msgs: smtp-sink ${fixed(sinkRun.messagesPerSecond, 0)} msg/s, ` +
-          `Kotak (--durability ${options.durability}) ${fixed(kotakRun.messagesPerSecond, 0)} msg/s = ${fixed(share, 2)}× smtp-sink`,
+          `Kotak (--durability ${options.durability}) ${fixed(kotakRun.messagesPerSecond, 0)} msg/s = ${fixed(share, 2)}× smtp-sink, Kotak's peak RSS ${fixed(rss, 0)} MB`,
       );
     }
   }
