@@ -1,0 +1,104 @@
+/**
+ * Body texts stored packed (migration 011, store/blob-codec.ts), and the substring search over
+ * them. SQL cannot read a packed text (node-sqlite3 has no user-defined functions), so for each
+ * substring term (search-sql.ts's `substringCondition`) the store first scans the packed bodies
+ * here, unpacks them and tests them in JavaScript with LIKE's own semantics, and hands the
+ * matching seqs to the SQL, which tests the plain (TEXT) bodies itself. Every other part of the
+ * query, and its paging, counts and deletes, stay in SQL: results are what they were.
+ *
+ * The scan is of every body, once per query, as the SQL subquery before it was; `body_chars`
+ * lets it skip without unpacking the bodies lacking one of the term's characters.
+ */
+import type { Connection } from './sqlite-driver.js';
+import { packText, unpackText, type StoredText } from './blob-codec.js';
+
+/**
+ * A body's character mask: bits 0–25 the ASCII letters (either case), 26 any digit, 27–46 the
+ * other ASCII characters (by code mod 20), 47–51 every other character (by code point mod 5).
+ * 52 bits: exact in a JavaScript number and in SQLite's INTEGER.
+ */
+const ALL_CHARS = 2 ** 52 - 1;
+/** Past this many characters a body gets every bit (it is always unpacked): the mask costs no more than a pass over 1 Mi characters. */
+const MAX_MASKED_CHARS = 1024 * 1024;
+
+function charBit(code: number): number {
+  // A lone surrogate is stored as U+FFFD (the text is kept as UTF-8).
+  if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
+  if (code >= 0x61 && code <= 0x7a) return code - 0x61;
+  if (code >= 0x41 && code <= 0x5a) return code - 0x41;
+  if (code >= 0x30 && code <= 0x39) return 26;
+  if (code < 0x80) return 27 + (code % 20);
+  return 47 + (code % 5);
+}
+
+/** The mask of the characters of these texts (a bit set for each class present). */
+export function charMask(...texts: readonly (string | null)[]): number {
+  let chars = 0;
+  for (const text of texts) chars += text?.length ?? 0;
+  if (chars > MAX_MASKED_CHARS) return ALL_CHARS;
+  // Bits 0–30 in one 32-bit word, the rest in another: JavaScript's | works on 32 bits.
+  let low = 0;
+  let high = 0;
+  for (const text of texts) {
+    if (!text) continue;
+    for (const char of text) {
+      const bit = charBit(char.codePointAt(0)!);
+      if (bit < 31) low |= 1 << bit;
+      else high |= 1 << (bit - 31);
+    }
+  }
+  return (low >>> 0) + (high >>> 0) * 2 ** 31;
+}
+
+/** A message's text and HTML as message_bodies stores them (migration 011). */
+export interface PackedBodies {
+  readonly text: StoredText;
+  readonly html: StoredText;
+  /** The mask of both, or null when neither is packed (SQL reads them as they are). */
+  readonly bodyChars: number | null;
+}
+
+export async function packBodies(text: string | null, html: string | null): Promise<PackedBodies> {
+  const [packedText, packedHtml] = await Promise.all([packText(text), packText(html)]);
+  const packed = typeof packedText !== 'string' && packedText !== null ? true : typeof packedHtml !== 'string' && packedHtml !== null;
+  return { text: packedText, html: packedHtml, bodyChars: packed ? charMask(text, html) : null };
+}
+
+/** SQLite's LIKE folds the case of ASCII letters only; `needle` is already lower-cased. */
+function likeContains(text: string, needle: string): boolean {
+  return text.replace(/[A-Z]+/g, (run) => run.toLowerCase()).includes(needle);
+}
+
+/** Bodies read per statement of the scan: bounds its memory, not its work. */
+const SCAN_BATCH = 2_000;
+
+interface PackedRow {
+  seq: number;
+  text: StoredText;
+  html: StoredText;
+}
+
+/**
+ * The seqs of the messages whose packed text (or, when `withHtml`, packed HTML) contains `value`
+ * as `IFNULL(column, '') LIKE '%value%'` would find it (search-sql.ts's `substringCondition`
+ * reads the plain ones). In seq order.
+ */
+export async function packedBodiesContaining(reader: Connection, value: string, withHtml: boolean): Promise<number[]> {
+  const needle = value.toLowerCase();
+  const mask = charMask(needle);
+  const packedColumn = withHtml ? "(typeof(text) = 'blob' OR typeof(html) = 'blob')" : "typeof(text) = 'blob'";
+  const found: number[] = [];
+  for (let after = 0; ; ) {
+    const rows = await reader.all<PackedRow>(
+      `SELECT seq, CASE WHEN typeof(text) = 'blob' THEN text END AS text, ${withHtml ? "CASE WHEN typeof(html) = 'blob' THEN html END" : 'NULL'} AS html
+         FROM message_bodies WHERE seq > ? AND ${packedColumn} AND (body_chars & ?) = ? ORDER BY seq LIMIT ?`,
+      [after, mask, mask, SCAN_BATCH],
+    );
+    for (const row of rows) {
+      const hit = (row.text !== null && likeContains(unpackText(row.text)!, needle)) || (row.html !== null && likeContains(unpackText(row.html)!, needle));
+      if (hit) found.push(row.seq);
+    }
+    if (rows.length < SCAN_BATCH) return found;
+    after = rows[rows.length - 1]!.seq;
+  }
+}
