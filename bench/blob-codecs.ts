@@ -3,11 +3,15 @@
  * Compresses messages shaped like bench/million.ts's (40–400 words, 5% with a 20 KB attachment)
  * and bench/ingest.ts's 1 KB and 50 KB templates with deflate-raw (levels 1–6) and brotli
  * (qualities 1–5, text mode), one message at a time as the store does, and prints the ratio, the
- * compression and decompression time per message. Prints; asserts nothing.
+ * compression and decompression time per message; then the same for the raw bytes and header
+ * lists (as `message_bodies.headers_json` holds them) of the corpus of real mail in
+ * test/fixtures/corpus. Prints; asserts nothing.
  *
  *   tsx bench/blob-codecs.ts
  */
 import { brotliCompressSync, brotliDecompressSync, constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseMessage } from '../src/mail/parse.js';
 import { buildTemplate, SIZES } from './messages.js';
 import { seededRandom } from '../test/helpers/random.js';
 
@@ -72,3 +76,17 @@ for (const size of ['1k', '50k']) {
   const template = buildTemplate(SIZES[size]!);
   measure(`ingest.ts ${size} raw messages`, Array.from({ length: size === '1k' ? 5000 : 500 }, (_, n) => template.stored(n)));
 }
+
+// Real mail (test/fixtures/corpus): its raw bytes, and its header list as message_bodies keeps it (JSON).
+const CORPUS = new URL('../test/fixtures/corpus/', import.meta.url);
+const raws = readdirSync(CORPUS).filter((f) => f.endsWith('.eml')).map((f) => readFileSync(new URL(f, CORPUS)));
+const headers: Buffer[] = [];
+for (const raw of raws) {
+  try {
+    headers.push(Buffer.from(JSON.stringify((await parseMessage(raw)).headers)));
+  } catch {
+    // A message the parser refuses has no header list stored.
+  }
+}
+measure('corpus raw messages', raws);
+measure('corpus header lists (headers_json)', headers);

@@ -1,7 +1,8 @@
 /**
  * Compiles a parsed search query (src/mail/search-query.ts) into SQL over `messages` (alias m).
  * Text terms use the FTS5 index, except those it cannot split into words, which are substring
- * matches on the stored message; field filters are substring matches on the lower-cased address
+ * matches on the stored message (packed texts are matched in JavaScript beforehand, their seqs
+ * given as `PackedMatches`: store/packed-bodies.ts); field filters are substring matches on the lower-cased address
  * lists, as Mailpit's are, looked up in the trigram index (migration 010) when 3 characters or
  * longer.
  *
@@ -70,7 +71,8 @@ const JSON_ESCAPED = /["\\\u0000-\u001f]/;
  * the envelope's recipients) and Reply-To and the envelope sender, the whole text, the attachments'
  * file names, and the HTML as stored. The HTML is read with its markup (its text is kept nowhere),
  * so a term of ASCII characters only does not look there: it would match the markup of nearly
- * every HTML message. No LIKE here reads a NULL, so that `NOT` stays exact.
+ * every HTML message. No LIKE here reads a NULL, so that `NOT` stays exact. A packed text or HTML
+ * (migration 011) is not read here: the seqs of those holding the term come in `packedMatches`.
  */
 function substringCondition(value: string, packedMatches: PackedMatches): SqlCondition {
   const pattern = likePattern(value);

@@ -85,7 +85,7 @@ interface DetailRow extends SummaryRow {
   date_header: number | null;
   text: StoredText;
   html: StoredText;
-  headers_json: string | null;
+  headers_json: StoredText;
   attachments_json: string | null;
 }
 
@@ -116,6 +116,12 @@ const ingestSql = (() => {
   };
 })();
 
+/** The message's raw bytes, text, HTML and header list as the row stores them (store/blob-codec.ts). */
+function packed(message: NewMessage): PendingInsert['stored'] {
+  const parsed = message.parsed.ok ? message.parsed.message : null;
+  return { raw: packRaw(message.raw), bodies: packBodies(parsed?.text ?? null, parsed?.html ?? null, JSON.stringify(parsed?.headers ?? [])) };
+}
+
 function toSummary(row: SummaryRow): MessageSummary {
   return {
     id: row.id,
@@ -143,7 +149,7 @@ function toDetail(row: DetailRow): MessageDetail {
     route: { mailbox: row.mailbox, rule: row.route_rule },
     text: unpackText(row.text),
     html: unpackText(row.html),
-    headers: row.headers_json ? (JSON.parse(row.headers_json) as Header[]) : [],
+    headers: row.headers_json ? (JSON.parse(unpackText(row.headers_json)!) as Header[]) : [],
     attachments: row.attachments_json ? (JSON.parse(row.attachments_json) as AttachmentInfo[]) : [],
     envelope,
     replyTo: JSON.parse(row.reply_to_json) as Address[],
@@ -179,7 +185,7 @@ function rowFor(seq: number, { message, summary, rawFile, stored }: PendingInser
     addressSearchText(summary.bcc), addressSearchText(replyTo),
     summary.hasAttachments ? 1 : 0, parsed?.attachments.some((a) => a.inline) ? 1 : 0,
     JSON.stringify(message.envelope), message.parsed.ok ? null : message.parsed.error,
-    stored.bodies.text, stored.bodies.html, JSON.stringify(parsed?.headers ?? []), JSON.stringify(parsed?.attachments ?? []), stored.bodies.bodyChars,
+    stored.bodies.text, stored.bodies.html, stored.bodies.headersJson, JSON.stringify(parsed?.attachments ?? []), stored.bodies.bodyChars,
     stored.raw.bytes, stored.raw.packed ? 1 : 0, rawFile,
     indexed.addresses, indexed.htmlText, indexed.attachments,
     indexed.addresses.length + indexedChars + indexed.attachments.length, indexed.text,
@@ -503,20 +509,6 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     return rows.map((r) => r.file);
   }
 
-  let packing: Promise<unknown> = Promise.resolve();
-  /**
-   * The message's raw bytes, text and HTML compressed on libuv's thread pool, not on this thread
-   * (store/blob-codec.ts). Handed back in call order, so that messages keep the order of their
-   * inserts (their seqs) however the pool's threads finish.
-   */
-  function packInOrder(message: NewMessage): Promise<PendingInsert['stored']> {
-    const parsed = message.parsed.ok ? message.parsed.message : null;
-    const work = Promise.all([packRaw(message.raw), packBodies(parsed?.text ?? null, parsed?.html ?? null)]);
-    const inOrder = packing.then(() => work).then(([raw, bodies]) => ({ raw, bodies }));
-    packing = inOrder.catch(() => undefined);
-    return inOrder;
-  }
-
   function scheduleFlush(): void {
     if (flushQueued) return;
     flushQueued = true;
@@ -595,11 +587,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         rawFile = message.id;
         message = { ...message, raw: NO_BYTES };
       }
-      const stored = await packInOrder(message);
       if (closed) {
         if (rawFile !== null) await removeFiles([rawFile]);
         throw new KotakError('shutting_down', 'the store is closed');
       }
+      const stored = packed(message);
       return new Promise((resolve, reject) => {
         pending.push({ message, summary, rawFile, stored, resolve, reject });
         scheduleFlush();

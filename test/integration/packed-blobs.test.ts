@@ -123,7 +123,7 @@ describe('packed raw bytes and body texts', () => {
     const path = newPath();
     const store = await openSqliteStore(path, { log, syncCommits: false });
     const binary = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) % 256));
-    const stored: { id: string; raw: Buffer; text: string | null; html: string | null }[] = [];
+    const stored: { id: string; raw: Buffer; text: string | null; html: string | null; headers: unknown }[] = [];
     try {
       const inputs = [
         ...corpusFiles.map((f) => readFileSync(new URL(f, CORPUS_DIR))),
@@ -136,12 +136,12 @@ describe('packed raw bytes and body texts', () => {
         const m = await parsedMessage(raw);
         await store.insert(m);
         const parsed = m.parsed.ok ? m.parsed.message : null;
-        stored.push({ id: m.id, raw, text: parsed?.text ?? null, html: parsed?.html ?? null });
+        stored.push({ id: m.id, raw, text: parsed?.text ?? null, html: parsed?.html ?? null, headers: parsed?.headers ?? [] });
       }
-      for (const { id, raw, text, html } of stored) {
+      for (const { id, raw, text, html, headers } of stored) {
         expect((await store.getRaw(ALL_MAILBOXES, id))!.equals(raw), id).toBe(true);
         const detail = (await store.get(ALL_MAILBOXES, id))!;
-        expect([detail.text, detail.html]).toEqual([text, html]);
+        expect([detail.text, detail.html, detail.headers]).toEqual([text, html, headers]);
       }
     } finally {
       await store.close();
@@ -152,6 +152,8 @@ describe('packed raw bytes and body texts', () => {
     expect(rows.every((r) => r.stored <= r.size)).toBe(true);
     const packedTexts = await peek(path, async (db) => (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM message_bodies WHERE typeof(text) = 'blob' OR typeof(html) = 'blob'"))!.n);
     expect(packedTexts).toBeGreaterThan(10);
+    const packedHeaders = await peek(path, async (db) => (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM message_bodies WHERE typeof(headers_json) = 'blob'"))!.n);
+    expect(packedHeaders).toBeGreaterThan(corpusFiles.length * 0.8);
   });
 
   it('keep reading, searching and deleting a database written before migration 011, with new rows beside the old', async () => {

@@ -7,7 +7,8 @@
 -- bytes compression would not make smaller).
 ALTER TABLE message_raw ADD COLUMN packed INTEGER NOT NULL DEFAULT 0;
 
--- `text` and `html` keep a TEXT value as before (older rows, short texts) or a packed BLOB. SQL
+-- `text`, `html` and `headers_json` keep a TEXT value as before (older rows, short texts) or a
+-- packed BLOB (only `get()` reads the header list). SQL
 -- cannot read a packed text, so the substring search (search-sql.ts) scans packed bodies in
 -- JavaScript (store/packed-bodies.ts); `body_chars` is a bit mask of the characters their text
 -- and HTML hold (packed-bodies.ts's bodyCharMask), so that the scan skips, without unpacking,
