@@ -74,10 +74,12 @@ const SUBSTRING_CORPUS: readonly NewMessage[] = [
   message('Upper-case before CJK', `Ä東 and X東${FILLER}`),
   message('Percent and underscore', `100% of snake_case ${FILLER}`),
   message('Nothing special', `plain words only${FILLER}`, { to: 'other@example.test' }),
+  // Over 8 KiB: packed with the other codec (brotli).
+  message('Long text', `${FILLER.repeat(30)} 名古屋 =`),
   { ...message('unparsed', ''), parsed: { ok: false, error: 'broken' } },
 ];
 const SUBSTRING_QUERIES = [
-  '東京', '大阪', '京都', 'ようこそ', '請求書', '11月', '=', '==', '🎉', 'สวัสดี', '/', '%', '_', 'Ä東', 'ä東', 'x東', 'X東',
+  '東京', '大阪', '京都', 'ようこそ', '請求書', '11月', '=', '==', '🎉', 'สวัสดี', '/', '%', '_', 'Ä東', 'ä東', 'x東', 'X東', '名古屋',
   // Combined with other operators, negated, two at once.
   '-東京', '-=', '= -大阪', '大阪 subject:end', '= to:other', '= is:unread', '-= -大阪', '大阪 =', '= has:attachment', '= before:2000-01-01',
 ];
@@ -150,6 +152,9 @@ describe('packed raw bytes and body texts', () => {
     const rows = await peek(path, (db) => db.all<{ packed: number; stored: number; size: number }>('SELECT r.packed, length(r.raw) AS stored, m.size FROM message_raw r JOIN messages m ON m.seq = r.seq'));
     expect(rows.filter((r) => r.packed === 1).length).toBeGreaterThan(corpusFiles.length * 0.8);
     expect(rows.every((r) => r.stored <= r.size)).toBe(true);
+    // Both codecs: deflate-raw (1) under 8 KiB, brotli (2) from there.
+    const codecs = await peek(path, (db) => db.all<{ codec: string }>("SELECT DISTINCT hex(substr(raw, 1, 1)) AS codec FROM message_raw WHERE packed = 1 ORDER BY codec"));
+    expect(codecs.map((c) => c.codec)).toEqual(['01', '02']);
     const packedTexts = await peek(path, async (db) => (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM message_bodies WHERE typeof(text) = 'blob' OR typeof(html) = 'blob'"))!.n);
     expect(packedTexts).toBeGreaterThan(10);
     const packedHeaders = await peek(path, async (db) => (await db.get<{ n: number }>("SELECT COUNT(*) AS n FROM message_bodies WHERE typeof(headers_json) = 'blob'"))!.n);
@@ -183,9 +188,9 @@ describe('packed raw bytes and body texts', () => {
       expect(await subjects(migrated, 'lorem 大阪')).toEqual(['New CJK in the text', 'CJK at the end of the text', 'CJK in the text']);
       expect((await migrated.deleteMatching(ALL_MAILBOXES, parseSearchQuery('大阪'))).length).toBe(3);
       expect(await subjects(migrated, '大阪')).toEqual([]);
-      expect(await subjects(migrated, '=')).toEqual(['New punctuation', 'Upper-case Cyrillic', 'Short punctuation text', 'Punctuation in the text']);
+      expect(await subjects(migrated, '=')).toEqual(['New punctuation', 'Long text', 'Upper-case Cyrillic', 'Short punctuation text', 'Punctuation in the text']);
       const unread = await migrated.setReadMatching(ALL_MAILBOXES, parseSearchQuery('='), true);
-      expect(unread.get('default')).toBe(4);
+      expect(unread.get('default')).toBe(5);
       expect(await subjects(migrated, '= is:unread')).toEqual([]);
     } finally {
       await fresh.close();
@@ -207,12 +212,13 @@ describe('packed raw bytes and body texts', () => {
       const kinds = await peek(packedPath, (db) =>
         db.all<{ kind: string; n: number }>("SELECT typeof(text) || '/' || typeof(html) AS kind, COUNT(*) AS n FROM message_bodies GROUP BY kind ORDER BY kind"),
       );
-      expect(kinds).toEqual([{ kind: 'blob/blob', n: 1 }, { kind: 'blob/null', n: 10 }, { kind: 'null/null', n: 1 }, { kind: 'text/blob', n: 2 }, { kind: 'text/null', n: 1 }]);
+      expect(kinds).toEqual([{ kind: 'blob/blob', n: 1 }, { kind: 'blob/null', n: 11 }, { kind: 'null/null', n: 1 }, { kind: 'text/blob', n: 2 }, { kind: 'text/null', n: 1 }]);
       const expected = await readings(plain);
       expect(await readings(packed)).toEqual(expected);
       // What the plain texts answer, spelled out for a few.
       expect((expected['大阪'] as { all: string[] }).all).toEqual(['CJK at the end of the text', 'CJK in the text']);
-      expect((expected['='] as { all: string[] }).all).toEqual(['Upper-case Cyrillic', 'Short punctuation text', 'Punctuation in the text']);
+      expect((expected['='] as { all: string[] }).all).toEqual(['Long text', 'Upper-case Cyrillic', 'Short punctuation text', 'Punctuation in the text']);
+      expect((expected['名古屋'] as { all: string[] }).all).toEqual(['Long text']);
       expect([(expected['ä東'] as { all: string[] }).all, (expected['x東'] as { all: string[] }).all]).toEqual([[], ['Upper-case before CJK']]);
       expect((expected['%'] as { all: string[] }).all).toEqual(['Percent and underscore']);
       for (const query of ['= -大阪', '大阪']) {
