@@ -10,7 +10,7 @@
  * lets it skip without unpacking the bodies lacking one of the term's characters.
  */
 import type { Connection } from './sqlite-driver.js';
-import { packText, unpackText, type StoredText } from './blob-codec.js';
+import { packText, unpack, type StoredText } from './blob-codec.js';
 
 /**
  * A body's character mask: bits 0–25 the ASCII letters (either case), 26 any digit, 27–46 the
@@ -78,9 +78,20 @@ export function packBodies(text: string | null, html: string | null, headersJson
   return { text: packedText, html: packedHtml, headersJson: packedHeaders, bodyChars: packed ? charMask(text, html) : null };
 }
 
-/** SQLite's LIKE folds the case of ASCII letters only; `needle` is already lower-cased. */
-function likeContains(text: string, needle: string): boolean {
-  return text.replace(/[A-Z]+/g, (run) => run.toLowerCase()).includes(needle);
+/**
+ * Whether the UTF-8 `text` holds `needle` as SQLite's LIKE '%…%' finds it: the needle is
+ * lower-cased, and LIKE folds the case of ASCII letters only, so A–Z in the text are folded (in
+ * place: the text is a fresh buffer) when the needle has an ASCII letter. Searched as bytes, not
+ * decoded: UTF-8 never matches in the middle of a character, so the answer is the same.
+ */
+function likeContains(text: Buffer, needle: Buffer, foldAscii: boolean): boolean {
+  if (foldAscii) {
+    for (let i = 0; i < text.length; i++) {
+      const byte = text[i]!;
+      if (byte >= 0x41 && byte <= 0x5a) text[i] = byte + 0x20;
+    }
+  }
+  return text.includes(needle);
 }
 
 /** Bodies read per statement of the scan: bounds its memory, not its work. */
@@ -88,8 +99,9 @@ const SCAN_BATCH = 2_000;
 
 interface PackedRow {
   seq: number;
-  text: StoredText;
-  html: StoredText;
+  /** Only packed values are read (the others are NULL here): SQL matches those itself. */
+  text: Buffer | null;
+  html: Buffer | null;
 }
 
 /**
@@ -98,8 +110,11 @@ interface PackedRow {
  * reads the plain ones). In seq order.
  */
 export async function packedBodiesContaining(reader: Connection, value: string, withHtml: boolean): Promise<number[]> {
-  const needle = value.toLowerCase();
-  const mask = charMask(needle);
+  const lowered = value.toLowerCase();
+  const mask = charMask(lowered);
+  const needle = Buffer.from(lowered, 'utf8');
+  const foldAscii = /[a-z]/.test(lowered);
+  const holds = (stored: Buffer | null) => stored !== null && likeContains(unpack(stored), needle, foldAscii);
   const packedColumn = withHtml ? "(typeof(text) = 'blob' OR typeof(html) = 'blob')" : "typeof(text) = 'blob'";
   const found: number[] = [];
   for (let after = 0; ; ) {
@@ -109,8 +124,7 @@ export async function packedBodiesContaining(reader: Connection, value: string, 
       [after, mask, mask, SCAN_BATCH],
     );
     for (const row of rows) {
-      const hit = (row.text !== null && likeContains(unpackText(row.text)!, needle)) || (row.html !== null && likeContains(unpackText(row.html)!, needle));
-      if (hit) found.push(row.seq);
+      if (holds(row.text) || holds(row.html)) found.push(row.seq);
     }
     if (rows.length < SCAN_BATCH) return found;
     after = rows[rows.length - 1]!.seq;
