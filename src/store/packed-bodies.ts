@@ -94,8 +94,13 @@ function likeContains(text: Buffer, needle: Buffer, foldAscii: boolean): boolean
   return text.includes(needle);
 }
 
-/** Bodies read per statement of the scan: bounds its memory, not its work. */
+/** Candidates sized per statement of the scan. */
 const SCAN_BATCH = 2_000;
+/**
+ * Packed bytes read per statement at most (at least one body): bounds the scan's memory, where
+ * 2,000 packed texts of 1 MB messages would be hundreds of MB at once.
+ */
+const SCAN_BATCH_BYTES = 8 * 1024 * 1024;
 
 interface PackedRow {
   seq: number;
@@ -115,18 +120,32 @@ export async function packedBodiesContaining(reader: Connection, value: string, 
   const needle = Buffer.from(lowered, 'utf8');
   const foldAscii = /[a-z]/.test(lowered);
   const holds = (stored: Buffer | null) => stored !== null && likeContains(unpack(stored), needle, foldAscii);
-  const packedColumn = withHtml ? "(typeof(text) = 'blob' OR typeof(html) = 'blob')" : "typeof(text) = 'blob'";
+  const text = "CASE WHEN typeof(text) = 'blob' THEN text END";
+  const html = withHtml ? "CASE WHEN typeof(html) = 'blob' THEN html END" : 'NULL';
+  const candidate = `${withHtml ? "(typeof(text) = 'blob' OR typeof(html) = 'blob')" : "typeof(text) = 'blob'"} AND (body_chars & ?) = ?`;
   const found: number[] = [];
   for (let after = 0; ; ) {
-    const rows = await reader.all<PackedRow>(
-      `SELECT seq, CASE WHEN typeof(text) = 'blob' THEN text END AS text, ${withHtml ? "CASE WHEN typeof(html) = 'blob' THEN html END" : 'NULL'} AS html
-         FROM message_bodies WHERE seq > ? AND ${packedColumn} AND (body_chars & ?) = ? ORDER BY seq LIMIT ?`,
+    // First the candidates' sizes (length() of a BLOB reads no content), then their bodies in runs
+    // of at most SCAN_BATCH_BYTES.
+    const sizes = await reader.all<{ seq: number; bytes: number }>(
+      `SELECT seq, IFNULL(length(${text}), 0) + IFNULL(length(${html}), 0) AS bytes FROM message_bodies
+        WHERE seq > ? AND ${candidate} ORDER BY seq LIMIT ?`,
       [after, mask, mask, SCAN_BATCH],
     );
-    for (const row of rows) {
-      if (holds(row.text) || holds(row.html)) found.push(row.seq);
+    for (let first = 0; first < sizes.length; ) {
+      let last = first;
+      let bytes = sizes[first]!.bytes;
+      while (last + 1 < sizes.length && bytes + sizes[last + 1]!.bytes <= SCAN_BATCH_BYTES) bytes += sizes[++last]!.bytes;
+      const rows = await reader.all<PackedRow>(
+        `SELECT seq, ${text} AS text, ${html} AS html FROM message_bodies WHERE seq BETWEEN ? AND ? AND ${candidate} ORDER BY seq`,
+        [sizes[first]!.seq, sizes[last]!.seq, mask, mask],
+      );
+      for (const row of rows) {
+        if (holds(row.text) || holds(row.html)) found.push(row.seq);
+      }
+      first = last + 1;
     }
-    if (rows.length < SCAN_BATCH) return found;
-    after = rows[rows.length - 1]!.seq;
+    if (sizes.length < SCAN_BATCH) return found;
+    after = sizes[sizes.length - 1]!.seq;
   }
 }

@@ -18,6 +18,7 @@ import { openConnection } from '../../src/store/sqlite-driver.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { eventually } from '../helpers/browser.js';
 import { indexUpTo, insertAsBefore011, openAtSchema } from '../helpers/older-schema.js';
+import { seededRandom } from '../helpers/random.js';
 import { copyOf, searchMessage as message } from '../helpers/search-corpus.js';
 
 const log = pino({ level: 'silent' });
@@ -226,6 +227,31 @@ describe('packed raw bytes and body texts', () => {
         expect(b.length).toBe(a.length);
         expect(await readings(packed)).toEqual(await readings(plain));
       }
+    } finally {
+      await plain.close();
+      await packed.close();
+    }
+  });
+
+  it('find substrings in large packed texts, which the scan reads in runs of at most 8 MB', async () => {
+    // Three texts of 5 MB that compress poorly (random letters, ~0.6): over 8 MB packed together.
+    const random = seededRandom(11);
+    const large = (marker: string) => {
+      const letters: string[] = [];
+      for (let i = 0; i < 5_000_000; i++) letters.push(String.fromCharCode(0x61 + Math.floor(random() * 26)));
+      const text = letters.join('');
+      return `${text.slice(0, 2_000_000)} ${marker} ${text.slice(2_000_000)}`;
+    };
+    const messages = [message('Large one', large('大阪')), message('Large two', large('=')), message('Small', `京都${FILLER}`), message('Large three', large('京都 ='))];
+    const { store: plain } = await migratedStore(messages.map(copyOf), messages.length);
+    const packedPath = newPath();
+    const packed = await openSqliteStore(packedPath, { log, syncCommits: false });
+    try {
+      for (const m of messages) await packed.insert(copyOf(m));
+      const packedBytes = await peek(packedPath, async (db) => (await db.get<{ n: number }>("SELECT SUM(length(text)) AS n FROM message_bodies WHERE typeof(text) = 'blob'"))!.n);
+      expect(packedBytes).toBeGreaterThan(8 * 1024 * 1024);
+      for (const query of ['大阪', '=', '京都', '= 京都', '-=']) expect(await subjects(packed, query), query).toEqual(await subjects(plain, query));
+      expect(await subjects(packed, '=')).toEqual(['Large three', 'Large two']);
     } finally {
       await plain.close();
       await packed.close();
