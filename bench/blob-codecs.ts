@@ -1,8 +1,8 @@
 /**
  * Which codec for the stored raw bytes and body texts (issue 19: disk under 1.3× the raw bytes)?
  * Compresses messages shaped like bench/million.ts's (40–400 words, 5% with a 20 KB attachment)
- * and bench/ingest.ts's 1 KB and 50 KB templates with deflate-raw (levels 1–6) and brotli
- * (qualities 1–5, text mode), one message at a time as the store does, and prints the ratio, the
+ * and bench/ingest.ts's 1 KB and 50 KB templates with deflate-raw (levels 1, 3, 6) and brotli
+ * (qualities 1, 3, 4, 5, text mode), one message at a time as the store does, and prints the ratio, the
  * compression and decompression time per message; then the same for the raw bytes and header
  * lists (as `message_bodies.headers_json` holds them) of the corpus of real mail in
  * test/fixtures/corpus. Prints; asserts nothing.

@@ -53,7 +53,7 @@ interface PendingInsert {
   readonly summary: MessageSummary;
   /** The file holding the raw bytes (already written and synced), or null when they go in the row. */
   readonly rawFile: string | null;
-  /** The raw bytes (none when in `rawFile`), text and HTML as stored (store/blob-codec.ts). */
+  /** The raw bytes (none when in `rawFile`), text, HTML and header list as stored (store/blob-codec.ts). */
   readonly stored: { readonly raw: StoredRaw; readonly bodies: PackedBodies };
   readonly resolve: (summary: MessageSummary) => void;
   readonly reject: (err: unknown) => void;
