@@ -125,6 +125,9 @@ try {
     { label: 'before:', query: (run) => `before:2026-11-${String(2 + (run % 20)).padStart(2, '0')}` },
     { label: 'a negation (-word)', query: (run) => `-${pick(common, run)}` },
     { label: 'word and from:', query: (run) => `${pick(middling, run)} from:sender${run % 30}@` },
+    // Substring terms (CJK, no letters or digits): no index answers them; every body is read.
+    { label: 'substring 東京', query: () => '東京' },
+    { label: 'substring =', query: () => '=' },
   ];
   console.log(`\nthe store's list() as the API calls it, ${RUNS} runs each: p50 and p99 in ms (with every answer its total, bounded: "≥" when more match)`);
   for (const c of cases) {

@@ -1,7 +1,8 @@
 /**
  * Compiles a parsed search query (src/mail/search-query.ts) into SQL over `messages` (alias m).
  * Text terms use the FTS5 index, except those it cannot split into words, which are substring
- * matches on the stored message; field filters are substring matches on the lower-cased address
+ * matches on the stored message (packed texts are matched in JavaScript beforehand, their seqs
+ * given as `PackedMatches`: store/packed-bodies.ts); field filters are substring matches on the lower-cased address
  * lists, as Mailpit's are, looked up in the trigram index (migration 010) when 3 characters or
  * longer.
  *
@@ -70,9 +71,10 @@ const JSON_ESCAPED = /["\\\u0000-\u001f]/;
  * the envelope's recipients) and Reply-To and the envelope sender, the whole text, the attachments'
  * file names, and the HTML as stored. The HTML is read with its markup (its text is kept nowhere),
  * so a term of ASCII characters only does not look there: it would match the markup of nearly
- * every HTML message. No LIKE here reads a NULL, so that `NOT` stays exact.
+ * every HTML message. No LIKE here reads a NULL, so that `NOT` stays exact. A packed text or HTML
+ * (migration 011) is not read here: the seqs of those holding the term come in `packedMatches`.
  */
-function substringCondition(value: string): SqlCondition {
+function substringCondition(value: string, packedMatches: PackedMatches): SqlCondition {
   const pattern = likePattern(value);
   const like = (expression: string) => `${expression} LIKE ? ESCAPE '\\'`;
   // The envelope sender is parsed out of its JSON only where the JSON holds the term at all.
@@ -80,14 +82,35 @@ function substringCondition(value: string): SqlCondition {
     ? [like("IFNULL(m.envelope_json ->> '$.mailFrom', '')")]
     : [`(${like('m.envelope_json')} AND ${like("IFNULL(m.envelope_json ->> '$.mailFrom', '')")})`];
   const onMessage = ['m.subject', ...ADDRESS_COLUMNS.addressed].map(like).concat(sender);
-  const onBody = [like("IFNULL(b.text, '')")];
-  if (!ASCII_ONLY.test(value)) onBody.push(like("IFNULL(b.html, '')"));
+  // A packed text or HTML (a BLOB, migration 011) is searched in JavaScript: its matches are given.
+  const onBody = [`(typeof(b.text) != 'blob' AND ${like("IFNULL(b.text, '')")})`];
+  if (looksInHtml(value)) onBody.push(`(typeof(b.html) != 'blob' AND ${like("IFNULL(b.html, '')")})`);
   // Only the file names of the attachment list, never its keys or content types.
   onBody.push(`(b.attachments_json != '[]' AND EXISTS (SELECT 1 FROM json_each(b.attachments_json) a WHERE ${like("IFNULL(a.value ->> 'filename', '')")}))`);
   // The bodies are searched once per query (SQLite keeps the matching seqs), not once per message.
-  const sql = `(${onMessage.join(' OR ')} OR m.seq IN (SELECT b.seq FROM message_bodies b WHERE ${onBody.join(' OR ')}))`;
-  // Every placeholder is the same pattern.
-  return { sql, params: Array<string>(sql.split('?').length - 1).fill(pattern) };
+  const sql = `(${onMessage.join(' OR ')} OR m.seq IN (SELECT b.seq FROM message_bodies b WHERE ${onBody.join(' OR ')})`;
+  // Every placeholder so far is the same pattern.
+  const params: unknown[] = Array<string>(sql.split('?').length - 1).fill(pattern);
+  const packed = packedMatches.get(value);
+  if (packed === undefined) throw new Error(`the packed bodies were not searched for "${value}"`);
+  if (packed.length === 0) return { sql: `${sql})`, params };
+  return { sql: `${sql} OR m.seq IN (SELECT value FROM json_each(?)))`, params: [...params, JSON.stringify(packed)] };
+}
+
+/**
+ * The seqs of the messages whose packed text or HTML holds a substring term's value, by value
+ * (store/packed-bodies.ts finds them before the query is compiled).
+ */
+export type PackedMatches = ReadonlyMap<string, readonly number[]>;
+
+/** Whether a substring term looks in the HTML too (see substringCondition). */
+export function looksInHtml(value: string): boolean {
+  return !ASCII_ONLY.test(value);
+}
+
+/** The values of the query's substring terms, negated or not: each needs its packed bodies searched. */
+export function substringValues(query: SearchQuery): string[] {
+  return [...new Set(query.terms.flatMap((term) => (term.kind === 'text' && NEEDS_SUBSTRING.test(term.value) ? [term.value] : [])))];
 }
 
 function likePattern(value: string): string {
@@ -155,10 +178,10 @@ export function trigramMatch(term: TrigramTerm, part: string): string {
   return trigramPhrase(term, part);
 }
 
-function termCondition(term: SearchTerm): SqlCondition {
+function termCondition(term: SearchTerm, packedMatches: PackedMatches): SqlCondition {
   switch (term.kind) {
     case 'text': {
-      if (NEEDS_SUBSTRING.test(term.value)) return substringCondition(term.value);
+      if (NEEDS_SUBSTRING.test(term.value)) return substringCondition(term.value, packedMatches);
       return {
         sql: 'm.seq IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)',
         params: [ftsPhrase(term.value, !term.phrase)],
@@ -246,7 +269,12 @@ export function readsFullText(query: SearchQuery): boolean {
  */
 export function compileSearch(
   query: SearchQuery,
-  { drive = true, prefixTerms = NO_PREFIX_TERMS, trigramParts = NO_TRIGRAM_PARTS }: { drive?: boolean; prefixTerms?: PrefixTerms; trigramParts?: TrigramParts } = {},
+  {
+    drive = true,
+    prefixTerms = NO_PREFIX_TERMS,
+    trigramParts = NO_TRIGRAM_PARTS,
+    packedMatches = new Map(),
+  }: { drive?: boolean; prefixTerms?: PrefixTerms; trigramParts?: TrigramParts; packedMatches?: PackedMatches } = {},
 ): CompiledSearch {
   const parts: string[] = [];
   const params: unknown[] = [];
@@ -268,7 +296,7 @@ export function compileSearch(
   for (const term of query.terms) {
     // A driving full-text term is wholly answered by the MATCH; a field term keeps its LIKE.
     if (words.includes(term as TextTerm)) continue;
-    const { sql, params: termParams } = termCondition(term);
+    const { sql, params: termParams } = termCondition(term, packedMatches);
     params.push(...termParams);
     parts.push(term.negated ? `NOT (${sql})` : sql);
   }

@@ -19,10 +19,13 @@ import {
   drivingPrefixWords,
   drivingTrigramTerms,
   earliestBefore,
+  looksInHtml,
   readsFullText,
   receivedAtIndexed,
+  substringValues,
   trigramMatch,
   type CompiledSearch,
+  type PackedMatches,
   type PrefixTerms,
   type SqlCondition,
   type TrigramParts,
@@ -31,6 +34,8 @@ import {
 import { selectivePart } from './trigram-narrowing.js';
 import { CREATE_FULL_TEXT_TERMS, expandable, termsWithPrefix } from './prefix-terms.js';
 import { createCheckpointer } from './checkpointer.js';
+import { packRaw, unpackRaw, unpackText, type StoredRaw, type StoredText } from './blob-codec.js';
+import { packBodies, packedBodiesContaining, type PackedBodies } from './packed-bodies.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles } from './raw-files.js';
 import { createRelayStore } from './relay-sqlite.js';
@@ -67,6 +72,8 @@ interface PendingInsert {
   readonly summary: MessageSummary;
   /** The file holding the raw bytes (already written and synced), or null when they go in the row. */
   readonly rawFile: string | null;
+  /** The raw bytes (none when in `rawFile`), text, HTML and header list as stored (store/blob-codec.ts). */
+  readonly stored: { readonly raw: StoredRaw; readonly bodies: PackedBodies };
   readonly resolve: (summary: MessageSummary) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -95,9 +102,9 @@ interface DetailRow extends SummaryRow {
   envelope_json: string;
   parse_error: string | null;
   date_header: number | null;
-  text: string | null;
-  html: string | null;
-  headers_json: string | null;
+  text: StoredText;
+  html: StoredText;
+  headers_json: StoredText;
   attachments_json: string | null;
 }
 
@@ -106,14 +113,14 @@ const SUMMARY_COLUMNS =
   'm.seq, m.id, m.mailbox, m.received_at, m.size, m.read, m.subject, m.snippet, m.message_id, m.from_json, m.to_json, m.cc_json, m.bcc_json, m.has_attachments, ' +
   '(SELECT json_group_array(t.name) FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.seq = m.seq) AS tags_json';
 
-/** The columns of the message_ingest view (migrations 002, 005, 006 and 008), in the order rowFor() fills them. */
+/** The columns of the message_ingest view (migrations 002, 005, 006, 008 and 011), in the order rowFor() fills them. */
 const INGEST_COLUMNS = [
   'seq', 'id', 'mailbox', 'route_rule', 'received_at', 'size', 'read', 'subject', 'snippet', 'message_id', 'date_header',
   'from_json', 'to_json', 'cc_json', 'bcc_json', 'reply_to_json',
   'from_search', 'to_search', 'cc_search', 'bcc_search', 'reply_to_search',
   'has_attachments', 'has_inline', 'envelope_json', 'parse_error',
-  'text', 'html', 'headers_json', 'attachments_json', 'raw', 'raw_file',
-  'fts_addresses', 'fts_html_text', 'fts_attachments', 'fts_bytes',
+  'text', 'html', 'headers_json', 'attachments_json', 'body_chars', 'raw', 'raw_packed', 'raw_file',
+  'fts_addresses', 'fts_html_text', 'fts_attachments', 'fts_bytes', 'fts_text',
 ] as const;
 /** A batch is one INSERT statement, so it must fit SQLite's limit of bound parameters. */
 const MAX_BATCH_MESSAGES = Math.floor(MAX_SQL_PARAMS / INGEST_COLUMNS.length);
@@ -127,6 +134,12 @@ const ingestSql = (() => {
     return sql;
   };
 })();
+
+/** The message's raw bytes, text, HTML and header list as the row stores them (store/blob-codec.ts). */
+function packed(message: NewMessage): PendingInsert['stored'] {
+  const parsed = message.parsed.ok ? message.parsed.message : null;
+  return { raw: packRaw(message.raw), bodies: packBodies(parsed?.text ?? null, parsed?.html ?? null, JSON.stringify(parsed?.headers ?? [])) };
+}
 
 function toSummary(row: SummaryRow): MessageSummary {
   return {
@@ -153,9 +166,9 @@ function toDetail(row: DetailRow): MessageDetail {
   const detail: MessageDetail = {
     ...toSummary(row),
     route: { mailbox: row.mailbox, rule: row.route_rule },
-    text: row.text,
-    html: row.html,
-    headers: row.headers_json ? (JSON.parse(row.headers_json) as Header[]) : [],
+    text: unpackText(row.text),
+    html: unpackText(row.html),
+    headers: row.headers_json ? (JSON.parse(unpackText(row.headers_json)!) as Header[]) : [],
     attachments: row.attachments_json ? (JSON.parse(row.attachments_json) as AttachmentInfo[]) : [],
     envelope,
     replyTo: JSON.parse(row.reply_to_json) as Address[],
@@ -166,7 +179,7 @@ function toDetail(row: DetailRow): MessageDetail {
 }
 
 /** The values of one message for the message_ingest view, in INGEST_COLUMNS order. */
-function rowFor(seq: number, { message, summary, rawFile }: PendingInsert): unknown[] {
+function rowFor(seq: number, { message, summary, rawFile, stored }: PendingInsert): unknown[] {
   const parsed = message.parsed.ok ? message.parsed.message : null;
   const replyTo = (parsed?.replyTo ?? []).map(nulFreeAddress); // as summarize() does for From, To and Cc
   const from = summary.from ? [summary.from] : [];
@@ -174,9 +187,11 @@ function rowFor(seq: number, { message, summary, rawFile }: PendingInsert): unkn
   const text = parsed?.text ?? '';
   const indexed = {
     addresses: `${addressSearchText([...from, ...summary.to, ...summary.cc, ...summary.bcc, ...replyTo])} ${envelopeAddresses}`,
-    // The text itself is read from message_bodies when indexed (migration 008); past the bound
-    // nothing is indexed, so a longer HTML text is not kept for it.
+    // Past the bound nothing is indexed, so a longer HTML text is not kept for it.
     htmlText: indexedBody(parsed?.htmlText ?? ''),
+    // The text waits here to be indexed: the stored one may be packed (migration 011). Cut at twice
+    // the bound in UTF-16 units, which keeps at least the bound in characters for the index's own cut.
+    text: text.length > 2 * MAX_INDEXED_BODY_CHARS ? text.slice(0, 2 * MAX_INDEXED_BODY_CHARS) : text,
     attachments: (parsed?.attachments ?? []).map((a) => a.filename ?? '').join(' '),
   };
   const indexedChars = Math.min(MAX_INDEXED_BODY_CHARS, text.length + indexed.htmlText.length);
@@ -189,10 +204,10 @@ function rowFor(seq: number, { message, summary, rawFile }: PendingInsert): unkn
     addressSearchText(summary.bcc), addressSearchText(replyTo),
     summary.hasAttachments ? 1 : 0, parsed?.attachments.some((a) => a.inline) ? 1 : 0,
     JSON.stringify(message.envelope), message.parsed.ok ? null : message.parsed.error,
-    parsed?.text ?? null, parsed?.html ?? null, JSON.stringify(parsed?.headers ?? []), JSON.stringify(parsed?.attachments ?? []),
-    message.raw, rawFile,
+    stored.bodies.text, stored.bodies.html, stored.bodies.headersJson, JSON.stringify(parsed?.attachments ?? []), stored.bodies.bodyChars,
+    stored.raw.bytes, stored.raw.packed ? 1 : 0, rawFile,
     indexed.addresses, indexed.htmlText, indexed.attachments,
-    indexed.addresses.length + indexedChars + indexed.attachments.length,
+    indexed.addresses.length + indexedChars + indexed.attachments.length, indexed.text,
   ];
 }
 
@@ -207,8 +222,12 @@ function scopeCondition(scope: MailboxScope): SqlCondition {
 }
 
 /** A search within a scope. */
-function scopedSearch(scope: MailboxScope, query: SearchQuery, drive: boolean, prefixTerms?: PrefixTerms, trigramParts?: TrigramParts): CompiledSearch {
-  const where = compileSearch(query, { drive, prefixTerms, trigramParts });
+function scopedSearch(
+  scope: MailboxScope,
+  query: SearchQuery,
+  { drive, packedMatches, prefixTerms, trigramParts }: { drive: boolean; packedMatches: PackedMatches; prefixTerms?: PrefixTerms; trigramParts?: TrigramParts },
+): CompiledSearch {
+  const where = compileSearch(query, { drive, packedMatches, prefixTerms, trigramParts });
   if (scope.kind === 'all') return where;
   const inScope = scopeCondition(scope);
   return { ...where, sql: `${inScope.sql} AND (${where.sql})`, params: [...inScope.params, ...where.params] };
@@ -402,7 +421,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   /** A search within a scope, once the full-text index holds every acknowledged message if it reads the index. */
   async function searchFor(scope: MailboxScope, query: SearchQuery, drive = true): Promise<CompiledSearch> {
     if (readsFullText(query)) await fullText.catchUp();
-    const search = drive ? scopedSearch(scope, query, true, await prefixTermsOf(query), await trigramPartsOf(query)) : scopedSearch(scope, query, false);
+    const packedMatches = new Map<string, number[]>();
+    for (const value of substringValues(query)) packedMatches.set(value, await packedBodiesContaining(reader, value, looksInHtml(value)));
+    const search = drive
+      ? scopedSearch(scope, query, { drive, packedMatches, prefixTerms: await prefixTermsOf(query), trigramParts: await trigramPartsOf(query) })
+      : scopedSearch(scope, query, { drive, packedMatches });
     const before = drive && search.from === 'messages m' ? earliestBefore(query) : null;
     if (before === null) return search;
     // How many were received before it, counted in the index only and no further than the limit.
@@ -629,13 +652,14 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         }
         rawFile = message.id;
         message = { ...message, raw: NO_BYTES };
-        if (closed) {
-          await removeFiles([rawFile]);
-          throw new KotakError('shutting_down', 'the store is closed');
-        }
       }
+      if (closed) {
+        if (rawFile !== null) await removeFiles([rawFile]);
+        throw new KotakError('shutting_down', 'the store is closed');
+      }
+      const stored = packed(message);
       return new Promise((resolve, reject) => {
-        pending.push({ message, summary, rawFile, resolve, reject });
+        pending.push({ message, summary, rawFile, stored, resolve, reject });
         scheduleFlush();
       });
     },
@@ -711,12 +735,12 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
     async getRaw(scope, id) {
       const inScope = scopeCondition(scope);
-      const row = await reader.get<{ raw: Buffer; file: string | null }>(
-        `SELECT r.raw, r.file FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ? AND ${inScope.sql}`,
+      const row = await reader.get<{ raw: Buffer; packed: number; file: string | null }>(
+        `SELECT r.raw, r.packed, r.file FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = ? AND ${inScope.sql}`,
         [id, ...inScope.params],
       );
       if (!row) return null;
-      if (row.file === null) return row.raw;
+      if (row.file === null) return unpackRaw(row.raw, row.packed === 1);
       if (!rawFiles) throw new KotakError('storage_failed', `message ${id} is kept in a file, and this store has no files`);
       try {
         return await rawFiles.read(row.file);
