@@ -44,6 +44,8 @@ export interface FtsIndexerDeps {
   /** The store's write queue: a pass runs between commits, never beside one. */
   readonly exclusive: <T>(work: () => Promise<T>) => Promise<T>;
   readonly log: Logger;
+  /** How long commits wait for company before a pass (default INDEX_DELAY_MS; tests lengthen it to hold a backlog). */
+  readonly delayMs?: number;
 }
 
 export interface FtsIndexer {
@@ -57,7 +59,7 @@ export interface FtsIndexer {
   stop(): void;
 }
 
-export function createFtsIndexer({ writer, exclusive, log }: FtsIndexerDeps): FtsIndexer {
+export function createFtsIndexer({ writer, exclusive, log, delayMs = INDEX_DELAY_MS }: FtsIndexerDeps): FtsIndexer {
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   // Unknown at start: the last run may have stopped with messages pending.
@@ -107,7 +109,7 @@ export function createFtsIndexer({ writer, exclusive, log }: FtsIndexerDeps): Ft
   return {
     committed() {
       behind = true;
-      schedule(INDEX_DELAY_MS);
+      schedule(delayMs);
     },
 
     catchUp() {

@@ -257,7 +257,8 @@ function drivingWord(term: TextTerm, prefixTerms: PrefixTerms): string {
  * or phrase (message_fts), or a field term looked up in message_trigram.
  */
 export function readsFullText(query: SearchQuery): boolean {
-  return query.terms.some((term) => term.kind === 'text' || (!term.negated && usesTrigrams(term)));
+  // A substring term reads the stored bodies, committed with the row: it need not wait for the indexer.
+  return query.terms.some((term) => (term.kind === 'text' ? matchesFullText(term) : !term.negated && usesTrigrams(term)));
 }
 
 /**

@@ -289,6 +289,8 @@ export interface SqliteStoreOptions {
    * them. Tests give a copy of the older ones, to fill a database at an earlier schema.
    */
   readonly migrations?: URL;
+  /** How long commits wait before the indexer's pass (fts-indexer.ts); tests lengthen it to hold a backlog. */
+  readonly indexDelayMs?: number;
 }
 
 /**
@@ -416,7 +418,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     }
   }
 
-  const fullText = createFtsIndexer({ writer, exclusive, log });
+  const fullText = createFtsIndexer({ writer, exclusive, log, delayMs: options.indexDelayMs });
 
   /** A search within a scope, once the full-text index holds every acknowledged message if it reads the index. */
   async function searchFor(scope: MailboxScope, query: SearchQuery, drive = true): Promise<CompiledSearch> {

@@ -48,6 +48,27 @@ describe('the full-text index behind the commit', () => {
     }
   });
 
+  it('a search that reads no index (substring terms, short field values) sees new mail without waiting for the indexer', async () => {
+    // The indexer's own pass held off, so only a search's catch-up could index the message.
+    const store = await openSqliteStore(newPath(), { log, syncCommits: false, indexDelayMs: 600_000 });
+    try {
+      // The pass every start makes, done: from here on only a catch-up indexes.
+      await store.insert(message('First', 'first'));
+      await eventually(() => store.fullTextBacklog()).toBe(0);
+      await store.insert(message('東京からのお知らせ', 'x == y'));
+      for (const query of ['東京', '==', 'subject:東京', 'to:de', '-東京']) await search(store, query);
+      // Still pending: none of these caught the index up.
+      expect(await store.fullTextBacklog()).toBe(1);
+      expect(await search(store, '東京')).toEqual(['東京からのお知らせ']);
+      expect(await search(store, '==')).toEqual(['東京からのお知らせ']);
+      // A word reads the index: it catches it up first.
+      expect(await search(store, 'y')).toEqual(['東京からのお知らせ']);
+      expect(await store.fullTextBacklog()).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('answers every query the same with the messages indexed in the background and with them caught up by the search', async () => {
     // Background: wait until the indexer has emptied its backlog, then ask.
     const background = await openSqliteStore(newPath(), { log, syncCommits: false });
