@@ -72,6 +72,15 @@ export type ParseOutcome =
   | { readonly ok: true; readonly message: ParsedMessage }
   | { readonly ok: false; readonly error: string };
 
+/**
+ * A large message's raw bytes as received into a spool file (store/spool.ts) instead of memory.
+ * The file belongs to whoever received it; a store links its own copy to it.
+ */
+export interface SpooledRaw {
+  readonly path: string;
+  readonly size: number;
+}
+
 /** A message as it is committed: raw bytes, envelope and whatever parsing produced. */
 export interface NewMessage {
   readonly id: string;
@@ -80,7 +89,10 @@ export interface NewMessage {
   readonly routeRule?: string;
   readonly receivedAt: number;
   readonly envelope: Envelope;
+  /** The raw bytes; empty when they are in `spooled`. */
   readonly raw: Buffer;
+  /** Present when the raw bytes were received into a spool file: the store links its raw file to it. */
+  readonly spooled?: SpooledRaw;
   readonly parsed: ParseOutcome;
 }
 

@@ -16,7 +16,8 @@ import { listMigrations, migrate } from './migrate.js';
 import { createFtsIndexer, indexedBody, MAX_INDEXED_BODY_CHARS } from './fts-indexer.js';
 import { compileSearch, earliestBefore, readsFullText, receivedAtIndexed, type CompiledSearch, type SqlCondition } from './search-sql.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
-import { openRawFiles } from './raw-files.js';
+import { openRawFiles, type RawFiles } from './raw-files.js';
+import { openSpool, type Spool } from './spool.js';
 import { createRelayStore } from './relay-sqlite.js';
 import type { RelayStore } from './relay-types.js';
 import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, PruneLimits, RemovedMessage, StoreStats } from './types.js';
@@ -223,6 +224,8 @@ export type SqliteStore = MessageStore & {
   readonly space: DiskSpace;
   /** Messages committed and not yet in the full-text index (it is built behind the commit). */
   fullTextBacklog(): Promise<number>;
+  /** Where large messages are received (a NewMessage's `spooled`); null for a store without files (`:memory:`). */
+  readonly spool: Spool | null;
 };
 
 export interface SqliteStoreOptions {
@@ -265,6 +268,17 @@ async function openWriter(path: string, inMemory: boolean): Promise<Connection> 
   }
   writer.setBusyTimeout(10_000);
   return writer;
+}
+
+/** A message's raw file: linked to its spool file when it was received into one, else written. */
+async function writeRawFile(rawFiles: RawFiles | null, message: NewMessage): Promise<void> {
+  if (!rawFiles) throw new KotakError('storage_failed', 'a spooled message reached a store without files');
+  try {
+    if (message.spooled) await rawFiles.adopt(message.id, message.spooled.path);
+    else await rawFiles.write(message.id, message.raw);
+  } catch (err) {
+    throw new KotakError('storage_failed', `could not write the raw message to a file: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
@@ -319,6 +333,12 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     const named = new Set(await filesWhere('1', []));
     const swept = await rawFiles.sweep((name) => named.has(name), STRAY_FILE_MIN_AGE_MS);
     if (swept > 0) log.info({ files: swept }, 'removed raw message files without a stored message');
+  }
+  const spool = inMemory ? null : openSpool(`${path}.raw`, rawFileMinBytes);
+  if (spool) {
+    // Any spool file now was left by a process that died while receiving (we hold the lock).
+    const swept = await spool.sweep();
+    if (swept > 0) log.info({ files: swept }, 'removed spool files of messages being received when Kotak stopped');
   }
 
   let nextSeq = ((await writer.get<{ max: number | null }>('SELECT MAX(seq) AS max FROM messages'))?.max ?? 0) + 1;
@@ -557,19 +577,16 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     relay: createRelayStore({ reader, writer, exclusive }),
     space,
     fullTextBacklog: () => fullText.backlog(),
+    spool,
 
     async insert(message) {
       if (closed) throw new KotakError('shutting_down', 'the store is closed');
       const summary = summarize(message);
       let rawFile: string | null = null;
-      if (rawFiles && message.raw.length >= rawFileMinBytes) {
+      if (message.spooled || (rawFiles && message.raw.length >= rawFileMinBytes)) {
         // Written and synced before the row joins a batch: the files of a batch's messages are
         // written side by side, and the batch's commit no longer carries their bytes.
-        try {
-          await rawFiles.write(message.id, message.raw);
-        } catch (err) {
-          throw new KotakError('storage_failed', `could not write the raw message to a file: ${(err as Error).message}`, { cause: err });
-        }
+        await writeRawFile(rawFiles, message);
         rawFile = message.id;
         message = { ...message, raw: NO_BYTES };
         if (closed) {
