@@ -4,7 +4,6 @@
  * service. The announcement comes strictly after the commit, so anything that hears
  * 'message:stored' can read the message back.
  */
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { newMessageId } from './mail/id.js';
 import { KotakError } from './errors.js';
@@ -33,13 +32,12 @@ export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxServi
       throw new KotakError('mailbox_not_allowed', 'a recipient routes to a mailbox this login may not see; nothing was stored');
     }
     const receivedAt = now();
-    // A spooled message is read back whole to be parsed: it was not held while it arrived.
-    const { source, bytes } = Buffer.isBuffer(raw)
-      ? { source: { raw }, bytes: raw }
-      : { source: { raw: NO_BYTES, spooled: raw }, bytes: await readFile(raw.path) };
-    const size = bytes.length;
-    const parsed = await parser.parse(bytes);
+    const spooled = Buffer.isBuffer(raw) ? null : raw;
+    const size = spooled ? spooled.size : (raw as Buffer).length;
+    // A spooled message is parsed from its file, never held whole (parse/pool.ts).
+    const parsed = spooled ? await parser.parseFile(spooled) : await parser.parse(raw as Buffer);
     if (!parsed.ok) log.warn({ reason: parsed.error, bytes: size }, 'message kept unparsed');
+    const source = spooled ? { raw: NO_BYTES, spooled } : { raw: raw as Buffer };
     // Each copy is the whole message (envelope, Bcc view, raw bytes) with its own id and state;
     // the copies of a spooled message each get a raw file linked to the one spool file.
     const copies = placements.map(({ mailbox, rule }) => ({ id: newMessageId(receivedAt), mailbox, routeRule: rule, receivedAt, envelope, ...source, parsed }));

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startKotakProcess } from '../helpers/child.js';
 import { withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { RawSmtp } from '../helpers/raw-smtp.js';
+import { getJson, transport } from '../helpers/kotak.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kotak-spool-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -186,6 +187,32 @@ describe('large messages are spooled to a file while they arrive', () => {
       expect((await fetch(`${kotak.url}/api/messages/${ids[0]}`, { method: 'DELETE' })).status).toBeLessThan(300);
       expect((await rawOf(kotak, ids[1]!)).equals(stored)).toBe(true);
       smtp.destroy();
+    } finally {
+      await kotak.stop();
+    }
+  });
+
+  it('parses a spooled message from its file: a 20 MB attachment and a 3 MB text read back whole', async () => {
+    const db = newDb();
+    const kotak = await withKotak({ db });
+    try {
+      const content = Buffer.alloc(20 * 1024 * 1024);
+      for (let i = 0; i < content.length; i += 4) content.writeUInt32LE((i * 2654435761) >>> 0, i);
+      const text = Array.from({ length: 40_000 }, (_, i) => `line ${i} of a long text body, ${'w'.repeat(40)}`).join('\n');
+      const mailer = transport(kotak);
+      const withAttachment = await mailer.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'big attachment', text: 'see attached', attachments: [{ filename: 'big.bin', content }] });
+      const withText = await mailer.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'big text', text });
+      mailer.close();
+      const attachmentId = /queued as (\S+)/.exec(withAttachment.response)![1]!;
+      const textId = /queued as (\S+)/.exec(withText.response)![1]!;
+      const detail = (await getJson(kotak, `/api/messages/${attachmentId}`)).body as { text: string; attachments: { id: string; filename: string; size: number }[]; parseError?: string };
+      expect(detail.parseError).toBeUndefined();
+      expect(detail.text.trim()).toBe('see attached');
+      expect(detail.attachments.map((a) => [a.filename, a.size])).toEqual([['big.bin', content.length]]);
+      const download = await fetch(`${kotak.url}/api/messages/${attachmentId}/parts/${detail.attachments[0]!.id}`);
+      expect(Buffer.from(await download.arrayBuffer()).equals(content)).toBe(true);
+      expect(((await getJson(kotak, `/api/messages/${textId}`)).body as { text: string }).text.trimEnd()).toBe(text);
+      expect(rawDirectory(db).spool).toEqual([]);
     } finally {
       await kotak.stop();
     }
