@@ -9,8 +9,17 @@
  * base64, a structure deeper than it looks at), it answers null and the caller reads the message
  * whole as before. Stripping fewer parts than ./skeleton.ts would is always correct: what is left
  * is parsed from its bytes.
+ *
+ * It also bounds text: of a large text/plain or text/html body that is not an attachment, it keeps
+ * only enough to decode the first MAX_INDEXED_BODY_CHARS characters (the bound of the full-text
+ * index) and drops the rest (`textCut`). The cut falls wherever the bound is reached, even inside
+ * a quoted-printable escape, a base64 group or a multi-byte character: TEXT_KEEP_BYTES leaves
+ * room for more characters than the bound at the widest encoding (4 bytes a character, 3 encoded
+ * bytes a byte in quoted-printable), and the parser pool keeps only the first
+ * MAX_INDEXED_BODY_CHARS of what was decoded, so whatever the cut broke lies past them.
  */
 import { open } from 'node:fs/promises';
+import { MAX_INDEXED_BODY_CHARS } from '../store/fts-indexer.js';
 import type { Skeleton } from './skeleton.js';
 import { boundaryOf, EXACT_DECODE_MAX_BYTES, headerValue, MAX_DELIMITER_TAIL, MAX_DEPTH, MAX_PART_HEADER_CHARS, MIN_STRIP_BYTES, stripMarker } from './skeleton.js';
 
@@ -28,6 +37,14 @@ const MAX_PADDING_TAIL = 64;
 const NOT_COUNTED = new Set([CR, LF, 0x20, 0x09, EQUALS]);
 /** What /^[=\s]*$/ accepts of a latin1 string, byte by byte. */
 const PADDING_TAIL_BYTES = new Set([EQUALS, 0x20, 0x09, CR, LF, 0x0b, 0x0c, 0xa0]);
+
+/** Decoded bytes that surely hold MAX_INDEXED_BODY_CHARS characters (at most 4 bytes each), and some to spare. */
+const TEXT_DECODED_BYTES = MAX_INDEXED_BODY_CHARS * 4 + 64 * 1024;
+/** Encoded bytes of a text body kept, by transfer encoding: base64 4 for 3 (and line breaks), quoted-printable 3 for 1 (and soft breaks). */
+const TEXT_KEEP_BYTES: Readonly<Record<string, number>> = {
+  base64: Math.ceil((TEXT_DECODED_BYTES * 4) / 3) + 64 * 1024,
+  'quoted-printable': TEXT_DECODED_BYTES * 3 + 64 * 1024,
+};
 
 /** Thrown when the result would not be what ./skeleton.ts makes: the caller falls back. */
 class CannotStream extends Error {}
@@ -59,13 +76,19 @@ class SkeletonWriter {
   /** Whether the previous line of the header section ended in CRLF. */
   #previousCrlf = false;
   #leaf: Leaf | null = null;
+  /** A text body being kept up to its bound: bytes still to keep, then (at 0) nothing more. */
+  #textRoom: number | null = null;
+  textCut = false;
   /** The current line so far, when it spans reads. */
   #partial: Buffer[] = [];
   #partialBytes = 0;
   /** The rest of the current line is content (too long to be a delimiter or a header). */
   #longLine = false;
 
-  constructor(capacity: number) {
+  readonly #bounded: boolean;
+
+  constructor(capacity: number, boundText: boolean) {
+    this.#bounded = boundText;
     // Pages of the unused end are never touched, so never resident.
     this.out = Buffer.allocUnsafe(capacity);
   }
@@ -73,15 +96,24 @@ class SkeletonWriter {
   feed(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
+      if (this.#longLine) {
+        const lf = chunk.indexOf(LF, at);
+        const end = lf < 0 ? chunk.length : lf + 1;
+        this.#content(chunk.subarray(at, end));
+        if (lf >= 0) this.#longLine = false;
+        at = end;
+        continue;
+      }
+      if (this.#mode === 'content' && this.#partialBytes === 0 && chunk.length - at >= 2 && !(chunk[at] === DASH && chunk[at + 1] === DASH)) {
+        // Only a line that starts with "--" can be a delimiter: what lies before the next one is
+        // content, taken in one piece (a body is not walked line by line in JavaScript).
+        at = this.#contentUntilDashes(chunk, at);
+        continue;
+      }
       const lf = chunk.indexOf(LF, at);
       const end = lf < 0 ? chunk.length : lf + 1;
       const piece = chunk.subarray(at, end);
       at = end;
-      if (this.#longLine) {
-        this.#content(piece);
-        if (lf >= 0) this.#longLine = false;
-        continue;
-      }
       if (lf < 0) {
         this.#partial.push(Buffer.from(piece));
         this.#partialBytes += piece.length;
@@ -93,6 +125,24 @@ class SkeletonWriter {
       this.#partialBytes = 0;
       this.#line(line);
     }
+  }
+
+  /** From a line start that is not "--": content up to the next line start (within the chunk) that is "--", or as far as can be told. */
+  #contentUntilDashes(chunk: Buffer, at: number): number {
+    const next = chunk.indexOf(LF_DASHES, at);
+    if (next >= 0) {
+      this.#content(chunk.subarray(at, next + 1));
+      return next + 1;
+    }
+    const lastLf = chunk.lastIndexOf(LF);
+    if (lastLf >= at) {
+      this.#content(chunk.subarray(at, lastLf + 1));
+      return lastLf + 1;
+    }
+    // No line end in the rest of the chunk: the line goes on, as content.
+    this.#content(chunk.subarray(at));
+    this.#longLine = true;
+    return chunk.length;
   }
 
   /** A line too long to be anything but content goes out as content as it arrives. */
@@ -119,7 +169,7 @@ class SkeletonWriter {
     // A leaf never closed is not stripped by ./skeleton.ts; its bytes must then be here.
     if (this.#leaf && this.#leaf.length > EXACT_DECODE_MAX_BYTES) throw new CannotStream();
     this.#leaf = null;
-    return { bytes: this.out.subarray(0, this.length), sizes: this.sizes };
+    return { bytes: this.out.subarray(0, this.length), sizes: this.sizes, ...(this.textCut ? { textCut: true } : {}) };
   }
 
   #line(line: Buffer): void {
@@ -127,6 +177,9 @@ class SkeletonWriter {
     const level = this.#delimiterLevel(line);
     if (level < 0) return this.#content(line);
     if (this.#leaf) this.#closeLeaf(true);
+    // The line break before the delimiter belongs to it: a cut body gets one back.
+    if (this.#textRoom === 0) this.#write(CRLF);
+    this.#textRoom = null;
     this.#write(line);
     const closing = line[this.#boundaries[level]!.length] === DASH && line[this.#boundaries[level]!.length + 1] === DASH;
     this.#boundaries.length = closing ? level : level + 1;
@@ -177,6 +230,8 @@ class SkeletonWriter {
     const encoding = (headerValue(headers, 'content-transfer-encoding') ?? '').toLowerCase();
     if (encoding === 'base64' && !contentType.startsWith('text/') && !contentType.startsWith('message/')) {
       this.#leaf = { start: this.length, length: 0, notCounted: 0, firstEquals: -1, unusual: false, last: -1, beforeLast: -1 };
+    } else if (this.#bounded && isBodyText(contentType, headers)) {
+      this.#textRoom = TEXT_KEEP_BYTES[encoding] ?? TEXT_DECODED_BYTES;
     }
   }
 
@@ -188,6 +243,7 @@ class SkeletonWriter {
 
   #content(bytes: Buffer): void {
     const leaf = this.#leaf;
+    if (!leaf && this.#textRoom !== null) return this.#textContent(bytes, this.#textRoom);
     if (!leaf) return this.#write(bytes);
     // Kept while the body may still be small enough to decode exactly or not worth stripping.
     if (leaf.length + bytes.length <= EXACT_DECODE_MAX_BYTES) this.#write(bytes);
@@ -206,6 +262,15 @@ class SkeletonWriter {
     if (bytes.length >= 2) leaf.beforeLast = bytes[bytes.length - 2]!;
     else if (bytes.length === 1) leaf.beforeLast = leaf.last;
     if (bytes.length >= 1) leaf.last = bytes[bytes.length - 1]!;
+  }
+
+  /** Kept up to the bound, then dropped until the part ends. */
+  #textContent(bytes: Buffer, room: number): void {
+    if (room === 0) return;
+    const kept = bytes.length <= room ? bytes : bytes.subarray(0, room);
+    this.#write(kept);
+    this.#textRoom = room - kept.length;
+    if (this.#textRoom === 0) this.textCut = true;
   }
 
   /** The leaf's body ends (before a delimiter: its last line break belongs to the delimiter). */
@@ -245,8 +310,16 @@ class SkeletonWriter {
 }
 
 const CRLF = Buffer.from('\r\n');
+const LF_DASHES = Buffer.from('\n--');
 const LF_ONLY = Buffer.from('\n');
 const EMPTY = Buffer.alloc(0);
+
+/** A text/plain or text/html part that a parser takes for the message's text, not for an attachment. */
+function isBodyText(contentType: string, headers: string): boolean {
+  if (!contentType.startsWith('text/plain') && !contentType.startsWith('text/html')) return false;
+  const disposition = (headerValue(headers, 'content-disposition') ?? '').toLowerCase();
+  return !disposition.startsWith('attachment') && !/\bfilename\*?=/.test(disposition) && !/;\s*name\*?=/.test(contentType);
+}
 
 function isLine(line: Buffer, text: string): boolean {
   return line.length === text.length && line.toString('latin1') === text;
@@ -260,10 +333,11 @@ function countByte(bytes: Buffer, byte: number): number {
 
 /**
  * The skeleton of the message in `path` (`size` bytes), read in one pass; null when it cannot be
- * made without holding a body (then read the file whole and strip it as before).
+ * made without holding a body (then read the file whole and strip it as before). `boundText`:
+ * large text bodies are cut (see above), and the skeleton says so.
  */
-export async function stripAttachmentBodiesFromFile(path: string, size: number): Promise<Skeleton | null> {
-  const writer = new SkeletonWriter(size + 1024);
+export async function stripAttachmentBodiesFromFile(path: string, size: number, options: { boundText?: boolean } = {}): Promise<Skeleton | null> {
+  const writer = new SkeletonWriter(size + 1024, options.boundText ?? false);
   const handle = await open(path, 'r');
   try {
     const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
@@ -278,7 +352,7 @@ export async function stripAttachmentBodiesFromFile(path: string, size: number):
     if (skeleton.bytes.length >= size / 2) return skeleton;
     const own = Buffer.alloc(skeleton.bytes.length);
     skeleton.bytes.copy(own);
-    return { bytes: own, sizes: skeleton.sizes };
+    return { ...skeleton, bytes: own };
   } catch (err) {
     if (err instanceof CannotStream) return null;
     throw err;

@@ -65,6 +65,11 @@ export interface ParsedMessage {
   readonly headers: readonly Header[];
   readonly attachments: readonly AttachmentInfo[];
   readonly snippet: string;
+  /**
+   * Set when a large text/plain or text/html part was read only in part (a spooled message,
+   * mail/skeleton-file.ts): `text` and `html` are their first MAX_INDEXED_BODY_CHARS characters.
+   */
+  readonly textCut?: true;
 }
 
 /** The outcome of parsing: a parse can fail or time out, and the message is kept either way. */
@@ -132,6 +137,11 @@ export interface MessageDetail extends MessageSummary {
   readonly parseError?: string;
   /** Present when DATA had bare LF or CR line endings (see SmtpWarning). */
   readonly smtpWarnings?: readonly SmtpWarning[];
+  /**
+   * From the store only: `text` and `html` are as stored, bounded (ParsedMessage.textCut). Never
+   * leaves the store's wrapper (store/full-text.ts), which derives the whole text in their place.
+   */
+  readonly textCut?: true;
 }
 
 export const DEFAULT_MAILBOX = 'default';

@@ -15,12 +15,16 @@ import type { ExtractedPart, PartChecksums } from '../mail/parse.js';
 import { stripAttachmentBodiesWithin, type Skeleton } from '../mail/skeleton.js';
 import { stripAttachmentBodiesFromFile } from '../mail/skeleton-file.js';
 import type { ParsedMessage, ParseOutcome, SpooledRaw } from '../mail/types.js';
+import { MAX_INDEXED_BODY_CHARS } from '../store/fts-indexer.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
 export interface ParserPool {
   /** Never rejects: a failure or timeout is an outcome with the reason. */
   parse(raw: Buffer): Promise<ParseOutcome>;
-  /** The same for a message in a file (a spool file): read in one pass, not held whole. */
+  /**
+   * The same for a message in a file (a spool file): read in one pass, not held whole, with large
+   * text parts bounded (ParsedMessage.textCut).
+   */
   parseFile(file: SpooledRaw): Promise<ParseOutcome>;
   /**
    * The decoded bytes of one attachment. Rejects with `message_unparsed` (and the reason) when the
@@ -65,6 +69,21 @@ const WORKER_LIMITS = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 8
  */
 function inlineParseWithinLimits(limits: MimeLimits): boolean {
   return limits.maxParts >= INLINE_LIMITS.maxParts && limits.maxDepth >= FAST_PARSE_MAX_DEPTH && limits.maxHeaderBytes >= INLINE_MAX_BYTES;
+}
+
+/**
+ * A message parsed from a skeleton whose large text parts were cut: the text and HTML decoded from
+ * them, up to MAX_INDEXED_BODY_CHARS characters each (past those lies whatever the cut broke).
+ */
+function boundedText(message: ParsedMessage): ParsedMessage {
+  return { ...message, text: firstChars(message.text), html: firstChars(message.html), htmlText: firstChars(message.htmlText), textCut: true };
+}
+
+function firstChars(text: string | null): string | null {
+  if (text === null || text.length <= MAX_INDEXED_BODY_CHARS) return text;
+  // Not half of a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text[MAX_INDEXED_BODY_CHARS - 1]!) ? MAX_INDEXED_BODY_CHARS - 1 : MAX_INDEXED_BODY_CHARS;
+  return text.slice(0, end);
 }
 
 export interface ParserPoolOptions {
@@ -210,8 +229,10 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
       if (message) return { ok: true, message };
     }
     if (skeleton) {
+      const textCut = skeleton.textCut === true;
       const reply = await submit({ kind: 'parse', raw: skeleton.bytes, sizes: [...skeleton.sizes], limits: mimeLimits, transfer: owned });
-      return reply.ok && reply.kind === 'parse' ? { ok: true, message: reply.message } : { ok: false, error: reply.ok ? 'parser answered the wrong request' : reply.error };
+      if (!reply.ok || reply.kind !== 'parse') return { ok: false, error: reply.ok ? 'parser answered the wrong request' : reply.error };
+      return { ok: true, message: textCut ? boundedText(reply.message) : reply.message };
     }
     const reply = await submit({ kind: 'parse', raw, limits: mimeLimits });
     if (!reply.ok) return { ok: false, error: reply.error };
@@ -237,7 +258,7 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
       // (skeleton-file.ts); what that reader cannot decide is read whole, as before.
       let skeleton: Skeleton | null;
       try {
-        skeleton = await stripAttachmentBodiesFromFile(file.path, file.size);
+        skeleton = await stripAttachmentBodiesFromFile(file.path, file.size, { boundText: true });
       } catch (err) {
         return { ok: false, error: `the message could not be read: ${(err as Error).message}` };
       }

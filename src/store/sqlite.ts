@@ -84,6 +84,7 @@ interface DetailRow extends SummaryRow {
   html: string | null;
   headers_json: string | null;
   attachments_json: string | null;
+  text_cut: number | null;
 }
 
 // A message holds few tags; the subquery reads them from message_tags' primary key (seq first).
@@ -147,7 +148,8 @@ function toDetail(row: DetailRow): MessageDetail {
     date: row.date_header === null ? null : new Date(row.date_header).toISOString(),
     ...(smtpWarnings?.length ? { smtpWarnings } : {}),
   };
-  return row.parse_error === null ? detail : { ...detail, parseError: row.parse_error };
+  const withFlags = row.text_cut ? { ...detail, textCut: true as const } : detail;
+  return row.parse_error === null ? withFlags : { ...withFlags, parseError: row.parse_error };
 }
 
 /** The values of one message for the message_ingest view, in INGEST_COLUMNS order. */
@@ -455,9 +457,20 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
   /** One statement, hence one implicit transaction: the batch commits whole or not at all. */
   async function writeBatch(batch: readonly PendingInsert[]): Promise<void> {
+    const firstSeq = nextSeq;
     const params = batch.flatMap((item) => rowFor(nextSeq++, item));
-    await writer.runPrepared(ingestSql(batch.length), params);
+    const cut = batch.flatMap((item, i) => (item.message.parsed.ok && item.message.parsed.message.textCut ? [firstSeq + i] : []));
+    if (cut.length === 0) await writer.runPrepared(ingestSql(batch.length), params);
+    else await transaction(() => writer.runPrepared(ingestSql(batch.length), params).then(() => markTextCut(cut)));
     fullText.committed();
+  }
+
+  /**
+   * Flags the bounded text of these new rows (migration 012), in their insert's transaction. Not a
+   * column of the message_ingest view: few messages have it, and the view stays as it was.
+   */
+  async function markTextCut(seqs: readonly number[]): Promise<void> {
+    await writer.run(`UPDATE message_bodies SET text_cut = 1 WHERE seq IN (${seqs.map(() => '?').join(',')})`, seqs);
   }
 
   function takeBatch(): PendingInsert[] {
@@ -660,7 +673,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     async get(scope, id) {
       const inScope = scopeCondition(scope);
       const row = await reader.get<DetailRow>(
-        `SELECT ${SUMMARY_COLUMNS}, m.route_rule, m.reply_to_json, m.envelope_json, m.parse_error, m.date_header, b.text, b.html, b.headers_json, b.attachments_json
+        `SELECT ${SUMMARY_COLUMNS}, m.route_rule, m.reply_to_json, m.envelope_json, m.parse_error, m.date_header, b.text, b.html, b.headers_json, b.attachments_json, b.text_cut
            FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq WHERE m.id = ? AND ${inScope.sql}`,
         [id, ...inScope.params],
       );
