@@ -73,8 +73,15 @@ describe('large text bodies are stored bounded and read back whole', () => {
     } finally {
       await kotak.stop();
     }
-    const rows = await peek(db, (c) => c.all<{ chars: number; cut: number }>("SELECT MAX(length(IFNULL(text, '')), length(IFNULL(html, ''))) AS chars, text_cut AS cut FROM message_bodies ORDER BY seq"));
-    expect(rows).toEqual(SHAPES.map(() => ({ chars: MAX_INDEXED_BODY_CHARS, cut: 1 })));
+    const rows = await peek(db, (c) => c.all<{ text: string | null; html: string | null; cut: number }>('SELECT text, html, text_cut AS cut FROM message_bodies ORDER BY seq'));
+    expect(rows.map((r) => r.cut)).toEqual(SHAPES.map(() => 1));
+    // Exactly the first MAX_INDEXED_BODY_CHARS characters, wherever the cut fell in the encoding
+    // (a quoted-printable escape, a base64 group, a multi-byte character).
+    for (const [i, shape] of SHAPES.entries()) {
+      const stored = 'text' in shape ? rows[i]!.text : rows[i]!.html;
+      const whole = 'text' in shape ? shape.text : shape.html;
+      expect(stored, shape.name).toBe(whole.slice(0, MAX_INDEXED_BODY_CHARS));
+    }
   });
 
   it('migrates a database made at schema 010: its messages keep their whole text, uncut', async () => {
