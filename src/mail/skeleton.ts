@@ -42,7 +42,7 @@ export interface Skeleton {
   readonly bytes: Buffer;
   /** Marker text (as the part decodes) → decoded size of the real body. */
   readonly sizes: ReadonlyMap<string, number>;
-  /** Large text parts were cut (only a skeleton read from a file: ./skeleton-file.ts). */
+  /** Large text parts were cut (only a skeleton read from a file: ../parse/skeleton-file.ts). */
   readonly textCut?: boolean;
 }
 

@@ -67,7 +67,7 @@ export interface ParsedMessage {
   readonly snippet: string;
   /**
    * Set when a large text/plain or text/html part was read only in part (a spooled message,
-   * mail/skeleton-file.ts): `text` and `html` are their first MAX_INDEXED_BODY_CHARS characters.
+   * parse/skeleton-file.ts): `text` and `html` are their first MAX_INDEXED_BODY_CHARS characters.
    */
   readonly textCut?: true;
 }

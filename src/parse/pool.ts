@@ -13,7 +13,7 @@ import { FAST_PARSE_MAX_DEPTH, INLINE_LIMITS, parseSimpleMessage } from '../mail
 import { messageHeaderExceeded, mimeLimitExceeded, type MimeLimits } from '../mail/mime-limits.js';
 import type { ExtractedPart, PartChecksums } from '../mail/parse.js';
 import { stripAttachmentBodiesWithin, type Skeleton } from '../mail/skeleton.js';
-import { stripAttachmentBodiesFromFile } from '../mail/skeleton-file.js';
+import { stripAttachmentBodiesFromFile } from './skeleton-file.js';
 import type { ParsedMessage, ParseOutcome, SpooledRaw } from '../mail/types.js';
 import { MAX_INDEXED_BODY_CHARS } from '../store/fts-indexer.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';

@@ -1,7 +1,7 @@
 /**
  * The whole text of a message whose stored text is bounded. A message received into a spool file
  * is stored with only the first MAX_INDEXED_BODY_CHARS characters of each large text part
- * (mail/skeleton-file.ts, migration 012): enough for the snippet, the index and substring search,
+ * (parse/skeleton-file.ts, migration 012): enough for the snippet, the index and substring search,
  * without holding a 50 MB text while it is received. Every reader of a message (the API, the
  * Mailpit and MailHog routes, the checks, the HTML view, links) reads it through `get`, so this
  * wrapper derives the whole text and HTML there, from the raw bytes through the parser pool, as

@@ -1,5 +1,5 @@
 /**
- * The skeleton read from a file in one pass (src/mail/skeleton-file.ts, for spooled messages) must
+ * The skeleton read from a file in one pass (src/parse/skeleton-file.ts, for spooled messages) must
  * be the skeleton src/mail/skeleton.ts makes from the same bytes in memory, or null (the caller
  * then reads the file whole); parsing it must give what mailparser gives on every byte.
  */
@@ -10,7 +10,7 @@ import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSkeleton, parseWithMailparser } from '../../src/mail/parse.js';
 import { stripAttachmentBodies, type Skeleton } from '../../src/mail/skeleton.js';
-import { stripAttachmentBodiesFromFile } from '../../src/mail/skeleton-file.js';
+import { stripAttachmentBodiesFromFile } from '../../src/parse/skeleton-file.js';
 
 const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'kotak-skeleton-file-'));

@@ -1,7 +1,7 @@
 -- Bounded text for large messages (issue 19: one large message received in bounded memory).
 --
 -- A message received into a spool file is parsed from it with each large text/plain and
--- text/html part cut to what decodes to the first 256 Ki characters (mail/skeleton-file.ts), the
+-- text/html part cut to what decodes to the first 256 Ki characters (parse/skeleton-file.ts), the
 -- bound the full-text index already has. message_bodies.text and .html then hold that bounded
 -- text, and text_cut says so: readers of a message's text derive the whole text from the raw
 -- bytes (store/full-text.ts); the snippet, the index and substring search use what is stored.

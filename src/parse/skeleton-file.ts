@@ -1,13 +1,14 @@
 /**
- * The skeleton of a message (./skeleton.ts: large base64 attachment bodies swapped for markers)
+ * The skeleton of a message (mail/skeleton.ts: large base64 attachment bodies swapped for markers)
  * built from a file in one pass, for a message received into a spool file: the message itself is
  * never held, only the skeleton, so a 49 MB attachment costs the server its headers.
  *
- * It reads line by line with the rules of ./skeleton.ts (where headers end, what a delimiter line
- * is, which leaves are stripped, how a stripped body is measured); where a streaming reader cannot
+ * It reads the file in chunks with the rules of mail/skeleton.ts (where headers end, what a
+ * delimiter line is, which leaves are stripped, how a stripped body is measured): header sections
+ * line by line, a body in pieces between the lines that start with "--". Where a streaming reader cannot
  * decide as that one would without keeping the body (a large body turns out not to be plain
  * base64, a structure deeper than it looks at), it answers null and the caller reads the message
- * whole as before. Stripping fewer parts than ./skeleton.ts would is always correct: what is left
+ * whole as before. Stripping fewer parts than mail/skeleton.ts would is always correct: what is left
  * is parsed from its bytes.
  *
  * It also bounds text: of a large text/plain or text/html body that is not an attachment, it keeps
@@ -20,8 +21,8 @@
  */
 import { open } from 'node:fs/promises';
 import { MAX_INDEXED_BODY_CHARS } from '../store/fts-indexer.js';
-import type { Skeleton } from './skeleton.js';
-import { boundaryOf, EXACT_DECODE_MAX_BYTES, headerValue, MAX_DELIMITER_TAIL, MAX_DEPTH, MAX_PART_HEADER_CHARS, MIN_STRIP_BYTES, stripMarker } from './skeleton.js';
+import type { Skeleton } from '../mail/skeleton.js';
+import { boundaryOf, EXACT_DECODE_MAX_BYTES, headerValue, MAX_DELIMITER_TAIL, MAX_DEPTH, MAX_PART_HEADER_CHARS, MIN_STRIP_BYTES, stripMarker } from '../mail/skeleton.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -31,9 +32,9 @@ const EQUALS = 0x3d;
 const READ_CHUNK_BYTES = 256 * 1024;
 /** Longer lines cannot be delimiters ("--", a boundary of at most 200, "--", the tail): content. */
 const MAX_DELIMITER_LINE = 2 + 200 + 2 + MAX_DELIMITER_TAIL + 1;
-/** What ./skeleton.ts allows after the first "=" of a base64 body. */
+/** What mail/skeleton.ts allows after the first "=" of a base64 body. */
 const MAX_PADDING_TAIL = 64;
-/** Bytes ./skeleton.ts does not count as base64 characters of a large body. */
+/** Bytes mail/skeleton.ts does not count as base64 characters of a large body. */
 const NOT_COUNTED = new Set([CR, LF, 0x20, 0x09, EQUALS]);
 /** What /^[=\s]*$/ accepts of a latin1 string, byte by byte. */
 const PADDING_TAIL_BYTES = new Set([EQUALS, 0x20, 0x09, CR, LF, 0x0b, 0x0c, 0xa0]);
@@ -46,7 +47,7 @@ const TEXT_KEEP_BYTES: Readonly<Record<string, number>> = {
   'quoted-printable': TEXT_DECODED_BYTES * 3 + 64 * 1024,
 };
 
-/** Thrown when the result would not be what ./skeleton.ts makes: the caller falls back. */
+/** Thrown when the result would not be what mail/skeleton.ts makes: the caller falls back. */
 class CannotStream extends Error {}
 
 /** A base64 leaf that is not text: measured as it goes by, its bytes kept only while few. */
@@ -149,7 +150,7 @@ class SkeletonWriter {
   #checkLongLine(): void {
     const limit = this.#mode === 'headers' ? MAX_PART_HEADER_CHARS : MAX_DELIMITER_LINE;
     if (this.#partialBytes <= limit) return;
-    // A header line this long: the part is left to mailparser as it is (./skeleton.ts does the same).
+    // A header line this long: the part is left to mailparser as it is (mail/skeleton.ts does the same).
     if (this.#mode === 'headers') this.#opaque();
     const pending = Buffer.concat(this.#partial);
     this.#partial = [];
@@ -166,7 +167,7 @@ class SkeletonWriter {
     }
     // The top-level entity a leaf: its body runs to the end of the message.
     if (this.#leaf && this.#boundaries.length === 0) this.#closeLeaf(false);
-    // A leaf never closed is not stripped by ./skeleton.ts; its bytes must then be here.
+    // A leaf never closed is not stripped by mail/skeleton.ts; its bytes must then be here.
     if (this.#leaf && this.#leaf.length > EXACT_DECODE_MAX_BYTES) throw new CannotStream();
     this.#leaf = null;
     return { bytes: this.out.subarray(0, this.length), sizes: this.sizes, ...(this.textCut ? { textCut: true } : {}) };
