@@ -5,7 +5,9 @@
  *
  *   npm run build && npx tsx bench/single-line.ts                  # 49 MB, text/plain
  *   npx tsx bench/single-line.ts --mb 20 --type text/html
+ *   npx tsx bench/single-line.ts --type attachment --mb 49         # a base64 attachment of 49 MB (encoded)
  *   BENCH_NODE_ARGS="--trace-gc" npx tsx bench/single-line.ts      # flags for the server's node
+ *   BENCH_KOTAK_BIN=/tmp/old/bin/kotak.js npx tsx bench/single-line.ts   # another build, to compare
  *
  * It starts the built server (`node bin/kotak.js`, so build first) on ephemeral ports with a fresh
  * database in os.tmpdir(), sends the message over a raw socket (so the client's own memory is not
@@ -23,12 +25,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const KOTAK_BIN = path.join(ROOT, 'bin', 'kotak.js');
+const KOTAK_BIN = process.env.BENCH_KOTAK_BIN ?? path.join(ROOT, 'bin', 'kotak.js');
 const MB = 1024 * 1024;
 
 const { values } = parseArgs({
   options: {
     mb: { type: 'string', default: '49' },
+    /** text/plain, text/html, or `attachment`: a short text and an application/octet-stream part, base64 in 76-character lines. */
     type: { type: 'string', default: 'text/plain' },
     timeline: { type: 'boolean', default: false },
     /** For comparison: break the body into lines of this many bytes (CRLF included); 0 = one line. */
@@ -45,6 +48,21 @@ function singleLineBody(size: number): Buffer {
   for (let at = 0; at < size; at += pattern.length) pattern.copy(body, at, 0, Math.min(pattern.length, size - at));
   const lineLength = Number(values['line-length']);
   if (lineLength > 2) for (let end = lineLength; end <= size; end += lineLength) body.write('\r\n', end - 2, 'latin1');
+  return body;
+}
+
+const ATTACHMENT_BOUNDARY = 'bench-boundary-7d1c';
+
+/** A multipart/mixed body whose attachment part, base64 in 76-character lines, is `size` bytes encoded. */
+function attachmentBody(size: number): Buffer {
+  const head = Buffer.from(`--${ATTACHMENT_BOUNDARY}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSee the attachment.\r\n--${ATTACHMENT_BOUNDARY}\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n`);
+  const tail = Buffer.from(`--${ATTACHMENT_BOUNDARY}--\r\n`);
+  const line = Buffer.from(`${Buffer.alloc(57, 0xa5).toString('base64')}\r\n`);
+  const lines = Math.max(1, Math.floor((size - head.length - tail.length) / line.length));
+  const body = Buffer.allocUnsafe(head.length + lines * line.length + tail.length);
+  head.copy(body, 0);
+  for (let i = 0; i < lines; i++) line.copy(body, head.length + i * line.length);
+  tail.copy(body, head.length + lines * line.length);
   return body;
 }
 
@@ -105,8 +123,10 @@ async function main(): Promise<void> {
       });
     });
     const idleMb = currentRssMb(child.pid!);
-    const header = Buffer.from(`From: bench@bench.test\r\nTo: big@bench.test\r\nSubject: one line\r\nMIME-Version: 1.0\r\nContent-Type: ${contentType}; charset=utf-8\r\n\r\n`);
-    const body = singleLineBody(bodyBytes);
+    const attachment = contentType === 'attachment';
+    const bodyType = attachment ? `multipart/mixed; boundary="${ATTACHMENT_BOUNDARY}"` : `${contentType}; charset=utf-8`;
+    const header = Buffer.from(`From: bench@bench.test\r\nTo: big@bench.test\r\nSubject: one line\r\nMIME-Version: 1.0\r\nContent-Type: ${bodyType}\r\n\r\n`);
+    const body = attachment ? attachmentBody(bodyBytes) : singleLineBody(bodyBytes);
     const started = performance.now();
     // --timeline: the server's resident set every 25 ms, with its latest log message, to see which phase holds the memory.
     const samples: string[] = [];

@@ -39,6 +39,7 @@ import { createPop3Server } from './pop3/server.js';
 import { startRetention } from './retention.js';
 import { createSmtpServer } from './smtp/server.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
+import { withFullText } from './store/full-text.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { VERSION } from './version.js';
 import { createLinkChecker } from './checks/links/check.js';
@@ -123,7 +124,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const hosts = createHostPolicy({ allowed: config.httpAllowedHosts, hostname: config.hostname, authOn: httpAccess.auth !== null });
 
   const bus = createEventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
-  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }), minFreeBytes: config.minFreeDisk, syncCommits: config.durability === 'full' }).catch((err: unknown) => {
+  const storage = await openSqliteStore(config.db, { log: log.child({ component: 'store' }), minFreeBytes: config.minFreeDisk, syncCommits: config.durability === 'full' }).catch((err: unknown) => {
     // The store names the path and the cause; the person reading it set the path with --db.
     throw isKotakError(err) && err.code === 'database_unusable' ? new KotakError(err.code, `--db ${err.message}`, { cause: err }) : err;
   });
@@ -131,6 +132,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     { size: config.parseWorkers, timeoutMs: config.parseTimeout, mimeLimits: { maxParts: config.maxMimeParts, maxDepth: config.maxMimeDepth, maxHeaderBytes: config.maxHeaderSize } },
     { log: log.child({ component: 'parser' }) },
   );
+  // Every reader of a message gets its whole text, also where the store keeps it bounded.
+  const store = withFullText(storage, { parser, log: log.child({ component: 'store' }) });
   // Every write that others must hear of (store, delete, mark read, prune) goes through here.
   const mailboxes = createMailboxService({ store, bus, configuredMailboxes: routing.configuredMailboxes });
   const deliver = createIngest({ parser, mailboxes, routing, log: log.child({ component: 'ingest' }) });
@@ -156,7 +159,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       sessionTimeoutMs: config.smtpSessionTimeout,
       stress: { lineTimeoutMs: config.smtpStressLineTimeout, sessionTimeoutMs: config.smtpStressSessionTimeout },
     },
-    { deliver, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: () => store.space.hasRoom() },
+    { deliver, spool: store.spool, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: () => store.space.hasRoom() },
   );
 
   const live = createLiveHub({ bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade });

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { newMessageId } from './mail/id.js';
 import { KotakError } from './errors.js';
 import { ALL_MAILBOXES, inScope, type MailboxScope } from './mail/mailbox-scope.js';
-import type { Envelope } from './mail/types.js';
+import type { Envelope, SpooledRaw } from './mail/types.js';
 import type { MailboxRouting } from './mailbox/routing.js';
 import type { MailboxService } from './mailbox/service.js';
 import type { ParserPool } from './parse/pool.js';
@@ -18,7 +18,9 @@ import type { ParserPool } from './parse/pool.js';
  * first first. `scope`: the mailboxes the sender may write to (SMTP: every one; the HTTP send API:
  * its login's); a message routed to any other is refused whole, before anything is stored.
  */
-export type Deliver = (raw: Buffer, envelope: Envelope, scope?: MailboxScope) => Promise<readonly string[]>;
+export type Deliver = (raw: Buffer | SpooledRaw, envelope: Envelope, scope?: MailboxScope) => Promise<readonly string[]>;
+
+const NO_BYTES: Buffer = Buffer.alloc(0);
 
 export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxService; routing: MailboxRouting; log: Logger; now?: () => number }): Deliver {
   const { parser, mailboxes, routing, log } = deps;
@@ -30,13 +32,18 @@ export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxServi
       throw new KotakError('mailbox_not_allowed', 'a recipient routes to a mailbox this login may not see; nothing was stored');
     }
     const receivedAt = now();
-    const parsed = await parser.parse(raw);
-    if (!parsed.ok) log.warn({ reason: parsed.error, bytes: raw.length }, 'message kept unparsed');
-    // Each copy is the whole message (envelope, Bcc view, raw bytes) with its own id and state.
-    const copies = placements.map(({ mailbox, rule }) => ({ id: newMessageId(receivedAt), mailbox, routeRule: rule, receivedAt, envelope, raw, parsed }));
+    const spooled = Buffer.isBuffer(raw) ? null : raw;
+    const size = spooled ? spooled.size : (raw as Buffer).length;
+    // A spooled message is parsed from its file, never held whole (parse/pool.ts).
+    const parsed = spooled ? await parser.parseFile(spooled) : await parser.parse(raw as Buffer);
+    if (!parsed.ok) log.warn({ reason: parsed.error, bytes: size }, 'message kept unparsed');
+    const source = spooled ? { raw: NO_BYTES, spooled } : { raw: raw as Buffer };
+    // Each copy is the whole message (envelope, Bcc view, raw bytes) with its own id and state;
+    // the copies of a spooled message each get a raw file linked to the one spool file.
+    const copies = placements.map(({ mailbox, rule }) => ({ id: newMessageId(receivedAt), mailbox, routeRule: rule, receivedAt, envelope, ...source, parsed }));
     const stored = await mailboxes.storeCopies(scope, copies);
     const ids = stored.map((summary) => summary.id);
-    log.debug({ ids, mailboxes: copies.map((c) => c.mailbox), from: envelope.mailFrom, rcpts: envelope.rcptTo.length, bytes: raw.length }, 'message stored');
+    log.debug({ ids, mailboxes: copies.map((c) => c.mailbox), from: envelope.mailFrom, rcpts: envelope.rcptTo.length, bytes: size }, 'message stored');
     return ids;
   };
 }

@@ -17,10 +17,10 @@ const MARKER_NONCE = randomUUID();
 export const MAX_MARKER_BYTES = 128;
 
 /** Bodies up to this size are decoded to measure them; larger ones are counted without copies. */
-const EXACT_DECODE_MAX_BYTES = 64 * 1024;
+export const EXACT_DECODE_MAX_BYTES = 64 * 1024;
 /** Bodies smaller than this are not worth stripping. */
-const MIN_STRIP_BYTES = 2048;
-const MAX_DEPTH = 32;
+export const MIN_STRIP_BYTES = 2048;
+export const MAX_DEPTH = 32;
 /** Past this many delimiters the scan stops (what it found so far is still stripped): bounded work. */
 const MAX_DELIMITERS = 1000;
 /**
@@ -35,13 +35,15 @@ const TICKS_PER_CLOCK_READ = 256;
  * What may follow "--boundary" on a delimiter line before its LF: "--", blanks, CRs. mailparser's
  * splitter accepts at most this much (998 blanks); a longer line is content to it, and here.
  */
-const MAX_DELIMITER_TAIL = 1001;
-const MAX_PART_HEADER_CHARS = 64 * 1024;
+export const MAX_DELIMITER_TAIL = 1001;
+export const MAX_PART_HEADER_CHARS = 64 * 1024;
 
 export interface Skeleton {
   readonly bytes: Buffer;
   /** Marker text (as the part decodes) → decoded size of the real body. */
   readonly sizes: ReadonlyMap<string, number>;
+  /** Large text parts were cut (only a skeleton read from a file: ../parse/skeleton-file.ts). */
+  readonly textCut?: boolean;
 }
 
 interface Region {
@@ -108,12 +110,12 @@ function headerEnd(raw: Buffer, start: number, limit: number, clock: Clock): { h
   return null;
 }
 
-function headerValue(headers: string, name: string): string | null {
+export function headerValue(headers: string, name: string): string | null {
   const match = new RegExp(`(?:^|\\n)${name}[ \\t]*:([^\\n]*(?:\\n[ \\t][^\\n]*)*)`, 'i').exec(headers);
   return match ? match[1]!.replace(/\r?\n[ \t]/g, ' ').trim() : null;
 }
 
-function boundaryOf(contentType: string): string | null {
+export function boundaryOf(contentType: string): string | null {
   const match = /;\s*boundary\s*=\s*(?:"([^"]+)"|([^\s;]+))/i.exec(contentType);
   const boundary = match ? (match[1] ?? match[2])! : null;
   return boundary && boundary.length <= 200 ? boundary : null;
@@ -201,9 +203,14 @@ function scan(raw: Buffer, start: number, end: number, depth: number, regions: R
   if (!leafWorthStripping) return;
   const size = decodedSize(raw, head.body, end, clock);
   if (size === null) return;
-  const marker = `kotak-stripped-${MARKER_NONCE}-${regions.length}`;
+  const marker = stripMarker(regions.length);
   regions.push({ start: head.body, end, marker });
   sizes.set(marker, size);
+}
+
+/** The text a stripped body decodes to: the index-th of its message. */
+export function stripMarker(index: number): string {
+  return `kotak-stripped-${MARKER_NONCE}-${index}`;
 }
 
 export function stripAttachmentBodies(raw: Buffer): Skeleton {

@@ -45,7 +45,7 @@ export function summarize(message: NewMessage): MessageSummary {
     bcc: hiddenRecipients(parsed, message.envelope).map(nulFreeAddress),
     subject: nulFree(parsed?.subject ?? ''),
     snippet: nulFree(parsed?.snippet ?? ''),
-    size: message.raw.length,
+    size: message.spooled?.size ?? message.raw.length,
     hasAttachments: parsed ? parsed.attachments.some((a) => !a.inline) : false,
     read: false,
     messageId: parsed?.messageId == null ? null : nulFree(parsed.messageId),

@@ -65,12 +65,26 @@ export interface ParsedMessage {
   readonly headers: readonly Header[];
   readonly attachments: readonly AttachmentInfo[];
   readonly snippet: string;
+  /**
+   * Set when a large text/plain or text/html part was read only in part (a spooled message,
+   * parse/skeleton-file.ts): `text` and `html` are their first MAX_INDEXED_BODY_CHARS characters.
+   */
+  readonly textCut?: true;
 }
 
 /** The outcome of parsing: a parse can fail or time out, and the message is kept either way. */
 export type ParseOutcome =
   | { readonly ok: true; readonly message: ParsedMessage }
   | { readonly ok: false; readonly error: string };
+
+/**
+ * A large message's raw bytes as received into a spool file (store/spool.ts) instead of memory.
+ * The file belongs to whoever received it; a store links its own copy to it.
+ */
+export interface SpooledRaw {
+  readonly path: string;
+  readonly size: number;
+}
 
 /** A message as it is committed: raw bytes, envelope and whatever parsing produced. */
 export interface NewMessage {
@@ -80,7 +94,10 @@ export interface NewMessage {
   readonly routeRule?: string;
   readonly receivedAt: number;
   readonly envelope: Envelope;
+  /** The raw bytes; empty when they are in `spooled`. */
   readonly raw: Buffer;
+  /** Present when the raw bytes were received into a spool file: the store links its raw file to it. */
+  readonly spooled?: SpooledRaw;
   readonly parsed: ParseOutcome;
 }
 
@@ -120,6 +137,11 @@ export interface MessageDetail extends MessageSummary {
   readonly parseError?: string;
   /** Present when DATA had bare LF or CR line endings (see SmtpWarning). */
   readonly smtpWarnings?: readonly SmtpWarning[];
+  /**
+   * From the store only: `text` and `html` are as stored, bounded (ParsedMessage.textCut). Never
+   * leaves the store's wrapper (store/full-text.ts), which derives the whole text in their place.
+   */
+  readonly textCut?: true;
 }
 
 export const DEFAULT_MAILBOX = 'default';

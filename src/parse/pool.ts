@@ -5,19 +5,27 @@
  * Each worker job has a time limit: a worker that overruns it is terminated and replaced, and the
  * job fails with a reason (the message stays stored raw).
  */
+import { readFile } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { KotakError } from '../errors.js';
 import { FAST_PARSE_MAX_DEPTH, INLINE_LIMITS, parseSimpleMessage } from '../mail/fast-parse.js';
 import { messageHeaderExceeded, mimeLimitExceeded, type MimeLimits } from '../mail/mime-limits.js';
 import type { ExtractedPart, PartChecksums } from '../mail/parse.js';
-import { stripAttachmentBodiesWithin } from '../mail/skeleton.js';
-import type { ParsedMessage, ParseOutcome } from '../mail/types.js';
+import { stripAttachmentBodiesWithin, type Skeleton } from '../mail/skeleton.js';
+import { stripAttachmentBodiesFromFile } from './skeleton-file.js';
+import type { ParsedMessage, ParseOutcome, SpooledRaw } from '../mail/types.js';
+import { MAX_INDEXED_BODY_CHARS } from '../store/fts-indexer.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
 export interface ParserPool {
   /** Never rejects: a failure or timeout is an outcome with the reason. */
   parse(raw: Buffer): Promise<ParseOutcome>;
+  /**
+   * The same for a message in a file (a spool file): read in one pass, not held whole, with large
+   * text parts bounded (ParsedMessage.textCut).
+   */
+  parseFile(file: SpooledRaw): Promise<ParseOutcome>;
   /**
    * The decoded bytes of one attachment. Rejects with `message_unparsed` (and the reason) when the
    * message cannot be parsed: over a structure limit, or the parser failed or ran out of time.
@@ -63,6 +71,21 @@ function inlineParseWithinLimits(limits: MimeLimits): boolean {
   return limits.maxParts >= INLINE_LIMITS.maxParts && limits.maxDepth >= FAST_PARSE_MAX_DEPTH && limits.maxHeaderBytes >= INLINE_MAX_BYTES;
 }
 
+/**
+ * A message parsed from a skeleton whose large text parts were cut: the text and HTML decoded from
+ * them, up to MAX_INDEXED_BODY_CHARS characters each (past those lies whatever the cut broke).
+ */
+function boundedText(message: ParsedMessage): ParsedMessage {
+  return { ...message, text: firstChars(message.text), html: firstChars(message.html), htmlText: firstChars(message.htmlText), textCut: true };
+}
+
+function firstChars(text: string | null): string | null {
+  if (text === null || text.length <= MAX_INDEXED_BODY_CHARS) return text;
+  // Not half of a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text[MAX_INDEXED_BODY_CHARS - 1]!) ? MAX_INDEXED_BODY_CHARS - 1 : MAX_INDEXED_BODY_CHARS;
+  return text.slice(0, end);
+}
+
 export interface ParserPoolOptions {
   readonly size: number;
   readonly timeoutMs: number;
@@ -72,7 +95,8 @@ export interface ParserPoolOptions {
 
 const DEFAULT_MIME_LIMITS: MimeLimits = { maxHeaderBytes: 100 * 1024, maxParts: 1000, maxDepth: 50 };
 
-type JobRequest = { kind: 'parse'; raw: Uint8Array; sizes?: [string, number][]; limits: MimeLimits } | { kind: 'part' | 'checksums'; raw: Uint8Array; partId: string; limits: MimeLimits };
+/** `transfer`: `raw` is ours alone, and goes to the worker without a copy (its buffer is detached here). */
+type JobRequest = { kind: 'parse'; raw: Uint8Array; sizes?: [string, number][]; limits: MimeLimits; transfer?: boolean } | { kind: 'part' | 'checksums'; raw: Uint8Array; partId: string; limits: MimeLimits };
 
 interface Job {
   readonly id: number;
@@ -158,9 +182,11 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
         replace(slot, `parsing took longer than ${options.timeoutMs} ms and was stopped`);
       }, options.timeoutMs);
       // The raw bytes go over as their own buffer, transferred: a Buffer often shares a larger
-      // pooled ArrayBuffer, which a plain postMessage would copy whole.
-      const raw = new Uint8Array(job.request.raw);
-      slot.worker.postMessage({ jobId: job.id, ...job.request, raw } satisfies WorkerRequest, [raw.buffer]);
+      // pooled ArrayBuffer, which a plain postMessage would copy whole. A buffer that is ours
+      // alone (a skeleton read from a file) goes as it is: a 49 MB text is not copied once more.
+      const { transfer, ...request } = job.request as JobRequest & { transfer?: boolean };
+      const raw = transfer ? job.request.raw : new Uint8Array(job.request.raw);
+      slot.worker.postMessage({ jobId: job.id, ...request, raw } satisfies WorkerRequest, [raw.buffer as ArrayBuffer]);
     }
   }
 
@@ -185,35 +211,62 @@ export function createParserPool(options: ParserPoolOptions, deps: { log: Logger
     }
   }
 
+  /**
+   * Parses `raw`, or `skeleton` (its attachment bodies stripped) when there is one. `owned`: the
+   * skeleton's memory is ours to hand to a worker (transferred, not copied).
+   */
+  async function parsePrepared(raw: Buffer, skeleton: Skeleton | null, owned: boolean): Promise<ParseOutcome> {
+    const bytes = skeleton?.bytes ?? raw;
+    if (bytes.length <= INLINE_MAX_BYTES) {
+      // Limits that a message the fast parser accepts cannot cross: it is asked first.
+      const fastFirst = inlineParseWithinLimits(mimeLimits);
+      let message = fastFirst ? parseInline(bytes, skeleton?.sizes) : null;
+      if (message) return { ok: true, message };
+      // Linear in at most 64 KB (a skeleton has the structure of its message): cheap enough here.
+      const over = mimeLimitExceeded(bytes, mimeLimits);
+      if (over) return { ok: false, error: over };
+      if (!fastFirst) message = parseInline(bytes, skeleton?.sizes);
+      if (message) return { ok: true, message };
+    }
+    if (skeleton) {
+      const textCut = skeleton.textCut === true;
+      const reply = await submit({ kind: 'parse', raw: skeleton.bytes, sizes: [...skeleton.sizes], limits: mimeLimits, transfer: owned });
+      if (!reply.ok || reply.kind !== 'parse') return { ok: false, error: reply.ok ? 'parser answered the wrong request' : reply.error };
+      return { ok: true, message: textCut ? boundedText(reply.message) : reply.message };
+    }
+    const reply = await submit({ kind: 'parse', raw, limits: mimeLimits });
+    if (!reply.ok) return { ok: false, error: reply.error };
+    if (reply.kind !== 'parse') return { ok: false, error: 'parser answered the wrong request' };
+    return { ok: true, message: reply.message };
+  }
+
+  const parse = async (raw: Buffer): Promise<ParseOutcome> => {
+    // A header over the limit is known from its first bytes: nothing else is looked at.
+    const headerOver = messageHeaderExceeded(raw, mimeLimits);
+    if (headerOver) return { ok: false, error: headerOver };
+    // Large messages are mostly attachment bodies, which parsing does not need: strip them here
+    // (native searches, ~0.3 ms per MB) so that what is left is small enough to parse inline,
+    // or at least cheap to hand to a worker.
+    const skeleton = raw.length > INLINE_MAX_BYTES && raw.length <= STRIP_ON_THREAD_MAX_BYTES ? stripAttachmentBodiesWithin(raw, STRIP_ON_THREAD_MAX_MS) : null;
+    return parsePrepared(raw, skeleton, false);
+  };
+
   return {
-    async parse(raw) {
-      // A header over the limit is known from its first bytes: nothing else is looked at.
-      const headerOver = messageHeaderExceeded(raw, mimeLimits);
+    parse,
+    async parseFile(file) {
+      // Read in one pass with the attachment bodies left out, so the message is never held whole
+      // (skeleton-file.ts); what that reader cannot decide is read whole, as before.
+      let skeleton: Skeleton | null;
+      try {
+        skeleton = await stripAttachmentBodiesFromFile(file.path, file.size, { boundText: true });
+      } catch (err) {
+        return { ok: false, error: `the message could not be read: ${(err as Error).message}` };
+      }
+      if (!skeleton) return parse(await readFile(file.path));
+      // The skeleton keeps every header section as it was.
+      const headerOver = messageHeaderExceeded(skeleton.bytes, mimeLimits);
       if (headerOver) return { ok: false, error: headerOver };
-      // Large messages are mostly attachment bodies, which parsing does not need: strip them here
-      // (native searches, ~0.3 ms per MB) so that what is left is small enough to parse inline,
-      // or at least cheap to hand to a worker.
-      const skeleton = raw.length > INLINE_MAX_BYTES && raw.length <= STRIP_ON_THREAD_MAX_BYTES ? stripAttachmentBodiesWithin(raw, STRIP_ON_THREAD_MAX_MS) : null;
-      const bytes = skeleton?.bytes ?? raw;
-      if (bytes.length <= INLINE_MAX_BYTES) {
-        // Limits that a message the fast parser accepts cannot cross: it is asked first.
-        const fastFirst = inlineParseWithinLimits(mimeLimits);
-        let message = fastFirst ? parseInline(bytes, skeleton?.sizes) : null;
-        if (message) return { ok: true, message };
-        // Linear in at most 64 KB (a skeleton has the structure of its message): cheap enough here.
-        const over = mimeLimitExceeded(bytes, mimeLimits);
-        if (over) return { ok: false, error: over };
-        if (!fastFirst) message = parseInline(bytes, skeleton?.sizes);
-        if (message) return { ok: true, message };
-      }
-      if (skeleton) {
-        const reply = await submit({ kind: 'parse', raw: skeleton.bytes, sizes: [...skeleton.sizes], limits: mimeLimits });
-        return reply.ok && reply.kind === 'parse' ? { ok: true, message: reply.message } : { ok: false, error: reply.ok ? 'parser answered the wrong request' : reply.error };
-      }
-      const reply = await submit({ kind: 'parse', raw, limits: mimeLimits });
-      if (!reply.ok) return { ok: false, error: reply.error };
-      if (reply.kind !== 'parse') return { ok: false, error: 'parser answered the wrong request' };
-      return { ok: true, message: reply.message };
+      return parsePrepared(skeleton.bytes, skeleton, true);
     },
     async extractPart(raw, partId) {
       const reply = await submit({ kind: 'part', raw, partId, limits: mimeLimits });

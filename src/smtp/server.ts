@@ -1,8 +1,8 @@
 /**
  * The catching SMTP server: smtp-server with Kotak's hooks. It accepts any sender and recipient
- * (except addresses with control characters), reads DATA into memory within the size limit, notes
- * bare line endings, and answers 250 only after `deliver` has committed the message, with its id
- * in the reply. Hostile clients meet connection and rate limits (./client-limits.ts), an idle
+ * (except addresses with control characters), reads DATA within the size limit (into memory, or a
+ * spool file for a large message: ./message-data.ts), notes bare line endings, and answers 250
+ * only after `deliver` has committed the message, with its id in the reply. Hostile clients meet connection and rate limits (./client-limits.ts), an idle
  * timeout, a cap on the session's length and limits on command lines.
  */
 import type { AddressInfo } from 'node:net';
@@ -13,8 +13,10 @@ import { ClientLimits, type ClientLimitsConfig } from './client-limits.js';
 import { KotakSmtpServer, type StressTimeouts } from './connection.js';
 import { IntakeBudget } from './intake-budget.js';
 import { LineEndingWatch } from './line-endings.js';
+import { MessageData } from './message-data.js';
 import { isKotakError, smtpError } from '../errors.js';
-import type { Envelope, SmtpWarning } from '../mail/types.js';
+import type { Envelope, SmtpWarning, SpooledRaw } from '../mail/types.js';
+import type { Spool } from '../store/spool.js';
 import type { CredentialStore } from '../auth/htpasswd.js';
 import type { TlsMaterial } from './tls.js';
 
@@ -45,7 +47,9 @@ export interface SmtpConfig {
 export interface SmtpDeps {
   /** Stores the message durably and returns its id; rejects when it could not. */
   /** Resolves with the ids of the stored copies (one per mailbox), all named in the 250. */
-  readonly deliver: (raw: Buffer, envelope: Envelope) => Promise<readonly string[]>;
+  readonly deliver: (raw: Buffer | SpooledRaw, envelope: Envelope) => Promise<readonly string[]>;
+  /** Where messages reaching its threshold are received instead of memory; absent or null: all in memory. */
+  readonly spool?: Spool | null;
   readonly auth: SmtpAuthMode;
   /** Present when auth mode is 'file'. */
   readonly credentials: CredentialStore | null;
@@ -227,58 +231,44 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
     },
 
     onData(stream: SMTPServerDataStream, session, callback) {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let released = false;
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        budget.cancel(resume);
-        budget.release(size);
-      };
-      const resume = (): void => void stream.resume();
+      const data = new MessageData(stream, budget, deps.spool ?? null);
       const lineEndings = new LineEndingWatch();
       stream.on('data', (chunk: Buffer) => {
         // Past the limit nothing more is kept: smtp-server drains the rest and answers 552 5.3.4.
-        if (stream.sizeExceeded) return;
+        if (stream.sizeExceeded) return data.drop();
         lineEndings.feed(chunk);
-        chunks.push(chunk);
-        size += chunk.length;
-        if (!budget.take(chunk.length)) {
-          stream.pause();
-          budget.whenRoom(size, resume);
-        }
+        data.add(chunk);
       });
-      // The bytes stay counted until the message is stored (or refused). 'close' follows every
-      // 'end', so it releases only for a transfer that never ended (the client went away).
+      // The bytes stay counted (or spooled) until the message is stored or refused. 'close'
+      // follows every 'end', so it lets go only of a transfer that never ended (the client went away).
       let ended = false;
       stream.on('close', () => {
-        if (!ended) release();
+        if (!ended) void data.discard();
       });
       stream.on('end', () => {
         ended = true;
         if (stream.sizeExceeded) {
-          release();
+          void data.discard();
           callback(smtpError('message_too_big', `Message exceeds the limit of ${config.maxMessageSize} bytes`));
           return;
         }
         const envelope = envelopeOf(session, lineEndings.warnings());
-        const raw = Buffer.concat(chunks, size);
-        // The listeners above keep `chunks` reachable until the reply is sent: emptied now, the
-        // chunks are not a second copy of the message through parsing and storing.
-        chunks.length = 0;
-        deps.deliver(raw, envelope).then(
-          (ids) => {
-            release();
-            // Every copy's id: `queued as <first id>` still reads as before.
-            callback(null, queuedText(ids));
-          },
-          (err: unknown) => {
-            release();
-            log.error({ err, from: envelope.mailFrom, rcpts: envelope.rcptTo.length, bytes: size }, 'storing a message failed');
-            callback(smtpError('storage_failed', 'Message not stored, try again later'));
-          },
-        );
+        const size = data.size;
+        data
+          .finish()
+          .then((raw) => deps.deliver(raw, envelope))
+          .then(
+            (ids) => {
+              void data.discard();
+              // Every copy's id: `queued as <first id>` still reads as before.
+              callback(null, queuedText(ids));
+            },
+            (err: unknown) => {
+              void data.discard();
+              log.error({ err, from: envelope.mailFrom, rcpts: envelope.rcptTo.length, bytes: size }, 'storing a message failed');
+              callback(smtpError('storage_failed', 'Message not stored, try again later'));
+            },
+          );
       });
     },
   };

@@ -15,12 +15,17 @@
  * store sweeps those at startup, once they are old enough not to be another process's insert in
  * progress (store/sqlite.ts).
  */
-import { mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface RawFiles {
   /** Creates the file `name` with `bytes`; resolves once written (with `sync`, once data and directory entry are on disk). */
   write(name: string, bytes: Buffer): Promise<void>;
+  /**
+   * Creates the file `name` as a hard link to the complete file at `source` (a spool file in this
+   * directory, store/spool.ts): the same bytes, not copied. Resolves as `write` does.
+   */
+  adopt(name: string, source: string): Promise<void>;
   read(name: string): Promise<Buffer>;
   /** Removes the files; names already gone are not an error. */
   remove(names: readonly string[]): Promise<void>;
@@ -66,6 +71,27 @@ export function openRawFiles(dir: string, options: RawFilesOptions): RawFiles {
       } catch (err) {
         // Not durable, so not kept: the message is refused, and its file must not outlive it.
         await unlink(file(name)).catch(() => undefined);
+        throw err;
+      }
+    },
+
+    async adopt(name, source) {
+      const target = file(name);
+      // link() never overwrites: as 'wx' above.
+      await link(source, target);
+      try {
+        if (options.sync) {
+          // The data of every link is the same inode's: the first copy's sync covers the others.
+          const handle = await open(target, 'r');
+          try {
+            await handle.datasync();
+          } finally {
+            await handle.close();
+          }
+        }
+        await syncDirectory();
+      } catch (err) {
+        await unlink(target).catch(() => undefined);
         throw err;
       }
     },

@@ -37,7 +37,8 @@ import { createCheckpointer } from './checkpointer.js';
 import { packRaw, unpackRaw, unpackText, type StoredRaw, type StoredText } from './blob-codec.js';
 import { packBodies, packedBodiesContaining, type PackedBodies } from './packed-bodies.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
-import { openRawFiles } from './raw-files.js';
+import { openRawFiles, type RawFiles } from './raw-files.js';
+import { openSpool, type Spool } from './spool.js';
 import { createRelayStore } from './relay-sqlite.js';
 import type { RelayStore } from './relay-types.js';
 import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, PruneLimits, RemovedMessage, StoreStats } from './types.js';
@@ -106,6 +107,7 @@ interface DetailRow extends SummaryRow {
   html: StoredText;
   headers_json: StoredText;
   attachments_json: string | null;
+  text_cut: number | null;
 }
 
 // A message holds few tags; the subquery reads them from message_tags' primary key (seq first).
@@ -175,7 +177,8 @@ function toDetail(row: DetailRow): MessageDetail {
     date: row.date_header === null ? null : new Date(row.date_header).toISOString(),
     ...(smtpWarnings?.length ? { smtpWarnings } : {}),
   };
-  return row.parse_error === null ? detail : { ...detail, parseError: row.parse_error };
+  const withFlags = row.text_cut ? { ...detail, textCut: true as const } : detail;
+  return row.parse_error === null ? withFlags : { ...withFlags, parseError: row.parse_error };
 }
 
 /** The values of one message for the message_ingest view, in INGEST_COLUMNS order. */
@@ -270,6 +273,8 @@ export type SqliteStore = MessageStore & {
   readonly space: DiskSpace;
   /** Messages committed and not yet in the full-text index (it is built behind the commit). */
   fullTextBacklog(): Promise<number>;
+  /** Where large messages are received (a NewMessage's `spooled`); null for a store without files (`:memory:`). */
+  readonly spool: Spool | null;
 };
 
 export interface SqliteStoreOptions {
@@ -314,6 +319,17 @@ async function openWriter(path: string, inMemory: boolean): Promise<Connection> 
   }
   writer.setBusyTimeout(10_000);
   return writer;
+}
+
+/** A message's raw file: linked to its spool file when it was received into one, else written. */
+async function writeRawFile(rawFiles: RawFiles | null, message: NewMessage): Promise<void> {
+  if (!rawFiles) throw new KotakError('storage_failed', 'a spooled message reached a store without files');
+  try {
+    if (message.spooled) await rawFiles.adopt(message.id, message.spooled.path);
+    else await rawFiles.write(message.id, message.raw);
+  } catch (err) {
+    throw new KotakError('storage_failed', `could not write the raw message to a file: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
@@ -376,6 +392,12 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     const named = new Set(await filesWhere('1', []));
     const swept = await rawFiles.sweep((name) => named.has(name), STRAY_FILE_MIN_AGE_MS);
     if (swept > 0) log.info({ files: swept }, 'removed raw message files without a stored message');
+  }
+  const spool = inMemory ? null : openSpool(`${path}.raw`, rawFileMinBytes);
+  if (spool) {
+    // Any spool file now was left by a process that died while receiving (we hold the lock).
+    const swept = await spool.sweep();
+    if (swept > 0) log.info({ files: swept }, 'removed spool files of messages being received when Kotak stopped');
   }
 
   let nextSeq = ((await writer.get<{ max: number | null }>('SELECT MAX(seq) AS max FROM messages'))?.max ?? 0) + 1;
@@ -517,9 +539,20 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
   /** One statement, hence one implicit transaction: the batch commits whole or not at all. */
   async function writeBatch(batch: readonly PendingInsert[]): Promise<void> {
+    const firstSeq = nextSeq;
     const params = batch.flatMap((item) => rowFor(nextSeq++, item));
-    await writer.runPrepared(ingestSql(batch.length), params);
+    const cut = batch.flatMap((item, i) => (item.message.parsed.ok && item.message.parsed.message.textCut ? [firstSeq + i] : []));
+    if (cut.length === 0) await writer.runPrepared(ingestSql(batch.length), params);
+    else await transaction(() => writer.runPrepared(ingestSql(batch.length), params).then(() => markTextCut(cut)));
     fullText.committed();
+  }
+
+  /**
+   * Flags the bounded text of these new rows (migration 012), in their insert's transaction. Not a
+   * column of the message_ingest view: few messages have it, and the view stays as it was.
+   */
+  async function markTextCut(seqs: readonly number[]): Promise<void> {
+    await writer.run(`UPDATE message_bodies SET text_cut = 1 WHERE seq IN (${seqs.map(() => '?').join(',')})`, seqs);
   }
 
   function takeBatch(): PendingInsert[] {
@@ -639,19 +672,16 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     relay: createRelayStore({ reader, writer, exclusive }),
     space,
     fullTextBacklog: () => fullText.backlog(),
+    spool,
 
     async insert(message) {
       if (closed) throw new KotakError('shutting_down', 'the store is closed');
       const summary = summarize(message);
       let rawFile: string | null = null;
-      if (rawFiles && message.raw.length >= rawFileMinBytes) {
+      if (message.spooled || (rawFiles && message.raw.length >= rawFileMinBytes)) {
         // Written and synced before the row joins a batch: the files of a batch's messages are
         // written side by side, and the batch's commit no longer carries their bytes.
-        try {
-          await rawFiles.write(message.id, message.raw);
-        } catch (err) {
-          throw new KotakError('storage_failed', `could not write the raw message to a file: ${(err as Error).message}`, { cause: err });
-        }
+        await writeRawFile(rawFiles, message);
         rawFile = message.id;
         message = { ...message, raw: NO_BYTES };
       }
@@ -728,7 +758,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     async get(scope, id) {
       const inScope = scopeCondition(scope);
       const row = await reader.get<DetailRow>(
-        `SELECT ${SUMMARY_COLUMNS}, m.route_rule, m.reply_to_json, m.envelope_json, m.parse_error, m.date_header, b.text, b.html, b.headers_json, b.attachments_json
+        `SELECT ${SUMMARY_COLUMNS}, m.route_rule, m.reply_to_json, m.envelope_json, m.parse_error, m.date_header, b.text, b.html, b.headers_json, b.attachments_json, b.text_cut
            FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq WHERE m.id = ? AND ${inScope.sql}`,
         [id, ...inScope.params],
       );

@@ -32,7 +32,7 @@ describe('failure handling', () => {
           mostStoringAtOnce = Math.max(mostStoringAtOnce, ++storing);
           await new Promise((resolve) => setTimeout(resolve, 20));
           storing -= 1;
-          delivered.push(raw.length);
+          delivered.push(Buffer.isBuffer(raw) ? raw.length : raw.size);
           return [`id${delivered.length}`];
         },
         auth: { mode: 'off' }, credentials: null, tls: null, log: pino({ level: 'silent' }),
