@@ -18,6 +18,7 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import { migrate } from '../../src/store/migrate.js';
 import { parseSearchQuery } from '../../src/mail/search-query.js';
 import { getJson, transport, withKotak } from '../helpers/kotak.js';
+import { unpackText, type StoredText } from '../../src/store/blob-codec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kotak-bounded-text-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -73,7 +74,12 @@ describe('large text bodies are stored bounded and read back whole', () => {
     } finally {
       await kotak.stop();
     }
-    const rows = await peek(db, (c) => c.all<{ text: string | null; html: string | null; cut: number }>('SELECT text, html, text_cut AS cut FROM message_bodies ORDER BY seq'));
+    // Packed when long (blob-codec.ts): unpacked here as the store reads them.
+    const rows = (await peek(db, (c) => c.all<{ text: StoredText; html: StoredText; cut: number }>('SELECT text, html, text_cut AS cut FROM message_bodies ORDER BY seq'))).map((r) => ({
+      text: unpackText(r.text),
+      html: unpackText(r.html),
+      cut: r.cut,
+    }));
     expect(rows.map((r) => r.cut)).toEqual(SHAPES.map(() => 1));
     // Exactly the first MAX_INDEXED_BODY_CHARS characters, wherever the cut fell in the encoding
     // (a quoted-printable escape, a base64 group, a multi-byte character).
