@@ -33,7 +33,7 @@ import {
 } from './search-sql.js';
 import { selectivePart } from './trigram-narrowing.js';
 import { CREATE_FULL_TEXT_TERMS, expandable, termsWithPrefix } from './prefix-terms.js';
-import { createCheckpointer } from './checkpointer.js';
+import { createCheckpointer, WAL_RESTART_PAGES } from './checkpointer.js';
 import { packRaw, unpackRaw, unpackText, type StoredRaw, type StoredText } from './blob-codec.js';
 import { packBodies, packedBodiesContaining, type PackedBodies } from './packed-bodies.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
@@ -374,7 +374,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     if (!inMemory) {
       await reader.exec('PRAGMA query_only = ON; PRAGMA cache_size = -8000;');
       checkpoints = await openConnection(path, { exclusive: true });
-      await writer.exec('PRAGMA wal_autocheckpoint = 0');
+      // The writer still checkpoints past a bound: beside a writer that never pauses, no background
+      // checkpoint finds the WAL wholly copied, and SQLite starts the WAL over only after one does.
+      // By then the background ones have copied nearly all of it: what is left is a short copy and
+      // the syncs, once per WAL_RESTART_PAGES instead of once per 1,000 pages.
+      await writer.exec(`PRAGMA wal_autocheckpoint = ${WAL_RESTART_PAGES}`);
     }
   } catch (err) {
     await checkpoints?.close().catch(() => undefined);
