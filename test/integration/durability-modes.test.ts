@@ -45,7 +45,11 @@ async function syncsWhileIngesting(mode: string | null): Promise<{ syncs: number
     expect(stats.total).toBe(messages);
     return { syncs: syncCalls(trace) - before, messages };
   } finally {
-    // strace started Kotak, so Kotak dies with it.
+    // strace started Kotak, and a strace killed leaves its tracee running (detached): Kotak is
+    // killed first, found among strace's children.
+    const tracer = kotak.child.pid!;
+    const children = readFileSync(`/proc/${tracer}/task/${tracer}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    for (const pid of children) process.kill(pid, 'SIGKILL');
     kotak.child.kill('SIGKILL');
     await once(kotak.child, 'exit');
   }
