@@ -14,17 +14,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parseMessage } from '../src/mail/parse.js';
 import { buildTemplate, SIZES } from './messages.js';
 import { seededRandom } from '../test/helpers/random.js';
+import { madeUpText, PDF_BASE64 } from './made-up-text.js';
 
 const next = seededRandom(19);
-const SYLLABLES = ['ka', 'lo', 'mi', 're', 'su', 'ta', 'ne', 'vo', 'di', 'pa', 'go', 'ru', 'sel', 'mon', 'tar', 'vin'];
-const VOCABULARY = Array.from({ length: 5000 }, (_, i) => {
-  let word = '';
-  for (let n = i + 17; n > 0; n = Math.floor(n / SYLLABLES.length)) word += SYLLABLES[n % SYLLABLES.length];
-  return word;
-});
-const word = () => VOCABULARY[Math.min(VOCABULARY.length - 1, Math.floor(Math.exp(next() * Math.log(VOCABULARY.length))) - 1)]!;
-const sentence = (words: number) => Array.from({ length: words }, word).join(' ');
-const PDF = Buffer.alloc(20 * 1024, 7).toString('base64').replace(/.{76}/g, '$&\r\n');
+const { sentence } = madeUpText(next);
 
 /** As bench/million.ts builds message n: its raw bytes and its text. */
 function millionMessage(n: number): { raw: Buffer; text: string } {
@@ -34,7 +27,7 @@ function millionMessage(n: number): { raw: Buffer; text: string } {
   const headers = `From: ${from}\r\nTo: user${n % 2000}@team.example\r\nSubject: ${subject}\r\nMessage-ID: <m${n}@bench.example>\r\nMIME-Version: 1.0\r\n`;
   const raw =
     n % 20 === 0
-      ? `${headers}Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n${text}\r\n--b\r\nContent-Type: application/pdf; name=report-${n}.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n${PDF}\r\n--b--\r\n`
+      ? `${headers}Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n${text}\r\n--b\r\nContent-Type: application/pdf; name=report-${n}.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n${PDF_BASE64}\r\n--b--\r\n`
       : `${headers}Content-Type: text/plain\r\n\r\n${text}\r\n`;
   return { raw: Buffer.from(raw), text };
 }

@@ -25,6 +25,7 @@ import { parseSearchQuery } from '../src/mail/search-query.js';
 import type { NewMessage } from '../src/mail/types.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { seededRandom } from '../test/helpers/random.js';
+import { madeUpText, PDF_BASE64, VOCABULARY } from './made-up-text.js';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '20' }, keep: { type: 'string' } } });
 const TOTAL = Number(values.messages);
@@ -32,16 +33,7 @@ const RUNS = Number(values.runs);
 if (!Number.isInteger(TOTAL) || TOTAL < 20_000) throw new Error('--messages must be a whole number ≥ 20000');
 
 const next = seededRandom(19);
-const SYLLABLES = ['ka', 'lo', 'mi', 're', 'su', 'ta', 'ne', 'vo', 'di', 'pa', 'go', 'ru', 'sel', 'mon', 'tar', 'vin'];
-/** 5,000 made-up words; word i is drawn with a Zipf-like weight, so a few are common and most rare. */
-const VOCABULARY = Array.from({ length: 5000 }, (_, i) => {
-  let word = '';
-  for (let n = i + 17; n > 0; n = Math.floor(n / SYLLABLES.length)) word += SYLLABLES[n % SYLLABLES.length];
-  return word;
-});
-const word = () => VOCABULARY[Math.min(VOCABULARY.length - 1, Math.floor(Math.exp(next() * Math.log(VOCABULARY.length))) - 1)]!;
-const sentence = (words: number) => Array.from({ length: words }, word).join(' ');
-const PDF = Buffer.alloc(20 * 1024, 7).toString('base64').replace(/.{76}/g, '$&\r\n');
+const { word, sentence } = madeUpText(next);
 const START = Date.parse('2026-11-01T00:00:00Z');
 
 function message(n: number): NewMessage {
@@ -52,7 +44,7 @@ function message(n: number): NewMessage {
   const attached = n % 20 === 0;
   const headers = `From: ${from}\r\nTo: ${to}\r\nSubject: ${subject}\r\nMessage-ID: <m${n}@bench.example>\r\nMIME-Version: 1.0\r\n`;
   const raw = attached
-    ? `${headers}Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n${text}\r\n--b\r\nContent-Type: application/pdf; name=report-${n}.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n${PDF}\r\n--b--\r\n`
+    ? `${headers}Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n${text}\r\n--b\r\nContent-Type: application/pdf; name=report-${n}.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n${PDF_BASE64}\r\n--b--\r\n`
     : `${headers}Content-Type: text/plain\r\n\r\n${text}\r\n`;
   const receivedAt = START + n * 60_000;
   return {

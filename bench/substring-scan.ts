@@ -21,6 +21,7 @@ import type { NewMessage } from '../src/mail/types.js';
 import { openSqliteStore, type SqliteStore } from '../src/store/sqlite.js';
 import { insertAsBefore011, indexUpTo, openAtSchema } from '../test/helpers/older-schema.js';
 import { seededRandom } from '../test/helpers/random.js';
+import { madeUpText } from './made-up-text.js';
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' }, every: { type: 'string', default: '10' } } });
 const TOTAL = Number(values.messages);
@@ -28,14 +29,7 @@ const RUNS = Number(values.runs);
 const EVERY = Number(values.every);
 
 const next = seededRandom(19);
-const SYLLABLES = ['ka', 'lo', 'mi', 're', 'su', 'ta', 'ne', 'vo', 'di', 'pa', 'go', 'ru', 'sel', 'mon', 'tar', 'vin'];
-const VOCABULARY = Array.from({ length: 5000 }, (_, i) => {
-  let word = '';
-  for (let n = i + 17; n > 0; n = Math.floor(n / SYLLABLES.length)) word += SYLLABLES[n % SYLLABLES.length];
-  return word;
-});
-const word = () => VOCABULARY[Math.min(VOCABULARY.length - 1, Math.floor(Math.exp(next() * Math.log(VOCABULARY.length))) - 1)]!;
-const sentence = (words: number) => Array.from({ length: words }, word).join(' ');
+const { sentence } = madeUpText(next);
 
 function message(n: number): NewMessage {
   const from = `sender${n % 30}@shop${n % 30}.example`;
