@@ -47,6 +47,30 @@ const TEXT_KEEP_BYTES: Readonly<Record<string, number>> = {
   'quoted-printable': TEXT_DECODED_BYTES * 3 + 64 * 1024,
 };
 
+/**
+ * Characters of an unencoded (7bit, 8bit, binary) text body in a charset whose characters can be
+ * counted in its bytes kept before the cut: the bound and some to spare. A 1 MB ASCII text, which
+ * the byte bound above keeps whole, is cut at ~320 KB. Counted: every byte that starts a UTF-8
+ * character (not 0x80–0xBF), except CR and LF, which decoding may drop or join. In UTF-8 and ASCII
+ * that is the characters exactly; in a one-byte charset it counts fewer than there are, so more is
+ * kept. Other charsets (multi-byte ones, ISO-2022's escapes) keep the byte bound.
+ */
+const TEXT_KEEP_CHARS = MAX_INDEXED_BODY_CHARS + 64 * 1024;
+const COUNTABLE_CHARSET = /^(utf-?8|us-ascii|ascii|iso-8859-\d+|windows-125\d|latin-?1)$/;
+const UNENCODED = new Set(['', '7bit', '8bit', 'binary']);
+
+/** Where `chars` counted characters end in `bytes[0..end)`: that index and the characters still to count. */
+function afterChars(bytes: Buffer, end: number, chars: number): { end: number; left: number } {
+  let left = chars;
+  for (let i = 0; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte === CR || byte === LF || (byte >= 0x80 && byte <= 0xbf)) continue;
+    if (left === 0) return { end: i, left: 0 };
+    left -= 1;
+  }
+  return { end, left };
+}
+
 /** Thrown when the result would not be what mail/skeleton.ts makes: the caller falls back. */
 class CannotStream extends Error {}
 
@@ -79,6 +103,8 @@ class SkeletonWriter {
   #leaf: Leaf | null = null;
   /** A text body being kept up to its bound: bytes still to keep, then (at 0) nothing more. */
   #textRoom: number | null = null;
+  /** For a body whose characters can be counted in its bytes: characters still to keep. */
+  #textChars: number | null = null;
   textCut = false;
   /** The current line so far, when it spans reads. */
   #partial: Buffer[] = [];
@@ -181,6 +207,7 @@ class SkeletonWriter {
     // The line break before the delimiter belongs to it: a cut body gets one back.
     if (this.#textRoom === 0) this.#write(CRLF);
     this.#textRoom = null;
+    this.#textChars = null;
     this.#write(line);
     const closing = line[this.#boundaries[level]!.length] === DASH && line[this.#boundaries[level]!.length + 1] === DASH;
     this.#boundaries.length = closing ? level : level + 1;
@@ -233,6 +260,8 @@ class SkeletonWriter {
       this.#leaf = { start: this.length, length: 0, notCounted: 0, firstEquals: -1, unusual: false, last: -1, beforeLast: -1 };
     } else if (this.#bounded && isBodyText(contentType, headers)) {
       this.#textRoom = TEXT_KEEP_BYTES[encoding] ?? TEXT_DECODED_BYTES;
+      const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(headerValue(headers, 'content-type') ?? '')?.[1]?.toLowerCase() ?? 'us-ascii';
+      this.#textChars = UNENCODED.has(encoding) && COUNTABLE_CHARSET.test(charset) ? TEXT_KEEP_CHARS : null;
     }
   }
 
@@ -268,9 +297,17 @@ class SkeletonWriter {
   /** Kept up to the bound, then dropped until the part ends. */
   #textContent(bytes: Buffer, room: number): void {
     if (room === 0) return;
-    const kept = bytes.length <= room ? bytes : bytes.subarray(0, room);
-    this.#write(kept);
-    this.#textRoom = room - kept.length;
+    let end = Math.min(bytes.length, room);
+    let counted = false;
+    if (this.#textChars !== null) {
+      const after = afterChars(bytes, end, this.#textChars);
+      this.#textChars = after.left;
+      // Only a character that did not fit stops it: the last one kept has all its bytes.
+      counted = after.end < end;
+      end = after.end;
+    }
+    this.#write(bytes.subarray(0, end));
+    this.#textRoom = counted ? 0 : room - end;
     if (this.#textRoom === 0) this.textCut = true;
   }
 

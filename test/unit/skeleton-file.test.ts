@@ -17,10 +17,10 @@ const dir = mkdtempSync(join(tmpdir(), 'kotak-skeleton-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let fileCount = 0;
-async function fromFile(raw: Buffer): Promise<Skeleton | null> {
+async function fromFile(raw: Buffer, boundText = false): Promise<Skeleton | null> {
   const file = join(dir, `m${++fileCount}.eml`);
   writeFileSync(file, raw);
-  return stripAttachmentBodiesFromFile(file, raw.length);
+  return stripAttachmentBodiesFromFile(file, raw.length, { boundText });
 }
 
 function compose(attachments: { filename: string; content: Buffer | string; contentType?: string; cid?: string }[]): Promise<Buffer> {
@@ -82,6 +82,23 @@ describe('the skeleton of a message read from a file', () => {
     }
     // Declining is for the unusual: most damaged mail is still read in one pass.
     expect(compared).toBeGreaterThan((inputs.length * 8) / 2);
+  });
+
+  it('cuts a 1 MB unencoded text at its characters, not at the byte bound, where the charset lets them be counted', async () => {
+    const bound = 256 * 1024;
+    const message = (charset: string, body: string) =>
+      Buffer.from(`From: a@example.com\r\nSubject: long\r\nContent-Type: text/plain; charset=${charset}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${body}\r\n`, 'utf8');
+    const lines = (unit: string, bytes: number) => Array.from({ length: Math.ceil(bytes / (unit.length * 30 + 2)) }, (_, i) => `${unit.repeat(30)}\r\n`.replace(/^./, String(i % 10))).join('');
+    for (const [name, body] of [['ASCII', lines('abc', 1_000_000)], ['3-byte UTF-8', lines('日本語', 1_000_000)], ['2-byte UTF-8', lines('éàü', 1_000_000)]] as const) {
+      const skeleton = await fromFile(message('utf-8', body), true);
+      expect(skeleton?.textCut, name).toBe(true);
+      // Far below the ~1.06 MB the byte bound keeps, and still the first 256 Ki characters whole.
+      expect(skeleton!.bytes.length, name).toBeLessThan(Buffer.byteLength(body.slice(0, bound + 80 * 1024)) + 200);
+      const kept = skeleton!.bytes.toString('utf8');
+      expect(kept.slice(kept.indexOf('\r\n\r\n') + 4).replace(/\r\n/g, '\n').slice(0, bound), name).toBe(body.replace(/\r\n/g, '\n').slice(0, bound));
+    }
+    // Shift_JIS's characters cannot be counted byte by byte: the byte bound, which keeps 1 MB whole.
+    expect((await fromFile(message('shift_jis', lines('abc', 1_000_000)), true))?.textCut).toBeUndefined();
   });
 
   it('declines a large body it cannot strip (not plain base64) rather than hold it', async () => {
