@@ -152,7 +152,8 @@ function matchesFullText(term: SearchTerm): term is TextTerm {
  * order, which includes every row the LIKE matches (the tokenizer folds case at least as widely).
  * The LIKE is still applied to each row, so what matches is exactly what the scan would match.
  */
-function trigramPhrase(term: FieldTerm & { field: TrigramField }, part = term.value.toLowerCase()): string {
+/** The trigram lookup of `part` of the term's value (the whole, lower-cased, by default) in its columns. */
+export function trigramPhrase(term: FieldTerm & { field: TrigramField }, part = term.value.toLowerCase()): string {
   return `{${TRIGRAM_COLUMNS[term.field].join(' ')}} : ${ftsPhrase(part, false)}`;
 }
 
@@ -173,10 +174,6 @@ export function drivingTrigramTerms(query: SearchQuery): TrigramTerm[] {
   return query.terms.filter((term): term is TrigramTerm => !term.negated && usesTrigrams(term));
 }
 
-/** The MATCH expression that looks `part` of the term's value up in its columns. */
-export function trigramMatch(term: TrigramTerm, part: string): string {
-  return trigramPhrase(term, part);
-}
 
 function termCondition(term: SearchTerm, packedMatches: PackedMatches): SqlCondition {
   switch (term.kind) {

@@ -22,8 +22,8 @@ import {
   looksInHtml,
   readsFullText,
   receivedAtIndexed,
+  trigramPhrase,
   substringValues,
-  trigramMatch,
   type CompiledSearch,
   type PackedMatches,
   type PrefixTerms,
@@ -479,7 +479,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
   async function trigramPartsOf(query: SearchQuery): Promise<TrigramParts> {
     const parts = new Map<TrigramTerm, string>();
     for (const term of drivingTrigramTerms(query)) {
-      const part = await selectivePart(reader, { value: term.value.toLowerCase(), match: (p) => trigramMatch(term, p) });
+      const part = await selectivePart(reader, { value: term.value.toLowerCase(), match: (p) => trigramPhrase(term, p) });
       if (part !== null) parts.set(term, part);
     }
     return parts;

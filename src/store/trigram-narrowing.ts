@@ -31,12 +31,12 @@ export interface ProbedValue {
 /**
  * Trigram positions in the order they are probed: those with digits or punctuation first (in
  * addresses and subjects those are the rare ones: `37@` of `user37@`), then the rest; ties from the
- * end of the value (domains and common words tend to come first).
+ * end of the value (a shared start such as `user` or `sender` comes first).
  */
 function probeOrder(chars: readonly string[]): number[] {
-  const plain = (c: string) => /\p{L}/u.test(c);
-  const unusual = (at: number) => chars.slice(at, at + 3).filter((c) => !plain(c)).length;
-  return Array.from({ length: chars.length - 2 }, (_, at) => at).sort((a, b) => unusual(b) - unusual(a) || b - a);
+  const unusual = chars.map((c) => (/\p{L}/u.test(c) ? 0 : 1));
+  const score = (at: number) => unusual[at]! + unusual[at + 1]! + unusual[at + 2]!;
+  return Array.from({ length: chars.length - 2 }, (_, at) => at).sort((a, b) => score(b) - score(a) || b - a);
 }
 
 /**

@@ -10,9 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { addressSearchText, nulFreeAddress, summarize } from '../../src/mail/summary.js';
 import { DEFAULT_ROUTE_RULE, type NewMessage } from '../../src/mail/types.js';
 import { migrate } from '../../src/store/migrate.js';
+import { MAX_INDEXED_BODY_CHARS } from '../../src/store/fts-indexer.js';
 import { openConnection, type Connection } from '../../src/store/sqlite-driver.js';
-
-const MAX_INDEXED_BODY_CHARS = 256 * 1024;
 
 /** A database at `path` with migrations 001 to `last` (at least 008) applied; open, for rows to be inserted. */
 export async function openAtSchema(path: string, last: number, scratch: string): Promise<Connection> {

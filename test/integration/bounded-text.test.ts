@@ -4,21 +4,20 @@
  * migration 012). Every reader still gets the whole text (store/full-text.ts); search sees the
  * first MAX_INDEXED_BODY_CHARS characters only, as the README says of the index.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 import { MAX_INDEXED_BODY_CHARS } from '../../src/store/fts-indexer.js';
-import { openConnection } from '../../src/store/sqlite-driver.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
-import { migrate } from '../../src/store/migrate.js';
 import { parseSearchQuery } from '../../src/mail/search-query.js';
 import { getJson, transport, withKotak } from '../helpers/kotak.js';
 import { unpackText, type StoredText } from '../../src/store/blob-codec.js';
+import { peek } from '../helpers/database-file.js';
+import { insertAsBefore011, openAtSchema } from '../helpers/older-schema.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kotak-bounded-text-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -91,24 +90,15 @@ describe('large text bodies are stored bounded and read back whole', () => {
   });
 
   it('migrates a database made at schema 010: its messages keep their whole text, uncut', async () => {
-    const older = join(dir, 'migrations-010');
-    mkdirSync(older);
-    const source = fileURLToPath(new URL('../../src/store/migrations/', import.meta.url));
-    for (const name of readdirSync(source).filter((f) => f < '011')) copyFileSync(join(source, name), join(older, name));
     const path = join(dir, 'old.db');
     const text = longText(400_000);
     // Written as the schema-010 store wrote rows (its message_ingest columns, no text_cut).
-    const old = await openConnection(path);
-    await migrate(old, pathToFileURL(`${older}/`));
-    await old.run(
-      `INSERT INTO message_ingest (seq, id, mailbox, route_rule, received_at, size, read, subject, snippet, message_id, date_header,
-         from_json, to_json, cc_json, bcc_json, reply_to_json, from_search, to_search, cc_search, bcc_search, reply_to_search,
-         has_attachments, has_inline, envelope_json, parse_error, text, html, headers_json, attachments_json, raw, raw_file,
-         fts_addresses, fts_html_text, fts_attachments, fts_bytes)
-       VALUES (1, '01OLDMESSAGE0000000000001', 'default', 'default', ?, 100, 0, 'old', 'earlyotter', NULL, NULL,
-         NULL, '[]', '[]', '[]', '[]', '', '', '', '', '', 0, 0, ?, NULL, ?, NULL, '[]', '[]', ?, NULL, '', '', '', 10)`,
-      [Date.now(), JSON.stringify({ mailFrom: 'a@example.com', rcptTo: ['b@example.com'], clientAddress: '127.0.0.1', heloName: 'x', user: null, tls: false }), text, Buffer.from(`Subject: old\r\n\r\n${text}`)],
-    );
+    const old = await openAtSchema(path, 10, dir);
+    await insertAsBefore011(old, 1, {
+      id: '01OLDMESSAGE0000000000001', mailbox: 'default', receivedAt: Date.now(), raw: Buffer.from(`Subject: old\r\n\r\n${text}`),
+      envelope: { mailFrom: 'a@example.com', rcptTo: ['b@example.com'], clientAddress: '127.0.0.1', heloName: 'x', user: null, tls: false },
+      parsed: { ok: true, message: { from: null, to: [], cc: [], bcc: [], replyTo: [], subject: 'old', messageId: null, date: null, text, html: null, htmlText: null, headers: [], attachments: [], snippet: 'earlyotter' } },
+    });
     await old.close();
     const migrated = await openSqliteStore(path, { log, syncCommits: false });
     try {
@@ -129,11 +119,3 @@ describe('large text bodies are stored bounded and read back whole', () => {
   });
 });
 
-async function peek<T>(path: string, read: (c: Awaited<ReturnType<typeof openConnection>>) => Promise<T>): Promise<T> {
-  const connection = await openConnection(path);
-  try {
-    return await read(connection);
-  } finally {
-    await connection.close();
-  }
-}

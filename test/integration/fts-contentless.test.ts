@@ -12,12 +12,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 import { parseSearchQuery } from '../../src/mail/search-query.js';
 import type { NewMessage } from '../../src/mail/types.js';
-import { openConnection } from '../../src/store/sqlite-driver.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { eventually } from '../helpers/browser.js';
 import { indexUpTo, insertAsBefore011, openAtSchema } from '../helpers/older-schema.js';
 import { seededRandom } from '../helpers/random.js';
 import { copyOf, CORPUS, QUERIES, searchMessage as message } from '../helpers/search-corpus.js';
+import { peek } from '../helpers/database-file.js';
 
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'kotak-fts-contentless-'));
@@ -31,15 +31,6 @@ const search = async (store: SqliteStore, query: string): Promise<string[]> =>
 const answers = async (store: SqliteStore, queries: readonly string[]): Promise<Record<string, string[]>> =>
   Object.fromEntries(await Promise.all(queries.map(async (q) => [q, await search(store, q)] as const)));
 
-/** Reads a closed store's file. */
-async function peek<T>(path: string, read: (db: Awaited<ReturnType<typeof openConnection>>) => Promise<T>): Promise<T> {
-  const db = await openConnection(path, {});
-  try {
-    return await read(db);
-  } finally {
-    await db.close();
-  }
-}
 
 const pageCount = (path: string) => peek(path, async (db) => (await db.get<{ n: number }>('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()'))!.n);
 

@@ -14,12 +14,12 @@ import { parseMessage } from '../../src/mail/parse.js';
 import { parseSearchQuery } from '../../src/mail/search-query.js';
 import type { NewMessage } from '../../src/mail/types.js';
 import { newMessageId } from '../../src/mail/id.js';
-import { openConnection } from '../../src/store/sqlite-driver.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { eventually } from '../helpers/browser.js';
 import { indexUpTo, insertAsBefore011, openAtSchema } from '../helpers/older-schema.js';
 import { seededRandom } from '../helpers/random.js';
 import { copyOf, searchMessage as message } from '../helpers/search-corpus.js';
+import { peek } from '../helpers/database-file.js';
 
 const log = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'kotak-packed-blobs-'));
@@ -45,15 +45,6 @@ async function parsedMessage(raw: Buffer): Promise<NewMessage> {
   };
 }
 
-/** Reads a closed store's file. */
-async function peek<T>(path: string, read: (db: Awaited<ReturnType<typeof openConnection>>) => Promise<T>): Promise<T> {
-  const db = await openConnection(path, {});
-  try {
-    return await read(db);
-  } finally {
-    await db.close();
-  }
-}
 
 /** Filler long enough that the text is stored packed (blob-codec.ts packs from 512 characters). */
 const FILLER = ' lorem ipsum dolor sit amet consectetur'.repeat(14);
