@@ -56,6 +56,8 @@ export const CORPUS: readonly CorpusMessage[] = [
     name: 'confirmation',
     mailbox: 'default',
     receivedAt: BASE + HOUR,
+    // The envelope sender is searched too: mailer and ~~ are nowhere else.
+    envelope: { mailFrom: 'bounces~~7@mailer.test' },
     raw: rawMessage(['From: App <app@example.test>', 'To: dev@example.test', 'Subject: Confirmation received', '', 'Thanks, your confirmation was received.']),
   },
   {
@@ -191,12 +193,13 @@ export const CORPUS: readonly CorpusMessage[] = [
       '--rel',
       'Content-Type: text/html; charset=utf-8',
       '',
-      '<p>Only <i>htmlonlyword</i> here <img src="cid:logo@x"></p>',
+      '<p>Only <i>htmlonlyword</i> here, ニュース <img src="cid:logo@x"></p>',
       '--rel',
       'Content-Type: image/png',
       'Content-Transfer-Encoding: base64',
       'Content-ID: <logo@x>',
-      'Content-Disposition: inline; filename="logo.png"',
+      // ロゴ.png, in RFC 2231's encoding.
+      "Content-Disposition: inline; filename*=utf-8''%E3%83%AD%E3%82%B4.png",
       '',
       'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==',
       '--rel--',
@@ -412,6 +415,13 @@ export function searchCases(facts: SeededFacts): readonly (readonly [query: stri
     ['$$', ['cjk']],
     ['...', ['cjk']],
     ['+', ['signup']],
+    ['~~', ['confirmation']],
+    ['mailer', ['confirmation']],
+    ['ニュース', ['inline']],
+    ['ロゴ', ['inline']],
+    // An ASCII-only substring term does not look into the HTML, whose markup would match it.
+    ['="', []],
+    ['</', []],
     ['-%', allBut('signup')],
     // NULs: the list fields hold U+FFFD in their place; words on either side are found.
     ['abc', ['welcome', 'nul']],

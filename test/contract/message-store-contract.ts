@@ -13,6 +13,7 @@ import { KotakError } from '../../src/errors.js';
 import { ALL_MAILBOXES, onlyMailboxes, type MailboxScope } from '../../src/mail/mailbox-scope.js';
 import { matchSummary } from '../../src/mail/search-match.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../../src/mail/search-query.js';
+import { newMessageId } from '../../src/mail/id.js';
 import { summarize } from '../../src/mail/summary.js';
 import type { MessageSummary, NewMessage } from '../../src/mail/types.js';
 import type { MessageStore } from '../../src/store/types.js';
@@ -81,8 +82,16 @@ async function seed(open: OpenStore): Promise<Seeded> {
   const { store, dispose } = await open();
   const messages = new Map<string, NewMessage>();
   const inserted = new Map<string, MessageSummary>();
+  // Among messages received at the same time, ids sort against insertion order: a store that
+  // ordered ties by id instead of by insertion fails the ordering checks every time, not by chance.
+  const ids = new Map<string, string>();
+  for (const at of new Set(CORPUS.map((entry) => entry.receivedAt))) {
+    const tied = CORPUS.filter((entry) => entry.receivedAt === at);
+    const descending = tied.map(() => newMessageId(at)).sort().reverse();
+    tied.forEach((entry, i) => ids.set(entry.name, descending[i]!));
+  }
   for (const entry of CORPUS) {
-    const message = await newMessageFromRaw(entry.raw, { mailbox: entry.mailbox, receivedAt: entry.receivedAt, envelope: entry.envelope ?? {} });
+    const message = await newMessageFromRaw(entry.raw, { id: ids.get(entry.name)!, mailbox: entry.mailbox, receivedAt: entry.receivedAt, envelope: entry.envelope ?? {} });
     messages.set(entry.name, message);
     inserted.set(entry.name, await store.insert(message));
   }
@@ -707,6 +716,19 @@ export function describeMessageStoreContract(name: string, open: OpenStore): voi
         });
       });
 
+      it('lists in insertion order even when a later insert carries an earlier receivedAt (clocks of several nodes)', async () => {
+        await withStore(open, async (store) => {
+          const late = await simple('received first, stored last', { at: BASE });
+          const early = await simple('received later, stored first', { at: BASE + DAY });
+          await insertInOrder(store, [early, late]);
+          expect((await store.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: 5 })).messages.map((m) => m.id)).toEqual([late.id, early.id]);
+          expect((await store.find(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: 5 })).map((m) => m.id)).toEqual([early.id, late.id]);
+          expect((await store.listAt(ALL_MAILBOXES, { query: q('subject:received'), start: 0, limit: 5 })).messages.map((m) => m.id)).toEqual([late.id, early.id]);
+          // maxMessages keeps the newest by insertion too.
+          expect(await store.prune(ALL_MAILBOXES, { maxMessages: 1 })).toEqual([{ id: early.id, mailbox: 'default' }]);
+        });
+      });
+
       it('boundedTotal: a search counts to a bound past its page (totalIsLowerBound); without terms, or unbounded, exactly', async () => {
         await withStore(open, async (store) => {
           const count = 1_100;
@@ -728,12 +750,13 @@ export function describeMessageStoreContract(name: string, open: OpenStore): voi
         });
       });
 
-      it('close: the store refuses new mail afterwards', async () => {
+      it('close: the store refuses new mail afterwards, and ping says it cannot answer', async () => {
         const { store, dispose } = await open();
         try {
           await store.insert(await simple('before close'));
           await store.close();
           await expect(store.insert(await simple('after close'))).rejects.toThrow();
+          await expect(store.ping()).rejects.toThrow();
         } finally {
           await dispose();
         }
