@@ -205,6 +205,31 @@ export const CORPUS: readonly CorpusMessage[] = [
       '--rel--',
     ]),
   },
+  {
+    // Text and HTML of 512 characters or more, which a store may keep compressed (SQLite does,
+    // and searches them apart): substring terms must still find what is inside.
+    name: 'long',
+    mailbox: 'default',
+    receivedAt: BASE + 5 * DAY,
+    raw: rawMessage([
+      'From: long@example.test',
+      'To: reader@example.test',
+      'Subject: A longer one',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/alternative; boundary="long"',
+      '',
+      '--long',
+      ...utf8Text,
+      '',
+      `${'filler '.repeat(40)}ソフトウェア ^^ middleword ${'filler '.repeat(40)}`,
+      '--long',
+      'Content-Type: text/html; charset=utf-8',
+      'Content-Transfer-Encoding: 8bit',
+      '',
+      `<div>${'pad '.repeat(125)}<b>ピカピカ</b></div>`,
+      '--long--',
+    ]),
+  },
   // Three at the very same time: only insertion order can order them (newest insert first).
   ...['alpha', 'beta', 'gamma'].map((word, i) => ({
     name: `tie${i + 1}`,
@@ -419,6 +444,11 @@ export function searchCases(facts: SeededFacts): readonly (readonly [query: stri
     ['mailer', ['confirmation']],
     ['ニュース', ['inline']],
     ['ロゴ', ['inline']],
+    ['ソフト', ['long']],
+    ['^^', ['long']],
+    ['ピカピカ', ['long']],
+    ['middleword', ['long']],
+    ['-ソフト filler', []],
     // An ASCII-only substring term does not look into the HTML, whose markup would match it.
     ['="', []],
     ['</', []],
