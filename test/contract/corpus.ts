@@ -277,6 +277,19 @@ export function searchCases(facts: SeededFacts): readonly (readonly [query: stri
     ['checkout', ['signup']],
     ['tiebreak', ['tie1', 'tie2', 'tie3']],
     ['nothingmatches', []],
+    // Words are split at punctuation as the tokenizer splits them: a term becomes a phrase of its
+    // words, the last a prefix.
+    ['off_now', ['signup']],
+    ['save-50', ['signup']],
+    ['abc.123', []],
+    ['app.example.test/confirm', ['welcome']],
+    ['team@w3.test', ['koeln']],
+    ['hidden', ['signup']],
+    ['grü', ['koeln', 'latin1']],
+    ['straß', ['fold']],
+    ['écol', ['fold', 'lower']],
+    ['ünal', ['fold']],
+    ['UNAL', ['fold']],
     // Phrases: the words in order, not as prefixes.
     ['"your account"', ['welcome']],
     ['"brown fox"', ['shipped']],
