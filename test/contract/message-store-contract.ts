@@ -20,11 +20,11 @@ import type { MessageStore } from '../../src/store/types.js';
 import { newMessageFromRaw, rawMessage } from '../helpers/new-message.js';
 import { BASE, CORPUS, DAY, NAMES, searchCases, type CorpusMessage } from './corpus.js';
 
-/** A store made for the suite, and how to get rid of what was made for it. */
+/** A store made for the suite. */
 export interface OpenedStore {
   readonly store: MessageStore;
-  /** Releases what `open` made (files, a database); called after the suite has closed the store. */
-  dispose(): Promise<void>;
+  /** Closes the store (`store.close()`) and releases what `open` made for it (files, a database). */
+  close(): Promise<void>;
 }
 
 export type OpenStore = () => Promise<OpenedStore>;
@@ -33,14 +33,13 @@ const q = parseSearchQuery;
 const W3 = onlyMailboxes(['w3']);
 const NOTHING = onlyMailboxes([]);
 
-/** A fresh store for one test: closed and disposed of whatever the test does. */
+/** A fresh store for one test, closed whatever the test does. */
 async function withStore(open: OpenStore, test: (store: MessageStore) => Promise<void>): Promise<void> {
   const opened = await open();
   try {
     await test(opened.store);
   } finally {
-    await opened.store.close().catch(() => undefined);
-    await opened.dispose();
+    await opened.close();
   }
 }
 
@@ -70,7 +69,7 @@ async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise
 
 interface Seeded {
   readonly store: MessageStore;
-  readonly dispose: () => Promise<void>;
+  readonly close: () => Promise<void>;
   readonly messages: ReadonlyMap<string, NewMessage>;
   /** What insert() resolved to, by corpus name. */
   readonly inserted: ReadonlyMap<string, MessageSummary>;
@@ -79,7 +78,7 @@ interface Seeded {
 }
 
 async function seed(open: OpenStore): Promise<Seeded> {
-  const { store, dispose } = await open();
+  const { store, close } = await open();
   const messages = new Map<string, NewMessage>();
   const inserted = new Map<string, MessageSummary>();
   // Among messages received at the same time, ids sort against insertion order: a store that
@@ -101,7 +100,7 @@ async function seed(open: OpenStore): Promise<Seeded> {
     if (entry.tags) await store.setTags([idOf(entry.name)], entry.tags);
     if (entry.read) await store.setRead(ALL_MAILBOXES, idOf(entry.name), true);
   }
-  return { store, dispose, messages, inserted, idOf, nameOf: (id) => names.get(id) ?? `unknown ${id}` };
+  return { store, close, messages, inserted, idOf, nameOf: (id) => names.get(id) ?? `unknown ${id}` };
 }
 
 const corpusEntry = (name: string): CorpusMessage => CORPUS.find((entry) => entry.name === name)!;
@@ -120,9 +119,7 @@ export function describeMessageStoreContract(name: string, open: OpenStore): voi
         s = await seed(open);
       });
       afterAll(async () => {
-        if (!s) return;
-        await s.store.close();
-        await s.dispose();
+        await s?.close();
       });
 
       it('insert resolves to the summary of what was stored: summarize(message), unread and untagged', () => {
@@ -767,15 +764,12 @@ export function describeMessageStoreContract(name: string, open: OpenStore): voi
       });
 
       it('close: the store refuses new mail afterwards, and ping says it cannot answer', async () => {
-        const { store, dispose } = await open();
-        try {
-          await store.insert(await simple('before close'));
-          await store.close();
-          await expect(store.insert(await simple('after close'))).rejects.toThrow();
-          await expect(store.ping()).rejects.toThrow();
-        } finally {
-          await dispose();
-        }
+        const { store, close } = await open();
+        await store.insert(await simple('before close'));
+        const late = await simple('after close');
+        await close();
+        await expect(store.insert(late)).rejects.toThrow();
+        await expect(store.ping()).rejects.toThrow();
       });
     });
   });

@@ -19,8 +19,14 @@ describeMessageStoreContract('SQLite, a database file', async () => {
   const path = join(dir, `store-${++opened}.db`);
   const store = await openSqliteStore(path, { log });
   // The database, its WAL and shared-memory files, and the directory of large raw messages.
-  const dispose = async () => ['', '-wal', '-shm', '.raw'].forEach((suffix) => rmSync(`${path}${suffix}`, { recursive: true, force: true }));
-  return { store, dispose };
+  const close = async () => {
+    await store.close();
+    for (const suffix of ['', '-wal', '-shm', '.raw']) rmSync(`${path}${suffix}`, { recursive: true, force: true });
+  };
+  return { store, close };
 });
 
-describeMessageStoreContract('SQLite, :memory:', async () => ({ store: await openSqliteStore(':memory:', { log }), dispose: async () => undefined }));
+describeMessageStoreContract('SQLite, :memory:', async () => {
+  const store = await openSqliteStore(':memory:', { log });
+  return { store, close: () => store.close() };
+});
