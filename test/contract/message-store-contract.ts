@@ -9,11 +9,11 @@
  * the store's answer wherever it claims to decide, since waiters trust it instead of the store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KotakError } from '../../src/errors.js';
+import { KotakError, type ErrorCode } from '../../src/errors.js';
+import { newMessageId } from '../../src/mail/id.js';
 import { ALL_MAILBOXES, onlyMailboxes, type MailboxScope } from '../../src/mail/mailbox-scope.js';
 import { matchSummary } from '../../src/mail/search-match.js';
 import { EMPTY_QUERY, parseSearchQuery } from '../../src/mail/search-query.js';
-import { newMessageId } from '../../src/mail/id.js';
 import { summarize } from '../../src/mail/summary.js';
 import type { MessageSummary, NewMessage } from '../../src/mail/types.js';
 import type { MessageStore } from '../../src/store/types.js';
@@ -58,7 +58,8 @@ async function insertInOrder(store: MessageStore, messages: readonly NewMessage[
   return summaries;
 }
 
-async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<void> {
+/** The promise rejects with a KotakError of this code (how the API tells a client what it got wrong). */
+async function rejectsWithCode(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
   const err = await promise.then(
     () => null,
     (e: unknown) => e,
