@@ -730,6 +730,23 @@ export function describeMessageStoreContract(name: string, open: OpenStore): voi
         });
       });
 
+      it('before:/after: today and yesterday are local midnights, compared with the time received', async () => {
+        await withStore(open, async (store) => {
+          const now = Date.now();
+          const [old, recent] = await insertInOrder(store, [await simple('three days ago', { at: now - 3 * DAY }), await simple('just now', { at: now })]);
+          const found = async (text: string) => (await store.find(ALL_MAILBOXES, { query: q(text), limit: 5 })).map((m) => m.id);
+          expect(await found('after:today')).toEqual([recent!.id]);
+          expect(await found('after:yesterday')).toEqual([recent!.id]);
+          expect(await found('before:yesterday')).toEqual([old!.id]);
+          expect(await found('before:today')).toEqual([old!.id]);
+          for (const summary of [old!, recent!]) {
+            for (const text of ['after:today', 'before:yesterday']) {
+              expect(matchSummary(q(text), summary), `${text} on ${summary.subject}`).toBe((await found(text)).includes(summary.id) ? 'match' : 'no-match');
+            }
+          }
+        });
+      });
+
       it('lists in insertion order even when a later insert carries an earlier receivedAt (clocks of several nodes)', async () => {
         await withStore(open, async (store) => {
           const late = await simple('received first, stored last', { at: BASE });

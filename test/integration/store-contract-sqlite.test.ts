@@ -1,6 +1,7 @@
 /**
  * The store contract (test/contract/message-store-contract.ts) against the SQLite store: a
- * database file in a temporary directory (WAL, raw files for large messages), and `:memory:`.
+ * database file in a temporary directory (WAL, raw files for large messages), the same with most
+ * messages' raw bytes in files, and `:memory:`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,16 +16,24 @@ const dir = mkdtempSync(join(tmpdir(), 'kotak-contract-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let opened = 0;
 
-describeMessageStoreContract('SQLite, a database file', async () => {
-  const path = join(dir, `store-${++opened}.db`);
-  const store = await openSqliteStore(path, { log });
-  // The database, its WAL and shared-memory files, and the directory of large raw messages.
-  const close = async () => {
-    await store.close();
-    for (const suffix of ['', '-wal', '-shm', '.raw']) rmSync(`${path}${suffix}`, { recursive: true, force: true });
+/** A database file; with `rawFileMinBytes`, messages that large keep their raw bytes in files beside it. */
+function inFile(rawFileMinBytes?: number) {
+  return async () => {
+    const path = join(dir, `store-${++opened}.db`);
+    const store = await openSqliteStore(path, { log, rawFileMinBytes });
+    // The database, its WAL and shared-memory files, and the directory of large raw messages.
+    const close = async () => {
+      await store.close();
+      for (const suffix of ['', '-wal', '-shm', '.raw']) rmSync(`${path}${suffix}`, { recursive: true, force: true });
+    };
+    return { store, close };
   };
-  return { store, close };
-});
+}
+
+describeMessageStoreContract('SQLite, a database file', inFile());
+
+// The larger corpus messages and the write tests' 300 KB one are then files: read, counted and deleted as rows are.
+describeMessageStoreContract('SQLite, raw bytes of 1 KB and more in files', inFile(1024));
 
 describeMessageStoreContract('SQLite, :memory:', async () => {
   const store = await openSqliteStore(':memory:', { log });
