@@ -12,6 +12,22 @@ export function decodeWords(value: string): string {
   }
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A header line that mailparser hands over as a binary string (a character per byte) as text:
+ * 8-bit bytes that are valid UTF-8 are read as UTF-8 (raw UTF-8 headers, RFC 6532, which
+ * mailparser's own values read so), anything else stays one character per byte (Latin-1).
+ */
+export function textOfBinaryLine(line: string): string {
+  if (!/[\x80-\xff]/.test(line)) return line;
+  try {
+    return STRICT_UTF8.decode(Buffer.from(line, 'latin1'));
+  } catch {
+    return line;
+  }
+}
+
 /** A header for display: the name as written, the value unfolded (RFC 5322 2.2.3) and decoded. */
 export function headerFromLine(line: string): Header {
   const colon = line.indexOf(':');

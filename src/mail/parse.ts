@@ -10,7 +10,7 @@ import { MailParser } from 'mailparser';
 import type { AddressObject, EmailAddress, HeaderLines, HeaderValue, Headers } from 'mailparser';
 import { htmlToText, makeSnippet } from './html-text.js';
 import { NO_LIMITS, parseSimpleMessage } from './fast-parse.js';
-import { headerFromLine } from './header-line.js';
+import { headerFromLine, textOfBinaryLine } from './header-line.js';
 import { MAX_MARKER_BYTES, stripAttachmentBodies, type Skeleton } from './skeleton.js';
 import type { Address, AttachmentInfo, Header, ParsedMessage } from './types.js';
 
@@ -50,7 +50,7 @@ function firstString(value: HeaderValue | undefined): string | null {
 /** Every header in source order, unfolded, with RFC 2047 encoded-words decoded. */
 function headerList(lines: HeaderLines): Header[] {
   // mailparser reports the blank line of a message without headers as a header; it is none.
-  return lines.filter(({ line }) => line.trim() !== '').map(({ line }) => headerFromLine(line));
+  return lines.filter(({ line }) => line.trim() !== '').map(({ line }) => headerFromLine(textOfBinaryLine(line)));
 }
 
 /** mailparser substitutes the current time for an unreadable Date header; we say "none". */

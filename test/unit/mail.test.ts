@@ -75,6 +75,20 @@ describe('parseMessage', () => {
     expect(parsed.attachments).toEqual([{ id: '2', filename: '../../etc/passwd', contentType: 'application/octet-stream', size: 5, contentId: null, inline: false }]);
   });
 
+  it('shows raw UTF-8 header values (RFC 6532) in the header list as the subject reads them, and other 8-bit bytes as Latin-1', async () => {
+    const raw = Buffer.concat([
+      Buffer.from('From: Zoë <zoe@example.com>\r\nSubject: 東京 Grüße\r\nX-Latin: caf', 'utf8'),
+      Buffer.from([0xe9]), // a lone Latin-1 byte: not UTF-8
+      Buffer.from('\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n', 'utf8'),
+    ]);
+    const parsed = await parseMessage(raw);
+    expect(parsed.subject).toBe('東京 Grüße');
+    const value = (name: string) => parsed.headers.find((h) => h.name === name)?.value;
+    expect(value('Subject')).toBe('東京 Grüße');
+    expect(value('From')).toBe('Zoë <zoe@example.com>');
+    expect(value('X-Latin')).toBe('café');
+  });
+
   it('does not fail on a message with no headers or body', async () => {
     const parsed = await parseMessage(Buffer.from('\r\n'));
     expect(parsed.subject).toBe('');
