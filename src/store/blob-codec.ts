@@ -60,10 +60,10 @@ function compress(bytes: Buffer): [codec: number, compressed: Buffer] {
   return [CODEC_BROTLI, brotliCompressSync(bytes, { params })];
 }
 
-/** The value packed, or null when packing does not make it smaller. */
-function pack(bytes: Buffer): Buffer | null {
+/** The value packed, or null when packing does not make it smaller (unless `always`). */
+function pack(bytes: Buffer, always = false): Buffer | null {
   const [codec, compressed] = compress(bytes);
-  if (compressed.length + 1 >= bytes.length) return null;
+  if (!always && compressed.length + 1 >= bytes.length) return null;
   const packed = Buffer.allocUnsafe(compressed.length + 1);
   packed[0] = codec;
   compressed.copy(packed, 1);
@@ -102,8 +102,12 @@ export function unpackRaw(bytes: Buffer, packed: boolean): Buffer {
 export type StoredText = string | Buffer | null;
 
 export function packText(text: string | null): StoredText {
-  if (text === null || text.length < MIN_PACKED_TEXT_CHARS) return text;
-  return pack(Buffer.from(text, 'utf8')) ?? text;
+  if (text === null) return text;
+  // SQL's LIKE reads a text only up to its first NUL, so a text holding one is always packed:
+  // the substring search then reads it in JavaScript (packed-bodies.ts), NULs and all.
+  const holdsNul = text.includes('\0');
+  if (!holdsNul && text.length < MIN_PACKED_TEXT_CHARS) return text;
+  return pack(Buffer.from(text, 'utf8'), holdsNul) ?? text;
 }
 
 export function unpackText(stored: StoredText): string | null {

@@ -27,6 +27,15 @@ export function indexedBody(body: string): string {
   return body.slice(0, cut);
 }
 
+/**
+ * A text as the index is given it: NULs as spaces. The tokenizer takes a NUL for a separator
+ * anyway, but the indexing trigger cuts the body with SQL's substr(), which reads a text only up
+ * to its first NUL: every word after one was lost.
+ */
+export function withoutNuls(text: string): string {
+  return text.includes('\0') ? text.replace(/\0/g, ' ') : text;
+}
+
 /** Messages per indexing transaction at most: large batches are what make FTS5 cheap. */
 const INDEX_BATCH_MESSAGES = 2_000;
 /**

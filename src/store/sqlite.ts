@@ -13,7 +13,7 @@ import { KotakError } from '../errors.js';
 import { openDiskSpace, UNLIMITED_DISK_SPACE, type DiskSpace } from './disk-space.js';
 import { inspectDatabaseFile, inUse, isBusy, unusable } from './database-file.js';
 import { listMigrations, migrate } from './migrate.js';
-import { createFtsIndexer, indexedBody, MAX_INDEXED_BODY_CHARS } from './fts-indexer.js';
+import { createFtsIndexer, indexedBody, MAX_INDEXED_BODY_CHARS, withoutNuls } from './fts-indexer.js';
 import {
   compileSearch,
   drivingPrefixWords,
@@ -187,15 +187,15 @@ function rowFor(seq: number, { message, summary, rawFile, stored }: PendingInser
   const replyTo = (parsed?.replyTo ?? []).map(nulFreeAddress); // as summarize() does for From, To and Cc
   const from = summary.from ? [summary.from] : [];
   const envelopeAddresses = [message.envelope.mailFrom, ...message.envelope.rcptTo].join(' ');
-  const text = parsed?.text ?? '';
+  const text = withoutNuls(parsed?.text ?? '');
   const indexed = {
     addresses: `${addressSearchText([...from, ...summary.to, ...summary.cc, ...summary.bcc, ...replyTo])} ${envelopeAddresses}`,
     // Past the bound nothing is indexed, so a longer HTML text is not kept for it.
-    htmlText: indexedBody(parsed?.htmlText ?? ''),
+    htmlText: indexedBody(withoutNuls(parsed?.htmlText ?? '')),
     // The text waits here to be indexed: the stored one may be packed (migration 011). Cut at twice
     // the bound in UTF-16 units, which keeps at least the bound in characters for the index's own cut.
     text: text.length > 2 * MAX_INDEXED_BODY_CHARS ? text.slice(0, 2 * MAX_INDEXED_BODY_CHARS) : text,
-    attachments: (parsed?.attachments ?? []).map((a) => a.filename ?? '').join(' '),
+    attachments: withoutNuls((parsed?.attachments ?? []).map((a) => a.filename ?? '').join(' ')),
   };
   const indexedChars = Math.min(MAX_INDEXED_BODY_CHARS, text.length + indexed.htmlText.length);
   return [

@@ -166,7 +166,7 @@ export const CORPUS: readonly CorpusMessage[] = [
       'Message-ID: <stu.vwx@x.test>',
       ...utf8Text,
       '',
-      'before\0after',
+      'before\0after \u2603snowman',
     ]),
   },
   {
@@ -475,6 +475,11 @@ export function searchCases(facts: SeededFacts): readonly (readonly [query: stri
     ['from:bee', []],
     ['from:"b\uFFFDee"', ['nul']],
     ['before', ['nul']],
+    // After a NUL too: SQL's substr() and LIKE read a text only up to its first NUL.
+    ['after', ['nul']],
+    ['"after snowman"', ['nul']],
+    ['\u2603', ['nul']],
+    ['ende', ['latin1']],
     // Combinations: every term must hold.
     ['confirm from:alice is:read', ['welcome']],
     ['confirm -from:alice', ['confirmation', 'signup']],
