@@ -5,11 +5,11 @@
  * B re-reading the summary from the message store (here an in-memory SQLite store both nodes
  * share, as the stand-in for the shared database's messages) and B's emit.
  *
- *   tsx bench/cross-node.ts [--messages 2000] [--mode sequential|stream] [--db postgres://…]
+ *   tsx bench/cross-node.ts [--messages 2000] [--mode sequential|stream] [--rate 500] [--db postgres://…]
  *
  * `sequential`: each message is sent once the previous one has arrived (the delay alone).
- * `stream`: messages are sent back to back as fast as the store takes them (the delay under load,
- * batching included). Without --db a throwaway PostgreSQL is started (test/helpers/postgres.ts,
+ * `stream`: messages are sent without waiting for them to arrive, `--rate` a second (0: back to
+ * back, as fast as the store takes them), which is the delay under load, batching included. Without --db a throwaway PostgreSQL is started (test/helpers/postgres.ts,
  * Debian's binaries). Prints p50/p90/p99/max in milliseconds. Times, not assertions.
  */
 import { performance } from 'node:perf_hooks';
@@ -23,9 +23,10 @@ import type { NewMessage } from '../src/mail/types.js';
 import { openSqliteStore } from '../src/store/sqlite.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, mode: { type: 'string', default: 'sequential' }, db: { type: 'string' } } });
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, mode: { type: 'string', default: 'sequential' }, rate: { type: 'string', default: '0' }, db: { type: 'string' } } });
 const count = Number(values.messages);
 const mode = values.mode === 'stream' ? 'stream' : 'sequential';
+const rate = Number(values.rate);
 
 function message(n: number): NewMessage {
   const at = Date.now();
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
   const pools: pg.Pool[] = [];
   const nodes = ['bench-a', 'bench-b'].map((nodeId) => {
     const pool = new pg.Pool({ connectionString: url, max: 4 });
+    // A session still closing when the throwaway server stops reports it here; nothing to do.
+    pool.on('error', () => undefined);
     pools.push(pool);
     const local = createEventBus((err) => log.error({ err }));
     const cluster = createEventBus((err) => log.error({ err }));
@@ -75,6 +78,8 @@ async function main(): Promise<void> {
     });
     const started = performance.now();
     for (let n = 0; n < count; n++) {
+      const due = started + (n * 1000) / rate;
+      if (mode === 'stream' && rate > 0 && performance.now() < due) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
       const summary = await store.insert(message(n));
       const heard = new Promise<void>((resolve) => (arrived = resolve));
       sentAt.set(summary.id, performance.now());
@@ -85,7 +90,7 @@ async function main(): Promise<void> {
     const elapsed = (performance.now() - started) / 1000;
     const sorted = [...delays].sort((x, y) => x - y);
     const ms = (v: number) => v.toFixed(2);
-    console.log(`cross-node delay, ${mode}, ${count} messages in ${elapsed.toFixed(1)} s (${Math.round(count / elapsed)}/s): ` +
+    console.log(`cross-node delay, ${mode}${mode === 'stream' && rate > 0 ? ` at ${rate}/s` : ''}, ${count} messages in ${elapsed.toFixed(1)} s (${Math.round(count / elapsed)}/s): ` +
       `p50 ${ms(percentile(sorted, 50))} ms, p90 ${ms(percentile(sorted, 90))} ms, p99 ${ms(percentile(sorted, 99))} ms, max ${ms(sorted.at(-1)!)} ms`);
   } finally {
     await Promise.all(nodes.map((n) => n.bridge.stop()));
