@@ -284,12 +284,31 @@ export function createRelayQueue(
   let unsubscribe: (() => void) | null = null;
   let unsubscribeWake: (() => void) | null = null;
 
+  /** Looks for the next due time again; news during a look asks for one more look after it, not one each. */
+  let waking = false;
+  let wakeAgain = false;
+  function wake(): void {
+    if (waking) {
+      wakeAgain = true;
+      return;
+    }
+    waking = true;
+    void (async () => {
+      do {
+        wakeAgain = false;
+        await schedule();
+      } while (wakeAgain && !closed);
+    })()
+      .catch((err: unknown) => log.error({ err }, 'relay queue could not look for due jobs'))
+      .finally(() => (waking = false));
+  }
+
   return {
     release,
     async start() {
       const requeued = await store.requeueInterrupted(now());
       if (requeued > 0) log.warn({ jobs: requeued }, 'relay jobs interrupted by a stop were queued again');
-      unsubscribeWake = deps.wakeOn?.(() => void schedule().catch((err: unknown) => log.error({ err }, 'relay queue could not look for due jobs'))) ?? null;
+      unsubscribeWake = deps.wakeOn?.(wake) ?? null;
       if (settings.auto) {
         unsubscribe = bus.on('message:stored', (summary) => {
           void (async () => {
