@@ -67,7 +67,10 @@ export interface PgEventBridgeDeps {
 export interface PgEventBridge {
   /** Connects the listening session and starts forwarding; rejects when the database cannot be reached. */
   start(): Promise<void>;
-  /** Stops forwarding, sends what is pending (if the database answers), and releases the session. */
+  /**
+   * Stops publishing and listening: sends what is pending (if the database answers) and ends the
+   * listening session. Local events still reach the cluster bus.
+   */
   stop(): Promise<void>;
   /** Whether the listening session is up now. */
   isListening(): boolean;
@@ -176,15 +179,17 @@ export function createPgEventBridge(deps: PgEventBridgeDeps): PgEventBridge {
     }
   }
 
-  const unsubscribe = (Object.keys(BRIDGED) as MailEventName[]).map((name) =>
+  // From creation on, and after stop too: a node's own consumers always hear its own events, even
+  // while producers finish after the bridge has stopped publishing.
+  for (const name of Object.keys(BRIDGED) as MailEventName[]) {
     localBus.on(name, (data) => {
       if (name === 'message:stored') remember((data as MailEvents['message:stored']).id);
       clusterBus.emit(name, data);
       if (stopped) return;
       outbox.push(toWire(name, data));
       scheduleFlush();
-    }),
-  );
+    });
+  }
 
   // ---- replaying other nodes' events ----------------------------------------------------------
   let replaying: Promise<void> = Promise.resolve();
@@ -349,7 +354,6 @@ export function createPgEventBridge(deps: PgEventBridgeDeps): PgEventBridge {
     async stop() {
       if (stopped) return;
       stopped = true;
-      for (const off of unsubscribe) off();
       clearTimeout(reconnectTimer);
       clearTimeout(flushTimer);
       flushTimer = undefined;

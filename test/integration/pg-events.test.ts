@@ -117,6 +117,12 @@ describe('events across nodes through PostgreSQL', () => {
     expect(withoutMarkers(b.heard)).toEqual(emittedOnA);
     expect(withoutMarkers(a.heard)).toEqual(emittedOnA);
     expect(withoutMarkers(b.localFrames)).toEqual([]);
+
+    // A stopped bridge publishes nothing more, but its node's consumers still hear the node's own events.
+    await b.bridge.stop();
+    expect(b.bridge.isListening()).toBe(false);
+    b.local.emit('messages:cleared', {});
+    expect(b.heard.at(-1)).toEqual({ type: 'messages:cleared', data: {} });
   });
 
   it('a delete of thousands of ids goes in notifications under 8000 bytes and arrives whole', async () => {
