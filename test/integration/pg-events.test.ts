@@ -4,6 +4,7 @@
  * pool and bridge, share one message store (SQLite in memory, standing in for the shared
  * database's messages: real reads, real summaries).
  */
+import net, { type AddressInfo } from 'node:net';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -59,16 +60,52 @@ function record(bus: EventBus, into: Frame[]): void {
   for (const type of EVENTS) bus.on(type, (data) => into.push({ type, data } as Frame));
 }
 
-async function node(name: string): Promise<Node> {
+/**
+ * A TCP relay to the server that can go silent on the connections it carries (no data, no close:
+ * a network that drops packets), while new connections pass again.
+ */
+async function silentLink(targetPort: number): Promise<{ port: number; silenceAll(): void; close(): void }> {
+  const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    for (const socket of [client, upstream]) socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    silenceAll() {
+      for (const { client, upstream } of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        // Read and drop, so neither end sees a close or a full buffer.
+        client.on('data', () => undefined);
+        upstream.on('data', () => undefined);
+      }
+      pairs.clear();
+    },
+    close() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+async function node(name: string, options: { via?: string; heartbeatMs?: number; log?: pino.Logger } = {}): Promise<Node> {
   const throwing = (err: unknown) => {
     throw err;
   };
   const local = createEventBus(throwing);
   const cluster = createEventBus(throwing);
-  const pool = new pg.Pool({ connectionString: url, max: 3 });
+  const pool = new pg.Pool({ connectionString: options.via ?? url, max: 3 });
   pool.on('error', () => undefined); // idle clients cut by the server's stop
   pools.push(pool);
-  const bridge = createPgEventBridge({ pool, localBus: local, clusterBus: cluster, messages: store, relay: store.relay, nodeId: name, log, reconnectDelayMs: 20, maxReconnectDelayMs: 200, heartbeatMs: 2000 });
+  const bridge = createPgEventBridge({ pool, localBus: local, clusterBus: cluster, messages: store, relay: store.relay, nodeId: name, log: options.log ?? log, reconnectDelayMs: 20, maxReconnectDelayMs: 200, heartbeatMs: options.heartbeatMs ?? 2000 });
   bridges.push(bridge);
   await bridge.start();
   const heard: Frame[] = [];
@@ -163,5 +200,29 @@ describe('events across nodes through PostgreSQL', () => {
     expect(storedOnB.find((m) => m.id === during.id)).toEqual(during);
     expect(storedOnB.map((m) => m.id)).toContain(before.id);
     expect(storedOnB.at(-1)).toEqual(after);
+  });
+
+  it('a listening session that goes silent (no close, no data) is noticed by its heartbeat and replaced', async () => {
+    await freshCluster();
+    const link = await silentLink(server.port);
+    try {
+      const lines: string[] = [];
+      const watched = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+      const a = await node('node-a');
+      const b = await node('node-b', { via: url.replace(`:${server.port}/`, `:${link.port}/`), heartbeatMs: 150, log: watched });
+      await a.service.store(ALL_MAILBOXES, mailboxMessage('default', 'before'));
+      await settle(a, b, 'before');
+
+      link.silenceAll();
+      const during = await a.service.store(ALL_MAILBOXES, { ...mailboxMessage('default', 'during'), receivedAt: Date.now() });
+      await vi.waitFor(() => expect(lines.some((l) => l.includes('event bridge resynced after reconnecting'))).toBe(true), { timeout: 10_000, interval: 10 });
+      expect(lines.some((l) => l.includes('no answer within 150 ms'))).toBe(true);
+      await settle(a, b, 'after');
+      const stored = withoutMarkers(b.heard).filter((f): f is Extract<Frame, { type: 'message:stored' }> => f.type === 'message:stored').map((f) => f.data);
+      expect(stored.map((m) => m.subject)).toEqual(['before', 'during']);
+      expect(stored[1]).toEqual(during);
+    } finally {
+      link.close();
+    }
   });
 });
