@@ -77,7 +77,15 @@ const CLAIM_BATCH = 100;
 
 export function createRelayQueue(
   settings: RelayQueueSettings,
-  deps: { store: RelayStore; messages: MessageStore; bus: EventBus; transport: RelayTransport; log: Logger; now?: () => number },
+  deps: {
+    store: RelayStore; messages: MessageStore; bus: EventBus; transport: RelayTransport; log: Logger; now?: () => number;
+    /**
+     * News that jobs may have become due that this queue did not make itself (with many nodes on
+     * one database: another node's `relay:updated`, so an idle node learns of a job, and of the
+     * lease it must take over if that node dies). Absent: the queue hears only of its own jobs.
+     */
+    wakeOn?: (wake: () => void) => () => void;
+  },
 ): RelayQueue {
   const { store, messages, bus, transport, log } = deps;
   const now = deps.now ?? Date.now;
@@ -274,12 +282,33 @@ export function createRelayQueue(
   }
 
   let unsubscribe: (() => void) | null = null;
+  let unsubscribeWake: (() => void) | null = null;
+
+  /** Looks for the next due time again; news during a look asks for one more look after it, not one each. */
+  let waking = false;
+  let wakeAgain = false;
+  function wake(): void {
+    if (waking) {
+      wakeAgain = true;
+      return;
+    }
+    waking = true;
+    void (async () => {
+      do {
+        wakeAgain = false;
+        await schedule();
+      } while (wakeAgain && !closed);
+    })()
+      .catch((err: unknown) => log.error({ err }, 'relay queue could not look for due jobs'))
+      .finally(() => (waking = false));
+  }
 
   return {
     release,
     async start() {
       const requeued = await store.requeueInterrupted(now());
       if (requeued > 0) log.warn({ jobs: requeued }, 'relay jobs interrupted by a stop were queued again');
+      unsubscribeWake = deps.wakeOn?.(wake) ?? null;
       if (settings.auto) {
         unsubscribe = bus.on('message:stored', (summary) => {
           void (async () => {
@@ -300,6 +329,7 @@ export function createRelayQueue(
     async close() {
       closed = true;
       unsubscribe?.();
+      unsubscribeWake?.();
       clearTimeout(timer);
       await ticking;
       // A delivery in flight may wait minutes on a slow server; its jobs stay `sending` and are
