@@ -5,10 +5,11 @@
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
 -- SQLite's LIKE and NOCASE fold ASCII letters only: so does this (`Straße`, `ÉCOLE` and `İ` keep
--- their case). Immutable, so that indexes can hold it.
+-- their case). lower() under the "C" collation folds A-Z alone, byte by byte, whatever the
+-- database's locale. Immutable, so that indexes can hold it.
 CREATE FUNCTION kotak_fold(value text) RETURNS text
   LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-  RETURN translate(value, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz');
+  RETURN lower(value COLLATE "C");
 
 -- One row per caught message. `seq` is the commit order (newest = highest; inserts take an
 -- advisory lock so that this holds across nodes) and the paging cursor; `id` is the public
