@@ -283,4 +283,24 @@ describe('the PostgreSQL store answers as the SQLite store', () => {
     await same('counts after clear: emptied mailboxes stay with zeros', (s) => s.mailboxCounts(ALL_MAILBOXES));
     await same('tags after clear', (s) => s.tagCounts(ALL_MAILBOXES));
   });
+
+  it('finds words in a message with more distinct words than a tsvector holds', async () => {
+    // 150,000 distinct words in the attachments' names: past a tsvector's 1 MB, so the PostgreSQL
+    // store searches this message's token stream alone (fts_oversize).
+    const names = Array.from({ length: 30 }, (_, f) => Array.from({ length: 5_000 }, (_, i) => `w${f}x${i}z${(i * 7919) % 100_003}`).join(' '));
+    const base = corpus(1)[0]!;
+    const huge: NewMessage = {
+      ...base,
+      id: 'huge',
+      parsed: base.parsed.ok
+        ? { ok: true, message: { ...base.parsed.message, attachments: names.map((filename, i) => ({ id: String(i + 2), filename, contentType: 'text/plain', size: 1, contentId: null, inline: false })) } }
+        : base.parsed,
+    };
+    await same('insert huge', (s) => s.insert(huge));
+    for (const text of ['w3x4999z', 'w29x17z', '"w3x4999z49988 w3x5000"', '"w0x1z7919 w0x2z15838"', 'w0x1z7919', '-w12x3', 'nothing']) {
+      await same(`huge ${text}`, (s) => s.list(ALL_MAILBOXES, { query: parseSearchQuery(text), limit: 10 }));
+    }
+    const page = await pgStore.list(ALL_MAILBOXES, { query: parseSearchQuery('w29x17z'), limit: 10 });
+    expect(page.messages.map((m) => m.id)).toEqual(['huge']);
+  });
 });
