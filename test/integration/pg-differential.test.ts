@@ -75,7 +75,11 @@ function corpus(count: number): NewMessage[] {
     if (i % 8 === 2) attachments.push({ id: '3', filename: i % 16 === 2 ? `logo\0${pick(random, WORDS)}.png` : null, contentType: 'image/png', size: 20, contentId: 'c@x', inline: true });
     const subject = i % 10 === 9 ? '' : sentence(random, 1 + Math.floor(random() * 5));
     const messageId = i % 6 === 5 ? null : `${i}.${pick(random, ['abc', 'ÉCOLE', 'x_y', '100%'])}@${pick(random, DOMAINS)}`;
-    const raw = Buffer.from(`Subject: ${subject}\r\nMessage-ID: <${messageId}>\r\n\r\n${text ?? ''}\r\n${'pad'.repeat(i * 7)}`);
+    const raw = Buffer.concat([
+      Buffer.from(`Subject: ${subject}\r\nMessage-ID: <${messageId}>\r\n\r\n${text ?? ''}\r\n${'pad'.repeat(i * 7)}`),
+      // Bytes that are no UTF-8: raw bytes are kept exactly.
+      Buffer.from(i % 8 === 0 ? [0, 0xff, 0x80, 0xc3, 0x0d] : []),
+    ]);
     const mailbox = MAILBOXES[i % MAILBOXES.length]!;
     messages.push({
       id: `m${String(i).padStart(4, '0')}${pick(random, ['a', 'b'])}`,

@@ -65,6 +65,19 @@ describe('PostgreSQL migrations', () => {
     }
   });
 
+  it('commits synchronously even where the server default is not to', async () => {
+    const url = await server.createDatabase('async_default');
+    const admin = openPool(url, { log, max: 1 });
+    await admin.query('ALTER DATABASE async_default SET synchronous_commit = off');
+    await admin.end();
+    const pool = openPool(url, { log });
+    try {
+      expect((await pool.query('SHOW synchronous_commit')).rows).toEqual([{ synchronous_commit: 'on' }]);
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('keeps the password of a database URL out of logs and errors', async () => {
     expect(redactUrl('postgres://kotak:s3cret@db.example:5432/kotak')).toBe('postgres://kotak:***@db.example:5432/kotak');
     expect(redactUrl('postgresql://kotak@127.0.0.1/kotak')).toBe('postgresql://kotak@127.0.0.1/kotak');

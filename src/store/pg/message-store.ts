@@ -495,8 +495,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async getRaw(scope, id) {
       const params = new SqlParams([id]);
       const inScope = scopeSql(scope, params);
-      const row = await one<{ raw: Buffer }>(`SELECT r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = $1 AND ${inScope}`, params.values);
-      return row ? row.raw : null;
+      // Read as hex text (pg decodes a binary result as UTF-8 unless the whole client is binary).
+      const result = await pool.query<{ raw: Buffer }>(`SELECT r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = $1 AND ${inScope}`, params.values);
+      return result.rows[0]?.raw ?? null;
     },
 
     async setRead(scope, id, read) {
