@@ -288,6 +288,26 @@ describe('the PostgreSQL store answers as the SQLite store', () => {
     await same('tags after clear', (s) => s.tagCounts(ALL_MAILBOXES));
   });
 
+  it('bounds a search total past SEARCH_TOTAL_BOUND the same way', async () => {
+    const bulk = Array.from({ length: 1_100 }, (_, i) => ({ ...corpus(1)[0]!, id: `bulk${i}`, mailbox: i % 2 ? 'w3' : 'default', parsed: { ok: false as const, error: 'bulk' } }));
+    for (let i = 0; i < bulk.length; i += 100) {
+      await same(`bulk ${i}`, (s) => Promise.all(bulk.slice(i, i + 100).map((m) => s.insert(m))));
+    }
+    for (const text of ['', 'subject:order', '-is:read', 'mailbox:w3', 'larger:10']) {
+      const query = parseSearchQuery(text);
+      const first = await same(`bounded ${text}`, (s) => s.list(ALL_MAILBOXES, { query, limit: 20, boundedTotal: true }));
+      await same(`bounded far ${text}`, (s) => s.list(ALL_MAILBOXES, { query, limit: 20, start: 900, boundedTotal: true }));
+      if (first.nextCursor) {
+        const cursor = first.nextCursor;
+        await same(`bounded cursor ${text}`, (s) => s.list(ALL_MAILBOXES, { query, limit: 20, cursor, boundedTotal: true }));
+      }
+      await same(`exact ${text}`, (s) => s.list(onlyMailboxes(['w3']), { query, limit: 5 }));
+      await same(`find ids ${text}`, (s) => s.find(onlyMailboxes(['default']), { query, ids: bulk.slice(0, 30).map((m) => m.id), limit: 10 }));
+    }
+    const lowerBound = await pgStore.list(ALL_MAILBOXES, { query: parseSearchQuery('larger:10'), limit: 20, boundedTotal: true });
+    expect(lowerBound.totalIsLowerBound).toBe(true);
+  });
+
   it('finds words in a message with more distinct words than a tsvector holds', async () => {
     // 150,000 distinct words in the attachments' names: past a tsvector's 1 MB, so the PostgreSQL
     // store searches this message's token stream alone (fts_oversize).

@@ -12,6 +12,7 @@
  */
 import type { SearchQuery, SearchTerm } from '../../mail/search-query.js';
 import { refuseNul } from '../../mail/search-query.js';
+import { looksInHtml, substringValues } from '../search-sql.js';
 import { unicode61Tokens } from './tokenize.js';
 
 /** Tokens are indexed in `fts_words` cut to this many characters (lexemes have a size limit). */
@@ -29,9 +30,10 @@ export class SqlParams {
   }
 }
 
-/** As src/store/search-sql.ts decides which text terms FTS5 cannot answer. */
-const NEEDS_SUBSTRING = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]|^[^\p{L}\p{N}]*$/u;
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+/** Whether a text term is a substring search: decided by the SQLite store's own rule, so the two cannot drift. */
+function needsSubstring(value: string): boolean {
+  return substringValues({ terms: [{ kind: 'text', value, phrase: false, negated: false }] }).length > 0;
+}
 
 const ADDRESS_COLUMNS = {
   to: ['m.to_search'],
@@ -89,7 +91,7 @@ function substringCondition(value: string, params: SqlParams): string {
     `(CASE WHEN b.${column}_parts IS NULL THEN ${contains(`COALESCE(b.${column}, '')`)} ELSE EXISTS (SELECT 1 FROM unnest(b.${column}_parts) p WHERE ${contains('p')}) END)`;
   const onMessage = [`kotak_fold(m.subject) LIKE ${pattern}`, ...ADDRESS_COLUMNS.addressed.map((c) => `${c} LIKE ${pattern}`), `strpos(m.sender_search, ${lowered}) > 0`];
   const onBody = [inBody('text')];
-  if (!ASCII_ONLY.test(value)) onBody.push(inBody('html'));
+  if (looksInHtml(value)) onBody.push(inBody('html'));
   onBody.push(`EXISTS (SELECT 1 FROM unnest(b.attachment_names) a WHERE ${contains('a')})`);
   return `(${onMessage.join(' OR ')} OR m.seq IN (SELECT b.seq FROM message_bodies b WHERE ${onBody.join(' OR ')}))`;
 }
@@ -108,7 +110,7 @@ function termCondition(term: SearchTerm, params: SqlParams): string {
   switch (term.kind) {
     case 'text':
       refuseNul(term.value);
-      return NEEDS_SUBSTRING.test(term.value) ? substringCondition(term.value, params) : wordCondition(term.value, !term.phrase, params);
+      return needsSubstring(term.value) ? substringCondition(term.value, params) : wordCondition(term.value, !term.phrase, params);
     case 'field':
       refuseNul(term.value);
       return fieldCondition(term, params);
