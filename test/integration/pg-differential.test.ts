@@ -206,7 +206,7 @@ describe('the PostgreSQL store answers as the SQLite store', () => {
     const texts = queries(messages);
     expect(texts.length).toBeGreaterThan(400);
     let nonEmpty = 0;
-    const scopes: MailboxScope[] = [ALL_MAILBOXES, onlyMailboxes(['w3', 'team'])];
+    const scopes: MailboxScope[] = [ALL_MAILBOXES, onlyMailboxes(['w3', 'team']), onlyMailboxes(['w3'])];
     for (const text of texts) {
       const query = parsed(text);
       if (!query) continue;

@@ -200,6 +200,8 @@ function parseCursor(cursor: string): number {
 function scopeSql(scope: MailboxScope, params: SqlParams): string {
   if (scope.kind === 'all') return 'true';
   if (scope.mailboxes.length === 0) return 'false';
+  // One mailbox (the usual scope) as an equality, so the newest page walks messages_mailbox_seq in order.
+  if (scope.mailboxes.length === 1) return `m.mailbox = ${params.add(scope.mailboxes[0])}`;
   return `m.mailbox = ANY(${params.add(scope.mailboxes)}::text[])`;
 }
 
