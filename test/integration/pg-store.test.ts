@@ -10,7 +10,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
-import { EMPTY_QUERY } from '../../src/mail/search-query.js';
+import { EMPTY_QUERY, parseSearchQuery } from '../../src/mail/search-query.js';
 import { openPostgresStore } from '../../src/store/pg/message-store.js';
 import { searchMessage } from '../helpers/search-corpus.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
@@ -100,6 +100,35 @@ describe('the PostgreSQL store', () => {
       expect(fromA.total).toBe(40);
       expect(fromB).toEqual(fromA);
       expect(await a.mailboxCounts(ALL_MAILBOXES)).toEqual([{ name: 'default', total: 40, unread: 40, size: expect.any(Number) as number }]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('keeps mailbox counts true while two nodes read, delete and insert across mailboxes at once', async () => {
+    const url = await server.createDatabase('busy_counts');
+    const [a, b] = await Promise.all([openPostgresStore(url, { log }), openPostgresStore(url, { log })]);
+    const boxes = ['b1', 'b2', 'b3', 'b4', 'b5'];
+    try {
+      await Promise.all(Array.from({ length: 200 }, (_, i) => a.insert({ ...searchMessage(`busy ${i % 7}`, 'x'), mailbox: boxes[i % 5]! })));
+      const work: Promise<unknown>[] = [];
+      for (let round = 0; round < 6; round++) {
+        work.push(a.deleteMatching(ALL_MAILBOXES, parseSearchQuery(`subject:"busy ${round}"`)));
+        work.push(b.setReadMatching(ALL_MAILBOXES, parseSearchQuery(`subject:"busy ${6 - round}"`), round % 2 === 0));
+        work.push(b.insert({ ...searchMessage(`late ${round}`, 'x'), mailbox: boxes[round % 5]! }));
+        work.push(a.setRead(ALL_MAILBOXES, 'no-such-id', true));
+      }
+      await Promise.all(work);
+      const check = new pg.Client({ connectionString: url });
+      await check.connect();
+      const counted = (
+        await check.query(
+          `SELECT mailbox AS name, COUNT(*)::int AS total, (COUNT(*) FILTER (WHERE NOT read))::int AS unread, SUM(size)::int AS size
+             FROM messages GROUP BY mailbox ORDER BY mailbox`,
+        )
+      ).rows;
+      await check.end();
+      expect(await b.mailboxCounts(ALL_MAILBOXES)).toEqual(counted);
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

@@ -124,6 +124,8 @@ END $$;
 
 CREATE FUNCTION kotak_mailbox_counts_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Rows locked in name order, as inserts take them: two deletes across mailboxes cannot deadlock.
+  PERFORM 1 FROM mailbox_counts WHERE mailbox IN (SELECT DISTINCT mailbox FROM old_rows) ORDER BY mailbox FOR UPDATE;
   UPDATE mailbox_counts c SET total = c.total - o.total, unread = c.unread - o.unread, size = c.size - o.size
     FROM (SELECT mailbox, COUNT(*) AS total, COUNT(*) FILTER (WHERE NOT read) AS unread, SUM(size) AS size FROM old_rows GROUP BY mailbox) o
    WHERE c.mailbox = o.mailbox;
@@ -133,6 +135,8 @@ END $$;
 -- Only `read` changes today; mailbox and size are covered anyway, so the counts cannot drift.
 CREATE FUNCTION kotak_mailbox_counts_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Rows locked in name order, as inserts take them: two deletes across mailboxes cannot deadlock.
+  PERFORM 1 FROM mailbox_counts WHERE mailbox IN (SELECT DISTINCT mailbox FROM old_rows) ORDER BY mailbox FOR UPDATE;
   UPDATE mailbox_counts c SET total = c.total - o.total, unread = c.unread - o.unread, size = c.size - o.size
     FROM (SELECT mailbox, COUNT(*) AS total, COUNT(*) FILTER (WHERE NOT read) AS unread, SUM(size) AS size FROM old_rows GROUP BY mailbox) o
    WHERE c.mailbox = o.mailbox;
