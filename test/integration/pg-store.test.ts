@@ -57,7 +57,8 @@ describe('the PostgreSQL store', () => {
   });
 
   it('stores a spooled message from its file, so the spool file can go', async () => {
-    const store = await openPostgresStore(await server.createDatabase('spooled'), { log });
+    const url = await server.createDatabase('spooled');
+    const store = await openPostgresStore(url, { log });
     const dir = mkdtempSync(join(tmpdir(), 'kotak-pgspool-'));
     try {
       const bytes = Buffer.concat([Buffer.from('Subject: big\r\n\r\n'), Buffer.alloc(3 * 1024 * 1024, 'z'), Buffer.from([0, 255, 13, 10])]);
@@ -69,6 +70,24 @@ describe('the PostgreSQL store', () => {
       rmSync(path);
       expect((await store.getRaw(ALL_MAILBOXES, message.id))!.equals(bytes)).toBe(true);
       expect((await store.stats(ALL_MAILBOXES)).size).toBe(bytes.length);
+      // Kept in parts of 1 MiB, read back whole.
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      expect((await client.query('SELECT COUNT(*)::int AS parts FROM message_raw')).rows).toEqual([{ parts: 4 }]);
+      await client.end();
+
+      // In memory and larger than a part; empty; a spool file shorter than what was received.
+      const large = { ...searchMessage('large', 'x'), raw: Buffer.concat([bytes, Buffer.from('tail')]) };
+      const empty = { ...searchMessage('empty', 'x'), raw: Buffer.alloc(0) };
+      const shortPath = join(dir, 'short.eml');
+      writeFileSync(shortPath, 'Subject: short\r\n\r\n');
+      const short = { ...searchMessage('short', 'x'), raw: Buffer.alloc(0), spooled: { path: shortPath, size: 1000 } };
+      const outcomes = await Promise.allSettled([store.insert(large), store.insert(empty), store.insert(short)]);
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+      expect((outcomes[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'storage_failed' });
+      expect((await store.getRaw(ALL_MAILBOXES, large.id))!.equals(large.raw)).toBe(true);
+      expect((await store.getRaw(ALL_MAILBOXES, empty.id))!.length).toBe(0);
+      expect(await store.getRaw(ALL_MAILBOXES, short.id)).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await store.close();

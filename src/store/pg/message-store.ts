@@ -6,14 +6,14 @@
  * advisory transaction lock, so that seqs are committed in order across nodes too: a cursor never
  * skips a message that commits after a newer one was read.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { KotakError } from '../../errors.js';
 import type { MailboxScope } from '../../mail/mailbox-scope.js';
 import type { SearchQuery } from '../../mail/search-query.js';
 import { nulFreeAddress, summarize, addressSearchText } from '../../mail/summary.js';
-import { DEFAULT_ROUTE_RULE, type Address, type AttachmentInfo, type Envelope, type Header, type MessageDetail, type MessageSummary, type NewMessage } from '../../mail/types.js';
+import { DEFAULT_ROUTE_RULE, type Address, type AttachmentInfo, type Envelope, type Header, type MessageDetail, type MessageSummary, type NewMessage, type SpooledRaw } from '../../mail/types.js';
 import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, OffsetListOptions, OffsetPage, PruneLimits, RemovedMessage, StoreStats, SummaryExtras, TagCount } from '../types.js';
 import { openPool, redactUrl } from './connection.js';
 import { attachmentNames, readBody, searchColumns, storedBody, wellFormed } from './ingest-row.js';
@@ -25,6 +25,8 @@ export const SEARCH_TOTAL_BOUND = 1_000;
 /** A batch is cut at this many messages (bound parameters: 65,535 a statement) or raw bytes. */
 const MAX_BATCH_MESSAGES = 500;
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** Raw bytes are stored and read in parts of this size (migration 001's message_raw). */
+const RAW_PART_BYTES = 1024 * 1024;
 /** Deletions are performed in slices of this size, each its own transaction. */
 const DELETE_SLICE = 5_000;
 /** Ids per `= ANY(...)` where sqlite.ts slices them: results come in the same order. */
@@ -43,7 +45,8 @@ export interface PostgresStoreOptions {
 
 interface PendingInsert {
   readonly message: NewMessage;
-  readonly raw: Buffer;
+  /** Raw bytes to count against a batch's bound: in memory, or in the spool file. */
+  readonly bytes: number;
   readonly summary: MessageSummary;
   readonly resolve: (summary: MessageSummary) => void;
   readonly reject: (err: unknown) => void;
@@ -276,15 +279,51 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         `INSERT INTO message_bodies (${BODY_COLUMNS.join(', ')}) VALUES ${valuesList(batch.length, BODY_COLUMNS.length)}`,
         batch.flatMap((item, i) => bodyValues(seqs[i]!, item.message)),
       );
-      await client.query(`INSERT INTO message_raw (seq, raw) VALUES ${valuesList(batch.length, 2)}`, batch.flatMap((item, i) => [seqs[i], item.raw]));
+      const inMemory: unknown[] = [];
+      batch.forEach((item, i) => {
+        if (item.message.spooled) return;
+        const raw = item.message.raw;
+        for (let part = 0; part === 0 || part * RAW_PART_BYTES < raw.length; part++) {
+          inMemory.push(seqs[i], part, raw.subarray(part * RAW_PART_BYTES, (part + 1) * RAW_PART_BYTES));
+        }
+      });
+      if (inMemory.length > 0) await client.query(`INSERT INTO message_raw (seq, part, bytes) VALUES ${valuesList(inMemory.length / 3, 3)}`, inMemory);
+      for (const [i, item] of batch.entries()) {
+        if (item.message.spooled) await copySpooled(client, seqs[i]!, item.message.spooled);
+      }
     }, INSERT_LOCK_KEY);
+  }
+
+  /** A spooled message's bytes into its rows, a part at a time from its file (the caller removes the file). */
+  async function copySpooled(client: pg.PoolClient, seq: number, spooled: SpooledRaw): Promise<void> {
+    let file;
+    try {
+      file = await open(spooled.path, 'r');
+    } catch (err) {
+      throw new KotakError('storage_failed', `could not read the received message from its spool file: ${(err as Error).message}`, { cause: err });
+    }
+    try {
+      const buffer = Buffer.allocUnsafe(Math.min(RAW_PART_BYTES, Math.max(spooled.size, 1)));
+      let copied = 0;
+      for (let part = 0; ; part++) {
+        const { bytesRead } = await file.read(buffer, 0, buffer.length, copied);
+        if (bytesRead === 0 && part > 0) break;
+        // The driver copies the value into its message before the query resolves: the buffer is free again after.
+        await client.query('INSERT INTO message_raw (seq, part, bytes) VALUES ($1, $2, $3)', [seq, part, buffer.subarray(0, bytesRead)]);
+        copied += bytesRead;
+        if (bytesRead === 0) break;
+      }
+      if (copied !== spooled.size) throw new KotakError('storage_failed', `the spool file held ${copied} bytes where ${spooled.size} were received`);
+    } finally {
+      await file.close();
+    }
   }
 
   function takeBatch(): PendingInsert[] {
     let bytes = 0;
     let count = 0;
-    while (count < pending.length && count < MAX_BATCH_MESSAGES && (count === 0 || bytes + pending[count]!.raw.length <= MAX_BATCH_BYTES)) {
-      bytes += pending[count]!.raw.length;
+    while (count < pending.length && count < MAX_BATCH_MESSAGES && (count === 0 || bytes + pending[count]!.bytes <= MAX_BATCH_BYTES)) {
+      bytes += pending[count]!.bytes;
       count += 1;
     }
     return pending.splice(0, count);
@@ -408,17 +447,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async insert(message) {
       if (closed) throw new KotakError('shutting_down', 'the store is closed');
       const summary = summarize(message);
-      let raw = message.raw;
-      if (message.spooled) {
-        try {
-          raw = await readFile(message.spooled.path);
-        } catch (err) {
-          throw new KotakError('storage_failed', `could not read the received message from its spool file: ${(err as Error).message}`, { cause: err });
-        }
-      }
-      if (closed) throw new KotakError('shutting_down', 'the store is closed');
       return new Promise<MessageSummary>((resolve, reject) => {
-        pending.push({ message, raw, summary, resolve, reject });
+        pending.push({ message, bytes: summary.size, summary, resolve, reject });
         scheduleFlush();
       });
     },
@@ -497,9 +527,23 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async getRaw(scope, id) {
       const params = new SqlParams([id]);
       const inScope = scopeSql(scope, params);
-      // Read as hex text (pg decodes a binary result as UTF-8 unless the whole client is binary).
-      const result = await pool.query<{ raw: Buffer }>(`SELECT r.raw FROM messages m JOIN message_raw r ON r.seq = m.seq WHERE m.id = $1 AND ${inScope}`, params.values);
-      return result.rows[0]?.raw ?? null;
+      // The first part with the size: most messages are one part.
+      const first = await one<{ seq: number; size: number; bytes: Buffer }>(
+        `SELECT m.seq, m.size, r.bytes FROM messages m JOIN message_raw r ON r.seq = m.seq AND r.part = 0 WHERE m.id = $1 AND ${inScope}`,
+        params.values,
+      );
+      if (!first) return null;
+      if (first.bytes.length === first.size) return first.bytes;
+      // The rest a part at a time, into one buffer of the message's size.
+      const raw = Buffer.allocUnsafe(first.size);
+      let at = first.bytes.copy(raw, 0);
+      for (let part = 1; at < first.size; part++) {
+        const next = await one<{ bytes: Buffer }>('SELECT bytes FROM message_raw WHERE seq = $1 AND part = $2', [first.seq, part]);
+        // Deleted meanwhile: as if it had not been found.
+        if (!next) return null;
+        at += next.bytes.copy(raw, at);
+      }
+      return raw;
     },
 
     async setRead(scope, id, read) {

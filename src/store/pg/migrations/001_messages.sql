@@ -83,10 +83,14 @@ CREATE TABLE message_bodies (
   text_cut         boolean NOT NULL DEFAULT false
 );
 
--- The exact bytes received (after SMTP dot-unstuffing): the source of truth. TOAST compresses them.
+-- The exact bytes received (after SMTP dot-unstuffing): the source of truth, in parts of 1 MiB
+-- (store/pg/message-store.ts's RAW_PART_BYTES), so that a large message is written from its spool
+-- file and read back a part at a time, never whole twice in memory. TOAST compresses each part.
 CREATE TABLE message_raw (
-  seq              bigint  PRIMARY KEY REFERENCES messages (seq) ON DELETE CASCADE,
-  raw              bytea   NOT NULL
+  seq              bigint  NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
+  part             integer NOT NULL,
+  bytes            bytea   NOT NULL,
+  PRIMARY KEY (seq, part)
 );
 
 -- Tags. A name is unique without regard to (ASCII) case, as SQLite's NOCASE; the first spelling
