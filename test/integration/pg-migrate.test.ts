@@ -3,7 +3,7 @@
  * fresh database apply each migration exactly once, and a later start applies nothing. The URL's
  * password never reaches a log line or an error message.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,17 +19,25 @@ const log = pino({ level: 'silent' });
 
 describe('PostgreSQL migrations', () => {
   let server: RunningPostgres;
+  const directories: string[] = [];
+  /** A directory of migrations for one test, removed after the file. */
+  const migrationsDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kotak-pgmig-'));
+    directories.push(dir);
+    return dir;
+  };
   beforeAll(async () => {
     server = await startPostgres();
   });
   afterAll(async () => {
     await server?.stop();
+    for (const dir of directories) rmSync(dir, { recursive: true, force: true });
   });
 
   it('ten concurrent runs on one fresh database apply each migration once; a second run applies nothing', async () => {
     const url = await server.createDatabase('ten_nodes');
     // A second migration beside the real one, slow enough that the runs overlap while it holds the lock.
-    const dir = mkdtempSync(join(tmpdir(), 'kotak-pgmig-'));
+    const dir = migrationsDir();
     const real = await listPgMigrations();
     for (const m of real) writeFileSync(join(dir, `${String(m.version).padStart(3, '0')}_${m.name}.sql`), await (await import('node:fs/promises')).readFile(m.file, 'utf8'));
     writeFileSync(join(dir, '900_counter.sql'), 'SELECT pg_sleep(0.2); CREATE TABLE applied_once (n int); INSERT INTO applied_once VALUES (1);');
@@ -53,7 +61,7 @@ describe('PostgreSQL migrations', () => {
 
   it('a failing migration is rolled back whole and recorded as not applied', async () => {
     const url = await server.createDatabase('failing');
-    const dir = mkdtempSync(join(tmpdir(), 'kotak-pgmig-'));
+    const dir = migrationsDir();
     writeFileSync(join(dir, '001_half.sql'), 'CREATE TABLE half (n int); SELECT no_such_function();');
     const pool = openPool(url, { log });
     try {
