@@ -49,12 +49,10 @@ export function openPool(url: string, { log, max = DEFAULT_POOL_SIZE }: PoolOpti
   } catch (err) {
     throw new KotakError('invalid_config', `the database URL ${redactUrl(url)} cannot be read as a URL`, { cause: err });
   }
-  const pool = new pg.Pool({ connectionString: url, max, types });
   // An insert is acknowledged (SMTP 250) once its COMMIT returns: that must mean durable, whatever
-  // the server's default. Queued before any query of the new connection.
-  pool.on('connect', (client) => {
-    client.query('SET synchronous_commit = on').catch((err: unknown) => log.warn({ err: { message: (err as Error).message } }, 'could not set synchronous_commit'));
-  });
+  // the server's default. A startup option of every connection, after any the URL gives.
+  const options = [new URL(url).searchParams.get('options'), '-c synchronous_commit=on'].filter(Boolean).join(' ');
+  const pool = new pg.Pool({ connectionString: url, max, types, options });
   // An idle connection that breaks (a server restart) is dropped by the pool; the next query opens
   // another. Without a listener the error would end the process.
   pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code }, db: redactUrl(url) }, 'an idle PostgreSQL connection failed'));

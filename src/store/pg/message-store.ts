@@ -506,7 +506,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const where = searchWhere(scope, search);
       const params = new SqlParams(where.values);
       const conditions = [where.sql];
-      if (since !== null && since !== undefined) conditions.push(`m.received_at >= ${params.add(since)}::numeric`);
+      if (since !== null && since !== undefined) conditions.push(`m.received_at >= ${params.add(Math.ceil(since))}::bigint`);
       if (ids) conditions.push(`m.id = ANY(${params.add(ids)}::text[])`);
       const rows = await query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${conditions.join(' AND ')} ORDER BY m.seq LIMIT ${params.add(limit)}`, params.values);
       return rows.map(toSummary);
@@ -590,7 +590,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const params = new SqlParams();
       const inScope = scopeSql(scope, params);
       const conditions: string[] = [];
-      if (receivedBefore !== null && receivedBefore !== undefined) conditions.push(`m.received_at < ${params.add(receivedBefore)}::numeric`);
+      if (receivedBefore !== null && receivedBefore !== undefined) conditions.push(`m.received_at < ${params.add(Math.ceil(receivedBefore))}::bigint`);
       if (maxMessages !== null && maxMessages !== undefined) {
         const boundaryParams = new SqlParams();
         const boundaryScope = scopeSql(scope, boundaryParams);

@@ -129,7 +129,9 @@ function termCondition(term: SearchTerm, params: SqlParams): string {
       }
       break;
     case 'date':
-      return `m.received_at ${term.op === 'before' ? '<' : '>='} ${params.add(term.at)}::numeric`;
+      // As bigint, so that the received_at index serves it (a numeric would cast the column instead).
+      // The column holds whole milliseconds: `< x` and `>= x` are `< ceil(x)` and `>= ceil(x)`.
+      return `m.received_at ${term.op === 'before' ? '<' : '>='} ${params.add(Math.ceil(term.at))}::bigint`;
     case 'size':
       return `m.size ${term.op === 'larger' ? '>' : '<'} ${params.add(term.bytes)}::numeric`;
     case 'mailbox':
