@@ -153,6 +153,23 @@ describe('the PostgreSQL store', () => {
     }
   });
 
+  it('fails inserts while the server is down and works again once it is back, on fresh connections', async () => {
+    const store = await openPostgresStore(await server.createDatabase('restart'), { log, poolSize: 2 });
+    try {
+      await store.insert(searchMessage('before', 'x'));
+      await server.pause();
+      await expect(store.insert(searchMessage('while down', 'x'))).rejects.toThrow();
+      await expect(store.ping()).rejects.toThrow();
+      await server.resume();
+      // Every connection of the pool was broken: none is handed out again.
+      for (let i = 0; i < 4; i++) await store.insert(searchMessage(`after ${i}`, 'x'));
+      const page = await store.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: 10 });
+      expect(page.messages.map((m) => m.subject)).toEqual(['after 3', 'after 2', 'after 1', 'after 0', 'before']);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('finishes queued inserts on close and refuses new ones after', async () => {
     const url = await server.createDatabase('closing');
     const store = await openPostgresStore(url, { log });

@@ -250,6 +250,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
   async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>, lockKey?: string): Promise<T> {
     const client = await pool.connect();
+    // A connection whose ROLLBACK failed is broken (the server went away): the pool drops it.
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       try {
@@ -258,11 +260,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
+          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+        });
         throw err;
       }
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
