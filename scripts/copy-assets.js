@@ -2,7 +2,7 @@
 import { cpSync } from 'node:fs';
 
 cpSync(new URL('../src/store/migrations/', import.meta.url), new URL('../dist/store/migrations/', import.meta.url), { recursive: true });
-// PostgreSQL's migrations (issue 20), read by src/store/pg at run time as SQLite's are.
+// The PostgreSQL store's migrations (src/store/pg/migrate.ts reads them beside its compiled file).
 cpSync(new URL('../src/store/pg/migrations/', import.meta.url), new URL('../dist/store/pg/migrations/', import.meta.url), { recursive: true });
 // The caniemail.com data the HTML check reads (src/checks/html/data.ts) on first use, with its
 // licence and SOURCES note. The npm package ships this copy only (package.json "files").
