@@ -14,7 +14,7 @@ import { createRelayQueue, type RelayTransport } from '../../src/relay/queue.js'
 import { createPgRelayStore } from '../../src/store/pg/relay-store.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { mailboxMessage } from '../helpers/mailboxes.js';
-import { applyPgMigrations } from '../helpers/pg-schema.js';
+import { migratePostgres } from '../../src/store/pg/migrate.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 
 const log = pino({ level: 'silent' });
@@ -32,7 +32,7 @@ describe('relay failover between nodes', () => {
     const url = await server.createDatabase('failover');
     const pools = [0, 1, 2].map(() => new pg.Pool({ connectionString: url, max: 3 }));
     const [schemaPool, poolA, poolB] = pools as [pg.Pool, pg.Pool, pg.Pool];
-    await applyPgMigrations(schemaPool, ['002_relay.sql']);
+    await migratePostgres(schemaPool, pino({ level: 'silent' }));
     const messages = await openSqliteStore(':memory:', { log });
     const lease = { leaseMs: 300, renewEveryMs: 100 };
     const storeA = createPgRelayStore({ pool: poolA, nodeId: 'node-a', ...lease });

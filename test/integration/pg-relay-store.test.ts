@@ -3,12 +3,13 @@
  * queue's contract, and leases for many nodes. Each store has its own pool, as a node would.
  */
 import pg from 'pg';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ALL_MAILBOXES, onlyMailboxes } from '../../src/mail/mailbox-scope.js';
 import type { RelayJobUpdate } from '../../src/store/relay-types.js';
 import { createPgRelayStore, type PgRelayStore } from '../../src/store/pg/relay-store.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
-import { applyPgMigrations } from '../helpers/pg-schema.js';
+import { migratePostgres } from '../../src/store/pg/migrate.js';
 
 const LEASE = 30_000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -34,7 +35,7 @@ async function freshQueue(): Promise<{ node: (name: string, options?: { renewEve
   const url = await server.createDatabase(`relay_${++databases}`);
   const sql = new pg.Pool({ connectionString: url, max: 2 });
   pools.push(sql);
-  await applyPgMigrations(sql, ['002_relay.sql']);
+  await migratePostgres(sql, pino({ level: 'silent' }));
   return {
     sql,
     node(name, options = {}) {

@@ -5,8 +5,7 @@
  */
 import { addressSearchText, nulFreeAddress } from '../../mail/summary.js';
 import type { MessageSummary, NewMessage } from '../../mail/types.js';
-import { MIN_PACKED_TEXT_CHARS, packText } from '../blob-codec.js';
-import { indexedBody, MAX_INDEXED_BODY_CHARS } from '../fts-indexer.js';
+import { indexedBody, MAX_INDEXED_BODY_CHARS, withoutNuls } from '../fts-indexer.js';
 import { indexedWords } from './search-sql.js';
 import { unicode61Tokens } from './tokenize.js';
 
@@ -56,7 +55,7 @@ function sqliteSubstr(text: string, chars: number): string {
 
 /**
  * The body FTS5 indexes: migration 011's trigger over the pending row (the text cut at twice the
- * bound in UTF-16 units, the HTML's text at the bound), with SQLite's substr.
+ * bound in UTF-16 units, the HTML's text at the bound, NULs as spaces), with SQLite's substr.
  */
 function indexedBodyText(text: string, htmlText: string): string {
   if (text === '') return htmlText;
@@ -69,12 +68,12 @@ export function searchColumns(message: NewMessage, summary: MessageSummary): Sea
   const replyTo = (parsed?.replyTo ?? []).map(nulFreeAddress);
   const from = summary.from ? [summary.from] : [];
   const envelopeAddresses = [message.envelope.mailFrom, ...message.envelope.rcptTo].join(' ');
-  const text = parsed?.text ?? '';
+  const text = withoutNuls(parsed?.text ?? '');
   const columns = [
     summary.subject,
     `${addressSearchText([...from, ...summary.to, ...summary.cc, ...summary.bcc, ...replyTo])} ${envelopeAddresses}`,
-    indexedBodyText(wellFormed(text.length > 2 * MAX_INDEXED_BODY_CHARS ? text.slice(0, 2 * MAX_INDEXED_BODY_CHARS) : text), wellFormed(indexedBody(parsed?.htmlText ?? ''))),
-    (parsed?.attachments ?? []).map((a) => a.filename ?? '').join(' '),
+    indexedBodyText(wellFormed(text.length > 2 * MAX_INDEXED_BODY_CHARS ? text.slice(0, 2 * MAX_INDEXED_BODY_CHARS) : text), wellFormed(indexedBody(withoutNuls(parsed?.htmlText ?? '')))),
+    withoutNuls((parsed?.attachments ?? []).map((a) => a.filename ?? '').join(' ')),
   ].map(unicode61Tokens);
   const words = indexedWords(columns.flat());
   let bytes = 0;
@@ -90,16 +89,14 @@ export function searchColumns(message: NewMessage, summary: MessageSummary): Sea
 }
 
 /**
- * A text or HTML body for message_bodies. With a NUL, what SQLite's LIKE reads of it: the part
- * before the first NUL when SQLite keeps it as TEXT, every part when it packs it (its packed
- * bodies are searched whole, in JavaScript: store/packed-bodies.ts).
+ * A text or HTML body for message_bodies. With a NUL (which PostgreSQL's text cannot hold), kept
+ * as JSON, and searched by substring in its parts between NULs: a search term never holds a NUL,
+ * and SQLite's store searches such a body whole (it always packs it: store/blob-codec.ts).
  */
 export function storedBody(text: string | null): StoredBody {
   if (text === null || !text.includes('\0')) return { plain: text, json: null, likeParts: null };
   const whole = wellFormed(text);
-  const packedBySqlite = whole.length >= MIN_PACKED_TEXT_CHARS && typeof packText(whole) !== 'string';
-  const parts = whole.split('\0');
-  return { plain: null, json: JSON.stringify(whole), likeParts: packedBySqlite ? parts : [parts[0]!] };
+  return { plain: null, json: JSON.stringify(whole), likeParts: whole.split('\0') };
 }
 
 export function readBody(plain: string | null, json: string | null): string | null {
