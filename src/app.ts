@@ -2,8 +2,11 @@
  * The composition root: the only place that builds modules and wires them together.
  * createApp() builds everything; start() opens the listeners; stop() closes them in reverse.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { SmtpInfo } from './api/schemas.js';
@@ -25,9 +28,9 @@ import { createCredentialCheck } from './access/credentials.js';
 import { loadHtpasswd } from './auth/htpasswd.js';
 import { createPasswordVerifier } from './auth/verifier.js';
 import { createMaildropSource } from './access/maildrop.js';
-import type { Config, TlsSetting } from './config.js';
+import { isPostgresUrl, type Config, type TlsSetting } from './config.js';
 import { isKotakError, KotakError } from './errors.js';
-import { createEventBus } from './events.js';
+import { createEventBus, type EventBus } from './events.js';
 import { createIngest } from './ingest.js';
 import { compileRouting } from './mailbox/routing.js';
 import { createMailboxService } from './mailbox/service.js';
@@ -40,7 +43,10 @@ import { startRetention } from './retention.js';
 import { createSmtpServer } from './smtp/server.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
 import { withFullText } from './store/full-text.js';
-import { openSqliteStore } from './store/sqlite.js';
+import type { RelayStore } from './store/relay-types.js';
+import { openSpool, type Spool } from './store/spool.js';
+import { DEFAULT_RAW_FILE_MIN_BYTES, openSqliteStore } from './store/sqlite.js';
+import type { MessageStore } from './store/types.js';
 import { VERSION } from './version.js';
 import { createLinkChecker } from './checks/links/check.js';
 import { dnsServerLookup, systemLookup, type HostLookup } from './checks/links/lookup.js';
@@ -123,11 +129,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const origins = createOriginPolicy(config.httpCors);
   const hosts = createHostPolicy({ allowed: config.httpAllowedHosts, hostname: config.hostname, authOn: httpAccess.auth !== null });
 
-  const bus = createEventBus((err, name) => log.error({ err, event: name }, 'event listener failed'));
-  const storage = await openSqliteStore(config.db, { log: log.child({ component: 'store' }), minFreeBytes: config.minFreeDisk, syncCommits: config.durability === 'full' }).catch((err: unknown) => {
-    // The store names the path and the cause; the person reading it set the path with --db.
-    throw isKotakError(err) && err.code === 'database_unusable' ? new KotakError(err.code, `--db ${err.message}`, { cause: err }) : err;
-  });
+  const onListenerError = (err: unknown, name: string) => log.error({ err, event: name }, 'event listener failed');
+  // Producers (the mailbox service, the relay queue) emit here; consumers listen on database.bus,
+  // which with many nodes carries every node's events (live/pg-events.ts), else is this one.
+  const bus = createEventBus(onListenerError);
+  const database = isPostgresUrl(config.db) ? await openPostgresDatabase(config, bus, log, onListenerError) : await openSqliteDatabase(config, bus, log);
+  const storage = database.store;
   const parser = createParserPool(
     { size: config.parseWorkers, timeoutMs: config.parseTimeout, mimeLimits: { maxParts: config.maxMimeParts, maxDepth: config.maxMimeDepth, maxHeaderBytes: config.maxHeaderSize } },
     { log: log.child({ component: 'parser' }) },
@@ -137,7 +144,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // Every write that others must hear of (store, delete, mark read, prune) goes through here.
   const mailboxes = createMailboxService({ store, bus, configuredMailboxes: routing.configuredMailboxes });
   const deliver = createIngest({ parser, mailboxes, routing, log: log.child({ component: 'ingest' }) });
-  const retention = startRetention({ maxMessages: config.maxMessages, maxAge: config.maxAge }, { mailboxes, bus, log: log.child({ component: 'retention' }) });
+  const retention = startRetention(
+    { maxMessages: config.maxMessages, maxAge: config.maxAge },
+    { mailboxes, bus: database.bus, log: log.child({ component: 'retention' }), ...(database.exclusive ? { exclusive: database.exclusive } : {}) },
+  );
 
   const smtp = createSmtpServer(
     {
@@ -159,20 +169,22 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       sessionTimeoutMs: config.smtpSessionTimeout,
       stress: { lineTimeoutMs: config.smtpStressLineTimeout, sessionTimeoutMs: config.smtpStressSessionTimeout },
     },
-    { deliver, spool: store.spool, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: () => store.space.hasRoom() },
+    { deliver, spool: database.spool, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: database.hasRoom },
   );
 
-  const live = createLiveHub({ bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade });
+  const live = createLiveHub({ bus: database.bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade });
   const basePath = config.httpBasePath;
-  const waiters = createWaitRegistry({ bus, store, log: log.child({ component: 'waiters' }) });
+  const waiters = createWaitRegistry({ bus: database.bus, store, log: log.child({ component: 'waiters' }) });
   // One resolver for every DNS question Kotak asks (--dns): relay's MX lookups, the checks' TXT lookups.
   // A few seconds per try, twice: a relay job is then deferred, a check answers temperror.
   const resolver = createDnsResolver({ servers: config.dns, timeoutMs: 5000, tries: 2 });
   const relay = await createRelay(config, {
     resolver,
-    store: store.relay,
+    store: database.relay,
     messages: store,
+    // The queue's own news, and --relay-auto's "stored here": this node's events only.
     bus,
+    ...(database.wakeOn ? { wakeOn: database.wakeOn } : {}),
     log: log.child({ component: 'relay' }),
     // A message routed to several mailboxes is relayed once per recipient, from that recipient's copy.
     relaysFromCopy: (envelope, mailbox, recipient) => routing.mailboxOf(envelope, recipient) === mailbox,
@@ -186,7 +198,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     { allowPrivate: config.linkCheckPrivate, timeoutMs: config.linkCheckTimeout, userAgent: `Kotak/${VERSION} (link check)` },
     { lookup: options.linkCheckLookup ?? (config.dns.length > 0 ? dnsServerLookup(config.dns) : systemLookup), log: log.child({ component: 'link-check' }) },
   );
-  const compat = { store, bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, spamCheck, linkChecker };
+  const compat = { store, bus: database.bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, spamCheck, linkChecker };
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   // Bound below, before the HTTP server listens, so every request reads the real port.
   let smtpPort = config.smtp.port;
@@ -259,11 +271,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     if (pop3 && config.pop3) pop3Port = await naming('--pop3', config.pop3, pop3.listen());
     httpPort = await naming('--http', config.http, listenHttp(http, config.http.host, config.http.port));
   } catch (err) {
-    await Promise.allSettled([smtp.close(), pop3?.close(), retention.stop(), relay?.queue.close(), parser.close(), verifier.close(), store.close()]);
+    await Promise.allSettled([smtp.close(), pop3?.close(), retention.stop(), relay?.queue.close(), parser.close(), verifier.close()]);
+    await database.close();
     throw err;
   }
   const url = `http://${urlHost(config.http.host)}:${httpPort}${basePath.slice(0, -1)}`;
-  log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, ...(config.pop3 && { pop3Port, pop3: `${config.pop3.host}:${pop3Port}` }), url, db: config.db, durability: config.durability }, 'kotak listening');
+  log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, ...(config.pop3 && { pop3Port, pop3: `${config.pop3.host}:${pop3Port}` }), url, db: database.name, durability: config.durability }, 'kotak listening');
   if (config.spamassassin) log.info({ spamd: describeSpamdAddress(config.spamassassin), maxBytes: config.spamassassinMaxSize }, 'spam check through spamd');
   if (httpAccess.auth) log.info({ users: httpAccess.users, tokens: httpAccess.tokens.length }, 'HTTP authentication required');
   for (const [fields, message] of exposureWarnings(config, config, httpAccess)) log.warn(fields, message);
@@ -287,12 +300,95 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await retention.stop();
         await relay?.queue.close();
-        await store.close();
+        await database.close();
         await parser.close();
         await verifier.close();
         log.info('kotak stopped');
       })();
       return stopping;
     },
+  };
+}
+
+/**
+ * The database behind this node and what depends on which one it is: SQLite (one process, files
+ * beside it), or PostgreSQL shared by many nodes (issue 20), where events cross nodes through the
+ * database, relay jobs are leased, and periodic work runs on one node at a time.
+ */
+interface Database {
+  readonly store: MessageStore;
+  readonly relay: RelayStore;
+  /** Where large messages are received (a NewMessage's `spooled`); null: held in memory. */
+  readonly spool: Spool | null;
+  /** False while new mail must be refused for lack of disk. */
+  readonly hasRoom: () => Promise<boolean>;
+  /** What consumers listen on: every node's events (or this node's, when it is the only one). */
+  readonly bus: EventBus;
+  /** Periodic work that one node at a time must do (retention); absent: run it here. */
+  readonly exclusive?: (work: () => Promise<void>) => Promise<unknown>;
+  /** Another node's news that relay jobs may be due. */
+  readonly wakeOn?: (wake: () => void) => () => void;
+  /** How the log names it: the path, or the URL without its password. */
+  readonly name: string;
+  close(): Promise<void>;
+}
+
+async function openSqliteDatabase(config: Config, bus: EventBus, log: Logger): Promise<Database> {
+  const store = await openSqliteStore(config.db, { log: log.child({ component: 'store' }), minFreeBytes: config.minFreeDisk, syncCommits: config.durability === 'full' }).catch((err: unknown) => {
+    // The store names the path and the cause; the person reading it set the path with --db.
+    throw isKotakError(err) && err.code === 'database_unusable' ? new KotakError(err.code, `--db ${err.message}`, { cause: err }) : err;
+  });
+  return { store, relay: store.relay, spool: store.spool, hasRoom: () => store.space.hasRoom(), bus, name: config.db, close: () => store.close() };
+}
+
+async function openPostgresDatabase(config: Config, localBus: EventBus, log: Logger, onListenerError: (err: unknown, name: string) => void): Promise<Database> {
+  // Loaded only here: a SQLite user never loads the PostgreSQL driver.
+  const [{ openPostgresStore }, { openPool, redactUrl }, { createPgRelayStore }, { createSingletonWork }, { createPgEventBridge }, { newNodeId }] = await Promise.all([
+    import('./store/pg/message-store.js'),
+    import('./store/pg/connection.js'),
+    import('./store/pg/relay-store.js'),
+    import('./store/pg/singleton-work.js'),
+    import('./live/pg-events.js'),
+    import('./node-id.js'),
+  ]);
+  const name = redactUrl(config.db);
+  const storeLog = log.child({ component: 'store' });
+  // Migrates (under an advisory lock: nodes starting together migrate once), then serves.
+  const store = await openPostgresStore(config.db, { log: storeLog });
+  // The node's own connections: the listening session, the periodic work's lock, relay leases.
+  const pool = openPool(config.db, { log: storeLog, max: 4 });
+  const nodeId = newNodeId();
+  const relay = createPgRelayStore({
+    // Renewed every third of its length while a delivery runs.
+    pool, nodeId, leaseMs: config.relayLease, renewEveryMs: Math.floor(config.relayLease / 3),
+    onRenewError: (err) => log.warn({ err, component: 'relay' }, 'could not renew relay leases; another node may take these jobs over'),
+  });
+  const bus = createEventBus(onListenerError);
+  const bridge = createPgEventBridge({ pool, localBus, clusterBus: bus, messages: store, relay, nodeId, log: log.child({ component: 'nodes' }) });
+  const retentionLock = createSingletonWork({ pool, name: 'retention', log: log.child({ component: 'retention' }) });
+  // Large messages are received into files on this node, then copied into the database.
+  const spoolDir = await mkdtemp(join(tmpdir(), 'kotak-spool-'));
+  const spool = openSpool(spoolDir, DEFAULT_RAW_FILE_MIN_BYTES);
+  const close = async () => {
+    await bridge.stop();
+    await retentionLock.close();
+    relay.close();
+    await pool.end();
+    await store.close();
+    await rm(spoolDir, { recursive: true, force: true });
+  };
+  try {
+    await bridge.start();
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw new KotakError('database_unusable', `--db ${name}: cannot listen for other nodes' events: ${(err as Error).message}`, { cause: err });
+  }
+  log.info({ db: name, nodeId }, 'PostgreSQL store: events, relay jobs and retention shared with every node on this database');
+  return {
+    store, relay, spool, bus, name, close,
+    // The PostgreSQL server's disk is not this node's to watch.
+    hasRoom: async () => true,
+    exclusive: (work) => retentionLock.runIfHolder(work),
+    wakeOn: (wake) => bus.on('relay:updated', wake),
   };
 }

@@ -108,6 +108,8 @@ export interface Config {
   readonly relayMxPort: number;
   readonly relayRetry: readonly number[];
   readonly relayGiveUp: number;
+  /** Many nodes (PostgreSQL): how long a node's claim on a relay job lasts unless renewed. */
+  readonly relayLease: number;
   readonly relayConnectTimeout: number;
   readonly relayCommandTimeout: number;
   readonly relayDataTimeout: number;
@@ -128,6 +130,25 @@ export interface Config {
 
 function invalid(flag: string, reason: string): never {
   throw new KotakError('invalid_config', `--${flag}: ${reason}`);
+}
+
+/** A PostgreSQL URL (`postgres://` or `postgresql://`), as `--db` takes one. */
+export function isPostgresUrl(db: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(db);
+}
+
+/** `--db`: a SQLite path, or a PostgreSQL URL that must parse (its password never shown). */
+function parseDatabase(value: string): string {
+  const db = value.trim();
+  if (db === '') return invalid('db', 'empty path');
+  if (!isPostgresUrl(db)) return db;
+  try {
+    new URL(db);
+  } catch {
+    // Never the value itself: it may hold a password.
+    return invalid('db', 'the PostgreSQL URL cannot be read (postgres://user:password@host:5432/database; a password with @, : or / must be percent-encoded)');
+  }
+  return db;
 }
 
 export function parseHostPort(flag: string, value: string): HostPort {
@@ -267,7 +288,7 @@ export const SETTINGS = [
   setting({ key: 'httpAuthMailboxes', flag: 'http-auth-mailboxes', section: 'http', value: 'FILE', fallback: null, help: 'the mailboxes each --http-auth user may see: "user mailbox1,mailbox2" or "user *" a line; users left out see none', parse: (v) => v.trim() || invalid('http-auth-mailboxes', 'empty path') }),
   setting({ key: 'httpAllowedHosts', flag: 'http-allowed-hosts', section: 'http', list: true, value: 'HOST[,HOST]', fallback: null, help: 'host names the HTTP side may be reached by, besides localhost, *.localhost, IP addresses, names without dots and --hostname (DNS rebinding guard: others get 403; .example.test = it and its subdomains; * = any; not needed with --http-auth)', parse: (v) => v.split(',').map((h) => parseAllowedHost('http-allowed-hosts', h)).filter((h) => h !== '') }),
   setting({ key: 'httpCors', flag: 'http-cors', section: 'http', list: true, value: 'ORIGIN[,ORIGIN]', fallback: null, help: 'let web pages at these exact origins call the API (CORS) and open the WebSockets; * = any page, never with Basic credentials', parse: (v) => v.split(',').filter((o) => o.trim()).map((o) => parseOrigin('http-cors', o)) }),
-  setting({ key: 'db', flag: 'db', section: 'storage', value: 'PATH', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk)', parse: (v) => v.trim() || invalid('db', 'empty path') }),
+  setting({ key: 'db', flag: 'db', section: 'storage', value: 'PATH|URL', fallback: 'kotak.db', help: 'SQLite database file (":memory:" keeps nothing on disk), or a PostgreSQL URL (postgres://user:password@host:5432/kotak) that many Kotak nodes share', parse: parseDatabase }),
   setting({ key: 'durability', flag: 'durability', section: 'storage', value: 'MODE', fallback: 'crash', help: 'what a 250 survives: crash (Kotak crashing, killed, out of memory; the default) or full (also power loss: fsync before every 250, slower)', parse: (v) => (DURABILITY_MODES.includes(v as Durability) ? (v as Durability) : invalid('durability', `"${v}" is not one of ${DURABILITY_MODES.join(', ')}`)) }),
   setting({ key: 'minFreeDisk', flag: 'min-free-disk', section: 'storage', value: 'SIZE', fallback: '64MB', help: 'refuse new mail (452 4.3.1) while the database\'s disk has less free space; deleting keeps working (0: off)', parse: wrapUnits('min-free-disk', parseSize) }),
   setting({ key: 'maxMessageSize', flag: 'max-message-size', section: 'limits', value: 'SIZE', fallback: '50MB', help: 'largest message accepted (advertised as SIZE; larger → 552 5.3.4)', parse: wrapUnits('max-message-size', parseSize) }),
@@ -319,6 +340,7 @@ export const SETTINGS = [
   setting({ key: 'relayDns', flag: 'relay-dns', section: 'relay', list: true, value: 'HOST:PORT,...', fallback: null, help: 'the older name of --dns (still accepted)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean).map((p) => dnsServer('relay-dns', p)) }),
   setting({ key: 'relayMxPort', flag: 'relay-mx-port', section: 'relay', value: 'PORT', fallback: '25', help: 'port to connect to on MX hosts', parse: (v) => parseCount('relay-mx-port', v, 1) }),
   setting({ key: 'relayRetry', flag: 'relay-retry', section: 'relay', list: true, value: 'DURATIONS', fallback: '1m,5m,15m,1h', help: 'waits between delivery attempts; the last one repeats', parse: (v) => v.split(',').map((d) => wrapUnits('relay-retry', parseDuration)(d.trim())) }),
+  setting({ key: 'relayLease', flag: 'relay-lease', section: 'relay', value: 'DURATION', fallback: '60s', help: 'with a PostgreSQL --db: a node\'s claim on a relay job, renewed while it delivers; a node that died leaves its jobs to another after this', parse: (v) => { const ms = wrapUnits('relay-lease', parseDuration)(v); return ms >= 1000 ? ms : invalid('relay-lease', 'at least 1s'); } }),
   setting({ key: 'relayGiveUp', flag: 'relay-give-up', section: 'relay', value: 'DURATION', fallback: '24h', help: 'stop retrying a recipient this long after it was queued', parse: wrapUnits('relay-give-up', parseDuration) }),
   setting({ key: 'relayConnectTimeout', flag: 'relay-connect-timeout', section: 'relay', value: 'DURATION', fallback: '30s', help: 'connecting to an MX host', parse: wrapUnits('relay-connect-timeout', parseDuration) }),
   setting({ key: 'relayCommandTimeout', flag: 'relay-command-timeout', section: 'relay', value: 'DURATION', fallback: '5m', help: 'waiting for the greeting and each reply (RFC 5321 4.5.3.2)', parse: wrapUnits('relay-command-timeout', parseDuration) }),

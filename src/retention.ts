@@ -23,9 +23,23 @@ export interface Retention {
   stop(): Promise<void>;
 }
 
-export function startRetention(limits: RetentionLimits, deps: { mailboxes: MailboxService; bus: EventBus; log: Logger; now?: () => number }): Retention {
+export interface RetentionDeps {
+  readonly mailboxes: MailboxService;
+  /** Where new mail is heard of (on many nodes, every node's: the count limit is the database's). */
+  readonly bus: EventBus;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /**
+   * Runs a pass, or skips it when another node runs them (many nodes on one database: the pass
+   * runs on one node at a time, store/pg/singleton-work.ts). By default every pass runs here.
+   */
+  readonly exclusive?: (pass: () => Promise<void>) => Promise<unknown>;
+}
+
+export function startRetention(limits: RetentionLimits, deps: RetentionDeps): Retention {
   const { mailboxes, bus, log } = deps;
   const now = deps.now ?? Date.now;
+  const exclusive = deps.exclusive ?? ((run: () => Promise<void>) => run());
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
@@ -55,7 +69,7 @@ export function startRetention(limits: RetentionLimits, deps: { mailboxes: Mailb
       do {
         again = false;
         try {
-          await pass();
+          await exclusive(pass);
         } catch (err) {
           log.error({ err }, 'retention pass failed');
         }

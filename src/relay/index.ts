@@ -31,6 +31,8 @@ export async function createRelay(
     /** The process's DNS resolver (src/dns.ts, the servers of --dns), shared with the message checks. */
     resolver: MxResolver;
     relaysFromCopy?: RelayQueueSettings['relaysFromCopy'];
+    /** Many nodes on one database: another node's news that jobs may be due (relay/queue.ts). */
+    wakeOn?: (wake: () => void) => () => void;
   },
 ): Promise<Relay | null> {
   if (config.relayAllow.length === 0 && !config.relayAllowEveryone) return null;
@@ -80,6 +82,7 @@ export async function createRelay(
       messages: deps.messages,
       bus: deps.bus,
       log: deps.log,
+      ...(deps.wakeOn ? { wakeOn: deps.wakeOn } : {}),
       transport: {
         resolveDestination: (domain) => resolveDestination(domain, { resolver }),
         resolveHost: (host) => resolveHostAddresses(host, { resolver }),

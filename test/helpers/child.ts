@@ -8,6 +8,8 @@ export interface KotakProcess {
   readonly child: ChildProcess;
   readonly smtpPort: number;
   readonly httpPort: number;
+  /** Null unless started with --pop3. */
+  readonly pop3Port: number | null;
   readonly url: string;
 }
 
@@ -26,8 +28,8 @@ export function startKotakProcess(args: string[], env: NodeJS.ProcessEnv = {}, w
       out += d;
       for (const line of out.split('\n')) {
         if (!line.includes('"kotak listening"')) continue;
-        const log = JSON.parse(line) as { smtpPort: number; httpPort: number; url: string };
-        resolve({ child, smtpPort: log.smtpPort, httpPort: log.httpPort, url: log.url });
+        const log = JSON.parse(line) as { smtpPort: number; httpPort: number; pop3Port?: number | null; url: string };
+        resolve({ child, smtpPort: log.smtpPort, httpPort: log.httpPort, pop3Port: log.pop3Port ?? null, url: log.url });
       }
     });
     child.once('exit', (code) => reject(new Error(`kotak exited with ${code}: ${err}${out}`)));

@@ -41,6 +41,20 @@ describe('config', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('takes a SQLite path or a PostgreSQL URL for --db, and never shows a bad URL (it may hold a password)', () => {
+    expect(resolveConfig({ db: 'data/kotak.db' }).db).toBe('data/kotak.db');
+    expect(resolveConfig({}, { KOTAK_DB: 'postgresql://kotak:s3cret@db.internal:5432/kotak' }).db).toBe('postgresql://kotak:s3cret@db.internal:5432/kotak');
+    expect(resolveConfig({ db: 'postgres:///kotak?host=/run/postgresql' }).db).toBe('postgres:///kotak?host=/run/postgresql');
+    let message = '';
+    try {
+      resolveConfig({ db: 'postgres://kotak:p@ss:w0rd@db:notaport/kotak' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^--db: the PostgreSQL URL cannot be read/);
+    expect(message).not.toContain('w0rd');
+  });
+
   it('takes flags over environment over defaults', () => {
     const env = { KOTAK_SMTP: '0.0.0.0:2525', KOTAK_MAX_RECIPIENTS: '5', KOTAK_SMTP_REQUIRE_TLS: 'true', KOTAK_SMTP_TLS: 'auto' };
     const config = resolveConfig({ smtp: '127.0.0.1:0' }, env);
