@@ -7,6 +7,11 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { KotakError } from '../../errors.js';
 
+/** A connection not made in this time fails (the pool's wait for a free one included). */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** A query not answered in this time fails (each statement of a large message is a 1 MiB part). */
+const QUERY_TIMEOUT_MS = 60_000;
+
 /** How many connections a node keeps at most: the writer's batches, reads beside them, and a migration. */
 const DEFAULT_POOL_SIZE = 10;
 
@@ -52,9 +57,23 @@ export function openPool(url: string, { log, max = DEFAULT_POOL_SIZE }: PoolOpti
   // An insert is acknowledged (SMTP 250) once its COMMIT returns: that must mean durable, whatever
   // the server's default. A startup option of every connection, after any the URL gives.
   const options = [new URL(url).searchParams.get('options'), '-c synchronous_commit=on'].filter(Boolean).join(' ');
-  const pool = new pg.Pool({ connectionString: url, max, types, options });
+  const pool = new pg.Pool({
+    connectionString: url, max, types, options,
+    // Nothing waits for the database for ever: a server that went away (or a link that silently
+    // drops everything) fails the insert, and SMTP answers 451, instead of holding the client.
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: QUERY_TIMEOUT_MS,
+    keepAlive: true,
+  });
   // An idle connection that breaks (a server restart) is dropped by the pool; the next query opens
   // another. Without a listener the error would end the process.
   pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code }, db: redactUrl(url) }, 'an idle PostgreSQL connection failed'));
+  // A connection held out of the pool between queries (a transaction's, the listening session,
+  // the periodic work's lock) that breaks emits 'error' on its client, which the pool does not
+  // listen to then: unheard, it ended the process when the server stopped. Its next query fails
+  // (and its holder gives it back as broken); this only keeps the process alive and says so.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code }, db: redactUrl(url) }, 'a PostgreSQL connection in use failed'));
+  });
   return pool;
 }
