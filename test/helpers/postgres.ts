@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { freePort } from './free-port.js';
 
 /** Where Debian installs the server binaries (`/usr/lib/postgresql/VERSION/bin`); the newest wins. */
@@ -149,4 +150,16 @@ export async function startPostgres(): Promise<RunningPostgres> {
   // initdb makes only `postgres` and the templates; `url` names a database of the superuser's name.
   await running.createDatabase(SUPERUSER);
   return running;
+}
+
+/**
+ * A pool for a test's own connections. Like the store's (src/store/pg/connection.ts), it listens
+ * for errors on the pool and on every client: connections still open when the server stops (a
+ * test that pauses it, or the file's end) are cut, and unheard that is an unhandled error.
+ */
+export function testPool(url: string, max = 4): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }

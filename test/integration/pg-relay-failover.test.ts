@@ -15,7 +15,7 @@ import { createPgRelayStore } from '../../src/store/pg/relay-store.js';
 import { openSqliteStore } from '../../src/store/sqlite.js';
 import { mailboxMessage } from '../helpers/mailboxes.js';
 import { migratePostgres } from '../../src/store/pg/migrate.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { startPostgres, testPool, type RunningPostgres } from '../helpers/postgres.js';
 
 const log = pino({ level: 'silent' });
 let server: RunningPostgres;
@@ -30,7 +30,7 @@ afterAll(async () => {
 describe('relay failover between nodes', () => {
   it('a job whose node stopped renewing its lease is delivered by another node, once', async () => {
     const url = await server.createDatabase('failover');
-    const pools = [0, 1, 2].map(() => new pg.Pool({ connectionString: url, max: 3 }));
+    const pools = [0, 1, 2].map(() => testPool(url, 3));
     const [schemaPool, poolA, poolB] = pools as [pg.Pool, pg.Pool, pg.Pool];
     await migratePostgres(schemaPool, pino({ level: 'silent' }));
     const messages = await openSqliteStore(':memory:', { log });

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { ALL_MAILBOXES, onlyMailboxes } from '../../src/mail/mailbox-scope.js';
 import type { RelayJobUpdate } from '../../src/store/relay-types.js';
 import { createPgRelayStore, type PgRelayStore } from '../../src/store/pg/relay-store.js';
-import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { startPostgres, testPool, type RunningPostgres } from '../helpers/postgres.js';
 import { migratePostgres } from '../../src/store/pg/migrate.js';
 
 const LEASE = 30_000;
@@ -33,13 +33,13 @@ afterEach(async () => {
 /** A fresh database with the relay schema, and a function making "nodes" on it (one pool each). */
 async function freshQueue(): Promise<{ node: (name: string, options?: { renewEveryMs?: number; now?: () => number }) => PgRelayStore; sql: pg.Pool }> {
   const url = await server.createDatabase(`relay_${++databases}`);
-  const sql = new pg.Pool({ connectionString: url, max: 2 });
+  const sql = testPool(url, 2);
   pools.push(sql);
   await migratePostgres(sql, pino({ level: 'silent' }));
   return {
     sql,
     node(name, options = {}) {
-      const pool = new pg.Pool({ connectionString: url, max: 4 });
+      const pool = testPool(url, 4);
       pools.push(pool);
       const store = createPgRelayStore({ pool, nodeId: name, leaseMs: LEASE, renewEveryMs: options.renewEveryMs ?? 0, now: options.now });
       stores.push(store);
