@@ -1,0 +1,172 @@
+/**
+ * Copies the messages of a SQLite database into a PostgreSQL one (`kotak migrate-db`, issue 20):
+ * same id, mailbox, route rule, received time, envelope, raw bytes, read state and tags, oldest
+ * first so that the order (seq) is the same. The raw bytes are re-parsed with Kotak's own parser,
+ * as intake does. Relay jobs are not copied.
+ *
+ * Safe to run again: a message whose id the target already holds is not inserted again (its read
+ * state and tags are set to the source's once more, so a run stopped between a message's insert and
+ * its tags is mended by the next). A target holding messages the source does not have is refused
+ * unless `append` is set, so that two sandboxes are not merged by a typo.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { KotakError } from '../../errors.js';
+import { ALL_MAILBOXES } from '../../mail/mailbox-scope.js';
+import { EMPTY_QUERY } from '../../mail/search-query.js';
+import type { MessageSummary, NewMessage, SpooledRaw } from '../../mail/types.js';
+import { createParserPool } from '../../parse/pool.js';
+import { openSqliteStore } from '../sqlite.js';
+import { openPool, redactUrl } from './connection.js';
+import { openPostgresStore } from './message-store.js';
+
+/** Source messages read per page (summaries only; each message is then read alone). */
+const PAGE_SIZE = 500;
+/** As Kotak's own --parse-timeout default: a message that takes longer is kept raw and flagged. */
+const PARSE_TIMEOUT_MS = 10_000;
+
+export interface CopyProgress {
+  /** Messages looked at so far (copied + skipped), of `total`. */
+  readonly done: number;
+  readonly total: number;
+  readonly copied: number;
+  readonly skipped: number;
+  /** Raw bytes of the messages copied. */
+  readonly bytes: number;
+}
+
+export interface CopySummary extends CopyProgress {
+  readonly elapsedMs: number;
+}
+
+export interface CopyOptions {
+  /** The SQLite database file; it must exist, and no Kotak may be running on it. */
+  readonly from: string;
+  /** A postgres:// or postgresql:// URL. */
+  readonly to: string;
+  /** Allow a target that holds messages the source does not have (the copies are added after them). */
+  readonly append: boolean;
+  /** Called after every `progressEvery` messages. */
+  readonly progressEvery: number;
+  readonly onProgress: (progress: CopyProgress) => void;
+  readonly log: Logger;
+}
+
+/** Every message of the source, oldest first (the order of seq), as summaries. */
+async function sourceOldestFirst(list: (after: string) => Promise<{ messages: MessageSummary[]; prevCursor: string | null }>): Promise<MessageSummary[]> {
+  const all: MessageSummary[] = [];
+  // A page is newest first; '0' is the oldest page and each page's prevCursor the one just newer.
+  let after: string | null = '0';
+  while (after !== null) {
+    const page: { messages: MessageSummary[]; prevCursor: string | null } = await list(after);
+    all.push(...page.messages.slice().reverse());
+    after = page.prevCursor;
+  }
+  return all;
+}
+
+/** The password of a URL, when it has one, so that no error text can carry it (a driver may quote what it was given). */
+export function withoutSecret(text: string, url: string): string {
+  let password = '';
+  try {
+    password = decodeURIComponent(new URL(url).password);
+  } catch {
+    return text.split(url).join(redactUrl(url));
+  }
+  const redacted = text.split(url).join(redactUrl(url));
+  return password === '' ? redacted : redacted.split(password).join('***');
+}
+
+export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySummary> {
+  const { from, to, append, progressEvery, onProgress, log } = options;
+  const started = performance.now();
+  // Opening the store on a missing path would make a new, empty database there.
+  try {
+    if (!(await stat(from)).isFile()) throw new KotakError('invalid_config', `--from ${from}: not a database file`);
+  } catch (err) {
+    if (err instanceof KotakError) throw err;
+    throw new KotakError('invalid_config', `--from ${from}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  // Kotak's own store: it takes the database's lock (a running Kotak makes it fail at once) and
+  // reads every schema Kotak has had (bringing an older one up to date, as a start of Kotak would).
+  const source = await openSqliteStore(from, { log });
+  const parser = createParserPool({ size: 1, timeoutMs: PARSE_TIMEOUT_MS }, { log });
+  let target: Awaited<ReturnType<typeof openPostgresStore>> | null = null;
+  const ids = openPool(to, { log, max: 1 });
+  try {
+    try {
+      target = await openPostgresStore(to, { log, poolSize: 2 });
+    } catch (err) {
+      throw new KotakError('database_unusable', withoutSecret((err as Error).message, to));
+    }
+    const messages = await sourceOldestFirst((after) => source.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: PAGE_SIZE, after }));
+    const present = new Set((await ids.query<{ id: string }>('SELECT id FROM messages')).rows.map((row) => row.id));
+    const inSource = new Set(messages.map((m) => m.id));
+    const others = [...present].filter((id) => !inSource.has(id)).length;
+    if (others > 0 && !append) {
+      throw new KotakError(
+        'invalid_config',
+        `${redactUrl(to)} already holds ${others} message(s) that are not in ${from}; give --append to add the copies after them`,
+      );
+    }
+    const rawDirectory = `${from}.raw`;
+    let copied = 0;
+    let skipped = 0;
+    let bytes = 0;
+    const total = messages.length;
+    for (const [index, summary] of messages.entries()) {
+      if (present.has(summary.id)) {
+        skipped++;
+      } else {
+        const detail = await source.get(ALL_MAILBOXES, summary.id);
+        if (detail === null) continue; // deleted since it was listed: nothing runs on the source, but never fail on it
+        const spooled = await rawFileOf(rawDirectory, summary);
+        let raw: Buffer = Buffer.alloc(0);
+        if (!spooled) {
+          const bytesOf = await source.getRaw(ALL_MAILBOXES, summary.id);
+          if (bytesOf === null) continue;
+          raw = bytesOf;
+        }
+        // As intake: a message in a file is parsed from it, never held whole.
+        const parsed = spooled ? await parser.parseFile(spooled) : await parser.parse(raw);
+        const message: NewMessage = {
+          id: summary.id,
+          mailbox: summary.mailbox,
+          routeRule: detail.route.rule,
+          receivedAt: Date.parse(summary.receivedAt),
+          envelope: detail.envelope,
+          raw,
+          ...(spooled ? { spooled } : {}),
+          parsed,
+        };
+        await target.insert(message);
+        copied++;
+        bytes += summary.size;
+      }
+      // Also for a message copied before: a run stopped between its insert and these is mended.
+      await target.setRead(ALL_MAILBOXES, summary.id, summary.read);
+      await target.setTags([summary.id], summary.tags);
+      const done = index + 1;
+      if (done % progressEvery === 0 && done < total) onProgress({ done, total, copied, skipped, bytes });
+    }
+    return { done: total, total, copied, skipped, bytes, elapsedMs: performance.now() - started };
+  } finally {
+    await Promise.allSettled([source.close(), parser.close(), ids.end(), target?.close()]);
+  }
+}
+
+/**
+ * The message's raw file beside the SQLite database (large messages are kept there, named by id),
+ * when there is one of the message's size: given to the target as a spool file, it is copied a part
+ * at a time and parsed from the file, within the same memory bounds as intake.
+ */
+async function rawFileOf(directory: string, summary: MessageSummary): Promise<SpooledRaw | null> {
+  const file = path.join(directory, summary.id);
+  try {
+    const info = await stat(file);
+    return info.isFile() && info.size === summary.size ? { path: file, size: info.size } : null;
+  } catch {
+    return null;
+  }
+}
