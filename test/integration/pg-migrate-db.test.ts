@@ -12,7 +12,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
+import pg from 'pg';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copySqliteToPostgres, type CopyProgress } from '../../src/store/pg/copy-from-sqlite.js';
 import { runKotak, startKotakProcess, type KotakProcess } from '../helpers/child.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { queuedId } from '../helpers/smtp-client.js';
@@ -129,6 +132,20 @@ describe('kotak migrate-db', () => {
     expect(inUse.stderr).toMatch(/kotak migrate-db: .*kotak\.db: is in use by another process/);
     expectNoPassword(inUse);
     await stop(source);
+
+    // In-process, three summaries a page: the walk over pages keeps the order (seq) of the source.
+    const paged = await server.createDatabase('paged');
+    const progress: CopyProgress[] = [];
+    const summary = await copySqliteToPostgres({ from: db, to: paged, append: false, progressEvery: 3, onProgress: (p) => progress.push(p), log: pino({ level: 'silent' }), pageSize: 3 });
+    expect(summary).toMatchObject({ done: 10, total: 10, copied: 10, skipped: 0 });
+    expect(progress.map((p) => p.done)).toEqual([3, 6, 9]);
+    const client = new pg.Client({ connectionString: paged });
+    await client.connect();
+    try {
+      expect((await client.query<{ id: string }>('SELECT id FROM messages ORDER BY seq')).rows.map((r) => r.id)).toEqual(ids);
+    } finally {
+      await client.end();
+    }
 
     const first = await runKotak(['migrate-db', '--from', db, '--to', target, '--progress', '4']);
     expectNoPassword(first);

@@ -51,19 +51,22 @@ export interface CopyOptions {
   readonly progressEvery: number;
   readonly onProgress: (progress: CopyProgress) => void;
   readonly log: Logger;
+  /** Source summaries read at a time (default PAGE_SIZE); tests make it small to walk many pages. */
+  readonly pageSize?: number;
 }
 
-/** Every message of the source, oldest first (the order of seq), as summaries. */
-async function sourceOldestFirst(list: (after: string) => Promise<{ messages: MessageSummary[]; prevCursor: string | null }>): Promise<MessageSummary[]> {
-  const all: MessageSummary[] = [];
+/**
+ * The source's messages, oldest first (the order of seq), a page of summaries at a time: a
+ * million messages are never listed in memory at once.
+ */
+async function* sourcePages(list: (after: string) => Promise<{ messages: MessageSummary[]; prevCursor: string | null }>): AsyncGenerator<MessageSummary[]> {
   // A page is newest first; '0' is the oldest page and each page's prevCursor the one just newer.
   let after: string | null = '0';
   while (after !== null) {
     const page: { messages: MessageSummary[]; prevCursor: string | null } = await list(after);
-    all.push(...page.messages.slice().reverse());
+    if (page.messages.length > 0) yield page.messages.slice().reverse();
     after = page.prevCursor;
   }
-  return all;
 }
 
 /** The password of a URL, when it has one, so that no error text can carry it (a driver may quote what it was given). */
@@ -79,7 +82,7 @@ export function withoutSecret(text: string, url: string): string {
 }
 
 export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySummary> {
-  const { from, to, append, progressEvery, onProgress, log } = options;
+  const { from, to, append, progressEvery, onProgress, log, pageSize = PAGE_SIZE } = options;
   const started = performance.now();
   // Opening the store on a missing path would make a new, empty database there.
   try {
@@ -100,57 +103,68 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
     } catch (err) {
       throw new KotakError('database_unusable', withoutSecret((err as Error).message, to));
     }
-    const messages = await sourceOldestFirst((after) => source.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: PAGE_SIZE, after }));
-    const present = new Set((await ids.query<{ id: string }>('SELECT id FROM messages')).rows.map((row) => row.id));
-    const inSource = new Set(messages.map((m) => m.id));
-    const others = [...present].filter((id) => !inSource.has(id)).length;
-    if (others > 0 && !append) {
-      throw new KotakError(
-        'invalid_config',
-        `${redactUrl(to)} already holds ${others} message(s) that are not in ${from}; give --append to add the copies after them`,
-      );
-    }
+    const into = target;
     const rawDirectory = `${from}.raw`;
+    /** Inserts one message into the target; false when it has gone from the source meanwhile. */
+    const copyOne = async (summary: MessageSummary): Promise<boolean> => {
+      const detail = await source.get(ALL_MAILBOXES, summary.id);
+      if (detail === null) return false;
+      const spooled = await rawFileOf(rawDirectory, summary);
+      const raw = spooled ? Buffer.alloc(0) : await source.getRaw(ALL_MAILBOXES, summary.id);
+      if (raw === null) return false;
+      // As intake: a message in a file is parsed from it, never held whole.
+      const parsed = spooled ? await parser.parseFile(spooled) : await parser.parse(raw);
+      const message: NewMessage = {
+        id: summary.id,
+        mailbox: summary.mailbox,
+        routeRule: detail.route.rule,
+        receivedAt: Date.parse(summary.receivedAt),
+        envelope: detail.envelope,
+        raw,
+        ...(spooled ? { spooled } : {}),
+        parsed,
+      };
+      await into.insert(message);
+      return true;
+    };
+    const pages = () => sourcePages((after) => source.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: pageSize, after }));
+    const presentOf = async (page: readonly MessageSummary[]): Promise<Set<string>> =>
+      new Set((await ids.query<{ id: string }>('SELECT id FROM messages WHERE id = ANY($1::text[])', [page.map((m) => m.id)])).rows.map((row) => row.id));
+    const inTarget = (await ids.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM messages')).rows[0]!.n;
+    if (inTarget > 0 && !append) {
+      // Counted a page at a time: how many of the target's messages are the source's (a resumed run).
+      let ours = 0;
+      for await (const page of pages()) ours += (await presentOf(page)).size;
+      const others = inTarget - ours;
+      if (others > 0) {
+        throw new KotakError('invalid_config', `${redactUrl(to)} already holds ${others} message(s) that are not in ${from}; give --append to add the copies after them`);
+      }
+    }
+    const total = (await source.stats(ALL_MAILBOXES)).total;
     let copied = 0;
     let skipped = 0;
     let bytes = 0;
-    const total = messages.length;
-    for (const [index, summary] of messages.entries()) {
-      if (present.has(summary.id)) {
-        skipped++;
-      } else {
-        const detail = await source.get(ALL_MAILBOXES, summary.id);
-        if (detail === null) continue; // deleted since it was listed: nothing runs on the source, but never fail on it
-        const spooled = await rawFileOf(rawDirectory, summary);
-        let raw: Buffer = Buffer.alloc(0);
-        if (!spooled) {
-          const bytesOf = await source.getRaw(ALL_MAILBOXES, summary.id);
-          if (bytesOf === null) continue;
-          raw = bytesOf;
+    let done = 0;
+    for await (const page of pages()) {
+      const present = await presentOf(page);
+      for (const summary of page) {
+        done++;
+        if (present.has(summary.id)) {
+          skipped++;
+          // Set again: a run stopped between a message's insert and these is mended by the next.
+          await target.setRead(ALL_MAILBOXES, summary.id, summary.read);
+          await target.setTags([summary.id], summary.tags);
+        } else if (await copyOne(summary)) {
+          copied++;
+          bytes += summary.size;
+          // A new copy is unread and untagged: only what differs costs a statement.
+          if (summary.read) await target.setRead(ALL_MAILBOXES, summary.id, true);
+          if (summary.tags.length > 0) await target.setTags([summary.id], summary.tags);
         }
-        // As intake: a message in a file is parsed from it, never held whole.
-        const parsed = spooled ? await parser.parseFile(spooled) : await parser.parse(raw);
-        const message: NewMessage = {
-          id: summary.id,
-          mailbox: summary.mailbox,
-          routeRule: detail.route.rule,
-          receivedAt: Date.parse(summary.receivedAt),
-          envelope: detail.envelope,
-          raw,
-          ...(spooled ? { spooled } : {}),
-          parsed,
-        };
-        await target.insert(message);
-        copied++;
-        bytes += summary.size;
+        if (done % progressEvery === 0 && done < total) onProgress({ done, total, copied, skipped, bytes });
       }
-      // Also for a message copied before: a run stopped between its insert and these is mended.
-      await target.setRead(ALL_MAILBOXES, summary.id, summary.read);
-      await target.setTags([summary.id], summary.tags);
-      const done = index + 1;
-      if (done % progressEvery === 0 && done < total) onProgress({ done, total, copied, skipped, bytes });
     }
-    return { done: total, total, copied, skipped, bytes, elapsedMs: performance.now() - started };
+    return { done, total, copied, skipped, bytes, elapsedMs: performance.now() - started };
   } finally {
     await Promise.allSettled([source.close(), parser.close(), ids.end(), target?.close()]);
   }
