@@ -18,7 +18,7 @@ import { EMPTY_QUERY } from '../../mail/search-query.js';
 import type { MessageSummary, NewMessage, SpooledRaw } from '../../mail/types.js';
 import { createParserPool } from '../../parse/pool.js';
 import { openSqliteStore } from '../sqlite.js';
-import { openPool, redactUrl } from './connection.js';
+import { redactUrl } from './connection.js';
 import { openPostgresStore } from './message-store.js';
 
 /** Source messages read per page (summaries only; each message is then read alone). */
@@ -96,7 +96,6 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
   const source = await openSqliteStore(from, { log });
   const parser = createParserPool({ size: 1, timeoutMs: PARSE_TIMEOUT_MS }, { log });
   let target: Awaited<ReturnType<typeof openPostgresStore>> | null = null;
-  const ids = openPool(to, { log, max: 1 });
   try {
     try {
       target = await openPostgresStore(to, { log, poolSize: 2 });
@@ -128,9 +127,12 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
       return true;
     };
     const pages = () => sourcePages((after) => source.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: pageSize, after }));
-    const presentOf = async (page: readonly MessageSummary[]): Promise<Set<string>> =>
-      new Set((await ids.query<{ id: string }>('SELECT id FROM messages WHERE id = ANY($1::text[])', [page.map((m) => m.id)])).rows.map((row) => row.id));
-    const inTarget = (await ids.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM messages')).rows[0]!.n;
+    /** The page's messages that the target holds already, by id, as the target shows them. */
+    const presentOf = async (page: readonly MessageSummary[]): Promise<Map<string, MessageSummary>> => {
+      const found = await into.find(ALL_MAILBOXES, { query: EMPTY_QUERY, ids: page.map((m) => m.id), limit: page.length });
+      return new Map(found.map((m) => [m.id, m]));
+    };
+    const inTarget = (await into.stats(ALL_MAILBOXES)).total;
     if (inTarget > 0 && !append) {
       // Counted a page at a time: how many of the target's messages are the source's (a resumed run).
       let ours = 0;
@@ -149,11 +151,12 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
       const present = await presentOf(page);
       for (const summary of page) {
         done++;
-        if (present.has(summary.id)) {
+        const there = present.get(summary.id);
+        if (there) {
           skipped++;
-          // Set again: a run stopped between a message's insert and these is mended by the next.
-          await target.setRead(ALL_MAILBOXES, summary.id, summary.read);
-          await target.setTags([summary.id], summary.tags);
+          // Set again where they differ: a run stopped between a message's insert and these is mended by the next.
+          if (there.read !== summary.read) await target.setRead(ALL_MAILBOXES, summary.id, summary.read);
+          if (there.tags.join('\n') !== summary.tags.join('\n')) await target.setTags([summary.id], summary.tags);
         } else if (await copyOne(summary)) {
           copied++;
           bytes += summary.size;
@@ -166,7 +169,7 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
     }
     return { done, total, copied, skipped, bytes, elapsedMs: performance.now() - started };
   } finally {
-    await Promise.allSettled([source.close(), parser.close(), ids.end(), target?.close()]);
+    await Promise.allSettled([source.close(), parser.close(), target?.close()]);
   }
 }
 
