@@ -23,6 +23,12 @@ import { openPostgresStore } from './message-store.js';
 
 /** Source messages read per page (summaries only; each message is then read alone). */
 const PAGE_SIZE = 500;
+/**
+ * Messages inserted before the first of them must have committed: enough for the store's group
+ * commit to write them together, few enough to hold (none larger than a raw file's threshold,
+ * 256 KB, is held in memory: those are copied from their files).
+ */
+const INSERTS_IN_FLIGHT = 64;
 /** As Kotak's own --parse-timeout default: a message that takes longer is kept raw and flagged. */
 const PARSE_TIMEOUT_MS = 10_000;
 
@@ -104,16 +110,16 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
     }
     const into = target;
     const rawDirectory = `${from}.raw`;
-    /** Inserts one message into the target; false when it has gone from the source meanwhile. */
-    const copyOne = async (summary: MessageSummary): Promise<boolean> => {
+    /** One message as the target's insert takes it; null when it has gone from the source meanwhile. */
+    const prepare = async (summary: MessageSummary): Promise<NewMessage | null> => {
       const detail = await source.get(ALL_MAILBOXES, summary.id);
-      if (detail === null) return false;
+      if (detail === null) return null;
       const spooled = await rawFileOf(rawDirectory, summary);
       const raw = spooled ? Buffer.alloc(0) : await source.getRaw(ALL_MAILBOXES, summary.id);
-      if (raw === null) return false;
+      if (raw === null) return null;
       // As intake: a message in a file is parsed from it, never held whole.
       const parsed = spooled ? await parser.parseFile(spooled) : await parser.parse(raw);
-      const message: NewMessage = {
+      return {
         id: summary.id,
         mailbox: summary.mailbox,
         routeRule: detail.route.rule,
@@ -123,8 +129,6 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
         ...(spooled ? { spooled } : {}),
         parsed,
       };
-      await into.insert(message);
-      return true;
     };
     const pages = () => sourcePages((after) => source.list(ALL_MAILBOXES, { query: EMPTY_QUERY, limit: pageSize, after }));
     /** The page's messages that the target holds already, by id, as the target shows them. */
@@ -147,26 +151,48 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
     let skipped = 0;
     let bytes = 0;
     let done = 0;
+    const finished = (): void => {
+      done++;
+      if (done % progressEvery === 0 && done < total) onProgress({ done, total, copied, skipped, bytes });
+    };
+    // Inserts in flight: the store commits those that wait together (group commit), in call
+    // order, so the seqs keep the source's order and a run that stops has copied a prefix.
+    const inFlight: Promise<void>[] = [];
+    let failure: { readonly error: unknown } | null = null;
     for await (const page of pages()) {
       const present = await presentOf(page);
       for (const summary of page) {
-        done++;
+        if (failure) break;
         const there = present.get(summary.id);
         if (there) {
           skipped++;
           // Set again where they differ: a run stopped between a message's insert and these is mended by the next.
-          if (there.read !== summary.read) await target.setRead(ALL_MAILBOXES, summary.id, summary.read);
-          if (there.tags.join('\n') !== summary.tags.join('\n')) await target.setTags([summary.id], summary.tags);
-        } else if (await copyOne(summary)) {
+          if (there.read !== summary.read) await into.setRead(ALL_MAILBOXES, summary.id, summary.read);
+          if (there.tags.join('\n') !== summary.tags.join('\n')) await into.setTags([summary.id], summary.tags);
+          finished();
+          continue;
+        }
+        const message = await prepare(summary);
+        if (message === null) {
+          finished();
+          continue;
+        }
+        const copy = into.insert(message).then(async () => {
+          // A new copy is unread and untagged: only what differs costs a statement.
+          if (summary.read) await into.setRead(ALL_MAILBOXES, summary.id, true);
+          if (summary.tags.length > 0) await into.setTags([summary.id], summary.tags);
           copied++;
           bytes += summary.size;
-          // A new copy is unread and untagged: only what differs costs a statement.
-          if (summary.read) await target.setRead(ALL_MAILBOXES, summary.id, true);
-          if (summary.tags.length > 0) await target.setTags([summary.id], summary.tags);
-        }
-        if (done % progressEvery === 0 && done < total) onProgress({ done, total, copied, skipped, bytes });
+          finished();
+        });
+        // Caught at once (an unawaited rejection would end the process); the first one is thrown below.
+        inFlight.push(copy.catch((error: unknown) => void (failure ??= { error })));
+        if (inFlight.length >= INSERTS_IN_FLIGHT) await inFlight.shift();
       }
+      if (failure) break;
     }
+    await Promise.all(inFlight);
+    if (failure) throw (failure as { readonly error: unknown }).error;
     return { done, total, copied, skipped, bytes, elapsedMs: performance.now() - started };
   } finally {
     await Promise.allSettled([source.close(), parser.close(), target?.close()]);
