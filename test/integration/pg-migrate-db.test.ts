@@ -8,7 +8,7 @@
  */
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
@@ -203,6 +203,13 @@ describe('kotak migrate-db', () => {
     expect(noFile.code).toBe(2);
     expect(noFile.stderr).toBe(`kotak migrate-db: copying ${missing} into ${server.url.replace('kotak@', 'kotak:***@')}\nkotak migrate-db: --from ${missing}: no such file\n`);
     expect(existsSync(missing)).toBe(false);
+
+    const zeroBytes = join(dir, 'zero.db');
+    await writeFile(zeroBytes, '');
+    const emptyFile = await runKotak(['migrate-db', '--from', zeroBytes, '--to', withPassword(server.url)]);
+    expect(emptyFile.code).toBe(2);
+    expect(emptyFile.stderr).toContain(`kotak migrate-db: --from ${zeroBytes}: is empty, not a Kotak database\n`);
+    expect((await stat(zeroBytes)).size).toBe(0);
 
     const notPg = await runKotak(['migrate-db', '--from', missing, '--to', `mysql://root:${PASSWORD}@127.0.0.1/db`]);
     expect(notPg.code).toBe(2);

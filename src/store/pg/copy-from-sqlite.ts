@@ -92,7 +92,10 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
   const started = performance.now();
   // Opening the store on a missing path would make a new, empty database there.
   try {
-    if (!(await stat(from)).isFile()) throw new KotakError('invalid_config', `--from ${from}: not a database file`);
+    const file = await stat(from);
+    if (!file.isFile()) throw new KotakError('invalid_config', `--from ${from}: not a database file`);
+    // Kotak's store would make its tables in an empty file, as in a new one: this one only reads.
+    if (file.size === 0) throw new KotakError('invalid_config', `--from ${from}: is empty, not a Kotak database`);
   } catch (err) {
     if (err instanceof KotakError) throw err;
     throw new KotakError('invalid_config', `--from ${from}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
