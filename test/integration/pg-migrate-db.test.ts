@@ -16,6 +16,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copySqliteToPostgres, type CopyProgress } from '../../src/store/pg/copy-from-sqlite.js';
+import { openPostgresStore } from '../../src/store/pg/message-store.js';
 import { runKotak, startKotakProcess, type KotakProcess } from '../helpers/child.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { queuedId } from '../helpers/smtp-client.js';
@@ -145,6 +146,31 @@ describe('kotak migrate-db', () => {
       expect((await client.query<{ id: string }>('SELECT id FROM messages ORDER BY seq')).rows.map((r) => r.id)).toEqual(ids);
     } finally {
       await client.end();
+    }
+
+    // A run that fails part way (the target refuses one message) has copied a prefix at most;
+    // the next run copies the rest after it, so the order is still the source's.
+    const broken = withPassword(await server.createDatabase('interrupted'));
+    await (await openPostgresStore(broken, { log: pino({ level: 'silent' }) })).close();
+    const admin = new pg.Client({ connectionString: broken });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE FUNCTION refuse_for_test() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$`);
+      await admin.query(`CREATE TRIGGER refuse_for_test BEFORE INSERT ON messages FOR EACH ROW WHEN (NEW.id = '${ids[6]}') EXECUTE FUNCTION refuse_for_test()`);
+      const failed = await runKotak(['migrate-db', '--from', db, '--to', broken]);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr.split('\n').filter((line) => line.startsWith('kotak migrate-db:')).at(-1)).toMatch(/refused for the test/);
+      expectNoPassword(failed);
+      const prefix = (await admin.query<{ id: string }>('SELECT id FROM messages ORDER BY seq')).rows.map((r) => r.id);
+      expect(ids.slice(0, prefix.length)).toEqual(prefix);
+      expect(prefix).not.toContain(ids[6]);
+      await admin.query('DROP TRIGGER refuse_for_test ON messages');
+      const rest = await runKotak(['migrate-db', '--from', db, '--to', broken]);
+      expect(rest.code, rest.stderr).toBe(0);
+      expect(rest.stdout).toContain(`done: ${10 - prefix.length} copied, ${prefix.length} skipped`);
+      expect((await admin.query<{ id: string }>('SELECT id FROM messages ORDER BY seq')).rows.map((r) => r.id)).toEqual(ids);
+    } finally {
+      await admin.end();
     }
 
     const first = await runKotak(['migrate-db', '--from', db, '--to', target, '--progress', '4']);
