@@ -12,7 +12,9 @@ export type CliCommand =
   | { readonly kind: 'version' }
   | { readonly kind: 'serve'; readonly settings: RawSettings }
   /** sendmail's own arguments, parsed by src/sendmail. */
-  | { readonly kind: 'sendmail'; readonly args: readonly string[] };
+  | { readonly kind: 'sendmail'; readonly args: readonly string[] }
+  /** migrate-db's own arguments, parsed by src/migrate-db. */
+  | { readonly kind: 'migrate-db'; readonly args: readonly string[] };
 
 /**
  * `invokedAs` is the path the command was started through (process.argv[1]): through a link
@@ -22,6 +24,7 @@ export function parseCommandLine(argv: readonly string[], invokedAs = 'kotak'): 
   // Before parseArgs: sendmail's syntax (-t, -oi, -fuser@x) is not ours and would be refused.
   if (basename(invokedAs) === 'sendmail') return { kind: 'sendmail', args: argv };
   if (argv[0] === 'sendmail') return { kind: 'sendmail', args: argv.slice(1) };
+  if (argv[0] === 'migrate-db') return { kind: 'migrate-db', args: argv.slice(1) };
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean' },
@@ -39,7 +42,7 @@ export function parseCommandLine(argv: readonly string[], invokedAs = 'kotak'): 
   if (parsed.values.version) return { kind: 'version' };
   const [command, ...extra] = parsed.positionals;
   if (command === 'help') return { kind: 'help' };
-  if (command !== undefined && command !== 'serve') throw new KotakError('invalid_config', `unknown command "${command}" (known: serve, sendmail, help)`);
+  if (command !== undefined && command !== 'serve') throw new KotakError('invalid_config', `unknown command "${command}" (known: serve, sendmail, migrate-db, help)`);
   if (extra.length) throw new KotakError('invalid_config', `unexpected argument "${extra[0]}"`);
   const settings: RawSettings = {};
   for (const s of SETTINGS) {

@@ -65,6 +65,7 @@ export function helpText(version: string, requestedWidth: number): string {
     'Usage:',
     ...indented('kotak [serve] [options]', 2, width),
     ...indented('kotak sendmail [sendmail options] [recipient...] (also run as a link named sendmail; see the README)', 2, width),
+    ...indented('kotak migrate-db --from PATH --to postgres://… [--append]: copy a SQLite database into PostgreSQL (kotak migrate-db --help)', 2, width),
     ...indented('kotak help, kotak --help, kotak -h: this text', 2, width),
     ...indented('kotak --version: the version', 2, width),
     '',

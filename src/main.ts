@@ -20,6 +20,11 @@ async function main(): Promise<void> {
     const { stdin, stdout, stderr, env } = process;
     process.exit(await runSendmail(command.args, { stdin, stdout, stderr, env }));
   }
+  if (command.kind === 'migrate-db') {
+    // One copy and exit: none of the server's modules are needed.
+    const { runMigrateDb } = await import('./migrate-db/index.js');
+    process.exit(await runMigrateDb(command.args, { stdout: process.stdout, stderr: process.stderr }));
+  }
   if (command.kind === 'help') return void process.stdout.write(`${helpText(VERSION, helpWidth(process.stdout, process.env))}\n`);
   if (command.kind === 'version') return void process.stdout.write(`${VERSION}\n`);
 
