@@ -1,24 +1,9 @@
 /** The relay queue in SQLite (tables from migrations/004_relay.sql), on the message store's connections. */
 import type { Connection } from './sqlite-driver.js';
-import type { RelayAttempt, RelayJob, RelayJobUpdate, RelayStatus, RelayStore } from './relay-types.js';
+import { isoOfMs, relayJobOf, type RelayJobRow } from './relay-rows.js';
+import type { RelayAttempt, RelayJobUpdate, RelayStore } from './relay-types.js';
 
-interface JobRow {
-  id: number;
-  message_id: string;
-  recipient: string;
-  domain: string;
-  status: RelayStatus;
-  attempts: number;
-  next_attempt_at: number | null;
-  give_up_at: number;
-  created_at: number;
-  updated_at: number;
-  mx_host: string | null;
-  reply: string | null;
-  reason: string | null;
-  tls: string | null;
-  mailbox: string;
-}
+type JobRow = RelayJobRow;
 
 interface AttemptRow {
   job_id: number;
@@ -29,27 +14,6 @@ interface AttemptRow {
   transcript_json: string;
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function toJob(row: JobRow): RelayJob {
-  return {
-    id: row.id,
-    messageId: row.message_id,
-    recipient: row.recipient,
-    domain: row.domain,
-    status: row.status,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at === null ? null : iso(row.next_attempt_at),
-    giveUpAt: iso(row.give_up_at),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-    mxHost: row.mx_host,
-    reply: row.reply,
-    reason: row.reason,
-    tls: row.tls,
-    mailbox: row.mailbox,
-  };
-}
 
 export interface RelayStoreDeps {
   readonly reader: Connection;
@@ -80,7 +44,7 @@ export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps):
            VALUES ${recipients.map(() => "(?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)").join(', ')} RETURNING *`,
           recipients.flatMap((r) => [messageId, mailbox, r.recipient, r.domain, now, giveUpAt, now, now]),
         );
-        return rows.map(toJob);
+        return rows.map(relayJobOf);
       });
     },
 
@@ -93,7 +57,7 @@ export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps):
           );
           if (rows.length === 0) return [];
           await writer.run(`UPDATE relay_jobs SET status = 'sending', updated_at = ? WHERE id IN (${rows.map(() => '?').join(',')})`, [now, ...rows.map((r) => r.id)]);
-          return rows.map((r) => toJob({ ...r, status: 'sending', updated_at: now }));
+          return rows.map((r) => relayJobOf({ ...r, status: 'sending', updated_at: now }));
         }),
       );
     },
@@ -115,7 +79,7 @@ export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps):
             jobId, now, update.attempt.mxHost, update.attempt.outcome, update.attempt.reply, JSON.stringify(update.attempt.transcript),
           ]);
           const row = await writer.get<JobRow>('SELECT * FROM relay_jobs WHERE id = ?', [jobId]);
-          return row ? toJob(row) : null;
+          return row ? relayJobOf(row) : null;
         }),
       );
     },
@@ -135,9 +99,9 @@ export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps):
         [messageId],
       );
       return rows.map(({ history_json, ...row }) => ({
-        ...toJob(row),
+        ...relayJobOf(row),
         history: (JSON.parse(history_json) as AttemptRow[])
-          .map((a) => ({ at: iso(a.at), mxHost: a.mx_host, outcome: a.outcome, reply: a.reply, transcript: JSON.parse(a.transcript_json) as string[] })),
+          .map((a) => ({ at: isoOfMs(a.at), mxHost: a.mx_host, outcome: a.outcome, reply: a.reply, transcript: JSON.parse(a.transcript_json) as string[] })),
       }));
     },
 
@@ -154,7 +118,7 @@ export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps):
         params.push(...scope.mailboxes);
       }
       const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-      return (await reader.all<JobRow>(`SELECT * FROM relay_jobs ${filter} ORDER BY id DESC LIMIT ?`, [...params, limit])).map(toJob);
+      return (await reader.all<JobRow>(`SELECT * FROM relay_jobs ${filter} ORDER BY id DESC LIMIT ?`, [...params, limit])).map(relayJobOf);
     },
   };
 }

@@ -45,7 +45,8 @@ type FieldTerm = Extract<SearchTerm, { kind: 'field' }>;
 type TrigramField = keyof typeof TRIGRAM_COLUMNS;
 type TextTerm = Extract<SearchTerm, { kind: 'text' }>;
 
-const ADDRESS_COLUMNS = {
+/** The search columns of each address operator (both stores name them alike: store/pg/search-sql.ts). */
+export const ADDRESS_COLUMNS = {
   to: ['m.to_search'],
   from: ['m.from_search'],
   cc: ['m.cc_search'],

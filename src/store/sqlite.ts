@@ -35,6 +35,7 @@ import { selectivePart } from './trigram-narrowing.js';
 import { CREATE_FULL_TEXT_TERMS, expandable, termsWithPrefix } from './prefix-terms.js';
 import { createCheckpointer, WAL_RESTART_PAGES } from './checkpointer.js';
 import { packRaw, unpackRaw, unpackText, type StoredRaw, type StoredText } from './blob-codec.js';
+import { byTagName, detailOf, summaryOf } from './message-rows.js';
 import { packBodies, packedBodiesContaining, type PackedBodies } from './packed-bodies.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles, type RawFiles } from './raw-files.js';
@@ -144,41 +145,17 @@ function packed(message: NewMessage): PendingInsert['stored'] {
 }
 
 function toSummary(row: SummaryRow): MessageSummary {
-  return {
-    id: row.id,
-    mailbox: row.mailbox,
-    receivedAt: new Date(row.received_at).toISOString(),
-    from: row.from_json ? (JSON.parse(row.from_json) as Address) : null,
-    to: JSON.parse(row.to_json) as Address[],
-    cc: JSON.parse(row.cc_json) as Address[],
-    bcc: JSON.parse(row.bcc_json) as Address[],
-    subject: row.subject,
-    snippet: row.snippet,
-    size: row.size,
-    hasAttachments: row.has_attachments === 1,
-    read: row.read === 1,
-    messageId: row.message_id,
-    tags: (JSON.parse(row.tags_json) as string[]).sort(byName),
-  };
+  return summaryOf(row, { hasAttachments: row.has_attachments === 1, read: row.read === 1, tags: JSON.parse(row.tags_json) as string[] });
 }
 
 function toDetail(row: DetailRow): MessageDetail {
-  // SMTP warnings travel with the envelope (no column of their own) and are shown beside it.
-  const { smtpWarnings, ...envelope } = JSON.parse(row.envelope_json) as Envelope;
-  const detail: MessageDetail = {
-    ...toSummary(row),
-    route: { mailbox: row.mailbox, rule: row.route_rule },
+  return detailOf(toSummary(row), row, {
     text: unpackText(row.text),
     html: unpackText(row.html),
     headers: row.headers_json ? (JSON.parse(unpackText(row.headers_json)!) as Header[]) : [],
-    attachments: row.attachments_json ? (JSON.parse(row.attachments_json) as AttachmentInfo[]) : [],
-    envelope,
-    replyTo: JSON.parse(row.reply_to_json) as Address[],
-    date: row.date_header === null ? null : new Date(row.date_header).toISOString(),
-    ...(smtpWarnings?.length ? { smtpWarnings } : {}),
-  };
-  const withFlags = row.text_cut ? { ...detail, textCut: true as const } : detail;
-  return row.parse_error === null ? withFlags : { ...withFlags, parseError: row.parse_error };
+    textCut: row.text_cut === 1,
+    parseError: row.parse_error,
+  });
 }
 
 /** The values of one message for the message_ingest view, in INGEST_COLUMNS order. */
@@ -1094,17 +1071,11 @@ function uniqueNames(names: readonly string[]): string[] {
   });
 }
 
-/** Ordered as `ORDER BY name` on the NOCASE column orders them. */
-function byName(a: string, b: string): number {
-  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
 function toExtras(row: ExtrasRow, tags: string[]): SummaryExtras {
   const attachments = row.attachments_json ? (JSON.parse(row.attachments_json) as AttachmentInfo[]) : [];
   const inline = attachments.filter((a) => a.inline).length;
   return {
-    tags: tags.sort(byName),
+    tags: tags.sort(byTagName),
     replyTo: JSON.parse(row.reply_to_json) as Address[],
     attachments: attachments.length - inline,
     inline,

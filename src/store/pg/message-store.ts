@@ -17,6 +17,7 @@ import { DEFAULT_ROUTE_RULE, type Address, type AttachmentInfo, type Envelope, t
 import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, OffsetListOptions, OffsetPage, PruneLimits, RemovedMessage, StoreStats, SummaryExtras, TagCount } from '../types.js';
 import { openPool, redactUrl } from './connection.js';
 import { attachmentNames, readBody, searchColumns, storedBody, wellFormed } from './ingest-row.js';
+import { byTagName, detailOf, summaryOf } from '../message-rows.js';
 import { migratePostgres } from './migrate.js';
 import { compilePgSearch, SqlParams } from './search-sql.js';
 
@@ -135,46 +136,17 @@ function valuesList(rows: number, width: number, cast: (column: number, placehol
 const WORDS_COLUMN = MESSAGE_COLUMNS.indexOf('fts_words');
 
 function toSummary(row: SummaryRow): MessageSummary {
-  return {
-    id: row.id,
-    mailbox: row.mailbox,
-    receivedAt: new Date(row.received_at).toISOString(),
-    from: row.from_json ? (JSON.parse(row.from_json) as Address) : null,
-    to: JSON.parse(row.to_json) as Address[],
-    cc: JSON.parse(row.cc_json) as Address[],
-    bcc: JSON.parse(row.bcc_json) as Address[],
-    subject: row.subject,
-    snippet: row.snippet,
-    size: row.size,
-    hasAttachments: row.has_attachments,
-    read: row.read,
-    messageId: row.message_id,
-    tags: [...row.tags].sort(byName),
-  };
+  return summaryOf(row, { hasAttachments: row.has_attachments, read: row.read, tags: [...row.tags] });
 }
 
 function toDetail(row: DetailRow): MessageDetail {
-  const { smtpWarnings, ...envelope } = JSON.parse(row.envelope_json) as Envelope;
-  const detail: MessageDetail = {
-    ...toSummary(row),
-    route: { mailbox: row.mailbox, rule: row.route_rule },
+  return detailOf(toSummary(row), row, {
     text: readBody(row.text, row.text_json),
     html: readBody(row.html, row.html_json),
     headers: row.headers_json ? (JSON.parse(row.headers_json) as Header[]) : [],
-    attachments: row.attachments_json ? (JSON.parse(row.attachments_json) as AttachmentInfo[]) : [],
-    envelope,
-    replyTo: JSON.parse(row.reply_to_json) as Address[],
-    date: row.date_header === null ? null : new Date(row.date_header).toISOString(),
-    ...(smtpWarnings?.length ? { smtpWarnings } : {}),
-  };
-  const withFlags = row.text_cut ? { ...detail, textCut: true as const } : detail;
-  return row.parse_error_json === null ? withFlags : { ...withFlags, parseError: JSON.parse(row.parse_error_json) as string };
-}
-
-/** Ordered as SQLite's `ORDER BY name` on a NOCASE column: ASCII folded, then by code unit. */
-function byName(a: string, b: string): number {
-  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
-  return x < y ? -1 : x > y ? 1 : 0;
+    textCut: row.text_cut === true,
+    parseError: row.parse_error_json === null ? null : (JSON.parse(row.parse_error_json) as string),
+  });
 }
 
 /** Tags are unique without regard to case: the first spelling of each wins. */
@@ -663,7 +635,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           const attachments = row.attachments_json ? (JSON.parse(row.attachments_json) as AttachmentInfo[]) : [];
           const inline = attachments.filter((a) => a.inline).length;
           extras.set(row.id, {
-            tags: (tags.get(row.id) ?? []).sort(byName),
+            tags: (tags.get(row.id) ?? []).sort(byTagName),
             replyTo: JSON.parse(row.reply_to_json) as Address[],
             attachments: attachments.length - inline,
             inline,

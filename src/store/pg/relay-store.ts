@@ -15,25 +15,11 @@
  * within a lease (NTP does).
  */
 import type { Pool } from 'pg';
-import type { RelayAttempt, RelayJob, RelayJobUpdate, RelayStatus, RelayStore } from '../relay-types.js';
+import { isoOfMs, relayJobOf, type RelayJobRow } from '../relay-rows.js';
+import type { RelayAttempt, RelayJobUpdate, RelayStore } from '../relay-types.js';
 
 /** A row as `pg` returns it: bigint columns arrive as strings. */
-interface JobRow {
-  id: string;
-  message_id: string;
-  mailbox: string;
-  recipient: string;
-  domain: string;
-  status: RelayStatus;
-  attempts: number;
-  next_attempt_at: string | null;
-  give_up_at: string;
-  created_at: string;
-  updated_at: string;
-  mx_host: string | null;
-  reply: string | null;
-  reason: string | null;
-  tls: string | null;
+interface JobRow extends RelayJobRow {
   claim_seq: string;
 }
 
@@ -45,27 +31,7 @@ interface AttemptJson {
   transcript: string[];
 }
 
-const iso = (ms: string | number) => new Date(Number(ms)).toISOString();
 
-function toJob(row: JobRow): RelayJob {
-  return {
-    id: Number(row.id),
-    messageId: row.message_id,
-    recipient: row.recipient,
-    domain: row.domain,
-    status: row.status,
-    attempts: row.attempts,
-    nextAttemptAt: row.next_attempt_at === null ? null : iso(row.next_attempt_at),
-    giveUpAt: iso(row.give_up_at),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-    mxHost: row.mx_host,
-    reply: row.reply,
-    reason: row.reason,
-    tls: row.tls,
-    mailbox: row.mailbox,
-  };
-}
 
 const byDueThenId = (a: JobRow, b: JobRow) => Number(a.next_attempt_at ?? 0) - Number(b.next_attempt_at ?? 0) || Number(a.id) - Number(b.id);
 
@@ -133,7 +99,7 @@ export function createPgRelayStore({ pool, nodeId, leaseMs, renewEveryMs, now = 
          RETURNING *`,
         [messageId, mailbox, recipients.map((r) => r.recipient), recipients.map((r) => r.domain), at, giveUpAt],
       );
-      return rows.sort((a, b) => Number(a.id) - Number(b.id)).map(toJob);
+      return rows.sort((a, b) => Number(a.id) - Number(b.id)).map(relayJobOf);
     },
 
     async claimDue(at, limit) {
@@ -157,7 +123,7 @@ export function createPgRelayStore({ pool, nodeId, leaseMs, renewEveryMs, now = 
       );
       rows.sort(byDueThenId);
       for (const row of rows) held.set(Number(row.id), Number(row.claim_seq));
-      return rows.map(toJob);
+      return rows.map(relayJobOf);
     },
 
     async nextDueAt() {
@@ -196,7 +162,7 @@ export function createPgRelayStore({ pool, nodeId, leaseMs, renewEveryMs, now = 
           update.attempt.mxHost, update.attempt.outcome, update.attempt.reply, JSON.stringify(update.attempt.transcript),
         ],
       );
-      return rows[0] ? toJob(rows[0]) : null;
+      return rows[0] ? relayJobOf(rows[0]) : null;
     },
 
     async requeueInterrupted(at) {
@@ -218,8 +184,8 @@ export function createPgRelayStore({ pool, nodeId, leaseMs, renewEveryMs, now = 
         [messageId],
       );
       return rows.map(({ history, ...row }) => ({
-        ...toJob(row),
-        history: history.map((a) => ({ at: iso(a.at), mxHost: a.mx_host, outcome: a.outcome, reply: a.reply, transcript: a.transcript })),
+        ...relayJobOf(row),
+        history: history.map((a) => ({ at: isoOfMs(a.at), mxHost: a.mx_host, outcome: a.outcome, reply: a.reply, transcript: a.transcript })),
       }));
     },
 
@@ -231,7 +197,7 @@ export function createPgRelayStore({ pool, nodeId, leaseMs, renewEveryMs, now = 
           ORDER BY id DESC LIMIT $3`,
         [status ?? null, scope.kind === 'only' ? [...scope.mailboxes] : null, limit],
       );
-      return rows.map(toJob);
+      return rows.map(relayJobOf);
     },
 
     renewLeases,

@@ -12,7 +12,7 @@
  */
 import type { SearchQuery, SearchTerm } from '../../mail/search-query.js';
 import { refuseNul } from '../../mail/search-query.js';
-import { looksInHtml, substringValues } from '../search-sql.js';
+import { ADDRESS_COLUMNS, looksInHtml, substringValues } from '../search-sql.js';
 import { unicode61Tokens } from './tokenize.js';
 
 /** Tokens are indexed in `fts_words` cut to this many characters (lexemes have a size limit). */
@@ -34,15 +34,6 @@ export class SqlParams {
 function needsSubstring(value: string): boolean {
   return substringValues({ terms: [{ kind: 'text', value, phrase: false, negated: false }] }).length > 0;
 }
-
-const ADDRESS_COLUMNS = {
-  to: ['m.to_search'],
-  from: ['m.from_search'],
-  cc: ['m.cc_search'],
-  bcc: ['m.bcc_search'],
-  'reply-to': ['m.reply_to_search'],
-  addressed: ['m.from_search', 'm.to_search', 'm.cc_search', 'm.bcc_search', 'm.reply_to_search'],
-} as const;
 
 function likePattern(value: string): string {
   return `%${value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
