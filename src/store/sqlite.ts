@@ -35,6 +35,7 @@ import { selectivePart } from './trigram-narrowing.js';
 import { CREATE_FULL_TEXT_TERMS, expandable, termsWithPrefix } from './prefix-terms.js';
 import { createCheckpointer, WAL_RESTART_PAGES } from './checkpointer.js';
 import { packRaw, unpackRaw, unpackText, type StoredRaw, type StoredText } from './blob-codec.js';
+import { cursorPage } from './cursor-page.js';
 import { byTagName, detailOf, summaryOf } from './message-rows.js';
 import { packBodies, packedBodiesContaining, type PackedBodies } from './packed-bodies.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
@@ -699,22 +700,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
                     [...where.params, ...boundParams, limit + 1, start],
                   ),
             ]);
-      const more = rows.length > limit;
-      const page = rows.slice(0, limit);
-      if (newerThan !== null) page.reverse();
       const exists = async (comparison: '<' | '>', seq: number) =>
         (await reader.get(`SELECT 1 AS x FROM ${where.from} WHERE ${where.sql} AND ${where.seq} ${comparison} ? LIMIT 1`, [...where.params, seq])) !== undefined;
-      const first = page[0];
-      const last = page[page.length - 1];
-      let nextCursor: string | null = null;
-      let prevCursor: string | null = null;
-      if (newerThan !== null) {
-        prevCursor = more && first ? String(first.seq) : null;
-        nextCursor = last && (await exists('<', last.seq)) ? String(last.seq) : null;
-      } else {
-        nextCursor = more && last ? String(last.seq) : null;
-        prevCursor = (olderThan !== null || start > 0) && first && (await exists('>', first.seq)) ? String(first.seq) : null;
-      }
+      const { page, nextCursor, prevCursor } = await cursorPage(rows, { limit, newer: newerThan !== null, older: olderThan !== null, start, exists });
       return { total, totalIsLowerBound: total === countUpTo, messages: page.map(toSummary), nextCursor, prevCursor };
     },
 

@@ -17,6 +17,7 @@ import { DEFAULT_ROUTE_RULE, type Address, type AttachmentInfo, type Envelope, t
 import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, OffsetListOptions, OffsetPage, PruneLimits, RemovedMessage, StoreStats, SummaryExtras, TagCount } from '../types.js';
 import { openPool, redactUrl } from './connection.js';
 import { attachmentNames, readBody, searchColumns, storedBody, wellFormed } from './ingest-row.js';
+import { cursorPage } from '../cursor-page.js';
 import { byTagName, detailOf, summaryOf } from '../message-rows.js';
 import { migratePostgres } from './migrate.js';
 import { compilePgSearch, SqlParams } from './search-sql.js';
@@ -458,22 +459,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           ),
         ]);
       }
-      const more = rows.length > limit;
-      const page = rows.slice(0, limit);
-      if (newerThan !== null) page.reverse();
       const exists = async (comparison: '<' | '>', seq: number) =>
         (await one(`SELECT 1 AS x FROM messages m WHERE ${where.sql} AND m.seq ${comparison} ${next(1)} LIMIT 1`, [...where.values, seq])) !== undefined;
-      const first = page[0];
-      const last = page[page.length - 1];
-      let nextCursor: string | null = null;
-      let prevCursor: string | null = null;
-      if (newerThan !== null) {
-        prevCursor = more && first ? String(first.seq) : null;
-        nextCursor = last && (await exists('<', last.seq)) ? String(last.seq) : null;
-      } else {
-        nextCursor = more && last ? String(last.seq) : null;
-        prevCursor = (olderThan !== null || start > 0) && first && (await exists('>', first.seq)) ? String(first.seq) : null;
-      }
+      const { page, nextCursor, prevCursor } = await cursorPage(rows, { limit, newer: newerThan !== null, older: olderThan !== null, start, exists });
       return { total, totalIsLowerBound: total === countUpTo, messages: page.map(toSummary), nextCursor, prevCursor };
     },
 
