@@ -36,7 +36,7 @@ import { CREATE_FULL_TEXT_TERMS, expandable, termsWithPrefix } from './prefix-te
 import { createCheckpointer, WAL_RESTART_PAGES } from './checkpointer.js';
 import { packRaw, unpackRaw, unpackText, type StoredRaw, type StoredText } from './blob-codec.js';
 import { cursorPage } from './cursor-page.js';
-import { byTagName, detailOf, summaryOf } from './message-rows.js';
+import { byTagName, detailOf, summaryOf, type DetailColumns, type SummaryColumns } from './message-rows.js';
 import { packBodies, packedBodiesContaining, type PackedBodies } from './packed-bodies.js';
 import { openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles, type RawFiles } from './raw-files.js';
@@ -81,34 +81,18 @@ interface PendingInsert {
   readonly reject: (err: unknown) => void;
 }
 
-interface SummaryRow {
+interface SummaryRow extends SummaryColumns {
   seq: number;
-  id: string;
-  mailbox: string;
-  received_at: number;
-  size: number;
   read: number;
-  subject: string;
-  snippet: string;
-  message_id: string | null;
-  from_json: string | null;
-  to_json: string;
-  cc_json: string;
-  bcc_json: string;
   has_attachments: number;
   tags_json: string;
 }
 
-interface DetailRow extends SummaryRow {
-  route_rule: string;
-  reply_to_json: string;
-  envelope_json: string;
+interface DetailRow extends SummaryRow, DetailColumns {
   parse_error: string | null;
-  date_header: number | null;
   text: StoredText;
   html: StoredText;
   headers_json: StoredText;
-  attachments_json: string | null;
   text_cut: number | null;
 }
 

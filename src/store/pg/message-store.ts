@@ -18,7 +18,7 @@ import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore,
 import { openPool, redactUrl } from './connection.js';
 import { attachmentNames, readBody, searchColumns, storedBody, wellFormed } from './ingest-row.js';
 import { cursorPage } from '../cursor-page.js';
-import { byTagName, detailOf, summaryOf } from '../message-rows.js';
+import { byTagName, detailOf, summaryOf, type DetailColumns, type SummaryColumns } from '../message-rows.js';
 import { migratePostgres } from './migrate.js';
 import { compilePgSearch, SqlParams } from './search-sql.js';
 
@@ -54,36 +54,20 @@ interface PendingInsert {
   readonly reject: (err: unknown) => void;
 }
 
-interface SummaryRow {
+interface SummaryRow extends SummaryColumns {
   seq: number;
-  id: string;
-  mailbox: string;
-  received_at: number;
-  size: number;
   read: boolean;
-  subject: string;
-  snippet: string;
-  message_id: string | null;
-  from_json: string | null;
-  to_json: string;
-  cc_json: string;
-  bcc_json: string;
   has_attachments: boolean;
   tags: string[];
 }
 
-interface DetailRow extends SummaryRow {
-  route_rule: string;
-  reply_to_json: string;
-  envelope_json: string;
+interface DetailRow extends SummaryRow, DetailColumns {
   parse_error_json: string | null;
-  date_header: number | null;
   text: string | null;
   text_json: string | null;
   html: string | null;
   html_json: string | null;
   headers_json: string | null;
-  attachments_json: string | null;
   text_cut: boolean | null;
 }
 
