@@ -30,6 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startPostgres, type RunningPostgres } from '../test/helpers/postgres.js';
 import { buildTemplate, MAILBOX_ROUTE, recipients, SIZES, type Template } from './messages.js';
 import { postfixToolsInstalled, runSmtpSource, startSmtpSink } from './postfix-tools.js';
 
@@ -55,6 +56,8 @@ interface Options {
   readonly mailboxes: number;
   /** Kotak's --durability: crash (its default) or full (fsync before every 250). */
   readonly durability: 'crash' | 'full';
+  /** Kotak on a throwaway PostgreSQL, a fresh database per Kotak started. */
+  readonly pg: boolean;
   readonly baseline: boolean;
   /** Also run each scenario against Postfix's smtp-sink (discards everything, in C): the ceiling. */
   readonly sink: boolean;
@@ -76,6 +79,7 @@ function parseOptions(argv: string[]): Options {
       waiters: { type: 'string', default: '0' },
       mailboxes: { type: 'string', default: '1' },
       durability: { type: 'string', default: 'crash' },
+      pg: { type: 'boolean', default: false },
       baseline: { type: 'boolean', default: false },
       sink: { type: 'boolean', default: false },
       'smtp-source': { type: 'boolean', default: false },
@@ -86,7 +90,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--baseline] [--sink] [--smtp-source] [--reference] [--json]\n' +
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--pg] [--baseline] [--sink] [--smtp-source] [--reference] [--json]\n' +
         '  --sizes       any of 1k, 50k, 128k, 256k, 1m (the default matrix is 1k,50k,1m)\n' +
         '  --messages N  messages per scenario (default: 8000 at 1k, 3000 at 50k, 400 at 1m; half that with 1 connection)\n' +
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
@@ -94,6 +98,8 @@ function parseOptions(argv: string[]): Options {
         '  --mailboxes N spread the messages over N mailboxes (default 1: no routing, all in default): Kotak starts with\n' +
         "                --mailbox-route '*@{mailbox}.inbox.test' and message i goes to user@mb<i mod N>.inbox.test (zero-padded)\n" +
         '  --durability  Kotak\'s --durability: crash (default, as Kotak\'s own) or full (fsync before every 250)\n' +
+        '  --pg          Kotak on PostgreSQL: a throwaway server (test/helpers/postgres.ts: loopback, fsync off) and a fresh\n' +
+        '                database for each Kotak started (--durability does not apply)\n' +
         '  --baseline    also run each scenario against a bare smtp-server that discards every message (bench/bare-smtp-server.js),\n' +
         '                the ceiling for this machine, and print Kotak\'s share of it\n' +
         '  --sink        also run each scenario against Postfix\'s smtp-sink (discards everything; Debian package postfix),\n' +
@@ -124,6 +130,7 @@ function parseOptions(argv: string[]): Options {
     waiters: count('waiters', values.waiters, 0),
     mailboxes: count('mailboxes', values.mailboxes, 1),
     durability: values.durability === 'full' || values.durability === 'crash' ? values.durability : fail(`--durability: "${values.durability}" is not crash or full`),
+    pg: values.pg,
     baseline: values.baseline,
     sink: values.sink,
     smtpSource: values['smtp-source'],
@@ -288,6 +295,9 @@ interface Kotak {
 /** Children still running, so Ctrl-C can stop them and remove their databases. */
 const live = new Set<Kotak>();
 
+/** With --pg: the throwaway server, and how many databases it has made. */
+let postgres: { server: RunningPostgres; databases: number } | null = null;
+
 async function startServer(server: Server = 'kotak', mailboxes = 1, durability: Options['durability'] = 'crash'): Promise<Kotak> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kotak-bench-'));
   if (server === 'smtp-sink') {
@@ -303,7 +313,7 @@ async function startServer(server: Server = 'kotak', mailboxes = 1, durability: 
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args =
     server === 'kotak'
-      ? [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h', '--durability', durability, ...(mailboxes > 1 ? ['--mailbox-route', MAILBOX_ROUTE] : [])]
+      ? [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', postgres ? await postgres.server.createDatabase(`bench_${++postgres.databases}`) : path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h', '--durability', durability, ...(mailboxes > 1 ? ['--mailbox-route', MAILBOX_ROUTE] : [])]
       : server === 'bare smtp-server'
         ? [BARE_SERVER]
         : [REFERENCE_SERVER, path.join(dir, 'reference.db')];
@@ -649,6 +659,7 @@ function table(results: readonly Result[]): string {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  if (options.pg) postgres = { server: await startPostgres(), databases: 0 };
   if (!existsSync(path.join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
 
   // With --json, stdout carries only the JSON document, so it can be redirected to a file.
@@ -688,10 +699,12 @@ async function main(): Promise<void> {
     const meta = { node: process.version, cpus: cpus.length, cpuModel: cpus[0]?.model ?? null, platform: `${os.platform()} ${os.release()}`, date: new Date().toISOString() };
     process.stdout.write(`${JSON.stringify({ meta, results, smtpSource: sourceResults }, null, 2)}\n`);
   }
+  await postgres?.server.stop();
 }
 
-main().catch((err: unknown) => {
+main().catch(async (err: unknown) => {
   process.stderr.write(`bench: ${(err as Error).message ?? String(err)}\n`);
+  await postgres?.server.stop();
   for (const k of live) {
     k.child.kill('SIGKILL');
     rmSync(k.dir, { recursive: true, force: true });
