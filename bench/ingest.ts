@@ -58,6 +58,8 @@ interface Options {
   readonly durability: 'crash' | 'full';
   /** Kotak on a throwaway PostgreSQL, a fresh database per Kotak started. */
   readonly pg: boolean;
+  /** With pg: how many Kotak nodes share each scenario's database. */
+  readonly nodes: number;
   readonly baseline: boolean;
   /** Also run each scenario against Postfix's smtp-sink (discards everything, in C): the ceiling. */
   readonly sink: boolean;
@@ -80,6 +82,7 @@ function parseOptions(argv: string[]): Options {
       mailboxes: { type: 'string', default: '1' },
       durability: { type: 'string', default: 'crash' },
       pg: { type: 'boolean', default: false },
+      nodes: { type: 'string', default: '1' },
       baseline: { type: 'boolean', default: false },
       sink: { type: 'boolean', default: false },
       'smtp-source': { type: 'boolean', default: false },
@@ -90,7 +93,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--pg] [--baseline] [--sink] [--smtp-source] [--reference] [--json]\n' +
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--pg [--nodes N]] [--baseline] [--sink] [--smtp-source] [--reference] [--json]\n' +
         '  --sizes       any of 1k, 50k, 128k, 256k, 1m (the default matrix is 1k,50k,1m)\n' +
         '  --messages N  messages per scenario (default: 8000 at 1k, 3000 at 50k, 400 at 1m; half that with 1 connection)\n' +
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
@@ -100,6 +103,8 @@ function parseOptions(argv: string[]): Options {
         '  --durability  Kotak\'s --durability: crash (default, as Kotak\'s own) or full (fsync before every 250)\n' +
         '  --pg          Kotak on PostgreSQL: a throwaway server (test/helpers/postgres.ts: loopback, fsync off) and a fresh\n' +
         '                database for each Kotak started (--durability does not apply)\n' +
+        '  --nodes N     with --pg: N Kotak nodes on one database, the connections spread over them in turn\n' +
+        '                (CPU, main thread and peak RSS are the first node\'s)\n' +
         '  --baseline    also run each scenario against a bare smtp-server that discards every message (bench/bare-smtp-server.js),\n' +
         '                the ceiling for this machine, and print Kotak\'s share of it\n' +
         '  --sink        also run each scenario against Postfix\'s smtp-sink (discards everything; Debian package postfix),\n' +
@@ -131,6 +136,7 @@ function parseOptions(argv: string[]): Options {
     mailboxes: count('mailboxes', values.mailboxes, 1),
     durability: values.durability === 'full' || values.durability === 'crash' ? values.durability : fail(`--durability: "${values.durability}" is not crash or full`),
     pg: values.pg,
+    nodes: values.pg ? count('nodes', values.nodes, 1) : values.nodes === '1' ? 1 : fail('--nodes needs --pg'),
     baseline: values.baseline,
     sink: values.sink,
     smtpSource: values['smtp-source'],
@@ -288,6 +294,8 @@ interface Kotak {
   readonly smtpPort: number;
   readonly httpPort: number;
   readonly dir: string;
+  /** The --db it was started with (another node of it is started on the same). */
+  readonly db?: string;
   /** Log lines at warn level or above, shown after the scenario: they usually explain failures. */
   readonly problems: string[];
 }
@@ -298,7 +306,7 @@ const live = new Set<Kotak>();
 /** With --pg: the throwaway server, and how many databases it has made. */
 let postgres: { server: RunningPostgres; databases: number } | null = null;
 
-async function startServer(server: Server = 'kotak', mailboxes = 1, durability: Options['durability'] = 'crash'): Promise<Kotak> {
+async function startServer(server: Server = 'kotak', mailboxes = 1, durability: Options['durability'] = 'crash', sharedDb?: string): Promise<Kotak> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kotak-bench-'));
   if (server === 'smtp-sink') {
     const sink = await startSmtpSink();
@@ -306,6 +314,7 @@ async function startServer(server: Server = 'kotak', mailboxes = 1, durability: 
     live.add(kotak);
     return kotak;
   }
+  const db = sharedDb ?? (postgres ? await postgres.server.createDatabase(`bench_${++postgres.databases}`) : path.join(dir, 'bench.db'));
   // KOTAK_* variables in the caller's environment would silently change what is measured.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KOTAK_')));
   // Spawn node itself (no shell, no npm) so child.pid is the server's pid, for /proc/<pid>/status.
@@ -313,7 +322,7 @@ async function startServer(server: Server = 'kotak', mailboxes = 1, durability: 
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const args =
     server === 'kotak'
-      ? [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', postgres ? await postgres.server.createDatabase(`bench_${++postgres.databases}`) : path.join(dir, 'bench.db'), '--log-level', 'info', '--max-wait', '1h', '--durability', durability, ...(mailboxes > 1 ? ['--mailbox-route', MAILBOX_ROUTE] : [])]
+      ? [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', db, '--log-level', 'info', '--max-wait', '1h', '--durability', durability, ...(mailboxes > 1 ? ['--mailbox-route', MAILBOX_ROUTE] : [])]
       : server === 'bare smtp-server'
         ? [BARE_SERVER]
         : [REFERENCE_SERVER, path.join(dir, 'reference.db')];
@@ -342,7 +351,7 @@ async function startServer(server: Server = 'kotak', mailboxes = 1, durability: 
         }
       });
     });
-    const kotak = { child, dir, problems, ...ports };
+    const kotak = { child, dir, db, problems, ...ports };
     live.add(kotak);
     return kotak;
   } catch (err) {
@@ -523,8 +532,12 @@ async function runScenario(sizeKey: string, connections: number, options: Option
   const envelopeBlocks = envelopes(options.mailboxes);
   // The yardsticks have no HTTP API: no waiters, no stored-count check.
   const isKotak = server === 'kotak';
+  const others: Kotak[] = [];
   try {
-    const conns = await Promise.all(Array.from({ length: connections }, () => SmtpConnection.open(kotak.smtpPort)));
+    // More nodes on the same database; the connections go to each node in turn.
+    if (isKotak) for (let n = 1; n < options.nodes; n++) others.push(await startServer('kotak', options.mailboxes, options.durability, kotak.db));
+    const nodes = [kotak, ...others];
+    const conns = await Promise.all(Array.from({ length: connections }, (_, i) => SmtpConnection.open(nodes[i % nodes.length]!.smtpPort)));
 
     // Warm-up: JIT, parser workers, SQLite page cache and file growth, not counted.
     const warm = await sendMany(conns, envelopeBlocks, template, 0, warmup, null);
@@ -587,8 +600,10 @@ async function runScenario(sizeKey: string, connections: number, options: Option
       storedTotal,
     };
   } finally {
-    for (const line of kotak.problems) say(`  kotak: ${line}`);
-    await stopKotak(kotak);
+    for (const node of [kotak, ...others]) {
+      for (const line of node.problems) say(`  kotak: ${line}`);
+      await stopKotak(node);
+    }
   }
 }
 
