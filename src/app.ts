@@ -2,11 +2,10 @@
  * The composition root: the only place that builds modules and wires them together.
  * createApp() builds everything; start() opens the listeners; stop() closes them in reverse.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { SmtpInfo } from './api/schemas.js';
@@ -45,6 +44,7 @@ import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from '
 import { withFullText } from './store/full-text.js';
 import type { RelayStore } from './store/relay-types.js';
 import { openSpool, type Spool } from './store/spool.js';
+import { makeSpoolDir, sweepStaleSpoolDirs } from './store/spool-dirs.js';
 import { DEFAULT_RAW_FILE_MIN_BYTES, openSqliteStore } from './store/sqlite.js';
 import type { MessageStore } from './store/types.js';
 import { VERSION } from './version.js';
@@ -366,8 +366,11 @@ async function openPostgresDatabase(config: Config, localBus: EventBus, log: Log
   const bus = createEventBus(onListenerError);
   const bridge = createPgEventBridge({ pool, localBus, clusterBus: bus, messages: store, relay, nodeId, log: log.child({ component: 'nodes' }) });
   const retentionLock = createSingletonWork({ pool, name: 'retention', log: log.child({ component: 'retention' }) });
-  // Large messages are received into files on this node, then copied into the database.
-  const spoolDir = await mkdtemp(join(tmpdir(), 'kotak-spool-'));
+  // Large messages are received into files on this node, then copied into the database; what a
+  // killed Kotak left there is removed first.
+  const swept = await sweepStaleSpoolDirs(tmpdir());
+  if (swept > 0) log.info({ directories: swept }, 'removed the spool directories of Kotak processes that are gone');
+  const spoolDir = await makeSpoolDir(tmpdir());
   const spool = openSpool(spoolDir, DEFAULT_RAW_FILE_MIN_BYTES);
   const close = async () => {
     await bridge.stop();
