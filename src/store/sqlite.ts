@@ -35,6 +35,7 @@ import { selectivePart } from './trigram-narrowing.js';
 import { CREATE_FULL_TEXT_TERMS, expandable, termsWithPrefix } from './prefix-terms.js';
 import { createCheckpointer, WAL_RESTART_PAGES } from './checkpointer.js';
 import { packRaw, unpackRaw, unpackText, type StoredRaw, type StoredText } from './blob-codec.js';
+import { writeBatchOrEach } from './batch-write.js';
 import { cursorPage } from './cursor-page.js';
 import { byTagName, detailOf, summaryOf, type DetailColumns, type SummaryColumns } from './message-rows.js';
 import { packBodies, packedBodiesContaining, type PackedBodies } from './packed-bodies.js';
@@ -535,26 +536,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     flushQueued = false;
     const batch = takeBatch();
     if (pending.length > 0) scheduleFlush();
-    if (batch.length === 0) return;
-    try {
-      await writeBatch(batch);
-      for (const item of batch) item.resolve(item.summary);
-    } catch (err) {
-      if (batch.length === 1) {
-        fail(batch[0]!, err);
-        return;
-      }
-      // One bad row must not fail its neighbours: retry each message on its own.
-      log.warn({ err, messages: batch.length }, 'batch insert failed; retrying messages one by one');
-      for (const item of batch) {
-        try {
-          await writeBatch([item]);
-          item.resolve(item.summary);
-        } catch (itemErr) {
-          fail(item, itemErr);
-        }
-      }
-    }
+    await writeBatchOrEach(batch, writeBatch, fail, log);
   }
 
   /** A message that will not be stored: its file, if it has one, goes too. */

@@ -17,6 +17,7 @@ import { DEFAULT_ROUTE_RULE, type Address, type AttachmentInfo, type Envelope, t
 import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, OffsetListOptions, OffsetPage, PruneLimits, RemovedMessage, StoreStats, SummaryExtras, TagCount } from '../types.js';
 import { openPool, redactUrl } from './connection.js';
 import { attachmentNames, readBody, searchColumns, storedBody, wellFormed } from './ingest-row.js';
+import { writeBatchOrEach } from '../batch-write.js';
 import { cursorPage } from '../cursor-page.js';
 import { byTagName, detailOf, summaryOf, type DetailColumns, type SummaryColumns } from '../message-rows.js';
 import { migratePostgres } from './migrate.js';
@@ -292,26 +293,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
   async function flushAll(): Promise<void> {
     while (pending.length > 0) {
-      const batch = takeBatch();
-      try {
-        await writeBatch(batch);
-        for (const item of batch) item.resolve(item.summary);
-      } catch (err) {
-        if (batch.length === 1) {
-          batch[0]!.reject(err);
-          continue;
-        }
-        // One bad row must not fail its neighbours: each message on its own.
-        log.warn({ err, messages: batch.length }, 'batch insert failed; retrying messages one by one');
-        for (const item of batch) {
-          try {
-            await writeBatch([item]);
-            item.resolve(item.summary);
-          } catch (itemErr) {
-            item.reject(itemErr);
-          }
-        }
-      }
+      await writeBatchOrEach(takeBatch(), writeBatch, (item, err) => item.reject(err), log);
     }
   }
 
