@@ -7,7 +7,8 @@ import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { isKotakError } from '../errors.js';
-import { isPostgresUrl, redactUrl } from '../store/pg/connection.js';
+import { isPostgresUrl } from '../config.js';
+import { redactUrl } from '../store/pg/connection.js';
 
 export const MIGRATE_DB_HELP = `Usage: kotak migrate-db --from PATH --to postgres://USER:PASS@HOST:PORT/DB [--append] [--progress N]
 

@@ -121,11 +121,11 @@ describe('three nodes on one PostgreSQL database', () => {
       await receiver.nextMessage(receiver.messages.length);
     }
     // And the queue, read on a surviving node, says every job is delivered.
-    for (;;) {
+    const settled = async () => {
       const { jobs } = (await (await fetch(`${a.url}/api/relay/queue?limit=500`)).json()) as { jobs: { status: string }[] };
-      if (jobs.length === total && jobs.every((j) => j.status === 'delivered')) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+      return jobs.length === total && jobs.every((j) => j.status === 'delivered');
+    };
+    await expect.poll(settled, { timeout: 60_000, interval: 100 }).toBe(true);
     const counts = new Map<string, number>();
     for (const m of receiver.messages.slice(before)) for (const r of m.to) counts.set(r, (counts.get(r) ?? 0) + 1);
     const duplicates = [...counts.values()].filter((count) => count > 1).length;

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { isPostgresUrl } from '../../config.js';
 import { KotakError } from '../../errors.js';
 
 /** A connection not made in this time fails (the pool's wait for a free one included). */
@@ -35,10 +36,6 @@ export function redactUrl(url: string): string {
     // Not a URL at all: nothing of it can be shown safely.
     return '(an unreadable database URL)';
   }
-}
-
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(?:ql)?:\/\//i.test(url);
 }
 
 export interface PoolOptions {
