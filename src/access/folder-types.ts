@@ -1,3 +1,5 @@
+import type { SearchQuery } from '../mail/search-query.js';
+
 /**
  * A mail client's view of the mailboxes a login may see, as IMAP folders (issue 21). Protocol
  * neutral in what it returns (no sequence numbers, no wire format): the IMAP session keeps its
@@ -72,6 +74,11 @@ export interface FolderAccess {
   /** The current flags of these messages (absent: deleted meanwhile). */
   flagsOf(folder: Folder, ids: readonly string[]): Promise<Map<string, MessageFlags>>;
   status(folder: Folder, limit: number): Promise<FolderStatus>;
+  /**
+   * The ids among `within` (all of the folder when null) that match a query in Kotak's search
+   * language, answered by the store's search (never by loading messages).
+   */
+  search(folder: Folder, query: SearchQuery, within: readonly string[] | null): Promise<Set<string>>;
   /** The raw message as stored, or null when it was deleted. */
   read(folder: Folder, id: string): Promise<Buffer | null>;
   /** Changes flags (announced through the mailbox service); returns the flags as stored of those that exist. */
