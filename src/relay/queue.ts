@@ -124,8 +124,16 @@ export function createRelayQueue(
       status, nextAttemptAt, mxHost: outcome.mxHost, reply: outcome.reply, reason, tls: outcome.tls,
       attempt: { at, mxHost: outcome.mxHost, outcome: outcome.status, reply: outcome.reply, transcript: outcome.transcript },
     });
-    if (updated) announce(updated);
-    log.info({ messageId: job.messageId, recipient: job.recipient, status, mxHost: outcome.mxHost, reply: outcome.reply, reason }, 'relay attempt');
+    const fields = { messageId: job.messageId, recipient: job.recipient, status, mxHost: outcome.mxHost, reply: outcome.reply, reason };
+    if (!updated) {
+      // The store refused the outcome: the job was deleted, or (PostgreSQL nodes) this node's lease
+      // ran out and another node holds the job now, whose outcome stands. Logged as what it is, so
+      // an operator reading "delivered" never counts a delivery the queue does not show.
+      log.warn(fields, 'relay attempt not recorded: the job is no longer held by this node');
+      return;
+    }
+    announce(updated);
+    log.info(fields, 'relay attempt');
   }
 
   async function deliverGroup(domain: string, jobs: RelayJob[]): Promise<void> {

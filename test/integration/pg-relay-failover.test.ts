@@ -80,4 +80,60 @@ describe('relay failover between nodes', () => {
       await Promise.all(pools.map((pool) => pool.end()));
     }
   });
+
+  it('a node whose lease ran out mid-delivery logs its late outcome as not recorded, not as an attempt', async () => {
+    const url = await server.createDatabase('late_outcome');
+    const pools = [0, 1, 2].map(() => testPool(url, 3));
+    const [schemaPool, poolA, poolB] = pools as [pg.Pool, pg.Pool, pg.Pool];
+    await migratePostgres(schemaPool, pino({ level: 'silent' }));
+    const messages = await openSqliteStore(':memory:', { log });
+    // A never renews: its lease runs out while its delivery hangs, as when the node is paused.
+    const storeA = createPgRelayStore({ pool: poolA, nodeId: 'node-a', leaseMs: 300, renewEveryMs: 0 });
+    const storeB = createPgRelayStore({ pool: poolB, nodeId: 'node-b', leaseMs: 300, renewEveryMs: 100 });
+    const failOnError = (err: unknown) => {
+      throw err;
+    };
+    const busA = createEventBus(failOnError);
+    const busB = createEventBus(failOnError);
+    const linesA: { msg: string; level: number }[] = [];
+    const logA = pino({ level: 'info' }, { write: (line: string) => void linesA.push(JSON.parse(line)) });
+    let releaseA!: () => void;
+    const aMayFinish = new Promise<void>((resolve) => (releaseA = resolve));
+    let aStarted!: () => void;
+    const aDelivering = new Promise<void>((resolve) => (aStarted = resolve));
+    const transport = (name: string, hold: Promise<void>, started: () => void): RelayTransport => ({
+      resolveDestination: async () => ({ kind: 'hosts', hosts: [{ host: '127.0.0.1', preference: 0 }] }),
+      resolveHost: async () => ({ kind: 'addresses', addresses: ['127.0.0.1'] }),
+      deliver: async (_target, envelope) => {
+        started();
+        await hold;
+        return { kind: 'attempted', tls: null, transcript: [`250 taken by ${name}`], recipients: envelope.to.map((recipient) => ({ recipient, status: 'delivered', reply: `250 taken by ${name}` })) };
+      },
+    });
+    const settings = { isAllowed: () => true, auto: false, smarthost: null, mxPort: 25, retry: [60_000], giveUp: 86_400_000, concurrency: 2 };
+    const queueA = createRelayQueue(settings, { store: storeA, messages, bus: busA, transport: transport('A', aMayFinish, aStarted), log: logA });
+    const queueB = createRelayQueue(settings, { store: storeB, messages, bus: busB, transport: transport('B', Promise.resolve(), () => {}), log, wakeOn: (wake) => busA.on('relay:updated', wake) });
+    try {
+      const message = await messages.insert(mailboxMessage('default', 'late outcome'));
+      const now = Date.now();
+      await storeA.enqueue(message.id, 'default', [{ recipient: 'y@dest.test', domain: 'dest.test' }], now, now + 86_400_000);
+      await queueA.start();
+      await aDelivering;
+      await queueB.start();
+      await vi.waitFor(async () => expect((await storeB.jobsForMessage(message.id))[0]?.status).toBe('delivered'), { timeout: 15_000, interval: 20 });
+      releaseA();
+      await vi.waitFor(() => expect(linesA.some((l) => l.msg.startsWith('relay attempt not recorded'))).toBe(true), { timeout: 5_000, interval: 20 });
+      expect(linesA.filter((l) => l.msg === 'relay attempt')).toEqual([]);
+      const [job] = await storeB.jobsForMessage(message.id);
+      expect(job!.history.map((h) => h.reply)).toEqual(['250 taken by B']);
+    } finally {
+      releaseA();
+      await queueA.close();
+      await queueB.close();
+      storeA.close();
+      storeB.close();
+      await messages.close();
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+  });
 });
