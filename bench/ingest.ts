@@ -30,7 +30,10 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startPostgres, type RunningPostgres } from '../test/helpers/postgres.js';
+import pg from 'pg';
+import { isPostgresUrl } from '../src/config.js';
+import { redactUrl } from '../src/store/pg/connection.js';
+import { startPostgres } from '../test/helpers/postgres.js';
 import { buildTemplate, MAILBOX_ROUTE, recipients, SIZES, type Template } from './messages.js';
 import { postfixToolsInstalled, runSmtpSource, startSmtpSink } from './postfix-tools.js';
 
@@ -58,6 +61,8 @@ interface Options {
   readonly durability: 'crash' | 'full';
   /** Kotak on a throwaway PostgreSQL, a fresh database per Kotak started. */
   readonly pg: boolean;
+  /** With pg: an operator's PostgreSQL server to use instead of a throwaway one (databases are made on it and dropped). */
+  readonly pgUrl: string | null;
   /** With pg: how many Kotak nodes share each scenario's database. */
   readonly nodes: number;
   readonly baseline: boolean;
@@ -82,6 +87,7 @@ function parseOptions(argv: string[]): Options {
       mailboxes: { type: 'string', default: '1' },
       durability: { type: 'string', default: 'crash' },
       pg: { type: 'boolean', default: false },
+      db: { type: 'string' },
       nodes: { type: 'string', default: '1' },
       baseline: { type: 'boolean', default: false },
       sink: { type: 'boolean', default: false },
@@ -93,7 +99,7 @@ function parseOptions(argv: string[]): Options {
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--pg [--nodes N]] [--baseline] [--sink] [--smtp-source] [--reference] [--json]\n' +
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--pg | --db postgres://URL] [--nodes N] [--baseline] [--sink] [--smtp-source] [--reference] [--json]\n' +
         '  --sizes       any of 1k, 50k, 128k, 256k, 1m (the default matrix is 1k,50k,1m)\n' +
         '  --messages N  messages per scenario (default: 8000 at 1k, 3000 at 50k, 400 at 1m; half that with 1 connection)\n' +
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
@@ -103,6 +109,8 @@ function parseOptions(argv: string[]): Options {
         '  --durability  Kotak\'s --durability: crash (default, as Kotak\'s own) or full (fsync before every 250)\n' +
         '  --pg          Kotak on PostgreSQL: a throwaway server (test/helpers/postgres.ts: loopback, fsync off) and a fresh\n' +
         '                database for each Kotak started (--durability does not apply)\n' +
+        '  --db URL      Kotak on this PostgreSQL server (e.g. on another machine): each Kotak started gets a database of\n' +
+        '                its own made there (CREATE DATABASE; the URL\'s user needs CREATEDB) and dropped at the end\n' +
         '  --nodes N     with --pg: N Kotak nodes on one database, the connections spread over them in turn\n' +
         '                (CPU, main thread and peak RSS are the first node\'s)\n' +
         '  --baseline    also run each scenario against a bare smtp-server that discards every message (bench/bare-smtp-server.js),\n' +
@@ -135,8 +143,9 @@ function parseOptions(argv: string[]): Options {
     waiters: count('waiters', values.waiters, 0),
     mailboxes: count('mailboxes', values.mailboxes, 1),
     durability: values.durability === 'full' || values.durability === 'crash' ? values.durability : fail(`--durability: "${values.durability}" is not crash or full`),
-    pg: values.pg,
-    nodes: values.pg ? count('nodes', values.nodes, 1) : values.nodes === '1' ? 1 : fail('--nodes needs --pg'),
+    pg: values.pg || values.db !== undefined,
+    pgUrl: values.db === undefined ? null : isPostgresUrl(values.db) ? values.db : fail(`--db: "${redactUrl(values.db)}" is not a postgres:// or postgresql:// URL`),
+    nodes: values.pg || values.db !== undefined ? count('nodes', values.nodes, 1) : values.nodes === '1' ? 1 : fail('--nodes needs --pg'),
     baseline: values.baseline,
     sink: values.sink,
     smtpSource: values['smtp-source'],
@@ -303,8 +312,38 @@ interface Kotak {
 /** Children still running, so Ctrl-C can stop them and remove their databases. */
 const live = new Set<Kotak>();
 
-/** With --pg: the throwaway server, and how many databases it has made. */
-let postgres: { server: RunningPostgres; databases: number } | null = null;
+/** Where --pg / --db make each Kotak's database. */
+interface DatabaseMaker {
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** With --pg: the throwaway server (or --db's), and how many databases it has made. */
+let postgres: { server: DatabaseMaker; databases: number } | null = null;
+
+/**
+ * --db: an operator's server. Each Kotak gets a database of its own (a fresh schema per run, as
+ * with the throwaway server), named with this process's pid so that two benchmarks never meet;
+ * all are dropped at the end.
+ */
+function operatorsServer(url: string): DatabaseMaker {
+  const admin = new pg.Pool({ connectionString: url, max: 1 });
+  const made: string[] = [];
+  return {
+    async createDatabase(name) {
+      const database = `kotak_${name}_${process.pid}`;
+      await admin.query(`CREATE DATABASE ${database}`);
+      made.push(database);
+      const target = new URL(url);
+      target.pathname = `/${database}`;
+      return target.toString();
+    },
+    async stop() {
+      for (const database of made.splice(0)) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => {});
+      await admin.end();
+    },
+  };
+}
 
 async function startServer(server: Server = 'kotak', mailboxes = 1, durability: Options['durability'] = 'crash', sharedDb?: string): Promise<Kotak> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kotak-bench-'));
@@ -674,7 +713,7 @@ function table(results: readonly Result[]): string {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  if (options.pg) postgres = { server: await startPostgres(), databases: 0 };
+  if (options.pg) postgres = { server: options.pgUrl ? operatorsServer(options.pgUrl) : await startPostgres(), databases: 0 };
   if (!existsSync(path.join(ROOT, 'dist', 'main.js'))) throw new Error('dist/main.js is missing: run `npm run build` first');
 
   // With --json, stdout carries only the JSON document, so it can be redirected to a file.
