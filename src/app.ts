@@ -32,6 +32,9 @@ import { isKotakError, KotakError } from './errors.js';
 import { createEventBus, type EventBus } from './events.js';
 import { createIngest } from './ingest.js';
 import { compileRouting } from './mailbox/routing.js';
+import { compileTagSources } from './mailbox/tag-rules.js';
+import { ALL_MAILBOXES } from './mail/mailbox-scope.js';
+import type { SearchQuery } from './mail/search-query.js';
 import { createMailboxService } from './mailbox/service.js';
 import { createLiveHub } from './live/hub.js';
 import { createLogger } from './log.js';
@@ -119,6 +122,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const log = options.log ?? createLogger(config);
   // Checked before anything opens: a bad rule is a configuration error at start.
   const routing = compileRouting({ routes: config.mailboxRoute, bySmtpUser: config.mailboxBySmtpUser });
+  const tagSources = compileTagSources(config);
   // One verifier for every password file: SMTP, POP3 and HTTP share its workers and its bound.
   const verifier = createPasswordVerifier({}, { log: log.child({ component: 'auth' }) });
   const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path, verifier) : null;
@@ -143,7 +147,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const store = withFullText(storage, { parser, log: log.child({ component: 'store' }) });
   // Every write that others must hear of (store, delete, mark read, prune) goes through here.
   const mailboxes = createMailboxService({ store, bus, configuredMailboxes: routing.configuredMailboxes });
-  const deliver = createIngest({ parser, mailboxes, routing, log: log.child({ component: 'ingest' }) });
+  const tagging = {
+    sources: tagSources,
+    storedMatching: async (query: SearchQuery, ids: readonly string[]) => (await store.find(ALL_MAILBOXES, { query, ids, limit: ids.length })).map((m) => m.id),
+  };
+  const deliver = createIngest({ parser, mailboxes, routing, tagging, log: log.child({ component: 'ingest' }) });
   const retention = startRetention(
     { maxMessages: config.maxMessages, maxAge: config.maxAge },
     { mailboxes, bus: database.bus, log: log.child({ component: 'retention' }), ...(database.exclusive ? { exclusive: database.exclusive } : {}) },
@@ -210,7 +218,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     selfSigned: config.smtpTls.mode === 'auto',
   });
   const api = createApi({
-    store, mailboxes, parser, log: log.child({ component: 'api' }), version: VERSION,
+    store, mailboxes, parser, tagSources, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay, smtpInfo,
     auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker,
     checkDeliverability: (raw, envelopeFrom) => checkDeliverability(raw, envelopeFrom, { resolver }),

@@ -93,6 +93,12 @@ export interface Config {
   /** Mailbox routing rules (`PATTERN=NAME` or a PATTERN with `{mailbox}`), checked by mailbox/routing.ts. */
   readonly mailboxRoute: readonly string[];
   readonly mailboxBySmtpUser: boolean;
+  /** Tag sources at intake (mail/tag-rules.ts): X-Tags unless ignored, plus-addressing, the SMTP user, rules. */
+  readonly ignoreXTags: boolean;
+  readonly tagsFromPlus: boolean;
+  readonly tagSmtpUser: boolean;
+  /** `QUERY=TAG` rules as given; mailbox/tag-rules.ts compiles and checks them at start. */
+  readonly tagRule: readonly string[];
   readonly relayAllowEveryone: boolean;
   readonly relayAuto: boolean;
   readonly relaySmarthost: HostPort | null;
@@ -256,7 +262,7 @@ const DURABILITY_MODES: readonly Durability[] = ['crash', 'full'];
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 /** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
-export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'pop3' | 'relay' | 'checks' | 'limits' | 'general';
+export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'tags' | 'pop3' | 'relay' | 'checks' | 'limits' | 'general';
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -267,6 +273,8 @@ interface Setting<K extends keyof Config> {
    * as users of other CLIs expect; KOTAK_* variables take the comma form.
    */
   readonly list?: true;
+  /** How a repeated list flag's values are joined, and the list split: a comma unless values may hold one. */
+  readonly separator?: string;
   readonly value: string;
   readonly help: string;
   /** The default as written on the command line; null = unset. */
@@ -328,6 +336,11 @@ export const SETTINGS = [
   // Mailboxes: routing at intake (mailbox/routing.ts compiles and checks the rules at start).
   setting({ key: 'mailboxRoute', flag: 'mailbox-route', section: 'mailboxes', list: true, value: 'PATTERN=NAME|PATTERN', fallback: null, help: 'put mail for recipients matching PATTERN (the --relay-allow pattern language) in mailbox NAME, or in the mailbox PATTERN captures with {mailbox} (e.g. *@{mailbox}.inbox.test); first matching rule wins, the rest goes to default', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean) }),
   setting({ key: 'mailboxBySmtpUser', flag: 'mailbox-by-smtp-user', section: 'mailboxes', value: '', fallback: 'false', boolean: true, help: 'mail sent with SMTP AUTH as user U goes to mailbox U (a user name that is no valid mailbox name: routed as without it)', parse: (v) => parseBoolean('mailbox-by-smtp-user', v) }),
+  // Tags at intake (mail/tag-rules.ts): X-Tags as Mailpit (on), the rest when asked for.
+  setting({ key: 'ignoreXTags', flag: 'ignore-x-tags', section: 'tags', value: '', fallback: 'false', boolean: true, help: 'do not tag messages from their X-Tags header (Mailpit\'s, comma-separated; read by default)', parse: (v) => parseBoolean('ignore-x-tags', v) }),
+  setting({ key: 'tagsFromPlus', flag: 'tags-from-plus', section: 'tags', value: '', fallback: 'false', boolean: true, help: 'tag a message with the +tag of user+tag@domain in its recipients and From/To/Cc', parse: (v) => parseBoolean('tags-from-plus', v) }),
+  setting({ key: 'tagSmtpUser', flag: 'tag-smtp-user', section: 'tags', value: '', fallback: 'false', boolean: true, help: 'tag a message with the SMTP AUTH user it was sent as', parse: (v) => parseBoolean('tag-smtp-user', v) }),
+  setting({ key: 'tagRule', flag: 'tag-rule', section: 'tags', list: true, separator: '\n', value: 'QUERY=TAG', fallback: null, help: 'tag messages matching a search (e.g. \'from:billing@shop.test subject:invoice=Billing\'); repeatable; KOTAK_TAG_RULE takes one rule a line', parse: (v) => v.split('\n').map((r) => r.trim()).filter(Boolean) }),
   // Relay: off unless an allowlist (or the loud allow-everyone switch) is given.
   setting({ key: 'relayAllow', flag: 'relay-allow', section: 'relay', list: true, value: 'PATTERNS', fallback: null, help: 'turn relay on for these recipients only, comma-separated (e.g. *@example.com,qa+*@corp.test)', parse: (v) => v.split(',').map((p) => p.trim()).filter(Boolean) }),
   setting({ key: 'relayAllowEveryone', flag: 'relay-allow-everyone', section: 'relay', value: '', fallback: 'false', boolean: true, help: 'DANGER: relay to any recipient at all (real people included)', parse: (v) => parseBoolean('relay-allow-everyone', v) }),
@@ -372,14 +385,15 @@ export function envName(flag: string): string {
  */
 export type RawSettings = Partial<Record<SettingKey, string | readonly string[]>>;
 
-function rawText(value: string | readonly string[] | undefined): string | undefined {
-  return typeof value === 'string' || value === undefined ? value : value.join(',');
+function rawText(value: string | readonly string[] | undefined, separator = ','): string | undefined {
+  return typeof value === 'string' || value === undefined ? value : value.join(separator);
 }
 
 export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, defaults: RawSettings = {}): Config {
   const values: Record<string, unknown> = {};
   for (const s of SETTINGS) {
-    const text = rawText(raw[s.key]) ?? env[envName(s.flag)] ?? rawText(defaults[s.key]) ?? s.fallback;
+    const separator = 'separator' in s ? s.separator : undefined;
+    const text = rawText(raw[s.key], separator) ?? env[envName(s.flag)] ?? rawText(defaults[s.key], separator) ?? s.fallback;
     // An unset list is empty rather than null: callers iterate it.
     values[s.key] = text === null || text === undefined ? ('list' in s && s.list ? [] : null) : (s.parse as (v: string) => unknown)(text);
   }

@@ -10,6 +10,7 @@ const SECTIONS: readonly (readonly [SettingSection, string])[] = [
   ['http', 'HTTP: web inbox, API and WebSockets'],
   ['storage', 'Storage'],
   ['mailboxes', 'Mailboxes: routing mail at intake'],
+  ['tags', 'Tags: tagging mail at intake'],
   ['pop3', 'POP3 (off unless --pop3 is given)'],
   ['relay', 'Relay: real delivery (off unless --relay-allow is given)'],
   ['checks', 'Message checks (run on request, never while mail arrives)'],

@@ -8,8 +8,11 @@ import type { Logger } from 'pino';
 import { newMessageId } from './mail/id.js';
 import { KotakError } from './errors.js';
 import { ALL_MAILBOXES, inScope, type MailboxScope } from './mail/mailbox-scope.js';
-import type { Envelope, SpooledRaw } from './mail/types.js';
+import type { SearchQuery } from './mail/search-query.js';
+import { summarize } from './mail/summary.js';
+import type { Envelope, NewMessage, SpooledRaw } from './mail/types.js';
 import type { MailboxRouting } from './mailbox/routing.js';
+import { tagsAnything, tagsOf, type TagRule, type TagSources } from './mailbox/tag-rules.js';
 import type { MailboxService } from './mailbox/service.js';
 import type { ParserPool } from './parse/pool.js';
 
@@ -22,9 +25,47 @@ export type Deliver = (raw: Buffer | SpooledRaw, envelope: Envelope, scope?: Mai
 
 const NO_BYTES: Buffer = Buffer.alloc(0);
 
-export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxService; routing: MailboxRouting; log: Logger; now?: () => number }): Deliver {
+/** Tagging at intake (mailbox/tag-rules.ts); absent: messages arrive untagged. */
+export interface IntakeTagging {
+  readonly sources: TagSources;
+  /** The ids among these stored ones that match a query, by the store's search (for rules with full-text terms). */
+  readonly storedMatching: (query: SearchQuery, ids: readonly string[]) => Promise<string[]>;
+}
+
+export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxService; routing: MailboxRouting; log: Logger; now?: () => number; tagging?: IntakeTagging }): Deliver {
   const { parser, mailboxes, routing, log } = deps;
   const now = deps.now ?? Date.now;
+  const tagging = deps.tagging && tagsAnything(deps.tagging.sources) ? deps.tagging : null;
+
+  /** Each copy with the tags its sources decide now (a copy's mailbox can matter to a rule); the rules left for the store. */
+  const tagCopies = (copies: NewMessage[]): { copies: NewMessage[]; undecided: ReadonlyMap<TagRule, string[]> } => {
+    const undecided = new Map<TagRule, string[]>();
+    if (!tagging) return { copies, undecided };
+    const tagged = copies.map((copy) => {
+      const found = tagsOf(tagging.sources, { summary: summarize(copy), headers: copy.parsed.ok ? copy.parsed.message.headers : [], envelope: copy.envelope });
+      for (const rule of found.undecided) (undecided.get(rule) ?? undecided.set(rule, []).get(rule)!).push(copy.id);
+      return found.tags.length > 0 ? { ...copy, tags: found.tags } : copy;
+    });
+    return { copies: tagged, undecided };
+  };
+
+  /**
+   * Rules only the full-text index can answer, asked of the store once the copies are committed,
+   * and applied before the sender is told `250`: a test that waits for the message and then
+   * reads its tags sees them. They reach listeners as a tag change after the message itself.
+   */
+  const applyUndecided = async (undecided: ReadonlyMap<TagRule, string[]>, scope: MailboxScope): Promise<void> => {
+    if (!tagging) return;
+    for (const [rule, ids] of undecided) {
+      try {
+        const matching = await tagging.storedMatching(rule.query, ids);
+        if (matching.length > 0) await mailboxes.changeTags(scope, matching, [rule.tag], []);
+      } catch (err) {
+        // The message is committed: failing the 250 now would only make the sender send it twice.
+        log.warn({ err, rule: rule.text, ids }, 'a tag rule could not be applied to a new message');
+      }
+    }
+  };
   return async (raw, envelope, scope = ALL_MAILBOXES) => {
     const placements = routing.place(envelope);
     // Said without the mailbox's name: the sender may not know it exists, and must not learn it here.
@@ -40,8 +81,9 @@ export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxServi
     const source = spooled ? { raw: NO_BYTES, spooled } : { raw: raw as Buffer };
     // Each copy is the whole message (envelope, Bcc view, raw bytes) with its own id and state;
     // the copies of a spooled message each get a raw file linked to the one spool file.
-    const copies = placements.map(({ mailbox, rule }) => ({ id: newMessageId(receivedAt), mailbox, routeRule: rule, receivedAt, envelope, ...source, parsed }));
+    const { copies, undecided } = tagCopies(placements.map(({ mailbox, rule }) => ({ id: newMessageId(receivedAt), mailbox, routeRule: rule, receivedAt, envelope, ...source, parsed })));
     const stored = await mailboxes.storeCopies(scope, copies);
+    await applyUndecided(undecided, scope);
     const ids = stored.map((summary) => summary.id);
     log.debug({ ids, mailboxes: copies.map((c) => c.mailbox), from: envelope.mailFrom, rcpts: envelope.rcptTo.length, bytes: size }, 'message stored');
     return ids;

@@ -14,6 +14,8 @@ import type { MessageSummary } from '../mail/types.js';
 import { parseMailboxName } from '../mail/mailbox-name.js';
 import type { MailboxService } from '../mailbox/service.js';
 import { cleanTags } from '../mailbox/tag-names.js';
+import { applyTagSources } from '../mailbox/apply-tags.js';
+import type { TagSources } from '../mailbox/tag-rules.js';
 import type { MessageStore } from '../store/types.js';
 import { parseDuration } from '../units.js';
 import type { RelayQueue } from '../relay/queue.js';
@@ -61,6 +63,8 @@ export interface ApiDeps {
   readonly smtpInfo: () => SmtpInfo;
   /** Mounts other APIs (Mailpit, MailHog compatibility) on the same app, before the web routes. */
   readonly mountExtra?: (app: OpenAPIHono) => void;
+  /** Intake's tag sources, which POST /api/tags/apply applies to stored mail. */
+  readonly tagSources: TagSources;
   /** The longest wait a client may ask for (ms). */
   readonly maxWaitMs: number;
   /** Who may use the HTTP side; null lets everyone in (the default, bound to loopback). */
@@ -329,6 +333,12 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const { ids, add = [], remove = [] } = c.req.valid('json');
     const changed = await mailboxes.changeTags(accessScope(c), ids, cleanTags(add), cleanTags(remove));
     return c.json({ updated: changed.length }, 200);
+  });
+
+  app.openapi(routes.applyTags, async (c) => {
+    const { query, mailbox } = c.req.valid('query');
+    const result = await applyTagSources({ store, mailboxes, sources: deps.tagSources }, requestScope(c, mailbox), query ? parseSearchQuery(query) : EMPTY_QUERY);
+    return c.json(result, 200);
   });
 
   app.openapi(routes.setMessageTags, async (c) => {

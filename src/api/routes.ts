@@ -9,7 +9,7 @@ import {
   DeliverabilityReportSchema,
   LinkCheckQuerySchema, LinkCheckSchema,
   HtmlCheckSchema,
-  MessageTagsBodySchema, TagChangeBodySchema, TagListSchema,
+  MessageTagsBodySchema, TagApplyQuerySchema, TagApplyResultSchema, TagChangeBodySchema, TagListSchema,
   SmtpInfoSchema,
 } from './schemas.js';
 
@@ -157,6 +157,12 @@ export const routes = {
     summary: 'Add and remove tags on the given messages, each keeping its other tags (unknown ids are left out)',
     request: { body: { content: { 'application/json': { schema: TagChangeBodySchema } }, required: true } },
     responses: { 200: json(UpdatedSchema, 'How many messages changed'), ...invalid('Invalid body or tag name'), ...withBody, ...gates },
+  }),
+  applyTags: createRoute({
+    operationId: 'applyTags', method: 'post', path: '/api/tags/apply', tags: ['tags'],
+    summary: "Tag stored messages as intake would now (X-Tags, --tags-from-plus, --tag-smtp-user, --tag-rule): only adds tags; the matching messages of the given mailboxes, or all",
+    request: { query: TagApplyQuerySchema },
+    responses: { 200: json(TagApplyResultSchema, 'How many were looked at and tagged'), 400: error('Invalid query or mailbox'), ...gates },
   }),
   setMessageTags: createRoute({
     operationId: 'setMessageTags', method: 'put', path: '/api/messages/{id}/tags', tags: ['tags'], summary: "Replace a message's tags",

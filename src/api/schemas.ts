@@ -215,6 +215,18 @@ export const BulkPatchBodySchema = z
 
 export const UpdatedSchema = z.object({ updated: z.number().int() }).openapi('Updated');
 
+export const TagApplyQuerySchema = z.object({
+  mailbox: MailboxParamSchema,
+  query: z.string().max(4096).optional().openapi({ description: 'Only the matching messages; without it, all.' }),
+});
+
+export const TagApplyResultSchema = z
+  .object({
+    scanned: z.number().int().openapi({ description: 'Messages looked at' }),
+    tagged: z.number().int().openapi({ description: 'Messages that got at least one tag they did not have' }),
+  })
+  .openapi('TagApplyResult');
+
 export const WaitQuerySchema = z.object({
   mailbox: MailboxParamSchema,
   query: z.string().max(4096).optional().openapi({ description: 'Search, in the same syntax as the list; without it, any message.' }),

@@ -49,8 +49,8 @@ export function summarize(message: NewMessage): MessageSummary {
     hasAttachments: parsed ? parsed.attachments.some((a) => !a.inline) : false,
     read: false,
     messageId: parsed?.messageId == null ? null : nulFree(parsed.messageId),
-    // A message is stored untagged; tags come later, through the API.
-    tags: [],
+    // As given; the store replaces them with the spellings it keeps (an existing tag's first one).
+    tags: message.tags ? [...message.tags] : [],
   };
 }
 

@@ -99,6 +99,11 @@ export interface NewMessage {
   /** Present when the raw bytes were received into a spool file: the store links its raw file to it. */
   readonly spooled?: SpooledRaw;
   readonly parsed: ParseOutcome;
+  /**
+   * Tags it arrives with (intake's tag sources, mail/tag-rules.ts), written in its insert's
+   * transaction so the stored message and its announcement carry them. Cleaned names.
+   */
+  readonly tags?: readonly string[];
 }
 
 /** The row of a list: cheap to load, enough to render an inbox line. */

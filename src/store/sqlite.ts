@@ -73,7 +73,8 @@ const DELETE_SLICE = 5_000;
 interface PendingInsert {
   /** The message; its raw bytes are left out (empty) when they are in `rawFile`. */
   readonly message: NewMessage;
-  readonly summary: MessageSummary;
+  /** Replaced once written when the message has tags: by their stored spellings. */
+  summary: MessageSummary;
   /** The file holding the raw bytes (already written and synced), or null when they go in the row. */
   readonly rawFile: string | null;
   /** The raw bytes (none when in `rawFile`), text, HTML and header list as stored (store/blob-codec.ts). */
@@ -509,9 +510,27 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     const firstSeq = nextSeq;
     const params = batch.flatMap((item) => rowFor(nextSeq++, item));
     const cut = batch.flatMap((item, i) => (item.message.parsed.ok && item.message.parsed.message.textCut ? [firstSeq + i] : []));
-    if (cut.length === 0) await writer.runPrepared(ingestSql(batch.length), params);
-    else await transaction(() => writer.runPrepared(ingestSql(batch.length), params).then(() => markTextCut(cut)));
+    const tagged = batch.flatMap((item, i) => (item.message.tags?.length ? [{ item, seq: firstSeq + i }] : []));
+    if (cut.length === 0 && tagged.length === 0) await writer.runPrepared(ingestSql(batch.length), params);
+    else {
+      await transaction(async () => {
+        await writer.runPrepared(ingestSql(batch.length), params);
+        if (cut.length > 0) await markTextCut(cut);
+        for (const { item, seq } of tagged) item.summary = { ...item.summary, tags: await tagNewMessage(seq, item.message.tags!) };
+      });
+    }
     fullText.committed();
+  }
+
+  /** A new row's tags, in its insert's transaction; returns them as stored (an existing tag keeps its first spelling). */
+  async function tagNewMessage(seq: number, names: readonly string[]): Promise<string[]> {
+    const stored: string[] = [];
+    for (const name of names) {
+      const tagId = await tagIdOf(name);
+      await writer.run('INSERT OR IGNORE INTO message_tags (seq, tag_id) VALUES (?, ?)', [seq, tagId]);
+      stored.push((await writer.get<{ name: string }>('SELECT name FROM tags WHERE id = ?', [tagId]))!.name);
+    }
+    return [...new Set(stored)].sort(byTagName);
   }
 
   /**

@@ -656,6 +656,28 @@ export function describeMessageStoreContract(name: string, open: OpenStore): voi
         });
       });
 
+      it('insert with tags: written with the message (in the summary it answers, as stored), an existing tag keeping its spelling; batched inserts too', async () => {
+        await withStore(open, async (store) => {
+          const [first] = await insertInOrder(store, [await simple('first')]);
+          await store.setTags([first!.id], ['Billing']);
+          const tagged = { ...(await simple('tagged')), tags: ['billing', 'Zeta', 'alpha'] };
+          const summary = await store.insert(tagged);
+          expect(summary.tags).toEqual(['alpha', 'Billing', 'Zeta']);
+          expect((await store.get(ALL_MAILBOXES, summary.id))?.tags).toEqual(['alpha', 'Billing', 'Zeta']);
+          // Queued together, so a group commit writes them in one batch.
+          const batch = await Promise.all([0, 1, 2].map(async (i) => store.insert({ ...(await simple(`batch ${i}`)), ...(i === 1 ? {} : { tags: [`t${i}`, 'ALPHA'] }) })));
+          expect(batch.map((m) => m.tags)).toEqual([['alpha', 't0'], [], ['alpha', 't2']]);
+          expect((await store.list(ALL_MAILBOXES, { query: q('tag:alpha'), limit: 10 })).messages.map((x) => x.id)).toEqual([batch[2]!.id, batch[0]!.id, summary.id]);
+          expect(await store.tagCounts(ALL_MAILBOXES)).toEqual([
+            { name: 'alpha', count: 3 },
+            { name: 'Billing', count: 2 },
+            { name: 't0', count: 1 },
+            { name: 't2', count: 1 },
+            { name: 'Zeta', count: 1 },
+          ]);
+        });
+      });
+
       it('changeTags: adds and removes in one go (a tag in both is removed); returns the ids that changed', async () => {
         await withStore(open, async (store) => {
           const [a, b, c] = await insertInOrder(store, [await simple('a'), await simple('b'), await simple('c')]);

@@ -50,7 +50,8 @@ interface PendingInsert {
   readonly message: NewMessage;
   /** Raw bytes to count against a batch's bound: in memory, or in the spool file. */
   readonly bytes: number;
-  readonly summary: MessageSummary;
+  /** Replaced once written when the message has tags: by their stored spellings. */
+  summary: MessageSummary;
   readonly resolve: (summary: MessageSummary) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -252,8 +253,18 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       if (inMemory.length > 0) await client.query(`INSERT INTO message_raw (seq, part, bytes) VALUES ${valuesList(inMemory.length / 3, 3)}`, inMemory);
       for (const [i, item] of batch.entries()) {
         if (item.message.spooled) await copySpooled(client, seqs[i]!, item.message.spooled);
+        if (item.message.tags?.length) item.summary = { ...item.summary, tags: await tagNewMessage(client, seqs[i]!, item.message.tags) };
       }
     }, INSERT_LOCK_KEY);
+  }
+
+  /** A new row's tags, in its insert's transaction; returns them as stored (an existing tag keeps its first spelling). */
+  async function tagNewMessage(client: pg.PoolClient, seq: number, names: readonly string[]): Promise<string[]> {
+    const tagIds = [];
+    for (const name of names) tagIds.push(await tagIdOf(client, name));
+    await client.query('INSERT INTO message_tags (seq, tag_id) SELECT $1, t FROM unnest($2::bigint[]) t ON CONFLICT DO NOTHING', [seq, tagIds]);
+    const rows = await client.query<{ name: string }>('SELECT name FROM tags WHERE id = ANY($1::bigint[])', [tagIds]);
+    return rows.rows.map((r) => r.name).sort(byTagName);
   }
 
   /** A spooled message's bytes into its rows, a part at a time from its file (the caller removes the file). */
