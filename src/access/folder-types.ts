@@ -68,7 +68,8 @@ export interface FolderAccess {
   resolve(name: string): Promise<Folder | null>;
   /**
    * The folder's messages, oldest first: those with a UID above `afterUid`, else the newest
-   * `limit` (the folder's window; older mail is outside what a client sees).
+   * `limit` (the folder's window; older mail is outside what a client sees). With `afterUid` too,
+   * at most `limit` of them, the newest.
    */
   messages(folder: Folder, options: { readonly afterUid?: number; readonly limit: number }): Promise<FolderMessage[]>;
   /** The current flags of these messages (absent: deleted meanwhile). */
@@ -91,7 +92,16 @@ export interface FolderAccess {
   copy(from: Folder, ids: readonly string[], to: Folder): Promise<Map<string, FolderMessage>>;
 }
 
+/** Where a session comes from: recorded in the envelope of the messages it appends. */
+export interface FolderClient {
+  readonly address: string;
+  readonly tls: boolean;
+}
+
 export interface FolderSource {
-  /** The folders of an authenticated login; rejects with KotakError `no_maildrop` when it has no mailbox. */
-  open(user: string): Promise<FolderAccess>;
+  /**
+   * The folders of an authenticated login; rejects with KotakError `no_maildrop` when it has no
+   * mailbox. `client`: where the session comes from (absent: unknown, recorded as '' and no TLS).
+   */
+  open(user: string, client?: FolderClient): Promise<FolderAccess>;
 }

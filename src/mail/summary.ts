@@ -47,7 +47,7 @@ export function summarize(message: NewMessage): MessageSummary {
     snippet: nulFree(parsed?.snippet ?? ''),
     size: message.spooled?.size ?? message.raw.length,
     hasAttachments: parsed ? parsed.attachments.some((a) => !a.inline) : false,
-    read: false,
+    read: message.initialFlags?.read ?? false,
     messageId: parsed?.messageId == null ? null : nulFree(parsed.messageId),
     // As given; the store replaces them with the spellings it keeps (an existing tag's first one).
     tags: message.tags ? [...message.tags] : [],

@@ -100,10 +100,18 @@ export interface NewMessage {
   readonly spooled?: SpooledRaw;
   readonly parsed: ParseOutcome;
   /**
-   * Tags it arrives with (intake's tag sources, mail/tag-rules.ts), written in its insert's
+   * Tags it arrives with (intake's tag sources, mailbox/tag-rules.ts), written in its insert's
    * transaction so the stored message and its announcement carry them. Cleaned names.
    */
   readonly tags?: readonly string[];
+  /** Stored flags it starts with (IMAP APPEND and COPY); absent: unread, unflagged, not deleted. */
+  readonly initialFlags?: InitialFlags;
+}
+
+export interface InitialFlags {
+  readonly read: boolean;
+  readonly flagged: boolean;
+  readonly deleted: boolean;
 }
 
 /** The row of a list: cheap to load, enough to render an inbox line. */
