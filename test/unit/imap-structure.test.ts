@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ImapStructureError, type SectionSpec, parseMessageStructure } from '../../src/imap/structure/index.js';
+import { MAX_ENVELOPE_ADDRESSES } from '../../src/imap/structure/address-list.js';
 import { MAX_DEPTH } from '../../src/imap/structure/mime-tree.js';
 import type { ImapValue } from '../../src/imap/wire/values.js';
 import { imapValueText } from '../helpers/imap-value-text.js';
@@ -342,6 +343,13 @@ describe('malformed and hostile mail', () => {
     const lines = Array.from({ length: 200_000 }, (_, i) => `X-F${i}: v`);
     lines.push('Subject: at the end', '', 'body');
     expect(imapValueText(items(parseMessageStructure(message(lines)).envelope())[1]!)).toBe('"at the end"');
+  });
+
+  it('cuts an ENVELOPE address list after MAX_ENVELOPE_ADDRESSES entries', () => {
+    const raw = message([`To: ${Array.from({ length: MAX_ENVELOPE_ADDRESSES + 50 }, (_, i) => `u${i}@example.com`).join(', ')}`, '', '']);
+    const to = items(items(parseMessageStructure(raw).envelope())[5]!);
+    expect(to).toHaveLength(MAX_ENVELOPE_ADDRESSES);
+    expect(imapValueText(to[MAX_ENVELOPE_ADDRESSES - 1]!)).toBe(`(NIL NIL "u${MAX_ENVELOPE_ADDRESSES - 1}" "example.com")`);
   });
 
   it('never throws on random bytes built from MIME punctuation', () => {
