@@ -28,8 +28,8 @@ const KNOWN_DIFFERENCES: Record<string, readonly string[]> = {
   // outer delimiter that follows, so the body is empty.
   'mimekit--empty-multipart.eml': ['root.1: decoded body differs (7bit)'],
   // The message starts with a UTF-8 byte order mark: Python takes that first line for the start
-  // of the body (no headers, text/plain). We read the header on (the BOM line is no field) and
-  // find its multipart/report Content-Type.
+  // of the body (no headers, text/plain). We skip the BOM before the first field name and read
+  // the header, with its multipart/report Content-Type.
   'mimekit--feedback-report.eml': ["root: type multipart/report vs Python's text/plain"],
   // A folded header line that lost its leading blank: Python ends the header there (text/plain);
   // we skip the line and read on to the Content-Type, as a mail client would show the message.

@@ -323,6 +323,12 @@ describe('malformed and hostile mail', () => {
     expect(imapValueText(items(structure.bodyStructure(false))[1]!)).toBe('"HTML"');
   });
 
+  it('reads the first field of a message that starts with a UTF-8 byte order mark', () => {
+    const raw = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), message(['From: a@example.com', 'Subject: s', '', 'b'])]);
+    expect(imapValueText(items(parseMessageStructure(raw).envelope())[2]!)).toBe('((NIL NIL "a" "example.com"))');
+    expect(section(raw, [], 'HEADER.FIELDS', ['from'])).toBe('\ufeffFrom: a@example.com\r\n\r\n');
+  });
+
   it('treats parts nested past the depth limit as leaves and still answers', () => {
     const depth = MAX_DEPTH + 50;
     const lines: string[] = [];
