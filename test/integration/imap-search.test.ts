@@ -469,6 +469,21 @@ describe('IMAP SEARCH over the store', () => {
     expect(none.reads).toEqual([]);
   });
 
+  it('asks the store about the whole folder rather than list more than 10,000 candidates, and keeps to the candidates', async () => {
+    // Ids the store has never held stand for a long window of older mail; all unseen.
+    const filler: FolderMessage[] = Array.from({ length: 10_001 }, (_, i) => ({ id: `filler-${i}`, uid: 1000 + i, size: 10, receivedAt: 0, flags: { seen: false, flagged: false, deleted: false, keywords: [] } }));
+    const large = [...filler, ...view.map((m) => ({ ...m, uid: m.uid + 20_000 }))];
+    const context = contextOf(large);
+    // UNSEEN leaves 10,006 candidates: more than a list of ids the store should be given.
+    expect(await search('UNSEEN SUBJECT "o"', context)).toEqual(['nodate', 'alternative', 'folded']);
+    expect(context.asked).toHaveLength(1);
+    expect(context.asked[0]!.within).toBeNull();
+    // SEEN leaves three: those are listed.
+    const few = contextOf(large);
+    expect(await search('SEEN SUBJECT "o"', few)).toEqual(['html', 'qp', 'order']);
+    expect(few.asked[0]!.within).toHaveLength(3);
+  });
+
   it('reads strings as UTF-8 with CHARSET UTF-8 or US-ASCII or none, and refuses other charsets', async () => {
     expect(await search('CHARSET UTF-8 SUBJECT ärger')).toEqual(['html']);
     expect(await search('CHARSET US-ASCII SUBJECT order')).toEqual(['order']);
