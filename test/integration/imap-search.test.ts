@@ -484,6 +484,22 @@ describe('IMAP SEARCH over the store', () => {
     expect(few.asked[0]!.within).toHaveLength(3);
   });
 
+  it('searches the raw body of a message the parser refuses, instead of failing the search', async () => {
+    // More parts than mailparser's default of 1000: stored raw, as Kotak keeps a message over its limits.
+    const parts = Array.from({ length: 1100 }, (_, i) => `--p\r\nContent-Type: text/plain\r\n\r\npart ${i} haystack\r\n`).join('');
+    const raw = Buffer.from(`From: many@example.com\r\nSubject: Many parts\r\nContent-Type: multipart/mixed; boundary=p\r\n\r\n${parts}--p--\r\n`);
+    await expect(parseMessage(raw)).rejects.toThrow();
+    const base = await newMessageFromRaw(rawMessage(['From: many@example.com', 'Subject: Many parts', '', 'x']));
+    const stored = await store.insert({ ...base, raw, parsed: { ok: false, error: 'too many parts' } });
+    labelOf.set(stored.id, 'many');
+    const withMany: FolderMessage[] = [...view, { id: stored.id, uid: 300, size: stored.size, receivedAt: Date.parse(stored.receivedAt), flags: { seen: false, flagged: false, deleted: false, keywords: [] } }];
+    // A word inside which the string may start is not narrowed: every candidate is read, this one too.
+    expect(await search('BODY "1099"', contextOf(withMany))).toEqual(['many']);
+    expect(await search('TEXT "haystack" FROM many', contextOf(withMany))).toEqual(['many']);
+    expect(await search('BODY rder', contextOf(withMany))).toEqual(['qp', 'base64', 'order']);
+    await store.delete(ALL_MAILBOXES, stored.id);
+  });
+
   it('reads strings as UTF-8 with CHARSET UTF-8 or US-ASCII or none, and refuses other charsets', async () => {
     expect(await search('CHARSET UTF-8 SUBJECT ärger')).toEqual(['html']);
     expect(await search('CHARSET US-ASCII SUBJECT order')).toEqual(['order']);
