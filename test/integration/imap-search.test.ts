@@ -354,7 +354,11 @@ describe('IMAP SEARCH over the store', () => {
     expect(context.asked.map((a) => a.query.terms)).toEqual([[{ kind: 'field', field: 'subject', value: 'rder', negated: false }]]);
     expect(context.reads.map((id) => labelOf.get(id))).toEqual(['order']);
     expect(context.reads).not.toContain(outsideId);
-    expect(await search('SUBJECT "YOUR ORDER"')).toEqual(['order']);
+    // Each run of the string is a condition of its own, so a common word does not make every message a candidate.
+    const runs = contextOf();
+    expect(await search('SUBJECT "YOUR ORDER 1234"', runs)).toEqual(['order']);
+    expect(runs.asked[0]!.query.terms.map((t) => (t.kind === 'field' ? t.value : ''))).toEqual(['order', 'your', '1234']);
+    expect(runs.reads.map((id) => labelOf.get(id))).toEqual(['order']);
     // Encoded words decoded, and letters beyond ASCII folded, which the store's LIKE would not do.
     expect(await search('SUBJECT "ärger IM BÜRO"')).toEqual(['html']);
     expect(await search('SUBJECT "日本語"')).toEqual(['japanese']);
