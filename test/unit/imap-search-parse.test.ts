@@ -235,3 +235,37 @@ describe('what the store is asked for a string key', () => {
     expect(narrowingQuery({ kind: 'text' }, ' invoice')).toBeNull();
   });
 });
+
+describe('arbitrary argument lists', () => {
+  it('either parse or throw ImapSearchError, never anything else', () => {
+    // A seeded generator (mulberry32): the same lists every run.
+    let seed = 421;
+    const next = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    };
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+    const words = ['ALL', 'NOT', 'OR', 'UID', 'SUBJECT', 'HEADER', 'BODY', 'SINCE', 'LARGER', 'KEYWORD', 'CHARSET', 'UTF-8', '1:*', '*', '0', '4294967296', '1-Jan-2024', '31-Feb-2024', '-1', '', 'x', '\\Seen', 'NIL', '1,', ':'];
+    const value = (depth: number): ImapValue => {
+      const r = next();
+      if (r < 0.6 || depth > 3) return atom(pick(words));
+      if (r < 0.75) return { kind: 'atom', value: pick(words), section: [atom('1')], partial: { start: 0, length: null } };
+      if (r < 0.9) return literal(Buffer.from(Array.from({ length: Math.floor(next() * 6) }, () => Math.floor(next() * 256))));
+      return list(...Array.from({ length: Math.floor(next() * 4) }, () => value(depth + 1)));
+    };
+    let parsed = 0;
+    for (let i = 0; i < 5000; i++) {
+      const values = Array.from({ length: Math.floor(next() * 7) }, () => value(0));
+      try {
+        parseSearch(values);
+        parsed++;
+      } catch (err) {
+        expect(err, JSON.stringify(values)).toBeInstanceOf(ImapSearchError);
+        expect((err as Error).message).not.toMatch(/[\r\n]/);
+      }
+    }
+    expect(parsed).toBeGreaterThan(50);
+  });
+});
