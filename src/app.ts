@@ -40,6 +40,8 @@ import { createParserPool } from './parse/pool.js';
 import { createPop3Server } from './pop3/server.js';
 import { startRetention } from './retention.js';
 import { createSmtpServer } from './smtp/server.js';
+import { createChaosGate } from './smtp/chaos.js';
+import { createChaos } from './chaos/index.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
 import { withFullText } from './store/full-text.js';
 import type { RelayStore } from './store/relay-types.js';
@@ -144,6 +146,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // Every write that others must hear of (store, delete, mark read, prune) goes through here.
   const mailboxes = createMailboxService({ store, bus, configuredMailboxes: routing.configuredMailboxes });
   const deliver = createIngest({ parser, mailboxes, routing, log: log.child({ component: 'ingest' }) });
+  // chaos: the rules (--chaos-rule, the API) and the SMTP stages they act at; inert without rules.
+  const chaos = createChaos({ rules: config.chaosRule, seed: config.chaosSeed });
+  const chaosGate = createChaosGate({
+    engine: chaos.engine, refusals: chaos.refusals, log: log.child({ component: 'chaos' }),
+    // The mailbox a recipient lands in, by the same routing as the message would be stored.
+    mailboxOf: (recipient, user) => routing.mailboxOf({ mailFrom: '', rcptTo: [recipient], clientAddress: '', heloName: '', user, tls: false }, recipient),
+  });
   const retention = startRetention(
     { maxMessages: config.maxMessages, maxAge: config.maxAge },
     { mailboxes, bus: database.bus, log: log.child({ component: 'retention' }), ...(database.exclusive ? { exclusive: database.exclusive } : {}) },
@@ -169,7 +178,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       sessionTimeoutMs: config.smtpSessionTimeout,
       stress: { lineTimeoutMs: config.smtpStressLineTimeout, sessionTimeoutMs: config.smtpStressSessionTimeout },
     },
-    { deliver, spool: database.spool, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: database.hasRoom },
+    { deliver, spool: database.spool, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: database.hasRoom, chaos: chaosGate },
   );
 
   const live = createLiveHub({ bus: database.bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade });
@@ -198,7 +207,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     { allowPrivate: config.linkCheckPrivate, timeoutMs: config.linkCheckTimeout, userAgent: `Kotak/${VERSION} (link check)` },
     { lookup: options.linkCheckLookup ?? (config.dns.length > 0 ? dnsServerLookup(config.dns) : systemLookup), log: log.child({ component: 'link-check' }) },
   );
-  const compat = { store, bus: database.bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, spamCheck, linkChecker };
+  const compat = { store, bus: database.bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, spamCheck, linkChecker, chaos: chaos.engine };
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   // Bound below, before the HTTP server listens, so every request reads the real port.
   let smtpPort = config.smtp.port;
@@ -212,7 +221,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const api = createApi({
     store, mailboxes, parser, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay, smtpInfo,
-    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker,
+    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker, chaos,
     checkDeliverability: (raw, envelopeFrom) => checkDeliverability(raw, envelopeFrom, { resolver }),
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless

@@ -103,7 +103,7 @@ describe('command line', () => {
 describe('list settings', () => {
   // Two values for each list flag, and what the config holds for them. A new list setting must
   // be added here (the first test checks that the table and this list agree).
-  const samples: Record<string, { values: [string, string]; key: string; expected: unknown[] }> = {
+  const samples: Record<string, { values: [string, string]; key: string; expected: unknown[]; separator?: string }> = {
     'http-token': { key: 'httpTokens', values: ['token-for-ci-0001', 'token-for-ci-0002'], expected: ['token-for-ci-0001', 'token-for-ci-0002'] },
     'http-allowed-hosts': { key: 'httpAllowedHosts', values: ['a.test', '.b.test'], expected: ['a.test', '.b.test'] },
     'http-cors': { key: 'httpCors', values: ['https://a.test', 'http://b.test:3000'], expected: ['https://a.test', 'http://b.test:3000'] },
@@ -112,20 +112,22 @@ describe('list settings', () => {
     'relay-dns': { key: 'relayDns', values: ['127.0.0.1:5353', '127.0.0.2'], expected: ['127.0.0.1:5353', '127.0.0.2:53'] },
     'relay-retry': { key: 'relayRetry', values: ['1m', '5m'], expected: [60_000, 300_000] },
     dns: { key: 'dns', values: ['127.0.0.1:5353', '[::1]'], expected: ['127.0.0.1:5353', '[::1]:53'] },
+    // A rule's reply text may hold commas: rules are joined with ; instead.
+    'chaos-rule': { key: 'chaosRule', values: ['rcpt reply=550:"no, never"', 'mail delay=5'], expected: ['rcpt reply=550:"no, never"', 'mail delay=5'], separator: ';' },
   };
 
   it('marks exactly the settings that hold lists', () => {
     expect(SETTINGS.filter((s) => 'list' in s && s.list).map((s) => s.flag).sort()).toEqual(Object.keys(samples).sort());
   });
 
-  it.each(Object.entries(samples))('--%s repeated keeps every value, as the comma form and the variable do', (flag, { key, values, expected }) => {
+  it.each(Object.entries(samples))('--%s repeated keeps every value, as the comma form and the variable do', (flag, { key, values, expected, separator = ',' }) => {
     const command = parseCommandLine([`--${flag}`, values[0], `--${flag}`, values[1]]);
     expect(command).toEqual({ kind: 'serve', settings: { [key]: values } });
     const settings = (command as { settings: RawSettings }).settings;
     const fromFlags = resolveConfig(settings) as unknown as Record<string, unknown>;
     expect(fromFlags[key]).toEqual(expected);
-    expect((resolveConfig({ [key]: values.join(',') }) as unknown as Record<string, unknown>)[key]).toEqual(expected);
-    expect((resolveConfig({}, { [envName(flag)]: values.join(',') }) as unknown as Record<string, unknown>)[key]).toEqual(expected);
+    expect((resolveConfig({ [key]: values.join(separator) }) as unknown as Record<string, unknown>)[key]).toEqual(expected);
+    expect((resolveConfig({}, { [envName(flag)]: values.join(separator) }) as unknown as Record<string, unknown>)[key]).toEqual(expected);
   });
 
   it('mixes repeats and commas, and the flags replace the variable', () => {
