@@ -181,7 +181,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     { deliver, spool: database.spool, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: database.hasRoom, chaos: chaosGate },
   );
 
-  const live = createLiveHub({ bus: database.bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade });
+  const live = createLiveHub({ bus: database.bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade, chaosRefusals: chaos.refusals });
   const basePath = config.httpBasePath;
   const waiters = createWaitRegistry({ bus: database.bus, store, log: log.child({ component: 'waiters' }) });
   // One resolver for every DNS question Kotak asks (--dns): relay's MX lookups, the checks' TXT lookups.
