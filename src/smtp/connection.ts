@@ -102,6 +102,8 @@ export class KotakConnection extends SMTPConnection implements ChaosConnection {
   #deadlineTimer: NodeJS.Timeout | null = null;
   #lastProgressAt = 0;
   #bytesSinceProgress = 0;
+  /** Chaos: the replies trickle (slowReplies). */
+  #slowed = false;
 
   get #server(): KotakSmtpServer {
     return this._server as KotakSmtpServer;
@@ -153,6 +155,9 @@ export class KotakConnection extends SMTPConnection implements ChaosConnection {
    * socket writes beneath this (the tarpit then ends).
    */
   slowReplies(bytesPerSecond: number): void {
+    // Once per connection: a second tarpit over the first would multiply the slowness.
+    if (this.#slowed) return;
+    this.#slowed = true;
     const socket = this._socket;
     const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
     const end = socket.end.bind(socket) as () => net.Socket;

@@ -2,7 +2,10 @@
  * Chaos actions as real SMTP clients see them: nodemailer (and raw sockets where nodemailer hides
  * the detail) against a Kotak with --chaos-rule. No sleeps: the tests wait on replies and events.
  */
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startApp } from '../../src/app.js';
+import { resolveConfig } from '../../src/config.js';
 import { RawSmtp } from '../helpers/raw-smtp.js';
 import { getJson, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
 
@@ -66,6 +69,7 @@ describe('chaos replies at each stage (nodemailer)', () => {
     const greeting = await raw.read();
     expect(greeting.text).toBe('554 no service here');
     await raw.closed;
+    await expect(send(k)).rejects.toMatchObject({ responseCode: 554, response: '554 no service here' });
   });
 
   it('a 421 at rcpt closes the connection after the reply', async () => {
@@ -151,5 +155,22 @@ describe('chaos actions other than replies', () => {
     const info = await send(k);
     expect(info.response).toMatch(/^250 2\.0\.0 Ok: queued as /);
     expect((await rules(k)).map((r) => r.counters.fired)).toEqual([1, 1]);
+  });
+});
+
+describe('the log', () => {
+  it('logs every firing at info with the rule, stage, action and client, and never the password', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const k = await startApp(resolveConfig({ smtp: '127.0.0.1:0', http: '127.0.0.1:0', db: ':memory:', parseWorkers: '1', smtpAuth: 'any', chaosRule: 'auth reply=454:4.7.0:"not now" first=1; mail delay=1' }), { log });
+    kotak = k;
+    await expect(send(k, 'bob@example.test', { auth: { user: 'alice', pass: 'hunter2-secret' } })).rejects.toMatchObject({ responseCode: 454 });
+    await send(k, 'bob@example.test', { auth: { user: 'alice', pass: 'hunter2-secret' } });
+    const fired = lines.filter((l) => l.msg === 'chaos rule fired');
+    expect(fired).toEqual([
+      expect.objectContaining({ level: 30, component: 'chaos', rule: 'c1', stage: 'auth', action: 'reply', client: '127.0.0.1' }),
+      expect.objectContaining({ level: 30, component: 'chaos', rule: 'c2', stage: 'mail', action: 'delay', client: '127.0.0.1' }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('hunter2-secret');
   });
 });
