@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { ChaosEngine, ChaosDecision } from '../chaos/engine.js';
 import type { ChaosFacts, ChaosRecipient } from '../chaos/matcher.js';
 import type { ChaosRefusals } from '../chaos/refusals.js';
-import type { ChaosStage } from '../chaos/rules.js';
+import { defaultEnhanced, type ChaosStage } from '../chaos/rules.js';
 import type { SmtpReplyError } from '../errors.js';
 
 /** What chaos needs of an SMTP connection (src/smtp/connection.ts). */
@@ -82,7 +82,7 @@ export function createChaosGate(deps: ChaosGateDeps): ChaosGate {
       log.info({ rule: decision.ruleId, stage, action: action.type, client: facts.client }, 'chaos rule fired');
       switch (action.type) {
         case 'reply': {
-          const error = replyError(stage, action.code, action.enhanced ?? `${Math.floor(action.code / 100)}.0.0`, action.text ?? '');
+          const error = replyError(stage, action.code, action.enhanced ?? defaultEnhanced(action.code), action.text ?? '');
           refuse(decision, facts, 'reply', `${action.code} ${error.message}`);
           return { kind: 'reply', error };
         }
