@@ -154,8 +154,10 @@ describe('scoped logins', () => {
     expect(put.status).toBe(200);
     expect((await as(ALL, 'GET', '/api/chaos')).body.rules.map((r: { id: string }) => r.id)).toEqual([global.body.id, put.body.rules[0].id]);
 
-    // The refused message shows in w1's refusals only.
+    // The refused message shows in w1's refusals only, and w1's live clients hear of it.
+    const [w1live, w2live] = await Promise.all([scoped.socket(W1, '/api/live'), scoped.socket(W2, '/api/live')]);
     await expect(scoped.send('someone@w1.inbox.test', 'refused')).rejects.toMatchObject({ responseCode: 550 });
+    expect((await w1live.next((f) => f.type === 'chaos:refused')).data).toMatchObject({ mailbox: 'w1', reply: '550 5.1.1 w1 says no' });
     const w1refusals = await as(W1, 'GET', '/api/chaos/refusals');
     expect(w1refusals.body).toMatchObject({ total: 1, refusals: [{ mailbox: 'w1', stage: 'rcpt', action: 'reply', reply: '550 5.1.1 w1 says no', to: ['someone@w1.inbox.test'] }] });
     expect((await as(W2, 'GET', '/api/chaos/refusals')).body).toEqual({ total: 0, refusals: [] });
@@ -164,6 +166,13 @@ describe('scoped logins', () => {
     expect((await as(W1, 'DELETE', '/api/chaos/refusals')).body).toEqual({ deleted: 1 });
     // Mailpit's triggers are global.
     expect((await as(W1, 'PUT', '/api/v1/chaos', { Sender: { ErrorCode: 451, Probability: 50 } })).status).toBe(403);
+    // w2's client hears of w2's refusal, and (frames arrive in order) heard nothing of w1's before it.
+    await as(W2, 'POST', '/api/chaos', { spec: 'rcpt mailbox=w2 reply=451' });
+    await expect(scoped.send('someone@w2.inbox.test', 'refused too')).rejects.toMatchObject({ responseCode: 451 });
+    await w2live.next((f) => f.type === 'chaos:refused');
+    expect(w2live.frames.filter((f) => f.type === 'chaos:refused').map((f) => f.data.mailbox)).toEqual(['w2']);
+    w1live.close();
+    w2live.close();
   });
 });
 
