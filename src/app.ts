@@ -43,6 +43,8 @@ import { createParserPool } from './parse/pool.js';
 import { createPop3Server } from './pop3/server.js';
 import { startRetention } from './retention.js';
 import { createSmtpServer } from './smtp/server.js';
+import { createChaosGate } from './smtp/chaos.js';
+import { createChaos } from './chaos/index.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
 import { withFullText } from './store/full-text.js';
 import type { RelayStore } from './store/relay-types.js';
@@ -152,6 +154,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     storedMatching: async (query: SearchQuery, ids: readonly string[]) => (await store.find(ALL_MAILBOXES, { query, ids, limit: ids.length })).map((m) => m.id),
   };
   const deliver = createIngest({ parser, mailboxes, routing, tagging, log: log.child({ component: 'ingest' }) });
+  // chaos: the rules (--chaos-rule, the API) and the SMTP stages they act at; inert without rules.
+  const chaos = createChaos({ rules: config.chaosRule, seed: config.chaosSeed });
+  const chaosGate = createChaosGate({
+    engine: chaos.engine, refusals: chaos.refusals, log: log.child({ component: 'chaos' }),
+    // The mailbox a recipient lands in, by the same routing as the message would be stored.
+    mailboxOf: (recipient, user) => routing.mailboxOf({ mailFrom: '', rcptTo: [recipient], clientAddress: '', heloName: '', user, tls: false }, recipient),
+  });
   const retention = startRetention(
     { maxMessages: config.maxMessages, maxAge: config.maxAge },
     { mailboxes, bus: database.bus, log: log.child({ component: 'retention' }), ...(database.exclusive ? { exclusive: database.exclusive } : {}) },
@@ -177,10 +186,10 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       sessionTimeoutMs: config.smtpSessionTimeout,
       stress: { lineTimeoutMs: config.smtpStressLineTimeout, sessionTimeoutMs: config.smtpStressSessionTimeout },
     },
-    { deliver, spool: database.spool, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: database.hasRoom },
+    { deliver, spool: database.spool, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: database.hasRoom, chaos: chaosGate },
   );
 
-  const live = createLiveHub({ bus: database.bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade });
+  const live = createLiveHub({ bus: database.bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade, chaosRefusals: chaos.refusals });
   const basePath = config.httpBasePath;
   const waiters = createWaitRegistry({ bus: database.bus, store, log: log.child({ component: 'waiters' }) });
   // One resolver for every DNS question Kotak asks (--dns): relay's MX lookups, the checks' TXT lookups.
@@ -206,7 +215,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     { allowPrivate: config.linkCheckPrivate, timeoutMs: config.linkCheckTimeout, userAgent: `Kotak/${VERSION} (link check)` },
     { lookup: options.linkCheckLookup ?? (config.dns.length > 0 ? dnsServerLookup(config.dns) : systemLookup), log: log.child({ component: 'link-check' }) },
   );
-  const compat = { store, bus: database.bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, spamCheck, linkChecker };
+  const compat = { store, bus: database.bus, mailboxes, parser, deliver, version: VERSION, maxMessageSize: config.maxMessageSize, spamCheck, linkChecker, chaos: chaos.engine };
   const mailpitEvents = createMailpitEvents({ ...compat, log: log.child({ component: 'mailpit' }) });
   // Bound below, before the HTTP server listens, so every request reads the real port.
   let smtpPort = config.smtp.port;
@@ -220,7 +229,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const api = createApi({
     store, mailboxes, parser, tagSources, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay, smtpInfo,
-    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker,
+    auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker, chaos,
     checkDeliverability: (raw, envelopeFrom) => checkDeliverability(raw, envelopeFrom, { resolver }),
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless

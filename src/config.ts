@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { KotakError } from './errors.js';
 import { parseDuration, parseSize } from './units.js';
+import { splitRuleSpecs } from './chaos/spec.js';
 
 export interface HostPort {
   readonly host: string;
@@ -132,6 +133,11 @@ export interface Config {
   readonly linkCheckPrivate: boolean;
   /** Per link of the link check, its redirects included (ms). */
   readonly linkCheckTimeout: number;
+  // chaos
+  /** --chaos-rule specs (src/chaos/spec.ts), checked when the rules are built at start. */
+  readonly chaosRule: readonly string[];
+  /** The seed of chaos probabilities that give none; null: drawn at start. */
+  readonly chaosSeed: number | null;
 }
 
 function invalid(flag: string, reason: string): never {
@@ -262,7 +268,7 @@ const DURABILITY_MODES: readonly Durability[] = ['crash', 'full'];
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 /** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
-export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'tags' | 'pop3' | 'relay' | 'checks' | 'limits' | 'general';
+export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'tags' | 'pop3' | 'relay' | 'checks' | 'chaos' | 'limits' | 'general';
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -273,7 +279,7 @@ interface Setting<K extends keyof Config> {
    * as users of other CLIs expect; KOTAK_* variables take the comma form.
    */
   readonly list?: true;
-  /** How a repeated list flag's values are joined, and the list split: a comma unless values may hold one. */
+  /** What joins a repeated flag's values, and splits the KOTAK_* form, when a comma can be part of a value (default ','). */
   readonly separator?: string;
   readonly value: string;
   readonly help: string;
@@ -370,6 +376,9 @@ export const SETTINGS = [
   // checks: links
   setting({ key: 'linkCheckPrivate', flag: 'link-check-private', section: 'checks', value: '', fallback: 'false', boolean: true, help: 'let the link check fetch loopback, private, link-local and other non-public addresses (links to an app on localhost); off, they are reported as refused (SSRF guard)', parse: (v) => parseBoolean('link-check-private', v) }),
   setting({ key: 'linkCheckTimeout', flag: 'link-check-timeout', section: 'checks', value: 'DURATION', fallback: '10s', help: 'longest the link check waits for one link, its redirects included', parse: wrapUnits('link-check-timeout', (v) => parseDuration(v) || invalid('link-check-timeout', 'must be more than 0')) }),
+  // chaos: fault injection for testing an app's retry paths (src/chaos/); nothing changes without a rule.
+  setting({ key: 'chaosRule', flag: 'chaos-rule', section: 'chaos', list: true, separator: ';', value: 'SPEC', fallback: null, help: 'a chaos rule, e.g. \'rcpt to=*@bounce.test reply=550:5.1.1:"no such user" first=3\' (README "Chaos"; in KOTAK_CHAOS_RULE separate rules with ;)', parse: (v) => splitRuleSpecs(v) }),
+  setting({ key: 'chaosSeed', flag: 'chaos-seed', section: 'chaos', value: 'N', fallback: null, help: 'seed for chaos probabilities that give no seed= (default: drawn at start, shown by GET /api/chaos)', parse: (v) => parseCount('chaos-seed', v, 0) }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', section: 'general', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 
@@ -392,7 +401,7 @@ function rawText(value: string | readonly string[] | undefined, separator = ',')
 export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, defaults: RawSettings = {}): Config {
   const values: Record<string, unknown> = {};
   for (const s of SETTINGS) {
-    const separator = 'separator' in s ? s.separator : undefined;
+    const separator = 'separator' in s ? s.separator : ',';
     const text = rawText(raw[s.key], separator) ?? env[envName(s.flag)] ?? rawText(defaults[s.key], separator) ?? s.fallback;
     // An unset list is empty rather than null: callers iterate it.
     values[s.key] = text === null || text === undefined ? ('list' in s && s.list ? [] : null) : (s.parse as (v: string) => unknown)(text);

@@ -38,6 +38,7 @@ import { liveRoute, routes } from './routes.js';
 import type { SpamCheck } from '../checks/spam/index.js';
 import type { DeliverabilityReport } from '../checks/deliverability/index.js';
 import type { LinkChecker } from '../checks/links/check.js';
+import { mountChaosRoutes, type ChaosApiDeps } from './chaos.js';
 
 export interface RelayApi {
   readonly queue: RelayQueue;
@@ -83,6 +84,9 @@ export interface ApiDeps {
   readonly checkDeliverability: (raw: Buffer, envelopeFrom: string | null) => Promise<DeliverabilityReport>;
   // checks: links
   readonly linkChecker: LinkChecker;
+  // chaos
+  /** The chaos rules and refused attempts (/api/chaos); absent: those routes are not served. */
+  readonly chaos?: ChaosApiDeps;
 }
 
 /** The health probes stay open with auth on: they say only whether Kotak is up, and container HEALTHCHECKs and kubelets carry no credentials. */
@@ -413,6 +417,9 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const report = message.html === null || message.html === '' ? await noHtmlReport() : toHtmlReport(await checkHtml(message.html));
     return c.json(report, 200);
   });
+
+  // chaos
+  if (deps.chaos) mountChaosRoutes(app, deps.chaos);
 
   app.openAPIRegistry.registerPath(liveRoute);
   app.openAPIRegistry.registerComponent('securitySchemes', 'basicAuth', {

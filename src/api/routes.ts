@@ -12,6 +12,7 @@ import {
   MessageTagsBodySchema, TagApplyQuerySchema, TagApplyResultSchema, TagChangeBodySchema, TagListSchema,
   SmtpInfoSchema,
 } from './schemas.js';
+import { ChaosIdParamSchema, ChaosRefusalListSchema, ChaosRuleBodySchema, ChaosRuleListSchema, ChaosRuleSchema, ChaosRulesBodySchema } from './chaos-schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const error = (description: string) => json(ErrorSchema, description);
@@ -240,6 +241,59 @@ export const routes = {
       ...invalid(),
       ...gates,
     },
+  }),
+  // chaos
+  listChaosRules: createRoute({
+    operationId: 'listChaosRules', method: 'get', path: '/api/chaos', tags: ['chaos'], summary: 'The chaos rules this login may see (a scoped login: those of its mailboxes), in the order they are tried, with their counters',
+    responses: { 200: json(ChaosRuleListSchema, 'The rules'), ...gates },
+  }),
+  replaceChaosRules: createRoute({
+    operationId: 'replaceChaosRules', method: 'put', path: '/api/chaos', tags: ['chaos'], summary: 'Replace every rule this login may see by these (all checked first: one bad rule changes nothing)',
+    request: { body: { content: { 'application/json': { schema: ChaosRulesBodySchema } }, required: true } },
+    responses: {
+      200: json(ChaosRuleListSchema, 'The new rules, with their ids'),
+      ...invalid('A rule is not valid: the message names it (rules.N.) and the field'),
+      ...withBody,
+      ...gates,
+      403: error('A rule without a mailbox, or with one this login may not see (mailbox_not_allowed); or refused by the host or origin check'),
+    },
+  }),
+  addChaosRule: createRoute({
+    operationId: 'addChaosRule', method: 'post', path: '/api/chaos', tags: ['chaos'], summary: 'Add a rule (tried after the others); its id removes it',
+    request: { body: { content: { 'application/json': { schema: ChaosRuleBodySchema } }, required: true } },
+    responses: {
+      201: json(ChaosRuleSchema, 'The rule, with its id'),
+      ...invalid('Not a valid rule: the message names the field'),
+      ...withBody,
+      ...gates,
+      403: error('A rule without a mailbox, or with one this login may not see (mailbox_not_allowed); or refused by the host or origin check'),
+    },
+  }),
+  clearChaosRules: createRoute({
+    operationId: 'clearChaosRules', method: 'delete', path: '/api/chaos', tags: ['chaos'], summary: 'Remove every rule this login may see',
+    responses: { 200: json(DeletedSchema, 'How many were removed'), ...gates },
+  }),
+  // Before /api/chaos/{id}, which would otherwise take "refusals" for an id.
+  listChaosRefusals: createRoute({
+    operationId: 'listChaosRefusals', method: 'get', path: '/api/chaos/refusals', tags: ['chaos'],
+    summary: 'Messages chaos refused (a reply or rate limit at rcpt, data or end of data; a drop at end of data), newest first: the last 50 per mailbox, kept in memory',
+    request: { query: MailboxQuerySchema },
+    responses: { 200: json(ChaosRefusalListSchema, 'The refused attempts'), ...invalid('Invalid mailbox'), ...gates },
+  }),
+  clearChaosRefusals: createRoute({
+    operationId: 'clearChaosRefusals', method: 'delete', path: '/api/chaos/refusals', tags: ['chaos'], summary: 'Forget the refused attempts (of the given mailboxes, or of all this login may see)',
+    request: { query: MailboxQuerySchema },
+    responses: { 200: json(DeletedSchema, 'How many were forgotten'), ...invalid('Invalid mailbox'), ...gates },
+  }),
+  getChaosRule: createRoute({
+    operationId: 'getChaosRule', method: 'get', path: '/api/chaos/{id}', tags: ['chaos'], summary: 'One rule, with its counters',
+    request: { params: ChaosIdParamSchema },
+    responses: { 200: json(ChaosRuleSchema, 'The rule'), 404: error('No such rule this login may see'), ...invalid(), ...gates },
+  }),
+  deleteChaosRule: createRoute({
+    operationId: 'deleteChaosRule', method: 'delete', path: '/api/chaos/{id}', tags: ['chaos'], summary: 'Remove one rule',
+    request: { params: ChaosIdParamSchema },
+    responses: { 200: json(DeletedSchema, 'Removed'), 404: error('No such rule this login may see'), ...invalid(), ...gates },
   }),
 };
 

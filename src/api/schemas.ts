@@ -3,6 +3,7 @@
  * the TypeScript types in src/mail/types.ts are the same shapes for the code.
  */
 import { z } from '@hono/zod-openapi';
+import { ChaosRefusalSchema } from './chaos-schemas.js';
 
 /** Lists are read-only in our domain types; the schemas say so too. */
 const list = <T extends z.ZodType>(item: T) => z.array(item).readonly();
@@ -349,6 +350,8 @@ export const LiveFrameSchema = z
         .openapi({ description: 'A tag was renamed or removed across many messages (refetch): of this mailbox, or of any (null).' }),
       'TagsChangedFrame',
     ),
+    // chaos
+    frame('chaos:refused', ChaosRefusalSchema.openapi({ description: 'A chaos rule refused a message of this mailbox (it was not stored).' }), 'ChaosRefusedFrame'),
   ])
   .openapi('LiveFrame', { description: 'One text frame of the /api/live WebSocket: JSON, sent only after the change it reports is committed.' });
 

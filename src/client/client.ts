@@ -7,6 +7,7 @@ import { Http, type Fetch } from './http.js';
 import { findAttachment, toMessage, type Message, type MessageSource } from './message.js';
 import type { MessageDetail, MessagePage, MessageSummary, RawOptions, Stats } from './types.js';
 import { KotakApiError } from './errors.js';
+import { ChaosClient } from './chaos.js';
 import { MAX_WAIT_COUNT, waitForMessages, type WaitAnswer, type WaitRound, type WaitServer } from './wait.js';
 
 export interface KotakClientOptions {
@@ -75,11 +76,15 @@ export class KotakClient {
     },
   };
 
+  /** Chaos rules (README "Chaos"): `add` returns a handle whose `remove()` undoes it. */
+  readonly chaos: ChaosClient;
+
   /** `baseUrl`: where Kotak's web inbox is, e.g. http://localhost:8025 or https://host/mail/. */
   constructor(baseUrl: string | URL, options: KotakClientOptions = {}) {
     this.#http = new Http(baseUrl, options.fetch, options.token);
     this.#options = options;
     this.#defaultTimeout = options.timeout ?? DEFAULT_WAIT_TIMEOUT_MS;
+    this.chaos = new ChaosClient(this.#http, options.mailbox);
   }
 
   /** The same server and options, scoped to one mailbox: `kotak.mailbox('w3').clear()` empties exactly `w3`. */

@@ -15,6 +15,8 @@ export interface RequestOptions {
   readonly signal?: AbortSignal | undefined;
   /** Statuses the caller reads itself instead of having them thrown (the wait's 408). */
   readonly accept?: readonly number[];
+  /** Sent as JSON. */
+  readonly body?: unknown;
 }
 
 /** The server's error body: `{ error: { code, message } }`. */
@@ -63,7 +65,8 @@ export class Http {
     const url = this.url(path, options.params);
     let response: Response;
     try {
-      response = await this.#fetch(url, { method, headers: this.#headers, signal: options.signal ?? null });
+      const json = options.body !== undefined ? { headers: { ...this.#headers, 'Content-Type': 'application/json' }, body: JSON.stringify(options.body) } : { headers: this.#headers };
+      response = await this.#fetch(url, { method, ...json, signal: options.signal ?? null });
     } catch (err) {
       if (options.signal?.aborted) throw err;
       const reason = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);

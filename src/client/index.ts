@@ -18,3 +18,6 @@ export type {
 } from './types.js';
 // checks: links
 export type { LinkCheck, LinkCheckResult } from './types.js';
+// chaos
+export type { ChaosClient, ChaosRuleHandle, ChaosRuleSpec } from './chaos.js';
+export type { ChaosRefusal, ChaosRefusalList, ChaosRule, ChaosRuleBody } from './types.js';

@@ -13,6 +13,7 @@ import type {
   LinkCheckSchema, LinkResultSchema,
   HtmlCheckSchema,
 } from '../api/schemas.js';
+import type { ChaosRefusalListSchema, ChaosRefusalSchema, ChaosRuleBodySchema, ChaosRuleSchema } from '../api/chaos-schemas.js';
 
 /** A schema's type, read-only at the top as the client never changes what it was given. */
 type Wire<T extends z.ZodType> = Readonly<z.infer<T>>;
@@ -71,3 +72,12 @@ export interface RawOptions {
   /** 'text' decodes the bytes as UTF-8 (invalid sequences become U+FFFD); the default is the exact bytes. */
   readonly as?: 'bytes' | 'text';
 }
+
+// chaos
+/** A chaos rule in force (`GET /api/chaos`), with its counters. */
+export type ChaosRule = Wire<typeof ChaosRuleSchema>;
+/** A rule as set: `{ spec: '…' }` in --chaos-rule's syntax, or `{ stage, match, action, when }`. */
+export type ChaosRuleBody = z.input<typeof ChaosRuleBodySchema>;
+/** A message chaos refused. */
+export type ChaosRefusal = Wire<typeof ChaosRefusalSchema>;
+export type ChaosRefusalList = Wire<typeof ChaosRefusalListSchema>;

@@ -7,6 +7,7 @@ import type { MailboxService } from '../mailbox/service.js';
 import type { ParserPool } from '../parse/pool.js';
 import type { MessageStore } from '../store/types.js';
 import type { SpamCheck } from '../checks/spam/index.js';
+import type { ChaosEngine } from '../chaos/engine.js';
 
 export interface CompatDeps {
   readonly store: MessageStore;
@@ -25,4 +26,7 @@ export interface CompatDeps {
   readonly spamCheck?: SpamCheck | null;
   // checks: links
   readonly linkChecker: LinkChecker;
+  // chaos
+  /** The chaos rules, for Mailpit's /api/v1/chaos; absent: Mailpit's "Chaos is not enabled". */
+  readonly chaos?: ChaosEngine;
 }

@@ -14,6 +14,7 @@ import type { EventBus } from '../events.js';
 import { scopeOfMailboxParam } from '../mail/mailbox-name.js';
 import { inScope, narrowScope, onlyMailboxes, type MailboxScope } from '../mail/mailbox-scope.js';
 import { frameMailbox, type LiveEventName, type LiveFrame } from './protocol.js';
+import type { RefusalListener } from '../chaos/refusals.js';
 
 /** A client with this much unsent data is too slow to keep. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -39,6 +40,8 @@ export interface LiveHubDeps {
   readonly log: Logger;
   /** Answers a handshake that cannot be taken (a bad `?mailbox=`) with the error, as HTTP. */
   readonly refuse: (socket: Duplex, error: KotakError) => void;
+  /** Messages chaos refused, sent as `chaos:refused` frames (absent: none). */
+  readonly chaosRefusals?: { onRefused(listener: RefusalListener): () => void };
 }
 
 export function createLiveHub(deps: LiveHubDeps): LiveHub {
@@ -76,6 +79,8 @@ export function createLiveHub(deps: LiveHubDeps): LiveHub {
       }
     }),
   );
+
+  if (deps.chaosRefusals) unsubscribe.push(deps.chaosRefusals.onRefused((refusal) => broadcast({ type: 'chaos:refused', data: refusal })));
 
   wss.on('connection', (ws) => {
     alive.add(ws);

@@ -4,6 +4,7 @@
  * Every frame is `{ type, data }` with a lower-case, namespaced type.
  */
 import type { MailEvents } from '../events.js';
+import type { ChaosRefusal } from '../chaos/refusals.js';
 
 /**
  * Bus events sent as they are; tag changes are reshaped into the two tag frames below (src/live/hub.ts).
@@ -29,7 +30,9 @@ export interface TagsChangedData {
 export type LiveFrame =
   | { [K in LiveEventName]: { readonly type: K; readonly data: MailEvents[K] } }[LiveEventName]
   | { readonly type: 'message:tagged'; readonly data: MessageTaggedData }
-  | { readonly type: 'tags:changed'; readonly data: TagsChangedData };
+  | { readonly type: 'tags:changed'; readonly data: TagsChangedData }
+  /** A chaos rule refused a message (src/chaos/refusals.ts): this node's, not stored anywhere. */
+  | { readonly type: 'chaos:refused'; readonly data: ChaosRefusal };
 
 export const LIVE_PATH = '/api/live';
 
@@ -42,6 +45,7 @@ export function frameMailbox(frame: LiveFrame): string | null {
     case 'message:deleted':
     case 'relay:updated':
     case 'message:tagged':
+    case 'chaos:refused':
       return frame.data.mailbox;
     case 'tags:changed':
       return frame.data.mailbox;

@@ -30,6 +30,7 @@ import type { TestInfo } from '@playwright/test';
 import { KotakClient } from '../client/index.js';
 import { MAILBOX_DOMAIN, MAILBOX_ROUTE, mailboxNameFor, type KotakIsolation } from './isolation.js';
 import { runnersPlaywrightTest } from './runner-copy.js';
+import { createChaosFixture, type ChaosFixture } from './chaos.js';
 import type { Message, MessageSummary, WaitCriteria, WaitForManyCriteria } from '../client/index.js';
 
 export interface KotakWorkerFixture {
@@ -72,7 +73,7 @@ const DEFAULT_WAIT_MS = 30_000;
 
 const { test: base, expect } = runnersPlaywrightTest();
 
-export const test = base.extend<{ mailbox: IsolatedMailbox; kotakIsolation: KotakIsolation }, { kotak: KotakWorkerFixture }>({
+export const test = base.extend<{ mailbox: IsolatedMailbox; kotakIsolation: KotakIsolation; chaos: ChaosFixture }, { kotak: KotakWorkerFixture }>({
   kotakIsolation: ['worker', { option: true }],
 
   kotak: [
@@ -111,10 +112,22 @@ export const test = base.extend<{ mailbox: IsolatedMailbox; kotakIsolation: Kota
     if (testInfo.status !== testInfo.expectedStatus) await attachMailbox(mailbox, testInfo);
     await scoped.clear();
   },
+
+  // chaos: the rules this test adds, removed after it (README "Chaos").
+  chaos: async ({ kotak, mailbox }, use) => {
+    const chaos = createChaosFixture(kotak.client, mailbox.name);
+    try {
+      await use(chaos);
+    } finally {
+      await chaos.removeAll();
+    }
+  },
 });
 
 export { expect };
 export { MAILBOX_DOMAIN, MAILBOX_ROUTE, mailboxNameFor, type KotakIsolation } from './isolation.js';
+export type { ChaosFixture } from './chaos.js';
+export type { ChaosRule, ChaosRuleHandle, ChaosRuleSpec } from '../client/index.js';
 export type { Message, MessageSummary, WaitCriteria, WaitForManyCriteria } from '../client/index.js';
 export { KotakApiError, KotakClient, KotakError, KotakTimeoutError } from '../client/index.js';
 

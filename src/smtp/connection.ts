@@ -11,7 +11,10 @@ import type { Logger } from 'pino';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import type { SMTPServerSession } from 'smtp-server';
 import { hasControlCharacter } from './address-check.js';
+import { afterChaos, type ChaosConnection, type ChaosGate, type ChaosOutcome } from './chaos.js';
+import type { ChaosFacts } from '../chaos/matcher.js';
 import type { ClientLimits } from './client-limits.js';
 import { FastDataSmtpStream } from './data-stream.js';
 import { smtpError, type SmtpReplyError } from '../errors.js';
@@ -42,7 +45,25 @@ export interface ConnectionPolicy {
   /** The timeouts while the server is under pressure (ClientLimits.underPressure). */
   readonly stress: StressTimeouts;
   readonly log: Logger;
+  /** Chaos rules at the connection's own stages (connect, EHLO, DATA); absent: none. */
+  readonly chaos?: ChaosGate | null;
 }
+
+/** The connection behind a session, for the chaos of the hooks that see only the session (src/smtp/server.ts). */
+const connectionsBySession = new WeakMap<SMTPServerSession, KotakConnection>();
+
+export function chaosConnectionOf(session: SMTPServerSession): ChaosConnection | undefined {
+  return connectionsBySession.get(session);
+}
+
+/** The AUTH user of a session: smtp-server keeps what onAuth returned as `user`. */
+export function sessionUser(session: SMTPServerSession): string | null {
+  const user = session.user;
+  return typeof user === 'string' ? user : user ? String((user as { username?: unknown }).username ?? '') : null;
+}
+
+/** A tarpit below this rate sends a byte at a time; above it, a slice every TRICKLE_TICK_MS. */
+const TRICKLE_TICK_MS = 50;
 
 /**
  * Postfix's stress mode, for when the connection slots run out. Each line (a command, or a line of
@@ -69,7 +90,7 @@ function reply(connection: SMTPConnection, err: SmtpReplyError): void {
  * And our errors carry their own precise code in the text ("4.5.3 Too many recipients"), which
  * must not get a second, generic one in front.
  */
-export class KotakConnection extends SMTPConnection {
+export class KotakConnection extends SMTPConnection implements ChaosConnection {
   /** The client address this connection counts against, until it is released. */
   #admittedAs: string | null = null;
   #sessionTimer: NodeJS.Timeout | null = null;
@@ -81,6 +102,8 @@ export class KotakConnection extends SMTPConnection {
   #deadlineTimer: NodeJS.Timeout | null = null;
   #lastProgressAt = 0;
   #bytesSinceProgress = 0;
+  /** Chaos: the replies trickle (slowReplies). */
+  #slowed = false;
 
   get #server(): KotakSmtpServer {
     return this._server as KotakSmtpServer;
@@ -96,6 +119,7 @@ export class KotakConnection extends SMTPConnection {
    * connection limits are checked first; a refused client hears 421 4.7.0 instead of the greeting.
    */
   override init(): void {
+    connectionsBySession.set(this.session as SMTPServerSession, this);
     this._setListeners(() => {
       const policy = this.#policy;
       const refusal = policy.limits.admitConnection(this.remoteAddress);
@@ -108,8 +132,101 @@ export class KotakConnection extends SMTPConnection {
       this.#startedAt = performance.now();
       this.#server.notePressure();
       this.retime();
-      this.connectionReady();
+      const chaos = policy.chaos?.at('connect', this, { client: this.remoteAddress, user: null });
+      if (!chaos) return this.connectionReady();
+      afterChaos(chaos, (outcome) => {
+        if (outcome.kind === 'continue') return this.connectionReady();
+        if (outcome.kind !== 'reply' || this._closing || this._closed) return;
+        // A refusing greeting (554, or 421): no enhanced code, and the connection ends.
+        this.send(outcome.error.responseCode, outcome.error.message, false);
+        this.close();
+      });
     });
+  }
+
+  /** Chaos: gone at once, without a reply (and without the client's QUIT). */
+  drop(): void {
+    this._socket.destroy();
+  }
+
+  /**
+   * Chaos: a tarpit. Every reply from now on leaves at `bytesPerSecond`, and the connection's end
+   * waits for what is still to trickle out. On the plaintext socket: after STARTTLS the TLS
+   * socket writes beneath this (the tarpit then ends).
+   */
+  slowReplies(bytesPerSecond: number): void {
+    // Once per connection: a second tarpit over the first would multiply the slowness.
+    if (this.#slowed) return;
+    this.#slowed = true;
+    const socket = this._socket;
+    const write = socket.write.bind(socket) as (chunk: Buffer) => boolean;
+    const end = socket.end.bind(socket) as () => net.Socket;
+    const slice = bytesPerSecond <= 1000 / TRICKLE_TICK_MS ? 1 : Math.floor((bytesPerSecond * TRICKLE_TICK_MS) / 1000);
+    const tickMs = slice === 1 ? 1000 / bytesPerSecond : TRICKLE_TICK_MS;
+    let pending = Buffer.alloc(0);
+    let timer: NodeJS.Timeout | null = null;
+    let ending = false;
+    const tick = () => {
+      timer = null;
+      if (socket.destroyed) return;
+      write(pending.subarray(0, slice));
+      pending = pending.subarray(slice);
+      if (pending.length > 0) timer = setTimeout(tick, tickMs);
+      else if (ending) end();
+    };
+    socket.write = ((chunk: string | Uint8Array) => {
+      pending = Buffer.concat([pending, typeof chunk === 'string' ? Buffer.from(chunk) : chunk]);
+      timer ??= setTimeout(tick, tickMs);
+      return true;
+    }) as typeof socket.write;
+    socket.end = (() => {
+      ending = true;
+      if (pending.length === 0 && timer === null) end();
+      return socket;
+    }) as typeof socket.end;
+    socket.once('close', () => {
+      if (timer) clearTimeout(timer);
+    });
+  }
+
+  /** What chaos knows at EHLO and DATA: the client, the AUTH user, the envelope so far. */
+  #chaosFacts(gate: ChaosGate): ChaosFacts {
+    const session = this.session as SMTPServerSession;
+    const user = sessionUser(session);
+    const { mailFrom, rcptTo } = session.envelope;
+    return {
+      client: this.remoteAddress,
+      user,
+      ...(mailFrom ? { from: mailFrom.address } : {}),
+      ...(rcptTo.length > 0 ? { recipients: gate.recipients(rcptTo.map((r) => r.address), user) } : {}),
+    };
+  }
+
+  /** Runs `proceed` unless a chaos rule at `stage` answers (the reply, then `callback`) or dropped the connection. */
+  #withChaos(stage: 'ehlo' | 'data', callback: () => void, proceed: () => void): void {
+    const gate = this.#policy.chaos;
+    const chaos = gate ? gate.at(stage, this, this.#chaosFacts(gate)) : null;
+    if (!chaos) return proceed();
+    afterChaos(chaos, (outcome: ChaosOutcome) => {
+      if (outcome.kind === 'continue') return proceed();
+      if (outcome.kind === 'dropped' || this._closing || this._closed) return;
+      reply(this, outcome.error);
+      callback();
+    });
+  }
+
+  override handler_EHLO(command: Buffer, callback: () => void): void {
+    this.#withChaos('ehlo', callback, () => super.handler_EHLO(command, callback));
+  }
+
+  override handler_HELO(command: Buffer, callback: () => void): void {
+    this.#withChaos('ehlo', callback, () => super.handler_HELO(command, callback));
+  }
+
+  /** DATA start: before the 354 (a reply here is what the client gets instead). Without recipients smtp-server's 503 comes first. */
+  override handler_DATA(command: Buffer, callback: () => void): void {
+    if (this.session.envelope.rcptTo.length === 0) return super.handler_DATA(command, callback);
+    this.#withChaos('data', callback, () => super.handler_DATA(command, callback));
   }
 
   /**

@@ -10,7 +10,10 @@ import type { Logger } from 'pino';
 import type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream } from 'smtp-server';
 import { hasControlCharacter } from './address-check.js';
 import { ClientLimits, type ClientLimitsConfig } from './client-limits.js';
-import { KotakSmtpServer, type StressTimeouts } from './connection.js';
+import { afterChaos, type ChaosGate, type ChaosOutcome } from './chaos.js';
+import { chaosConnectionOf, KotakSmtpServer, sessionUser, type StressTimeouts } from './connection.js';
+import type { ChaosFacts } from '../chaos/matcher.js';
+import type { ChaosStage } from '../chaos/rules.js';
 import { IntakeBudget } from './intake-budget.js';
 import { LineEndingWatch } from './line-endings.js';
 import { MessageData } from './message-data.js';
@@ -58,6 +61,8 @@ export interface SmtpDeps {
   readonly log: Logger;
   /** False while the disk is too full for new mail: MAIL is then refused with 452 4.3.1. */
   readonly hasRoom?: () => Promise<boolean>;
+  /** Chaos rules (src/smtp/chaos.ts); absent or null: none. */
+  readonly chaos?: ChaosGate | null;
 }
 
 export interface RunningSmtpServer {
@@ -66,13 +71,12 @@ export interface RunningSmtpServer {
 }
 
 function envelopeOf(session: SMTPServerSession, smtpWarnings: readonly SmtpWarning[]): Envelope {
-  const user = session.user;
   return {
     mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
     rcptTo: session.envelope.rcptTo.map((r) => r.address),
     clientAddress: session.remoteAddress,
     heloName: session.hostNameAppearsAs ?? '',
-    user: typeof user === 'string' ? user : user ? String((user as { username?: unknown }).username ?? '') : null,
+    user: sessionUser(session),
     tls: Boolean(session.secure),
     ...(smtpWarnings.length > 0 ? { smtpWarnings } : {}),
   };
@@ -111,6 +115,27 @@ const NO_CLIENT_LIMITS: ClientLimitsConfig = { maxConnections: 0, maxConnections
 
 export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmtpServer {
   const { log } = deps;
+  const gate = deps.chaos ?? null;
+
+  /**
+   * Chaos at a hook's stage: `proceed` runs unless a rule answered (its reply goes to `refuse`)
+   * or dropped the connection. Without rules, `proceed` runs at once.
+   */
+  const withChaos = (stage: ChaosStage, session: SMTPServerSession, facts: ChaosFacts, refuse: (err: Error) => void, proceed: () => void, dropped?: () => void): void => {
+    const connection = gate ? chaosConnectionOf(session) : undefined;
+    const chaos = gate && connection ? gate.at(stage, connection, facts) : null;
+    if (!chaos) return proceed();
+    afterChaos(chaos, (outcome: ChaosOutcome) => {
+      if (outcome.kind === 'continue') proceed();
+      else if (outcome.kind === 'reply') refuse(outcome.error);
+      else dropped?.();
+    });
+  };
+  /** What chaos knows from MAIL on: `recipients` as the stage sees them. */
+  const factsOf = (session: SMTPServerSession, from: string, recipients: readonly string[]): ChaosFacts => {
+    const user = sessionUser(session);
+    return { client: session.remoteAddress, user, from, ...(gate && recipients.length > 0 ? { recipients: gate.recipients(recipients, user) } : {}) };
+  };
   const budget = new IntakeBudget(config.intakeBudgetBytes ?? DEFAULT_INTAKE_BUDGET_BYTES);
   const limits = new ClientLimits(config.clientLimits ?? NO_CLIENT_LIMITS);
   const authOn = deps.auth.mode !== 'off';
@@ -145,42 +170,45 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         callback(smtpError('auth_failed', 'Authentication mechanism not supported'));
         return;
       }
-      if (deps.auth.mode === 'any') {
-        callback(null, { user: username });
-        return;
-      }
-      const password = auth.password ?? '';
-      const client = session.remoteAddress;
-      // A client past its failed-login limit is refused before any hash is computed: guessing
-      // costs the guesser (a new connection per try), not the server. 421 closes the connection.
-      const refusal = limits.admitAuth(client);
-      if (refusal) {
-        log.info({ user: username, client, limit: refusal.limit }, 'smtp authentication refused');
-        callback(smtpError('client_limit', refusal.text));
-        return;
-      }
-      (deps.credentials ? deps.credentials.verify(username, password) : Promise.resolve(false)).then(
-        (ok) => {
-          if (ok) {
+      const authenticate = (): void => {
+        if (deps.auth.mode === 'any') {
+          callback(null, { user: username });
+          return;
+        }
+        const password = auth.password ?? '';
+        const client = session.remoteAddress;
+        // A client past its failed-login limit is refused before any hash is computed: guessing
+        // costs the guesser (a new connection per try), not the server. 421 closes the connection.
+        const refusal = limits.admitAuth(client);
+        if (refusal) {
+          log.info({ user: username, client, limit: refusal.limit }, 'smtp authentication refused');
+          callback(smtpError('client_limit', refusal.text));
+          return;
+        }
+        (deps.credentials ? deps.credentials.verify(username, password) : Promise.resolve(false)).then(
+          (ok) => {
+            if (ok) {
+              limits.cancelAuthFailure(client);
+              callback(null, { user: username });
+              return;
+            }
+            // The username is the client's claim; the password is never logged.
+            log.info({ user: username, client }, 'smtp authentication failed');
+            callback(smtpError('auth_failed', 'Authentication credentials invalid'));
+          },
+          (err: unknown) => {
+            // Not checked, so not a wrong password.
             limits.cancelAuthFailure(client);
-            callback(null, { user: username });
-            return;
-          }
-          // The username is the client's claim; the password is never logged.
-          log.info({ user: username, client }, 'smtp authentication failed');
-          callback(smtpError('auth_failed', 'Authentication credentials invalid'));
-        },
-        (err: unknown) => {
-          // Not checked, so not a wrong password.
-          limits.cancelAuthFailure(client);
-          if (isKotakError(err) && err.code === 'auth_unavailable') {
-            log.info({ user: username, client, reason: err.message }, 'smtp authentication deferred');
-            callback(smtpError('auth_unavailable', 'Temporary authentication failure, try again later'));
-            return;
-          }
-          callback(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
+            if (isKotakError(err) && err.code === 'auth_unavailable') {
+              log.info({ user: username, client, reason: err.message }, 'smtp authentication deferred');
+              callback(smtpError('auth_unavailable', 'Temporary authentication failure, try again later'));
+              return;
+            }
+            callback(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      };
+      withChaos('auth', session, { client: session.remoteAddress, user: username }, callback, authenticate);
     },
 
     onMailFrom(address, session, callback) {
@@ -193,7 +221,8 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         callback(smtpError('bad_address', 'Address contains control characters'));
         return;
       }
-      const admit = (): void => {
+      const admit = (): void => withChaos('mail', session, factsOf(session, address.address, []), callback, admitted);
+      const admitted = (): void => {
         const refusal = limits.admitMessage(session.remoteAddress);
         if (refusal) {
           log.info({ client: session.remoteAddress, limit: refusal.limit }, 'smtp mail refused');
@@ -227,7 +256,8 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         callback(smtpError('too_many_recipients', `Too many recipients (at most ${config.maxRecipients} per message)`));
         return;
       }
-      callback();
+      const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+      withChaos('rcpt', session, factsOf(session, from, [address.address]), callback, () => callback());
     },
 
     onData(stream: SMTPServerDataStream, session, callback) {
@@ -254,26 +284,34 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
         }
         const envelope = envelopeOf(session, lineEndings.warnings());
         const size = data.size;
-        data
-          .finish()
-          .then((raw) => deps.deliver(raw, envelope))
-          .then(
-            (ids) => {
-              void data.discard();
-              // Every copy's id: `queued as <first id>` still reads as before.
-              callback(null, queuedText(ids));
-            },
-            (err: unknown) => {
-              void data.discard();
-              log.error({ err, from: envelope.mailFrom, rcpts: envelope.rcptTo.length, bytes: size }, 'storing a message failed');
-              callback(smtpError('storage_failed', 'Message not stored, try again later'));
-            },
-          );
+        const refuse = (err: Error) => {
+          void data.discard();
+          callback(err);
+        };
+        const store = (): void => {
+          data
+            .finish()
+            .then((raw) => deps.deliver(raw, envelope))
+            .then(
+              (ids) => {
+                void data.discard();
+                // Every copy's id: `queued as <first id>` still reads as before.
+                callback(null, queuedText(ids));
+              },
+              (err: unknown) => {
+                void data.discard();
+                log.error({ err, from: envelope.mailFrom, rcpts: envelope.rcptTo.length, bytes: size }, 'storing a message failed');
+                callback(smtpError('storage_failed', 'Message not stored, try again later'));
+              },
+            );
+        };
+        // A drop leaves the message unstored and unanswered; its bytes are let go here.
+        withChaos('end', session, factsOf(session, envelope.mailFrom, envelope.rcptTo), refuse, store, () => void data.discard());
       });
     },
   };
 
-  const server = new KotakSmtpServer(options, { limits, sessionTimeoutMs: config.sessionTimeoutMs ?? 0, stress: config.stress ?? DEFAULT_STRESS, log });
+  const server = new KotakSmtpServer(options, { limits, sessionTimeoutMs: config.sessionTimeoutMs ?? 0, stress: config.stress ?? DEFAULT_STRESS, log, chaos: gate });
   // smtp-server re-emits its listener's errors here too. Until listen() has succeeded, a failure
   // to listen (port in use) belongs to listen()'s caller, who reports it in one line; logging it
   // here as well put a JSON stack trace before that line.

@@ -472,9 +472,11 @@ describe('application routes', () => {
     expect(info.RuntimeStats.Memory).toBeGreaterThan(0);
   });
 
-  it('reports web UI settings, all off, and Chaos as not enabled', async () => {
-    expect(await mailpit.getConfiguration()).toMatchObject({ ChaosEnabled: false, SpamAssassin: false, MessageRelay: { Enabled: false } });
-    await expect(mailpit.getChaosTriggers()).rejects.toThrow(/400 .*Chaos is not enabled/);
+  it('reports web UI settings, all off but Chaos (always available), and every trigger at 0 %', async () => {
+    expect(await mailpit.getConfiguration()).toMatchObject({ ChaosEnabled: true, SpamAssassin: false, MessageRelay: { Enabled: false } });
+    expect(await mailpit.getChaosTriggers()).toEqual({
+      Sender: { ErrorCode: 451, Probability: 0 }, Recipient: { ErrorCode: 451, Probability: 0 }, Authentication: { ErrorCode: 535, Probability: 0 },
+    });
   });
 });
 

@@ -9,8 +9,8 @@ import { chromiumPath } from '../helpers/chromium.js';
 export default defineConfig({
   testDir: '.',
   testMatch: '*.spec.ts',
-  // Its own config (4 workers, no browser) and runner: mailboxes.config.ts.
-  testIgnore: 'mailboxes.spec.ts',
+  // Their own configs and runners: mailboxes.config.ts (4 workers, no browser), chaos.config.ts (one worker, in order).
+  testIgnore: ['mailboxes.spec.ts', 'chaos.spec.ts'],
   fullyParallel: true,
   workers: 2,
   retries: 0,

@@ -114,6 +114,8 @@ describe('list settings', () => {
     dns: { key: 'dns', values: ['127.0.0.1:5353', '[::1]'], expected: ['127.0.0.1:5353', '[::1]:53'] },
     // A rule's query may hold a comma: rules are one a line in the variable.
     'tag-rule': { key: 'tagRule', values: ['subject:"a, b"=Comma', 'from:x@y.test=X'], expected: ['subject:"a, b"=Comma', 'from:x@y.test=X'], separator: '\n' },
+    // A rule's reply text may hold commas: rules are joined with ; instead.
+    'chaos-rule': { key: 'chaosRule', values: ['rcpt reply=550:"no, never"', 'mail delay=5'], expected: ['rcpt reply=550:"no, never"', 'mail delay=5'], separator: ';' },
   };
 
   it('marks exactly the settings that hold lists', () => {

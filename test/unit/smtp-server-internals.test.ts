@@ -48,6 +48,10 @@ const CONNECTION_METHODS: Record<string, Expectation> = {
   // Wrapped: control characters in addresses answered 501 5.1.3.
   handler_MAIL: { arity: 2, source: 'a40618dd2e16f0fa' },
   handler_RCPT: { arity: 2, source: 'ef2acd7214eaa466' },
+  // Wrapped: chaos rules at EHLO/HELO and at the DATA command answer (or wait, or drop) before them.
+  handler_EHLO: { arity: 2, source: '42394b3ad94f3deb' },
+  handler_HELO: { arity: 2, source: 'b95050ffd35b5d29' },
+  handler_DATA: { arity: 2, source: '9eceecf35f56cecd' },
   // Called after a refused over-long line, to resume reading as smtp-server does.
   _whenWritable: { arity: 1, source: '4335aceb04b5eb3a' },
   // Its "waiting for us" test is copied by the session cap and the stress deadline (#waitingForUs).
@@ -73,7 +77,7 @@ const STREAM_METHODS: Record<string, Expectation> = {
 };
 
 /** Instance fields read or written by the overrides. */
-const CONNECTION_FIELDS = ['_server', '_socket', '_parser', '_dataStream', '_handlerPending', '_closing', '_closed', '_upgrading', '_ready', '_nextHandler', '_unrecognizedCommands', 'remoteAddress'];
+const CONNECTION_FIELDS = ['_server', '_socket', '_parser', '_dataStream', '_handlerPending', '_closing', '_closed', '_upgrading', '_ready', '_nextHandler', '_unrecognizedCommands', 'remoteAddress', 'session'];
 const PARSER_FIELDS = ['_dataMode', '_dataStream', '_lastBytes', '_atDataStart', 'isClosed', 'oncommand'];
 
 function fingerprint(method: unknown): string {

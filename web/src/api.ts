@@ -1,9 +1,11 @@
 /** The inbox's HTTP client: every URL is relative to the page's <base>, so a base path just works. */
-import type { Delivery, MailboxList, MessageDetail, MessagePage, MessageSummary, PartChecksums, RelayJob, RelayStatus, SmtpInfo, TagList } from '../../src/client/types.js';
+import type { ChaosRefusalList, Delivery, MailboxList, MessageDetail, MessagePage, MessageSummary, PartChecksums, RelayJob, RelayStatus, SmtpInfo, TagList } from '../../src/client/types.js';
 
 // The wire shapes are the route schemas' (through the client's types), never restated here.
 export type {
   Address,
+  ChaosRefusal,
+  ChaosRefusalList,
   AttachmentInfo,
   DeliverabilityReport,
   Delivery,
@@ -144,3 +146,8 @@ export const releaseMessage = (id: string, to: readonly string[]): Promise<{ job
 /** One of the message checks (`html`, `links`, `spam`, `deliverability`), run by the server now. */
 export const getCheck = <T>(id: string, name: string, params: Record<string, string>): Promise<T> =>
   request(withParams(`api/messages/${encodeURIComponent(id)}/checks/${name}`, new URLSearchParams(params)));
+
+// chaos: messages chaos rules refused (never stored), of one mailbox or of all this login may see.
+export const getChaosRefusals = (mailbox: string | null): Promise<ChaosRefusalList> => request(withParams('api/chaos/refusals', scopeParams(mailbox)));
+export const clearChaosRefusals = (mailbox: string | null): Promise<{ deleted: number }> =>
+  request(withParams('api/chaos/refusals', scopeParams(mailbox)), { method: 'DELETE' });

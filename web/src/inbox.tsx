@@ -7,6 +7,7 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, deleteMatching, deleteMessage, getTags, setRead, setReadMatching, type Mailbox, type MessageSummary } from './api.js';
 import { BulkTags } from './bulk-tags.js';
+import { ChaosRefusals } from './chaos-refusals.js';
 import type { LiveFeed, Navigate } from './feed.js';
 import { createCoalescer, useNow, useShortcuts } from './hooks.js';
 import { EmptyState } from './empty-state.js';
@@ -507,6 +508,8 @@ export function Inbox({ route, mailboxes, feed, navigate, openId = null }: Props
           </button>
         </div>
       )}
+
+      <ChaosRefusals mailbox={route.mailbox} feed={feed} />
 
       <p class="count" aria-live="polite">
         {!rows.answered && !searchError

@@ -15,6 +15,7 @@ import { mountSendRoute } from './routes-send.js';
 import { mountMailpitSpamCheck } from './routes-check-spam.js';
 import { mountMailpitLinksCheck } from './routes-check-links.js';
 import { mountMailpitHtmlCheck } from './routes-check-html.js';
+import { mountChaosRoutes } from './routes-chaos.js';
 
 /**
  * A sub-app of plain Hono routes: Mailpit's API has its own documentation (its swagger.json), so
@@ -31,6 +32,7 @@ export function mountMailpitApi(app: OpenAPIHono, deps: CompatDeps): void {
   mountMessageRoutes(mailpit, deps);
   mountTagRoutes(mailpit, deps);
   mountApplicationRoutes(mailpit, deps);
+  if (deps.chaos) mountChaosRoutes(mailpit, deps.chaos);
   mountSendRoute(mailpit, deps);
   mountMailpitSpamCheck(mailpit, deps);
   mountMailpitLinksCheck(mailpit, deps);

@@ -74,16 +74,19 @@ export function mountApplicationRoutes(app: Hono, deps: CompatDeps): void {
         RecipientAllowlist: '',
       },
       SpamAssassin: Boolean(deps.spamCheck),
-      ChaosEnabled: false,
+      // Chaos rules are always available (src/compat/mailpit/routes-chaos.ts).
+      ChaosEnabled: Boolean(deps.chaos),
       DuplicatesIgnored: false,
       HideDeleteAllButton: false,
     }),
   );
 
-  // What Mailpit answers when started without --enable-chaos.
-  const noChaos = () => {
-    throw new KotakError('invalid_request', 'Chaos is not enabled');
-  };
-  app.get('/api/v1/chaos', noChaos);
-  app.put('/api/v1/chaos', noChaos);
+  // What Mailpit answers when started without --enable-chaos (an app built without chaos rules).
+  if (!deps.chaos) {
+    const noChaos = () => {
+      throw new KotakError('invalid_request', 'Chaos is not enabled');
+    };
+    app.get('/api/v1/chaos', noChaos);
+    app.put('/api/v1/chaos', noChaos);
+  }
 }
