@@ -201,7 +201,10 @@ export class ImapSession {
     if (ANY_STATE.has(name)) return null;
     if (NOT_AUTHENTICATED.has(name)) return this.#state === 'not-authenticated' ? null : `${name} is only allowed before login`;
     if (AUTHENTICATED.has(name)) return this.#state === 'not-authenticated' ? `${name} needs a login first` : null;
-    if (SELECTED.has(name)) return this.#state === 'selected' ? null : `${name} needs a selected folder (SELECT or EXAMINE first)`;
+    if (SELECTED.has(name)) {
+      if (this.#state === 'not-authenticated') return `${name} needs a login first`;
+      return this.#state === 'selected' ? null : `${name} needs a selected folder (SELECT or EXAMINE first)`;
+    }
     return `unknown command ${name}`;
   }
 
@@ -231,7 +234,7 @@ export class ImapSession {
     this.#badCommands += 1;
     if (this.#badCommands >= this.#deps.limits.maxBadCommands) {
       this.#state = 'logout';
-      await this.#send(`${tag ?? '*'} BAD ${text}\r\n`, '* BYE too many bad commands, closing connection\r\n');
+      await this.#send('* BYE too many bad commands, closing connection\r\n', `${tag ?? '*'} BAD ${text}\r\n`);
       return 'close';
     }
     await this.#send(`${tag ?? '*'} BAD ${text}\r\n`);
