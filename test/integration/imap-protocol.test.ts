@@ -152,6 +152,8 @@ describe('IMAP: folders', () => {
     expect((await client.command('c', 'LIST "" "bill*"')).untagged).toEqual(['* LIST (\\HasNoChildren) "/" "billing"']);
     expect((await client.command('d', 'LIST "" "inbox"')).untagged).toEqual(['* LIST (\\HasNoChildren) "/" "INBOX"']);
     expect((await client.command('e', 'LIST "" ""')).untagged).toEqual(['* LIST (\\Noselect) "/" ""']);
+    // Thousands of wildcards are matched in linear time, not by a backtracking regex.
+    expect((await client.command('w', `LIST "" "${'*a'.repeat(3000)}"`)).tagged).toBe('w OK LIST completed');
     expect((await client.command('f', 'LSUB "" "*"')).untagged).toEqual(['* LSUB (\\HasNoChildren) "/" "INBOX"', '* LSUB (\\HasNoChildren) "/" "billing"']);
     const status = await client.command('g', 'STATUS INBOX (MESSAGES UNSEEN UIDNEXT UIDVALIDITY RECENT)');
     expect(status.untagged[0]).toMatch(/^\* STATUS "INBOX" \(MESSAGES 2 UNSEEN 1 UIDNEXT \d+ UIDVALIDITY \d+ RECENT 0\)$/);
@@ -176,6 +178,17 @@ describe('IMAP: folders', () => {
     expect((await client.command('k', 'SELECT nowhere')).tagged).toMatch(/^k NO \[NONEXISTENT\]/);
     // A failed SELECT leaves no folder selected.
     expect((await client.command('l', 'FETCH 1 FLAGS')).tagged).toMatch(/^l BAD FETCH needs a selected folder/);
+  });
+
+  it('shows the newest --imap-folder-size messages, and what arrives while selected', async () => {
+    const kotak = await start({ imapFolderSize: 2 });
+    await send(kotak, simpleMessage('old'), simpleMessage('newer'), simpleMessage('newest'));
+    const client = await session(kotak);
+    expect((await client.command('s', 'SELECT INBOX')).untagged).toContain('* 2 EXISTS');
+    expect((await client.command('a', 'FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]')).untagged[0]).toContain('Subject: newer');
+    await send(kotak, simpleMessage('arrived'));
+    expect((await client.command('b', 'NOOP')).untagged).toEqual(['* 3 EXISTS']);
+    expect((await client.command('c', 'FETCH 3 BODY.PEEK[HEADER.FIELDS (SUBJECT)]')).untagged[0]).toContain('Subject: arrived');
   });
 
   it('refuses CREATE, DELETE and RENAME with the reason, and accepts SUBSCRIBE for a folder that exists', async () => {
