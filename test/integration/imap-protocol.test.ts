@@ -358,8 +358,8 @@ describe('IMAP: news of the selected folder', () => {
     await getJson(kotak, `/api/messages/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ read: true }) });
     expect(await idler.readResponse()).toMatch(/^\* 1 FETCH \(UID \d+ FLAGS \(\\Seen\)\)$/);
     const own = await other.command('o1', 'STORE 2 +FLAGS (\\Flagged)');
-    // At the end of a STORE: flags and new mail, but no EXPUNGE (RFC 3501 7.4.1).
-    expect(own.untagged).toEqual([expect.stringMatching(/^\* 2 FETCH \(FLAGS \(\\Flagged\)\)$/), expect.stringMatching(/^\* 1 FETCH \(UID \d+ FLAGS \(\\Seen\)\)$/), '* 3 EXISTS']);
+    // Before the STORE's own answer: the news heard meanwhile, flags and new mail (no EXPUNGE during a STORE, RFC 3501 7.4.1).
+    expect(own.untagged).toEqual([expect.stringMatching(/^\* 1 FETCH \(UID \d+ FLAGS \(\\Seen\)\)$/), '* 3 EXISTS', expect.stringMatching(/^\* 2 FETCH \(FLAGS \(\\Flagged\)\)$/)]);
     expect(await idler.readResponse()).toMatch(/^\* 2 FETCH \(UID \d+ FLAGS \(\\Flagged\)\)$/);
     expect((await getJson(kotak, `/api/messages/${first}`, { method: 'DELETE' })).status).toBeLessThan(300);
     expect(await idler.readResponse()).toBe('* 1 EXPUNGE');
@@ -367,6 +367,17 @@ describe('IMAP: news of the selected folder', () => {
     expect(await idler.result('i')).toEqual({ untagged: [], tagged: 'i OK IDLE terminated' });
     // The other session hears the news at the end of its next command, and not its own STORE again.
     expect(await other.command('o2', 'NOOP')).toEqual({ untagged: ['* 1 EXPUNGE'], tagged: 'o2 OK NOOP completed' });
+  });
+
+  it('tells news heard before a FETCH or SEARCH first, so it reads current flags', async () => {
+    const kotak = await start();
+    await send(kotak, simpleMessage('one'), simpleMessage('two'));
+    const reader = await session(kotak, { select: true });
+    const other = await session(kotak, { select: true });
+    await other.command('a', 'STORE 2 +FLAGS (\\Deleted)');
+    expect(await reader.command('b', 'SEARCH DELETED')).toEqual({ untagged: [expect.stringMatching(/^\* 2 FETCH \(UID \d+ FLAGS \(\\Deleted\)\)$/), '* SEARCH 2'], tagged: 'b OK SEARCH completed' });
+    await other.command('c', 'STORE 1 +FLAGS (\\Flagged)');
+    expect((await reader.command('d', 'FETCH 1 FLAGS')).untagged).toEqual([expect.stringMatching(/^\* 1 FETCH \(UID \d+ FLAGS \(\\Flagged\)\)$/), '* 1 FETCH (FLAGS (\\Flagged))']);
   });
 
   it('keeps EXPUNGE out of FETCH, STORE and SEARCH responses and sends it after NOOP or a UID command', async () => {
