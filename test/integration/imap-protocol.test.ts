@@ -239,6 +239,16 @@ describe('IMAP: messages', () => {
     expect((await message(kotak, id!)).body.read).toBe(false);
   });
 
+  it('sends BINARY content holding NUL as a literal8, and refuses an encoding it cannot undo with [UNKNOWN-CTE]', async () => {
+    const kotak = await start();
+    await send(kotak, Buffer.from('From: a@example.com\r\nSubject: bin\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n'));
+    await send(kotak, Buffer.from('From: a@example.com\r\nSubject: odd\r\nContent-Transfer-Encoding: x-unknown\r\n\r\nbody\r\n'));
+    const client = await session(kotak, { select: true });
+    expect((await client.command('a', 'FETCH 1 BINARY.PEEK[1]')).untagged[0]).toBe('* 1 FETCH (BINARY[1] ~{4}\r\n\x00\x01\x02\x03)');
+    expect((await client.command('b', 'FETCH 1 BINARY.SIZE[1]')).untagged[0]).toBe('* 1 FETCH (BINARY.SIZE[1] 4)');
+    expect((await client.command('c', 'FETCH 2 BINARY.PEEK[1]')).tagged).toMatch(/^c NO \[UNKNOWN-CTE\]/);
+  });
+
   it('sets \\Seen (the API read state) on a non-PEEK body fetch, but not in EXAMINE', async () => {
     const kotak = await start();
     const [first, second] = await send(kotak, simpleMessage('one'), simpleMessage('two'));
