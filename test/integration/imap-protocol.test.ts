@@ -134,6 +134,8 @@ describe('IMAP: before and around login', () => {
     expect((await client.command('e', 'FETCH 1 FLAGS')).tagged).toBe('e BAD FETCH needs a selected folder (SELECT or EXAMINE first)');
     await client.command('s', 'SELECT INBOX');
     expect((await client.command('f', 'FETCH 1 FLAGS')).tagged).toBe('f BAD no such message (sequence number past the last message)');
+    // 1:* of an empty folder selects nothing: no BAD (and so not counted).
+    expect(await client.command('f2', 'FETCH 1:* FLAGS')).toEqual({ untagged: [], tagged: 'f2 OK FETCH completed' });
     expect((await client.command('h', 'FETCH 1:* BODY[NOPE]')).tagged).toBe('h BAD unknown section NOPE');
     expect((await client.command('i', 'STORE 1 +FLAGS (\\Bogus)')).tagged).toBe('i BAD \\Bogus is not a flag');
     expect(await client.command('j', 'NOOP')).toEqual({ untagged: [], tagged: 'j OK NOOP completed' });
