@@ -8,10 +8,11 @@
  * in a session leaves it (SMTP intake in the same process must not notice a broken IMAP client).
  */
 import type net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { CredentialCheck } from '../access/credentials.js';
 import { createClientListener } from '../access/client-listener.js';
+import { endWithGrace, upgradeToTls, whenWritable } from '../access/client-socket.js';
 import type { FolderSource } from '../access/folder-types.js';
 import type { EventBus } from '../events.js';
 import type { TlsMaterial } from '../smtp/tls.js';
@@ -128,7 +129,7 @@ class ImapConnection {
     socket.cork();
     for (const chunk of chunks) flushed = socket.write(chunk);
     socket.uncork();
-    return flushed ? Promise.resolve() : this.#writable(socket);
+    return flushed ? Promise.resolve() : whenWritable(socket);
   };
 
   readonly #onData = (chunk: Buffer): void => {
@@ -221,25 +222,11 @@ class ImapConnection {
     }
   }
 
-  #writable(socket: net.Socket): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
-    });
-  }
-
   #end(): void {
     this.#ending = true;
     this.#queue.length = 0;
     this.#resolveEnded();
-    if (this.#socket.destroyed) return;
-    this.#socket.end();
-    setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS).unref();
+    endWithGrace(this.#socket, CLOSE_GRACE_MS);
   }
 
   /**
@@ -252,18 +239,14 @@ class ImapConnection {
     this.#reader.clear();
     this.#detach(plain);
     plain.pause();
-    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.#secureContext! });
-    this.#socket = secure;
-    secure.on('error', this.#onError);
-    secure.on('close', this.#onClose);
-    const handshakeTimeout = (): void => void secure.destroy();
-    secure.on('timeout', handshakeTimeout);
-    secure.setTimeout(this.#idleTimeoutMs);
-    secure.once('secure', () => {
-      secure.off('timeout', handshakeTimeout);
-      this.#session.tlsStarted();
-      this.#read(secure);
-      this.#log.debug({ protocol: secure.getProtocol() }, 'imap tls started');
+    this.#socket = upgradeToTls(plain, this.#secureContext!, this.#idleTimeoutMs, {
+      error: this.#onError,
+      close: this.#onClose,
+      secure: (secure) => {
+        this.#session.tlsStarted();
+        this.#read(secure);
+        this.#log.debug({ protocol: secure.getProtocol() }, 'imap tls started');
+      },
     });
   }
 }

@@ -7,9 +7,10 @@
  * same process must not notice a broken POP3 client).
  */
 import type net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import { createClientListener } from '../access/client-listener.js';
+import { endWithGrace, upgradeToTls, whenWritable } from '../access/client-socket.js';
 import type { CredentialCheck } from '../access/credentials.js';
 import type { MaildropSource } from '../access/maildrop.js';
 import type { TlsMaterial } from '../smtp/tls.js';
@@ -170,7 +171,7 @@ class Pop3Connection {
         const flushed = this.#send(outcome.reply);
         if (outcome.then === 'close') return this.#end();
         if (outcome.then === 'start-tls') return this.#startTls();
-        if (!flushed) await this.#writable();
+        if (!flushed) await whenWritable(this.#socket);
       }
       if (this.#ending) this.#end();
       else this.#socket.resume();
@@ -193,26 +194,11 @@ class Pop3Connection {
     return flushed;
   }
 
-  #writable(): Promise<void> {
-    const socket = this.#socket;
-    return new Promise((resolve) => {
-      const done = (): void => {
-        socket.off('drain', done);
-        socket.off('close', done);
-        resolve();
-      };
-      socket.on('drain', done);
-      socket.on('close', done);
-    });
-  }
-
   #end(): void {
     this.#ending = true;
     this.#queue.length = 0;
     this.#resolveEnded();
-    if (this.#socket.destroyed) return;
-    this.#socket.end();
-    setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS).unref();
+    endWithGrace(this.#socket, CLOSE_GRACE_MS);
   }
 
   /**
@@ -225,19 +211,14 @@ class Pop3Connection {
     this.#reader.clear();
     this.#detach(plain);
     plain.pause();
-    const secure = new tls.TLSSocket(plain, { isServer: true, secureContext: this.#secureContext! });
-    this.#socket = secure;
-    secure.on('error', this.#onError);
-    secure.on('close', this.#onClose);
-    // The idle timeout covers the handshake too: a client that never sends its hello is closed.
-    const handshakeTimeout = (): void => void secure.destroy();
-    secure.on('timeout', handshakeTimeout);
-    secure.setTimeout(this.#idleTimeoutMs);
-    secure.once('secure', () => {
-      secure.off('timeout', handshakeTimeout);
-      this.#session.tlsStarted();
-      this.#read(secure);
-      this.#log.debug({ protocol: secure.getProtocol() }, 'pop3 tls started');
+    this.#socket = upgradeToTls(plain, this.#secureContext!, this.#idleTimeoutMs, {
+      error: this.#onError,
+      close: this.#onClose,
+      secure: (secure) => {
+        this.#session.tlsStarted();
+        this.#read(secure);
+        this.#log.debug({ protocol: secure.getProtocol() }, 'pop3 tls started');
+      },
     });
   }
 }
