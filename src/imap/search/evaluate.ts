@@ -9,7 +9,7 @@ import type { FolderMessage } from '../../access/folder-types.js';
 import type { SearchQuery } from '../../mail/search-query.js';
 import { dayMatches, utcDay } from './dates.js';
 import type { SearchKey, StringTarget } from './keys.js';
-import { bodyTexts, messageTexts, needsBody, textMatches, type MessageTexts } from './message-text.js';
+import { anyFieldMatches, bodyTexts, messageTexts, needsBody, textMatches, type MessageTexts } from './message-text.js';
 import { narrowingQuery } from './narrowing.js';
 import { sequenceMatcher } from './sequence-set.js';
 
@@ -19,6 +19,11 @@ export interface KeySource {
   read(id: string): Promise<Buffer | null>;
 }
 
+/**
+ * Past this many candidates the store is asked about the whole folder instead (its answer is cut
+ * to the candidates here): a list of ids becomes one SQL parameter each, and SQLite allows 32,766.
+ */
+const MAX_WITHIN_IDS = 10_000;
 /** Raw messages read at once while checking candidates. */
 const READ_CONCURRENCY = 4;
 /** Lower-cased body text kept between keys of one search, in characters; past it a body is parsed again when asked. */
@@ -120,12 +125,16 @@ class Evaluator {
     const query = narrowingQuery(target, value);
     if (query !== null) {
       // The whole view is asked as the folder (null), which spares the store a list of every id.
-      const within = left.length === messages.length ? null : left.map((at) => messages[at]!.id);
+      const within = left.length === messages.length || left.length > MAX_WITHIN_IDS ? null : left.map((at) => messages[at]!.id);
       const found = await this.#source.matching(query, within);
       left = left.filter((at) => found.has(messages[at]!.id));
     }
     const needle = value.toLowerCase();
-    return this.#checked(left, needsBody(target) && needle !== '', (texts) => textMatches(texts, target, needle));
+    if (target.kind !== 'text' || needle === '') return this.#checked(left, needsBody(target) && needle !== '', (texts) => textMatches(texts, target, needle));
+    // TEXT: the header first, which is cheap; only the messages it leaves have their bodies parsed.
+    const inHeader = new Set(await this.#checked(left, false, (texts) => anyFieldMatches(texts, needle)));
+    const inBody = new Set(await this.#checked(left.filter((at) => !inHeader.has(at)), true, (texts) => textMatches(texts, { kind: 'body' }, needle)));
+    return left.filter((at) => inHeader.has(at) || inBody.has(at));
   }
 
   /** The candidates whose raw message passes `test`, read a few at a time; a message gone meanwhile does not. */
