@@ -12,6 +12,7 @@ const SECTIONS: readonly (readonly [SettingSection, string])[] = [
   ['mailboxes', 'Mailboxes: routing mail at intake'],
   ['tags', 'Tags: tagging mail at intake'],
   ['pop3', 'POP3 (off unless --pop3 is given)'],
+  ['imap', 'IMAP (off unless --imap is given)'],
   ['relay', 'Relay: real delivery (off unless --relay-allow is given)'],
   ['checks', 'Message checks (run on request, never while mail arrives)'],
   ['chaos', 'Chaos: faults for testing your app\'s retry paths (none unless a rule is set)'],
