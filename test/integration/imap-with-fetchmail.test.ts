@@ -1,0 +1,95 @@
+/**
+ * Debian's fetchmail over IMAP with `idle` (issue 21): it retrieves what is waiting, enters IDLE,
+ * and retrieves a message sent by SMTP during that session when Kotak's `* N EXISTS` wakes it,
+ * on the same connection. Each message goes to an MDA that moves it whole into a directory the
+ * test watches; `--invisible` leaves out fetchmail's Received header and `no stripcr` keeps CRLFs,
+ * so what arrives is Kotak's raw message byte for byte.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawOf, tempDir, withImapKotak, type ImapKotak } from '../helpers/imap-kotak.js';
+import { simpleMessage } from '../helpers/seed.js';
+import { queuedId, sendRaw } from '../helpers/smtp-client.js';
+
+/** Resolves once `dir` holds at least `count` delivered messages (files named msg.*), waking on each change. */
+async function delivered(dir: string, count: number): Promise<Buffer[]> {
+  const list = (): string[] => readdirSync(dir).filter((name) => name.startsWith('msg.')).sort();
+  const watcher = watch(dir);
+  try {
+    while (list().length < count) await once(watcher, 'change');
+  } finally {
+    watcher.close();
+  }
+  return list().map((name) => readFileSync(join(dir, name)));
+}
+
+/** Resolves once the child's output (stdout and stderr together) matches `pattern`. */
+async function outputMatches(child: ChildProcess, output: { text: string }, pattern: RegExp): Promise<void> {
+  while (!pattern.test(output.text)) {
+    const exited = child.exitCode !== null || child.signalCode !== null;
+    if (exited) throw new Error(`fetchmail exited (${child.exitCode ?? child.signalCode}) before ${pattern}:\n${output.text}`);
+    await Promise.race([once(child.stdout!, 'data'), once(child.stderr!, 'data'), once(child, 'exit')]);
+  }
+}
+
+describe('IMAP with fetchmail --idle', () => {
+  let kotak: ImapKotak;
+  let fetchmail: ChildProcess | null = null;
+  beforeAll(async () => {
+    kotak = await withImapKotak();
+  });
+  afterAll(async () => {
+    if (fetchmail && fetchmail.exitCode === null && fetchmail.signalCode === null) {
+      fetchmail.kill('SIGTERM');
+      await once(fetchmail, 'exit');
+    }
+    await kotak.stop();
+  });
+
+  it('retrieves the waiting message, idles, and retrieves one sent by SMTP during the session', async () => {
+    const waiting = queuedId(await sendRaw(kotak.smtpPort, simpleMessage('waiting before fetchmail', 'Already here.')));
+    const home = tempDir('fetchmail-idle');
+    const out = join(home, 'out');
+    mkdirSync(out);
+    // The MDA writes beside the directory, then renames: a file named msg.* is complete.
+    const deliver = join(home, 'deliver');
+    writeFileSync(deliver, `#!/bin/sh\nt=$(mktemp ${home}/part.XXXXXX) && cat > "$t" && mv "$t" "${out}/msg.$(date +%s%N)"\n`, { mode: 0o755 });
+    const rc = join(home, 'fetchmailrc');
+    writeFileSync(
+      rc,
+      [
+        'set no syslog',
+        `poll 127.0.0.1 protocol imap port ${kotak.imapPort} auth password no envelope`,
+        `  user "tester" password "secret" is "${userInfo().username}" here`,
+        "  options keep idle no rewrite no stripcr no forcecr no dropstatus no dropdelivered sslproto ''",
+        `  mda "${deliver}"`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    fetchmail = spawn('fetchmail', ['-f', rc, '--idle', '--invisible', '-v', '--nosyslog', '--nodetach'], {
+      env: { ...process.env, HOME: home, FETCHMAILHOME: home, LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = { text: '' };
+    fetchmail.stdout!.on('data', (d: Buffer) => (output.text += d.toString()));
+    fetchmail.stderr!.on('data', (d: Buffer) => (output.text += d.toString()));
+
+    const first = await delivered(out, 1);
+    expect(first[0]!.equals(await rawOf(kotak, waiting))).toBe(true);
+    await outputMatches(fetchmail, output, /IMAP> A\d+ IDLE/);
+    await outputMatches(fetchmail, output, /IMAP< \+/);
+
+    const during = queuedId(await sendRaw(kotak.smtpPort, simpleMessage('sent while fetchmail idles', 'Arrived during the session.')));
+    const all = await delivered(out, 2);
+    const raw = await rawOf(kotak, during);
+    expect(all.some((m) => m.equals(raw))).toBe(true);
+    // Woken by the server's EXISTS, on the same connection (one login).
+    expect(output.text).toMatch(/IMAP< \* 2 EXISTS/);
+    expect(output.text.match(/IMAP> A\d+ LOGIN/g)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * A real synchronising client (Debian's mbsync, isync 1.4) mirrors Kotak over IMAP into a Maildir
+ * (issue 21): INBOX and another mailbox's folder, every message's bytes as Kotak stored them (mbsync
+ * writes Maildir files with LF line ends: it turns the wire's CRLF into LF and changes nothing
+ * else), and a second sync after a flag change (from the API and from IMAP) and a delete (from the
+ * API) brings the flags into the file names and removes the deleted message's file.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getJson } from '../helpers/kotak.js';
+import { rawOf, runClient, tempDir, withImapKotak, type ImapKotak } from '../helpers/imap-kotak.js';
+import { imaplib } from '../helpers/imaplib.js';
+import { queuedId, sendRaw } from '../helpers/smtp-client.js';
+
+const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
+/** Real mail of several shapes: attachments, 8-bit bodies and headers, a 177 KB message. */
+const CORPUS_FILES = ['mailparser--nodemailer.eml', 'mailpit--mime-attachment.eml', 'mimekit--japanese.eml', 'rubymail--utf8_headers.eml', 'inbucket--gmail.eml'];
+
+/** The bytes mbsync writes to a Maildir for a message: CRLF line ends as LF. */
+const maildirForm = (raw: Buffer): Buffer => Buffer.from(raw.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+interface MaildirFile {
+  readonly name: string;
+  /** The Maildir flags after `:2,` (`S` seen, `F` flagged, `T` trashed). */
+  readonly flags: string;
+  readonly bytes: Buffer;
+}
+
+function maildirFiles(folder: string): MaildirFile[] {
+  return ['new', 'cur'].flatMap((sub) =>
+    readdirSync(join(folder, sub)).map((name) => ({ name, flags: /:2,([A-Z]*)$/.exec(name)?.[1] ?? '', bytes: readFileSync(join(folder, sub, name)) })),
+  );
+}
+
+describe('IMAP with mbsync', () => {
+  let kotak: ImapKotak;
+  let home: string;
+  const inbox: string[] = [];
+  const billing: string[] = [];
+
+  async function mbsync(): Promise<string> {
+    const { code, stdout, stderr } = await runClient('mbsync', ['-c', join(home, 'mbsyncrc'), '-V', 'kotak'], { env: { HOME: home } });
+    const log = stdout.toString() + stderr;
+    if (code !== 0) throw new Error(`mbsync exited with ${code}:\n${log}`);
+    return log;
+  }
+
+  beforeAll(async () => {
+    kotak = await withImapKotak({ mailboxRoute: '*@billing.test=billing' });
+    for (const file of CORPUS_FILES) inbox.push(queuedId(await sendRaw(kotak.smtpPort, readFileSync(new URL(file, CORPUS)))));
+    for (const file of CORPUS_FILES.slice(0, 2)) billing.push(queuedId(await sendRaw(kotak.smtpPort, readFileSync(new URL(file, CORPUS)), { from: 'a@example.com', to: ['ann@billing.test'] })));
+    home = tempDir('mbsync');
+    writeFileSync(
+      join(home, 'mbsyncrc'),
+      [
+        'IMAPAccount kotak',
+        'Host 127.0.0.1',
+        `Port ${kotak.imapPort}`,
+        'User tester',
+        'Pass secret',
+        'SSLType None',
+        'AuthMechs LOGIN',
+        '',
+        'IMAPStore kotak-far',
+        'Account kotak',
+        '',
+        'MaildirStore kotak-near',
+        `Path ${home}/mail/`,
+        `Inbox ${home}/mail/INBOX`,
+        'SubFolders Verbatim',
+        '',
+        'Channel kotak',
+        'Far :kotak-far:',
+        'Near :kotak-near:',
+        'Patterns *',
+        'Create Near',
+        'Sync Pull',
+        'Expunge Near',
+        'SyncState *',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+  });
+  afterAll(() => kotak.stop());
+
+  it('syncs INBOX and the billing folder: every file holds the stored bytes', async () => {
+    await mbsync();
+    for (const [folder, ids] of [['INBOX', inbox], ['billing', billing]] as const) {
+      const files = maildirFiles(join(home, 'mail', folder));
+      const expected = await Promise.all(ids.map(async (id) => digest(maildirForm(await rawOf(kotak, id)))));
+      expect(files.map((f) => digest(f.bytes)).sort(), folder).toEqual([...expected].sort());
+      expect(files.every((f) => f.flags === ''), folder).toBe(true);
+    }
+  });
+
+  it('a second sync brings a flag change and a delete made in Kotak meanwhile', async () => {
+    // Read in the API; flagged over IMAP; deleted in the API.
+    expect((await getJson(kotak, `/api/messages/${inbox[0]}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ read: true }) })).status).toBe(200);
+    await imaplib(kotak.imapPort, [['login', 'tester', 'secret'], ['select', 'INBOX'], ['store', '2', '+FLAGS', '(\\Flagged)'], ['logout']]);
+    const gone = maildirForm(await rawOf(kotak, inbox[2]!));
+    expect((await getJson(kotak, `/api/messages/${inbox[2]}`, { method: 'DELETE' })).status).toBe(200);
+
+    await mbsync();
+    const files = maildirFiles(join(home, 'mail', 'INBOX'));
+    expect(files).toHaveLength(inbox.length - 1);
+    const flagsOf = async (id: string): Promise<string | undefined> => {
+      const bytes = maildirForm(await rawOf(kotak, id));
+      return files.find((f) => f.bytes.equals(bytes))?.flags;
+    };
+    expect(await flagsOf(inbox[0]!)).toBe('S');
+    expect(await flagsOf(inbox[1]!)).toBe('F');
+    expect(await flagsOf(inbox[3]!)).toBe('');
+    expect(files.some((f) => f.bytes.equals(gone))).toBe(false);
+    // The other folder is untouched.
+    expect(maildirFiles(join(home, 'mail', 'billing'))).toHaveLength(billing.length);
+  });
+});
