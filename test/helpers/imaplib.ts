@@ -23,7 +23,7 @@ async function runPython(request: object): Promise<{ results: unknown[]; error?:
  * Runs imaplib calls in one session (`['select', 'INBOX']`, `['uid', 'SEARCH', 'ALL']`); resolves
  * with each call's `[typ, data]`. A call that raised fails the promise with imaplib's error.
  */
-export async function imaplib(port: number, calls: readonly (readonly (string | number | null)[])[]): Promise<PyValue[][]> {
+export async function imaplib(port: number, calls: readonly (readonly (string | number | boolean | null)[])[]): Promise<PyValue[][]> {
   const { results, error } = await runPython({ port, calls });
   if (error) throw new Error(`imaplib: ${error} (after ${results.length} calls)`);
   return results.map((r) => decode(r) as PyValue[]);

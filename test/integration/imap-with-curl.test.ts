@@ -25,7 +25,7 @@ describe('IMAP with curl', () => {
     for (const [subject, body] of [['alpha', 'first body'], ['beta', 'second body'], ['gamma', 'third body']] as const) {
       ids.push(queuedId(await sendRaw(kotak.smtpPort, message(subject, body))));
     }
-    const [, , search] = await imaplib(kotak.imapPort, [['login', 'tester', 'secret'], ['examine', 'INBOX'], ['uid', 'SEARCH', 'ALL'], ['logout']]);
+    const [, , search] = await imaplib(kotak.imapPort, [['login', 'tester', 'secret'], ['select', 'INBOX', true], ['uid', 'SEARCH', 'ALL'], ['logout']]);
     uids = text((search![1] as Buffer[])[0]!).split(' ').map(Number);
   });
   afterAll(() => kotak.stop());

@@ -35,7 +35,8 @@ describe('IMAP with imapflow', () => {
       const info = await smtp.sendMail({
         from: 'Ann Sender <ann@example.com>',
         to: options.to ?? 'Bob Inbox <bob@example.com>',
-        cc: 'carol@example.com',
+        // Every recipient is routed: a Cc to another mailbox would store a second copy there.
+        cc: options.to ? [] : 'carol@example.com',
         subject,
         text: options.text ?? `${subject}: the plain body`,
         html: `<p>${subject}: the <b>HTML</b> body</p>`,

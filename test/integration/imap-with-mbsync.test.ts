@@ -1,12 +1,16 @@
 /**
  * A real synchronising client (Debian's mbsync, isync 1.4) mirrors Kotak over IMAP into a Maildir
- * (issue 21): INBOX and another mailbox's folder, every message's bytes as Kotak stored them (mbsync
- * writes Maildir files with LF line ends: it turns the wire's CRLF into LF and changes nothing
- * else), and a second sync after a flag change (from the API and from IMAP) and a delete (from the
- * API) brings the flags into the file names and removes the deleted message's file.
+ * (issue 21): INBOX and another mailbox's folder, every message's bytes as Kotak stored them, and
+ * a second sync after a flag change (from the API and from IMAP) and a delete (from the API)
+ * brings the flags into the file names and removes the deleted message's file.
+ *
+ * mbsync makes exactly two changes of its own to what it FETCHes, and the comparison undoes
+ * exactly those: Maildir files get LF line ends (the wire's CRLF becomes LF), and it adds its
+ * bookkeeping header `X-TUID: <12 characters>` as the last header line (it finds a copied
+ * message by it if a sync is interrupted). Every other byte must be Kotak's.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson } from '../helpers/kotak.js';
@@ -18,20 +22,29 @@ const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 /** Real mail of several shapes: attachments, 8-bit bodies and headers, a 177 KB message. */
 const CORPUS_FILES = ['mailparser--nodemailer.eml', 'mailpit--mime-attachment.eml', 'mimekit--japanese.eml', 'rubymail--utf8_headers.eml', 'inbucket--gmail.eml'];
 
-/** The bytes mbsync writes to a Maildir for a message: CRLF line ends as LF. */
+/** Kotak's raw message as mbsync writes it: CRLF line ends as LF. */
 const maildirForm = (raw: Buffer): Buffer => Buffer.from(raw.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+
+/** A Maildir file without mbsync's X-TUID line, which it adds at the end of the header. */
+function withoutTuid(file: Buffer): Buffer {
+  const text = file.toString('latin1');
+  const tuid = /\nX-TUID: [A-Za-z0-9+/]{12}\n\n/.exec(text);
+  if (!tuid) throw new Error(`no X-TUID header at the end of the header: ${JSON.stringify(text.slice(0, 300))}`);
+  return Buffer.from(text.slice(0, tuid.index + 1) + text.slice(tuid.index + tuid[0].length - 1), 'latin1');
+}
 const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 interface MaildirFile {
   readonly name: string;
   /** The Maildir flags after `:2,` (`S` seen, `F` flagged, `T` trashed). */
   readonly flags: string;
+  /** The file's bytes without mbsync's X-TUID line. */
   readonly bytes: Buffer;
 }
 
 function maildirFiles(folder: string): MaildirFile[] {
   return ['new', 'cur'].flatMap((sub) =>
-    readdirSync(join(folder, sub)).map((name) => ({ name, flags: /:2,([A-Z]*)$/.exec(name)?.[1] ?? '', bytes: readFileSync(join(folder, sub, name)) })),
+    readdirSync(join(folder, sub)).map((name) => ({ name, flags: /:2,([A-Z]*)$/.exec(name)?.[1] ?? '', bytes: withoutTuid(readFileSync(join(folder, sub, name))) })),
   );
 }
 
@@ -53,6 +66,7 @@ describe('IMAP with mbsync', () => {
     for (const file of CORPUS_FILES) inbox.push(queuedId(await sendRaw(kotak.smtpPort, readFileSync(new URL(file, CORPUS)))));
     for (const file of CORPUS_FILES.slice(0, 2)) billing.push(queuedId(await sendRaw(kotak.smtpPort, readFileSync(new URL(file, CORPUS)), { from: 'a@example.com', to: ['ann@billing.test'] })));
     home = tempDir('mbsync');
+    mkdirSync(join(home, 'mail'));
     writeFileSync(
       join(home, 'mbsyncrc'),
       [
