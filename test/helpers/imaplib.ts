@@ -32,8 +32,10 @@ export async function imaplib(port: number, calls: readonly (readonly (string | 
 /** A MIME part tree as Python's email package sees it (imaplib-session.py's describe()). */
 export interface PyPart {
   readonly type: string;
-  /** Leaf parts: the body's octets as transferred. */
-  readonly size?: number;
+  /** Leaf parts: the body's octets as transferred; null where Python keeps no count (see describe()). */
+  readonly size?: number | null;
+  /** A multipart without any part: in IMAP, one holding an empty text/plain part. */
+  readonly empty?: true;
   readonly parts?: readonly PyPart[];
   /** message/rfc822: the message it carries. */
   readonly message?: PyPart;
