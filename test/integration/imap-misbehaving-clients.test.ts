@@ -27,26 +27,35 @@ function bigMessage(size: number): Buffer {
   );
 }
 
-/** A raw IMAP connection: writes what it is given, counts what arrives, keeps the recent text to wait on. */
+/**
+ * A raw IMAP connection: writes what it is given, counts what arrives, and waits for text in it.
+ * A 20 MB literal is counted, not stored: each chunk is searched together with the end of the one
+ * before (so a match split between chunks is found), then only that end is kept.
+ */
 class RawImap {
   received = 0;
-  #tail = '';
-  #wake: (() => void) | null = null;
   closed = false;
   readonly socket: net.Socket;
+  #tail = '';
+  #waiter: { readonly test: (text: string) => boolean; readonly resolve: () => void } | null = null;
+  #onClose: (() => void)[] = [];
 
   private constructor(socket: net.Socket) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
       this.received += chunk.length;
-      // Only the end is kept: a 20 MB literal is counted, not stored.
-      this.#tail = (this.#tail + chunk.toString('latin1')).slice(-4096);
-      this.#notify();
+      const text = this.#tail + chunk.toString('latin1');
+      this.#tail = text.slice(-4096);
+      if (this.#waiter?.test(text)) {
+        const { resolve } = this.#waiter;
+        this.#waiter = null;
+        resolve();
+      }
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.closed = true;
-      this.#notify();
+      for (const wake of this.#onClose.splice(0)) wake();
     });
   }
 
@@ -57,23 +66,20 @@ class RawImap {
     });
   }
 
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = null;
-    wake?.();
-  }
-
-  /** Resolves once `test` holds (checked on every chunk and at close); rejects if the connection closes first. */
-  async until(test: (tail: string) => boolean, what: string): Promise<void> {
-    while (!test(this.#tail)) {
-      if (this.closed) throw new Error(`connection closed before ${what} (last: ${JSON.stringify(this.#tail.slice(-300))})`);
-      await new Promise<void>((resolve) => (this.#wake = resolve));
-    }
+  /** Resolves once text arriving from now on (with the end of what came before) passes `test`; rejects if the connection closes first. */
+  until(test: (text: string) => boolean, what: string): Promise<void> {
+    if (test(this.#tail)) return Promise.resolve();
+    if (this.closed) return Promise.reject(new Error(`connection closed before ${what}`));
+    return new Promise((resolve, reject) => {
+      this.#waiter = { test, resolve };
+      this.#onClose.push(() => reject(new Error(`connection closed before ${what} (last: ${JSON.stringify(this.#tail.slice(-300))})`)));
+    });
   }
 
   /** Resolves once the server has closed the connection. */
-  async closedByServer(): Promise<void> {
-    while (!this.closed) await new Promise<void>((resolve) => (this.#wake = resolve));
+  closedByServer(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.#onClose.push(resolve));
   }
 
   write(data: string | Buffer): void {
