@@ -27,6 +27,8 @@ import { createCredentialCheck } from './access/credentials.js';
 import { loadHtpasswd } from './auth/htpasswd.js';
 import { createPasswordVerifier } from './auth/verifier.js';
 import { createMaildropSource } from './access/maildrop.js';
+import { createFolderSource, loginFolders } from './access/folders.js';
+import { createAppend } from './append.js';
 import { isPostgresUrl, type Config, type TlsSetting } from './config.js';
 import { isKotakError, KotakError } from './errors.js';
 import { createEventBus, type EventBus } from './events.js';
@@ -38,6 +40,7 @@ import { createLogger } from './log.js';
 import { LIVE_PATH } from './live/protocol.js';
 import { createParserPool } from './parse/pool.js';
 import { createPop3Server } from './pop3/server.js';
+import { createImapServer } from './imap/server.js';
 import { startRetention } from './retention.js';
 import { createSmtpServer } from './smtp/server.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
@@ -55,6 +58,8 @@ export interface RunningKotak {
   readonly smtpPort: number;
   /** The POP3 port, or null when POP3 is off (no --pop3). */
   readonly pop3Port: number | null;
+  /** The IMAP port, or null when IMAP is off (no --imap). */
+  readonly imapPort: number | null;
   readonly httpPort: number;
   /** Base URL of the HTTP API and web inbox, e.g. http://127.0.0.1:8025 */
   readonly url: string;
@@ -125,6 +130,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const tls = await resolveTls(config.smtpTls, config.hostname);
   const pop3Credentials = config.pop3 && config.pop3Auth.mode === 'file' ? await loadHtpasswd(config.pop3Auth.path, verifier) : null;
   const pop3Tls = config.pop3 ? await resolveTls(config.pop3Tls, config.hostname) : null;
+  const imapCredentials = config.imap && config.imapAuth.mode === 'file' ? await loadHtpasswd(config.imapAuth.path, verifier) : null;
+  const imapTls = config.imap ? await resolveTls(config.imapTls, config.hostname) : null;
   const httpAccess = await loadHttpAccess(config, verifier);
   const origins = createOriginPolicy(config.httpCors);
   const hosts = createHostPolicy({ allowed: config.httpAllowedHosts, hostname: config.hostname, authOn: httpAccess.auth !== null });
@@ -263,20 +270,48 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       )
     : null;
 
+  const imap = config.imap
+    ? createImapServer(
+        {
+          host: config.imap.host, port: config.imap.port, idleTimeoutMs: config.imapIdleTimeout, implicitTls: config.imapTlsImplicit,
+          maxConnections: config.imapMaxConnections, maxMessageSize: config.maxMessageSize, folderSize: config.imapFolderSize,
+        },
+        {
+          credentials: createCredentialCheck(config.imapAuth, imapCredentials),
+          folders: createFolderSource(
+            {},
+            {
+              store, mailboxes, log: log.child({ component: 'folders' }),
+              // APPEND and COPY go through the same parser pool and mailbox service as SMTP intake.
+              append: createAppend({ parser, mailboxes, log: log.child({ component: 'append' }), maxMessageSize: config.maxMessageSize }),
+              // INBOX is what POP3 would read; with --mailbox-by-smtp-user a login sees only its own mailbox.
+              policy: loginFolders(routing, config.mailboxBySmtpUser),
+            },
+          ),
+          // Every node's events: a change made through another node reaches this one's sessions.
+          bus: database.bus,
+          tls: imapTls,
+          log: log.child({ component: 'imap' }),
+        },
+      )
+    : null;
+
   let pop3Port: number | null = null;
+  let imapPort: number | null = null;
   let httpPort: number;
   try {
     await relay?.queue.start();
     smtpPort = await naming('--smtp', config.smtp, smtp.listen());
     if (pop3 && config.pop3) pop3Port = await naming('--pop3', config.pop3, pop3.listen());
+    if (imap && config.imap) imapPort = await naming('--imap', config.imap, imap.listen());
     httpPort = await naming('--http', config.http, listenHttp(http, config.http.host, config.http.port));
   } catch (err) {
-    await Promise.allSettled([smtp.close(), pop3?.close(), retention.stop(), relay?.queue.close(), parser.close(), verifier.close()]);
+    await Promise.allSettled([smtp.close(), pop3?.close(), imap?.close(), retention.stop(), relay?.queue.close(), parser.close(), verifier.close()]);
     await database.close();
     throw err;
   }
   const url = `http://${urlHost(config.http.host)}:${httpPort}${basePath.slice(0, -1)}`;
-  log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, ...(config.pop3 && { pop3Port, pop3: `${config.pop3.host}:${pop3Port}` }), url, db: database.name, durability: config.durability }, 'kotak listening');
+  log.info({ smtpPort, httpPort, smtp: `${config.smtp.host}:${smtpPort}`, ...(config.pop3 && { pop3Port, pop3: `${config.pop3.host}:${pop3Port}` }), ...(config.imap && { imapPort, imap: `${config.imap.host}:${imapPort}` }), url, db: database.name, durability: config.durability }, 'kotak listening');
   if (config.spamassassin) log.info({ spamd: describeSpamdAddress(config.spamassassin), maxBytes: config.spamassassinMaxSize }, 'spam check through spamd');
   if (httpAccess.auth) log.info({ users: httpAccess.users, tokens: httpAccess.tokens.length }, 'HTTP authentication required');
   for (const [fields, message] of exposureWarnings(config, config, httpAccess)) log.warn(fields, message);
@@ -286,6 +321,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   return {
     smtpPort,
     pop3Port,
+    imapPort,
     httpPort,
     url,
     stop() {
@@ -293,6 +329,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         // Intake first, so that nothing new arrives; then what serves reads; storage last.
         await smtp.close();
         await pop3?.close();
+        await imap?.close();
         await live.close();
         await mailpitEvents.close();
         waiters.close();

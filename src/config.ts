@@ -82,6 +82,15 @@ export interface Config {
   readonly pop3MaildropSize: number;
   readonly pop3IdleTimeout: number;
   readonly pop3MaxConnections: number;
+  /** IMAP listener; null = off. */
+  readonly imap: HostPort | null;
+  readonly imapAuth: AuthSetting;
+  readonly imapTls: TlsSetting;
+  readonly imapTlsImplicit: boolean;
+  readonly imapMaxConnections: number;
+  readonly imapIdleTimeout: number;
+  /** How many of a folder's newest messages a selected IMAP folder shows. */
+  readonly imapFolderSize: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly hostname: string;
@@ -256,7 +265,7 @@ const DURABILITY_MODES: readonly Durability[] = ['crash', 'full'];
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 /** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
-export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'pop3' | 'relay' | 'checks' | 'limits' | 'general';
+export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'pop3' | 'imap' | 'relay' | 'checks' | 'limits' | 'general';
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -320,6 +329,14 @@ export const SETTINGS = [
   setting({ key: 'pop3MaildropSize', flag: 'pop3-maildrop-size', section: 'pop3', value: 'N', fallback: '500', help: 'a POP3 session sees the newest N messages', parse: (v) => parseCount('pop3-maildrop-size', v, 1) }),
   setting({ key: 'pop3MaxConnections', flag: 'pop3-max-connections', section: 'pop3', value: 'N', fallback: '100', help: 'POP3 connections open at once; one more gets -ERR [SYS/TEMP] (0: no limit)', parse: (v) => parseCount('pop3-max-connections', v, 0) }),
   setting({ key: 'pop3IdleTimeout', flag: 'pop3-idle-timeout', section: 'pop3', value: 'DURATION', fallback: '10m', help: 'close a POP3 connection idle this long (RFC 1939: at least 10m)', parse: wrapUnits('pop3-idle-timeout', (v) => parseDuration(v) || invalid('pop3-idle-timeout', 'must be more than 0')) }),
+  // IMAP: as POP3, off unless an address is given, and then credentials are required.
+  setting({ key: 'imap', flag: 'imap', section: 'imap', value: 'HOST:PORT', fallback: null, help: 'serve the mailboxes over IMAP here, usually 127.0.0.1:1143 (off unless set; port 0 picks a free port; needs --imap-auth)', parse: (v) => parseHostPort('imap', v) }),
+  setting({ key: 'imapAuth', flag: 'imap-auth', section: 'imap', value: 'any|FILE', fallback: 'off', help: 'IMAP logins: an htpasswd file, or any (every user and password accepted)', parse: parseAuth }),
+  setting({ key: 'imapTls', flag: 'imap-tls', section: 'imap', value: 'off|auto|CERT,KEY', fallback: 'off', help: 'IMAP STARTTLS: off, auto (self-signed at start) or PEM certificate and key files', parse: (v) => parseTls('imap-tls', v) }),
+  setting({ key: 'imapTlsImplicit', flag: 'imap-tls-implicit', section: 'imap', value: '', fallback: 'false', boolean: true, help: 'IMAP over TLS from the first byte (as on port 993) instead of STARTTLS', parse: (v) => parseBoolean('imap-tls-implicit', v) }),
+  setting({ key: 'imapMaxConnections', flag: 'imap-max-connections', section: 'imap', value: 'N', fallback: '100', help: 'IMAP connections open at once; one more gets * BYE [UNAVAILABLE] (0: no limit)', parse: (v) => parseCount('imap-max-connections', v, 0) }),
+  setting({ key: 'imapIdleTimeout', flag: 'imap-idle-timeout', section: 'imap', value: 'DURATION', fallback: '30m', help: 'close an IMAP connection idle this long, IDLE included (RFC 3501: at least 30m)', parse: wrapUnits('imap-idle-timeout', (v) => parseDuration(v) || invalid('imap-idle-timeout', 'must be more than 0')) }),
+  setting({ key: 'imapFolderSize', flag: 'imap-folder-size', section: 'imap', value: 'N', fallback: '10000', help: 'a selected IMAP folder shows its newest N messages (and what arrives while selected)', parse: (v) => parseCount('imap-folder-size', v, 1) }),
   setting({ key: 'logLevel', flag: 'log-level', section: 'general', value: 'LEVEL', fallback: 'info', help: `log level: ${LOG_LEVELS.join(', ')}`, parse: (v) => (LOG_LEVELS.includes(v as LogLevel) ? (v as LogLevel) : invalid('log-level', `"${v}" is not one of ${LOG_LEVELS.join(', ')}`)) }),
   setting({ key: 'logFormat', flag: 'log-format', section: 'general', value: 'auto|json|pretty', fallback: 'auto', help: 'log lines as JSON (one object a line) or pretty for people; auto: pretty when stdout is a terminal', parse: (v) => (LOG_FORMATS.includes(v as LogFormat) ? (v as LogFormat) : invalid('log-format', `"${v}" is not auto, json or pretty`)) }),
   setting({ key: 'hostname', flag: 'hostname', section: 'smtp', value: 'NAME', fallback: null, help: 'name in the SMTP greeting (default: this machine\'s hostname)', parse: (v) => v.trim() || invalid('hostname', 'empty name') }),
@@ -406,6 +423,12 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
   }
   if (config.pop3TlsImplicit && config.pop3Tls.mode === 'off') {
     invalid('pop3-tls-implicit', 'needs --pop3-tls (auto or CERT,KEY)');
+  }
+  if (config.imap && config.imapAuth.mode === 'off') {
+    invalid('imap-auth', 'IMAP needs credentials: an htpasswd FILE, or any (accept every user and password)');
+  }
+  if (config.imapTlsImplicit && config.imapTls.mode === 'off') {
+    invalid('imap-tls-implicit', 'needs --imap-tls (auto or CERT,KEY)');
   }
   return Object.freeze(config);
 }

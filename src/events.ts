@@ -14,6 +14,11 @@ export interface MailEvents {
   /** Messages of one mailbox were deleted; a deletion across mailboxes is one event per mailbox. */
   'message:deleted': { readonly mailbox: string; readonly ids: readonly string[] };
   'messages:cleared': Record<string, never>;
+  /**
+   * IMAP's stored \Flagged or \Deleted changed on these messages of one mailbox (issue 21); listeners
+   * re-read their flags. Not a live frame: neither the web inbox nor the API shows these flags.
+   */
+  'message:flags': { readonly mailbox: string; readonly ids: readonly string[] };
   /** Tags of messages changed (only Mailpit's API has tags so far; not a live frame of Kotak's own). */
   'tags:changed': TagChange;
   /** A relay job was queued or its status changed. */

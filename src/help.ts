@@ -11,6 +11,7 @@ const SECTIONS: readonly (readonly [SettingSection, string])[] = [
   ['storage', 'Storage'],
   ['mailboxes', 'Mailboxes: routing mail at intake'],
   ['pop3', 'POP3 (off unless --pop3 is given)'],
+  ['imap', 'IMAP (off unless --imap is given)'],
   ['relay', 'Relay: real delivery (off unless --relay-allow is given)'],
   ['checks', 'Message checks (run on request, never while mail arrives)'],
   ['limits', 'Limits'],

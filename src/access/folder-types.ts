@@ -91,7 +91,16 @@ export interface FolderAccess {
   copy(from: Folder, ids: readonly string[], to: Folder): Promise<Map<string, FolderMessage>>;
 }
 
+/** Where a session comes from: recorded in the envelope of the messages it appends. */
+export interface FolderClient {
+  readonly address: string;
+  readonly tls: boolean;
+}
+
 export interface FolderSource {
-  /** The folders of an authenticated login; rejects with KotakError `no_maildrop` when it has no mailbox. */
-  open(user: string): Promise<FolderAccess>;
+  /**
+   * The folders of an authenticated login; rejects with KotakError `no_maildrop` when it has no
+   * mailbox. `client`: where the session comes from (absent: unknown, recorded as '' and no TLS).
+   */
+  open(user: string, client?: FolderClient): Promise<FolderAccess>;
 }

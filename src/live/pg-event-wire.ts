@@ -17,6 +17,7 @@ export type WireEvent =
   | { readonly e: 'messages:updated'; readonly mailbox: string; readonly read: boolean; readonly count: number }
   | { readonly e: 'message:deleted'; readonly mailbox: string; readonly ids: readonly string[] }
   | { readonly e: 'messages:cleared' }
+  | { readonly e: 'message:flags'; readonly mailbox: string; readonly ids: readonly string[] }
   | { readonly e: 'tags:set'; readonly messages: readonly { readonly id: string; readonly mailbox: string }[] }
   | { readonly e: 'tags:bulk'; readonly scope: MailboxScope }
   | { readonly e: 'relay:updated'; readonly id: number; readonly messageId: string };
@@ -40,6 +41,8 @@ function splitter(event: WireEvent): { items: readonly unknown[]; with: (part: u
     case 'message:stored':
       return { items: event.ids, with: (ids) => ({ ...event, ids: ids as string[] }) };
     case 'message:deleted':
+      return { items: event.ids, with: (ids) => ({ ...event, ids: ids as string[] }) };
+    case 'message:flags':
       return { items: event.ids, with: (ids) => ({ ...event, ids: ids as string[] }) };
     case 'tags:set':
       return { items: event.messages, with: (messages) => ({ ...event, messages: messages as { id: string; mailbox: string }[] }) };
@@ -143,6 +146,7 @@ function isWireEvent(v: unknown): v is WireEvent {
     case 'messages:updated':
       return isString(o.mailbox) && typeof o.read === 'boolean' && Number.isInteger(o.count);
     case 'message:deleted':
+    case 'message:flags':
       return isString(o.mailbox) && isStringList(o.ids);
     case 'messages:cleared':
       return true;

@@ -82,6 +82,7 @@ const BRIDGED = {
   'messages:updated': true,
   'message:deleted': true,
   'messages:cleared': true,
+  'message:flags': true,
   'tags:changed': true,
   'relay:updated': true,
 } as const satisfies Record<MailEventName, true>;
@@ -99,6 +100,8 @@ function toWire<K extends MailEventName>(name: K, data: MailEvents[K]): WireEven
       return { e: 'message:deleted', mailbox: event.data.mailbox, ids: event.data.ids };
     case 'messages:cleared':
       return { e: 'messages:cleared' };
+    case 'message:flags':
+      return { e: 'message:flags', mailbox: event.data.mailbox, ids: event.data.ids };
     case 'tags:changed':
       return event.data.kind === 'set'
         ? { e: 'tags:set', messages: event.data.messages.map(({ id, mailbox }) => ({ id, mailbox })) }
@@ -222,6 +225,8 @@ export function createPgEventBridge(deps: PgEventBridgeDeps): PgEventBridge {
         return clusterBus.emit('message:deleted', { mailbox: event.mailbox, ids: event.ids });
       case 'messages:cleared':
         return clusterBus.emit('messages:cleared', {});
+      case 'message:flags':
+        return clusterBus.emit('message:flags', { mailbox: event.mailbox, ids: event.ids });
       case 'tags:set': {
         const extras = await messages.summaryExtras(event.messages.map((m) => m.id));
         const changed = event.messages.flatMap(({ id, mailbox }) => {

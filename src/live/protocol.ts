@@ -5,8 +5,11 @@
  */
 import type { MailEvents } from '../events.js';
 
-/** Bus events sent as they are; tag changes are reshaped into the two tag frames below (src/live/hub.ts). */
-export type LiveEventName = Exclude<keyof MailEvents, 'tags:changed'>;
+/**
+ * Bus events sent as they are; tag changes are reshaped into the two tag frames below (src/live/hub.ts).
+ * IMAP's `message:flags` is no frame: nothing the web inbox or the API shows depends on it.
+ */
+export type LiveEventName = Exclude<keyof MailEvents, 'tags:changed' | 'message:flags'>;
 
 /** One message's tags, as stored now. */
 export interface MessageTaggedData {

@@ -47,7 +47,7 @@ export function summarize(message: NewMessage): MessageSummary {
     snippet: nulFree(parsed?.snippet ?? ''),
     size: message.spooled?.size ?? message.raw.length,
     hasAttachments: parsed ? parsed.attachments.some((a) => !a.inline) : false,
-    read: false,
+    read: message.initialFlags?.read ?? false,
     messageId: parsed?.messageId == null ? null : nulFree(parsed.messageId),
     // A message is stored untagged; tags come later, through the API.
     tags: [],

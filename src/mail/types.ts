@@ -99,6 +99,14 @@ export interface NewMessage {
   /** Present when the raw bytes were received into a spool file: the store links its raw file to it. */
   readonly spooled?: SpooledRaw;
   readonly parsed: ParseOutcome;
+  /** Stored flags it starts with (IMAP APPEND and COPY); absent: unread, unflagged, not deleted. */
+  readonly initialFlags?: InitialFlags;
+}
+
+export interface InitialFlags {
+  readonly read: boolean;
+  readonly flagged: boolean;
+  readonly deleted: boolean;
 }
 
 /** The row of a list: cheap to load, enough to render an inbox line. */

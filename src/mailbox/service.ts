@@ -14,7 +14,8 @@ import type { EventBus } from '../events.js';
 import { inScope, onlyMailboxes, type MailboxScope } from '../mail/mailbox-scope.js';
 import { EMPTY_QUERY, type SearchQuery } from '../mail/search-query.js';
 import { DEFAULT_MAILBOX, type MessageSummary, type NewMessage } from '../mail/types.js';
-import type { MailboxCount, MessageStore, PruneLimits, RemovedMessage } from '../store/types.js';
+import type { FlagChange } from '../access/folder-types.js';
+import type { FlagMarks, FolderEntry, FlagsChanged, MailboxCount, MessageStore, PruneLimits, RemovedMessage } from '../store/types.js';
 
 export interface MailboxServiceDeps {
   readonly store: MessageStore;
@@ -65,6 +66,27 @@ export interface MailboxService {
   renameTag(scope: MailboxScope, from: string, to: string): Promise<number>;
   /** Removes a tag from the scope's messages; announces a bulk 'tags:changed' when any held it; returns how many did. */
   deleteTag(scope: MailboxScope, name: string): Promise<number>;
+  /**
+   * Applies an IMAP flag change (STORE) to these messages, those in scope: \Seen is the read state
+   * ('message:updated' per message, or 'messages:updated' per mailbox past READ_FRAMES_MAX of
+   * them), keywords are tags ('tags:changed'), \Flagged and \Deleted are stored flags
+   * ('message:flags' per mailbox). Announces only what changed; returns every one's entry as stored after.
+   */
+  setFlags(scope: MailboxScope, ids: readonly string[], change: FlagChange): Promise<Map<string, FolderEntry>>;
+}
+
+/**
+ * Read changes of more messages than this in one mailbox are announced as one 'messages:updated'
+ * (listeners refetch), as a bulk "mark read" is, rather than a frame per message.
+ */
+export const READ_FRAMES_MAX = 1000;
+
+/** The stored flags a change sets; keywords are tags, handled apart. */
+export function flagMarksOf(change: FlagChange): FlagMarks {
+  const { seen, flagged, deleted } = change.flags;
+  if (change.kind === 'replace') return { read: seen === true, flagged: flagged === true, deleted: deleted === true };
+  const to = change.kind === 'add';
+  return { ...(seen ? { read: to } : {}), ...(flagged ? { flagged: to } : {}), ...(deleted ? { deleted: to } : {}) };
 }
 
 /** Ids per lookup of their mailboxes: well under SQLite's limit of bound parameters. */
@@ -97,6 +119,25 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
     for (const [mailbox, ids] of byMailbox) bus.emit('message:deleted', { mailbox, ids });
   };
   const idsOf = (removed: readonly RemovedMessage[]): string[] => removed.map((m) => m.id);
+
+  /** Read changes as the API announces them, the stored flags as 'message:flags', each per mailbox. */
+  const announceFlags = (changed: readonly FlagsChanged[]): void => {
+    const readBy = new Map<string, { id: string; read: boolean }[]>();
+    const marksBy = new Map<string, string[]>();
+    for (const { id, mailbox, read, marks } of changed) {
+      if (read !== null) (readBy.get(mailbox) ?? readBy.set(mailbox, []).get(mailbox)!).push({ id, read });
+      if (marks) (marksBy.get(mailbox) ?? marksBy.set(mailbox, []).get(mailbox)!).push(id);
+    }
+    for (const [mailbox, reads] of readBy) {
+      if (reads.length <= READ_FRAMES_MAX) {
+        for (const { id, read } of reads) bus.emit('message:updated', { id, mailbox, read });
+        continue;
+      }
+      // One change sets one read state: all of them changed to the same one.
+      bus.emit('messages:updated', { mailbox, read: reads[0]!.read, count: reads.length });
+    }
+    for (const [mailbox, changedIds] of marksBy) bus.emit('message:flags', { mailbox, ids: changedIds });
+  };
 
   /**
    * A tag change on the messages of `ids` the scope may see: read first, in scope, so that what the
@@ -235,6 +276,25 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
       const held = await store.deleteTag(scope, name);
       if (held > 0) bus.emit('tags:changed', { kind: 'bulk', scope });
       return held;
+    },
+
+    async setFlags(scope, ids, change) {
+      const unique = [...new Set(ids)];
+      if (unique.length === 0) return new Map();
+      const marks = flagMarksOf(change);
+      if (marks.read !== undefined || marks.flagged !== undefined || marks.deleted !== undefined) announceFlags(await store.setFlags(scope, unique, marks));
+      const keywords = change.flags.keywords ?? [];
+      if (change.kind === 'replace') {
+        // Only the messages whose tags differ (as tags compare: without regard to case), so that
+        // the others are not announced as changed.
+        const wanted = new Set(keywords.map((k) => k.toLowerCase()));
+        const sameTags = (tags: readonly string[]) => tags.length === wanted.size && tags.every((t) => wanted.has(t.toLowerCase()));
+        const differing = [...(await store.flagsOf(scope, unique)).values()].filter((entry) => !sameTags(entry.tags)).map((entry) => entry.id);
+        if (differing.length > 0) await retag(scope, differing, (visibleIds) => store.setTags(visibleIds, keywords));
+      } else if (keywords.length > 0) {
+        await retag(scope, unique, (visibleIds) => store.changeTags(visibleIds, change.kind === 'add' ? keywords : [], change.kind === 'remove' ? keywords : []));
+      }
+      return store.flagsOf(scope, unique);
     },
   };
 }

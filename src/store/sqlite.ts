@@ -5,7 +5,7 @@
  */
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { MailboxScope } from '../mail/mailbox-scope.js';
+import { inScope as mailboxInScope, type MailboxScope } from '../mail/mailbox-scope.js';
 import type { SearchQuery } from '../mail/search-query.js';
 import { addressSearchText, nulFreeAddress, summarize } from '../mail/summary.js';
 import { DEFAULT_ROUTE_RULE, type Address, type AttachmentInfo, type Envelope, type Header, type MessageDetail, type MessageSummary, type NewMessage } from '../mail/types.js';
@@ -44,7 +44,7 @@ import { openRawFiles, type RawFiles } from './raw-files.js';
 import { openSpool, type Spool } from './spool.js';
 import { createRelayStore } from './relay-sqlite.js';
 import type { RelayStore } from './relay-types.js';
-import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, PruneLimits, RemovedMessage, StoreStats } from './types.js';
+import type { FindOptions, FlagsChanged, FolderEntry, ListOptions, MailboxCount, MessagePage, MessageStore, PruneLimits, RemovedMessage, StoreStats } from './types.js';
 import type { OffsetListOptions, OffsetPage, SummaryExtras, TagCount } from './types.js';
 
 /**
@@ -162,7 +162,7 @@ function rowFor(seq: number, { message, summary, rawFile, stored }: PendingInser
   };
   const indexedChars = Math.min(MAX_INDEXED_BODY_CHARS, text.length + indexed.htmlText.length);
   return [
-    seq, message.id, message.mailbox, message.routeRule ?? DEFAULT_ROUTE_RULE, message.receivedAt, summary.size, 0, summary.subject, summary.snippet,
+    seq, message.id, message.mailbox, message.routeRule ?? DEFAULT_ROUTE_RULE, message.receivedAt, summary.size, summary.read ? 1 : 0, summary.subject, summary.snippet,
     summary.messageId, parsed?.date ?? null,
     summary.from ? JSON.stringify(summary.from) : null, JSON.stringify(summary.to), JSON.stringify(summary.cc),
     JSON.stringify(summary.bcc), JSON.stringify(replyTo),
@@ -367,7 +367,15 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     if (swept > 0) log.info({ files: swept }, 'removed spool files of messages being received when Kotak stopped');
   }
 
-  let nextSeq = ((await writer.get<{ max: number | null }>('SELECT MAX(seq) AS max FROM messages'))?.max ?? 0) + 1;
+  // Migration 014's row; absent only while a test holds the database at an older schema.
+  const hasIdentity = (await writer.get('SELECT 1 AS x FROM sqlite_master WHERE type = ? AND name = ?', ['table', 'store_identity'])) !== undefined;
+  // Above every seq a message holds and every seq a deleted one held: a seq (IMAP's UID) is never given twice.
+  let nextSeq =
+    ((
+      await writer.get<{ max: number | null }>(
+        hasIdentity ? 'SELECT MAX(IFNULL((SELECT MAX(seq) FROM messages), 0), (SELECT seq_high_water FROM store_identity)) AS max' : 'SELECT MAX(seq) AS max FROM messages',
+      )
+    )?.max ?? 0) + 1;
   let writeChain: Promise<unknown> = Promise.resolve();
   const pending: PendingInsert[] = [];
   let flushQueued = false;
@@ -509,8 +517,19 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     const firstSeq = nextSeq;
     const params = batch.flatMap((item) => rowFor(nextSeq++, item));
     const cut = batch.flatMap((item, i) => (item.message.parsed.ok && item.message.parsed.message.textCut ? [firstSeq + i] : []));
-    if (cut.length === 0) await writer.runPrepared(ingestSql(batch.length), params);
-    else await transaction(() => writer.runPrepared(ingestSql(batch.length), params).then(() => markTextCut(cut)));
+    const marked = batch.flatMap((item, i) => {
+      const flags = item.message.initialFlags;
+      return flags && (flags.flagged || flags.deleted) ? [{ seq: firstSeq + i, flagged: flags.flagged, deleted: flags.deleted }] : [];
+    });
+    if (cut.length === 0 && marked.length === 0) await writer.runPrepared(ingestSql(batch.length), params);
+    else {
+      await transaction(async () => {
+        await writer.runPrepared(ingestSql(batch.length), params);
+        if (cut.length > 0) await markTextCut(cut);
+        // IMAP APPEND's \Flagged / \Deleted (migration 014): rare, so not columns of the ingest view.
+        for (const { seq, flagged, deleted } of marked) await writer.run('UPDATE messages SET flagged = ?, deleted = ? WHERE seq = ?', [flagged ? 1 : 0, deleted ? 1 : 0, seq]);
+      });
+    }
     fullText.committed();
   }
 
@@ -841,6 +860,66 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       await writer.close();
     },
 
+    async folderIndex(scope, mailbox, { afterSeq = 0, limit }) {
+      if (!mailboxInScope(scope, mailbox) || limit <= 0) return [];
+      // Newest first down messages_mailbox_seq, then turned oldest first.
+      const rows = await reader.all<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM messages m WHERE m.mailbox = ? AND m.seq > ? ORDER BY m.seq DESC LIMIT ?`, [mailbox, afterSeq, limit]);
+      return rows.reverse().map(toFolderEntry);
+    },
+
+    async flagsOf(scope, ids) {
+      const inScope = scopeCondition(scope);
+      const entries = new Map<string, FolderEntry>();
+      for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
+        const rows = await reader.all<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM messages m WHERE m.id IN (${chunk.map(() => '?').join(',')}) AND ${inScope.sql}`, [
+          ...chunk,
+          ...inScope.params,
+        ]);
+        for (const row of rows) entries.set(row.id, toFolderEntry(row));
+      }
+      return entries;
+    },
+
+    setFlags(scope, ids, { read, flagged, deleted }) {
+      const inScope = scopeCondition(scope);
+      const bit = (value: boolean | undefined) => (value === undefined ? null : value ? 1 : 0);
+      return exclusive(() =>
+        transaction(async () => {
+          const changed: FlagsChanged[] = [];
+          for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
+            const rows = await writer.all<{ seq: number; id: string; mailbox: string; read: number; flagged: number; deleted: number }>(
+              `SELECT m.seq, m.id, m.mailbox, m.read, m.flagged, m.deleted FROM messages m WHERE m.id IN (${chunk.map(() => '?').join(',')}) AND ${inScope.sql}`,
+              [...chunk, ...inScope.params],
+            );
+            const seqs: number[] = [];
+            for (const row of rows) {
+              const readChanged = read !== undefined && row.read !== bit(read);
+              const marks = (flagged !== undefined && row.flagged !== bit(flagged)) || (deleted !== undefined && row.deleted !== bit(deleted));
+              if (!readChanged && !marks) continue;
+              seqs.push(row.seq);
+              changed.push({ id: row.id, mailbox: row.mailbox, read: readChanged ? read! : null, marks });
+            }
+            if (seqs.length === 0) continue;
+            await writer.run(
+              `UPDATE messages SET read = IFNULL(?, read), flagged = IFNULL(?, flagged), deleted = IFNULL(?, deleted) WHERE seq IN (${seqs.map(() => '?').join(',')})`,
+              [bit(read), bit(flagged), bit(deleted), ...seqs],
+            );
+          }
+          return changed;
+        }),
+      );
+    },
+
+    async uidValidity() {
+      const row = hasIdentity ? await reader.get<{ uid_validity: number }>('SELECT uid_validity FROM store_identity') : undefined;
+      if (!row) throw new KotakError('storage_failed', 'this database has no UIDVALIDITY (migration 014 was not applied)');
+      return row.uid_validity;
+    },
+
+    async highestSeq() {
+      return nextSeq - 1;
+    },
+
     async listAt(scope, { query, start, limit }: OffsetListOptions): Promise<OffsetPage> {
       const where = await searchFor(scope, query);
       const [count, rows] = await Promise.all([
@@ -991,6 +1070,38 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         }),
       );
     },
+  };
+}
+
+// IMAP folders (migration 014).
+
+interface FolderRow {
+  seq: number;
+  id: string;
+  mailbox: string;
+  size: number;
+  received_at: number;
+  read: number;
+  flagged: number;
+  deleted: number;
+  tags_json: string;
+}
+
+const FOLDER_COLUMNS =
+  'm.seq, m.id, m.mailbox, m.size, m.received_at, m.read, m.flagged, m.deleted, ' +
+  '(SELECT json_group_array(t.name) FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.seq = m.seq) AS tags_json';
+
+function toFolderEntry(row: FolderRow): FolderEntry {
+  return {
+    id: row.id,
+    mailbox: row.mailbox,
+    seq: row.seq,
+    size: row.size,
+    receivedAt: row.received_at,
+    read: row.read === 1,
+    flagged: row.flagged === 1,
+    deleted: row.deleted === 1,
+    tags: (JSON.parse(row.tags_json) as string[]).sort(byTagName),
   };
 }
 

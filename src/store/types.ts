@@ -123,6 +123,65 @@ export interface MessageStore {
   renameTag(scope: MailboxScope, from: string, to: string): Promise<number>;
   /** Removes a tag from the scope's messages (the messages stay); returns how many held it. */
   deleteTag(scope: MailboxScope, name: string): Promise<number>;
+
+  // IMAP folders (issue 21): a mailbox's messages by seq (the UID), and the flags IMAP stores.
+  /**
+   * The messages of one mailbox (none when it is outside the scope), oldest first: the newest
+   * `limit` of those with a seq above `afterSeq` (of all when absent). Read from the mailbox's
+   * (mailbox, seq) index and the message rows, never bodies or raw bytes.
+   */
+  folderIndex(scope: MailboxScope, mailbox: string, options: FolderIndexOptions): Promise<FolderEntry[]>;
+  /** These messages' entries (flags, seq, size), for those that exist in scope. */
+  flagsOf(scope: MailboxScope, ids: readonly string[]): Promise<Map<string, FolderEntry>>;
+  /**
+   * Sets read, flagged and deleted (each one only when given) on these messages, those in scope;
+   * returns the messages where any of them changed, with what changed.
+   */
+  setFlags(scope: MailboxScope, ids: readonly string[], flags: FlagMarks): Promise<FlagsChanged[]>;
+  /** IMAP's UIDVALIDITY: one number (1..2^31-1) chosen when the database was made, the same after every restart. */
+  uidValidity(): Promise<number>;
+  /** The highest seq ever given to a message of this database (0 for none); seqs are never given twice. */
+  highestSeq(): Promise<number>;
+}
+
+export interface FolderIndexOptions {
+  /** Only messages with a higher seq. */
+  readonly afterSeq?: number;
+  /** At most this many, the newest. */
+  readonly limit: number;
+}
+
+/** A message as an IMAP folder lists it: no bodies, no addresses. */
+export interface FolderEntry {
+  readonly id: string;
+  readonly mailbox: string;
+  /** Strictly increasing in insert order, never given twice in a database (the IMAP UID). */
+  readonly seq: number;
+  /** Octets of the raw message as stored. */
+  readonly size: number;
+  /** Epoch ms. */
+  readonly receivedAt: number;
+  readonly read: boolean;
+  readonly flagged: boolean;
+  readonly deleted: boolean;
+  /** Sorted by name. */
+  readonly tags: readonly string[];
+}
+
+/** The stored flags to set; an absent one is left as it is. */
+export interface FlagMarks {
+  readonly read?: boolean;
+  readonly flagged?: boolean;
+  readonly deleted?: boolean;
+}
+
+export interface FlagsChanged {
+  readonly id: string;
+  readonly mailbox: string;
+  /** The read state now, when it changed; null when it did not. */
+  readonly read: boolean | null;
+  /** Whether flagged or deleted changed. */
+  readonly marks: boolean;
 }
 
 export interface OffsetListOptions {

@@ -14,7 +14,8 @@ import type { MailboxScope } from '../../mail/mailbox-scope.js';
 import type { SearchQuery } from '../../mail/search-query.js';
 import { nulFreeAddress, summarize, addressSearchText } from '../../mail/summary.js';
 import { DEFAULT_ROUTE_RULE, type Address, type AttachmentInfo, type Envelope, type Header, type MessageDetail, type MessageSummary, type NewMessage, type SpooledRaw } from '../../mail/types.js';
-import type { FindOptions, ListOptions, MailboxCount, MessagePage, MessageStore, OffsetListOptions, OffsetPage, PruneLimits, RemovedMessage, StoreStats, SummaryExtras, TagCount } from '../types.js';
+import { inScope as mailboxInScope } from '../../mail/mailbox-scope.js';
+import type { FindOptions, FlagsChanged, FolderEntry, ListOptions, MailboxCount, MessagePage, MessageStore, OffsetListOptions, OffsetPage, PruneLimits, RemovedMessage, StoreStats, SummaryExtras, TagCount } from '../types.js';
 import { openPool, redactUrl } from './connection.js';
 import { attachmentNames, readBody, searchColumns, storedBody, wellFormed } from './ingest-row.js';
 import { writeBatchOrEach } from '../batch-write.js';
@@ -81,6 +82,7 @@ const MESSAGE_COLUMNS = [
   'from_json', 'to_json', 'cc_json', 'bcc_json', 'reply_to_json',
   'from_search', 'to_search', 'cc_search', 'bcc_search', 'reply_to_search', 'sender_search',
   'has_attachments', 'has_inline', 'envelope_json', 'parse_error_json', 'fts_words', 'fts_doc', 'fts_oversize',
+  'read', 'flagged', 'deleted',
 ] as const;
 const BODY_COLUMNS = ['seq', 'text', 'text_json', 'text_parts', 'html', 'html_json', 'html_parts', 'headers_json', 'attachments_json', 'attachment_names', 'text_cut'] as const;
 
@@ -97,6 +99,7 @@ function messageValues(message: NewMessage, summary: MessageSummary): unknown[] 
     summary.hasAttachments, parsed?.attachments.some((a) => a.inline) ?? false,
     JSON.stringify(message.envelope), message.parsed.ok ? null : JSON.stringify(wellFormed(message.parsed.error)),
     search.words, search.doc, search.oversize,
+    summary.read, message.initialFlags?.flagged ?? false, message.initialFlags?.deleted ?? false,
   ];
 }
 
@@ -179,6 +182,38 @@ function searchWhere(scope: MailboxScope, query: SearchQuery): Where {
 }
 
 const PRUNE_UNUSED_TAGS = 'DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM message_tags mt WHERE mt.tag_id = tags.id)';
+
+// IMAP folders (migration 003).
+
+interface FolderRow {
+  seq: number;
+  id: string;
+  mailbox: string;
+  size: number;
+  received_at: number;
+  read: boolean;
+  flagged: boolean;
+  deleted: boolean;
+  tags: string[];
+}
+
+const FOLDER_COLUMNS =
+  'm.seq, m.id, m.mailbox, m.size, m.received_at, m.read, m.flagged, m.deleted, ' +
+  'ARRAY(SELECT t.name FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.seq = m.seq) AS tags';
+
+function toFolderEntry(row: FolderRow): FolderEntry {
+  return {
+    id: row.id,
+    mailbox: row.mailbox,
+    seq: row.seq,
+    size: row.size,
+    receivedAt: row.received_at,
+    read: row.read,
+    flagged: row.flagged,
+    deleted: row.deleted,
+    tags: [...row.tags].sort(byTagName),
+  };
+}
 
 interface ExtrasRow {
   id: string;
@@ -568,6 +603,68 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages m WHERE ${where.sql} ORDER BY m.seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`, [...where.values, limit, start]),
       ]);
       return { total: count.n, unread: count.unread, messages: rows.map(toSummary) };
+    },
+
+    async folderIndex(scope, mailbox, { afterSeq = 0, limit }) {
+      if (!mailboxInScope(scope, mailbox) || limit <= 0) return [];
+      // Newest first down messages_mailbox_seq, then turned oldest first.
+      const rows = await query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM messages m WHERE m.mailbox = $1 AND m.seq > $2 ORDER BY m.seq DESC LIMIT $3`, [mailbox, afterSeq, limit]);
+      return rows.reverse().map(toFolderEntry);
+    },
+
+    async flagsOf(scope, ids) {
+      const entries = new Map<string, FolderEntry>();
+      for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
+        const params = new SqlParams([chunk]);
+        const inScope = scopeSql(scope, params);
+        for (const row of await query<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM messages m WHERE m.id = ANY($1::text[]) AND ${inScope}`, params.values)) {
+          entries.set(row.id, toFolderEntry(row));
+        }
+      }
+      return entries;
+    },
+
+    setFlags(scope, ids, { read, flagged, deleted }) {
+      return transaction(async (client) => {
+        const changed: FlagsChanged[] = [];
+        for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
+          const params = new SqlParams([chunk]);
+          const inScope = scopeSql(scope, params);
+          // Locked, so that what is reported changed is what this transaction changed.
+          const rows = (
+            await client.query<{ seq: number; id: string; mailbox: string; read: boolean; flagged: boolean; deleted: boolean }>(
+              `SELECT m.seq, m.id, m.mailbox, m.read, m.flagged, m.deleted FROM messages m WHERE m.id = ANY($1::text[]) AND ${inScope} ORDER BY m.seq FOR UPDATE`,
+              params.values,
+            )
+          ).rows;
+          const seqs: number[] = [];
+          for (const row of rows) {
+            const readChanged = read !== undefined && row.read !== read;
+            const marks = (flagged !== undefined && row.flagged !== flagged) || (deleted !== undefined && row.deleted !== deleted);
+            if (!readChanged && !marks) continue;
+            seqs.push(row.seq);
+            changed.push({ id: row.id, mailbox: row.mailbox, read: readChanged ? read! : null, marks });
+          }
+          if (seqs.length === 0) continue;
+          await client.query(
+            'UPDATE messages SET read = COALESCE($1, read), flagged = COALESCE($2, flagged), deleted = COALESCE($3, deleted) WHERE seq = ANY($4::bigint[])',
+            [read ?? null, flagged ?? null, deleted ?? null, seqs],
+          );
+        }
+        return changed;
+      });
+    },
+
+    async uidValidity() {
+      const row = await one<{ uid_validity: number }>('SELECT uid_validity FROM store_identity');
+      if (!row) throw new KotakError('storage_failed', 'this database has no UIDVALIDITY (migration 003 was not applied)');
+      return row.uid_validity;
+    },
+
+    async highestSeq() {
+      // The identity's sequence: what it last handed out, committed or not (it never goes back).
+      const row = await one<{ n: number | null }>("SELECT pg_sequence_last_value(pg_get_serial_sequence('messages', 'seq')::regclass) AS n");
+      return row?.n ?? 0;
     },
 
     async summaryExtras(ids) {
