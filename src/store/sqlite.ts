@@ -187,6 +187,16 @@ function scopeCondition(scope: MailboxScope): SqlCondition {
   return { sql: `m.mailbox IN (${scope.mailboxes.map(() => '?').join(',')})`, params: [...scope.mailboxes] };
 }
 
+/**
+ * The scope as a filter of rows found another way (by id): the unary `+` keeps SQLite from
+ * walking messages_mailbox_seq instead, which read a whole mailbox to find a few ids in it
+ * (10,000 ids in slices of 500 of a 90,000-message mailbox: 3 s, against tens of ms by id).
+ */
+function scopeFilter(scope: MailboxScope): SqlCondition {
+  const condition = scopeCondition(scope);
+  return scope.kind === 'only' && scope.mailboxes.length > 0 ? { sql: `+${condition.sql}`, params: condition.params } : condition;
+}
+
 /** A search within a scope. */
 function scopedSearch(
   scope: MailboxScope,
@@ -868,7 +878,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     },
 
     async flagsOf(scope, ids) {
-      const inScope = scopeCondition(scope);
+      const inScope = scopeFilter(scope);
       const entries = new Map<string, FolderEntry>();
       for (const chunk of slices([...new Set(ids)], ID_SLICE)) {
         const rows = await reader.all<FolderRow>(`SELECT ${FOLDER_COLUMNS} FROM messages m WHERE m.id IN (${chunk.map(() => '?').join(',')}) AND ${inScope.sql}`, [
@@ -881,7 +891,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     },
 
     setFlags(scope, ids, { read, flagged, deleted }) {
-      const inScope = scopeCondition(scope);
+      const inScope = scopeFilter(scope);
       const bit = (value: boolean | undefined) => (value === undefined ? null : value ? 1 : 0);
       return exclusive(() =>
         transaction(async () => {

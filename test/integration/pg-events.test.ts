@@ -18,7 +18,7 @@ import { mailboxMessage } from '../helpers/mailboxes.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 
 const log = pino({ level: process.env.TEST_LOG ?? 'silent' });
-const EVENTS: readonly MailEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared', 'tags:changed', 'relay:updated'];
+const EVENTS: readonly MailEventName[] = ['message:stored', 'message:updated', 'messages:updated', 'message:deleted', 'messages:cleared', 'message:flags', 'tags:changed', 'relay:updated'];
 type Frame = { [K in MailEventName]: { type: K; data: MailEvents[K] } }[MailEventName];
 
 interface Node {
@@ -173,6 +173,28 @@ describe('events across nodes through PostgreSQL', () => {
     expect(deletes.length).toBeGreaterThan(1);
     expect(deletes.flatMap((f) => f.data.ids)).toEqual(ids);
     expect(new Set(deletes.map((f) => f.data.mailbox))).toEqual(new Set(['default']));
+  });
+
+  it('IMAP flag changes (message:flags, issue 21) made through A\'s mailbox service reach B, a long list split under 8000 bytes', async () => {
+    await freshCluster();
+    const a = await node('node-a');
+    const b = await node('node-b');
+    const stored = await a.service.store(ALL_MAILBOXES, mailboxMessage('team', 'to flag'));
+    // B re-reads a stored message when it hears of it: let it read it before it changes.
+    await settle(a, b, 'stored');
+    await a.service.setFlags(ALL_MAILBOXES, [stored.id], { kind: 'add', flags: { flagged: true, seen: true } });
+    const ids = Array.from({ length: 3000 }, (_, n) => `01JFLAGGEDMESSAGE${String(n).padStart(8, '0')}`);
+    a.local.emit('message:flags', { mailbox: 'default', ids });
+    await settle(a, b, 'flags');
+    const heard = withoutMarkers(b.heard);
+    expect(heard.slice(0, 3)).toEqual([
+      { type: 'message:stored', data: stored },
+      { type: 'message:updated', data: { id: stored.id, mailbox: 'team', read: true } },
+      { type: 'message:flags', data: { mailbox: 'team', ids: [stored.id] } },
+    ]);
+    const big = heard.slice(3).filter((f): f is Extract<Frame, { type: 'message:flags' }> => f.type === 'message:flags');
+    expect(big.length).toBeGreaterThan(1);
+    expect(big.flatMap((f) => f.data.ids)).toEqual(ids);
   });
 
   it('after the database goes away and comes back, B listens again, catches up on mail it missed, and hears A\'s events once', async () => {

@@ -15,8 +15,10 @@ import nodemailer, { type SendMailOptions } from 'nodemailer';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 import { copySqliteToPostgres, type CopyProgress } from '../../src/store/pg/copy-from-sqlite.js';
 import { openPostgresStore } from '../../src/store/pg/message-store.js';
+import { openSqliteStore } from '../../src/store/sqlite.js';
 import { runKotak, startKotakProcess, type KotakProcess } from '../helpers/child.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { queuedId } from '../helpers/smtp-client.js';
@@ -133,6 +135,13 @@ describe('kotak migrate-db', () => {
     expect(inUse.stderr).toMatch(/kotak migrate-db: .*kotak\.db: is in use by another process/);
     expectNoPassword(inUse);
     await stop(source);
+    // IMAP's stored flags (no route sets them): straight into the stopped sandbox's database.
+    {
+      const sqlite = await openSqliteStore(db, { log: pino({ level: 'silent' }) });
+      await sqlite.setFlags(ALL_MAILBOXES, [ids[3]!], { flagged: true });
+      await sqlite.setFlags(ALL_MAILBOXES, [ids[8]!], { flagged: true, deleted: true });
+      await sqlite.close();
+    }
 
     // In-process, three summaries a page: the walk over pages keeps the order (seq) of the source.
     const paged = await server.createDatabase('paged');
@@ -186,6 +195,10 @@ describe('kotak migrate-db', () => {
     for (const id of ids.slice(7)) await api(interrupted, 'DELETE', `/api/messages/${id}`);
     await api(interrupted, 'PATCH', `/api/messages/${ids[1]}`, { read: false });
     await stop(interrupted);
+    const unflag = new pg.Client({ connectionString: target });
+    await unflag.connect();
+    await unflag.query('UPDATE messages SET flagged = false WHERE id = $1', [ids[3]]);
+    await unflag.end();
     const resumed = await runKotak(['migrate-db', '--from', db, '--to', target]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/done: 3 copied, 7 skipped/);
@@ -200,6 +213,11 @@ describe('kotak migrate-db', () => {
       expect(after.details.get(id), id).toEqual(before.details.get(id));
       expect(after.raws.get(id)!.equals(before.raws.get(id)!), `raw bytes of ${id}`).toBe(true);
     }
+    const migrated = await openPostgresStore(target, { log: pino({ level: 'silent' }) });
+    const flags = await migrated.flagsOf(ALL_MAILBOXES, ids);
+    await migrated.close();
+    expect(ids.filter((id) => flags.get(id)!.flagged)).toEqual([ids[3], ids[8]]);
+    expect(ids.filter((id) => flags.get(id)!.deleted)).toEqual([ids[8]]);
     const counts = (await (await api(onPostgres, 'GET', '/api/mailboxes')).json()) as unknown;
     expect(JSON.stringify(counts)).toContain('billing');
     await stop(onPostgres);

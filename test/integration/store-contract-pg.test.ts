@@ -6,6 +6,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll } from 'vitest';
 import { openPostgresStore } from '../../src/store/pg/message-store.js';
+import { describeFolderIndexContract } from '../contract/folder-index-contract.js';
 import { describeMessageStoreContract } from '../contract/message-store-contract.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 
@@ -20,8 +21,12 @@ afterAll(async () => {
   await server?.stop();
 });
 
-describeMessageStoreContract('PostgreSQL', async () => {
+async function freshStore() {
   const url = await server.createDatabase(`contract_${++opened}`);
   const store = await openPostgresStore(url, { log });
   return { store, close: () => store.close() };
-});
+}
+
+describeMessageStoreContract('PostgreSQL', freshStore);
+
+describeFolderIndexContract('PostgreSQL', freshStore);

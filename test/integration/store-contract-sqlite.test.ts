@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite.js';
+import { describeFolderIndexContract } from '../contract/folder-index-contract.js';
 import { describeMessageStoreContract } from '../contract/message-store-contract.js';
 
 const log = pino({ level: 'silent' });
@@ -36,6 +37,13 @@ describeMessageStoreContract('SQLite, a database file', inFile());
 describeMessageStoreContract('SQLite, raw bytes of 1 KB and more in files', inFile(1024));
 
 describeMessageStoreContract('SQLite, :memory:', async () => {
+  const store = await openSqliteStore(':memory:', { log });
+  return { store, close: () => store.close() };
+});
+
+describeFolderIndexContract('SQLite, a database file', inFile());
+
+describeFolderIndexContract('SQLite, :memory:', async () => {
   const store = await openSqliteStore(':memory:', { log });
   return { store, close: () => store.close() };
 });

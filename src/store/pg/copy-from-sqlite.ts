@@ -1,6 +1,6 @@
 /**
  * Copies the messages of a SQLite database into a PostgreSQL one (`kotak migrate-db`, issue 20):
- * same id, mailbox, route rule, received time, envelope, raw bytes, read state and tags, oldest
+ * same id, mailbox, route rule, received time, envelope, raw bytes, read state, IMAP's flagged and deleted flags and tags, oldest
  * first so that the order (seq) is the same. The raw bytes are re-parsed with Kotak's own parser,
  * as intake does. Relay jobs are not copied.
  *
@@ -159,6 +159,12 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
     // measurable: 7.2 s against 7.3 s for bench/migrate-db.ts 3000.)
     for await (const page of pages()) {
       const present = await presentOf(page);
+      // IMAP's stored flags (SQLite migration 014), set where they differ from a new copy's (neither).
+      const flags = await source.flagsOf(ALL_MAILBOXES, page.map((summary) => summary.id));
+      const copyFlags = async (id: string): Promise<void> => {
+        const entry = flags.get(id);
+        if (entry) await into.setFlags(ALL_MAILBOXES, [id], { flagged: entry.flagged, deleted: entry.deleted });
+      };
       for (const summary of page) {
         const there = present.get(summary.id);
         if (there) {
@@ -166,6 +172,7 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
           // Set again where they differ: a run stopped between a message's insert and these is mended by the next.
           if (there.read !== summary.read) await into.setRead(ALL_MAILBOXES, summary.id, summary.read);
           if (there.tags.join('\n') !== summary.tags.join('\n')) await into.setTags([summary.id], summary.tags);
+          await copyFlags(summary.id);
         } else {
           const message = await prepare(summary);
           if (message !== null) {
@@ -173,6 +180,8 @@ export async function copySqliteToPostgres(options: CopyOptions): Promise<CopySu
             // A new copy is unread and untagged: only what differs costs a statement.
             if (summary.read) await into.setRead(ALL_MAILBOXES, summary.id, true);
             if (summary.tags.length > 0) await into.setTags([summary.id], summary.tags);
+            const entry = flags.get(summary.id);
+            if (entry?.flagged || entry?.deleted) await copyFlags(summary.id);
             copied++;
             bytes += summary.size;
           }
