@@ -143,6 +143,8 @@ export function parseAddressList(text: string): EnvelopeAddress[] {
   const tokens = tokenize(text);
   const out: EnvelopeAddress[] = [];
   let inGroup = false;
+  /** Inside "<…>": a route's "," and ":" belong to the address. */
+  let inAngle = false;
   let pending: Token[] = [];
   const flush = (): void => {
     const address = mailboxOf(pending);
@@ -150,12 +152,14 @@ export function parseAddressList(text: string): EnvelopeAddress[] {
     pending = [];
   };
   for (const token of tokens) {
-    if (token.kind === 'special') {
+    if (token.kind === 'special' && token.value === '<') inAngle = true;
+    else if (token.kind === 'special' && token.value === '>') inAngle = false;
+    else if (token.kind === 'special' && !inAngle) {
       if (token.value === ',') {
         flush();
         continue;
       }
-      if (token.value === ':' && !inGroup && !pending.some((t) => t.kind === 'special' && t.value === '<')) {
+      if (token.value === ':' && !inGroup) {
         // A group (RFC 5322 3.4): its display name, then its members up to ";".
         out.push({ name: null, adl: null, mailbox: phrase(pending) || '', host: null });
         pending = [];
