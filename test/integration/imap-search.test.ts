@@ -469,6 +469,37 @@ describe('IMAP SEARCH over the store', () => {
     expect(none.reads).toEqual([]);
   });
 
+  it('asks the store about the whole folder rather than list more than 10,000 candidates, and keeps to the candidates', async () => {
+    // Ids the store has never held stand for a long window of older mail; all unseen.
+    const filler: FolderMessage[] = Array.from({ length: 10_001 }, (_, i) => ({ id: `filler-${i}`, uid: 1000 + i, size: 10, receivedAt: 0, flags: { seen: false, flagged: false, deleted: false, keywords: [] } }));
+    const large = [...filler, ...view.map((m) => ({ ...m, uid: m.uid + 20_000 }))];
+    const context = contextOf(large);
+    // UNSEEN leaves 10,006 candidates: more than a list of ids the store should be given.
+    expect(await search('UNSEEN SUBJECT "o"', context)).toEqual(['nodate', 'alternative', 'folded']);
+    expect(context.asked).toHaveLength(1);
+    expect(context.asked[0]!.within).toBeNull();
+    // SEEN leaves three: those are listed.
+    const few = contextOf(large);
+    expect(await search('SEEN SUBJECT "o"', few)).toEqual(['html', 'qp', 'order']);
+    expect(few.asked[0]!.within).toHaveLength(3);
+  });
+
+  it('searches the raw body of a message the parser refuses, instead of failing the search', async () => {
+    // More parts than mailparser's default of 1000: stored raw, as Kotak keeps a message over its limits.
+    const parts = Array.from({ length: 1100 }, (_, i) => `--p\r\nContent-Type: text/plain\r\n\r\npart ${i} haystack\r\n`).join('');
+    const raw = Buffer.from(`From: many@example.com\r\nSubject: Many parts\r\nContent-Type: multipart/mixed; boundary=p\r\n\r\n${parts}--p--\r\n`);
+    await expect(parseMessage(raw)).rejects.toThrow();
+    const base = await newMessageFromRaw(rawMessage(['From: many@example.com', 'Subject: Many parts', '', 'x']));
+    const stored = await store.insert({ ...base, raw, parsed: { ok: false, error: 'too many parts' } });
+    labelOf.set(stored.id, 'many');
+    const withMany: FolderMessage[] = [...view, { id: stored.id, uid: 300, size: stored.size, receivedAt: Date.parse(stored.receivedAt), flags: { seen: false, flagged: false, deleted: false, keywords: [] } }];
+    // A word inside which the string may start is not narrowed: every candidate is read, this one too.
+    expect(await search('BODY "1099"', contextOf(withMany))).toEqual(['many']);
+    expect(await search('TEXT "haystack" FROM many', contextOf(withMany))).toEqual(['many']);
+    expect(await search('BODY rder', contextOf(withMany))).toEqual(['qp', 'base64', 'order']);
+    await store.delete(ALL_MAILBOXES, stored.id);
+  });
+
   it('reads strings as UTF-8 with CHARSET UTF-8 or US-ASCII or none, and refuses other charsets', async () => {
     expect(await search('CHARSET UTF-8 SUBJECT ärger')).toEqual(['html']);
     expect(await search('CHARSET US-ASCII SUBJECT order')).toEqual(['order']);

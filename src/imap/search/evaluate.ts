@@ -19,6 +19,11 @@ export interface KeySource {
   read(id: string): Promise<Buffer | null>;
 }
 
+/**
+ * Past this many candidates the store is asked about the whole folder instead (its answer is cut
+ * to the candidates here): a list of ids becomes one SQL parameter each, and SQLite allows 32,766.
+ */
+const MAX_WITHIN_IDS = 10_000;
 /** Raw messages read at once while checking candidates. */
 const READ_CONCURRENCY = 4;
 /** Lower-cased body text kept between keys of one search, in characters; past it a body is parsed again when asked. */
@@ -120,7 +125,7 @@ class Evaluator {
     const query = narrowingQuery(target, value);
     if (query !== null) {
       // The whole view is asked as the folder (null), which spares the store a list of every id.
-      const within = left.length === messages.length ? null : left.map((at) => messages[at]!.id);
+      const within = left.length === messages.length || left.length > MAX_WITHIN_IDS ? null : left.map((at) => messages[at]!.id);
       const found = await this.#source.matching(query, within);
       left = left.filter((at) => found.has(messages[at]!.id));
     }

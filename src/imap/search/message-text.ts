@@ -57,9 +57,18 @@ export function messageTexts(raw: Buffer): MessageTexts {
   return { headers, sentDay: date ? writtenDay(date.value) : null, body: null };
 }
 
-/** The message's text as Kotak's parser reads it: its plain text and its HTML's text, lower-cased. */
+/**
+ * The message's text as Kotak's parser reads it: its plain text and its HTML's text, lower-cased.
+ * A message the parser refuses (Kotak keeps those raw: too many parts, say) is searched in its raw
+ * body as UTF-8, so that one such message fails no search.
+ */
 export async function bodyTexts(raw: Buffer): Promise<string[]> {
-  const parsed = await parseMessage(raw);
+  let parsed;
+  try {
+    parsed = await parseMessage(raw);
+  } catch {
+    return [raw.subarray(headerEnd(raw)).toString('utf8').toLowerCase()];
+  }
   return [parsed.text, parsed.htmlText].flatMap((text) => (text ? [text.toLowerCase()] : []));
 }
 
