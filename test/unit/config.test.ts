@@ -170,6 +170,8 @@ describe('help', () => {
     // Each option sits under its own section's heading.
     const sectionOf = (flag: string): string => lines.slice(0, lines.findIndex((l) => l.trimStart().startsWith(`--${flag} `) || l.trim() === `--${flag}`)).reverse().find((l) => /^\S.*:$/.test(l))!;
     expect(sectionOf('pop3-auth')).toMatch(/^POP3/);
+    expect(sectionOf('imap-auth')).toMatch(/^IMAP \(off unless --imap is given\)/);
+    expect(sectionOf('imap-folder-size')).toMatch(/^IMAP/);
     expect(sectionOf('relay-dns')).toMatch(/^Relay/);
     expect(sectionOf('smtp-max-connections')).toBe('Limits:');
   });

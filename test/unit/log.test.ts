@@ -25,6 +25,13 @@ describe('log format', () => {
 });
 
 describe('start line', () => {
+  it('names the IMAP port when IMAP is on', () => {
+    const running = { smtpPort: 40001, pop3Port: null, imapPort: 40004, url: 'http://127.0.0.1:40003' };
+    expect(startLine('1.2.3', { smtp: { host: '127.0.0.1', port: 0 }, pop3: null, imap: { host: '127.0.0.1', port: 0 } }, running)).toBe(
+      'Kotak 1.2.3: SMTP 127.0.0.1:40001, IMAP 127.0.0.1:40004, inbox http://127.0.0.1:40003/\n',
+    );
+  });
+
   it('names the bound ports, POP3 when on, and the inbox URL with its base path', () => {
     const running = { smtpPort: 40001, pop3Port: 40002, url: 'http://127.0.0.1:40003/mail' };
     expect(startLine('1.2.3', { smtp: { host: '127.0.0.1', port: 0 }, pop3: { host: '::1', port: 0 } }, running)).toBe(
