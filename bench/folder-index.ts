@@ -126,20 +126,17 @@ if (values.pg) {
 
 /** Fills the database as the build before IMAP made it (migrations up to 013), then times migration 014 on it. */
 async function fillAtSchema013(dir: string, file: string): Promise<void> {
-  {
-    // The migrations up to 013, to fill a database as the build before IMAP made it.
-    const older = join(dir, 'migrations-013');
-    mkdirSync(older);
-    const source = fileURLToPath(new URL('../src/store/migrations/', import.meta.url));
-    for (const name of readdirSync(source).filter((f) => Number.parseInt(f, 10) <= 13)) copyFileSync(join(source, name), join(older, name));
-    let store = await openSqliteStore(file, { log, syncCommits: false, migrations: pathToFileURL(`${older}/`) });
-    const t0 = performance.now();
-    await fill(store, TOTAL);
-    console.log(`SQLite: filled ${TOTAL.toLocaleString('en')} at schema 013 in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    await store.close();
-    const t1 = performance.now();
-    store = await openSqliteStore(file, { log, syncCommits: false });
-    console.log(`SQLite: open with migration 014 applied: ${(performance.now() - t1).toFixed(0)} ms`);
-    await store.close();
-  }
+  const older = join(dir, 'migrations-013');
+  mkdirSync(older);
+  const source = fileURLToPath(new URL('../src/store/migrations/', import.meta.url));
+  for (const name of readdirSync(source).filter((f) => Number.parseInt(f, 10) <= 13)) copyFileSync(join(source, name), join(older, name));
+  let store = await openSqliteStore(file, { log, syncCommits: false, migrations: pathToFileURL(`${older}/`) });
+  const t0 = performance.now();
+  await fill(store, TOTAL);
+  console.log(`SQLite: filled ${TOTAL.toLocaleString('en')} at schema 013 in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await store.close();
+  const t1 = performance.now();
+  store = await openSqliteStore(file, { log, syncCommits: false });
+  console.log(`SQLite: open with migration 014 applied: ${(performance.now() - t1).toFixed(0)} ms`);
+  await store.close();
 }

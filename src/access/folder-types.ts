@@ -68,7 +68,8 @@ export interface FolderAccess {
   resolve(name: string): Promise<Folder | null>;
   /**
    * The folder's messages, oldest first: those with a UID above `afterUid`, else the newest
-   * `limit` (the folder's window; older mail is outside what a client sees).
+   * `limit` (the folder's window; older mail is outside what a client sees). With `afterUid` too,
+   * at most `limit` of them, the newest.
    */
   messages(folder: Folder, options: { readonly afterUid?: number; readonly limit: number }): Promise<FolderMessage[]>;
   /** The current flags of these messages (absent: deleted meanwhile). */

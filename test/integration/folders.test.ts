@@ -87,6 +87,31 @@ describe('IMAP folders over SQLite', () => {
     expect(appended.uid).toBe(await store.highestSeq());
   });
 
+  it('APPEND refuses a message over --max-message-size (nothing stored); a message without address headers gets an empty envelope', async () => {
+    const access = await source(false).open('anyone', CLIENT);
+    const inbox = (await access.resolve('INBOX'))!;
+    await expect(access.append(inbox, Buffer.alloc(1024 * 1024 + 1, 'a'), {}, null)).rejects.toMatchObject({ code: 'message_too_big' });
+    expect(frames).toEqual([]);
+    expect(await access.messages(inbox, { limit: 10 })).toEqual([]);
+    const bare = await access.append(inbox, rawMessage(['Subject: no addresses', '', 'hi']), {}, null);
+    expect((await store.get(ALL_MAILBOXES, bare.id))!.envelope).toMatchObject({ mailFrom: '', rcptTo: [], user: 'anyone', clientAddress: '127.0.0.1', tls: false });
+  });
+
+  it('STORE on more than 1,000 messages of a mailbox: one messages:updated for the read change, every id in message:flags', async () => {
+    const access = await source(false).open('anyone', CLIENT);
+    const inbox = (await access.resolve('INBOX'))!;
+    const stored = await Promise.all(Array.from({ length: 1001 }, async (_, i) => store.insert({ ...(await seedOf(`bulk ${i}`)), id: `bulk-${String(i).padStart(5, '0')}` })));
+    const ids = stored.map((m) => m.id);
+    frames = [];
+    const after = await access.setFlags(inbox, ids, { kind: 'add', flags: { seen: true, flagged: true } });
+    expect(after.size).toBe(1001);
+    expect(frames.filter((f) => f.type === 'message:updated')).toEqual([]);
+    expect(frames.filter((f) => f.type === 'messages:updated').map((f) => f.data)).toEqual([{ mailbox: 'default', read: true, count: 1001 }]);
+    const flagged = frames.filter((f): f is Extract<Frame, { type: 'message:flags' }> => f.type === 'message:flags');
+    expect(flagged.flatMap((f) => f.data.ids).sort()).toEqual([...ids].sort());
+    expect((await store.stats(ALL_MAILBOXES)).unread).toBe(0);
+  });
+
   it('STORE flags: \\Seen as read (message:updated), \\Flagged and \\Deleted stored (message:flags), keywords as tags; seen by another session and after a restart', async () => {
     const access = await source(false).open('anyone', CLIENT);
     const inbox = (await access.resolve('INBOX'))!;
