@@ -11,12 +11,12 @@ import type { ImapValue } from '../wire/values.js';
 import type { Parameter } from './content-fields.js';
 import { parseStructuredValue } from './content-fields.js';
 import { envelopeOf } from './envelope.js';
-import { firstFieldValues } from './header-fields.js';
+import { FieldNames, firstFieldValues } from './header-fields.js';
 import type { MimeEntity } from './mime-tree.js';
 import { NIL, listValue, nstringValue, numberValue, stringValue } from './values.js';
 
 const LF = 0x0a;
-const EXTENSION_FIELDS = new Set(['content-id', 'content-description', 'content-md5', 'content-disposition', 'content-language', 'content-location']);
+const EXTENSION_FIELDS = new FieldNames(['content-id', 'content-description', 'content-md5', 'content-disposition', 'content-language', 'content-location']);
 
 /** Text lines of raw[start, end). */
 export function lineCount(raw: Buffer, start: number, end: number): number {

@@ -6,11 +6,11 @@
  */
 import type { ImapValue } from '../wire/values.js';
 import { type EnvelopeAddress, parseAddressList } from './address-list.js';
-import { firstFieldValues } from './header-fields.js';
+import { FieldNames, firstFieldValues } from './header-fields.js';
 import type { MimeEntity } from './mime-tree.js';
 import { NIL, listValue, nstringValue } from './values.js';
 
-const ENVELOPE_FIELDS = new Set(['date', 'subject', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'in-reply-to', 'message-id']);
+const ENVELOPE_FIELDS = new FieldNames(['date', 'subject', 'from', 'sender', 'reply-to', 'to', 'cc', 'bcc', 'in-reply-to', 'message-id']);
 
 function addressValue(address: EnvelopeAddress): ImapValue {
   return listValue([nstringValue(address.name), nstringValue(address.adl), nstringValue(address.mailbox), nstringValue(address.host)]);

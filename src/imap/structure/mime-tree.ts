@@ -11,7 +11,7 @@
  * entities, is a leaf; a header without its empty line ends at the end of the part. Pure.
  */
 import { type Parameter, parameterValue, parseStructuredValue } from './content-fields.js';
-import { headerFields, unfoldedValue } from './header-fields.js';
+import { FieldNames, firstFieldValues, lineAt } from './header-fields.js';
 
 /** Entities nested deeper than this are leaves (the message itself is at depth 0). */
 export const MAX_DEPTH = 100;
@@ -56,7 +56,7 @@ const TEXT_PLAIN: ContentType = { type: 'text', subtype: 'plain', params: [['CHA
 const MESSAGE_RFC822: ContentType = { type: 'message', subtype: 'rfc822', params: [], explicit: false };
 /** The encodings under which an attached message is readable as a message (RFC 2046 5.2.1). */
 const IDENTITY_ENCODINGS = new Set(['', '7bit', '8bit', 'binary']);
-const WANTED_FIELDS = new Set(['content-type', 'content-transfer-encoding']);
+const WANTED_FIELDS = new FieldNames(['content-type', 'content-transfer-encoding']);
 
 /** A delimiter line found: which open boundary (index in the stack), open or close, where its line starts and the next line begins. */
 interface Delimiter {
@@ -100,10 +100,8 @@ class TreeBuilder {
     let bodyStart = raw.length;
     let stop: Delimiter | null = null;
     while (pos < raw.length) {
-      const lf = raw.indexOf(LF, pos);
-      const next = lf < 0 ? raw.length : lf + 1;
-      const contentEnd = lf < 0 ? raw.length : raw[lf - 1] === CR && lf - 1 >= pos ? lf - 1 : lf;
-      if (contentEnd === pos && lf >= 0) {
+      const { contentEnd, next } = lineAt(raw, pos);
+      if (contentEnd === pos && next > pos) {
         headerEnd = pos;
         bodyStart = next;
         break;
@@ -115,7 +113,7 @@ class TreeBuilder {
       }
       pos = next;
     }
-    const fields = stop && headerEnd < start ? new Map<string, string>() : this.#fields(start, Math.max(start, headerEnd));
+    const fields = firstFieldValues(raw, start, Math.max(start, headerEnd), WANTED_FIELDS);
     const contentType = contentTypeOf(fields.get('content-type'), fallback);
     const encoding = (fields.get('content-transfer-encoding') ?? '').trim().toLowerCase();
     const base = { headerStart: start, headerEnd: Math.max(start, headerEnd), bodyStart: Math.max(start, bodyStart), contentType, encoding, depth };
@@ -155,14 +153,6 @@ class TreeBuilder {
     return { entity: { ...base, bodyEnd, children, message: null }, stop: found };
   }
 
-  #fields(start: number, end: number): Map<string, string> {
-    const found = new Map<string, string>();
-    for (const field of headerFields(this.#raw, start, end)) {
-      if (WANTED_FIELDS.has(field.name) && !found.has(field.name)) found.set(field.name, unfoldedValue(this.#raw, field));
-    }
-    return found;
-  }
-
   /** `at` moved back over the line break just before it, not below `floor`. */
   #beforeLineBreak(at: number, floor: number): number {
     let end = at;
@@ -193,11 +183,11 @@ class TreeBuilder {
   #delimiterAt(start: number): Delimiter | null {
     const raw = this.#raw;
     if (this.#open.length === 0 || raw[start] !== DASH || raw[start + 1] !== DASH) return null;
-    const lf = raw.indexOf(LF, start);
-    const next = lf < 0 ? raw.length : lf + 1;
-    let end = lf < 0 ? raw.length : lf;
-    // Trailing blanks (transport padding) and the CR of the line break are not part of it.
-    while (end > start + 2 && (raw[end - 1] === CR || raw[end - 1] === 0x20 || raw[end - 1] === 0x09)) end--;
+    const line = lineAt(raw, start);
+    const next = line.next;
+    let end = line.contentEnd;
+    // Trailing blanks (transport padding) are not part of it.
+    while (end > start + 2 && (raw[end - 1] === 0x20 || raw[end - 1] === 0x09)) end--;
     const length = end - start - 2;
     for (let index = this.#open.length - 1; index >= 0; index--) {
       const boundary = this.#open[index]!;

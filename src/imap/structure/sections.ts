@@ -2,7 +2,7 @@
  * BODY[section] (RFC 3501 6.4.5): which entity a part number names and which bytes of it a
  * section is, as exact slices of the raw message. Pure.
  */
-import { headerFields } from './header-fields.js';
+import { FieldNames, scanFields } from './header-fields.js';
 import type { MimeEntity } from './mime-tree.js';
 
 export interface SectionSpec {
@@ -63,14 +63,14 @@ function emptyLineOf(raw: Buffer, message: MimeEntity): Buffer {
 }
 
 function headerFieldsSection(raw: Buffer, message: MimeEntity, names: readonly string[], keep: boolean): Buffer {
-  const wanted = new Set(names.map((name) => name.toLowerCase()));
+  const wanted = new FieldNames(names);
   const chunks: Buffer[] = [];
-  for (const field of headerFields(raw, message.headerStart, message.headerEnd)) {
-    if (wanted.has(field.name) !== keep) continue;
-    chunks.push(raw.subarray(field.start, field.end));
+  scanFields(raw, message.headerStart, message.headerEnd, (nameStart, nameEnd, start, _valueStart, end) => {
+    if ((wanted.match(raw, nameStart, nameEnd) !== null) !== keep) return;
+    chunks.push(raw.subarray(start, end));
     // The last field of a header cut short by the end of the part has no line break of its own.
-    if (raw[field.end - 1] !== 0x0a) chunks.push(CRLF);
-  }
+    if (raw[end - 1] !== 0x0a) chunks.push(CRLF);
+  });
   chunks.push(emptyLineOf(raw, message));
   return Buffer.concat(chunks);
 }
