@@ -9,7 +9,7 @@ import type { FolderMessage } from '../../access/folder-types.js';
 import type { SearchQuery } from '../../mail/search-query.js';
 import { dayMatches, utcDay } from './dates.js';
 import type { SearchKey, StringTarget } from './keys.js';
-import { bodyTexts, messageTexts, needsBody, textMatches, type MessageTexts } from './message-text.js';
+import { anyFieldMatches, bodyTexts, messageTexts, needsBody, textMatches, type MessageTexts } from './message-text.js';
 import { narrowingQuery } from './narrowing.js';
 import { sequenceMatcher } from './sequence-set.js';
 
@@ -130,7 +130,11 @@ class Evaluator {
       left = left.filter((at) => found.has(messages[at]!.id));
     }
     const needle = value.toLowerCase();
-    return this.#checked(left, needsBody(target) && needle !== '', (texts) => textMatches(texts, target, needle));
+    if (target.kind !== 'text' || needle === '') return this.#checked(left, needsBody(target) && needle !== '', (texts) => textMatches(texts, target, needle));
+    // TEXT: the header first, which is cheap; only the messages it leaves have their bodies parsed.
+    const inHeader = new Set(await this.#checked(left, false, (texts) => anyFieldMatches(texts, needle)));
+    const inBody = new Set(await this.#checked(left.filter((at) => !inHeader.has(at)), true, (texts) => textMatches(texts, { kind: 'body' }, needle)));
+    return left.filter((at) => inHeader.has(at) || inBody.has(at));
   }
 
   /** The candidates whose raw message passes `test`, read a few at a time; a message gone meanwhile does not. */

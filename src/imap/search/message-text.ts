@@ -82,11 +82,15 @@ export function textMatches(texts: MessageTexts, target: StringTarget, needle: s
       return texts.headers.some((field) => field.name === target.name && field.value.includes(needle));
     case 'text':
       if (needle === '') return true;
-      if (texts.headers.some((field) => `${field.name}: ${field.value}`.includes(needle))) return true;
-      return (texts.body ?? []).some((text) => text.includes(needle));
+      return anyFieldMatches(texts, needle) || (texts.body ?? []).some((text) => text.includes(needle));
     case 'body':
       return needle === '' || (texts.body ?? []).some((text) => text.includes(needle));
   }
+}
+
+/** TEXT's header half: some field, as `name: value`, holds the needle. */
+export function anyFieldMatches(texts: MessageTexts, needle: string): boolean {
+  return texts.headers.some((field) => `${field.name}: ${field.value}`.includes(needle));
 }
 
 /** Whether checking a key needs the body parsed. */

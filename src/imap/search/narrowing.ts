@@ -4,11 +4,11 @@
  * on its raw bytes. Null when no query can be that sure (then every candidate is read). Pure.
  *
  * What each store term matches (src/store/search-sql.ts) decides what is safe to ask:
- * - `subject:` is a LIKE on the stored (decoded) subject, folding ASCII letters only: the value's
- *   longest run of characters that the stored subject holds as typed whatever the case (no
- *   whitespace, which the parser may fold, and no letters with a case outside ASCII).
+ * - `subject:` is a LIKE on the stored (decoded) subject, folding ASCII letters only: one term for
+ *   each run of the value's characters that the stored subject holds as typed whatever the case
+ *   (no whitespace, which the parser may fold, and no letters with a case outside ASCII), ANDed.
  * - `from:`, `to:`, `cc:`, `bcc:`, `reply-to:` are LIKEs on the lower-cased "name <address>" lists
- *   the parser read: the value's longest run of characters a name or an address keeps as they are
+ *   the parser read: a term for each run of characters a name or an address keeps as they are
  *   written in the header (letters, digits, atext), so no quotes, brackets, commas or blanks.
  * - `message-id:` is a LIKE on the id without its angle brackets.
  * - A text term is FTS5 words (unicode61): a phrase of whole words with the last as a prefix. A
@@ -41,30 +41,42 @@ const SPACELESS_SCRIPT = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\
 
 export function narrowingQuery(target: StringTarget, value: string): SearchQuery | null {
   if (value === '') return null;
-  const term = narrowingTerm(target, value);
-  return term ? { terms: [term] } : null;
+  const terms = narrowingTerms(target, value);
+  return terms.length > 0 ? { terms } : null;
 }
 
-function narrowingTerm(target: StringTarget, value: string): SearchTerm | null {
+/** Field terms for each run, ANDed: every run is in the field, so each is a condition the store may add. */
+const MAX_FIELD_TERMS = 8;
+
+function narrowingTerms(target: StringTarget, value: string): SearchTerm[] {
   switch (target.kind) {
     case 'text':
       // Any header field may hold it, and the store holds only a few of them.
-      return null;
-    case 'body':
-      return wordsTerm(value);
+      return [];
+    case 'body': {
+      const term = wordsTerm(value);
+      return term ? [term] : [];
+    }
     case 'header': {
-      if (target.name === 'subject') return field('subject', longestRun(value, PLAIN_CHARS, hasNoCaseOutsideAscii));
-      if (target.name === 'message-id') return field('message-id', longestRun(value, PLAIN_CHARS, hasNoCaseOutsideAscii));
+      if (target.name === 'subject') return fields('subject', runs(value, PLAIN_CHARS, hasNoCaseOutsideAscii));
+      if (target.name === 'message-id') return fields('message-id', runs(value, PLAIN_CHARS, hasNoCaseOutsideAscii));
       const address = ADDRESS_FIELDS.get(target.name);
       // The lists are stored lower-cased by JavaScript, as the store lower-cases the value: any case folds alike.
-      if (address) return field(address, longestRun(value, ADDRESS_CHARS, () => true));
-      return null;
+      if (address) return fields(address, runs(value, ADDRESS_CHARS, () => true));
+      return [];
     }
   }
 }
 
-function field(name: FieldName, value: string | null): SearchTerm | null {
-  return value === null ? null : { kind: 'field', field: name, value, negated: false };
+/** The longest runs first (the most selective, and the trigram index's best), at most MAX_FIELD_TERMS, none repeated. */
+function fields(name: FieldName, values: string[]): SearchTerm[] {
+  const distinct = [...new Set(values.map((v) => v.toLowerCase()))].sort((a, b) => b.length - a.length);
+  return distinct.slice(0, MAX_FIELD_TERMS).map((v) => ({ kind: 'field', field: name, value: v, negated: false }));
+}
+
+/** Every run of `chars` in `value` cut where a character fails `keep`. */
+function runs(value: string, chars: RegExp, keep: (char: string) => boolean): string[] {
+  return [...value.matchAll(chars)].flatMap((match) => splitBy(match[0], keep));
 }
 
 /** The longest run of `chars` in `value` whose every character passes `keep`, or null when none. */
