@@ -1,7 +1,7 @@
 /**
  * Debian's fetchmail over IMAP with `idle` (issue 21): it retrieves what is waiting, enters IDLE,
  * and retrieves a message sent by SMTP during that session when Kotak's `* N EXISTS` wakes it,
- * on the same connection. Each message goes to an MDA that moves it whole into a directory the
+ * on the same connection; in plaintext, after STARTTLS, and over implicit TLS. Each message goes to an MDA that moves it whole into a directory the
  * test watches; `--invisible` leaves out fetchmail's Received header and `no stripcr` keeps CRLFs,
  * so what arrives is Kotak's raw message byte for byte.
  */
@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import { mkdirSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { KotakOptions } from '../../src/index.js';
 import { rawOf, tempDir, withImapKotak, type ImapKotak } from '../helpers/imap-kotak.js';
 import { simpleMessage } from '../helpers/seed.js';
 import { queuedId, sendRaw } from '../helpers/smtp-client.js';
@@ -39,20 +40,28 @@ async function outputMatches(child: ChildProcess, output: { text: string }, patt
 }
 
 describe('IMAP with fetchmail --idle', () => {
-  let kotak: ImapKotak;
-  let fetchmail: ChildProcess | null = null;
-  beforeAll(async () => {
-    kotak = await withImapKotak();
-  });
-  afterAll(async () => {
-    if (fetchmail && fetchmail.exitCode === null && fetchmail.signalCode === null) {
-      fetchmail.kill('SIGTERM');
-      await once(fetchmail, 'exit');
+  const running: ImapKotak[] = [];
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
     }
-    await kotak.stop();
+    await Promise.all(running.splice(0).map((kotak) => kotak.stop()));
   });
 
-  it('retrieves the waiting message, idles, and retrieves one sent by SMTP during the session', async () => {
+  async function start(options: KotakOptions = {}): Promise<ImapKotak> {
+    const kotak = await withImapKotak(options);
+    running.push(kotak);
+    return kotak;
+  }
+
+  /**
+   * One fetchmail session (`tls`: its rcfile words for TLS): the waiting message, then IDLE, then
+   * a message sent by SMTP meanwhile; each compared with the API's raw bytes. Returns its log.
+   */
+  async function idleSession(kotak: ImapKotak, tls: string): Promise<string> {
     const waiting = queuedId(await sendRaw(kotak.smtpPort, simpleMessage('waiting before fetchmail', 'Already here.')));
     const home = tempDir('fetchmail-idle');
     const out = join(home, 'out');
@@ -67,16 +76,17 @@ describe('IMAP with fetchmail --idle', () => {
         'set no syslog',
         `poll 127.0.0.1 protocol imap port ${kotak.imapPort} auth password no envelope`,
         `  user "tester" password "secret" is "${userInfo().username}" here`,
-        "  options keep idle no rewrite no stripcr no forcecr no dropstatus no dropdelivered sslproto ''",
+        `  options keep idle no rewrite no stripcr no forcecr no dropstatus no dropdelivered ${tls}`,
         `  mda "${deliver}"`,
         '',
       ].join('\n'),
       { mode: 0o600 },
     );
-    fetchmail = spawn('fetchmail', ['-f', rc, '--idle', '--invisible', '-v', '--nosyslog', '--nodetach'], {
+    const fetchmail = spawn('fetchmail', ['-f', rc, '--idle', '--invisible', '-v', '--nosyslog', '--nodetach'], {
       env: { ...process.env, HOME: home, FETCHMAILHOME: home, LC_ALL: 'C' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    children.push(fetchmail);
     const output = { text: '' };
     fetchmail.stdout!.on('data', (d: Buffer) => (output.text += d.toString()));
     fetchmail.stderr!.on('data', (d: Buffer) => (output.text += d.toString()));
@@ -95,5 +105,22 @@ describe('IMAP with fetchmail --idle', () => {
     // Woken by the server's EXISTS, on the same connection (one login).
     expect(output.text).toMatch(/IMAP< \* 2 EXISTS/);
     expect(output.text.match(/IMAP> A\d+ LOGIN/g)).toHaveLength(1);
+    return output.text;
+  }
+
+  it('retrieves the waiting message, idles, and retrieves one sent by SMTP during the session', async () => {
+    const log = await idleSession(await start(), "sslproto ''");
+    expect(log).not.toContain('STARTTLS');
+  });
+
+  it('does the same after upgrading with STARTTLS', async () => {
+    const log = await idleSession(await start({ imapTls: 'auto' }), 'sslproto tls1.2+ no sslcertck');
+    expect(log).toMatch(/IMAP> A\d+ STARTTLS/);
+    expect(log).toContain('upgrade to TLS succeeded');
+  });
+
+  it('does the same over implicit TLS (fetchmail --ssl)', async () => {
+    const log = await idleSession(await start({ imapTls: 'auto', imapTlsImplicit: true }), 'ssl no sslcertck');
+    expect(log).toMatch(/SSL\/TLS: using protocol TLSv1\.[23]/);
   });
 });
