@@ -202,3 +202,40 @@ describe('IMAP with imapflow', () => {
     expect(fetched !== false && fetched.source!.equals(await rawOf(kotak, id))).toBe(true);
   });
 });
+
+describe('IMAP with imapflow over TLS', () => {
+  for (const [mode, options, secure] of [
+    ['STARTTLS (--imap-tls auto)', { imapTls: 'auto' }, false],
+    ['implicit TLS (--imap-tls-implicit)', { imapTls: 'auto', imapTlsImplicit: true }, true],
+  ] as const) {
+    it(`logs in over ${mode}, reads a message byte for byte and idles`, async () => {
+      const kotak = await withImapKotak(options);
+      const client = new ImapFlow({
+        // doSTARTTLS: true makes imapflow refuse to go on in plaintext (it may not be set with secure).
+        host: '127.0.0.1', port: kotak.imapPort, secure, ...(secure ? {} : { doSTARTTLS: true }), tls: { rejectUnauthorized: false },
+        auth: { user: 'tester', pass: 'secret' }, logger: false,
+      });
+      try {
+        const smtp = transport(kotak);
+        const id = queuedId((await smtp.sendMail({ from: 'ann@example.com', to: 'bob@example.com', subject: 'over TLS', text: 'encrypted' })).response);
+        smtp.close();
+        await client.connect();
+        expect(client.secureConnection).toBe(true);
+        await client.mailboxOpen('INBOX');
+        const message = await client.fetchOne('1', { source: true });
+        expect(message !== false && message.source!.equals(await rawOf(kotak, id))).toBe(true);
+        const exists = new Promise<ExistsEvent>((resolve) => client.on('exists', resolve));
+        const idling = client.idle();
+        const smtp2 = transport(kotak);
+        await smtp2.sendMail({ from: 'ann@example.com', to: 'bob@example.com', subject: 'while idling over TLS', text: 'x' });
+        smtp2.close();
+        expect((await exists).count).toBe(2);
+        await client.noop();
+        await idling;
+      } finally {
+        if (client.usable) await client.logout();
+        await kotak.stop();
+      }
+    });
+  }
+});
