@@ -1,12 +1,16 @@
 /**
  * IMAP through imapflow (issue 21), the client a Node test suite reading its mail would use: login,
  * LIST (INBOX plus one folder per mailbox), SELECT, FETCH of envelope, body structure and source,
- * flags, SEARCH, MOVE between folders, APPEND, and IDLE hearing mail sent by SMTP.
+ * flags, SEARCH, MOVE between folders, APPEND, and IDLE hearing mail sent by SMTP; over STARTTLS
+ * and implicit TLS; and one credential per inbox (--mailbox-by-smtp-user with a password file).
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
 import { ImapFlow, type ExistsEvent } from 'imapflow';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, transport } from '../helpers/kotak.js';
-import { rawOf, withImapKotak, type ImapKotak } from '../helpers/imap-kotak.js';
+import { rawOf, tempDir, withImapKotak, type ImapKotak } from '../helpers/imap-kotak.js';
 import { queuedId } from '../helpers/smtp-client.js';
 
 /** imapflow answers `false` (or nothing) where a command failed: a test wants the value or a clear failure. */
@@ -238,4 +242,36 @@ describe('IMAP with imapflow over TLS', () => {
       }
     });
   }
+});
+
+describe('IMAP with imapflow, one credential per inbox', () => {
+  it('with --mailbox-by-smtp-user and a password file, each login reads its own mailbox only', async () => {
+    const file = join(tempDir('imap-users'), 'users');
+    writeFileSync(file, `alice:${bcrypt.hashSync('alice-secret', 4)}\nbob:bob-secret\n`);
+    const kotak = await withImapKotak({ imapAuth: file, smtpAuth: file, mailboxBySmtpUser: true });
+    const login = (user: string, pass: string): ImapFlow => new ImapFlow({ host: '127.0.0.1', port: kotak.imapPort, secure: false, auth: { user, pass }, logger: false });
+    try {
+      for (const [user, pass] of [['alice', 'alice-secret'], ['bob', 'bob-secret']] as const) {
+        const smtp = transport(kotak, { auth: { user, pass } });
+        await smtp.sendMail({ from: `${user}@example.com`, to: 'someone@example.com', subject: `sent as ${user}`, text: user });
+        smtp.close();
+      }
+      const alice = login('alice', 'alice-secret');
+      await alice.connect();
+      try {
+        expect((await alice.list()).map((f) => f.path)).toEqual(['INBOX']);
+        await alice.mailboxOpen('INBOX', { readOnly: true });
+        const subjects: string[] = [];
+        for await (const message of alice.fetch('1:*', { envelope: true })) subjects.push(message.envelope!.subject!);
+        expect(subjects).toEqual(['sent as alice']);
+      } finally {
+        await alice.logout();
+      }
+      const wrong = login('bob', 'guess');
+      await expect(wrong.connect()).rejects.toThrow();
+      wrong.close();
+    } finally {
+      await kotak.stop();
+    }
+  });
 });
