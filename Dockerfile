@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Kotak: SMTP 1025, HTTP 8025 (POP3 1110 when KOTAK_POP3 is set), data in the /data volume.
+# Kotak: SMTP 1025, HTTP 8025 (POP3 1110 when KOTAK_POP3 is set, IMAP 1143 when KOTAK_IMAP is set), data in the /data volume.
 # Node 24: an LTS line maintained until April 2028 (Node 20, which the package still supports, left
 # maintenance in April 2026). Configure Kotak through KOTAK_* variables rather than flags, so
 # that the HEALTHCHECK (which reads the same variables) asks the right port and base path.
@@ -40,7 +40,7 @@ RUN mkdir -p /data && chown node:node /data \
  && chmod 755 /usr/local/bin/sendmail
 USER node
 VOLUME ["/data"]
-EXPOSE 1025 8025 1110
+EXPOSE 1025 8025 1110 1143
 # Asks /livez at the address and base path KOTAK_HTTP and KOTAK_HTTP_BASE_PATH give (src/healthcheck.ts).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "bin/healthcheck.js"]

@@ -77,9 +77,13 @@ export class MailboxView {
     return this.#messages.filter((_, i) => inSequenceSet(set, i + 1, largest));
   }
 
-  /** True when a sequence-number set names a number past the end (a BAD, RFC 3501 section 9). */
+  /**
+   * True when a sequence-number set names a number past the end (a BAD, RFC 3501 section 9). A
+   * range reaching `*` is never out of range: `1:*` of an empty folder selects nothing (clients
+   * send it to poll), and must not count towards the bad-command limit.
+   */
   outOfRange(set: SequenceSet): boolean {
-    return set.some((range) => (range.from ?? 0) > this.#messages.length || (range.to ?? 0) > this.#messages.length);
+    return set.some((range) => range.from !== null && range.to !== null && Math.max(range.from, range.to) > this.#messages.length);
   }
 
   /** The client now knows these flags (it changed them itself): no FETCH for them later. */

@@ -60,6 +60,8 @@ const loggedUser = (user: string): string => (user.length > 64 ? `${user.slice(0
 
 /** Commands after which an EXPUNGE may not be sent (RFC 3501 7.4.1): sequence numbers were just used. */
 const NO_EXPUNGE_AFTER = new Set(['FETCH', 'STORE', 'SEARCH']);
+/** Commands that read the view's flags or numbers: news is told before they run. */
+const READS_VIEW = new Set(['FETCH', 'STORE', 'SEARCH', 'COPY', 'MOVE']);
 const ANY_STATE = new Set(['CAPABILITY', 'NOOP', 'LOGOUT', 'ID']);
 const NOT_AUTHENTICATED = new Set(['STARTTLS', 'LOGIN', 'AUTHENTICATE']);
 const AUTHENTICATED = new Set(['SELECT', 'EXAMINE', 'CREATE', 'DELETE', 'RENAME', 'SUBSCRIBE', 'UNSUBSCRIBE', 'LIST', 'LSUB', 'STATUS', 'APPEND', 'NAMESPACE', 'ENABLE', 'IDLE']);
@@ -177,13 +179,16 @@ export class ImapSession {
     }
     const where = this.#allowed(command);
     if (where !== null) return this.#bad(command.tag, where);
-    const reply = await this.#guard(() => this.#run(command));
+    const reply = await this.#guard(async () => {
+      // News heard before the command is told first, so it reads current flags and numbers.
+      if (this.#view && READS_VIEW.has(command.name)) await this.#tellNews(!(NO_EXPUNGE_AFTER.has(command.name) && !command.uid));
+      return this.#run(command);
+    });
     if (this.#idleTag !== null || this.#saslTag !== null) return undefined;
     if (this.#view && command.name !== 'LOGOUT') {
       const mayExpunge = !(NO_EXPUNGE_AFTER.has(command.name) && !command.uid);
       const news = await this.#guard(async () => {
-        const lines = await this.#view!.updates(mayExpunge);
-        if (lines.length > 0) await this.#deps.send(lines);
+        await this.#tellNews(mayExpunge);
         return ok('');
       });
       if (news.status !== 'OK') this.#log.warn({ text: news.text }, 'imap could not send folder news');
@@ -192,6 +197,12 @@ export class ImapSession {
     if (this.#loggedOut()) return 'close';
     if (command.name === 'STARTTLS' && reply.status === 'OK') return 'start-tls';
     return then;
+  }
+
+  async #tellNews(mayExpunge: boolean): Promise<void> {
+    if (!this.#view?.hasNews) return;
+    const lines = await this.#view.updates(mayExpunge);
+    if (lines.length > 0) await this.#deps.send(lines);
   }
 
   /** Why a command may not run now, or null. */

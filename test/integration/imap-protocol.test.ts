@@ -4,11 +4,13 @@
  * bad commands, failed logins, connections, idle time), STARTTLS and implicit TLS, and SMTP
  * intake carrying on beside a client that stops reading.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runKotak } from '../helpers/child.js';
+import { KOTAK_BIN, runKotak } from '../helpers/child.js';
 import { ImapTestClient } from '../helpers/imap.js';
 import { getJson, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { simpleMessage } from '../helpers/seed.js';
@@ -132,6 +134,8 @@ describe('IMAP: before and around login', () => {
     expect((await client.command('e', 'FETCH 1 FLAGS')).tagged).toBe('e BAD FETCH needs a selected folder (SELECT or EXAMINE first)');
     await client.command('s', 'SELECT INBOX');
     expect((await client.command('f', 'FETCH 1 FLAGS')).tagged).toBe('f BAD no such message (sequence number past the last message)');
+    // 1:* of an empty folder selects nothing: no BAD (and so not counted).
+    expect(await client.command('f2', 'FETCH 1:* FLAGS')).toEqual({ untagged: [], tagged: 'f2 OK FETCH completed' });
     expect((await client.command('h', 'FETCH 1:* BODY[NOPE]')).tagged).toBe('h BAD unknown section NOPE');
     expect((await client.command('i', 'STORE 1 +FLAGS (\\Bogus)')).tagged).toBe('i BAD \\Bogus is not a flag');
     expect(await client.command('j', 'NOOP')).toEqual({ untagged: [], tagged: 'j OK NOOP completed' });
@@ -152,6 +156,8 @@ describe('IMAP: folders', () => {
     expect((await client.command('c', 'LIST "" "bill*"')).untagged).toEqual(['* LIST (\\HasNoChildren) "/" "billing"']);
     expect((await client.command('d', 'LIST "" "inbox"')).untagged).toEqual(['* LIST (\\HasNoChildren) "/" "INBOX"']);
     expect((await client.command('e', 'LIST "" ""')).untagged).toEqual(['* LIST (\\Noselect) "/" ""']);
+    // Thousands of wildcards are matched in linear time, not by a backtracking regex.
+    expect((await client.command('w', `LIST "" "${'*a'.repeat(3000)}"`)).tagged).toBe('w OK LIST completed');
     expect((await client.command('f', 'LSUB "" "*"')).untagged).toEqual(['* LSUB (\\HasNoChildren) "/" "INBOX"', '* LSUB (\\HasNoChildren) "/" "billing"']);
     const status = await client.command('g', 'STATUS INBOX (MESSAGES UNSEEN UIDNEXT UIDVALIDITY RECENT)');
     expect(status.untagged[0]).toMatch(/^\* STATUS "INBOX" \(MESSAGES 2 UNSEEN 1 UIDNEXT \d+ UIDVALIDITY \d+ RECENT 0\)$/);
@@ -176,6 +182,17 @@ describe('IMAP: folders', () => {
     expect((await client.command('k', 'SELECT nowhere')).tagged).toMatch(/^k NO \[NONEXISTENT\]/);
     // A failed SELECT leaves no folder selected.
     expect((await client.command('l', 'FETCH 1 FLAGS')).tagged).toMatch(/^l BAD FETCH needs a selected folder/);
+  });
+
+  it('shows the newest --imap-folder-size messages, and what arrives while selected', async () => {
+    const kotak = await start({ imapFolderSize: 2 });
+    await send(kotak, simpleMessage('old'), simpleMessage('newer'), simpleMessage('newest'));
+    const client = await session(kotak);
+    expect((await client.command('s', 'SELECT INBOX')).untagged).toContain('* 2 EXISTS');
+    expect((await client.command('a', 'FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]')).untagged[0]).toContain('Subject: newer');
+    await send(kotak, simpleMessage('arrived'));
+    expect((await client.command('b', 'NOOP')).untagged).toEqual(['* 3 EXISTS']);
+    expect((await client.command('c', 'FETCH 3 BODY.PEEK[HEADER.FIELDS (SUBJECT)]')).untagged[0]).toContain('Subject: arrived');
   });
 
   it('refuses CREATE, DELETE and RENAME with the reason, and accepts SUBSCRIBE for a folder that exists', async () => {
@@ -222,6 +239,16 @@ describe('IMAP: messages', () => {
     expect((await client.command('m', 'UID FETCH 999999 FLAGS')).untagged).toEqual([]);
     // Nothing above was read with a non-PEEK item: still unread in the API.
     expect((await message(kotak, id!)).body.read).toBe(false);
+  });
+
+  it('sends BINARY content holding NUL as a literal8, and refuses an encoding it cannot undo with [UNKNOWN-CTE]', async () => {
+    const kotak = await start();
+    await send(kotak, Buffer.from('From: a@example.com\r\nSubject: bin\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n'));
+    await send(kotak, Buffer.from('From: a@example.com\r\nSubject: odd\r\nContent-Transfer-Encoding: x-unknown\r\n\r\nbody\r\n'));
+    const client = await session(kotak, { select: true });
+    expect((await client.command('a', 'FETCH 1 BINARY.PEEK[1]')).untagged[0]).toBe('* 1 FETCH (BINARY[1] ~{4}\r\n\x00\x01\x02\x03)');
+    expect((await client.command('b', 'FETCH 1 BINARY.SIZE[1]')).untagged[0]).toBe('* 1 FETCH (BINARY.SIZE[1] 4)');
+    expect((await client.command('c', 'FETCH 2 BINARY.PEEK[1]')).tagged).toMatch(/^c NO \[UNKNOWN-CTE\]/);
   });
 
   it('sets \\Seen (the API read state) on a non-PEEK body fetch, but not in EXAMINE', async () => {
@@ -345,8 +372,8 @@ describe('IMAP: news of the selected folder', () => {
     await getJson(kotak, `/api/messages/${first}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ read: true }) });
     expect(await idler.readResponse()).toMatch(/^\* 1 FETCH \(UID \d+ FLAGS \(\\Seen\)\)$/);
     const own = await other.command('o1', 'STORE 2 +FLAGS (\\Flagged)');
-    // At the end of a STORE: flags and new mail, but no EXPUNGE (RFC 3501 7.4.1).
-    expect(own.untagged).toEqual([expect.stringMatching(/^\* 2 FETCH \(FLAGS \(\\Flagged\)\)$/), expect.stringMatching(/^\* 1 FETCH \(UID \d+ FLAGS \(\\Seen\)\)$/), '* 3 EXISTS']);
+    // Before the STORE's own answer: the news heard meanwhile, flags and new mail (no EXPUNGE during a STORE, RFC 3501 7.4.1).
+    expect(own.untagged).toEqual([expect.stringMatching(/^\* 1 FETCH \(UID \d+ FLAGS \(\\Seen\)\)$/), '* 3 EXISTS', expect.stringMatching(/^\* 2 FETCH \(FLAGS \(\\Flagged\)\)$/)]);
     expect(await idler.readResponse()).toMatch(/^\* 2 FETCH \(UID \d+ FLAGS \(\\Flagged\)\)$/);
     expect((await getJson(kotak, `/api/messages/${first}`, { method: 'DELETE' })).status).toBeLessThan(300);
     expect(await idler.readResponse()).toBe('* 1 EXPUNGE');
@@ -354,6 +381,17 @@ describe('IMAP: news of the selected folder', () => {
     expect(await idler.result('i')).toEqual({ untagged: [], tagged: 'i OK IDLE terminated' });
     // The other session hears the news at the end of its next command, and not its own STORE again.
     expect(await other.command('o2', 'NOOP')).toEqual({ untagged: ['* 1 EXPUNGE'], tagged: 'o2 OK NOOP completed' });
+  });
+
+  it('tells news heard before a FETCH or SEARCH first, so it reads current flags', async () => {
+    const kotak = await start();
+    await send(kotak, simpleMessage('one'), simpleMessage('two'));
+    const reader = await session(kotak, { select: true });
+    const other = await session(kotak, { select: true });
+    await other.command('a', 'STORE 2 +FLAGS (\\Deleted)');
+    expect(await reader.command('b', 'SEARCH DELETED')).toEqual({ untagged: [expect.stringMatching(/^\* 2 FETCH \(UID \d+ FLAGS \(\\Deleted\)\)$/), '* SEARCH 2'], tagged: 'b OK SEARCH completed' });
+    await other.command('c', 'STORE 1 +FLAGS (\\Flagged)');
+    expect((await reader.command('d', 'FETCH 1 FLAGS')).untagged).toEqual([expect.stringMatching(/^\* 1 FETCH \(UID \d+ FLAGS \(\\Flagged\)\)$/), '* 1 FETCH (FLAGS (\\Flagged))']);
   });
 
   it('keeps EXPUNGE out of FETCH, STORE and SEARCH responses and sends it after NOOP or a UID command', async () => {
@@ -481,6 +519,31 @@ describe('IMAP settings', () => {
     const implicit = await runKotak(['--imap', '127.0.0.1:0', '--imap-auth', 'any', '--imap-tls-implicit']);
     expect(implicit.code).toBe(2);
     expect(implicit.stderr).toMatch(/--imap-tls-implicit: needs --imap-tls/);
+  });
+
+  it('starts IMAP from KOTAK_IMAP* variables and logs the port it picked', async () => {
+    const child = spawn(process.execPath, [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', ':memory:'], {
+      env: { ...process.env, KOTAK_IMAP: '127.0.0.1:0', KOTAK_IMAP_AUTH: 'any', KOTAK_IMAP_TLS: 'auto', KOTAK_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let out = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d;
+          const line = out.split('\n').find((l) => l.includes('"kotak listening"'));
+          if (line) resolve((JSON.parse(line) as { imapPort: number }).imapPort);
+        });
+        child.once('exit', (code) => reject(new Error(`kotak exited with ${code}: ${out}`)));
+      });
+      expect(port).toBeGreaterThan(0);
+      const client = await ImapTestClient.connect(port);
+      clients.push(client);
+      expect(await client.readResponse()).toMatch(/^\* OK \[CAPABILITY .* STARTTLS AUTH=PLAIN\] Kotak IMAP ready$/);
+    } finally {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
   });
 
   it('leaves IMAP off by default', async () => {

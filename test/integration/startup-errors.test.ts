@@ -20,6 +20,7 @@ describe('a port already in use', () => {
   it.each([
     ['--smtp', (p: number) => ['--smtp', `127.0.0.1:${p}`, '--http', '127.0.0.1:0']],
     ['--pop3', (p: number) => ['--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--pop3', `127.0.0.1:${p}`, '--pop3-auth', 'any']],
+    ['--imap', (p: number) => ['--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--imap', `127.0.0.1:${p}`, '--imap-auth', 'any']],
     ['--http', (p: number) => ['--smtp', '127.0.0.1:0', '--http', `127.0.0.1:${p}`]],
   ])('%s: one line on stderr, nothing on stdout, exit 1', async (flag, args) => {
     const { code, stdout, stderr } = await runKotak([...args(port), '--db', ':memory:']);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandReader, type ReaderEvent, type ReaderLimits } from '../../src/imap/wire/command-reader.js';
 import { compact, encodeString, encodeValue, atom } from '../../src/imap/wire/encode.js';
+import { matchesPattern } from '../../src/imap/commands/folders.js';
 import { ImapParseError, parseCommand } from '../../src/imap/wire/parser.js';
 import { formatSequenceSet, inSequenceSet, parseSequenceSet } from '../../src/imap/wire/sequence-set.js';
 import type { ImapValue } from '../../src/imap/wire/values.js';
@@ -157,5 +158,25 @@ describe('IMAP response encoder', () => {
 
   it('writes NIL, numbers, atoms and lists; adjacent text is joined', () => {
     expect(compact(encodeValue([null, 3, atom('\\Seen'), ['a', 'b\r\n']]))).toEqual(['(NIL 3 \\Seen ("a" {3}\r\n', Buffer.from('b\r\n'), '))']);
+  });
+});
+
+describe('LIST patterns', () => {
+  it.each([
+    ['*', 'anything', true],
+    ['%', '', true],
+    ['bill*', 'billing', true],
+    ['*ing', 'billing', true],
+    ['b%l*g', 'billing', true],
+    ['bill', 'billing', false],
+    ['*x*', 'billing', false],
+    ['billing', 'billing', true],
+    ['', 'billing', false],
+  ])('%j against %j: %s', (pattern, name, expected) => {
+    expect(matchesPattern(pattern, name)).toBe(expected);
+  });
+
+  it('matches a pattern of thousands of wildcards without backtracking for ages', () => {
+    expect(matchesPattern(`${'*a'.repeat(5000)}b`, 'a'.repeat(64))).toBe(false);
   });
 });

@@ -12,12 +12,36 @@ import { CommandFailure, ok, type AuthenticatedContext, type Command, type Reply
 
 export const DELIMITER = '/';
 
-/** A LIST pattern as a test: `*` and `%` match any run of characters (names are flat); INBOX in any case. */
+/**
+ * True when `name` matches a LIST pattern, where `*` and `%` both match any run of characters
+ * (names are flat). Matched without a regular expression: a pattern of thousands of wildcards
+ * would make a backtracking regex run for ages; this walk is linear in name × pattern at worst.
+ */
+export function matchesPattern(pattern: string, name: string): boolean {
+  let p = 0;
+  let n = 0;
+  let star = -1;
+  let resume = 0;
+  while (n < name.length) {
+    const c = pattern[p];
+    if (c === '*' || c === '%') {
+      star = p++;
+      resume = n;
+    } else if (c !== undefined && c === name[n]) {
+      p++;
+      n++;
+    } else if (star >= 0) {
+      p = star + 1;
+      n = ++resume;
+    } else return false;
+  }
+  while (pattern[p] === '*' || pattern[p] === '%') p++;
+  return p === pattern.length;
+}
+
+/** INBOX matches in any case (RFC 3501 5.1); other names as written. */
 function patternMatcher(pattern: string): (name: string) => boolean {
-  const source = [...pattern].map((c) => (c === '*' || c === '%' ? '.*' : c.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))).join('');
-  const exact = new RegExp(`^${source}$`);
-  const inbox = new RegExp(`^${source}$`, 'i');
-  return (name) => (name === 'INBOX' ? inbox.test(name) : exact.test(name));
+  return (name) => (name === 'INBOX' ? matchesPattern(pattern.toUpperCase(), name) : matchesPattern(pattern, name));
 }
 
 /** LIST and LSUB (every folder is subscribed). LIST's extended forms (RFC 5258 selection and return options) are read and their options ignored. */
