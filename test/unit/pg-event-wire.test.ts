@@ -52,12 +52,13 @@ describe('parsePayload', () => {
       { e: 'messages:updated', mailbox: 'm', read: true, count: 3 },
       { e: 'message:deleted', mailbox: 'm', ids: ['a', 'b'] },
       { e: 'messages:cleared' },
+      { e: 'message:flags', mailbox: 'm', ids: ['a'] },
       { e: 'tags:set', messages: [{ id: 'a', mailbox: 'm' }] },
       { e: 'tags:bulk', scope: { kind: 'all' } },
       { e: 'relay:updated', id: 12, messageId: 'a' },
     ];
     expect(read(packPayloads('n', 1, events).payloads)).toEqual([{ n: 'n', s: 1, v: events }]);
-    for (const junk of ['', 'null', '[]', '{"n":"x","s":1}', '{"n":"x","s":1,"v":[{"e":"message:stored","ids":[1]}]}', '{"n":"x","s":1,"v":[{"e":"nope"}]}', '{"n":1,"s":1,"v":[]}', '{"n":"x","s":1,"v":[{"e":"relay:updated","id":"1","messageId":"a"}]}']) {
+    for (const junk of ['', 'null', '[]', '{"n":"x","s":1}', '{"n":"x","s":1,"v":[{"e":"message:stored","ids":[1]}]}', '{"n":"x","s":1,"v":[{"e":"nope"}]}', '{"n":1,"s":1,"v":[]}', '{"n":"x","s":1,"v":[{"e":"relay:updated","id":"1","messageId":"a"}]}', '{"n":"x","s":1,"v":[{"e":"message:flags","mailbox":"m"}]}']) {
       expect(parsePayload(junk), junk).toBeNull();
     }
   });
