@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ImapStructureError, type SectionSpec, parseMessageStructure } from '../../src/imap/structure/index.js';
+import { MAX_ENVELOPE_ADDRESSES } from '../../src/imap/structure/address-list.js';
 import { MAX_DEPTH } from '../../src/imap/structure/mime-tree.js';
 import type { ImapValue } from '../../src/imap/wire/values.js';
 import { imapValueText } from '../helpers/imap-value-text.js';
@@ -322,6 +323,12 @@ describe('malformed and hostile mail', () => {
     expect(imapValueText(items(structure.bodyStructure(false))[1]!)).toBe('"HTML"');
   });
 
+  it('reads the first field of a message that starts with a UTF-8 byte order mark', () => {
+    const raw = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), message(['From: a@example.com', 'Subject: s', '', 'b'])]);
+    expect(imapValueText(items(parseMessageStructure(raw).envelope())[2]!)).toBe('((NIL NIL "a" "example.com"))');
+    expect(section(raw, [], 'HEADER.FIELDS', ['from'])).toBe('\ufeffFrom: a@example.com\r\n\r\n');
+  });
+
   it('treats parts nested past the depth limit as leaves and still answers', () => {
     const depth = MAX_DEPTH + 50;
     const lines: string[] = [];
@@ -342,6 +349,13 @@ describe('malformed and hostile mail', () => {
     const lines = Array.from({ length: 200_000 }, (_, i) => `X-F${i}: v`);
     lines.push('Subject: at the end', '', 'body');
     expect(imapValueText(items(parseMessageStructure(message(lines)).envelope())[1]!)).toBe('"at the end"');
+  });
+
+  it('cuts an ENVELOPE address list after MAX_ENVELOPE_ADDRESSES entries', () => {
+    const raw = message([`To: ${Array.from({ length: MAX_ENVELOPE_ADDRESSES + 50 }, (_, i) => `u${i}@example.com`).join(', ')}`, '', '']);
+    const to = items(items(parseMessageStructure(raw).envelope())[5]!);
+    expect(to).toHaveLength(MAX_ENVELOPE_ADDRESSES);
+    expect(imapValueText(to[MAX_ENVELOPE_ADDRESSES - 1]!)).toBe(`(NIL NIL "u${MAX_ENVELOPE_ADDRESSES - 1}" "example.com")`);
   });
 
   it('never throws on random bytes built from MIME punctuation', () => {

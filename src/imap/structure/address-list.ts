@@ -24,9 +24,8 @@ type Token =
 
 const SPECIALS = '<>:;,@';
 
-/** Tokens of the header value: specials, words (atoms, dots included; quoted strings; domain literals), comments. */
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
+/** Tokens of the header value, one at a time: specials, words (atoms, dots included; quoted strings; domain literals), comments. */
+function* tokenize(text: string): Generator<Token> {
   let i = 0;
   let spaceBefore = false;
   while (i < text.length) {
@@ -37,7 +36,7 @@ function tokenize(text: string): Token[] {
       continue;
     }
     if (SPECIALS.includes(ch)) {
-      tokens.push({ kind: 'special', value: ch });
+      yield { kind: 'special', value: ch };
       i++;
     } else if (ch === '(') {
       let depth = 0;
@@ -55,7 +54,7 @@ function tokenize(text: string): Token[] {
         }
         value += c;
       }
-      tokens.push({ kind: 'comment', value: value.trim() });
+      yield { kind: 'comment', value: value.trim() };
     } else if (ch === '"') {
       let value = '';
       for (i++; i < text.length; i++) {
@@ -66,21 +65,20 @@ function tokenize(text: string): Token[] {
           break;
         } else value += c;
       }
-      tokens.push({ kind: 'word', value, quoted: true, spaceBefore });
+      yield { kind: 'word', value, quoted: true, spaceBefore };
     } else if (ch === '[') {
       const close = text.indexOf(']', i);
       const end = close < 0 ? text.length : close + 1;
-      tokens.push({ kind: 'word', value: text.slice(i, end), quoted: false, spaceBefore });
+      yield { kind: 'word', value: text.slice(i, end), quoted: false, spaceBefore };
       i = end;
     } else {
       const start = i;
       while (i < text.length && !' \t\r\n"(<>:;,@['.includes(text[i]!)) i++;
       if (i === start) i++; // a stray ")" or "]": a word of its own
-      tokens.push({ kind: 'word', value: text.slice(start, i), quoted: false, spaceBefore });
+      yield { kind: 'word', value: text.slice(start, i), quoted: false, spaceBefore };
     }
     spaceBefore = false;
   }
-  return tokens;
 }
 
 /** A local part as written: quoted parts keep their quotes (so mailbox@host is the address). */
@@ -138,9 +136,15 @@ function mailboxOf(tokens: readonly Token[]): EnvelopeAddress | null {
   return { name, adl, mailbox: local || MISSING_MAILBOX, host: host || MISSING_DOMAIN };
 }
 
-/** The addresses of a header value, in order; an empty list when it holds none. */
-export function parseAddressList(text: string): EnvelopeAddress[] {
-  const tokens = tokenize(text);
+/**
+ * ENVELOPE address lists are cut after this many entries (group markers included): the list is a
+ * summary for a client's message list, and a hostile 20 MB To: header would otherwise become
+ * millions of values (about 2 GB of them). A client wanting every recipient reads the header.
+ */
+export const MAX_ENVELOPE_ADDRESSES = 10_000;
+
+/** The addresses of a header value, in order (at most `limit`); an empty list when it holds none. */
+export function parseAddressList(text: string, limit = MAX_ENVELOPE_ADDRESSES): EnvelopeAddress[] {
   const out: EnvelopeAddress[] = [];
   let inGroup = false;
   /** Inside "<…>": a route's "," and ":" belong to the address. */
@@ -151,7 +155,8 @@ export function parseAddressList(text: string): EnvelopeAddress[] {
     if (address) out.push(address);
     pending = [];
   };
-  for (const token of tokens) {
+  for (const token of tokenize(text)) {
+    if (out.length >= limit) return out.slice(0, limit);
     if (token.kind === 'special' && token.value === '<') inAngle = true;
     else if (token.kind === 'special' && token.value === '>') inAngle = false;
     else if (token.kind === 'special' && !inAngle) {
@@ -177,5 +182,5 @@ export function parseAddressList(text: string): EnvelopeAddress[] {
   }
   flush();
   if (inGroup) out.push({ name: null, adl: null, mailbox: null, host: null });
-  return out;
+  return out.slice(0, limit);
 }

@@ -74,6 +74,7 @@ function nameEnd(raw: Buffer, start: number, colon: number): number {
 export function scanFields(raw: Buffer, start: number, end: number, visit: FieldVisitor): void {
   let pos = start;
   let fieldStart = -1;
+  let fieldNameStart = 0;
   let fieldNameEnd = 0;
   let valueStart = 0;
   while (pos < end) {
@@ -89,19 +90,22 @@ export function scanFields(raw: Buffer, start: number, end: number, visit: Field
       pos = next; // a folded line: part of the current field, if any
       continue;
     }
-    if (fieldStart >= 0 && visit(fieldStart, fieldNameEnd, fieldStart, valueStart, pos)) return;
+    if (fieldStart >= 0 && visit(fieldNameStart, fieldNameEnd, fieldStart, valueStart, pos)) return;
     fieldStart = -1;
     if (colon >= 0) {
-      const found = nameEnd(raw, pos, colon);
+      // A UTF-8 byte order mark some Windows tools put before the first field is no part of its name.
+      const nameStart = pos === 0 && raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 3 : pos;
+      const found = nameEnd(raw, nameStart, colon);
       if (found >= 0) {
         fieldStart = pos;
+        fieldNameStart = nameStart;
         fieldNameEnd = found;
         valueStart = colon + 1;
       }
     }
     pos = next;
   }
-  if (fieldStart >= 0) visit(fieldStart, fieldNameEnd, fieldStart, valueStart, end);
+  if (fieldStart >= 0) visit(fieldNameStart, fieldNameEnd, fieldStart, valueStart, end);
 }
 
 /** Every field of the header section [start, end) whose name is among `names` (all of them when null), in order. */

@@ -28,10 +28,8 @@ export interface ContentType {
   readonly type: string;
   /** Lower-case. */
   readonly subtype: string;
-  /** As sent (none for a default type). */
+  /** As sent; the default type's own (CHARSET US-ASCII) when there is no usable Content-Type. */
   readonly params: readonly Parameter[];
-  /** False when the type is the default (no Content-Type, or one that names no type/subtype). */
-  readonly explicit: boolean;
 }
 
 export interface MimeEntity {
@@ -52,8 +50,8 @@ export interface MimeEntity {
   readonly depth: number;
 }
 
-const TEXT_PLAIN: ContentType = { type: 'text', subtype: 'plain', params: [['CHARSET', 'US-ASCII']], explicit: false };
-const MESSAGE_RFC822: ContentType = { type: 'message', subtype: 'rfc822', params: [], explicit: false };
+const TEXT_PLAIN: ContentType = { type: 'text', subtype: 'plain', params: [['CHARSET', 'US-ASCII']] };
+const MESSAGE_RFC822: ContentType = { type: 'message', subtype: 'rfc822', params: [] };
 /** The encodings under which an attached message is readable as a message (RFC 2046 5.2.1). */
 const IDENTITY_ENCODINGS = new Set(['', '7bit', '8bit', 'binary']);
 const WANTED_FIELDS = new FieldNames(['content-type', 'content-transfer-encoding']);
@@ -76,7 +74,6 @@ function contentTypeOf(value: string | undefined, fallback: ContentType): Conten
     type: parsed.value.slice(0, slash).toLowerCase(),
     subtype: parsed.value.slice(slash + 1).toLowerCase(),
     params: parsed.params,
-    explicit: true,
   };
 }
 
@@ -203,11 +200,4 @@ class TreeBuilder {
 /** The tree of a raw message; the root is the message itself. */
 export function parseMimeTree(raw: Buffer): MimeEntity {
   return new TreeBuilder(raw).entity(0, 0, TEXT_PLAIN).entity;
-}
-
-/** Entities in the tree (attached messages and their parts included). */
-export function* walkEntities(entity: MimeEntity): Generator<MimeEntity> {
-  yield entity;
-  for (const child of entity.children) yield* walkEntities(child);
-  if (entity.message) yield* walkEntities(entity.message);
 }
