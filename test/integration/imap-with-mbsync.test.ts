@@ -2,7 +2,9 @@
  * A real synchronising client (Debian's mbsync, isync 1.4) mirrors Kotak over IMAP into a Maildir
  * (issue 21): INBOX and another mailbox's folder, every message's bytes as Kotak stored them, and
  * a second sync after a flag change (from the API and from IMAP) and a delete (from the API)
- * brings the flags into the file names and removes the deleted message's file.
+ * brings the flags into the file names and removes the deleted message's file; after a restart on
+ * the same database mbsync carries on (UIDVALIDITY and UIDs unchanged). On a SQLite file and on
+ * PostgreSQL.
  *
  * mbsync makes exactly two changes of its own to what it FETCHes, and the comparison undoes
  * exactly those: Maildir files get LF line ends (the wire's CRLF becomes LF), and it adds its
@@ -16,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson } from '../helpers/kotak.js';
 import { rawOf, runClient, tempDir, withImapKotak, type ImapKotak } from '../helpers/imap-kotak.js';
 import { imaplib } from '../helpers/imaplib.js';
+import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
 import { queuedId, sendRaw } from '../helpers/smtp-client.js';
 
 const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
@@ -48,11 +51,60 @@ function maildirFiles(folder: string): MaildirFile[] {
   );
 }
 
-describe('IMAP with mbsync', () => {
+/** mbsync's configuration: Kotak's IMAP port as the far side, a Maildir under `home` as the near side. */
+function mbsyncrc(home: string, port: number): string {
+  return [
+    'IMAPAccount kotak',
+    'Host 127.0.0.1',
+    `Port ${port}`,
+    'User tester',
+    'Pass secret',
+    'SSLType None',
+    'AuthMechs LOGIN',
+    '',
+    'IMAPStore kotak-far',
+    'Account kotak',
+    '',
+    'MaildirStore kotak-near',
+    `Path ${home}/mail/`,
+    `Inbox ${home}/mail/INBOX`,
+    'SubFolders Verbatim',
+    '',
+    'Channel kotak',
+    'Far :kotak-far:',
+    'Near :kotak-near:',
+    'Patterns *',
+    'Create Near',
+    'Sync Pull',
+    'Expunge Near',
+    'SyncState *',
+    '',
+  ].join('\n');
+}
+
+/** Where the sandbox is kept: a SQLite file, or a database of a throwaway PostgreSQL server. */
+const STORES = [
+  { name: 'a SQLite file', open: async () => ({ db: join(tempDir('mbsync-db'), 'kotak.db'), stop: async () => undefined }) },
+  {
+    name: 'PostgreSQL',
+    open: async () => {
+      const server: RunningPostgres = await startPostgres();
+      return { db: await server.createDatabase('mbsync'), stop: () => server.stop() };
+    },
+  },
+] as const;
+
+describe.each(STORES)('IMAP with mbsync, Kotak on $name', ({ open }) => {
+  let store: { db: string; stop: () => Promise<void> };
   let kotak: ImapKotak;
   let home: string;
   const inbox: string[] = [];
   const billing: string[] = [];
+
+  async function start(): Promise<void> {
+    kotak = await withImapKotak({ db: store.db, mailboxRoute: '*@billing.test=billing' });
+    writeFileSync(join(home, 'mbsyncrc'), mbsyncrc(home, kotak.imapPort), { mode: 0o600 });
+  }
 
   async function mbsync(): Promise<string> {
     const { code, stdout, stderr } = await runClient('mbsync', ['-c', join(home, 'mbsyncrc'), '-V', 'kotak'], { env: { HOME: home } });
@@ -62,44 +114,17 @@ describe('IMAP with mbsync', () => {
   }
 
   beforeAll(async () => {
-    kotak = await withImapKotak({ mailboxRoute: '*@billing.test=billing' });
-    for (const file of CORPUS_FILES) inbox.push(queuedId(await sendRaw(kotak.smtpPort, readFileSync(new URL(file, CORPUS)))));
-    for (const file of CORPUS_FILES.slice(0, 2)) billing.push(queuedId(await sendRaw(kotak.smtpPort, readFileSync(new URL(file, CORPUS)), { from: 'a@example.com', to: ['ann@billing.test'] })));
+    store = await open();
     home = tempDir('mbsync');
     mkdirSync(join(home, 'mail'));
-    writeFileSync(
-      join(home, 'mbsyncrc'),
-      [
-        'IMAPAccount kotak',
-        'Host 127.0.0.1',
-        `Port ${kotak.imapPort}`,
-        'User tester',
-        'Pass secret',
-        'SSLType None',
-        'AuthMechs LOGIN',
-        '',
-        'IMAPStore kotak-far',
-        'Account kotak',
-        '',
-        'MaildirStore kotak-near',
-        `Path ${home}/mail/`,
-        `Inbox ${home}/mail/INBOX`,
-        'SubFolders Verbatim',
-        '',
-        'Channel kotak',
-        'Far :kotak-far:',
-        'Near :kotak-near:',
-        'Patterns *',
-        'Create Near',
-        'Sync Pull',
-        'Expunge Near',
-        'SyncState *',
-        '',
-      ].join('\n'),
-      { mode: 0o600 },
-    );
+    await start();
+    for (const file of CORPUS_FILES) inbox.push(queuedId(await sendRaw(kotak.smtpPort, readFileSync(new URL(file, CORPUS)))));
+    for (const file of CORPUS_FILES.slice(0, 2)) billing.push(queuedId(await sendRaw(kotak.smtpPort, readFileSync(new URL(file, CORPUS)), { from: 'a@example.com', to: ['ann@billing.test'] })));
   });
-  afterAll(() => kotak.stop());
+  afterAll(async () => {
+    await kotak?.stop();
+    await store?.stop();
+  });
 
   it('syncs INBOX and the billing folder: every file holds the stored bytes', async () => {
     await mbsync();
@@ -131,5 +156,18 @@ describe('IMAP with mbsync', () => {
     expect(files.some((f) => f.bytes.equals(gone))).toBe(false);
     // The other folder is untouched.
     expect(maildirFiles(join(home, 'mail', 'billing'))).toHaveLength(billing.length);
+  });
+
+  it('after a restart on the same database, a sync brings only the new message (same UIDVALIDITY and UIDs)', async () => {
+    const before = maildirFiles(join(home, 'mail', 'INBOX'));
+    await kotak.stop();
+    await start();
+    const id = queuedId(await sendRaw(kotak.smtpPort, Buffer.from('From: a@example.com\r\nSubject: after the restart\r\n\r\nnew\r\n')));
+    const log = await mbsync();
+    // A changed UIDVALIDITY would make mbsync refuse the box (or fetch everything again).
+    expect(log).not.toMatch(/UIDVALIDITY/i);
+    const after = maildirFiles(join(home, 'mail', 'INBOX'));
+    expect(after).toHaveLength(before.length + 1);
+    expect(after.filter((f) => !before.some((b) => b.name === f.name)).map((f) => f.bytes)).toEqual([maildirForm(await rawOf(kotak, id))]);
   });
 });
