@@ -20,11 +20,11 @@ export interface ImapKotak extends RunningKotak {
 }
 
 export async function withImapKotak(options: KotakOptions = {}): Promise<ImapKotak> {
-  const kotak = await withKotak({ ...IMAP_OPTIONS, ...options } as KotakOptions);
-  const { imapPort } = kotak as RunningKotak & { imapPort?: number | null };
-  if (typeof imapPort !== 'number') {
+  const kotak = await withKotak({ ...IMAP_OPTIONS, ...options });
+  const { imapPort } = kotak;
+  if (imapPort === null) {
     await kotak.stop();
-    throw new Error('Kotak started without an IMAP port (is --imap wired in src/app.ts?)');
+    throw new Error('Kotak started without an IMAP port');
   }
   return Object.assign(kotak, { imapPort });
 }
