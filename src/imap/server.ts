@@ -7,10 +7,11 @@
  * run one at a time per connection, responses wait for the socket to drain, and nothing thrown
  * in a session leaves it (SMTP intake in the same process must not notice a broken IMAP client).
  */
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { CredentialCheck } from '../access/credentials.js';
+import { createClientListener } from '../access/client-listener.js';
 import type { FolderSource } from '../access/folder-types.js';
 import type { EventBus } from '../events.js';
 import type { TlsMaterial } from '../smtp/tls.js';
@@ -58,7 +59,9 @@ export const MAX_OTHER_LITERAL_OCTETS = 64 * 1024;
 const MAX_SKIPPED_OCTETS = 64 * 1024;
 /** Commands read ahead (pipelining) before the socket stops being read. */
 const MAX_QUEUED_EVENTS = 64;
+/** After LOGOUT or an error, how long the client has to close its side before the socket is destroyed. */
 const CLOSE_GRACE_MS = 5_000;
+/** How long close() lets a command in progress finish. */
 const SHUTDOWN_GRACE_MS = 2_000;
 const APPEND_COMMAND = /^[^ ]+ APPEND /i;
 
@@ -266,32 +269,19 @@ class ImapConnection {
 }
 
 export function createImapServer(config: ImapConfig, deps: ImapDeps): RunningImapServer {
-  const { log } = deps;
   const limits: ImapSessionLimits = { ...DEFAULT_IMAP_LIMITS, ...config.limits };
-  const secureContext = deps.tls ? tls.createSecureContext({ cert: deps.tls.cert, key: deps.tls.key }) : null;
-  if (config.implicitTls && !secureContext) throw new Error('createImapServer: implicit TLS needs TLS material');
   const events = createFolderEvents(deps.bus);
-  const connections = new Set<ImapConnection>();
-  /** Those counted against --imap-max-connections: until Kotak has ended the conversation. */
-  const conversing = new Set<ImapConnection>();
-  let nextConnection = 1;
-
-  const accept = (socket: net.Socket, secure: boolean): void => {
-    if (config.maxConnections > 0 && conversing.size >= config.maxConnections) {
-      log.warn({ client: socket.remoteAddress, open: conversing.size }, 'imap connection refused: too many connections');
-      socket.on('error', () => undefined);
-      socket.end('* BYE [UNAVAILABLE] too many connections, try again later\r\n');
-      socket.setTimeout(CLOSE_GRACE_MS, () => socket.destroy());
-      return;
-    }
-    try {
-      const connectionLog = log.child({ conn: nextConnection++, client: socket.remoteAddress });
-      const connection = new ImapConnection(socket, { log: connectionLog, idleTimeoutMs: config.idleTimeoutMs, maxMessageSize: config.maxMessageSize, secureContext: secure ? null : secureContext });
+  const listener = createClientListener(
+    { protocol: 'imap', host: config.host, port: config.port, implicitTls: config.implicitTls, maxConnections: config.maxConnections, idleTimeoutMs: config.idleTimeoutMs, refusal: '* BYE [UNAVAILABLE] too many connections, try again later\r\n' },
+    { tls: deps.tls, log: deps.log },
+    (socket, secure, log) => {
+      const secureContext = listener.secureContext;
+      const connection = new ImapConnection(socket, { log, idleTimeoutMs: config.idleTimeoutMs, maxMessageSize: config.maxMessageSize, secureContext: secure ? null : secureContext });
       const session = new ImapSession({
         credentials: deps.credentials,
         folders: deps.folders,
         events,
-        log: connectionLog,
+        log,
         limits,
         tlsAvailable: secureContext !== null && !secure,
         client: { address: socket.remoteAddress ?? '', tls: secure },
@@ -299,39 +289,15 @@ export function createImapServer(config: ImapConfig, deps: ImapDeps): RunningIma
         folderSize: config.folderSize,
         send: connection.send,
       });
-      connections.add(connection);
-      conversing.add(connection);
-      void connection.closed.then(() => connections.delete(connection));
-      void connection.ended.then(() => conversing.delete(connection));
-      connectionLog.debug({ tls: secure }, 'imap connection');
       connection.start(session);
-    } catch (error) {
-      log.error({ err: error }, 'imap could not start a session');
-      socket.destroy();
-    }
-  };
-
-  const server = config.implicitTls
-    ? tls.createServer({ cert: deps.tls!.cert, key: deps.tls!.key, handshakeTimeout: Math.min(config.idleTimeoutMs, 30_000) }, (socket) => accept(socket, true))
-    : net.createServer((socket) => accept(socket, false));
-  server.on('tlsClientError', (error: Error) => log.debug({ err: error }, 'imap tls handshake failed'));
-
-  return {
-    listen() {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject);
-          server.on('error', (error) => log.error({ err: error }, 'imap listener error'));
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
+      return connection;
     },
+  );
+  return {
+    listen: () => listener.listen(),
     async close() {
-      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([...connections].map((connection) => connection.shutdown()));
+      await listener.close();
       events.close();
-      await closing;
     },
   };
 }

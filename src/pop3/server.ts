@@ -6,9 +6,10 @@
  * run one at a time per connection, and nothing thrown in a handler leaves it (SMTP intake in the
  * same process must not notice a broken POP3 client).
  */
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
+import { createClientListener } from '../access/client-listener.js';
 import type { CredentialCheck } from '../access/credentials.js';
 import type { MaildropSource } from '../access/maildrop.js';
 import type { TlsMaterial } from '../smtp/tls.js';
@@ -242,70 +243,24 @@ class Pop3Connection {
 }
 
 export function createPop3Server(config: Pop3Config, deps: Pop3Deps): RunningPop3Server {
-  const { log } = deps;
   const limits: SessionLimits = { ...DEFAULT_SESSION_LIMITS, ...config.limits };
-  const secureContext = deps.tls ? tls.createSecureContext({ cert: deps.tls.cert, key: deps.tls.key }) : null;
-  if (config.implicitTls && !secureContext) throw new Error('createPop3Server: implicit TLS needs TLS material');
-  const connections = new Set<Pop3Connection>();
-  /**
-   * Those counted against --pop3-max-connections: a connection stops counting once Kotak has ended
-   * it (after QUIT's reply, say), as SMTP's do, not when the client gets round to closing its side.
-   */
-  const conversing = new Set<Pop3Connection>();
-  let nextConnection = 1;
-
-  const accept = (socket: net.Socket, secure: boolean): void => {
-    if (config.maxConnections > 0 && conversing.size >= config.maxConnections) {
-      // RFC 2449's SYS/TEMP: the client may try again later; SMTP's limit answers 421 the same way.
-      log.warn({ client: socket.remoteAddress, open: conversing.size }, 'pop3 connection refused: too many connections');
-      socket.on('error', () => undefined);
-      socket.end('-ERR [SYS/TEMP] too many connections, try again later\r\n');
-      socket.setTimeout(CLOSE_GRACE_MS, () => socket.destroy());
-      return;
-    }
-    try {
-      const connectionLog = log.child({ conn: nextConnection++, client: socket.remoteAddress });
+  const listener = createClientListener(
+    // RFC 2449's SYS/TEMP: the client may try again later; SMTP's limit answers 421 the same way.
+    { protocol: 'pop3', host: config.host, port: config.port, implicitTls: config.implicitTls, maxConnections: config.maxConnections, idleTimeoutMs: config.idleTimeoutMs, refusal: '-ERR [SYS/TEMP] too many connections, try again later\r\n' },
+    { tls: deps.tls, log: deps.log },
+    (socket, secure, log) => {
+      const secureContext = listener.secureContext;
       const session = new Pop3Session({
         credentials: deps.credentials,
         maildrops: deps.maildrops,
-        log: connectionLog,
+        log,
         limits,
         tlsAvailable: secureContext !== null && !secure,
       });
-      const connection = new Pop3Connection(socket, { session, log: connectionLog, idleTimeoutMs: config.idleTimeoutMs, secureContext: secure ? null : secureContext });
-      connections.add(connection);
-      conversing.add(connection);
-      void connection.closed.then(() => connections.delete(connection));
-      void connection.ended.then(() => conversing.delete(connection));
-      connectionLog.debug({ tls: secure }, 'pop3 connection');
+      const connection = new Pop3Connection(socket, { session, log, idleTimeoutMs: config.idleTimeoutMs, secureContext: secure ? null : secureContext });
       connection.start();
-    } catch (error) {
-      log.error({ err: error }, 'pop3 could not start a session');
-      socket.destroy();
-    }
-  };
-
-  const server = config.implicitTls
-    ? tls.createServer({ cert: deps.tls!.cert, key: deps.tls!.key, handshakeTimeout: Math.min(config.idleTimeoutMs, 30_000) }, (socket) => accept(socket, true))
-    : net.createServer((socket) => accept(socket, false));
-  // A failed TLS handshake concerns that client only.
-  server.on('tlsClientError', (error: Error) => log.debug({ err: error }, 'pop3 tls handshake failed'));
-
-  return {
-    listen() {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.port, config.host, () => {
-          server.off('error', reject);
-          server.on('error', (error) => log.error({ err: error }, 'pop3 listener error'));
-          resolve((server.address() as AddressInfo).port);
-        });
-      });
+      return connection;
     },
-    async close() {
-      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
-      await Promise.all([...connections].map((connection) => connection.shutdown()));
-      await closing;
-    },
-  };
+  );
+  return { listen: () => listener.listen(), close: () => listener.close() };
 }
