@@ -10,7 +10,7 @@
  * Run blocks are run in README order with bash (`set -euo pipefail`), in one scratch directory
  * (also HOME), like one reader following the README:
  * - Kotak is `kotak` as a child process (compiled code, as `npx kotak` runs it), on free ports:
- *   1025, 8025 and 1110 in a block are replaced by the real SMTP, HTTP and POP3 ports.
+ *   1025, 8025, 1110 and 1143 in a block are replaced by the real SMTP, HTTP, POP3 and IMAP ports.
  * - A line `npx kotak [flags]` that starts a server is started by this test before its block runs,
  *   with those flags (addresses moved to 127.0.0.1, port 0), and stopped after it; the block's
  *   other lines talk to it. Without such a line, a block talks to one Kotak shared by all blocks,
@@ -71,6 +71,7 @@ interface Ports {
   readonly smtp: number;
   readonly http: number;
   readonly pop3: number | null;
+  readonly imap: number | null;
 }
 
 interface Server {
@@ -91,7 +92,8 @@ function shellWords(text: string): string[] {
 async function startServer(args: readonly string[], cwd: string): Promise<Server> {
   // Later flags win: every listener moves to a free port on loopback.
   const pop3 = args.includes('--pop3') || args.some((a) => a.startsWith('--pop3=')) ? ['--pop3', '127.0.0.1:0'] : [];
-  const child = spawn(process.execPath, [KOTAK_BIN, ...args, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', ...pop3], {
+  const imap = args.includes('--imap') || args.some((a) => a.startsWith('--imap=')) ? ['--imap', '127.0.0.1:0'] : [];
+  const child = spawn(process.execPath, [KOTAK_BIN, ...args, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', ...pop3, ...imap], {
     cwd,
     env: { ...process.env, HOME: cwd, KOTAK_LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -102,8 +104,8 @@ async function startServer(args: readonly string[], cwd: string): Promise<Server
       out += d;
       const line = out.split('\n').find((l) => l.includes('"kotak listening"'));
       if (!line) return;
-      const log = JSON.parse(line) as { smtpPort: number; httpPort: number; pop3Port?: number };
-      resolve({ smtp: log.smtpPort, http: log.httpPort, pop3: log.pop3Port ?? null });
+      const log = JSON.parse(line) as { smtpPort: number; httpPort: number; pop3Port?: number; imapPort?: number };
+      resolve({ smtp: log.smtpPort, http: log.httpPort, pop3: log.pop3Port ?? null, imap: log.imapPort ?? null });
     });
     child.stderr!.on('data', (d: Buffer) => (out += d));
     child.once('exit', (code) => reject(new Error(`kotak ${args.join(' ')} exited with ${code}: ${out}`)));
@@ -144,6 +146,7 @@ function script(code: string, ports: Ports): string {
     .replace(/\b1025\b/g, String(ports.smtp))
     .replace(/\b8025\b/g, String(ports.http))
     .replace(/\b1110\b/g, String(ports.pop3 ?? 1110))
+    .replace(/\b1143\b/g, String(ports.imap ?? 1143))
     .replaceAll('<id>', '$(readme_newest_id)');
   return `${prelude(ports)}\n${body}\n`;
 }
