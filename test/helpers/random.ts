@@ -1,14 +1,6 @@
 /**
  * A small deterministic generator (mulberry32): the same seed gives the same sequence, so a
  * failing random test can be replayed by its seed and two benchmark runs build the same data.
+ * The one Kotak's chaos probabilities use (src/chaos/random.ts).
  */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../src/chaos/random.js';
