@@ -132,6 +132,9 @@ export interface Config {
   readonly linkCheckPrivate: boolean;
   /** Per link of the link check, its redirects included (ms). */
   readonly linkCheckTimeout: number;
+  // metrics (GET /metrics, src/metrics/)
+  /** A Bearer token that opens GET /metrics alone (for a Prometheus scraper); null: none. Never logged. */
+  readonly metricsToken: string | null;
 }
 
 function invalid(flag: string, reason: string): never {
@@ -262,7 +265,7 @@ const DURABILITY_MODES: readonly Durability[] = ['crash', 'full'];
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 /** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
-export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'tags' | 'pop3' | 'relay' | 'checks' | 'limits' | 'general';
+export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'tags' | 'pop3' | 'relay' | 'checks' | 'limits' | 'general' | 'metrics';
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -370,6 +373,8 @@ export const SETTINGS = [
   // checks: links
   setting({ key: 'linkCheckPrivate', flag: 'link-check-private', section: 'checks', value: '', fallback: 'false', boolean: true, help: 'let the link check fetch loopback, private, link-local and other non-public addresses (links to an app on localhost); off, they are reported as refused (SSRF guard)', parse: (v) => parseBoolean('link-check-private', v) }),
   setting({ key: 'linkCheckTimeout', flag: 'link-check-timeout', section: 'checks', value: 'DURATION', fallback: '10s', help: 'longest the link check waits for one link, its redirects included', parse: wrapUnits('link-check-timeout', (v) => parseDuration(v) || invalid('link-check-timeout', 'must be more than 0')) }),
+  // Metrics: GET /metrics (Prometheus text); with auth on, or with this token, it asks for credentials.
+  setting({ key: 'metricsToken', flag: 'metrics-token', section: 'metrics', value: 'TOKEN', fallback: null, help: 'a token that opens GET /metrics alone (Authorization: Bearer TOKEN), for a Prometheus scraper; once set, /metrics asks for it (or a login that sees every mailbox) even with HTTP authentication off', parse: (v) => { const tokens = parseTokens('metrics-token', v); return tokens.length === 1 ? tokens[0]! : invalid('metrics-token', 'one token, without commas'); } }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', section: 'general', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 

@@ -16,6 +16,7 @@ const SECTIONS: readonly (readonly [SettingSection, string])[] = [
   ['checks', 'Message checks (run on request, never while mail arrives)'],
   ['limits', 'Limits'],
   ['general', 'Logging and process'],
+  ['metrics', 'Metrics: GET /metrics for Prometheus'],
 ];
 
 /** Below this the layout stops making sense; narrower requests are laid out at this width. */

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { CredentialCheck } from '../access/credentials.js';
 import type { MaildropSource } from '../access/maildrop.js';
 import type { TlsMaterial } from '../smtp/tls.js';
+import { countSocket, type ConnectionCounter } from '../metrics/connections.js';
 import { LineReader, type LineEvent } from './line-reader.js';
 import { err, type ReplyChunk } from './replies.js';
 import { DEFAULT_SESSION_LIMITS, MAX_SASL_OCTETS, Pop3Session, type SessionLimits } from './session.js';
@@ -34,6 +35,8 @@ export interface Pop3Deps {
   /** Present when TLS is on: STLS is offered, or every connection is TLS with implicitTls. */
   readonly tls: TlsMaterial | null;
   readonly log: Logger;
+  /** Counts open connections (src/metrics/); absent: nothing counted. */
+  readonly connections?: ConnectionCounter;
 }
 
 export interface RunningPop3Server {
@@ -255,6 +258,7 @@ export function createPop3Server(config: Pop3Config, deps: Pop3Deps): RunningPop
   let nextConnection = 1;
 
   const accept = (socket: net.Socket, secure: boolean): void => {
+    countSocket(deps.connections, socket);
     if (config.maxConnections > 0 && conversing.size >= config.maxConnections) {
       // RFC 2449's SYS/TEMP: the client may try again later; SMTP's limit answers 421 the same way.
       log.warn({ client: socket.remoteAddress, open: conversing.size }, 'pop3 connection refused: too many connections');

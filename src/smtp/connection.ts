@@ -15,6 +15,8 @@ import { hasControlCharacter } from './address-check.js';
 import type { ClientLimits } from './client-limits.js';
 import { FastDataSmtpStream } from './data-stream.js';
 import { smtpError, type SmtpReplyError } from '../errors.js';
+import type { SmtpMetrics } from '../metrics/types.js';
+import { smtpRefusalReason } from './refusal-reason.js';
 
 const ENHANCED_CODE_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 
@@ -42,6 +44,8 @@ export interface ConnectionPolicy {
   /** The timeouts while the server is under pressure (ClientLimits.underPressure). */
   readonly stress: StressTimeouts;
   readonly log: Logger;
+  /** Counts every refusal as it is sent (src/metrics/); absent: nothing counted. */
+  readonly metrics?: SmtpMetrics;
 }
 
 /**
@@ -291,6 +295,8 @@ export class KotakConnection extends SMTPConnection {
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    // Every refusal leaves here, Kotak's and smtp-server's own (SIZE at MAIL, auth required, shutdown).
+    if (code >= 400) this.#policy.metrics?.refused(smtpRefusalReason(code, typeof data === 'string' ? data : ''), code);
     if (this.#sessionOver && code !== 421) {
       setImmediate(() => {
         if (this._closing || this._closed || this.#waitingForUs()) return;
