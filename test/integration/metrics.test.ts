@@ -205,3 +205,16 @@ describe('who may read GET /metrics', () => {
     expect((await fetch(`${kotak.url}/api/messages`)).status).toBe(200);
   });
 });
+
+describe('tags in GET /metrics', () => {
+  it('counts messages tagged at intake by X-Tags and by a full-text rule, per tag', async () => {
+    // "invoice" is a free-text word: the rule is asked of the store after the commit.
+    const kotak = await start({ tagRule: 'invoice=Billing' });
+    await transport(kotak).sendMail({ from: 'shop@x.test', to: 'me@a.test', subject: 'your order', text: 'the invoice is attached', headers: { 'X-Tags': 'shop' } });
+    await transport(kotak).sendMail({ from: 'shop@x.test', to: 'me@a.test', subject: 'news', text: 'nothing to pay' });
+    const { samples } = await scrape(kotak);
+    expect(samples.get('kotak_messages_tagged_total{tag="Billing"}')).toBe(1);
+    expect(samples.get('kotak_messages_tagged_total{tag="shop"}')).toBe(1);
+    expect(samples.get('kotak_messages_stored_total{mailbox="default"}')).toBe(2);
+  });
+});
