@@ -169,6 +169,8 @@ describe('who may read GET /metrics', () => {
     const open = await scrape(kotak);
     expect(open.status).toBe(200);
     expect(open.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    // Relay off: kotak_relay_jobs has no samples, which promtool accepts too.
+    expect(await promtoolCheck(open.body)).toEqual({ code: 0, output: '' });
     const spec = (await (await fetch(`${kotak.url}/api/openapi.json`)).json()) as { paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, unknown> }> } }> };
     expect(Object.keys(spec.paths['/metrics']?.get?.responses['200']?.content ?? {})).toEqual(['text/plain; version=0.0.4; charset=utf-8']);
   });
