@@ -249,7 +249,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     void handle(request, response);
   });
   // Both WebSockets pass the same gate (origin, then credentials) before the handshake is answered.
-  const upgradeGuard = createUpgradeGuard({ auth: httpAccess.auth, origins, hosts, log: log.child({ component: 'http' }) });
+  const upgradeGuard = createUpgradeGuard({ auth: httpAccess.auth, origins, hosts, log: log.child({ component: 'http' }), onAuthFailure: () => metrics.authFailed('http') });
   http.on('upgrade', (request, socket, head) => {
     const path = withinBasePath(request.url ?? '', basePath)?.split('?')[0];
     const hub = path === LIVE_PATH ? live : path === MAILPIT_EVENTS_PATH ? mailpitEvents : null;

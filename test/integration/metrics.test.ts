@@ -7,7 +7,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { LiveClient, transport, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { promtoolCheck, scrape, scrapeUntil } from '../helpers/metrics.js';
 import { Pop3TestClient } from '../helpers/pop3.js';
@@ -185,9 +187,16 @@ describe('who may read GET /metrics', () => {
     const scoped = await scrape(kotak, { Authorization: 'Bearer scoped-token' });
     expect(scoped.status).toBe(403);
     expect(scoped.body).toContain('mailbox_not_allowed');
-    // A wrong token is a failed HTTP login, counted.
+    // A wrong token is a failed HTTP login, counted: on /metrics, on the API and on a WebSocket's handshake.
     expect((await scrape(kotak, { Authorization: 'Bearer nope' })).status).toBe(401);
-    expect((await scrape(kotak, { Authorization: 'Bearer all-token' })).samples.get('kotak_auth_failures_total{protocol="http"}')).toBe(1);
+    expect((await fetch(`${kotak.url}/api/messages`, { headers: { Authorization: 'Bearer nope' } })).status).toBe(401);
+    const refused = new WebSocket(`${kotak.url.replace(/^http/, 'ws')}/api/live`, { headers: { Authorization: 'Bearer nope' } });
+    refused.on('error', () => undefined);
+    const [, response] = (await once(refused, 'unexpected-response')) as [unknown, { statusCode: number }];
+    expect(response.statusCode).toBe(401);
+    refused.terminate();
+    // Missing credentials (the first request above) are no failed login.
+    expect((await scrape(kotak, { Authorization: 'Bearer all-token' })).samples.get('kotak_auth_failures_total{protocol="http"}')).toBe(3);
   });
 
   it('--metrics-token opens /metrics alone: the API stays closed to it, a wrong token is 401', async () => {
