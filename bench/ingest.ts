@@ -72,6 +72,8 @@ interface Options {
   readonly smtpSource: boolean;
   readonly reference: boolean;
   readonly json: boolean;
+  /** Scrape Kotak's GET /metrics this often during each measured run (ms); null: never. */
+  readonly scrapeEveryMs: number | null;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -94,12 +96,13 @@ function parseOptions(argv: string[]): Options {
       'smtp-source': { type: 'boolean', default: false },
       reference: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      scrape: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--pg | --db postgres://URL] [--nodes N] [--baseline] [--sink] [--smtp-source] [--reference] [--json]\n' +
+      'Usage: tsx bench/ingest.ts [--sizes 1k,50k,1m] [--conns 1,10,50] [--messages N] [--warmup N] [--waiters N] [--mailboxes N] [--durability crash|full] [--pg | --db postgres://URL] [--nodes N] [--baseline] [--sink] [--smtp-source] [--reference] [--json] [--scrape MS]\n' +
         '  --sizes       any of 1k, 50k, 128k, 256k, 1m (the default matrix is 1k,50k,1m)\n' +
         '  --messages N  messages per scenario (default: 8000 at 1k, 3000 at 50k, 400 at 1m; half that with 1 connection)\n' +
         '  --warmup N    uncounted messages sent first (default: 10% of N, at least one per connection)\n' +
@@ -121,7 +124,8 @@ function parseOptions(argv: string[]): Options {
         '                and to Kotak, and print Kotak\'s share of smtp-sink for that shape too\n' +
         '  --reference   also run each scenario against smtp-server + mailparser + one SQLite insert per message\n' +
         '                (bench/reference-server.js), the yardstick issue 2 measured at 2.3k / 500 / 18 msg/s on its machine\n' +
-        '  --json        print results as JSON on stdout (the human-readable output moves to stderr)\n',
+        '  --json        print results as JSON on stdout (the human-readable output moves to stderr)\n' +
+        '  --scrape MS   fetch Kotak\'s GET /metrics every MS ms during each measured run, as a Prometheus would\n',
     );
     process.exit(0);
   }
@@ -141,6 +145,7 @@ function parseOptions(argv: string[]): Options {
     messages: values.messages === undefined ? null : count('messages', values.messages, 1),
     warmup: values.warmup === undefined ? null : count('warmup', values.warmup, 0),
     waiters: count('waiters', values.waiters, 0),
+    scrapeEveryMs: values.scrape === undefined ? null : count('scrape', values.scrape, 1),
     mailboxes: count('mailboxes', values.mailboxes, 1),
     durability: values.durability === 'full' || values.durability === 'crash' ? values.durability : fail(`--durability: "${values.durability}" is not crash or full`),
     pg: values.pg || values.db !== undefined,
@@ -527,6 +532,25 @@ for (let i = 0; i < count; i++) {
  * to, as parallel Playwright workers would: from another process (so this load generator's own
  * work is not mixed with theirs), and resolves once the server reports them all waiting.
  */
+/** Fetches GET /metrics (the whole body) every `everyMs`, as a Prometheus scraper would; stop() says how many. */
+function scrapeMetrics(httpPort: number, everyMs: number): { stop(): Promise<number> } {
+  let scrapes = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    inFlight = fetch(`http://127.0.0.1:${httpPort}/metrics`).then(async (res) => {
+      await res.text();
+      if (res.ok) scrapes++;
+    }, () => undefined);
+  }, everyMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      return scrapes;
+    },
+  };
+}
+
 async function holdWaiters(httpPort: number, count: number): Promise<{ release(): void }> {
   if (count === 0) return { release() {} };
   const holder = spawn(process.execPath, ['--input-type=module', '-e', WAITER_HOLDER, String(httpPort), String(count)], { stdio: 'ignore' });
@@ -581,6 +605,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
     // Warm-up: JIT, parser workers, SQLite page cache and file growth, not counted.
     const warm = await sendMany(conns, envelopeBlocks, template, 0, warmup, null);
     const waiting = await holdWaiters(kotak.httpPort, isKotak ? options.waiters : 0);
+    const scraper = isKotak && options.scrapeEveryMs !== null ? scrapeMetrics(kotak.httpPort, options.scrapeEveryMs) : null;
 
     const latencies = new Float64Array(messages);
     const cpuBefore = process.cpuUsage();
@@ -595,6 +620,7 @@ async function runScenario(sizeKey: string, connections: number, options: Option
 
     await Promise.all(conns.map((c) => c.quit()));
     waiting.release();
+    if (scraper) say(`  ${await scraper.stop()} scrapes of /metrics during the run`);
 
     // Every 250 means "committed", so the store must hold exactly what was accepted.
     let storedTotal: number | null = null;

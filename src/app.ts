@@ -57,6 +57,8 @@ import { DEFAULT_RAW_FILE_MIN_BYTES, openSqliteStore } from './store/sqlite.js';
 import type { MessageStore } from './store/types.js';
 import { VERSION } from './version.js';
 import { createLinkChecker } from './checks/links/check.js';
+import { createMetrics, sqliteFileBytes } from './metrics/index.js';
+import { countingFailures } from './metrics/auth-failures.js';
 import { dnsServerLookup, systemLookup, type HostLookup } from './checks/links/lookup.js';
 
 export interface RunningKotak {
@@ -146,6 +148,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // Producers (the mailbox service, the relay queue) emit here; consumers listen on database.bus,
   // which with many nodes carries every node's events (live/pg-events.ts), else is this one.
   const bus = createEventBus(onListenerError);
+  // Counted from this node's own bus (with PostgreSQL, database.bus also carries other nodes' events).
+  const metrics = createMetrics({ log: log.child({ component: 'metrics' }) });
+  const stopCounting = metrics.listen(bus);
   const database = isPostgresUrl(config.db) ? await openPostgresDatabase(config, bus, log, onListenerError) : await openSqliteDatabase(config, bus, log);
   const storage = database.store;
   const parser = createParserPool(
@@ -160,11 +165,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     sources: tagSources,
     storedMatching: async (query: SearchQuery, ids: readonly string[]) => (await store.find(ALL_MAILBOXES, { query, ids, limit: ids.length })).map((m) => m.id),
   };
-  const deliver = createIngest({ parser, mailboxes, routing, tagging, log: log.child({ component: 'ingest' }) });
+  const deliver = createIngest({ parser, mailboxes, routing, tagging, log: log.child({ component: 'ingest' }), metrics: metrics.intake });
   // chaos: the rules (--chaos-rule, the API) and the SMTP stages they act at; inert without rules.
   const chaos = createChaos({ rules: config.chaosRule, seed: config.chaosSeed });
   const chaosGate = createChaosGate({
-    engine: chaos.engine, refusals: chaos.refusals, log: log.child({ component: 'chaos' }),
+    engine: chaos.engine, refusals: chaos.refusals, log: log.child({ component: 'chaos' }), onFired: metrics.chaosFired,
     // The mailbox a recipient lands in, by the same routing as the message would be stored.
     mailboxOf: (recipient, user) => routing.mailboxOf({ mailFrom: '', rcptTo: [recipient], clientAddress: '', heloName: '', user, tls: false }, recipient),
   });
@@ -193,7 +198,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       sessionTimeoutMs: config.smtpSessionTimeout,
       stress: { lineTimeoutMs: config.smtpStressLineTimeout, sessionTimeoutMs: config.smtpStressSessionTimeout },
     },
-    { deliver, spool: database.spool, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: database.hasRoom, chaos: chaosGate },
+    { deliver, spool: database.spool, auth: config.smtpAuth, credentials, tls, log: log.child({ component: 'smtp' }), hasRoom: database.hasRoom, chaos: chaosGate, metrics: metrics.smtp },
   );
 
   const live = createLiveHub({ bus: database.bus, log: log.child({ component: 'live' }), refuse: refuseUpgrade, chaosRefusals: chaos.refusals });
@@ -238,6 +243,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay, smtpInfo,
     auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker, chaos,
     checkDeliverability: (raw, envelopeFrom) => checkDeliverability(raw, envelopeFrom, { resolver }),
+    metrics: { render: () => metrics.render(), token: config.metricsToken }, onAuthFailure: () => metrics.authFailed('http'),
     mountExtra: (app) => {
       // MailHog first: both answer DELETE /api/v1/messages; MailHog's handler takes only the bodiless
       // form (delete all) and passes Mailpit's {"IDs":[...]} form on.
@@ -259,7 +265,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     void handle(request, response);
   });
   // Both WebSockets pass the same gate (origin, then credentials) before the handshake is answered.
-  const upgradeGuard = createUpgradeGuard({ auth: httpAccess.auth, origins, hosts, log: log.child({ component: 'http' }) });
+  const upgradeGuard = createUpgradeGuard({ auth: httpAccess.auth, origins, hosts, log: log.child({ component: 'http' }), onAuthFailure: () => metrics.authFailed('http') });
   http.on('upgrade', (request, socket, head) => {
     const path = withinBasePath(request.url ?? '', basePath)?.split('?')[0];
     const hub = path === LIVE_PATH ? live : path === MAILPIT_EVENTS_PATH ? mailpitEvents : null;
@@ -275,7 +281,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     ? createPop3Server(
         { host: config.pop3.host, port: config.pop3.port, idleTimeoutMs: config.pop3IdleTimeout, implicitTls: config.pop3TlsImplicit, maxConnections: config.pop3MaxConnections },
         {
-          credentials: createCredentialCheck(config.pop3Auth, pop3Credentials),
+          credentials: countingFailures(createCredentialCheck(config.pop3Auth, pop3Credentials), () => metrics.authFailed('pop3')),
           maildrops: createMaildropSource(
             { limit: config.pop3MaildropSize },
             // Which mailbox a login reads is routing's answer, so SMTP AUTH and POP3 agree on it.
@@ -283,6 +289,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           ),
           tls: pop3Tls,
           log: log.child({ component: 'pop3' }),
+          connections: metrics.connections('pop3'),
         },
       )
     : null;
@@ -294,7 +301,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
           maxConnections: config.imapMaxConnections, maxMessageSize: config.maxMessageSize, folderSize: config.imapFolderSize,
         },
         {
-          credentials: createCredentialCheck(config.imapAuth, imapCredentials),
+          credentials: countingFailures(createCredentialCheck(config.imapAuth, imapCredentials), () => metrics.authFailed('imap')),
+          connections: metrics.connections('imap'),
           folders: createFolderSource(
             {},
             {
@@ -312,6 +320,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         },
       )
     : null;
+  // What /metrics reads when scraped (nothing of it is computed while mail flows).
+  metrics.scrapeFrom({
+    waiters: () => waiters.size,
+    websocketClients: () => ({ live: live.clientCount, 'mailpit-events': mailpitEvents.clientCount }),
+    relayJobs: relay ? () => database.relay.countByStatus() : null,
+    databaseBytes: database.sizeBytes,
+  });
 
   let pop3Port: number | null = null;
   let imapPort: number | null = null;
@@ -357,6 +372,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await database.close();
         await parser.close();
         await verifier.close();
+        stopCounting();
         log.info('kotak stopped');
       })();
       return stopping;
@@ -384,6 +400,8 @@ interface Database {
   readonly wakeOn?: (wake: () => void) => () => void;
   /** How the log names it: the path, or the URL without its password. */
   readonly name: string;
+  /** The database's size in bytes, for the metrics (null: not known). */
+  readonly sizeBytes: () => Promise<number | null>;
   close(): Promise<void>;
 }
 
@@ -392,7 +410,7 @@ async function openSqliteDatabase(config: Config, bus: EventBus, log: Logger): P
     // The store names the path and the cause; the person reading it set the path with --db.
     throw isKotakError(err) && err.code === 'database_unusable' ? new KotakError(err.code, `--db ${err.message}`, { cause: err }) : err;
   });
-  return { store, relay: store.relay, spool: store.spool, hasRoom: () => store.space.hasRoom(), bus, name: config.db, close: () => store.close() };
+  return { store, relay: store.relay, spool: store.spool, hasRoom: () => store.space.hasRoom(), bus, name: config.db, close: () => store.close(), sizeBytes: () => sqliteFileBytes(config.db) };
 }
 
 async function openPostgresDatabase(config: Config, localBus: EventBus, log: Logger, onListenerError: (err: unknown, name: string) => void): Promise<Database> {
@@ -446,6 +464,7 @@ async function openPostgresDatabase(config: Config, localBus: EventBus, log: Log
     // The PostgreSQL server's disk is not this node's to watch.
     hasRoom: async () => true,
     exclusive: (work) => retentionLock.runIfHolder(work),
+    sizeBytes: async () => Number((await pool.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes')).rows[0]?.bytes ?? 0),
     wakeOn: (wake) => bus.on('relay:updated', wake),
   };
 }

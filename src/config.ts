@@ -147,6 +147,9 @@ export interface Config {
   readonly chaosRule: readonly string[];
   /** The seed of chaos probabilities that give none; null: drawn at start. */
   readonly chaosSeed: number | null;
+  // metrics (GET /metrics, src/metrics/)
+  /** A Bearer token that opens GET /metrics alone (for a Prometheus scraper); null: none. Never logged. */
+  readonly metricsToken: string | null;
 }
 
 function invalid(flag: string, reason: string): never {
@@ -277,7 +280,7 @@ const DURABILITY_MODES: readonly Durability[] = ['crash', 'full'];
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 /** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
-export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'tags' | 'pop3' | 'imap' | 'relay' | 'checks' | 'chaos' | 'limits' | 'general';
+export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'tags' | 'pop3' | 'imap' | 'relay' | 'checks' | 'chaos' | 'limits' | 'general' | 'metrics';
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -396,6 +399,8 @@ export const SETTINGS = [
   // chaos: fault injection for testing an app's retry paths (src/chaos/); nothing changes without a rule.
   setting({ key: 'chaosRule', flag: 'chaos-rule', section: 'chaos', list: true, separator: ';', value: 'SPEC', fallback: null, help: 'a chaos rule, e.g. \'rcpt to=*@bounce.test reply=550:5.1.1:"no such user" first=3\' (README "Chaos"; in KOTAK_CHAOS_RULE separate rules with ;)', parse: (v) => splitRuleSpecs(v) }),
   setting({ key: 'chaosSeed', flag: 'chaos-seed', section: 'chaos', value: 'N', fallback: null, help: 'seed for chaos probabilities that give no seed= (default: drawn at start, shown by GET /api/chaos)', parse: (v) => parseCount('chaos-seed', v, 0) }),
+  // Metrics: GET /metrics (Prometheus text); with auth on, or with this token, it asks for credentials.
+  setting({ key: 'metricsToken', flag: 'metrics-token', section: 'metrics', value: 'TOKEN', fallback: null, help: 'a token that opens GET /metrics alone (Authorization: Bearer TOKEN), for a Prometheus scraper; once set, /metrics asks for it (or a login that sees every mailbox) even with HTTP authentication off', parse: (v) => { const tokens = parseTokens('metrics-token', v); return tokens.length === 1 ? tokens[0]! : invalid('metrics-token', 'one token, without commas'); } }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', section: 'general', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 

@@ -18,6 +18,7 @@ const SECTIONS: readonly (readonly [SettingSection, string])[] = [
   ['chaos', 'Chaos: faults for testing your app\'s retry paths (none unless a rule is set)'],
   ['limits', 'Limits'],
   ['general', 'Logging and process'],
+  ['metrics', 'Metrics: GET /metrics for Prometheus'],
 ];
 
 /** Below this the layout stops making sense; narrower requests are laid out at this width. */

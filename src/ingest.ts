@@ -15,6 +15,7 @@ import type { MailboxRouting } from './mailbox/routing.js';
 import { tagsAnything, tagsOf, type TagRule, type TagSources } from './mailbox/tag-rules.js';
 import type { MailboxService } from './mailbox/service.js';
 import type { ParserPool } from './parse/pool.js';
+import type { IntakeMetrics } from './metrics/types.js';
 
 /**
  * Stores a message; resolves with the id of every copy (one per mailbox it was routed to), the
@@ -32,7 +33,7 @@ export interface IntakeTagging {
   readonly storedMatching: (query: SearchQuery, ids: readonly string[]) => Promise<string[]>;
 }
 
-export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxService; routing: MailboxRouting; log: Logger; now?: () => number; tagging?: IntakeTagging }): Deliver {
+export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxService; routing: MailboxRouting; log: Logger; now?: () => number; tagging?: IntakeTagging; metrics?: IntakeMetrics }): Deliver {
   const { parser, mailboxes, routing, log } = deps;
   const now = deps.now ?? Date.now;
   const tagging = deps.tagging && tagsAnything(deps.tagging.sources) ? deps.tagging : null;
@@ -60,6 +61,7 @@ export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxServi
       try {
         const matching = await tagging.storedMatching(rule.query, ids);
         if (matching.length > 0) await mailboxes.changeTags(scope, matching, [rule.tag], []);
+        if (matching.length > 0) deps.metrics?.ruleTagged(rule.tag, matching.length);
       } catch (err) {
         // The message is committed: failing the 250 now would only make the sender send it twice.
         log.warn({ err, rule: rule.text, ids }, 'a tag rule could not be applied to a new message');
@@ -78,6 +80,7 @@ export function createIngest(deps: { parser: ParserPool; mailboxes: MailboxServi
     // A spooled message is parsed from its file, never held whole (parse/pool.ts).
     const parsed = spooled ? await parser.parseFile(spooled) : await parser.parse(raw as Buffer);
     if (!parsed.ok) log.warn({ reason: parsed.error, bytes: size }, 'message kept unparsed');
+    deps.metrics?.parsed(parsed.ok, parsed.ok && parsed.message.textCut === true, envelope.smtpWarnings);
     const source = spooled ? { raw: NO_BYTES, spooled } : { raw: raw as Buffer };
     // Each copy is the whole message (envelope, Bcc view, raw bytes) with its own id and state;
     // the copies of a spooled message each get a raw file linked to the one spool file.

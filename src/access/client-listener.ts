@@ -7,6 +7,7 @@
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
+import { countSocket, type ConnectionCounter } from '../metrics/connections.js';
 import type { TlsMaterial } from '../smtp/tls.js';
 
 export interface ClientListenerConfig {
@@ -46,7 +47,8 @@ const CLOSE_GRACE_MS = 5_000;
 
 export function createClientListener(
   config: ClientListenerConfig,
-  deps: { readonly tls: TlsMaterial | null; readonly log: Logger },
+  /** `connections`: counts every socket while it is open, refused ones too (src/metrics/); absent: none. */
+  deps: { readonly tls: TlsMaterial | null; readonly log: Logger; readonly connections?: ConnectionCounter },
   open: (socket: net.Socket, secure: boolean, log: Logger) => ClientConnection,
 ): ClientListener {
   const { log } = deps;
@@ -59,6 +61,7 @@ export function createClientListener(
   let nextConnection = 1;
 
   const accept = (socket: net.Socket, secure: boolean): void => {
+    countSocket(deps.connections, socket);
     if (config.maxConnections > 0 && conversing.size >= config.maxConnections) {
       log.warn({ client: socket.remoteAddress, open: conversing.size }, `${name} connection refused: too many connections`);
       socket.on('error', () => undefined);

@@ -34,6 +34,7 @@ import { guardHost, type HostPolicy } from './host-check.js';
 import { guardOrigins, type OriginPolicy } from './origin.js';
 import { messageHtmlPolicy, securityHeaders, UNTRUSTED_BYTES_POLICY } from './security.js';
 import { mountWeb } from './web.js';
+import { mountMetrics, type MetricsEndpoint } from './metrics-route.js';
 import { liveRoute, routes } from './routes.js';
 import type { SpamCheck } from '../checks/spam/index.js';
 import type { DeliverabilityReport } from '../checks/deliverability/index.js';
@@ -87,6 +88,11 @@ export interface ApiDeps {
   // chaos
   /** The chaos rules and refused attempts (/api/chaos); absent: those routes are not served. */
   readonly chaos?: ChaosApiDeps;
+  // metrics
+  /** GET /metrics (./metrics-route.ts); absent: no such route. */
+  readonly metrics?: MetricsEndpoint;
+  /** Called for each request refused for wrong credentials (counted by src/metrics/). */
+  readonly onAuthFailure?: () => void;
 }
 
 /** The health probes stay open with auth on: they say only whether Kotak is up, and container HEALTHCHECKs and kubelets carry no credentials. */
@@ -155,8 +161,10 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.use('*', securityHeaders());
   app.use('*', guardHost(deps.hosts));
   app.use('*', guardOrigins(deps.origins));
+  // Before the auth middleware: /metrics has its own gate (--metrics-token, or an unscoped login).
+  if (deps.metrics) mountMetrics(app, { endpoint: deps.metrics, auth: deps.auth, log, ...(deps.onAuthFailure ? { onAuthFailure: deps.onAuthFailure } : {}) });
   // Sets what each request may see (src/api/access.ts): its login's mailboxes, or all without auth.
-  app.use('*', deps.auth ? requireAuth(deps.auth, OPEN_PATHS) : openAccess());
+  app.use('*', deps.auth ? requireAuth(deps.auth, OPEN_PATHS, deps.onAuthFailure) : openAccess());
   app.use('*', limitRequestBodies({ maxBytes: MAX_JSON_BODY_BYTES, exempt: deps.ownBodyLimits ?? [] }));
 
   app.onError((err, c: Context) => {

@@ -203,7 +203,7 @@ export function authError(check: Extract<AuthCheck, { ok: false }>): KotakError 
  * probes, which say only whether Kotak is up). A let-in request carries its login's mailboxes
  * (src/api/access.ts).
  */
-export function requireAuth(auth: HttpAuth, openPaths: ReadonlySet<string>): MiddlewareHandler {
+export function requireAuth(auth: HttpAuth, openPaths: ReadonlySet<string>, onFailure?: () => void): MiddlewareHandler {
   return async (c, next) => {
     if (openPaths.has(c.req.path)) return next();
     const check = await auth.check(c.req.header('authorization'), clientAddress(c.env));
@@ -211,6 +211,8 @@ export function requireAuth(auth: HttpAuth, openPaths: ReadonlySet<string>): Mid
       c.set('access', check.scope);
       return next();
     }
+    // A request without credentials (a browser's first) is no failed login.
+    if (check.reason === 'wrong') onFailure?.();
     const error = authError(check);
     if (check.reason === 'throttled') return c.json(error.toJSON(), error.httpStatus as 429, { 'Retry-After': String(check.retryAfterS) });
     return c.json(error.toJSON(), error.httpStatus as 401, { 'WWW-Authenticate': AUTH_CHALLENGE });

@@ -58,7 +58,7 @@ const header = (request: IncomingMessage, name: string): string | undefined => {
   return Array.isArray(value) ? value[0] : value;
 };
 
-export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: OriginPolicy; hosts: HostPolicy; log: Logger }): UpgradeGuard {
+export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: OriginPolicy; hosts: HostPolicy; log: Logger; onAuthFailure?: () => void }): UpgradeGuard {
   const { auth, origins, hosts, log } = deps;
   return {
     async admit(request, socket) {
@@ -95,6 +95,7 @@ export function createUpgradeGuard(deps: { auth: HttpAuth | null; origins: Origi
         }
         if (socket.destroyed) return null;
         if (!check.ok) {
+          if (check.reason === 'wrong') deps.onAuthFailure?.();
           refuse(socket, authError(check), check.reason === 'throttled' ? { 'Retry-After': String(check.retryAfterS) } : { 'WWW-Authenticate': AUTH_CHALLENGE });
           return null;
         }

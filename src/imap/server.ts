@@ -16,6 +16,7 @@ import { endWithGrace, upgradeToTls, whenWritable } from '../access/client-socke
 import type { FolderSource } from '../access/folder-types.js';
 import type { EventBus } from '../events.js';
 import type { TlsMaterial } from '../smtp/tls.js';
+import type { ConnectionCounter } from '../metrics/connections.js';
 import { createFolderEvents } from './folder-events.js';
 import { DEFAULT_IMAP_LIMITS, ImapSession, type ImapSessionLimits, type Then } from './session.js';
 import { CommandReader, type ReaderEvent } from './wire/command-reader.js';
@@ -45,6 +46,8 @@ export interface ImapDeps {
   /** Present when TLS is on: STARTTLS is offered, or every connection is TLS with implicitTls. */
   readonly tls: TlsMaterial | null;
   readonly log: Logger;
+  /** Counts open connections (src/metrics/); absent: nothing counted. */
+  readonly connections?: ConnectionCounter;
 }
 
 export interface RunningImapServer {
@@ -256,7 +259,7 @@ export function createImapServer(config: ImapConfig, deps: ImapDeps): RunningIma
   const events = createFolderEvents(deps.bus);
   const listener = createClientListener(
     { protocol: 'imap', host: config.host, port: config.port, implicitTls: config.implicitTls, maxConnections: config.maxConnections, idleTimeoutMs: config.idleTimeoutMs, refusal: '* BYE [UNAVAILABLE] too many connections, try again later\r\n' },
-    { tls: deps.tls, log: deps.log },
+    { tls: deps.tls, log: deps.log, ...(deps.connections ? { connections: deps.connections } : {}) },
     (socket, secure, log) => {
       const secureContext = listener.secureContext;
       const connection = new ImapConnection(socket, { log, idleTimeoutMs: config.idleTimeoutMs, maxMessageSize: config.maxMessageSize, secureContext: secure ? null : secureContext });

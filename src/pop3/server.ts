@@ -14,6 +14,7 @@ import { endWithGrace, upgradeToTls, whenWritable } from '../access/client-socke
 import type { CredentialCheck } from '../access/credentials.js';
 import type { MaildropSource } from '../access/maildrop.js';
 import type { TlsMaterial } from '../smtp/tls.js';
+import type { ConnectionCounter } from '../metrics/connections.js';
 import { LineReader, type LineEvent } from './line-reader.js';
 import { err, type ReplyChunk } from './replies.js';
 import { DEFAULT_SESSION_LIMITS, MAX_SASL_OCTETS, Pop3Session, type SessionLimits } from './session.js';
@@ -36,6 +37,8 @@ export interface Pop3Deps {
   /** Present when TLS is on: STLS is offered, or every connection is TLS with implicitTls. */
   readonly tls: TlsMaterial | null;
   readonly log: Logger;
+  /** Counts open connections (src/metrics/); absent: nothing counted. */
+  readonly connections?: ConnectionCounter;
 }
 
 export interface RunningPop3Server {
@@ -228,7 +231,7 @@ export function createPop3Server(config: Pop3Config, deps: Pop3Deps): RunningPop
   const listener = createClientListener(
     // RFC 2449's SYS/TEMP: the client may try again later; SMTP's limit answers 421 the same way.
     { protocol: 'pop3', host: config.host, port: config.port, implicitTls: config.implicitTls, maxConnections: config.maxConnections, idleTimeoutMs: config.idleTimeoutMs, refusal: '-ERR [SYS/TEMP] too many connections, try again later\r\n' },
-    { tls: deps.tls, log: deps.log },
+    { tls: deps.tls, log: deps.log, ...(deps.connections ? { connections: deps.connections } : {}) },
     (socket, secure, log) => {
       const secureContext = listener.secureContext;
       const session = new Pop3Session({

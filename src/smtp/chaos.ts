@@ -42,6 +42,8 @@ export interface ChaosGateDeps {
   /** The mailbox routing puts a recipient in (src/mailbox/routing.ts). */
   readonly mailboxOf: (recipient: string, user: string | null) => string;
   readonly log: Logger;
+  /** Told of each firing (counted by src/metrics/); absent: only logged. */
+  readonly onFired?: (stage: string, action: string) => void;
 }
 
 const CONTINUE: ChaosOutcome = Object.freeze({ kind: 'continue' });
@@ -80,6 +82,7 @@ export function createChaosGate(deps: ChaosGateDeps): ChaosGate {
       if (decision === null) return null;
       const { action } = decision;
       log.info({ rule: decision.ruleId, stage, action: action.type, client: facts.client }, 'chaos rule fired');
+      deps.onFired?.(stage, action.type);
       switch (action.type) {
         case 'reply': {
           const error = replyError(stage, action.code, action.enhanced ?? defaultEnhanced(action.code), action.text ?? '');

@@ -18,6 +18,8 @@ import type { ChaosFacts } from '../chaos/matcher.js';
 import type { ClientLimits } from './client-limits.js';
 import { FastDataSmtpStream } from './data-stream.js';
 import { smtpError, type SmtpReplyError } from '../errors.js';
+import type { SmtpMetrics } from '../metrics/types.js';
+import { smtpRefusalReason } from './refusal-reason.js';
 
 const ENHANCED_CODE_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
 
@@ -47,6 +49,8 @@ export interface ConnectionPolicy {
   readonly log: Logger;
   /** Chaos rules at the connection's own stages (connect, EHLO, DATA); absent: none. */
   readonly chaos?: ChaosGate | null;
+  /** Counts every refusal as it is sent (src/metrics/); absent: nothing counted. */
+  readonly metrics?: SmtpMetrics;
 }
 
 /** The connection behind a session, for the chaos of the hooks that see only the session (src/smtp/server.ts). */
@@ -408,6 +412,8 @@ export class KotakConnection extends SMTPConnection implements ChaosConnection {
   }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    // Every refusal leaves here, Kotak's and smtp-server's own (SIZE at MAIL, auth required, shutdown).
+    if (code >= 400) this.#policy.metrics?.refused(smtpRefusalReason(code, typeof data === 'string' ? data : ''), code);
     if (this.#sessionOver && code !== 421) {
       setImmediate(() => {
         if (this._closing || this._closed || this.#waitingForUs()) return;

@@ -5,7 +5,7 @@
  * only after `deliver` has committed the message, with its id in the reply. Hostile clients meet connection and rate limits (./client-limits.ts), an idle
  * timeout, a cap on the session's length and limits on command lines.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { SMTPServerOptions, SMTPServerSession, SMTPServerDataStream } from 'smtp-server';
 import { hasControlCharacter } from './address-check.js';
@@ -22,6 +22,8 @@ import type { Envelope, SmtpWarning, SpooledRaw } from '../mail/types.js';
 import type { Spool } from '../store/spool.js';
 import type { CredentialStore } from '../auth/htpasswd.js';
 import type { TlsMaterial } from './tls.js';
+import { countSocket } from '../metrics/connections.js';
+import type { SmtpMetrics } from '../metrics/types.js';
 
 export type SmtpAuthMode = { readonly mode: 'off' } | { readonly mode: 'any' } | { readonly mode: 'file'; readonly path: string };
 
@@ -63,6 +65,8 @@ export interface SmtpDeps {
   readonly hasRoom?: () => Promise<boolean>;
   /** Chaos rules (src/smtp/chaos.ts); absent or null: none. */
   readonly chaos?: ChaosGate | null;
+  /** Counts connections, messages, refusals and the DATA → 250 time (src/metrics/); absent: nothing counted. */
+  readonly metrics?: SmtpMetrics;
 }
 
 export interface RunningSmtpServer {
@@ -277,6 +281,8 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
       });
       stream.on('end', () => {
         ended = true;
+        const endedAt = performance.now();
+        deps.metrics?.messageReceived();
         if (stream.sizeExceeded) {
           void data.discard();
           callback(smtpError('message_too_big', `Message exceeds the limit of ${config.maxMessageSize} bytes`));
@@ -295,6 +301,7 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
             .then(
               (ids) => {
                 void data.discard();
+                deps.metrics?.replied((performance.now() - endedAt) / 1000);
                 // Every copy's id: `queued as <first id>` still reads as before.
                 callback(null, queuedText(ids));
               },
@@ -311,7 +318,8 @@ export function createSmtpServer(config: SmtpConfig, deps: SmtpDeps): RunningSmt
     },
   };
 
-  const server = new KotakSmtpServer(options, { limits, sessionTimeoutMs: config.sessionTimeoutMs ?? 0, stress: config.stress ?? DEFAULT_STRESS, log, chaos: gate });
+  const server = new KotakSmtpServer(options, { limits, sessionTimeoutMs: config.sessionTimeoutMs ?? 0, stress: config.stress ?? DEFAULT_STRESS, log, chaos: gate, ...(deps.metrics ? { metrics: deps.metrics } : {}) });
+  server.server.on('connection', (socket: Socket) => countSocket(deps.metrics?.connections, socket));
   // smtp-server re-emits its listener's errors here too. Until listen() has succeeded, a failure
   // to listen (port in use) belongs to listen()'s caller, who reports it in one line; logging it
   // here as well put a JSON stack trace before that line.

@@ -1,7 +1,7 @@
 /** The relay queue in SQLite (tables from migrations/004_relay.sql), on the message store's connections. */
 import type { Connection } from './sqlite-driver.js';
 import { isoOfMs, relayJobOf, type RelayJobRow } from './relay-rows.js';
-import type { RelayAttempt, RelayJobUpdate, RelayStore } from './relay-types.js';
+import { noRelayJobs, type RelayAttempt, type RelayJobUpdate, type RelayStatus, type RelayStore } from './relay-types.js';
 
 type JobRow = RelayJobRow;
 
@@ -119,6 +119,15 @@ export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps):
       }
       const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
       return (await reader.all<JobRow>(`SELECT * FROM relay_jobs ${filter} ORDER BY id DESC LIMIT ?`, [...params, limit])).map(relayJobOf);
+    },
+
+    async countByStatus() {
+      // Read from the relay_jobs_due index (status first), not the table's rows.
+      const counts = noRelayJobs();
+      for (const row of await reader.all<{ status: RelayStatus; n: number }>('SELECT status, COUNT(*) AS n FROM relay_jobs GROUP BY status')) {
+        if (row.status in counts) counts[row.status] = row.n;
+      }
+      return counts;
     },
   };
 }

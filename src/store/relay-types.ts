@@ -63,4 +63,11 @@ export interface RelayStore {
   jobsForMessage(messageId: string): Promise<(RelayJob & { readonly history: RelayAttempt[] })[]>;
   /** The newest jobs within the scope (by their message's mailbox). */
   list(scope: MailboxScope, options: { readonly status?: RelayStatus | null; readonly limit: number }): Promise<RelayJob[]>;
+  /** How many jobs are in each status, every mailbox's (one grouped count; for the metrics' queue depth). */
+  countByStatus(): Promise<Record<RelayStatus, number>>;
+}
+
+/** Every status at zero: what countByStatus starts from. */
+export function noRelayJobs(): Record<RelayStatus, number> {
+  return { queued: 0, sending: 0, delivered: 0, deferred: 0, failed: 0 };
 }

@@ -42,6 +42,8 @@ const NOTHING = onlyMailboxes([]);
 export interface MailpitEventsServer {
   /** `access`: the mailboxes the client's login may see. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, access: MailboxScope): void;
+  /** Clients connected now (read by the metrics at scrape time). */
+  readonly clientCount: number;
   close(): Promise<void>;
 }
 
@@ -212,6 +214,9 @@ export function createMailpitEventsServer(deps: CompatDeps): MailpitEventsServer
         scopes.set(ws, access);
         wss.emit('connection', ws, request);
       });
+    },
+    get clientCount() {
+      return wss.clients.size;
     },
     async close() {
       clearInterval(pinger);

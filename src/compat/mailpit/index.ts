@@ -49,6 +49,8 @@ export function mountMailpitApi(app: OpenAPIHono, deps: CompatDeps): void {
 export interface MailpitEvents {
   /** `access`: the mailboxes the client's login may see. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, access: MailboxScope): void;
+  /** Clients connected now (read by the metrics at scrape time). */
+  readonly clientCount: number;
   close(): Promise<void>;
 }
 

@@ -16,7 +16,7 @@
  */
 import type { Pool } from 'pg';
 import { isoOfMs, relayJobOf, type RelayJobRow } from '../relay-rows.js';
-import type { RelayAttempt, RelayJobUpdate, RelayStore } from '../relay-types.js';
+import { noRelayJobs, type RelayAttempt, type RelayJobUpdate, type RelayStatus, type RelayStore } from '../relay-types.js';
 
 /** A row as `pg` returns it: bigint columns arrive as strings. */
 interface JobRow extends RelayJobRow {
@@ -198,6 +198,14 @@ export function createPgRelayStore({ pool, nodeId, leaseMs, renewEveryMs, now = 
         [status ?? null, scope.kind === 'only' ? [...scope.mailboxes] : null, limit],
       );
       return rows.map(relayJobOf);
+    },
+
+    async countByStatus() {
+      const counts = noRelayJobs();
+      const { rows } = await pool.query<{ status: RelayStatus; n: string }>('SELECT status, COUNT(*) AS n FROM relay_jobs GROUP BY status');
+      // COUNT is a bigint, which the driver gives as text.
+      for (const row of rows) if (row.status in counts) counts[row.status] = Number(row.n);
+      return counts;
     },
 
     renewLeases,
