@@ -5,9 +5,10 @@
  * directory, and running a command-line client to completion.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { KotakOptions } from '../../src/index.js';
 import { KOTAK_BIN } from './child.js';
 import { withKotak, type RunningKotak } from './kotak.js';
@@ -36,8 +37,17 @@ export async function rawOf(kotak: { url: string }, id: string): Promise<Buffer>
   return Buffer.from(await res.arrayBuffer());
 }
 
+/** Made by tempDir in this test file; removed after its last test (registered first, so it runs after the file's own cleanup). */
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory, removed when the test file is done. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `kotak-${prefix}-`));
+  const dir = mkdtempSync(join(tmpdir(), `kotak-${prefix}-`));
+  tempDirs.push(dir);
+  return dir;
 }
 
 export interface RunResult {

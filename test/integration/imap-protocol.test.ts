@@ -6,12 +6,12 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KOTAK_BIN, runKotak } from '../helpers/child.js';
 import { ImapTestClient } from '../helpers/imap.js';
+import { tempDir } from '../helpers/imap-kotak.js';
 import { getJson, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { simpleMessage } from '../helpers/seed.js';
 import { queuedId, sendRaw } from '../helpers/smtp-client.js';
@@ -81,7 +81,7 @@ describe('IMAP: before and around login', () => {
   });
 
   it('checks LOGIN and AUTHENTICATE PLAIN (initial response or continuation) against an htpasswd file; three failures close', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kotak-imap-'));
+    const dir = tempDir('imap');
     const file = join(dir, 'users');
     writeFileSync(file, 'alice:wonderland\n');
     const kotak = await start({ imapAuth: file });
