@@ -1,16 +1,16 @@
 /**
- * The POP3 listener: sockets, TLS (STLS upgrade or implicit TLS from the first byte), the idle
- * timeout, line limits and backpressure. The protocol itself is src/pop3/session.ts.
+ * The POP3 server: POP3's side of a client connection (line framing, the session's replies, last
+ * words) on the listener and connection IMAP shares (src/access/client-listener.ts,
+ * client-connection.ts: TLS, the idle timeout, the connection cap, backpressure). The protocol
+ * itself is src/pop3/session.ts.
  *
  * A client can only ever hurt its own connection: every socket has its error handler, commands
  * run one at a time per connection, and nothing thrown in a handler leaves it (SMTP intake in the
  * same process must not notice a broken POP3 client).
  */
-import type net from 'node:net';
-import type tls from 'node:tls';
 import type { Logger } from 'pino';
+import { ClientConnection, type ConnectionProtocol } from '../access/client-connection.js';
 import { createClientListener } from '../access/client-listener.js';
-import { endWithGrace, upgradeToTls, whenWritable } from '../access/client-socket.js';
 import type { CredentialCheck } from '../access/credentials.js';
 import type { MaildropSource } from '../access/maildrop.js';
 import type { TlsMaterial } from '../smtp/tls.js';
@@ -50,180 +50,32 @@ export interface RunningPop3Server {
 const MAX_SKIPPED_OCTETS = 64 * 1024;
 /** Lines read ahead (pipelining) before the socket stops being read. */
 const MAX_QUEUED_LINES = 64;
-/** After QUIT or an error, how long the client has to close its side before the socket is destroyed. */
-const CLOSE_GRACE_MS = 5_000;
-/** How long close() lets a command in progress finish. */
-const SHUTDOWN_GRACE_MS = 2_000;
 
-interface ConnectionOptions {
-  readonly session: Pop3Session;
-  readonly log: Logger;
-  readonly idleTimeoutMs: number;
-  /** For STLS; null when the connection cannot (or need not) upgrade. */
-  readonly secureContext: tls.SecureContext | null;
-}
-
-class Pop3Connection {
-  #socket: net.Socket;
-  readonly #session: Pop3Session;
-  readonly #log: Logger;
-  readonly #idleTimeoutMs: number;
-  readonly #secureContext: tls.SecureContext | null;
-  readonly #reader = new LineReader(MAX_SASL_OCTETS, MAX_SKIPPED_OCTETS);
-  readonly #queue: LineEvent[] = [];
-  #busy = false;
-  #ending = false;
-  readonly closed: Promise<void>;
-  #resolveClosed!: () => void;
-  /** Resolves once the conversation is over: Kotak ended it or the socket closed, whichever is first. */
-  readonly ended: Promise<void>;
-  #resolveEnded!: () => void;
-
-  constructor(socket: net.Socket, options: ConnectionOptions) {
-    this.#socket = socket;
-    this.#session = options.session;
-    this.#log = options.log;
-    this.#idleTimeoutMs = options.idleTimeoutMs;
-    this.#secureContext = options.secureContext;
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.ended = new Promise((resolve) => (this.#resolveEnded = resolve));
-  }
-
-  start(): void {
-    this.#attach(this.#socket);
-    this.#send([this.#session.greeting()]);
-  }
-
-  /** Ends the conversation for a server shutdown: after the command in progress, if any. */
-  async shutdown(): Promise<void> {
-    if (!this.#busy) this.#end();
-    else this.#ending = true;
-    const timer = setTimeout(() => this.#socket.destroy(), SHUTDOWN_GRACE_MS);
-    await this.closed;
-    clearTimeout(timer);
-  }
-
-  readonly #onData = (chunk: Buffer): void => {
-    if (this.#ending) return;
-    this.#queue.push(...this.#reader.push(chunk));
-    if (this.#queue.length > MAX_QUEUED_LINES) this.#socket.pause();
-    void this.#drain();
+/** POP3's side of a client connection (access/client-connection.ts): lines in, the session's replies out. */
+function pop3Protocol(session: Pop3Session, send: (reply: readonly ReplyChunk[]) => Promise<void>): ConnectionProtocol<LineEvent> {
+  const reader = new LineReader(MAX_SASL_OCTETS, MAX_SKIPPED_OCTETS);
+  return {
+    push: (chunk) => reader.push(chunk),
+    clear: () => reader.clear(),
+    async handle(event) {
+      const outcome =
+        event.kind === 'line'
+          ? await session.handle(event.line)
+          : event.kind === 'too-long'
+            ? session.lineTooLong()
+            : { reply: [err('line too long, closing connection')], then: 'close' as const };
+      const written = send(outcome.reply);
+      // The last reply goes out with the end (or before the handshake); the rest waits for room.
+      if (outcome.then) return outcome.then;
+      await written;
+      return undefined;
+    },
+    idleTimeout: () => send([err('idle timeout, closing connection')]),
+    shuttingDown: async () => undefined,
+    tlsStarted: () => session.tlsStarted(),
+    closed: () => undefined,
+    describe: () => ({ state: session.state }),
   };
-
-  readonly #onTimeout = (): void => {
-    if (this.#busy) {
-      // Nothing moved either way while a command was running: the client stopped reading a reply
-      // (the socket's buffer is full). No reply can get through; let the connection go.
-      this.#log.debug('pop3 client stopped reading');
-      this.#socket.destroy();
-      return;
-    }
-    this.#log.debug('pop3 idle timeout');
-    this.#send([err('idle timeout, closing connection')]);
-    this.#end();
-  };
-
-  readonly #onError = (error: Error): void => {
-    // Resets and aborted handshakes are the client's business; the socket closes after this.
-    this.#log.debug({ err: error }, 'pop3 connection error');
-  };
-
-  readonly #onClose = (): void => {
-    this.#ending = true;
-    this.#queue.length = 0;
-    this.#log.debug({ state: this.#session.state }, 'pop3 connection closed');
-    this.#resolveEnded();
-    this.#resolveClosed();
-  };
-
-  #attach(socket: net.Socket): void {
-    socket.on('error', this.#onError);
-    socket.on('close', this.#onClose);
-    this.#read(socket);
-  }
-
-  /** Commands are read from this socket, under the idle timeout. */
-  #read(socket: net.Socket): void {
-    socket.on('data', this.#onData);
-    socket.on('timeout', this.#onTimeout);
-    socket.setTimeout(this.#idleTimeoutMs);
-  }
-
-  #detach(socket: net.Socket): void {
-    socket.off('data', this.#onData);
-    socket.off('close', this.#onClose);
-    socket.off('timeout', this.#onTimeout);
-    socket.setTimeout(0);
-    // The error handler stays: an error on the old layer must never be unhandled.
-  }
-
-  /** Runs queued commands one at a time, in order, each reply sent before the next command starts. */
-  async #drain(): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
-    try {
-      while (this.#queue.length > 0 && !this.#ending) {
-        const event = this.#queue.shift()!;
-        const outcome =
-          event.kind === 'line'
-            ? await this.#session.handle(event.line)
-            : event.kind === 'too-long'
-              ? this.#session.lineTooLong()
-              : { reply: [err('line too long, closing connection')], then: 'close' as const };
-        if (this.#socket.destroyed) return;
-        const flushed = this.#send(outcome.reply);
-        if (outcome.then === 'close') return this.#end();
-        if (outcome.then === 'start-tls') return this.#startTls();
-        if (!flushed) await whenWritable(this.#socket);
-      }
-      if (this.#ending) this.#end();
-      else this.#socket.resume();
-    } catch (error) {
-      // Not expected (the session answers failures itself), but a connection must not leak an error.
-      this.#log.error({ err: error }, 'pop3 connection failed');
-      this.#socket.destroy();
-    } finally {
-      this.#busy = false;
-    }
-  }
-
-  /** Writes one reply in one go (corked); false when the socket's buffer is full. */
-  #send(reply: readonly ReplyChunk[]): boolean {
-    if (reply.length === 0 || this.#socket.destroyed) return true;
-    let flushed = true;
-    this.#socket.cork();
-    for (const chunk of reply) flushed = this.#socket.write(chunk);
-    this.#socket.uncork();
-    return flushed;
-  }
-
-  #end(): void {
-    this.#ending = true;
-    this.#queue.length = 0;
-    this.#resolveEnded();
-    endWithGrace(this.#socket, CLOSE_GRACE_MS);
-  }
-
-  /**
-   * RFC 2595 section 4: after "+OK" to STLS, the next bytes are the TLS handshake. Anything the
-   * client pipelined after STLS in plaintext is dropped, never run as if it came encrypted.
-   */
-  #startTls(): void {
-    const plain = this.#socket;
-    this.#queue.length = 0;
-    this.#reader.clear();
-    this.#detach(plain);
-    plain.pause();
-    this.#socket = upgradeToTls(plain, this.#secureContext!, this.#idleTimeoutMs, {
-      error: this.#onError,
-      close: this.#onClose,
-      secure: (secure) => {
-        this.#session.tlsStarted();
-        this.#read(secure);
-        this.#log.debug({ protocol: secure.getProtocol() }, 'pop3 tls started');
-      },
-    });
-  }
 }
 
 export function createPop3Server(config: Pop3Config, deps: Pop3Deps): RunningPop3Server {
@@ -241,8 +93,8 @@ export function createPop3Server(config: Pop3Config, deps: Pop3Deps): RunningPop
         limits,
         tlsAvailable: secureContext !== null && !secure,
       });
-      const connection = new Pop3Connection(socket, { session, log, idleTimeoutMs: config.idleTimeoutMs, secureContext: secure ? null : secureContext });
-      connection.start();
+      const connection = new ClientConnection<LineEvent>(socket, { name: 'pop3', log, idleTimeoutMs: config.idleTimeoutMs, secureContext: secure ? null : secureContext, maxQueued: MAX_QUEUED_LINES });
+      connection.start(pop3Protocol(session, connection.send), [session.greeting()]);
       return connection;
     },
   );
