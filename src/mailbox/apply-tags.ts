@@ -52,5 +52,5 @@ export async function applyTagSources(
   return { scanned, tagged: tagged.size };
 }
 
-/** Only the rules read a summary alone; they never look at the envelope. */
+/** What tagsOf is given when only rules are on: they read the summary, never the envelope, so no detail is loaded. */
 const NO_ENVELOPE = { mailFrom: '', rcptTo: [], clientAddress: '', heloName: '', user: null, tls: false } as const;
