@@ -10,6 +10,8 @@ export interface KotakProcess {
   readonly httpPort: number;
   /** Null unless started with --pop3. */
   readonly pop3Port: number | null;
+  /** Null unless started with --imap. */
+  readonly imapPort: number | null;
   readonly url: string;
 }
 
@@ -28,9 +30,13 @@ export function startKotakProcess(args: string[], env: NodeJS.ProcessEnv = {}, w
       out += d;
       for (const line of out.split('\n')) {
         if (!line.includes('"kotak listening"')) continue;
-        const log = JSON.parse(line) as { smtpPort: number; httpPort: number; pop3Port?: number | null; url: string };
-        resolve({ child, smtpPort: log.smtpPort, httpPort: log.httpPort, pop3Port: log.pop3Port ?? null, url: log.url });
+        const log = JSON.parse(line) as { smtpPort: number; httpPort: number; pop3Port?: number | null; imapPort?: number | null; url: string };
+        resolve({ child, smtpPort: log.smtpPort, httpPort: log.httpPort, pop3Port: log.pop3Port ?? null, imapPort: log.imapPort ?? null, url: log.url });
+        out = '';
+        return;
       }
+      // Only the line being written is kept: a long run logs a lot.
+      out = out.slice(out.lastIndexOf('\n') + 1);
     });
     child.once('exit', (code) => reject(new Error(`kotak exited with ${code}: ${err}${out}`)));
   });

@@ -4,13 +4,13 @@
  * the server's own memory), plus what those tests share: the raw bytes the API serves, a temporary
  * directory, and running a command-line client to completion.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { KotakOptions } from '../../src/index.js';
-import { KOTAK_BIN } from './child.js';
+import { startKotakProcess } from './child.js';
 import { withKotak, type RunningKotak } from './kotak.js';
 
 /** The IMAP settings every real-client test starts with: any user name and password log in. */
@@ -85,35 +85,23 @@ export interface ImapKotakProcess {
 }
 
 /** `kotak` as a child process with IMAP on; resolves once its "kotak listening" line names the ports. */
-export function startImapKotakProcess(args: readonly string[] = []): Promise<ImapKotakProcess> {
-  const child = spawn(process.execPath, [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--imap', '127.0.0.1:0', '--imap-auth', 'any', ...args], {
-    env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('KOTAK_'))),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
+export async function startImapKotakProcess(args: readonly string[] = []): Promise<ImapKotakProcess> {
+  // KOTAK_* variables in the test's environment would change what is tested.
+  const env = Object.fromEntries(Object.entries(process.env).map(([key, value]) => [key, key.startsWith('KOTAK_') ? undefined : value]));
+  const started = await startKotakProcess(['--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--imap', '127.0.0.1:0', '--imap-auth', 'any', ...args], env);
+  const { child } = started;
+  const exited = new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+  return {
+    child,
+    pid: child.pid!,
+    smtpPort: started.smtpPort,
+    imapPort: started.imapPort!,
+    url: started.url,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
   };
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d));
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d;
-      for (const line of out.split('\n')) {
-        if (!line.includes('"kotak listening"')) continue;
-        const log = JSON.parse(line) as { smtpPort: number; imapPort?: number; url: string };
-        if (typeof log.imapPort !== 'number') reject(new Error(`no imapPort in: ${line}`));
-        else resolve({ child, pid: child.pid!, smtpPort: log.smtpPort, imapPort: log.imapPort, url: log.url, stop });
-        out = '';
-        return;
-      }
-      // Only the line being written is kept: a long run logs a lot.
-      out = out.slice(out.lastIndexOf('\n') + 1);
-    });
-    child.once('exit', (code) => reject(new Error(`kotak exited with ${code}: ${err}${out}`)));
-  });
 }
 
 /** A process's resident memory in bytes now (VmRSS) and at its peak (VmHWM), from /proc. */
