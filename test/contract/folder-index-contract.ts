@@ -8,18 +8,9 @@ import { ALL_MAILBOXES, onlyMailboxes } from '../../src/mail/mailbox-scope.js';
 import type { NewMessage } from '../../src/mail/types.js';
 import type { MessageStore } from '../../src/store/types.js';
 import { newMessageFromRaw, rawMessage } from '../helpers/new-message.js';
-import type { OpenStore } from './message-store-contract.js';
+import { withStore, type OpenStore } from './message-store-contract.js';
 
 const BASE = Date.UTC(2026, 0, 1);
-
-async function withStore(open: OpenStore, test: (store: MessageStore) => Promise<void>): Promise<void> {
-  const opened = await open();
-  try {
-    await test(opened.store);
-  } finally {
-    await opened.close();
-  }
-}
 
 function message(subject: string, mailbox = 'default', at = BASE): Promise<NewMessage> {
   return newMessageFromRaw(rawMessage(['From: a@example.test', 'To: b@example.test', `Subject: ${subject}`, '', `body ${subject}`]), { mailbox, receivedAt: at });

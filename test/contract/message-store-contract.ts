@@ -34,7 +34,7 @@ const W3 = onlyMailboxes(['w3']);
 const NOTHING = onlyMailboxes([]);
 
 /** A fresh store for one test, closed whatever the test does. */
-async function withStore(open: OpenStore, test: (store: MessageStore) => Promise<void>): Promise<void> {
+export async function withStore(open: OpenStore, test: (store: MessageStore) => Promise<void>): Promise<void> {
   const opened = await open();
   try {
     await test(opened.store);

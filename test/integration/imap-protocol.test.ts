@@ -4,12 +4,11 @@
  * bad commands, failed logins, connections, idle time), STARTTLS and implicit TLS, and SMTP
  * intake carrying on beside a client that stops reading.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KOTAK_BIN, runKotak } from '../helpers/child.js';
+import { runKotak, startKotakProcess } from '../helpers/child.js';
 import { ImapTestClient } from '../helpers/imap.js';
 import { tempDir } from '../helpers/imap-kotak.js';
 import { getJson, withKotak, type RunningKotak } from '../helpers/kotak.js';
@@ -522,22 +521,12 @@ describe('IMAP settings', () => {
   });
 
   it('starts IMAP from KOTAK_IMAP* variables and logs the port it picked', async () => {
-    const child = spawn(process.execPath, [KOTAK_BIN, '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', ':memory:'], {
-      env: { ...process.env, KOTAK_IMAP: '127.0.0.1:0', KOTAK_IMAP_AUTH: 'any', KOTAK_IMAP_TLS: 'auto', KOTAK_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { child, imapPort: port } = await startKotakProcess(['--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--db', ':memory:'], {
+      KOTAK_IMAP: '127.0.0.1:0', KOTAK_IMAP_AUTH: 'any', KOTAK_IMAP_TLS: 'auto', KOTAK_LOG_LEVEL: 'info',
     });
     try {
-      let out = '';
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => {
-          out += d;
-          const line = out.split('\n').find((l) => l.includes('"kotak listening"'));
-          if (line) resolve((JSON.parse(line) as { imapPort: number }).imapPort);
-        });
-        child.once('exit', (code) => reject(new Error(`kotak exited with ${code}: ${out}`)));
-      });
       expect(port).toBeGreaterThan(0);
-      const client = await ImapTestClient.connect(port);
+      const client = await ImapTestClient.connect(port!);
       clients.push(client);
       expect(await client.readResponse()).toMatch(/^\* OK \[CAPABILITY .* STARTTLS AUTH=PLAIN\] Kotak IMAP ready$/);
     } finally {
