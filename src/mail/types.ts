@@ -106,6 +106,13 @@ export interface NewMessage {
   readonly tags?: readonly string[];
   /** Stored flags it starts with (IMAP APPEND and COPY); absent: unread, unflagged, not deleted. */
   readonly initialFlags?: InitialFlags;
+  /**
+   * Webhook endpoints to hear of it (issue 22; the URLs subscribed to `message:stored`): the store
+   * writes one outbox delivery per endpoint (store/webhook-types.ts; event `message:stored`,
+   * payload the returned summary as JSON, mailbox its mailbox) in the insert's transaction, so
+   * that the SMTP 250 implies the webhook will be sent.
+   */
+  readonly webhookEndpoints?: readonly string[];
 }
 
 export interface InitialFlags {
