@@ -28,3 +28,11 @@ export interface IntakeMetrics {
   /** A full-text tag rule, asked of the store after the commit, tagged this many new messages. */
   ruleTagged(tag: string, count: number): void;
 }
+
+export interface WebhookMetrics {
+  /**
+   * One delivery attempt ended, after this long: `delivered` (a 2xx), `retry` (it will be tried
+   * again) or `failed` (given up: its retry window is over).
+   */
+  attempted(outcome: 'delivered' | 'retry' | 'failed', seconds: number): void;
+}
