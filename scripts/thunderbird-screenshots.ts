@@ -3,7 +3,7 @@
  * that a real synchronising client reads and changes Kotak's folders.
  *
  *   npm run docs:thunderbird        (builds dist/, then: tsx scripts/thunderbird-screenshots.ts)
- *   tsx scripts/thunderbird-screenshots.ts [--out DIR] [--keep-profile]
+ *   tsx scripts/thunderbird-screenshots.ts [--out DIR] [--keep-profile] [--timeout SECONDS]
  *
  * Needs `thunderbird` and `Xvfb` on the PATH (Debian: `apt-get install thunderbird xvfb`) and a
  * built dist/. Starts `kotak` (IMAP on 1143 when that port is free, else on any free port, all on
@@ -41,11 +41,13 @@ const { values } = parseArgs({
   options: {
     out: { type: 'string', default: new URL('../docs/images/', import.meta.url).pathname },
     'keep-profile': { type: 'boolean', default: false },
+    timeout: { type: 'string', default: '120' },
   },
 });
 
-/** How long one step may take before the run fails: Thunderbird's first start is slow on a busy machine. */
-const STEP_TIMEOUT_MS = 120_000;
+/** How long one step may take before the run fails (--timeout, seconds): Thunderbird's first start is slow on a busy machine. */
+const STEP_TIMEOUT_MS = Number(values.timeout) * 1000;
+if (!(STEP_TIMEOUT_MS > 0)) throw new Error(`--timeout ${values.timeout}: a number of seconds, above 0`);
 /** The Xvfb screen, and Thunderbird's window on it. */
 const SCREEN = { width: 1280, height: 800 };
 /** IMAP's conventional port, the one the README names, when nothing else holds it. */
@@ -61,20 +63,27 @@ const DELETED_SUBJECT = 'Your sign-in code is 482913';
 
 class RunFailure extends Error {}
 
-/** Set once the run asks Thunderbird to quit: its exit is expected from then on. */
-let quitting = false;
+/** Set once the run asks Thunderbird to quit or cleans up: its exit is expected from then on. */
+let stopping = false;
 
 /** Stops what the run started, last first. */
 const cleanups: (() => Promise<void>)[] = [];
 
-async function cleanUp(): Promise<void> {
-  for (const step of cleanups.splice(0).reverse()) {
-    try {
-      await step();
-    } catch (error) {
-      console.error('cleanup:', error instanceof Error ? error.message : error);
+let cleaning: Promise<void> | null = null;
+
+/** Runs the cleanups once; a second caller (a signal during a failure, say) waits for the same run. */
+function cleanUp(): Promise<void> {
+  stopping = true;
+  cleaning ??= (async () => {
+    for (const step of cleanups.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        console.error('cleanup:', error instanceof Error ? error.message : error);
+      }
     }
-  }
+  })();
+  return cleaning;
 }
 
 function exited(child: ChildProcess): boolean {
@@ -236,7 +245,7 @@ function startThunderbird(profileDir: string, display: string, logDir: string): 
   thunderbird.stdout!.on('data', keep);
   thunderbird.stderr!.on('data', keep);
   thunderbird.once('exit', (code, signal) => {
-    if (!quitting) console.error(`thunderbird exited (${code ?? signal}) before the run was done; its last output:\n${output}`);
+    if (!stopping) console.error(`thunderbird exited (${code ?? signal}) before the run was done; its last output:\n${output}`);
   });
   return thunderbird;
 }
@@ -278,7 +287,7 @@ async function imapRefusals(logDir: string): Promise<string[]> {
 }
 
 async function quitThunderbird(thunderbird: ThunderbirdDriver, child: ChildProcess): Promise<void> {
-  quitting = true;
+  stopping = true;
   const exit = exited(child) ? Promise.resolve() : once(child, 'exit').then(() => undefined);
   // The connection may close before the answer arrives: Thunderbird is gone then, as asked.
   await thunderbird.quit().catch(() => undefined);
@@ -332,24 +341,32 @@ async function main(): Promise<void> {
   await thunderbird.waitForRow(String(LATE_MESSAGE.subject));
   console.log(`thunderbird: "${LATE_MESSAGE.subject}", sent over SMTP while it idled, is listed`);
 
+  const consoleErrors = await thunderbird.consoleErrors();
   await quitThunderbird(thunderbird, child);
   console.log(kotakNotes.length === 0 ? 'kotak: no warnings, no refused IMAP commands or logins' : `kotak logged:\n${kotakNotes.join('\n')}`);
   const refusals = await imapRefusals(workDir);
   console.log(refusals.length === 0 ? 'thunderbird: no NO or BAD answers from Kotak' : `thunderbird was answered:\n${refusals.join('\n')}`);
+  console.log(consoleErrors.length === 0 ? "thunderbird: its Error Console is empty" : `thunderbird's Error Console:\n${consoleErrors.join('\n')}`);
 }
 
+let interrupted = false;
+// `on`, not `once`: Ctrl-C reaches this process twice (from the terminal and relayed by npm and
+// tsx), and a signal with no listener left would end the process before the cleanup is done.
 const stopOnSignal = (signal: NodeJS.Signals): void => {
+  if (interrupted) return;
+  interrupted = true;
   console.error(`${signal}: cleaning up`);
   void cleanUp().then(() => process.exit(130));
 };
-process.once('SIGINT', stopOnSignal);
-process.once('SIGTERM', stopOnSignal);
+process.on('SIGINT', stopOnSignal);
+process.on('SIGTERM', stopOnSignal);
 
 try {
   await main();
   console.log('thunderbird-screenshots: done');
 } catch (error) {
-  console.error(`thunderbird-screenshots failed: ${error instanceof Error ? error.message : String(error)}`);
+  // After a signal, the steps fail because their processes are being stopped: not worth a word.
+  if (!interrupted) console.error(`thunderbird-screenshots failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exitCode = 1;
 } finally {
   await cleanUp();

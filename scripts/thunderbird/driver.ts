@@ -41,9 +41,12 @@ export class ThunderbirdDriver {
     await this.#run(`server.password = arguments[0]; server.getNewMessages(server.rootFolder, win.msgWindow, null);`, [password]);
     await this.waitFor("Thunderbird's INBOX to appear", () => this.#run<boolean>('return inbox !== null || undefined;').then((found) => found ?? undefined));
     await this.#run('about3Pane.displayFolder(inbox.URI);');
+    let rows = -1;
     await this.waitFor(`Thunderbird's INBOX to list ${expected} messages`, async () => {
-      const rows = await this.#run<number>('return about3Pane.gFolder === inbox && about3Pane.gDBView ? about3Pane.gDBView.rowCount : -1;');
+      rows = await this.#run<number>('return about3Pane.gFolder === inbox && about3Pane.gDBView ? about3Pane.gDBView.rowCount : -1;');
       return rows === expected ? rows : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; it lists ${rows < 0 ? 'nothing' : rows}`);
     });
   }
 
@@ -53,9 +56,12 @@ export class ThunderbirdDriver {
     await this.waitFor(`Thunderbird to list the folder ${name}`, () => this.#run<boolean>(`${find} return folder !== null || undefined;`, [name]).then((found) => found ?? undefined));
     // Only INBOX is asked for new mail; another folder is read when it is opened, or asked like this.
     await this.#run(`${find} folder.updateFolder(win.msgWindow);`, [name]);
+    let total = 0;
     await this.waitFor(`Thunderbird's folder ${name} to hold ${expected} messages`, async () => {
-      const total = await this.#run<number>(`${find} return folder.getTotalMessages(false);`, [name]);
+      total = await this.#run<number>(`${find} return folder.getTotalMessages(false);`, [name]);
       return total === expected ? total : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; it holds ${total}`);
     });
   }
 
@@ -125,6 +131,16 @@ export class ThunderbirdDriver {
     );
     const shot = (await this.marionette.send('WebDriver:TakeScreenshot', { full: false, hash: false })) as { value: string };
     return Buffer.from(shot.value, 'base64');
+  }
+
+  /** The errors on Thunderbird's Error Console (script errors, and any message that mentions IMAP), as text. */
+  consoleErrors(): Promise<string[]> {
+    return this.#run<string[]>(
+      `return Services.console.getMessageArray().flatMap((m) => {
+         if (m instanceof Ci.nsIScriptError) return m.flags & Ci.nsIScriptError.warningFlag ? [] : [m.errorMessage + ' (' + m.sourceName + ':' + m.lineNumber + ')'];
+         return /imap/i.test(m.message) ? [m.message] : [];
+       });`,
+    );
   }
 
   /** Asks Thunderbird to quit (its logs flushed, its IMAP connections logged out). */
