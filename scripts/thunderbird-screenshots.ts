@@ -13,7 +13,10 @@
  * - syncs the account: INBOX must list Kotak's messages and the `billing` folder its one;
  * - opens a message: Kotak must then have it read (\Seen);
  * - photographs the message list and the account's Server Settings into docs/images/;
- * - deletes a message: Kotak must lose it; sends one more over SMTP: Thunderbird, idling, must list it.
+ * - tags a message Important and marks it unread, moves one to `billing`, deletes one: Kotak must
+ *   show the tag ($label1) and the read state, the message in its billing mailbox, the deleted one gone;
+ * - marks a message read through Kotak's API: Thunderbird, idling, must show it read;
+ * - sends one more over SMTP: Thunderbird, idling, must list it.
  * Any of those not happening fails the run (exit 1, saying which). Kotak's IMAP warnings and the
  * NO/BAD answers Thunderbird got (from Thunderbird's own IMAP log) are printed at the end.
  *
@@ -60,6 +63,8 @@ const OPENED_SUBJECT = 'Confirm your account';
 const OPENED_TEXT = 'Please confirm your email address';
 /** Deleted in Thunderbird after the screenshots. */
 const DELETED_SUBJECT = 'Your sign-in code is 482913';
+/** Moved to the billing folder in Thunderbird after the screenshots. */
+const MOVED_SUBJECT = 'Welcome to Acme, Me!';
 
 class RunFailure extends Error {}
 
@@ -188,9 +193,12 @@ async function send(smtpPort: number, messages: readonly SendMailOptions[]): Pro
   }
 }
 
+/** The fields of GET /api/messages' rows the checks read. */
 interface KotakMessage {
   readonly subject: string;
+  readonly mailbox: string;
   readonly read: boolean;
+  readonly tags: readonly string[];
 }
 
 /** Waits until Kotak's API lists messages that satisfy `test`. */
@@ -201,6 +209,15 @@ async function waitForKotak(url: string, what: string, test: (messages: readonly
     const body = (await response.json()) as { messages: KotakMessage[] };
     return test(body.messages) ? true : undefined;
   });
+}
+
+/** Marks a message read as the web inbox does: PATCH /api/messages/:id. */
+async function markReadInKotak(url: string, subject: string): Promise<void> {
+  const list = (await (await fetch(`${url}/api/messages?limit=100`)).json()) as { messages: (KotakMessage & { id: string })[] };
+  const message = list.messages.find((m) => m.subject === subject);
+  if (!message) throw new RunFailure(`Kotak has no message "${subject}"`);
+  const response = await fetch(`${url}/api/messages/${message.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ read: true }) });
+  if (response.status !== 200) throw new RunFailure(`PATCH /api/messages/${message.id}: ${response.status}`);
 }
 
 /** Starts Xvfb on a display number it picks itself (-displayfd), so runs never collide. */
@@ -334,6 +351,20 @@ async function main(): Promise<void> {
   await screenshot(thunderbird, 'thunderbird-server-settings.png');
   await thunderbird.closeSettings();
 
+  await thunderbird.tagMessage(OPENED_SUBJECT, '$label1');
+  await thunderbird.markRead(OPENED_SUBJECT, false);
+  await waitForKotak(kotak.url, `"${OPENED_SUBJECT}", tagged Important and marked unread in Thunderbird, to be so in Kotak`, (messages) =>
+    messages.some((m) => m.subject === OPENED_SUBJECT && !m.read && m.tags.includes('$label1')),
+  );
+  console.log(`kotak: "${OPENED_SUBJECT}", tagged Important ($label1) and marked unread in Thunderbird, is so`);
+  await markReadInKotak(kotak.url, OPENED_SUBJECT);
+  await thunderbird.waitForRead(OPENED_SUBJECT, true);
+  console.log(`thunderbird: "${OPENED_SUBJECT}", marked read through Kotak's API, shows read`);
+  await thunderbird.moveMessage(MOVED_SUBJECT, 'billing');
+  await waitForKotak(kotak.url, `"${MOVED_SUBJECT}", moved to billing in Thunderbird, to be in Kotak's billing mailbox`, (messages) =>
+    messages.some((m) => m.subject === MOVED_SUBJECT && m.mailbox === 'billing') && !messages.some((m) => m.subject === MOVED_SUBJECT && m.mailbox !== 'billing'),
+  );
+  console.log(`kotak: "${MOVED_SUBJECT}", moved to billing in Thunderbird, is in the billing mailbox only`);
   await thunderbird.deleteMessage(DELETED_SUBJECT);
   await waitForKotak(kotak.url, `"${DELETED_SUBJECT}", deleted in Thunderbird, to leave Kotak`, (messages) => !messages.some((m) => m.subject === DELETED_SUBJECT));
   console.log(`kotak: "${DELETED_SUBJECT}", deleted in Thunderbird, is gone`);

@@ -93,6 +93,34 @@ export class ThunderbirdDriver {
     await this.#run(`win.goDoCommand('cmd_delete');`);
   }
 
+  /** Adds a keyword to the INBOX message with `subject`, as Thunderbird's Tag menu does (`$label1` is its "Important"). */
+  async tagMessage(subject: string, keyword: string): Promise<void> {
+    await this.#run(`inbox.addKeywordsToMessages([about3Pane.gDBView.getMsgHdrAt(arguments[0])], arguments[1]);`, [await this.#requireRow(subject), keyword]);
+  }
+
+  /** Marks the INBOX message with `subject` read or unread, as Thunderbird's Mark menu does. */
+  async markRead(subject: string, read: boolean): Promise<void> {
+    await this.#run(`inbox.markMessagesRead([about3Pane.gDBView.getMsgHdrAt(arguments[0])], arguments[1]);`, [await this.#requireRow(subject), read]);
+  }
+
+  /** Moves the INBOX message with `subject` to the folder `name`, as dragging it there does. */
+  async moveMessage(subject: string, name: string): Promise<void> {
+    await this.#run(
+      `const target = server.rootFolder.subFolders.find((f) => f.name === arguments[1]);
+       MailServices.copy.copyMessages(inbox, [about3Pane.gDBView.getMsgHdrAt(arguments[0])], target, true, null, win.msgWindow, true);`,
+      [await this.#requireRow(subject), name],
+    );
+  }
+
+  /** Waits until Thunderbird shows the INBOX message with `subject` as read or unread (for a change made in Kotak). */
+  async waitForRead(subject: string, read: boolean): Promise<void> {
+    await this.waitFor(`Thunderbird to show "${subject}" ${read ? 'read' : 'unread'}`, async () => {
+      const index = await this.#requireRow(subject);
+      const isRead = await this.#run<boolean>('return about3Pane.gDBView.getMsgHdrAt(arguments[0]).isRead;', [index]);
+      return isRead === read ? true : undefined;
+    });
+  }
+
   /** Waits until INBOX's list has a row with `subject` (for mail that arrives while Thunderbird idles). */
   async waitForRow(subject: string): Promise<void> {
     await this.waitFor(`Thunderbird's INBOX to list "${subject}"`, async () => ((await this.#rowOf(subject)) >= 0 ? true : undefined));
@@ -149,9 +177,13 @@ export class ThunderbirdDriver {
   }
 
   async #selectRow(subject: string): Promise<void> {
+    await this.#run('about3Pane.threadTree.selectedIndex = arguments[0];', [await this.#requireRow(subject)]);
+  }
+
+  async #requireRow(subject: string): Promise<number> {
     const index = await this.#rowOf(subject);
     if (index < 0) throw new Error(`Thunderbird's INBOX has no message "${subject}"`);
-    await this.#run('about3Pane.threadTree.selectedIndex = arguments[0];', [index]);
+    return index;
   }
 
   #rowOf(subject: string): Promise<number> {
