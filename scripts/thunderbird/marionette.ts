@@ -7,6 +7,34 @@
 import net from 'node:net';
 import { once } from 'node:events';
 
+/** One Marionette message on the wire: its UTF-8 JSON's length in bytes, a colon, the JSON. */
+export function frame(message: unknown): Buffer {
+  const body = Buffer.from(JSON.stringify(message), 'utf8');
+  return Buffer.concat([Buffer.from(`${body.length}:`, 'latin1'), body]);
+}
+
+/**
+ * The whole messages at the start of `buffer`, and the bytes left over (the start of the next
+ * message, kept until more arrives). Throws on a length that is no decimal number.
+ */
+export function readFrames(buffer: Buffer): { messages: unknown[]; rest: Buffer } {
+  const messages: unknown[] = [];
+  let rest = buffer;
+  for (;;) {
+    const colon = rest.indexOf(0x3a);
+    if (colon < 0) {
+      if (rest.length > 0 && !/^\d+$/.test(rest.toString('latin1'))) throw new Error('marionette sent a message without a length');
+      return { messages, rest };
+    }
+    const prefix = rest.subarray(0, colon).toString('latin1');
+    if (!/^\d+$/.test(prefix)) throw new Error(`marionette sent a message without a length ("${prefix.slice(0, 20)}")`);
+    const end = colon + 1 + Number(prefix);
+    if (rest.length < end) return { messages, rest };
+    messages.push(JSON.parse(rest.subarray(colon + 1, end).toString('utf8')));
+    rest = rest.subarray(end);
+  }
+}
+
 interface MarionetteError {
   readonly error: string;
   readonly message: string;
@@ -18,7 +46,7 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 export class MarionetteClient {
   readonly #socket: net.Socket;
   readonly #pending = new Map<number, Pending>();
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
   #nextId = 1;
   #greeting: ((value: unknown) => void) | null = null;
   #closed: Error | null = null;
@@ -45,9 +73,7 @@ export class MarionetteClient {
   send(name: string, params: Record<string, unknown> = {}): Promise<unknown> {
     if (this.#closed) return Promise.reject(this.#closed);
     const id = this.#nextId++;
-    const body = Buffer.from(JSON.stringify([0, id, name, params]));
-    this.#socket.write(`${body.length}:`);
-    this.#socket.write(body);
+    this.#socket.write(frame([0, id, name, params]));
     return new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject, name }));
   }
 
@@ -67,16 +93,13 @@ export class MarionetteClient {
   }
 
   #read(chunk: Buffer): void {
-    this.#buffer = Buffer.concat([this.#buffer, chunk]);
-    for (;;) {
-      const colon = this.#buffer.indexOf(':');
-      if (colon < 0) return;
-      const length = Number(this.#buffer.subarray(0, colon).toString('latin1'));
-      if (!Number.isInteger(length)) return this.#fail(new Error('marionette sent a message without a length'));
-      if (this.#buffer.length < colon + 1 + length) return;
-      const message = JSON.parse(this.#buffer.subarray(colon + 1, colon + 1 + length).toString('utf8')) as unknown;
-      this.#buffer = this.#buffer.subarray(colon + 1 + length);
-      this.#dispatch(message);
+    try {
+      const { messages, rest } = readFrames(Buffer.concat([this.#buffer, chunk]));
+      this.#buffer = rest;
+      for (const message of messages) this.#dispatch(message);
+    } catch (error) {
+      this.#fail(error instanceof Error ? error : new Error(String(error)));
+      this.#socket.destroy();
     }
   }
 
