@@ -7,8 +7,9 @@
  *
  * Needs `thunderbird` and `Xvfb` on the PATH (Debian: `apt-get install thunderbird xvfb`) and a
  * built dist/. Starts `kotak` (IMAP on 1143 when that port is free, else on any free port, all on
- * 127.0.0.1), sends it a few messages over SMTP, writes a throwaway Thunderbird profile with an
- * IMAP account on it (scripts/thunderbird/profile.ts), runs Thunderbird on a private Xvfb display
+ * 127.0.0.1; a login file with the user `me`), sends it a few messages over SMTP, writes a
+ * throwaway Thunderbird profile with an IMAP account on it (scripts/thunderbird/profile.ts),
+ * runs Thunderbird on a private Xvfb display
  * with Marionette (Gecko's remote protocol) on, and through Marionette (scripts/thunderbird/driver.ts):
  * - syncs the account: INBOX must list Kotak's messages and the `billing` folder its one;
  * - opens a message: Kotak must then have it read (\Seen);
@@ -32,6 +33,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import bcrypt from 'bcryptjs';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer';
 import { startKotakProcess, type KotakProcess } from '../test/helpers/child.js';
@@ -56,8 +58,8 @@ const SCREEN = { width: 1280, height: 800 };
 /** IMAP's conventional port, the one the README names, when nothing else holds it. */
 const PREFERRED_IMAP_PORT = 1143;
 const ACCOUNT = { userName: 'me', email: 'me@example.com', fullName: 'Me', accountName: 'Kotak' };
-/** Kotak runs with --imap-auth any: any password logs in. */
-const PASSWORD = 'any password';
+/** The account's password: in Kotak's login file (bcrypt), and given to Thunderbird in memory only. */
+const PASSWORD = 'kotak-thunderbird';
 /** The HTML message with a link, opened in the screenshot; the text its body must show. */
 const OPENED_SUBJECT = 'Confirm your account';
 const OPENED_TEXT = 'Please confirm your email address';
@@ -67,6 +69,9 @@ const DELETED_SUBJECT = 'Your sign-in code is 482913';
 const MOVED_SUBJECT = 'Welcome to Acme, Me!';
 
 class RunFailure extends Error {}
+
+/** Kotak's warnings and refusals during the run (watchKotakLog), printed at the end, on failure too. */
+const kotakNotes: string[] = [];
 
 /** Set once the run asks Thunderbird to quit or cleans up: its exit is expected from then on. */
 let stopping = false;
@@ -173,10 +178,16 @@ function watchKotakLog(kotak: KotakProcess, notes: string[]): void {
   });
 }
 
+/**
+ * Kotak with a real login file (not `--imap-auth any`), so a wrong user name or password from
+ * Thunderbird fails the run, as it would fail a user.
+ */
 async function startKotak(dir: string, notes: string[]): Promise<KotakProcess> {
   const imapPort = (await portFree(PREFERRED_IMAP_PORT)) ? PREFERRED_IMAP_PORT : 0;
+  const logins = path.join(dir, 'imap-logins');
+  await writeFile(logins, `${ACCOUNT.userName}:${bcrypt.hashSync(PASSWORD, 10)}\n`);
   const kotak = await startKotakProcess([
-    '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--imap', `127.0.0.1:${imapPort}`, '--imap-auth', 'any',
+    '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--imap', `127.0.0.1:${imapPort}`, '--imap-auth', logins,
     '--mailbox-route', BILLING_ROUTE, '--db', path.join(dir, 'kotak.db'), '--log-level', 'debug', '--log-format', 'json',
   ]);
   cleanups.push(() => stopChild(kotak.child, false));
@@ -322,7 +333,6 @@ async function main(): Promise<void> {
   const profileDir = path.join(workDir, 'profile');
   await mkdir(profileDir);
 
-  const kotakNotes: string[] = [];
   const kotak = await startKotak(workDir, kotakNotes);
   const imapPort = kotak.imapPort!;
   console.log(`kotak: SMTP ${kotak.smtpPort}, IMAP ${imapPort}, ${kotak.url}`);
@@ -397,7 +407,10 @@ try {
   console.log('thunderbird-screenshots: done');
 } catch (error) {
   // After a signal, the steps fail because their processes are being stopped: not worth a word.
-  if (!interrupted) console.error(`thunderbird-screenshots failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (!interrupted) {
+    if (kotakNotes.length > 0) console.error(`kotak logged:\n${kotakNotes.join('\n')}`);
+    console.error(`thunderbird-screenshots failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
   process.exitCode = 1;
 } finally {
   await cleanUp();
