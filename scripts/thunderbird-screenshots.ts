@@ -8,18 +8,20 @@
  * Needs `thunderbird` and `Xvfb` on the PATH (Debian: `apt-get install thunderbird xvfb`) and a
  * built dist/. Starts `kotak` (IMAP on 1143 when that port is free, else on any free port, all on
  * 127.0.0.1; a login file with the user `me`), sends it a few messages over SMTP, writes a
- * throwaway Thunderbird profile with an IMAP account on it (scripts/thunderbird/profile.ts),
- * runs Thunderbird on a private Xvfb display
- * with Marionette (Gecko's remote protocol) on, and through Marionette (scripts/thunderbird/driver.ts):
+ * throwaway Thunderbird profile with an IMAP account on it (scripts/thunderbird/profile.ts), runs
+ * Thunderbird on a private Xvfb display with Marionette (Gecko's remote protocol) on, and through
+ * Marionette (scripts/thunderbird/driver.ts):
  * - syncs the account: INBOX must list Kotak's messages and the `billing` folder its one;
  * - opens a message: Kotak must then have it read (\Seen);
- * - photographs the message list and the account's Server Settings into docs/images/;
+ * - photographs the message list and the account's Server Settings into docs/images/ (or --out);
  * - tags a message Important and marks it unread, moves one to `billing`, deletes one: Kotak must
  *   show the tag ($label1) and the read state, the message in its billing mailbox, the deleted one gone;
  * - marks a message read through Kotak's API: Thunderbird, idling, must show it read;
  * - sends one more over SMTP: Thunderbird, idling, must list it.
- * Any of those not happening fails the run (exit 1, saying which). Kotak's IMAP warnings and the
- * NO/BAD answers Thunderbird got (from Thunderbird's own IMAP log) are printed at the end.
+ * Any of those not happening within --timeout (120 s a step) fails the run (exit 1, saying which).
+ * Printed at the end: Kotak's warnings and refused IMAP commands or logins, the NO/BAD answers
+ * Thunderbird got (from its own IMAP log, MOZ_LOG), and the errors on its Error Console.
+ * --keep-profile keeps the temporary directory (profile, Kotak's database, Thunderbird's IMAP log).
  *
  * Every process it starts (Kotak, Xvfb, Thunderbird with its child processes) and the profile are
  * removed on the way out, on failure and Ctrl-C too. Nothing leaves 127.0.0.1: the profile turns
@@ -75,6 +77,8 @@ const kotakNotes: string[] = [];
 
 /** Set once the run asks Thunderbird to quit or cleans up: its exit is expected from then on. */
 let stopping = false;
+/** Set when something the run needs (Thunderbird) is gone: every wait fails with it at once. */
+let fatal: Error | null = null;
 
 /** Stops what the run started, last first. */
 const cleanups: (() => Promise<void>)[] = [];
@@ -114,7 +118,8 @@ async function stopChild(child: ChildProcess, group: boolean): Promise<void> {
     }
   };
   signal('SIGTERM');
-  const done = await Promise.race([exit.then(() => true), delay(10_000).then(() => false)]);
+  // Unref'd: a child that stops at once must not keep this process waiting out the 10 s.
+  const done = await Promise.race([exit.then(() => true), delay(10_000, undefined, { ref: false }).then(() => false)]);
   if (!done) {
     signal('SIGKILL');
     await exit;
@@ -128,6 +133,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Pr
   const deadline = Date.now() + STEP_TIMEOUT_MS;
   let lastError: unknown;
   for (;;) {
+    if (fatal) throw fatal;
     try {
       const value = await probe();
       if (value !== undefined) return value;
@@ -251,6 +257,11 @@ async function startXvfb(): Promise<string> {
   });
 }
 
+function withoutHeadless(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MOZ_HEADLESS: _headless, ...rest } = env;
+  return rest;
+}
+
 function startThunderbird(profileDir: string, display: string, logDir: string): ChildProcess {
   // --remote-allow-system-access: Marionette may run chrome-context scripts (Thunderbird's own UI).
   const thunderbird = spawn('thunderbird', ['--profile', profileDir, '--no-remote', '--marionette', '--remote-allow-system-access'], {
@@ -258,9 +269,9 @@ function startThunderbird(profileDir: string, display: string, logDir: string): 
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env,
+      // Not headless (MOZ_HEADLESS would leave no window to photograph): on the Xvfb display.
+      ...withoutHeadless(process.env),
       DISPLAY: display,
-      MOZ_HEADLESS: '',
       // Thunderbird's side of the IMAP conversation, read afterwards for NO and BAD answers.
       MOZ_LOG: 'IMAP:5,timestamp,sync',
       MOZ_LOG_FILE: path.join(logDir, 'thunderbird.log'),
@@ -273,11 +284,12 @@ function startThunderbird(profileDir: string, display: string, logDir: string): 
   thunderbird.stdout!.on('data', keep);
   thunderbird.stderr!.on('data', keep);
   thunderbird.once('exit', (code, signal) => {
-    if (!stopping) console.error(`thunderbird exited (${code ?? signal}) before the run was done; its last output:\n${output}`);
+    if (stopping) return;
+    console.error(`thunderbird's last output:\n${output}`);
+    fatal = new RunFailure(`thunderbird exited (${code ?? signal}) before the run was done`);
   });
   return thunderbird;
 }
-
 
 /** Marionette writes the port it listens on into the profile (marionette.port 0). */
 async function connectMarionette(profileDir: string): Promise<MarionetteClient> {
@@ -409,7 +421,9 @@ try {
   // After a signal, the steps fail because their processes are being stopped: not worth a word.
   if (!interrupted) {
     if (kotakNotes.length > 0) console.error(`kotak logged:\n${kotakNotes.join('\n')}`);
-    console.error(`thunderbird-screenshots failed: ${error instanceof Error ? error.message : String(error)}`);
+    // Thunderbird gone explains the step that failed with it (a closed Marionette connection, say).
+    const reason = fatal ?? error;
+    console.error(`thunderbird-screenshots failed: ${reason instanceof Error ? reason.message : String(reason)}`);
   }
   process.exitCode = 1;
 } finally {
