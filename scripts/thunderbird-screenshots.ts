@@ -3,7 +3,7 @@
  * that a real synchronising client reads and changes Kotak's folders.
  *
  *   npm run docs:thunderbird        (builds dist/, then: tsx scripts/thunderbird-screenshots.ts)
- *   tsx scripts/thunderbird-screenshots.ts [--out DIR] [--keep-profile] [--timeout SECONDS]
+ *   tsx scripts/thunderbird-screenshots.ts [--out DIR] [--keep-profile] [--timeout SECONDS] [--starttls]
  *
  * Needs `thunderbird` and `Xvfb` on the PATH (Debian: `apt-get install thunderbird xvfb`) and a
  * built dist/. Starts `kotak` (IMAP on 1143 when that port is free, else on any free port, all on
@@ -22,6 +22,8 @@
  * Printed at the end: Kotak's warnings and refused IMAP commands or logins, the NO/BAD answers
  * Thunderbird got (from its own IMAP log, MOZ_LOG), and the errors on its Error Console.
  * --keep-profile keeps the temporary directory (profile, Kotak's database, Thunderbird's IMAP log).
+ * --starttls runs the same check over STARTTLS (Kotak's `--imap-tls auto`, its self-signed
+ * certificate trusted as a user would confirm it), without screenshots.
  *
  * Every process it starts (Kotak, Xvfb, Thunderbird with its child processes) and the profile are
  * removed on the way out, on failure and Ctrl-C too. Nothing leaves 127.0.0.1: the profile turns
@@ -38,7 +40,9 @@ import { parseArgs } from 'node:util';
 import bcrypt from 'bcryptjs';
 import nodemailer from 'nodemailer';
 import type { SendMailOptions } from 'nodemailer';
+import type tls from 'node:tls';
 import { startKotakProcess, type KotakProcess } from '../test/helpers/child.js';
+import { ImapTestClient } from '../test/helpers/imap.js';
 import { ThunderbirdDriver } from './thunderbird/driver.js';
 import { MarionetteClient } from './thunderbird/marionette.js';
 import { BILLING_MESSAGES, BILLING_ROUTE, INBOX_MESSAGES, LATE_MESSAGE } from './thunderbird/messages.js';
@@ -49,6 +53,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: new URL('../docs/images/', import.meta.url).pathname },
     'keep-profile': { type: 'boolean', default: false },
     timeout: { type: 'string', default: '120' },
+    starttls: { type: 'boolean', default: false },
   },
 });
 
@@ -195,6 +200,7 @@ async function startKotak(dir: string, notes: string[]): Promise<KotakProcess> {
   const kotak = await startKotakProcess([
     '--smtp', '127.0.0.1:0', '--http', '127.0.0.1:0', '--imap', `127.0.0.1:${imapPort}`, '--imap-auth', logins,
     '--mailbox-route', BILLING_ROUTE, '--db', path.join(dir, 'kotak.db'), '--log-level', 'debug', '--log-format', 'json',
+    ...(values.starttls ? ['--imap-tls', 'auto'] : []),
   ]);
   cleanups.push(() => stopChild(kotak.child, false));
   watchKotakLog(kotak, notes);
@@ -235,6 +241,20 @@ async function markReadInKotak(url: string, subject: string): Promise<void> {
   if (!message) throw new RunFailure(`Kotak has no message "${subject}"`);
   const response = await fetch(`${url}/api/messages/${message.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ read: true }) });
   if (response.status !== 200) throw new RunFailure(`PATCH /api/messages/${message.id}: ${response.status}`);
+}
+
+/** The certificate Kotak's IMAP shows after STARTTLS, base64 DER (as Thunderbird's security exception would hold it). */
+async function imapCertificate(port: number): Promise<string> {
+  const client = await ImapTestClient.connect(port);
+  try {
+    await client.readResponse();
+    const answer = await client.command('a', 'STARTTLS');
+    if (!answer.tagged.startsWith('a OK')) throw new RunFailure(`STARTTLS: ${answer.tagged}`);
+    await client.upgrade();
+    return (client.socket as tls.TLSSocket).getPeerX509Certificate()!.raw.toString('base64');
+  } finally {
+    client.close();
+  }
 }
 
 /** Starts Xvfb on a display number it picks itself (-displayfd), so runs never collide. */
@@ -350,12 +370,13 @@ async function main(): Promise<void> {
   console.log(`kotak: SMTP ${kotak.smtpPort}, IMAP ${imapPort}, ${kotak.url}`);
   await send(kotak.smtpPort, [...INBOX_MESSAGES, ...BILLING_MESSAGES]);
 
-  await writeProfile(profileDir, { ...ACCOUNT, imapPort, smtpPort: kotak.smtpPort });
+  await writeProfile(profileDir, { ...ACCOUNT, imapPort, smtpPort: kotak.smtpPort, security: values.starttls ? 'starttls' : 'none' });
   const display = await startXvfb();
   const child = startThunderbird(profileDir, display, workDir);
   const thunderbird = new ThunderbirdDriver(await connectMarionette(profileDir), waitFor);
   console.log(`thunderbird: running on Xvfb ${display}, Marionette session open`);
   await thunderbird.fitWindow(SCREEN.width, SCREEN.height);
+  if (values.starttls) await thunderbird.trustCertificate(await imapCertificate(imapPort), imapPort);
 
   // The real-client check: what Kotak holds, Thunderbird lists; what Thunderbird does, Kotak keeps.
   await thunderbird.syncInbox(PASSWORD, INBOX_MESSAGES.length);
@@ -367,11 +388,13 @@ async function main(): Promise<void> {
   await waitForKotak(kotak.url, `"${OPENED_SUBJECT}", opened in Thunderbird, to be read in Kotak`, (messages) => messages.some((m) => m.subject === OPENED_SUBJECT && m.read));
   console.log(`kotak: "${OPENED_SUBJECT}", opened in Thunderbird, is read`);
 
-  await mkdir(values.out, { recursive: true });
-  await screenshot(thunderbird, 'thunderbird-inbox.png');
-  await thunderbird.openServerSettings(imapPort);
-  await screenshot(thunderbird, 'thunderbird-server-settings.png');
-  await thunderbird.closeSettings();
+  if (!values.starttls) {
+    await mkdir(values.out, { recursive: true });
+    await screenshot(thunderbird, 'thunderbird-inbox.png');
+    await thunderbird.openServerSettings(imapPort);
+    await screenshot(thunderbird, 'thunderbird-server-settings.png');
+    await thunderbird.closeSettings();
+  }
 
   await thunderbird.tagMessage(OPENED_SUBJECT, '$label1');
   await thunderbird.markRead(OPENED_SUBJECT, false);

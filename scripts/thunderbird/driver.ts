@@ -33,6 +33,18 @@ export class ThunderbirdDriver {
   }
 
   /**
+   * Trusts a certificate for 127.0.0.1:`port` (base64 DER), as a user does by confirming
+   * Thunderbird's security exception for a self-signed certificate (Kotak's `--imap-tls auto`).
+   */
+  async trustCertificate(base64Der: string, port: number): Promise<void> {
+    await this.#run(
+      `const cert = Cc['@mozilla.org/security/x509certdb;1'].getService(Ci.nsIX509CertDB).constructX509FromBase64(arguments[0]);
+       Cc['@mozilla.org/security/certoverride;1'].getService(Ci.nsICertOverrideService).rememberValidityOverride('127.0.0.1', arguments[1], {}, cert, false);`,
+      [base64Der, port],
+    );
+  }
+
+  /**
    * Gives the account its password (in memory only, never written to the profile), asks for
    * new mail (LOGIN, LIST, SELECT INBOX, FETCH), shows INBOX, and waits until its list has
    * `expected` rows.

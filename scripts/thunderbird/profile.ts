@@ -13,6 +13,8 @@ export interface ProfileAccount {
   readonly fullName: string;
   /** What the account is called in Thunderbird's folder pane and account settings. */
   readonly accountName: string;
+  /** Connection security: none, or STARTTLS (Kotak's `--imap-tls`). */
+  readonly security?: 'none' | 'starttls';
 }
 
 type PrefValue = string | number | boolean;
@@ -104,8 +106,8 @@ function accountPrefs(account: ProfileAccount): Record<string, PrefValue> {
     'mail.server.server1.hostname': '127.0.0.1',
     'mail.server.server1.port': account.imapPort,
     'mail.server.server1.userName': account.userName,
-    // 0: no TLS ("None"); 3: a password sent as it is ("Normal password").
-    'mail.server.server1.socketType': 0,
+    // 0: no TLS ("None"), 2: STARTTLS; 3: a password sent as it is ("Normal password").
+    'mail.server.server1.socketType': account.security === 'starttls' ? 2 : 0,
     'mail.server.server1.authMethod': 3,
     // "When I delete a message: Remove it immediately" (2): STORE \\Deleted, then UID EXPUNGE.
     // Thunderbird's default moves it to Trash, which Kotak cannot create (CREATE is refused:
