@@ -40,9 +40,9 @@ describe('the Thunderbird profile', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function prefs(): Promise<Map<string, unknown>> {
+  async function prefs(security?: 'none' | 'starttls'): Promise<Map<string, unknown>> {
     dir = await mkdtemp(path.join(tmpdir(), 'kotak-tb-profile-'));
-    await writeProfile(dir, { imapPort: 1143, smtpPort: 1025, userName: 'me', email: 'me@example.com', fullName: 'Me', accountName: 'Kotak' });
+    await writeProfile(dir, { imapPort: 1143, smtpPort: 1025, userName: 'me', email: 'me@example.com', fullName: 'Me', accountName: 'Kotak', security });
     const text = await readFile(path.join(dir, 'user.js'), 'utf8');
     const entries = new Map<string, unknown>();
     for (const line of text.trim().split('\n')) {
@@ -64,6 +64,12 @@ describe('the Thunderbird profile', () => {
     expect(user.get('mail.server.server1.userName')).toBe('me');
     expect(user.get('mail.smtpserver.smtp1.port')).toBe(1025);
     expect(user.get('marionette.port')).toBe(0);
+  });
+
+  it('asks for STARTTLS when told to (socketType 2), still with a normal password', async () => {
+    const user = await prefs('starttls');
+    expect(user.get('mail.server.server1.socketType')).toBe(2);
+    expect(user.get('mail.server.server1.authMethod')).toBe(3);
   });
 
   it('points nothing Thunderbird fetches on its own past 127.0.0.1', async () => {
