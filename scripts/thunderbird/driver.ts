@@ -14,7 +14,7 @@ const IN_MAIN_WINDOW = `
   const inbox = server.rootFolder.getFolderWithFlags(Ci.nsMsgFolderFlags.Inbox);
 `;
 
-/** Polls `probe` until it returns something other than undefined; throws `what` after `timeoutMs`. */
+/** Polls `probe` until it returns something other than undefined; fails naming `what` after the run's step timeout. */
 export type WaitFor = <T>(what: string, probe: () => Promise<T | undefined>) => Promise<T>;
 
 export class ThunderbirdDriver {

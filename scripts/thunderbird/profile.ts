@@ -57,14 +57,15 @@ const OFFLINE_PREFS: Readonly<Record<string, PrefValue>> = {
   'dom.push.enabled': false,
   'services.settings.server': 'http://127.0.0.1:9/',
   'geo.enabled': false,
-  // Account setup: no ISP lookups, no guessing, no account hub.
+  // Account setup (its wizard opens only in a profile without an account, unlike this one): no
+  // ISP lookups, no guessing of servers, no provider sign-up.
   'mailnews.auto_config.fetchFromISP.enabled': false,
   'mailnews.auto_config.fetchFromExchange.enabled': false,
   'mailnews.auto_config.guess.enabled': false,
   'mailnews.auto_config_url': '',
   'mailnews.auto_config.addons_url': '',
   'mail.provider.enabled': false,
-  // Messages: no remote images, no link prefetch.
+  // Messages: no remote images.
   'mailnews.message_display.disable_remote_image': true,
   // First-run pages, the "set as default" prompt, the rights notice, the start page.
   'mailnews.start_page.enabled': false,
@@ -72,14 +73,13 @@ const OFFLINE_PREFS: Readonly<Record<string, PrefValue>> = {
   'mailnews.start_page.override_url': 'about:blank',
   'mail.shell.checkDefaultClient': false,
   'mail.rights.version': 1,
-  'mail.cloud_files.enabled': false,
   'browser.aboutConfig.showWarning': false,
-  // The calendar's and chat's own network traffic.
-  'calendar.timezone.useSystemTimezone': true,
+  // Filelink (uploads of attachments to cloud storage) and chat: off; no chat account connects at startup.
+  'mail.cloud_files.enabled': false,
   'mail.chat.enabled': false,
   'messenger.startup.action': 0,
   // A message deleted in Thunderbird is expunged at once (UID EXPUNGE), so it leaves Kotak's inbox
-  // too; by default Thunderbird only marks it \\Deleted and expunges twenty deletions later.
+  // too; by default Thunderbird only marks it \Deleted and expunges later (Compact Folders).
   'mail.imap.expunge_after_delete': true,
   // New-mail notifications would pop over the screenshots.
   'mail.biff.show_alert': false,
@@ -109,12 +109,14 @@ function accountPrefs(account: ProfileAccount): Record<string, PrefValue> {
     // 0: no TLS ("None"), 2: STARTTLS; 3: a password sent as it is ("Normal password").
     'mail.server.server1.socketType': account.security === 'starttls' ? 2 : 0,
     'mail.server.server1.authMethod': 3,
-    // "When I delete a message: Remove it immediately" (2): STORE \\Deleted, then UID EXPUNGE.
+    // "When I delete a message: Remove it immediately" (2): STORE \Deleted (then UID EXPUNGE, by
+    // mail.imap.expunge_after_delete).
     // Thunderbird's default moves it to Trash, which Kotak cannot create (CREATE is refused:
-    // mailboxes come from routing), and then it only marks the message \\Deleted.
+    // mailboxes come from routing), and then it only marks the message \Deleted.
     'mail.server.server1.delete_model': 2,
     'mail.server.server1.directory-rel': '[ProfD]ImapMail/kotak',
-    // Connected by the script once the password is in the login manager, not at startup.
+    // Not at startup: the script connects once it has given the account its password (in memory;
+    // none is stored), and turns these back on before the Server Settings screenshot.
     'mail.server.server1.login_at_startup': false,
     'mail.server.server1.check_new_mail': false,
     'mail.server.server2.type': 'none',
