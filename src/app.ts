@@ -400,7 +400,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
  */
 function createAppWebhooks(config: Config, deps: { database: Database; bus: EventBus; store: MessageStore; log: Logger }): Webhooks {
   const { database } = deps;
-  if (database.webhooks === null) throw new KotakError('invalid_config', '--webhook: not yet available with a PostgreSQL --db');
   const buildBody: WebhookBodyBuilder = createKotakBody();
   return createWebhooks(
     {
@@ -414,7 +413,6 @@ function createAppWebhooks(config: Config, deps: { database: Database; bus: Even
 /** What this build cannot do yet with webhooks, refused before anything opens. */
 function checkWebhooksAvailable(config: Config): void {
   if (config.webhookFormat === 'mailpit') throw new KotakError('invalid_config', '--webhook-format mailpit: not yet available in this build (use kotak)');
-  if (isPostgresUrl(config.db)) throw new KotakError('invalid_config', '--webhook: not yet available with a PostgreSQL --db');
 }
 
 /** With many nodes, the webhook dispatcher's look for what other nodes enqueued (and leases that lapsed). */
@@ -428,8 +426,8 @@ const PG_WEBHOOK_POLL_MS = 2000;
 interface Database {
   readonly store: MessageStore;
   readonly relay: RelayStore;
-  /** The webhook outbox; null where this database has none yet. */
-  readonly webhooks: WebhookStore | null;
+  /** The webhook outbox (issue 22): SQLite's in the store's file, or PostgreSQL's with this node's leases. */
+  readonly webhooks: WebhookStore;
   /** With many nodes: how often the webhook dispatcher looks for deliveries other nodes enqueued; null: never needed. */
   readonly webhookPollMs: number | null;
   /** Where large messages are received (a NewMessage's `spooled`); null: held in memory. */
@@ -457,12 +455,19 @@ async function openSqliteDatabase(config: Config, bus: EventBus, log: Logger): P
   return { store, relay: store.relay, webhooks: store.webhooks, webhookPollMs: null, spool: store.spool, hasRoom: () => store.space.hasRoom(), bus, name: config.db, close: () => store.close(), sizeBytes: () => sqliteFileBytes(config.db) };
 }
 
+/**
+ * A node's claim on a webhook delivery on PostgreSQL, renewed every third of it while the POST
+ * runs: a node that died leaves the endpoint's head to another node after this long.
+ */
+const WEBHOOK_LEASE_MS = 60_000;
+
 async function openPostgresDatabase(config: Config, localBus: EventBus, log: Logger, onListenerError: (err: unknown, name: string) => void): Promise<Database> {
   // Loaded only here: a SQLite user never loads the PostgreSQL driver.
-  const [{ openPostgresStore }, { openPool, redactUrl }, { createPgRelayStore }, { createSingletonWork }, { createPgEventBridge }, { newNodeId }] = await Promise.all([
+  const [{ openPostgresStore }, { openPool, redactUrl }, { createPgRelayStore }, { createPgWebhookStore }, { createSingletonWork }, { createPgEventBridge }, { newNodeId }] = await Promise.all([
     import('./store/pg/message-store.js'),
     import('./store/pg/connection.js'),
     import('./store/pg/relay-store.js'),
+    import('./store/pg/webhook-store.js'),
     import('./store/pg/singleton-work.js'),
     import('./live/pg-events.js'),
     import('./node-id.js'),
@@ -479,6 +484,10 @@ async function openPostgresDatabase(config: Config, localBus: EventBus, log: Log
     pool, nodeId, leaseMs: config.relayLease, renewEveryMs: Math.floor(config.relayLease / 3),
     onRenewError: (err) => log.warn({ err, component: 'relay' }, 'could not renew relay leases; another node may take these jobs over'),
   });
+  const webhooks = createPgWebhookStore({
+    pool, nodeId, leaseMs: WEBHOOK_LEASE_MS, renewEveryMs: Math.floor(WEBHOOK_LEASE_MS / 3),
+    onRenewError: (err) => log.warn({ err, component: 'webhooks' }, 'could not renew webhook leases; another node may take these deliveries over'),
+  });
   const bus = createEventBus(onListenerError);
   const bridge = createPgEventBridge({ pool, localBus, clusterBus: bus, messages: store, relay, nodeId, log: log.child({ component: 'nodes' }) });
   const retentionLock = createSingletonWork({ pool, name: 'retention', log: log.child({ component: 'retention' }) });
@@ -492,6 +501,7 @@ async function openPostgresDatabase(config: Config, localBus: EventBus, log: Log
     await bridge.stop();
     await retentionLock.close();
     relay.close();
+    webhooks.close();
     await pool.end();
     await store.close();
     await rm(spoolDir, { recursive: true, force: true });
@@ -504,8 +514,8 @@ async function openPostgresDatabase(config: Config, localBus: EventBus, log: Log
   }
   log.info({ db: name, nodeId }, 'PostgreSQL store: events, relay jobs and retention shared with every node on this database');
   return {
-    store, relay, spool, bus, name, close,
-    webhooks: null, webhookPollMs: PG_WEBHOOK_POLL_MS,
+    store, relay, webhooks, spool, bus, name, close,
+    webhookPollMs: PG_WEBHOOK_POLL_MS,
     // The PostgreSQL server's disk is not this node's to watch.
     hasRoom: async () => true,
     exclusive: (work) => retentionLock.runIfHolder(work),
