@@ -51,6 +51,7 @@ import { createChaos } from './chaos/index.js';
 import { createSelfSignedCertificate, loadCertificate, type TlsMaterial } from './smtp/tls.js';
 import { withFullText } from './store/full-text.js';
 import type { RelayStore } from './store/relay-types.js';
+import type { WebhookStore } from './store/webhook-types.js';
 import { openSpool, type Spool } from './store/spool.js';
 import { makeSpoolDir, sweepStaleSpoolDirs } from './store/spool-dirs.js';
 import { DEFAULT_RAW_FILE_MIN_BYTES, openSqliteStore } from './store/sqlite.js';
@@ -388,6 +389,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 interface Database {
   readonly store: MessageStore;
   readonly relay: RelayStore;
+  /** The webhook outbox (issue 22): SQLite's in the store's file, or PostgreSQL's with this node's leases. */
+  readonly webhooks: WebhookStore;
   /** Where large messages are received (a NewMessage's `spooled`); null: held in memory. */
   readonly spool: Spool | null;
   /** False while new mail must be refused for lack of disk. */
@@ -410,15 +413,22 @@ async function openSqliteDatabase(config: Config, bus: EventBus, log: Logger): P
     // The store names the path and the cause; the person reading it set the path with --db.
     throw isKotakError(err) && err.code === 'database_unusable' ? new KotakError(err.code, `--db ${err.message}`, { cause: err }) : err;
   });
-  return { store, relay: store.relay, spool: store.spool, hasRoom: () => store.space.hasRoom(), bus, name: config.db, close: () => store.close(), sizeBytes: () => sqliteFileBytes(config.db) };
+  return { store, relay: store.relay, webhooks: store.webhooks, spool: store.spool, hasRoom: () => store.space.hasRoom(), bus, name: config.db, close: () => store.close(), sizeBytes: () => sqliteFileBytes(config.db) };
 }
+
+/**
+ * A node's claim on a webhook delivery on PostgreSQL, renewed every third of it while the POST
+ * runs: a node that died leaves the endpoint's head to another node after this long.
+ */
+const WEBHOOK_LEASE_MS = 60_000;
 
 async function openPostgresDatabase(config: Config, localBus: EventBus, log: Logger, onListenerError: (err: unknown, name: string) => void): Promise<Database> {
   // Loaded only here: a SQLite user never loads the PostgreSQL driver.
-  const [{ openPostgresStore }, { openPool, redactUrl }, { createPgRelayStore }, { createSingletonWork }, { createPgEventBridge }, { newNodeId }] = await Promise.all([
+  const [{ openPostgresStore }, { openPool, redactUrl }, { createPgRelayStore }, { createPgWebhookStore }, { createSingletonWork }, { createPgEventBridge }, { newNodeId }] = await Promise.all([
     import('./store/pg/message-store.js'),
     import('./store/pg/connection.js'),
     import('./store/pg/relay-store.js'),
+    import('./store/pg/webhook-store.js'),
     import('./store/pg/singleton-work.js'),
     import('./live/pg-events.js'),
     import('./node-id.js'),
@@ -435,6 +445,10 @@ async function openPostgresDatabase(config: Config, localBus: EventBus, log: Log
     pool, nodeId, leaseMs: config.relayLease, renewEveryMs: Math.floor(config.relayLease / 3),
     onRenewError: (err) => log.warn({ err, component: 'relay' }, 'could not renew relay leases; another node may take these jobs over'),
   });
+  const webhooks = createPgWebhookStore({
+    pool, nodeId, leaseMs: WEBHOOK_LEASE_MS, renewEveryMs: Math.floor(WEBHOOK_LEASE_MS / 3),
+    onRenewError: (err) => log.warn({ err, component: 'webhooks' }, 'could not renew webhook leases; another node may take these deliveries over'),
+  });
   const bus = createEventBus(onListenerError);
   const bridge = createPgEventBridge({ pool, localBus, clusterBus: bus, messages: store, relay, nodeId, log: log.child({ component: 'nodes' }) });
   const retentionLock = createSingletonWork({ pool, name: 'retention', log: log.child({ component: 'retention' }) });
@@ -448,6 +462,7 @@ async function openPostgresDatabase(config: Config, localBus: EventBus, log: Log
     await bridge.stop();
     await retentionLock.close();
     relay.close();
+    webhooks.close();
     await pool.end();
     await store.close();
     await rm(spoolDir, { recursive: true, force: true });
@@ -460,7 +475,7 @@ async function openPostgresDatabase(config: Config, localBus: EventBus, log: Log
   }
   log.info({ db: name, nodeId }, 'PostgreSQL store: events, relay jobs and retention shared with every node on this database');
   return {
-    store, relay, spool, bus, name, close,
+    store, relay, webhooks, spool, bus, name, close,
     // The PostgreSQL server's disk is not this node's to watch.
     hasRoom: async () => true,
     exclusive: (work) => retentionLock.runIfHolder(work),

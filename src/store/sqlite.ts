@@ -44,6 +44,9 @@ import { openRawFiles, type RawFiles } from './raw-files.js';
 import { openSpool, type Spool } from './spool.js';
 import { createRelayStore } from './relay-sqlite.js';
 import type { RelayStore } from './relay-types.js';
+import { storedMessageDrafts } from './webhook-rows.js';
+import { createSqliteWebhookStore, insertWebhookRows } from './webhook-sqlite.js';
+import type { WebhookStore } from './webhook-types.js';
 import type { FindOptions, FlagsChanged, FolderEntry, ListOptions, MailboxCount, MessagePage, MessageStore, PruneLimits, RemovedMessage, StoreStats } from './types.js';
 import type { OffsetListOptions, OffsetPage, SummaryExtras, TagCount } from './types.js';
 
@@ -241,9 +244,10 @@ function parseCursor(cursor: string): number {
   return Number(cursor);
 }
 
-/** The SQLite store also holds the relay queue, on the same connections and write queue. */
+/** The SQLite store also holds the relay queue and the webhook outbox, on the same connections and write queue. */
 export type SqliteStore = MessageStore & {
   readonly relay: RelayStore;
+  readonly webhooks: WebhookStore;
   readonly space: DiskSpace;
   /** Messages committed and not yet in the full-text index (it is built behind the commit). */
   fullTextBacklog(): Promise<number>;
@@ -270,6 +274,8 @@ export interface SqliteStoreOptions {
   readonly migrations?: URL;
   /** How long commits wait before the indexer's pass (fts-indexer.ts); tests lengthen it to hold a backlog. */
   readonly indexDelayMs?: number;
+  /** The clock of the webhook outbox rows an insert writes (created and due then); default Date.now. */
+  readonly now?: () => number;
 }
 
 /**
@@ -307,7 +313,7 @@ async function writeRawFile(rawFiles: RawFiles | null, message: NewMessage): Pro
 }
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
-  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES, minFreeBytes = 0, syncCommits = true, migrations } = options;
+  const { log, rawFileMinBytes = DEFAULT_RAW_FILE_MIN_BYTES, minFreeBytes = 0, syncCommits = true, migrations, now = Date.now } = options;
   const inMemory = path === ':memory:' || path === '';
   // Whose file it is and whether it can be used are settled before anything is written to it.
   const state = inMemory ? 'new' : await inspectDatabaseFile(path, (await listMigrations(migrations)).at(-1)?.version ?? 0);
@@ -533,7 +539,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
       const flags = item.message.initialFlags;
       return flags && (flags.flagged || flags.deleted) ? [{ seq: firstSeq + i, flagged: flags.flagged, deleted: flags.deleted }] : [];
     });
-    if (cut.length === 0 && tagged.length === 0 && marked.length === 0) await writer.runPrepared(ingestSql(batch.length), params);
+    const announced = batch.some((item) => item.message.webhookEndpoints?.length);
+    if (cut.length === 0 && tagged.length === 0 && marked.length === 0 && !announced) await writer.runPrepared(ingestSql(batch.length), params);
     else {
       await transaction(async () => {
         await writer.runPrepared(ingestSql(batch.length), params);
@@ -541,6 +548,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
         for (const { item, seq } of tagged) item.summary = { ...item.summary, tags: await tagNewMessage(seq, item.message.tags!) };
         // IMAP APPEND's \Flagged / \Deleted (migration 014): rare, so not columns of the ingest view.
         for (const { seq, flagged, deleted } of marked) await writer.run('UPDATE messages SET flagged = ?, deleted = ? WHERE seq = ?', [flagged ? 1 : 0, deleted ? 1 : 0, seq]);
+        // The webhook outbox (migration 015), after the tags: its payload is the summary insert
+        // resolves to. One multi-row INSERT for the whole batch's deliveries.
+        if (announced) await insertWebhookRows(writer, batch.flatMap((item) => storedMessageDrafts(item.message.webhookEndpoints, item.summary)), now(), false);
       });
     }
     fullText.committed();
@@ -661,6 +671,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
   return {
     relay: createRelayStore({ reader, writer, exclusive }),
+    webhooks: createSqliteWebhookStore({ reader, writer, exclusive }),
     space,
     fullTextBacklog: () => fullText.backlog(),
     spool,

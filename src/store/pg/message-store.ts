@@ -23,6 +23,8 @@ import { cursorPage } from '../cursor-page.js';
 import { byTagName, detailOf, summaryOf, type DetailColumns, type SummaryColumns } from '../message-rows.js';
 import { migratePostgres } from './migrate.js';
 import { compilePgSearch, SqlParams } from './search-sql.js';
+import { storedMessageDrafts } from '../webhook-rows.js';
+import { insertWebhookRows } from './webhook-store.js';
 
 /** As sqlite.ts: a search's bounded total counts at most this many matches past the page. */
 export const SEARCH_TOTAL_BOUND = 1_000;
@@ -50,6 +52,8 @@ export interface PostgresStoreOptions {
   readonly log: Logger;
   /** Connections at most (default 10). */
   readonly poolSize?: number;
+  /** The clock of the webhook outbox rows an insert writes (created and due then); default Date.now. */
+  readonly now?: () => number;
 }
 
 interface PendingInsert {
@@ -229,7 +233,7 @@ interface ExtrasRow {
 }
 
 export async function openPostgresStore(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {
-  const { log } = options;
+  const { log, now = Date.now } = options;
   const pool = openPool(url, { log, max: options.poolSize });
   try {
     await migratePostgres(pool, log);
@@ -295,6 +299,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         if (item.message.spooled) await copySpooled(client, seqs[i]!, item.message.spooled);
         if (item.message.tags?.length) item.summary = { ...item.summary, tags: await tagNewMessage(client, seqs[i]!, item.message.tags) };
       }
+      // The webhook outbox (migration 004), after the tags: its payload is the summary insert
+      // resolves to. One INSERT for the batch, under the insert lock, so outbox seqs follow commit order.
+      const drafts = batch.flatMap((item) => storedMessageDrafts(item.message.webhookEndpoints, item.summary));
+      if (drafts.length > 0) await insertWebhookRows(client, drafts, now(), false);
     }, INSERT_LOCK_KEY);
   }
 
