@@ -63,7 +63,7 @@ import { countingFailures } from './metrics/auth-failures.js';
 import { dnsServerLookup, systemLookup, type HostLookup } from './checks/links/lookup.js';
 import { createWebhooks, endpointsForStored, type Webhooks } from './webhooks/index.js';
 import { createKotakBody } from './webhooks/kotak-body.js';
-import type { WebhookBodyBuilder } from './webhooks/types.js';
+import { createMailpitBody } from './webhooks/mailpit-body.js';
 
 export interface RunningKotak {
   readonly smtpPort: number;
@@ -136,7 +136,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // Checked before anything opens: a bad rule is a configuration error at start.
   const routing = compileRouting({ routes: config.mailboxRoute, bySmtpUser: config.mailboxBySmtpUser });
   const tagSources = compileTagSources(config);
-  if (config.webhook.length > 0) checkWebhooksAvailable(config);
   // One verifier for every password file: SMTP, POP3 and HTTP share its workers and its bound.
   const verifier = createPasswordVerifier({}, { log: log.child({ component: 'auth' }) });
   const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path, verifier) : null;
@@ -400,7 +399,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
  */
 function createAppWebhooks(config: Config, deps: { database: Database; bus: EventBus; store: MessageStore; log: Logger }): Webhooks {
   const { database } = deps;
-  const buildBody: WebhookBodyBuilder = createKotakBody();
+  // Mailpit's body reads the store's extras (tags, Reply-To, …) of the message at each attempt.
+  const buildBody = config.webhookFormat === 'mailpit' ? createMailpitBody(deps.store) : createKotakBody();
   return createWebhooks(
     {
       urls: config.webhook, events: config.webhookEvents, secret: config.webhookSecret, timeoutMs: config.webhookTimeout,
@@ -408,11 +408,6 @@ function createAppWebhooks(config: Config, deps: { database: Database; bus: Even
     },
     { store: database.webhooks, buildBody, bus: deps.bus, clusterBus: database.bus, log: deps.log.child({ component: 'webhooks' }) },
   );
-}
-
-/** What this build cannot do yet with webhooks, refused before anything opens. */
-function checkWebhooksAvailable(config: Config): void {
-  if (config.webhookFormat === 'mailpit') throw new KotakError('invalid_config', '--webhook-format mailpit: not yet available in this build (use kotak)');
 }
 
 /** With many nodes, the webhook dispatcher's look for what other nodes enqueued (and leases that lapsed). */
