@@ -1,14 +1,16 @@
 /**
  * The webhook dispatcher on its own, against a real SQLite outbox and a real HTTP receiver, with a
  * clock the test sets: what it records for each answer (Retry-After, give-up), and what a stop
- * leaves behind while a request is out.
+ * leaves behind while a request is out; and the enqueue and pruning around it (createWebhooks).
  */
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createEventBus } from '../../src/events.js';
 import { ALL_MAILBOXES } from '../../src/mail/mailbox-scope.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { createDispatcher, type Dispatcher } from '../../src/webhooks/dispatcher.js';
 import { readEndpoint } from '../../src/webhooks/endpoint.js';
+import { createWebhooks } from '../../src/webhooks/index.js';
 import { createKotakBody } from '../../src/webhooks/kotak-body.js';
 import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -117,5 +119,69 @@ describe('the webhook dispatcher', () => {
     expect(attempted).toEqual([]);
     expect(await s.webhooks.requeueInterrupted(T0)).toBe(1);
     expect((await listed(delivery.id)).status).toBe('pending');
+  });
+});
+
+describe('webhooks as app.ts builds them', () => {
+  it('enqueue the events of one turn of the event loop in one write, in the order heard, and deliver them', async () => {
+    receiver = await WebhookReceiver.start();
+    store = await openSqliteStore(':memory:', { log });
+    const outbox = store.webhooks;
+    const writes: string[][] = [];
+    const counted = { ...outbox, enqueue: (drafts: Parameters<typeof outbox.enqueue>[0], now: number) => (writes.push(drafts.map((d) => d.event)), outbox.enqueue(drafts, now)) };
+    const bus = createEventBus(() => undefined);
+    const webhooks = createWebhooks(
+      { urls: [receiver.url], events: ['message:deleted', 'messages:cleared'], secret: null, timeoutMs: 60_000, retryForMs: 60_000, pollEveryMs: null, userAgent: 'Kotak/test' },
+      { store: counted, buildBody: createKotakBody(), bus, clusterBus: bus, log },
+    );
+    await webhooks.start();
+    try {
+      bus.emit('message:deleted', { mailbox: 'a', ids: ['1'] });
+      bus.emit('message:deleted', { mailbox: 'b', ids: ['2'] });
+      bus.emit('messages:cleared', {});
+      // Not subscribed: never written.
+      bus.emit('message:updated', { id: '3', mailbox: 'a', read: true });
+      await receiver.waitFor((got) => got.length >= 3);
+      expect(writes).toEqual([['message:deleted', 'message:deleted', 'messages:cleared']]);
+      expect(receiver.received.map((g) => [g.body.type, g.body.data])).toEqual([
+        ['message:deleted', { mailbox: 'a', ids: ['1'] }],
+        ['message:deleted', { mailbox: 'b', ids: ['2'] }],
+        ['messages:cleared', {}],
+      ]);
+      const listed = await outbox.list(ALL_MAILBOXES, { limit: 10 });
+      expect(listed.map((d) => d.mailbox)).toEqual([null, 'b', 'a']);
+    } finally {
+      await webhooks.stop();
+    }
+  });
+
+  it('prune deliveries finished over 7 days ago when they start (and hourly)', async () => {
+    receiver = await WebhookReceiver.start();
+    store = await openSqliteStore(':memory:', { log });
+    const outbox = store.webhooks;
+    const clock = { now: T0 - 8 * 24 * 3600_000 };
+    const bus = createEventBus(() => undefined);
+    const build = () =>
+      createWebhooks(
+        { urls: [receiver!.url], events: ['message:deleted'], secret: null, timeoutMs: 60_000, retryForMs: 60_000, pollEveryMs: null, userAgent: 'Kotak/test' },
+        { store: outbox, buildBody: createKotakBody(), bus, clusterBus: bus, log, now: () => clock.now },
+      );
+    const old = build();
+    await old.start();
+    bus.emit('message:deleted', { mailbox: 'a', ids: ['old'] });
+    await until(() => outbox.countByStatus(), (c) => c.delivered === 1);
+    clock.now = T0 - 6 * 24 * 3600_000;
+    bus.emit('message:deleted', { mailbox: 'a', ids: ['recent'] });
+    await until(() => outbox.countByStatus(), (c) => c.delivered === 2);
+    await old.stop();
+    clock.now = T0;
+    const restarted = build();
+    await restarted.start();
+    try {
+      const kept = await until(() => outbox.list(ALL_MAILBOXES, { limit: 10 }), (list) => list.length === 1);
+      expect(JSON.parse(kept[0]!.payload)).toEqual({ mailbox: 'a', ids: ['recent'] });
+    } finally {
+      await restarted.stop();
+    }
   });
 });
