@@ -63,6 +63,9 @@ import { countingFailures } from './metrics/auth-failures.js';
 import { dnsServerLookup, systemLookup, type HostLookup } from './checks/links/lookup.js';
 import { createWebhooks, endpointsForStored, type Webhooks } from './webhooks/index.js';
 import { createKotakBody } from './webhooks/kotak-body.js';
+import { createMailpitBody } from './webhooks/mailpit-body.js';
+import { createWebhookMetrics } from './metrics/webhooks.js';
+import type { WebhookMetrics } from './metrics/types.js';
 import type { WebhookBodyBuilder } from './webhooks/types.js';
 
 export interface RunningKotak {
@@ -136,7 +139,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   // Checked before anything opens: a bad rule is a configuration error at start.
   const routing = compileRouting({ routes: config.mailboxRoute, bySmtpUser: config.mailboxBySmtpUser });
   const tagSources = compileTagSources(config);
-  if (config.webhook.length > 0) checkWebhooksAvailable(config);
   // One verifier for every password file: SMTP, POP3 and HTTP share its workers and its bound.
   const verifier = createPasswordVerifier({}, { log: log.child({ component: 'auth' }) });
   const credentials = config.smtpAuth.mode === 'file' ? await loadHtpasswd(config.smtpAuth.path, verifier) : null;
@@ -166,7 +168,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const store = withFullText(storage, { parser, log: log.child({ component: 'store' }) });
   // Webhooks (only with --webhook): `message:stored` deliveries are written with each message by
   // the store; the rest are enqueued from this node's bus; the dispatcher POSTs them, off the SMTP path.
-  const webhooks = config.webhook.length > 0 ? createAppWebhooks(config, { database, bus, store, log }) : null;
+  const webhooks = config.webhook.length > 0 ? createAppWebhooks(config, { database, bus, store, log, metrics: createWebhookMetrics(metrics.registry) }) : null;
   // Every write that others must hear of (store, delete, mark read, prune) goes through here.
   const mailboxes = createMailboxService({
     store, bus, configuredMailboxes: routing.configuredMailboxes,
@@ -252,6 +254,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const api = createApi({
     store, mailboxes, parser, tagSources, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay, smtpInfo,
+    webhooks: webhooks ? { store: database.webhooks } : null,
     auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker, chaos,
     checkDeliverability: (raw, envelopeFrom) => checkDeliverability(raw, envelopeFrom, { resolver }),
     metrics: { render: () => metrics.render(), token: config.metricsToken }, onAuthFailure: () => metrics.authFailed('http'),
@@ -336,6 +339,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     waiters: () => waiters.size,
     websocketClients: () => ({ live: live.clientCount, 'mailpit-events': mailpitEvents.clientCount }),
     relayJobs: relay ? () => database.relay.countByStatus() : null,
+    webhookDeliveries: webhooks ? () => database.webhooks.countByStatus() : null,
     databaseBytes: database.sizeBytes,
   });
 
@@ -398,23 +402,16 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
  * Webhooks for this database: the body format chosen by --webhook-format, the outbox, this node's
  * bus (its own changes) and the cluster bus (any node's new message wakes the dispatcher).
  */
-function createAppWebhooks(config: Config, deps: { database: Database; bus: EventBus; store: MessageStore; log: Logger }): Webhooks {
+function createAppWebhooks(config: Config, deps: { database: Database; bus: EventBus; store: MessageStore; log: Logger; metrics: WebhookMetrics }): Webhooks {
   const { database } = deps;
-  if (database.webhooks === null) throw new KotakError('invalid_config', '--webhook: not yet available with a PostgreSQL --db');
-  const buildBody: WebhookBodyBuilder = createKotakBody();
+  const buildBody: WebhookBodyBuilder = config.webhookFormat === 'mailpit' ? createMailpitBody(deps.store) : createKotakBody();
   return createWebhooks(
     {
       urls: config.webhook, events: config.webhookEvents, secret: config.webhookSecret, timeoutMs: config.webhookTimeout,
       retryForMs: config.webhookRetryFor, pollEveryMs: database.webhookPollMs, userAgent: `Kotak/${VERSION}`,
     },
-    { store: database.webhooks, buildBody, bus: deps.bus, clusterBus: database.bus, log: deps.log.child({ component: 'webhooks' }) },
+    { store: database.webhooks, buildBody, bus: deps.bus, clusterBus: database.bus, log: deps.log.child({ component: 'webhooks' }), metrics: deps.metrics },
   );
-}
-
-/** What this build cannot do yet with webhooks, refused before anything opens. */
-function checkWebhooksAvailable(config: Config): void {
-  if (config.webhookFormat === 'mailpit') throw new KotakError('invalid_config', '--webhook-format mailpit: not yet available in this build (use kotak)');
-  if (isPostgresUrl(config.db)) throw new KotakError('invalid_config', '--webhook: not yet available with a PostgreSQL --db');
 }
 
 /** With many nodes, the webhook dispatcher's look for what other nodes enqueued (and leases that lapsed). */
