@@ -64,6 +64,9 @@ import { dnsServerLookup, systemLookup, type HostLookup } from './checks/links/l
 import { createWebhooks, endpointsForStored, type Webhooks } from './webhooks/index.js';
 import { createKotakBody } from './webhooks/kotak-body.js';
 import { createMailpitBody } from './webhooks/mailpit-body.js';
+import { createWebhookMetrics } from './metrics/webhooks.js';
+import type { WebhookMetrics } from './metrics/types.js';
+import type { WebhookBodyBuilder } from './webhooks/types.js';
 
 export interface RunningKotak {
   readonly smtpPort: number;
@@ -165,7 +168,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const store = withFullText(storage, { parser, log: log.child({ component: 'store' }) });
   // Webhooks (only with --webhook): `message:stored` deliveries are written with each message by
   // the store; the rest are enqueued from this node's bus; the dispatcher POSTs them, off the SMTP path.
-  const webhooks = config.webhook.length > 0 ? createAppWebhooks(config, { database, bus, store, log }) : null;
+  const webhooks = config.webhook.length > 0 ? createAppWebhooks(config, { database, bus, store, log, metrics: createWebhookMetrics(metrics.registry) }) : null;
   // Every write that others must hear of (store, delete, mark read, prune) goes through here.
   const mailboxes = createMailboxService({
     store, bus, configuredMailboxes: routing.configuredMailboxes,
@@ -251,6 +254,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const api = createApi({
     store, mailboxes, parser, tagSources, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay, smtpInfo,
+    webhooks: webhooks ? { store: database.webhooks } : null,
     auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker, chaos,
     checkDeliverability: (raw, envelopeFrom) => checkDeliverability(raw, envelopeFrom, { resolver }),
     metrics: { render: () => metrics.render(), token: config.metricsToken }, onAuthFailure: () => metrics.authFailed('http'),
@@ -335,6 +339,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     waiters: () => waiters.size,
     websocketClients: () => ({ live: live.clientCount, 'mailpit-events': mailpitEvents.clientCount }),
     relayJobs: relay ? () => database.relay.countByStatus() : null,
+    webhookDeliveries: webhooks ? () => database.webhooks.countByStatus() : null,
     databaseBytes: database.sizeBytes,
   });
 
@@ -397,16 +402,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
  * Webhooks for this database: the body format chosen by --webhook-format, the outbox, this node's
  * bus (its own changes) and the cluster bus (any node's new message wakes the dispatcher).
  */
-function createAppWebhooks(config: Config, deps: { database: Database; bus: EventBus; store: MessageStore; log: Logger }): Webhooks {
+function createAppWebhooks(config: Config, deps: { database: Database; bus: EventBus; store: MessageStore; log: Logger; metrics: WebhookMetrics }): Webhooks {
   const { database } = deps;
-  // Mailpit's body reads the store's extras (tags, Reply-To, …) of the message at each attempt.
-  const buildBody = config.webhookFormat === 'mailpit' ? createMailpitBody(deps.store) : createKotakBody();
+  const buildBody: WebhookBodyBuilder = config.webhookFormat === 'mailpit' ? createMailpitBody(deps.store) : createKotakBody();
   return createWebhooks(
     {
       urls: config.webhook, events: config.webhookEvents, secret: config.webhookSecret, timeoutMs: config.webhookTimeout,
       retryForMs: config.webhookRetryFor, pollEveryMs: database.webhookPollMs, userAgent: `Kotak/${VERSION}`,
     },
-    { store: database.webhooks, buildBody, bus: deps.bus, clusterBus: database.bus, log: deps.log.child({ component: 'webhooks' }) },
+    { store: database.webhooks, buildBody, bus: deps.bus, clusterBus: database.bus, log: deps.log.child({ component: 'webhooks' }), metrics: deps.metrics },
   );
 }
 

@@ -4,36 +4,31 @@
  * attempts. Scoped: a login with mailbox grants sees only its mailboxes' deliveries (the store's
  * list takes the scope). Served whether webhooks are on or not, so a client needs no 404 case.
  *
- * Endpoint URLs are shown without their password (a URL's userinfo is a credential); a filter may
- * name an endpoint either way.
+ * The outbox keys endpoints by their URL without its password (webhooks/endpoint.ts); a filter
+ * may name one as configured (with it) or as listed.
  */
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { WebhookDelivery, WebhookAttempt, WebhookStore } from '../store/webhook-types.js';
+import { endpointName } from '../webhooks/endpoint.js';
 import { accessScope } from './access.js';
 import { routes } from './routes.js';
 
 export interface WebhookApiDeps {
   readonly store: WebhookStore;
-  /** The configured endpoints (`--webhook`), as the outbox keys them. */
-  readonly endpoints: readonly string[];
 }
 
-/** The URL without its password; a URL that does not parse is shown as it is (it cannot carry one we could find). */
-export function withoutPassword(endpoint: string): string {
-  let url: URL;
+/** An endpoint as the outbox keys it: the URL (normalised) without its password; text that is no URL stays as it is (it matches nothing). */
+function endpointKey(text: string): string {
   try {
-    url = new URL(endpoint);
+    return endpointName(new URL(text.trim()));
   } catch {
-    return endpoint;
+    return text;
   }
-  if (url.password === '') return endpoint;
-  url.password = '';
-  return url.href;
 }
 
 function shown(delivery: WebhookDelivery & { readonly history: readonly WebhookAttempt[] }) {
-  const { payload, endpoint, ...rest } = delivery;
-  return { ...rest, endpoint: withoutPassword(endpoint), payload: parsedPayload(payload) };
+  const { payload, ...rest } = delivery;
+  return { ...rest, payload: parsedPayload(payload) };
 }
 
 /** The payload is JSON text the outbox was given; one that is not (never written by Kotak) is shown as its text. */
@@ -47,15 +42,12 @@ function parsedPayload(payload: string): unknown {
 
 /** `deps` null: no webhook configured; the route answers an empty list with `enabled: false`. */
 export function mountWebhookRoutes(app: OpenAPIHono, deps: WebhookApiDeps | null): void {
-  // A filter names the endpoint as listed (password removed) or as configured: both reach the same rows.
-  const configuredByShown = new Map((deps?.endpoints ?? []).map((endpoint) => [withoutPassword(endpoint), endpoint]));
-
   app.openapi(routes.listWebhookDeliveries, async (c) => {
     const { endpoint, status, limit, before } = c.req.valid('query');
     if (!deps) return c.json({ enabled: false, deliveries: [], next: null }, 200);
     // One more than asked: whether there is a next page is known without a second query.
     const rows = await deps.store.list(accessScope(c), {
-      endpoint: endpoint === undefined ? null : (configuredByShown.get(endpoint) ?? endpoint),
+      endpoint: endpoint === undefined ? null : endpointKey(endpoint),
       status: status ?? null,
       beforeSeq: before ?? null,
       limit: limit + 1,

@@ -16,6 +16,7 @@ import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import type { WebhookDelivery } from '../../src/store/webhook-types.js';
 import { createMailpitBody } from '../../src/webhooks/mailpit-body.js';
 import { LiveClient, transport, withKotak } from '../helpers/kotak.js';
+import { WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kotak-mailpit-body-'));
 const dbPath = join(dir, 'kotak.db');
@@ -112,5 +113,26 @@ describe('the Mailpit webhook body', () => {
   it('exists only for message:stored (Mailpit sends nothing else): another event is a configuration error', async () => {
     const err = await createMailpitBody(store)(deliveryOf(payloads.get('rich')!, 'message:deleted')).catch((e: unknown) => e);
     expect(isKotakError(err) && err.code).toBe('invalid_config');
+  });
+});
+
+describe('--webhook-format mailpit, end to end', () => {
+  it('POSTs each new message as the summary Mailpit would, which a receiver written for Mailpit reads', async () => {
+    const receiver = await WebhookReceiver.start();
+    const kotak = await withKotak({ webhook: receiver.url, webhookFormat: 'mailpit', smtpAuth: 'any' });
+    try {
+      await transport(kotak, { auth: { user: 'shop', pass: 'x' } }).sendMail({
+        from: 'Shop <shop@example.test>', to: 'buyer@example.test', replyTo: 'help@example.test', subject: 'Your order',
+        text: 'thanks', headers: { 'X-Tags': 'orders' }, attachments: [{ filename: 'invoice.pdf', content: 'pdf' }],
+      });
+      const [request] = await receiver.waitFor((got) => got.length >= 1);
+      const [item] = (await new MailpitClient(kotak.url).listMessages()).messages;
+      expect(request!.headers['content-type']).toBe('application/json');
+      expect(request!.body as MailpitMessageListItem).toEqual(item);
+      expect(request!.body).toMatchObject({ Subject: 'Your order', Username: 'shop', Tags: ['orders'], Attachments: 1, ReplyTo: [{ Name: '', Address: 'help@example.test' }] });
+    } finally {
+      await kotak.stop();
+      await receiver.close();
+    }
   });
 });
