@@ -8,7 +8,7 @@ import { KotakError } from './errors.js';
 import { parseDuration, parseSize } from './units.js';
 import { splitRuleSpecs } from './chaos/spec.js';
 import { MAIL_EVENT_NAMES, type MailEventName } from './events.js';
-import { webhookUrlProblem } from './webhooks/endpoint.js';
+import { readEndpoint, webhookUrlProblem } from './webhooks/endpoint.js';
 import type { WebhookFormat } from './webhooks/types.js';
 
 export interface HostPort {
@@ -298,9 +298,14 @@ const WEBHOOK_FORMATS: readonly WebhookFormat[] = ['kotak', 'mailpit'];
 /** `--webhook`: comma-separated http(s) URLs, each named (without its password) when it is refused. */
 function parseWebhookUrls(flag: string, value: string): string[] {
   const urls = value.split(',').map((u) => u.trim()).filter(Boolean);
+  const names = new Set<string>();
   for (const url of urls) {
     const problem = webhookUrlProblem(url);
     if (problem !== null) invalid(flag, problem);
+    // The name (the URL without its password) keys the outbox: one endpoint, one queue.
+    const name = readEndpoint(url).name;
+    if (names.has(name)) invalid(flag, `"${name}" is given twice`);
+    names.add(name);
   }
   return urls;
 }
