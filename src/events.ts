@@ -45,6 +45,7 @@ const EVENT_NAMES: Readonly<Record<MailEventName, true>> = {
   'messages:cleared': true, 'message:flags': true, 'tags:changed': true, 'relay:updated': true,
 };
 export const MAIL_EVENT_NAMES: readonly MailEventName[] = Object.keys(EVENT_NAMES) as MailEventName[];
+
 type Listener<K extends MailEventName> = (data: MailEvents[K]) => void;
 
 export interface EventBus {

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ImapFlow } from 'imapflow';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startApp } from '../../src/app.js';
@@ -99,6 +100,25 @@ describe('webhooks', () => {
     expect(first!.headers['kotak-webhook-event']).toBe('message:stored');
     expect(first!.headers['kotak-webhook-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(verifyKotakSignature('whsec-mp', first!.headers['kotak-signature'] as string, first!.rawBody, 300)).toBe(true);
+  });
+
+  it('announce messages stored by Mailpit\'s send API and IMAP APPEND too (every path through the mailbox service)', async () => {
+    const r = await receiver();
+    const k = await kotak({ webhook: r.url, imap: '127.0.0.1:0', imapAuth: 'any' });
+    const sent = await fetch(`${k.url}/api/v1/send`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ From: { Email: 'app@example.test' }, To: [{ Email: 'bob@example.test' }], Subject: 'Through Mailpit', Text: 'x' }),
+    });
+    expect(sent.status).toBe(200);
+    const imap = new ImapFlow({ host: '127.0.0.1', port: k.imapPort!, secure: false, auth: { user: 'tester', pass: 'any' }, logger: false });
+    await imap.connect();
+    await imap.append('INBOX', 'From: app@example.test\r\nTo: bob@example.test\r\nSubject: Through APPEND\r\n\r\nHello\r\n');
+    await imap.logout();
+    await r.waitFor((got) => got.length >= 2);
+    expect(r.received.map((g) => [g.body.type, g.body.data.subject])).toEqual([
+      ['message:stored', 'Through Mailpit'],
+      ['message:stored', 'Through APPEND'],
+    ]);
   });
 
   it('send no signature without a secret', async () => {
