@@ -61,6 +61,12 @@ import { createLinkChecker } from './checks/links/check.js';
 import { createMetrics, sqliteFileBytes } from './metrics/index.js';
 import { countingFailures } from './metrics/auth-failures.js';
 import { dnsServerLookup, systemLookup, type HostLookup } from './checks/links/lookup.js';
+import { createWebhooks, endpointsForStored, type Webhooks } from './webhooks/index.js';
+import { createKotakBody } from './webhooks/kotak-body.js';
+import { createMailpitBody } from './webhooks/mailpit-body.js';
+import { createWebhookMetrics } from './metrics/webhooks.js';
+import type { WebhookMetrics } from './metrics/types.js';
+import type { WebhookBodyBuilder } from './webhooks/types.js';
 
 export interface RunningKotak {
   readonly smtpPort: number;
@@ -160,8 +166,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   );
   // Every reader of a message gets its whole text, also where the store keeps it bounded.
   const store = withFullText(storage, { parser, log: log.child({ component: 'store' }) });
+  // Webhooks (only with --webhook): `message:stored` deliveries are written with each message by
+  // the store; the rest are enqueued from this node's bus; the dispatcher POSTs them, off the SMTP path.
+  const webhooks = config.webhook.length > 0 ? createAppWebhooks(config, { database, bus, store, log, metrics: createWebhookMetrics(metrics.registry) }) : null;
   // Every write that others must hear of (store, delete, mark read, prune) goes through here.
-  const mailboxes = createMailboxService({ store, bus, configuredMailboxes: routing.configuredMailboxes });
+  const mailboxes = createMailboxService({
+    store, bus, configuredMailboxes: routing.configuredMailboxes,
+    ...(webhooks ? { webhookEndpointsForStored: endpointsForStored({ urls: config.webhook, events: config.webhookEvents }) } : {}),
+  });
   const tagging = {
     sources: tagSources,
     storedMatching: async (query: SearchQuery, ids: readonly string[]) => (await store.find(ALL_MAILBOXES, { query, ids, limit: ids.length })).map((m) => m.id),
@@ -242,6 +254,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const api = createApi({
     store, mailboxes, parser, tagSources, log: log.child({ component: 'api' }), version: VERSION,
     webDistDir: new URL('../web/dist/', import.meta.url), basePath, waiters, maxWaitMs: config.maxWait, relay, smtpInfo,
+    webhooks: webhooks ? { store: database.webhooks } : null,
     auth: httpAccess.auth, origins, hosts, ownBodyLimits: [MAILPIT_SEND_PATH], spamCheck, linkChecker, chaos,
     checkDeliverability: (raw, envelopeFrom) => checkDeliverability(raw, envelopeFrom, { resolver }),
     metrics: { render: () => metrics.render(), token: config.metricsToken }, onAuthFailure: () => metrics.authFailed('http'),
@@ -326,6 +339,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     waiters: () => waiters.size,
     websocketClients: () => ({ live: live.clientCount, 'mailpit-events': mailpitEvents.clientCount }),
     relayJobs: relay ? () => database.relay.countByStatus() : null,
+    webhookDeliveries: webhooks ? () => database.webhooks.countByStatus() : null,
     databaseBytes: database.sizeBytes,
   });
 
@@ -334,12 +348,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   let httpPort: number;
   try {
     await relay?.queue.start();
+    await webhooks?.start();
     smtpPort = await naming('--smtp', config.smtp, smtp.listen());
     if (pop3 && config.pop3) pop3Port = await naming('--pop3', config.pop3, pop3.listen());
     if (imap && config.imap) imapPort = await naming('--imap', config.imap, imap.listen());
     httpPort = await naming('--http', config.http, listenHttp(http, config.http.host, config.http.port));
   } catch (err) {
-    await Promise.allSettled([smtp.close(), pop3?.close(), imap?.close(), retention.stop(), relay?.queue.close(), parser.close(), verifier.close()]);
+    await Promise.allSettled([smtp.close(), pop3?.close(), imap?.close(), retention.stop(), relay?.queue.close(), webhooks?.stop(), parser.close(), verifier.close()]);
     await database.close();
     throw err;
   }
@@ -370,6 +385,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         await new Promise<void>((resolve) => http.close(() => resolve()));
         await retention.stop();
         await relay?.queue.close();
+        // After everything that changes messages has stopped (their events are enqueued), before the database closes.
+        await webhooks?.stop();
         await database.close();
         await parser.close();
         await verifier.close();
@@ -382,6 +399,25 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 }
 
 /**
+ * Webhooks for this database: the body format chosen by --webhook-format, the outbox, this node's
+ * bus (its own changes) and the cluster bus (any node's new message wakes the dispatcher).
+ */
+function createAppWebhooks(config: Config, deps: { database: Database; bus: EventBus; store: MessageStore; log: Logger; metrics: WebhookMetrics }): Webhooks {
+  const { database } = deps;
+  const buildBody: WebhookBodyBuilder = config.webhookFormat === 'mailpit' ? createMailpitBody(deps.store) : createKotakBody();
+  return createWebhooks(
+    {
+      urls: config.webhook, events: config.webhookEvents, secret: config.webhookSecret, timeoutMs: config.webhookTimeout,
+      retryForMs: config.webhookRetryFor, pollEveryMs: database.webhookPollMs, userAgent: `Kotak/${VERSION}`,
+    },
+    { store: database.webhooks, buildBody, bus: deps.bus, clusterBus: database.bus, log: deps.log.child({ component: 'webhooks' }), metrics: deps.metrics },
+  );
+}
+
+/** With many nodes, the webhook dispatcher's look for what other nodes enqueued (and leases that lapsed). */
+const PG_WEBHOOK_POLL_MS = 2000;
+
+/**
  * The database behind this node and what depends on which one it is: SQLite (one process, files
  * beside it), or PostgreSQL shared by many nodes (issue 20), where events cross nodes through the
  * database, relay jobs are leased, and periodic work runs on one node at a time.
@@ -391,6 +427,8 @@ interface Database {
   readonly relay: RelayStore;
   /** The webhook outbox (issue 22): SQLite's in the store's file, or PostgreSQL's with this node's leases. */
   readonly webhooks: WebhookStore;
+  /** With many nodes: how often the webhook dispatcher looks for deliveries other nodes enqueued; null: never needed. */
+  readonly webhookPollMs: number | null;
   /** Where large messages are received (a NewMessage's `spooled`); null: held in memory. */
   readonly spool: Spool | null;
   /** False while new mail must be refused for lack of disk. */
@@ -413,7 +451,7 @@ async function openSqliteDatabase(config: Config, bus: EventBus, log: Logger): P
     // The store names the path and the cause; the person reading it set the path with --db.
     throw isKotakError(err) && err.code === 'database_unusable' ? new KotakError(err.code, `--db ${err.message}`, { cause: err }) : err;
   });
-  return { store, relay: store.relay, webhooks: store.webhooks, spool: store.spool, hasRoom: () => store.space.hasRoom(), bus, name: config.db, close: () => store.close(), sizeBytes: () => sqliteFileBytes(config.db) };
+  return { store, relay: store.relay, webhooks: store.webhooks, webhookPollMs: null, spool: store.spool, hasRoom: () => store.space.hasRoom(), bus, name: config.db, close: () => store.close(), sizeBytes: () => sqliteFileBytes(config.db) };
 }
 
 /**
@@ -476,6 +514,7 @@ async function openPostgresDatabase(config: Config, localBus: EventBus, log: Log
   log.info({ db: name, nodeId }, 'PostgreSQL store: events, relay jobs and retention shared with every node on this database');
   return {
     store, relay, webhooks, spool, bus, name, close,
+    webhookPollMs: PG_WEBHOOK_POLL_MS,
     // The PostgreSQL server's disk is not this node's to watch.
     hasRoom: async () => true,
     exclusive: (work) => retentionLock.runIfHolder(work),

@@ -7,6 +7,9 @@ import os from 'node:os';
 import { KotakError } from './errors.js';
 import { parseDuration, parseSize } from './units.js';
 import { splitRuleSpecs } from './chaos/spec.js';
+import { MAIL_EVENT_NAMES, type MailEventName } from './events.js';
+import { readEndpoint, webhookUrlProblem } from './webhooks/endpoint.js';
+import type { WebhookFormat } from './webhooks/types.js';
 
 export interface HostPort {
   readonly host: string;
@@ -150,6 +153,18 @@ export interface Config {
   // metrics (GET /metrics, src/metrics/)
   /** A Bearer token that opens GET /metrics alone (for a Prometheus scraper); null: none. Never logged. */
   readonly metricsToken: string | null;
+  // webhooks (src/webhooks/): nothing runs without a --webhook URL
+  /** Endpoint URLs as given (checked: http or https); they may carry a user and password, so never logged whole. */
+  readonly webhook: readonly string[];
+  /** The bus events every endpoint hears of. */
+  readonly webhookEvents: readonly MailEventName[];
+  /** The HMAC-SHA256 key of `Kotak-Signature`; null: unsigned. Never logged. */
+  readonly webhookSecret: string | null;
+  readonly webhookFormat: WebhookFormat;
+  /** The longest one delivery attempt may take (ms). */
+  readonly webhookTimeout: number;
+  /** How long after its event a delivery is retried before it is given up (ms). */
+  readonly webhookRetryFor: number;
 }
 
 function invalid(flag: string, reason: string): never {
@@ -278,9 +293,34 @@ function wrapUnits<T>(flag: string, parse: (v: string) => T): (v: string) => T {
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const DURABILITY_MODES: readonly Durability[] = ['crash', 'full'];
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
+const WEBHOOK_FORMATS: readonly WebhookFormat[] = ['kotak', 'mailpit'];
+
+/** `--webhook`: comma-separated http(s) URLs, each named (without its password) when it is refused. */
+function parseWebhookUrls(flag: string, value: string): string[] {
+  const urls = value.split(',').map((u) => u.trim()).filter(Boolean);
+  const names = new Set<string>();
+  for (const url of urls) {
+    const problem = webhookUrlProblem(url);
+    if (problem !== null) invalid(flag, problem);
+    // The name (the URL without its password) keys the outbox: one endpoint, one queue.
+    const name = readEndpoint(url).name;
+    if (names.has(name)) invalid(flag, `"${name}" is given twice`);
+    names.add(name);
+  }
+  return urls;
+}
+
+/** `--webhook-events`: bus event names, each known. */
+function parseEventNames(flag: string, value: string): MailEventName[] {
+  const names = [...new Set(value.split(',').map((n) => n.trim()).filter(Boolean))];
+  if (names.length === 0) invalid(flag, `no event given; known: ${MAIL_EVENT_NAMES.join(', ')}`);
+  const unknown = names.filter((n) => !(MAIL_EVENT_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) invalid(flag, `unknown event ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${MAIL_EVENT_NAMES.join(', ')}`);
+  return names as MailEventName[];
+}
 
 /** Where `kotak --help` lists a setting (src/help.ts names and orders them). */
-export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'tags' | 'pop3' | 'imap' | 'relay' | 'checks' | 'chaos' | 'limits' | 'general' | 'metrics';
+export type SettingSection = 'smtp' | 'http' | 'storage' | 'mailboxes' | 'tags' | 'pop3' | 'imap' | 'relay' | 'checks' | 'chaos' | 'limits' | 'general' | 'metrics' | 'webhooks';
 
 interface Setting<K extends keyof Config> {
   readonly key: K;
@@ -401,6 +441,13 @@ export const SETTINGS = [
   setting({ key: 'chaosSeed', flag: 'chaos-seed', section: 'chaos', value: 'N', fallback: null, help: 'seed for chaos probabilities that give no seed= (default: drawn at start, shown by GET /api/chaos)', parse: (v) => parseCount('chaos-seed', v, 0) }),
   // Metrics: GET /metrics (Prometheus text); with auth on, or with this token, it asks for credentials.
   setting({ key: 'metricsToken', flag: 'metrics-token', section: 'metrics', value: 'TOKEN', fallback: null, help: 'a token that opens GET /metrics alone (Authorization: Bearer TOKEN), for a Prometheus scraper; once set, /metrics asks for it (or a login that sees every mailbox) even with HTTP authentication off', parse: (v) => { const tokens = parseTokens('metrics-token', v); return tokens.length === 1 ? tokens[0]! : invalid('metrics-token', 'one token, without commas'); } }),
+  // Webhooks: POSTs from an outbox in the database, retried; nothing runs without a --webhook URL.
+  setting({ key: 'webhook', flag: 'webhook', section: 'webhooks', list: true, value: 'URL', fallback: null, help: 'POST each subscribed event to this http(s) URL, from an outbox in the database, retried until delivered (README "Webhooks"); user:password@ in it is sent as HTTP Basic and never logged', parse: (v) => parseWebhookUrls('webhook', v) }),
+  setting({ key: 'webhookEvents', flag: 'webhook-events', section: 'webhooks', list: true, value: 'EVENTS', fallback: 'message:stored', help: `the events every --webhook hears of, comma-separated: ${MAIL_EVENT_NAMES.join(', ')}`, parse: (v) => parseEventNames('webhook-events', v) }),
+  setting({ key: 'webhookSecret', flag: 'webhook-secret', section: 'webhooks', value: 'SECRET', fallback: null, help: 'sign each webhook body with HMAC-SHA256 in a Kotak-Signature header (prefer the environment variable; never logged)', parse: (v) => v || invalid('webhook-secret', 'empty secret') }),
+  setting({ key: 'webhookFormat', flag: 'webhook-format', section: 'webhooks', value: 'kotak|mailpit', fallback: 'kotak', help: 'the webhook body: Kotak\'s {id, type, timestamp, data}, or Mailpit\'s new-message body (with --webhook-events message:stored only)', parse: (v) => (WEBHOOK_FORMATS.includes(v as WebhookFormat) ? (v as WebhookFormat) : invalid('webhook-format', `"${v}" is not kotak or mailpit`)) }),
+  setting({ key: 'webhookTimeout', flag: 'webhook-timeout', section: 'webhooks', value: 'DURATION', fallback: '10s', help: 'longest one webhook request may take; past it the attempt failed and is retried', parse: wrapUnits('webhook-timeout', (v) => parseDuration(v) || invalid('webhook-timeout', 'must be more than 0')) }),
+  setting({ key: 'webhookRetryFor', flag: 'webhook-retry-for', section: 'webhooks', value: 'DURATION', fallback: '24h', help: 'keep retrying a webhook delivery this long after its event (backoff from 1s doubling to 1h), then mark it failed', parse: wrapUnits('webhook-retry-for', (v) => parseDuration(v) || invalid('webhook-retry-for', 'must be more than 0')) }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', section: 'general', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 
@@ -457,6 +504,9 @@ export function resolveConfig(raw: RawSettings, env: NodeJS.ProcessEnv = {}, def
   }
   if (config.imapTlsImplicit && config.imapTls.mode === 'off') {
     invalid('imap-tls-implicit', 'needs --imap-tls (auto or CERT,KEY)');
+  }
+  if (config.webhookFormat === 'mailpit' && config.webhookEvents.join(',') !== 'message:stored') {
+    invalid('webhook-format', `mailpit: Mailpit's webhook body describes a new message, so it needs --webhook-events message:stored alone (got ${config.webhookEvents.join(',')})`);
   }
   return Object.freeze(config);
 }

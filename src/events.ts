@@ -35,6 +35,17 @@ export type TagChange =
   | { readonly kind: 'bulk'; readonly scope: MailboxScope };
 
 export type MailEventName = keyof MailEvents;
+
+/**
+ * Every event's name, for settings that name events (`--webhook-events`); a Record so that a new
+ * event in MailEvents fails to compile until it is listed here.
+ */
+const EVENT_NAMES: Readonly<Record<MailEventName, true>> = {
+  'message:stored': true, 'message:updated': true, 'messages:updated': true, 'message:deleted': true,
+  'messages:cleared': true, 'message:flags': true, 'tags:changed': true, 'relay:updated': true,
+};
+export const MAIL_EVENT_NAMES: readonly MailEventName[] = Object.keys(EVENT_NAMES) as MailEventName[];
+
 type Listener<K extends MailEventName> = (data: MailEvents[K]) => void;
 
 export interface EventBus {

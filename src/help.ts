@@ -19,6 +19,7 @@ const SECTIONS: readonly (readonly [SettingSection, string])[] = [
   ['limits', 'Limits'],
   ['general', 'Logging and process'],
   ['metrics', 'Metrics: GET /metrics for Prometheus'],
+  ['webhooks', 'Webhooks (off unless --webhook is given)'],
 ];
 
 /** Below this the layout stops making sense; narrower requests are laid out at this width. */

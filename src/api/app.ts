@@ -40,6 +40,7 @@ import type { SpamCheck } from '../checks/spam/index.js';
 import type { DeliverabilityReport } from '../checks/deliverability/index.js';
 import type { LinkChecker } from '../checks/links/check.js';
 import { mountChaosRoutes, type ChaosApiDeps } from './chaos.js';
+import { mountWebhookRoutes, type WebhookApiDeps } from './webhooks.js';
 
 export interface RelayApi {
   readonly queue: RelayQueue;
@@ -61,6 +62,8 @@ export interface ApiDeps {
   readonly waiters: WaitRegistry;
   /** Relay mode, or null when it is off. */
   readonly relay: RelayApi | null;
+  /** The webhook outbox (GET /api/webhooks/deliveries); null or absent: no webhook configured (the route lists nothing). */
+  readonly webhooks?: WebhookApiDeps | null;
   /** Where SMTP listens (read per request: the port is bound after the API is built). */
   readonly smtpInfo: () => SmtpInfo;
   /** Mounts other APIs (Mailpit, MailHog compatibility) on the same app, before the web routes. */
@@ -329,6 +332,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const relay = deps.relay;
     return c.json(relay ? { enabled: true, ...relay.status, allow: [...relay.status.allow] } : { enabled: false, auto: false, allow: [], smarthost: null, requireTls: false }, 200);
   });
+
+  mountWebhookRoutes(app, deps.webhooks ?? null);
 
   app.openapi(routes.listMailboxes, async (c) => c.json({ mailboxes: await mailboxes.listMailboxes(accessScope(c)) }, 200));
 

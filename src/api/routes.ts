@@ -12,6 +12,7 @@ import {
   MessageTagsBodySchema, TagApplyQuerySchema, TagApplyResultSchema, TagChangeBodySchema, TagListSchema,
   SmtpInfoSchema,
 } from './schemas.js';
+import { WebhookDeliveriesQuerySchema, WebhookDeliveriesSchema } from './webhook-schemas.js';
 import { ChaosIdParamSchema, ChaosRefusalListSchema, ChaosRuleBodySchema, ChaosRuleListSchema, ChaosRuleSchema, ChaosRulesBodySchema } from './chaos-schemas.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
@@ -136,6 +137,12 @@ export const routes = {
   relayStatus: createRoute({
     operationId: 'relayStatus', method: 'get', path: '/api/relay', tags: ['relay'], summary: 'Whether relay is on, and to whom',
     responses: { 200: json(RelayStatusSchema, 'Relay settings (no credentials)'), ...gates },
+  }),
+  listWebhookDeliveries: createRoute({
+    operationId: 'listWebhookDeliveries', method: 'get', path: '/api/webhooks/deliveries', tags: ['webhooks'],
+    summary: 'Webhook deliveries in the outbox, newest first, each with its attempts (a scoped login: those of its mailboxes); an empty list when no webhook is configured',
+    request: { query: WebhookDeliveriesQuerySchema },
+    responses: { 200: json(WebhookDeliveriesSchema, 'A page of deliveries'), ...invalid('Invalid endpoint, status, limit or before'), ...gates },
   }),
   listMailboxes: createRoute({
     operationId: 'listMailboxes', method: 'get', path: '/api/mailboxes', tags: ['mailboxes'],

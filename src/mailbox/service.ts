@@ -22,6 +22,12 @@ export interface MailboxServiceDeps {
   readonly bus: EventBus;
   /** Mailboxes that exist even when empty: `default` and those named by routing rules. */
   readonly configuredMailboxes?: readonly string[];
+  /**
+   * Webhook endpoints subscribed to `message:stored` (issue 22): set as `webhookEndpoints` on every
+   * message stored here, so the store writes their outbox rows in the insert's transaction and the
+   * 250 implies the webhook will be sent. Absent or empty: none.
+   */
+  readonly webhookEndpointsForStored?: readonly string[];
 }
 
 export interface MailboxService {
@@ -100,6 +106,9 @@ function requireInScope(scope: MailboxScope, mailbox: string): void {
 export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
   const { store, bus } = deps;
   const configured = new Set([DEFAULT_MAILBOX, ...(deps.configuredMailboxes ?? [])]);
+  const webhookEndpoints = deps.webhookEndpointsForStored ?? [];
+  /** The message as the store is to write it: with its webhook deliveries when any endpoint listens. */
+  const withWebhooks = (message: NewMessage): NewMessage => (webhookEndpoints.length === 0 ? message : { ...message, webhookEndpoints });
 
   const listMailboxes = async (scope: MailboxScope): Promise<MailboxCount[]> => {
     const counted = (await store.mailboxCounts(scope)).filter((m) => m.total > 0 || configured.has(m.name));
@@ -161,7 +170,7 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
   return {
     async store(scope, message) {
       requireInScope(scope, message.mailbox);
-      const summary = await store.insert(message);
+      const summary = await store.insert(withWebhooks(message));
       bus.emit('message:stored', summary);
       return summary;
     },
@@ -169,7 +178,7 @@ export function createMailboxService(deps: MailboxServiceDeps): MailboxService {
     async storeCopies(scope, copies) {
       for (const copy of copies) requireInScope(scope, copy.mailbox);
       // Every insert is queued before any is awaited: they join the same group commit.
-      const outcomes = await Promise.allSettled(copies.map((copy) => store.insert(copy)));
+      const outcomes = await Promise.allSettled(copies.map((copy) => store.insert(withWebhooks(copy))));
       const stored: MessageSummary[] = [];
       for (const outcome of outcomes) {
         if (outcome.status === 'fulfilled') {

@@ -15,6 +15,7 @@ import type { EventBus } from '../events.js';
 import type { SmtpWarning } from '../mail/types.js';
 import type { SmtpRefusalReason } from '../smtp/refusal-reason.js';
 import type { RelayStatus } from '../store/relay-types.js';
+import type { WebhookDeliveryStatus } from '../store/webhook-types.js';
 import { BoundedLabel } from './bounded-label.js';
 import type { ConnectionCounter } from './connections.js';
 import type { AuthProtocol, IntakeMetrics, MetricsProtocol, SmtpMetrics } from './types.js';
@@ -30,6 +31,7 @@ export const MAX_LABELLED_TAGS = 100;
 export const DATA_TO_REPLY_BUCKETS: readonly number[] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 const RELAY_STATUSES: readonly RelayStatus[] = ['queued', 'sending', 'delivered', 'deferred', 'failed'];
+const WEBHOOK_STATUSES: readonly WebhookDeliveryStatus[] = ['pending', 'sending', 'delivered', 'failed'];
 const SMTP_FLAGS = ['bare-lf', 'bare-cr', 'text-cut'] as const;
 const COUNTED_PROTOCOLS: readonly Exclude<MetricsProtocol, 'http-live'>[] = ['smtp', 'pop3', 'imap'];
 const AUTH_PROTOCOLS: readonly AuthProtocol[] = ['smtp', 'pop3', 'imap', 'http'];
@@ -42,6 +44,8 @@ export interface ScrapeSources {
   readonly websocketClients: () => Readonly<Record<string, number>>;
   /** Relay jobs by status (null: relay is off). */
   readonly relayJobs: (() => Promise<Readonly<Record<RelayStatus, number>>>) | null;
+  /** Webhook deliveries in the outbox by status, every endpoint's (null or absent: no webhook configured). */
+  readonly webhookDeliveries?: (() => Promise<Readonly<Record<WebhookDeliveryStatus, number>>>) | null;
   /** The database's size in bytes (null: not known, e.g. SQLite in memory). */
   readonly databaseBytes: () => Promise<number | null>;
 }
@@ -120,6 +124,20 @@ export function createMetrics(deps: { log: Logger }): Metrics {
       log.warn({ err }, 'metrics: could not count relay jobs');
     }
   } });
+  let webhookDeliveriesGauge: Gauge | null = null;
+  const outboxDepthGauge = (): Gauge => {
+    const gauge: Gauge = new Gauge({ name: 'kotak_webhook_deliveries', help: 'Webhook deliveries in the outbox, by status', labelNames: ['status'], registers, async collect() {
+      if (!sources?.webhookDeliveries) return;
+      try {
+        const counts = await sources.webhookDeliveries();
+        for (const status of WEBHOOK_STATUSES) gauge.set({ status }, counts[status]);
+      } catch (err) {
+        // As for relay jobs: the scrape still answers, with the last counts.
+        log.warn({ err }, 'metrics: could not count webhook deliveries');
+      }
+    } });
+    return gauge;
+  };
   const databaseSize = new Gauge({ name: 'kotak_database_size_bytes', help: 'Size of the database (SQLite: file and WAL; PostgreSQL: pg_database_size)', registers, async collect() {
     if (!sources) return;
     try {
@@ -198,6 +216,8 @@ export function createMetrics(deps: { log: Logger }): Metrics {
     },
     scrapeFrom(wired) {
       sources = wired;
+      // Only with a webhook configured: a Kotak without one shows no webhook metric at all.
+      if (wired.webhookDeliveries) webhookDeliveriesGauge ??= outboxDepthGauge();
     },
     async render() {
       // Kotak's first, then the process's; both registries speak the same text format.

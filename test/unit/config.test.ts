@@ -116,6 +116,8 @@ describe('list settings', () => {
     'tag-rule': { key: 'tagRule', values: ['subject:"a, b"=Comma', 'from:x@y.test=X'], expected: ['subject:"a, b"=Comma', 'from:x@y.test=X'], separator: '\n' },
     // A rule's reply text may hold commas: rules are joined with ; instead.
     'chaos-rule': { key: 'chaosRule', values: ['rcpt reply=550:"no, never"', 'mail delay=5'], expected: ['rcpt reply=550:"no, never"', 'mail delay=5'], separator: ';' },
+    webhook: { key: 'webhook', values: ['http://127.0.0.1:9000/hook', 'https://u:p@hooks.test/k'], expected: ['http://127.0.0.1:9000/hook', 'https://u:p@hooks.test/k'] },
+    'webhook-events': { key: 'webhookEvents', values: ['message:stored', 'message:deleted'], expected: ['message:stored', 'message:deleted'] },
   };
 
   it('marks exactly the settings that hold lists', () => {
