@@ -6,13 +6,15 @@
  * and settings (WAL; synchronous=FULL with `--durability full`, the default here, NORMAL with
  * `--durability crash`, Kotak's own default).
  *
- *   tsx bench/store-commit.ts [--size 1k|50k|128k|256k|1m] [--batch 5] [--messages 4000] [--mailboxes 1] [--durability full|crash]
+ *   tsx bench/store-commit.ts [--size 1k|50k|128k|256k|1m] [--batch 5] [--messages 4000] [--mailboxes 1] [--durability full|crash] [--webhook-endpoints 0]
  *
  * Prints messages/second, the time per commit (p50 and mean), the WAL bytes one commit writes
  * (how the WAL grew over the second and third commits, before any automatic checkpoint) and, on
  * Linux, the bytes written per message in all (WAL and checkpoints: `wchar` of /proc/self/io).
  * --mailboxes N spreads the messages over N mailboxes as bench/ingest.ts does (message n to
  * mailbox mb<n mod N>, addressed to it), without SMTP or routing: what the store alone pays.
+ * --webhook-endpoints N gives every message N webhook endpoints (`NewMessage.webhookEndpoints`):
+ * its outbox rows are written in its commit (issue 22), what a `message:stored` webhook costs intake.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
@@ -26,7 +28,7 @@ import { openSqliteStore } from '../src/store/sqlite.js';
 import { buildTemplate, recipients, SIZES } from './messages.js';
 
 const { values } = parseArgs({
-  options: { batch: { type: 'string', default: '5' }, messages: { type: 'string' }, size: { type: 'string', default: '1k' }, mailboxes: { type: 'string', default: '1' }, durability: { type: 'string', default: 'full' } },
+  options: { batch: { type: 'string', default: '5' }, messages: { type: 'string' }, size: { type: 'string', default: '1k' }, mailboxes: { type: 'string', default: '1' }, durability: { type: 'string', default: 'full' }, 'webhook-endpoints': { type: 'string', default: '0' } },
 });
 const size = SIZES[values.size];
 if (!size) throw new Error(`--size must be one of ${Object.keys(SIZES).join(', ')}`);
@@ -35,6 +37,7 @@ const total = Number(values.messages ?? Math.min(4000, size.messages));
 const mailboxes = Number(values.mailboxes);
 if (!(batch >= 1) || !(total >= batch)) throw new Error('--batch must be ≥ 1 and --messages ≥ --batch');
 if (!Number.isInteger(mailboxes) || mailboxes < 1) throw new Error('--mailboxes must be a whole number ≥ 1');
+const webhookEndpoints = Array.from({ length: Number(values['webhook-endpoints']) }, (_, i) => `http://127.0.0.1:9/hook-${i}`);
 if (values.durability !== 'full' && values.durability !== 'crash') throw new Error('--durability must be full or crash');
 
 /** bench/ingest.ts's messages of that size, as the server stores them, with their envelopes and mailboxes. */
@@ -61,7 +64,7 @@ async function run(): Promise<{ perSecond: number; p50: number; mean: number; wa
       for (let n = first; n < Math.min(total, first + batch); n++) {
         const now = Date.now();
         const k = n % mailboxes;
-        inserts.push(store.insert({ id: newMessageId(now), mailbox: mailboxNames[k]!, receivedAt: now, envelope: envelopes[k]!, raw: raws[n]!, parsed: { ok: true, message: parsed[n]! } }));
+        inserts.push(store.insert({ id: newMessageId(now), mailbox: mailboxNames[k]!, receivedAt: now, envelope: envelopes[k]!, raw: raws[n]!, parsed: { ok: true, message: parsed[n]! }, webhookEndpoints }));
       }
       const t0 = performance.now();
       await Promise.all(inserts);

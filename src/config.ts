@@ -8,7 +8,7 @@ import { KotakError } from './errors.js';
 import { parseDuration, parseSize } from './units.js';
 import { splitRuleSpecs } from './chaos/spec.js';
 import { MAIL_EVENT_NAMES, type MailEventName } from './events.js';
-import { webhookUrlProblem } from './webhooks/endpoint.js';
+import { readEndpoint, webhookUrlProblem } from './webhooks/endpoint.js';
 import type { WebhookFormat } from './webhooks/types.js';
 
 export interface HostPort {
@@ -300,9 +300,14 @@ const WEBHOOK_FORMATS: readonly WebhookFormat[] = ['kotak', 'mailpit'];
 /** `--webhook`: comma-separated http(s) URLs, each named (without its password) when it is refused. */
 function parseWebhookUrls(flag: string, value: string): string[] {
   const urls = value.split(',').map((u) => u.trim()).filter(Boolean);
+  const names = new Set<string>();
   for (const url of urls) {
     const problem = webhookUrlProblem(url);
     if (problem !== null) invalid(flag, problem);
+    // The name (the URL without its password) keys the outbox: one endpoint, one queue.
+    const name = readEndpoint(url).name;
+    if (names.has(name)) invalid(flag, `"${name}" is given twice`);
+    names.add(name);
   }
   return urls;
 }
@@ -439,7 +444,7 @@ export const SETTINGS = [
   // Metrics: GET /metrics (Prometheus text); with auth on, or with this token, it asks for credentials.
   setting({ key: 'metricsToken', flag: 'metrics-token', section: 'metrics', value: 'TOKEN', fallback: null, help: 'a token that opens GET /metrics alone (Authorization: Bearer TOKEN), for a Prometheus scraper; once set, /metrics asks for it (or a login that sees every mailbox) even with HTTP authentication off', parse: (v) => { const tokens = parseTokens('metrics-token', v); return tokens.length === 1 ? tokens[0]! : invalid('metrics-token', 'one token, without commas'); } }),
   // Webhooks: POSTs from an outbox in the database, retried; nothing runs without a --webhook URL.
-  setting({ key: 'webhook', flag: 'webhook', section: 'webhooks', list: true, value: 'URL', fallback: null, help: 'POST each subscribed event to this http(s) URL, from an outbox in the database, retried until delivered (README "Webhooks"); repeatable; user:password@ in it is sent as HTTP Basic and never logged', parse: (v) => parseWebhookUrls('webhook', v) }),
+  setting({ key: 'webhook', flag: 'webhook', section: 'webhooks', list: true, value: 'URL', fallback: null, help: 'POST each subscribed event to this http(s) URL, from an outbox in the database, retried until delivered (README "Webhooks"); user:password@ in it is sent as HTTP Basic and never logged', parse: (v) => parseWebhookUrls('webhook', v) }),
   setting({ key: 'webhookEvents', flag: 'webhook-events', section: 'webhooks', list: true, value: 'EVENTS', fallback: 'message:stored', help: `the events every --webhook hears of, comma-separated: ${MAIL_EVENT_NAMES.join(', ')}`, parse: (v) => parseEventNames('webhook-events', v) }),
   setting({ key: 'webhookSecret', flag: 'webhook-secret', section: 'webhooks', value: 'SECRET', fallback: null, help: 'sign each webhook body with HMAC-SHA256 in a Kotak-Signature header (prefer the environment variable; never logged)', parse: (v) => v || invalid('webhook-secret', 'empty secret') }),
   setting({ key: 'webhookFormat', flag: 'webhook-format', section: 'webhooks', value: 'kotak|mailpit', fallback: 'kotak', help: 'the webhook body: Kotak\'s {id, type, timestamp, data}, or Mailpit\'s new-message body (with --webhook-events message:stored only)', parse: (v) => (WEBHOOK_FORMATS.includes(v as WebhookFormat) ? (v as WebhookFormat) : invalid('webhook-format', `"${v}" is not kotak or mailpit`)) }),

@@ -3,7 +3,7 @@
  * store/pg/webhook-store.ts): the new rows of a batch of drafts, and a row turned into what the
  * contract (webhook-types.ts) returns.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { MessageSummary } from '../mail/types.js';
 import type { WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus, WebhookEventDraft } from './webhook-types.js';
 
@@ -65,7 +65,24 @@ export interface NewWebhookRow {
 }
 
 export function newWebhookRows(drafts: readonly WebhookEventDraft[], now: number): NewWebhookRow[] {
-  return drafts.map((draft) => ({ id: randomUUID(), draft, now }));
+  const random = randomBytes(16 * drafts.length);
+  return drafts.map((draft, i) => ({ id: timeOrderedUuid(now, random.subarray(16 * i, 16 * (i + 1))), draft, now }));
+}
+
+/**
+ * A UUID version 7 (RFC 9562): the time in its first 48 bits, then 74 random bits. Time first, so
+ * new ids land at the end of the outbox's unique index instead of on random pages of it: with
+ * random (version 4) ids a commit of 100 messages × 2 endpoints rewrote most of that index's
+ * pages: 14.0 KB written per message instead of 10.4–10.7 (bench/store-commit.ts --batch 100
+ * --webhook-endpoints 2; 7.5 KB without webhooks).
+ * `random` is 16 bytes, overwritten.
+ */
+export function timeOrderedUuid(now: number, random: Buffer): string {
+  random.writeUIntBE(Math.max(0, Math.trunc(now)) % 2 ** 48, 0, 6);
+  random[6] = 0x70 | (random[6]! & 0x0f);
+  random[8] = 0x80 | (random[8]! & 0x3f);
+  const hex = random.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /**

@@ -150,7 +150,9 @@ export function createDispatcher(settings: DispatcherSettings, deps: DispatcherD
       });
       metrics?.attempted(status === 'pending' ? 'retry' : status, durationMs / 1000);
       const fields = { deliveryId: delivery.id, event: delivery.event, attempt: attemptNumber, statusCode: result.statusCode, durationMs };
-      if (!recorded) {
+      if (!recorded && stopping) {
+        // Kotak stopped while the database failed: the delivery stays `sending`, sent again after a restart.
+      } else if (!recorded) {
         // A PostgreSQL lease that lapsed: another node holds the delivery now and its outcome stands.
         wlog.warn(fields, 'webhook attempt not recorded: the delivery is no longer held by this node');
       } else if (status === 'failed') {

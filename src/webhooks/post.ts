@@ -26,8 +26,15 @@ export interface Transport {
   close(): void;
 }
 
+/**
+ * An idle kept-alive connection is closed after this, before the receiver's own idle limit (Node's
+ * server: 5 s) closes it, so a request is rarely sent on a connection the other end is closing.
+ */
+const IDLE_SOCKET_MS = 4000;
+
 export function createTransport(): Transport {
-  const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 1 }), https: new https.Agent({ keepAlive: true, maxSockets: 1 }) };
+  const options = { keepAlive: true, maxSockets: 1, timeout: IDLE_SOCKET_MS };
+  const agents = { http: new http.Agent(options), https: new https.Agent(options) };
   return {
     agents,
     close() {

@@ -53,7 +53,8 @@ const draft = (endpoint: string, n: number, mailbox: string | null = 'default', 
 
 const A = 'http://127.0.0.1:1/a';
 const B = 'http://127.0.0.1:1/b';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** A UUID version 7 (time first, so the outbox's id index grows at its end), of time T. */
+const UUID = new RegExp(`^${T.toString(16).padStart(12, '0').replace(/^(.{8})/, '$1-')}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`);
 
 const delivered = (at: number, durationMs = 12): WebhookOutcome => ({ status: 'delivered', nextAttemptAt: null, attempt: { at, statusCode: 204, error: null, durationMs } });
 const retryAt = (at: number, next: number): WebhookOutcome => ({ status: 'pending', nextAttemptAt: next, attempt: { at, statusCode: 503, error: 'HTTP 503', durationMs: 7 } });

@@ -89,6 +89,18 @@ describe('webhooks', () => {
     expect(r.received.filter((g) => g.body.data.id === id)).toHaveLength(1);
   });
 
+  it('send Mailpit\'s body with --webhook-format mailpit, signed and identified as Kotak\'s are', async () => {
+    const r = await receiver();
+    const k = await kotak({ webhook: r.url, webhookFormat: 'mailpit', webhookSecret: 'whsec-mp' });
+    const id = await send(k, 'For a Mailpit receiver');
+    const [first] = await r.waitFor((got) => got.length >= 1);
+    expect(first!.body).toMatchObject({ ID: id, Subject: 'For a Mailpit receiver', From: { Address: 'app@example.test' }, To: [{ Address: 'alice@example.test' }], Tags: [] });
+    expect(first!.body.id).toBeUndefined();
+    expect(first!.headers['kotak-webhook-event']).toBe('message:stored');
+    expect(first!.headers['kotak-webhook-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(verifyKotakSignature('whsec-mp', first!.headers['kotak-signature'] as string, first!.rawBody, 300)).toBe(true);
+  });
+
   it('send no signature without a secret', async () => {
     const r = await receiver();
     const k = await kotak({ webhook: r.url });

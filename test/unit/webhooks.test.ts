@@ -29,6 +29,11 @@ describe('webhook settings', () => {
     expect(() => resolveConfig({ webhook: 'https://u:hunter2@[bad' })).toThrow(/--webhook: "https:\/\/u@\[bad" is not a URL/);
   });
 
+  it('refuse an endpoint given twice (the same URL but for its password)', () => {
+    expect(() => resolveConfig({ webhook: ['http://u:one@a.test/x', 'http://u:two@a.test/x'] })).toThrow(/--webhook: "http:\/\/u@a\.test\/x" is given twice/);
+    expect(resolveConfig({ webhook: ['http://a.test/x', 'http://a.test/y'] }).webhook).toHaveLength(2);
+  });
+
   it('refuse an unknown event, listing the known ones', () => {
     let message = '';
     try {
