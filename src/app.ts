@@ -454,12 +454,6 @@ async function openSqliteDatabase(config: Config, bus: EventBus, log: Logger): P
   return { store, relay: store.relay, webhooks: store.webhooks, webhookPollMs: null, spool: store.spool, hasRoom: () => store.space.hasRoom(), bus, name: config.db, close: () => store.close(), sizeBytes: () => sqliteFileBytes(config.db) };
 }
 
-/**
- * A node's claim on a webhook delivery on PostgreSQL, renewed every third of it while the POST
- * runs: a node that died leaves the endpoint's head to another node after this long.
- */
-const WEBHOOK_LEASE_MS = 60_000;
-
 async function openPostgresDatabase(config: Config, localBus: EventBus, log: Logger, onListenerError: (err: unknown, name: string) => void): Promise<Database> {
   // Loaded only here: a SQLite user never loads the PostgreSQL driver.
   const [{ openPostgresStore }, { openPool, redactUrl }, { createPgRelayStore }, { createPgWebhookStore }, { createSingletonWork }, { createPgEventBridge }, { newNodeId }] = await Promise.all([
@@ -484,7 +478,8 @@ async function openPostgresDatabase(config: Config, localBus: EventBus, log: Log
     onRenewError: (err) => log.warn({ err, component: 'relay' }, 'could not renew relay leases; another node may take these jobs over'),
   });
   const webhooks = createPgWebhookStore({
-    pool, nodeId, leaseMs: WEBHOOK_LEASE_MS, renewEveryMs: Math.floor(WEBHOOK_LEASE_MS / 3),
+    // --webhook-lease: renewed every third of it while the POST runs; a node that died leaves the endpoint's head to another after it.
+    pool, nodeId, leaseMs: config.webhookLease, renewEveryMs: Math.floor(config.webhookLease / 3),
     onRenewError: (err) => log.warn({ err, component: 'webhooks' }, 'could not renew webhook leases; another node may take these deliveries over'),
   });
   const bus = createEventBus(onListenerError);

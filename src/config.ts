@@ -165,6 +165,8 @@ export interface Config {
   readonly webhookTimeout: number;
   /** How long after its event a delivery is retried before it is given up (ms). */
   readonly webhookRetryFor: number;
+  /** With PostgreSQL: a node's claim on a delivery (ms), renewed while it is sent; a node that died leaves it to another after this. */
+  readonly webhookLease: number;
 }
 
 function invalid(flag: string, reason: string): never {
@@ -448,6 +450,7 @@ export const SETTINGS = [
   setting({ key: 'webhookFormat', flag: 'webhook-format', section: 'webhooks', value: 'kotak|mailpit', fallback: 'kotak', help: 'the webhook body: Kotak\'s {id, type, timestamp, data}, or Mailpit\'s new-message body (with --webhook-events message:stored only)', parse: (v) => (WEBHOOK_FORMATS.includes(v as WebhookFormat) ? (v as WebhookFormat) : invalid('webhook-format', `"${v}" is not kotak or mailpit`)) }),
   setting({ key: 'webhookTimeout', flag: 'webhook-timeout', section: 'webhooks', value: 'DURATION', fallback: '10s', help: 'longest one webhook request may take; past it the attempt failed and is retried', parse: wrapUnits('webhook-timeout', (v) => parseDuration(v) || invalid('webhook-timeout', 'must be more than 0')) }),
   setting({ key: 'webhookRetryFor', flag: 'webhook-retry-for', section: 'webhooks', value: 'DURATION', fallback: '24h', help: 'keep retrying a webhook delivery this long after its event (backoff from 1s doubling to 1h), then mark it failed', parse: wrapUnits('webhook-retry-for', (v) => parseDuration(v) || invalid('webhook-retry-for', 'must be more than 0')) }),
+  setting({ key: 'webhookLease', flag: 'webhook-lease', section: 'webhooks', value: 'DURATION', fallback: '60s', help: 'with a PostgreSQL --db: a node\'s claim on a webhook delivery, renewed while it is sent; a node that died leaves the endpoint to another after this', parse: (v) => { const ms = wrapUnits('webhook-lease', parseDuration)(v); return ms >= 1000 ? ms : invalid('webhook-lease', 'at least 1s'); } }),
   setting({ key: 'parseWorkers', flag: 'parse-workers', section: 'general', value: 'N', fallback: null, help: 'parser threads for large or unusual messages (default: one per CPU core, at most 4)', parse: (v) => parseCount('parse-workers', v, 1) }),
 ] as const;
 
