@@ -21,7 +21,43 @@ export type SearchTerm =
   | { kind: 'date'; op: 'before' | 'after'; at: number; negated: boolean }
   | { kind: 'size'; op: 'larger' | 'smaller'; bytes: number; negated: boolean }
   /** The mailbox a message is in, by its whole name (case-folded, as names are stored). */
-  | { kind: 'mailbox'; name: string; negated: boolean };
+  | { kind: 'mailbox'; name: string; negated: boolean }
+  | MayContainTerm
+  | MayBeSentTerm;
+
+/**
+ * A narrowing term: never made by the parser (no user types one); IMAP SEARCH asks it of the store
+ * (src/imap/search/narrowing.ts), then checks each message it matches exactly. It matches a
+ * superset: every message whose text, lower-cased as JavaScript does, may hold `value` (in the
+ * body: the text, or the HTML's text; in the header: a field named `field`, or with `field` null
+ * any field as `name: value`; or either, for `text`), and every message the store cannot tell about (kept raw after a
+ * parse failure, a text cut at 256 Ki characters, a text holding a character that lower-cases into
+ * ASCII, HTML with entities that may stand for any character). `value` is lower-cased and holds no
+ * whitespace and no letter with a case outside ASCII (the stores fold ASCII letters only); `field`
+ * is a lower-cased ASCII name. Its `negated` is always false: the NOT of a superset means nothing.
+ * src/store/may-match.ts says exactly what each store matches.
+ */
+export interface MayContainTerm {
+  readonly kind: 'may-contain';
+  /** `text`: the header (any field, as `name: value`) or the body, as IMAP's TEXT. */
+  readonly in: 'body' | 'header' | 'text';
+  readonly field: string | null;
+  readonly value: string;
+  readonly negated: false;
+}
+
+/**
+ * A narrowing term (as MayContainTerm): the messages whose Date header the store read as an instant
+ * in [from, to) (either bound may be absent), and every message whose Date header the store could
+ * not read as a date of year 1000 or later (none, unreadable, or an obsolete 3-digit year, which
+ * JavaScript's Date reads as written where RFC 5322 adds 1900).
+ */
+export interface MayBeSentTerm {
+  readonly kind: 'may-be-sent';
+  readonly from: number | null;
+  readonly to: number | null;
+  readonly negated: false;
+}
 
 export interface SearchQuery {
   readonly terms: readonly SearchTerm[];

@@ -10,7 +10,7 @@ import type { SearchQuery } from '../../mail/search-query.js';
 import { dayMatches, utcDay } from './dates.js';
 import type { SearchKey, StringTarget } from './keys.js';
 import { anyFieldMatches, bodyTexts, messageTexts, needsBody, textMatches, type MessageTexts } from './message-text.js';
-import { narrowingQuery } from './narrowing.js';
+import { narrowingQuery, sentNarrowingQuery } from './narrowing.js';
 import { sequenceMatcher } from './sequence-set.js';
 
 export interface KeySource {
@@ -41,7 +41,7 @@ export function keyCost(key: SearchKey): number {
     case 'string':
       return key.value === '' || narrowingQuery(key.target, key.value) === null ? 2 : 1;
     case 'sent-date':
-      return 2;
+      return 1;
     case 'and':
       return Math.max(0, ...key.keys.map(keyCost));
     case 'or':
@@ -90,8 +90,10 @@ class Evaluator {
         return candidates.filter((at) => (key.op === 'larger' ? messages[at]!.size > key.octets : messages[at]!.size < key.octets));
       case 'internal-date':
         return candidates.filter((at) => dayMatches(key.op, utcDay(messages[at]!.receivedAt), key.day));
-      case 'sent-date':
-        return this.#checked(candidates, false, (texts) => dayMatches(key.op, texts.sentDay, key.day));
+      case 'sent-date': {
+        const left = await this.#narrowed(sentNarrowingQuery(key.op, key.day), candidates);
+        return this.#checked(left, false, (texts) => dayMatches(key.op, texts.sentDay, key.day));
+      }
       case 'string':
         return this.#string(key.target, key.value, candidates);
       case 'and': {
@@ -121,20 +123,26 @@ class Evaluator {
 
   async #string(target: StringTarget, value: string, candidates: number[]): Promise<number[]> {
     const messages = this.#source.messages;
-    let left = candidates;
     const query = narrowingQuery(target, value);
-    if (query !== null) {
-      // The whole view is asked as the folder (null), which spares the store a list of every id.
-      const within = left.length === messages.length || left.length > MAX_WITHIN_IDS ? null : left.map((at) => messages[at]!.id);
-      const found = await this.#source.matching(query, within);
-      left = left.filter((at) => found.has(messages[at]!.id));
-    }
+    const left = query === null ? candidates : await this.#narrowed(query, candidates);
     const needle = value.toLowerCase();
     if (target.kind !== 'text' || needle === '') return this.#checked(left, needsBody(target) && needle !== '', (texts) => textMatches(texts, target, needle));
     // TEXT: the header first, which is cheap; only the messages it leaves have their bodies parsed.
     const inHeader = new Set(await this.#checked(left, false, (texts) => anyFieldMatches(texts, needle)));
     const inBody = new Set(await this.#checked(left.filter((at) => !inHeader.has(at)), true, (texts) => textMatches(texts, { kind: 'body' }, needle)));
     return left.filter((at) => inHeader.has(at) || inBody.has(at));
+  }
+
+  /** The candidates the store's answer to `query` holds. */
+  async #narrowed(query: SearchQuery, candidates: number[]): Promise<number[]> {
+    const messages = this.#source.messages;
+    // The whole view is asked as the folder (null), which spares the store a list of every id;
+    // except for terms the store answers by reading stored texts (may-contain), which it then reads
+    // for the candidates only, not for a folder that may hold more than the view.
+    const scans = query.terms.some((term) => term.kind === 'may-contain');
+    const whole = (!scans && candidates.length === messages.length) || candidates.length > MAX_WITHIN_IDS;
+    const found = await this.#source.matching(query, whole ? null : candidates.map((at) => messages[at]!.id));
+    return candidates.filter((at) => found.has(messages[at]!.id));
   }
 
   /** The candidates whose raw message passes `test`, read a few at a time; a message gone meanwhile does not. */
