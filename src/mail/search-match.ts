@@ -95,6 +95,7 @@ function compileTerm(term: SearchTerm): TermTest | null {
       return null;
     case 'may-contain':
     case 'may-be-sent':
+    case 'text-unknown':
       // IMAP's narrowing terms read stored texts a summary does not hold; no waiter asks them.
       return null;
   }

@@ -23,7 +23,8 @@ export type SearchTerm =
   /** The mailbox a message is in, by its whole name (case-folded, as names are stored). */
   | { kind: 'mailbox'; name: string; negated: boolean }
   | MayContainTerm
-  | MayBeSentTerm;
+  | MayBeSentTerm
+  | TextUnknownTerm;
 
 /**
  * A narrowing term: never made by the parser (no user types one); IMAP SEARCH asks it of the store
@@ -52,6 +53,18 @@ export interface MayContainTerm {
  * not read as a date of year 1000 or later (none, unreadable, or an obsolete 3-digit year, which
  * JavaScript's Date reads as written where RFC 5322 adds 1900).
  */
+/**
+ * A narrowing term (as MayContainTerm): the messages whose text the store holds in part or not at
+ * all, which neither its indexes nor its columns can rule out: in the body, a text cut at 256 Ki
+ * characters or a message kept raw after a parse failure; in the header, a message kept raw. IMAP
+ * adds them to what the full-text index and the header columns answer.
+ */
+export interface TextUnknownTerm {
+  readonly kind: 'text-unknown';
+  readonly in: 'body' | 'header';
+  readonly negated: false;
+}
+
 export interface MayBeSentTerm {
   readonly kind: 'may-be-sent';
   readonly from: number | null;

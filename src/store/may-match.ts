@@ -51,7 +51,7 @@ function foldsIntoAscii(text: string): boolean {
 }
 
 export function mayContainInBody(stored: StoredTexts, value: string): boolean {
-  if (stored.parseFailed || stored.textCut) return true;
+  if (bodyUnknown(stored)) return true;
   if (stored.text !== null && (foldAscii(stored.text).includes(value) || foldsIntoAscii(stored.text))) return true;
   if (stored.html === null) return false;
   const markup = foldAscii(stored.html);
@@ -66,6 +66,11 @@ export function mayContainInHeader(stored: StoredTexts, field: string | null, va
     if (field !== null) return foldAscii(header.name) === field && foldAscii(header.value).includes(value);
     return /[^\x00-\x7f]/.test(header.name) || `${foldAscii(header.name)}: ${foldAscii(header.value)}`.includes(value);
   });
+}
+
+/** TextUnknownTerm in the body: the stored text is not the whole of the body's. */
+export function bodyUnknown(stored: Pick<StoredTexts, 'textCut' | 'parseFailed'>): boolean {
+  return stored.textCut || stored.parseFailed;
 }
 
 /** MayBeSentTerm on the store's Date (epoch ms, null when unreadable). */

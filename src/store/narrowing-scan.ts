@@ -25,8 +25,17 @@ interface ScanRow {
   text_cut: number | null;
 }
 
-/** For each term, the seqs (ascending) of the rows matching `rows` (a condition on `messages m`) that it matches. */
-export async function scanMayContain(reader: Connection, terms: readonly MayContainTerm[], rows: SqlCondition): Promise<Map<MayContainTerm, number[]>> {
+/**
+ * For each term, the seqs of the rows it matches: the rows of `ids` (a page of ids at a time: a
+ * statement given every id again for each page cost more than the scan) and `scope` (conditions on
+ * `messages m`), or with `ids` null every row of the scope (a page of seqs at a time).
+ */
+export async function scanMayContain(
+  reader: Connection,
+  terms: readonly MayContainTerm[],
+  scope: SqlCondition,
+  ids: readonly string[] | null,
+): Promise<Map<MayContainTerm, number[]>> {
   const found = new Map<MayContainTerm, number[]>(terms.map((term) => [term, []]));
   if (terms.length === 0) return found;
   const body = terms.some((term) => term.in !== 'header');
@@ -37,11 +46,7 @@ export async function scanMayContain(reader: Connection, terms: readonly MayCont
     body ? 'b.text, b.html, b.text_cut' : 'NULL AS text, NULL AS html, 0 AS text_cut',
     header ? 'b.headers_json' : 'NULL AS headers_json',
   ].join(', ');
-  for (let after = 0; ; ) {
-    const page = await reader.all<ScanRow>(
-      `SELECT ${columns} FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq WHERE m.seq > ? AND (${rows.sql}) ORDER BY m.seq LIMIT ?`,
-      [after, ...rows.params, SCAN_PAGE],
-    );
+  const match = (page: readonly ScanRow[]) => {
     for (const row of page) {
       const headersJson = header ? unpackText(row.headers_json) : null;
       const stored: StoredTexts = {
@@ -57,6 +62,18 @@ export async function scanMayContain(reader: Connection, terms: readonly MayCont
         if (matches) found.get(term)!.push(row.seq);
       }
     }
+  };
+  const from = `SELECT ${columns} FROM messages m LEFT JOIN message_bodies b ON b.seq = m.seq`;
+  if (ids !== null) {
+    for (let at = 0; at < ids.length; at += SCAN_PAGE) {
+      const page = ids.slice(at, at + SCAN_PAGE);
+      match(await reader.all<ScanRow>(`${from} WHERE m.id IN (${page.map(() => '?').join(',')}) AND ${scope.sql}`, [...page, ...scope.params]));
+    }
+    return found;
+  }
+  for (let after = 0; ; ) {
+    const page = await reader.all<ScanRow>(`${from} WHERE m.seq > ? AND (${scope.sql}) ORDER BY m.seq LIMIT ?`, [after, ...scope.params, SCAN_PAGE]);
+    match(page);
     if (page.length < SCAN_PAGE) return found;
     after = page[page.length - 1]!.seq;
   }

@@ -220,6 +220,10 @@ function termCondition(term: SearchTerm, packedMatches: PackedMatches, narrowedS
     }
     case 'may-be-sent':
       return maySentCondition(term.from, term.to);
+    case 'text-unknown':
+      if (term.in === 'header') return { sql: 'm.parse_error IS NOT NULL', params: [] };
+      // Correlated, so that a find among a few ids reads only their bodies' rows.
+      return { sql: '(m.parse_error IS NOT NULL OR EXISTS (SELECT 1 FROM message_bodies b WHERE b.seq = m.seq AND b.text_cut = 1))', params: [] };
   }
 }
 

@@ -219,13 +219,6 @@ function scopedSearch(
   return { ...where, sql: `${inScope.sql} AND (${where.sql})`, params: [...inScope.params, ...where.params] };
 }
 
-/** The rows a may-contain scan reads: the scope's, or only these ids of it (found by id, as scopeFilter says). */
-function scannedRows(scope: MailboxScope, ids: readonly string[] | null): SqlCondition {
-  if (ids === null) return scopeCondition(scope);
-  const inScope = scopeFilter(scope);
-  return { sql: `m.id IN (${ids.map(() => '?').join(',')}) AND ${inScope.sql}`, params: [...ids, ...inScope.params] };
-}
-
 /** Every message of every mailbox, no terms: what `NEWEST_BY_OFFSET` may read. */
 function isEverything(where: CompiledSearch): boolean {
   return where.from === 'messages m' && where.sql === '1';
@@ -453,7 +446,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     const packedMatches = new Map<string, number[]>();
     for (const value of substringValues(query)) packedMatches.set(value, await packedBodiesContaining(reader, value, looksInHtml(value)));
     const mayContain = mayContainTerms(query);
-    const narrowedSeqs = mayContain.length > 0 ? await scanMayContain(reader, mayContain, scannedRows(scope, ids)) : undefined;
+    // Rows found by id are filtered by scope without walking a mailbox's index (scopeFilter); a whole scope walks it.
+    const narrowedSeqs = mayContain.length > 0 ? await scanMayContain(reader, mayContain, ids === null ? scopeCondition(scope) : scopeFilter(scope), ids) : undefined;
     const search = drive
       ? scopedSearch(scope, query, { drive, packedMatches, prefixTerms: await prefixTermsOf(query), trigramParts: await trigramPartsOf(query), narrowedSeqs })
       : scopedSearch(scope, query, { drive, packedMatches, narrowedSeqs });

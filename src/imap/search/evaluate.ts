@@ -10,7 +10,7 @@ import type { SearchQuery } from '../../mail/search-query.js';
 import { dayMatches, utcDay } from './dates.js';
 import type { SearchKey, StringTarget } from './keys.js';
 import { anyFieldMatches, bodyTexts, messageTexts, needsBody, textMatches, type MessageTexts } from './message-text.js';
-import { narrowingQuery, sentNarrowingQuery } from './narrowing.js';
+import { narrowingQuery, sentNarrowingQuery, unknownTextQuery } from './narrowing.js';
 import { sequenceMatcher } from './sequence-set.js';
 
 export interface KeySource {
@@ -56,6 +56,7 @@ export function keyCost(key: SearchKey): number {
 class Evaluator {
   readonly #source: KeySource;
   readonly #texts = new Map<string, MessageTexts | null>();
+  readonly #unknown = new Map<string, Promise<Set<number>>>();
   #cachedBodyChars = 0;
 
   constructor(source: KeySource) {
@@ -124,13 +125,31 @@ class Evaluator {
   async #string(target: StringTarget, value: string, candidates: number[]): Promise<number[]> {
     const messages = this.#source.messages;
     const query = narrowingQuery(target, value);
-    const left = query === null ? candidates : await this.#narrowed(query, candidates);
+    let left = candidates;
+    if (query !== null) {
+      const found = new Set(await this.#narrowed(query, candidates));
+      // What the index or a header column cannot vouch for (a cut text, a message kept raw) stays a candidate.
+      const unknown = unknownTextQuery(target, query);
+      const unvouched = unknown === null ? new Set<number>() : await this.#unknownText(unknown);
+      left = candidates.filter((at) => found.has(at) || unvouched.has(at));
+    }
     const needle = value.toLowerCase();
     if (target.kind !== 'text' || needle === '') return this.#checked(left, needsBody(target) && needle !== '', (texts) => textMatches(texts, target, needle));
     // TEXT: the header first, which is cheap; only the messages it leaves have their bodies parsed.
     const inHeader = new Set(await this.#checked(left, false, (texts) => anyFieldMatches(texts, needle)));
     const inBody = new Set(await this.#checked(left.filter((at) => !inHeader.has(at)), true, (texts) => textMatches(texts, { kind: 'body' }, needle)));
     return left.filter((at) => inHeader.has(at) || inBody.has(at));
+  }
+
+  /** The view's messages whose text the store cannot vouch for (unknownTextQuery), asked once per search and kind: they are few. */
+  #unknownText(query: SearchQuery): Promise<Set<number>> {
+    const kind = JSON.stringify(query);
+    let known = this.#unknown.get(kind);
+    if (known === undefined) {
+      known = this.#narrowed(query, this.#source.messages.map((_, at) => at)).then((positions) => new Set(positions));
+      this.#unknown.set(kind, known);
+    }
+    return known;
   }
 
   /** The candidates the store's answer to `query` holds. */

@@ -86,6 +86,16 @@ function mayContain(where: MayContainTerm['in'], field: string | null, value: st
 }
 
 /**
+ * The query whose answer is added to `query`'s (the narrowing of a string key on `target`): the
+ * messages whose text the store cannot vouch for, which the full-text index and the header columns
+ * leave out (a cut text, a message kept raw). Null when `query` keeps them itself (may-contain).
+ */
+export function unknownTextQuery(target: StringTarget, query: SearchQuery): SearchQuery | null {
+  if (query.terms.some((term) => term.kind === 'may-contain')) return null;
+  return { terms: [{ kind: 'text-unknown', in: target.kind === 'header' ? 'header' : 'body', negated: false }] };
+}
+
+/**
  * The slack of SENT*'s narrowing: IMAP reads the Date header's day as written in its own zone, the
  * store keeps its instant; a zone is at most ±99:59 (RFC 5322's four digits), so the instant lies
  * within 100 hours of the written day's bounds.

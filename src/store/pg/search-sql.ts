@@ -133,6 +133,9 @@ function termCondition(term: SearchTerm, params: SqlParams): string {
       refuseNul(term.value);
       if (term.in === 'text') return `(${mayContainInHeader(term, params)} OR ${mayContainInBody(term, params)})`;
       return term.in === 'body' ? mayContainInBody(term, params) : mayContainInHeader(term, params);
+    case 'text-unknown':
+      if (term.in === 'header') return 'm.parse_error_json IS NOT NULL';
+      return '(m.parse_error_json IS NOT NULL OR EXISTS (SELECT 1 FROM message_bodies b WHERE b.seq = m.seq AND b.text_cut))';
     case 'may-be-sent': {
       const range = [
         ...(term.from === null ? [] : [`m.date_header >= ${params.add(term.from)}::bigint`]),
