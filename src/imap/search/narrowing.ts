@@ -16,6 +16,9 @@
  *   it, and the value's last word as a word's start when a separator comes before it; the value's
  *   first word may be the end of a longer one, so it is left out. Scripts without spaces (CJK,
  *   Thai) are searched by the store as substrings (LIKE), so a run of them is asked as it is.
+ * - `may-contain` (a BODY string that may start inside a word, TEXT, HEADER of any other field) and
+ *   `may-be-sent` (SENT*) are IMAP's own terms, answered from the stored texts, header list and
+ *   Date (src/store/may-match.ts): a run is asked as the store keeps it, folded to lower-case ASCII.
  */
 import type { MayContainTerm, SearchQuery, SearchTerm } from '../../mail/search-query.js';
 // The tokenizer itself (a pure port of FTS5's unicode61), so that words split where the index splits them.
