@@ -220,14 +220,14 @@ interface Recorded {
   /** The narrowing queries asked, in order. */
   readonly asked: { query: SearchQuery; within: readonly string[] | null }[];
   /** The text-unknown queries asked (what the store cannot vouch for, added to an index's answer): apart, at most one per kind per search. */
-  readonly unknownAsked: SearchQuery[];
+  readonly unknownAsked: { query: SearchQuery; within: readonly string[] | null }[];
   readonly reads: string[];
 }
 
 /** A session's context over the store, as FolderAccess.search and read answer it; what it is asked is recorded. */
 function contextOf(messages: readonly FolderMessage[] = view): SearchContext & Recorded {
   const asked: Recorded['asked'] = [];
-  const unknownAsked: SearchQuery[] = [];
+  const unknownAsked: Recorded['unknownAsked'] = [];
   const reads: string[] = [];
   return {
     messages,
@@ -235,7 +235,7 @@ function contextOf(messages: readonly FolderMessage[] = view): SearchContext & R
     unknownAsked,
     reads,
     async matching(query, within) {
-      if (query.terms.every((term) => term.kind === 'text-unknown')) unknownAsked.push(query);
+      if (query.terms.every((term) => term.kind === 'text-unknown')) unknownAsked.push({ query, within });
       else asked.push({ query, within });
       // Null is "the whole folder": the message outside the window is found too, as the real folder would find it.
       const found = await store.find(ALL_MAILBOXES, { query, ids: within, limit: 10_000 });
@@ -598,7 +598,9 @@ function keySuite(): void {
       const indexed = contextOf(withMany);
       expect(await search('BODY "part 1099" BODY "1098 haystack"', indexed)).toEqual(['many']);
       expect(indexed.asked.map((a) => a.query.terms[0]!.kind)).toEqual(['text', 'text']);
+      // About the view's ids (a folder may hold far more than its window), once.
       expect(indexed.unknownAsked).toHaveLength(1);
+      expect(indexed.unknownAsked[0]!.within).toHaveLength(withMany.length);
       expect(await search('SUBJECT "many parts"', contextOf(withMany))).toEqual(['many']);
       expect(await search('SENTBEFORE 1-Jan-2100', contextOf(withMany))).toEqual(except('nodate'));
       await store.delete(ALL_MAILBOXES, stored.id);

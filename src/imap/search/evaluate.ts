@@ -156,9 +156,9 @@ class Evaluator {
   async #narrowed(query: SearchQuery, candidates: number[]): Promise<number[]> {
     const messages = this.#source.messages;
     // The whole view is asked as the folder (null), which spares the store a list of every id;
-    // except for terms the store answers by reading stored texts (may-contain), which it then reads
-    // for the candidates only, not for a folder that may hold more than the view.
-    const scans = query.terms.some((term) => term.kind === 'may-contain');
+    // except for terms the store answers row by row (may-contain reads stored texts, text-unknown
+    // has no index), asked about the candidates only, not about a folder that may hold far more.
+    const scans = query.terms.some((term) => term.kind === 'may-contain' || term.kind === 'text-unknown');
     const whole = (!scans && candidates.length === messages.length) || candidates.length > MAX_WITHIN_IDS;
     const found = await this.#source.matching(query, whole ? null : candidates.map((at) => messages[at]!.id));
     return candidates.filter((at) => found.has(messages[at]!.id));
