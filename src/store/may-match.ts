@@ -18,6 +18,8 @@
  * decoded) named `field` whose value, folded, holds the value; with `field` null, some field as
  * `name: value`, folded, holds it, or has a name with a character beyond ASCII (IMAP reads a name's
  * bytes as Latin-1, the store as UTF-8); or a name or value holds a FOLDS_INTO_ASCII character.
+ * In `text` (IMAP's TEXT): in the header or in the body. `text-unknown` is the "cannot tell" part
+ * alone: in the body a cut text or a raw message (bodyUnknown), in the header a raw message.
  */
 import type { Header } from '../mail/types.js';
 import { MARKUP_JOINING_ENTITIES, markupPieces } from '../mail/html-text.js';
