@@ -56,8 +56,9 @@ export interface MayContainTerm {
 /**
  * A narrowing term (as MayContainTerm): the messages whose text the store holds in part or not at
  * all, which neither its indexes nor its columns can rule out: in the body, a text cut at 256 Ki
- * characters or a message kept raw after a parse failure; in the header, a message kept raw. IMAP
- * adds them to what the full-text index and the header columns answer.
+ * characters or a message kept raw after a parse failure; in the header, a message kept raw, or a
+ * subject or message id holding a character that lower-cases into ASCII (those columns are compared
+ * folding A-Z only). IMAP adds them to what the full-text index and the header columns answer.
  */
 export interface TextUnknownTerm {
   readonly kind: 'text-unknown';

@@ -19,7 +19,8 @@
  * `name: value`, folded, holds it, or has a name with a character beyond ASCII (IMAP reads a name's
  * bytes as Latin-1, the store as UTF-8); or a name or value holds a FOLDS_INTO_ASCII character.
  * In `text` (IMAP's TEXT): in the header or in the body. `text-unknown` is the "cannot tell" part
- * alone: in the body a cut text or a raw message (bodyUnknown), in the header a raw message.
+ * alone: in the body a cut text or a raw message (bodyUnknown), in the header a raw message or a
+ * subject or message id holding a FOLDS_INTO_ASCII character (compiled to SQL by both stores).
  */
 import type { Header } from '../mail/types.js';
 import { MARKUP_JOINING_ENTITIES, markupPieces } from '../mail/html-text.js';

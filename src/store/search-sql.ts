@@ -12,7 +12,7 @@
  * use the index's rowid (`CompiledSearch.seq`), so reading stops after the rows a page needs.
  */
 import type { MayContainTerm, SearchQuery, SearchTerm } from '../mail/search-query.js';
-import { EARLIEST_TRUSTED_DATE } from './may-match.js';
+import { EARLIEST_TRUSTED_DATE, FOLDS_INTO_ASCII } from './may-match.js';
 
 export interface SqlCondition {
   readonly sql: string;
@@ -221,7 +221,11 @@ function termCondition(term: SearchTerm, packedMatches: PackedMatches, narrowedS
     case 'may-be-sent':
       return maySentCondition(term.from, term.to);
     case 'text-unknown':
-      if (term.in === 'header') return { sql: 'm.parse_error IS NOT NULL', params: [] };
+      if (term.in === 'header') {
+        // The subject and message-id columns are compared folding A-Z only (a field term's LIKE).
+        const folds = FOLDS_INTO_ASCII.flatMap((char) => [`instr(m.subject, ?) > 0`, `instr(IFNULL(m.message_id, ''), ?) > 0`]);
+        return { sql: `(m.parse_error IS NOT NULL OR ${folds.join(' OR ')})`, params: FOLDS_INTO_ASCII.flatMap((char) => [char, char]) };
+      }
       // Correlated, so that a find among a few ids reads only their bodies' rows.
       return { sql: '(m.parse_error IS NOT NULL OR EXISTS (SELECT 1 FROM message_bodies b WHERE b.seq = m.seq AND b.text_cut = 1))', params: [] };
   }

@@ -54,6 +54,7 @@ export function describeNarrowingContract(open: OpenStore): void {
         const messages: Record<string, string[]> = {
           plain: ['From: a@example.test', 'Subject: Plain', 'Date: Mon, 7 Dec 2026 23:30:00 -0800', 'X-Note: =?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6ln?=', '', 'Your ORDER 1234 is Ärgerlich.'],
           kelvin: ['From: a@example.test', 'Subject: Kelvin', 'Content-Type: text/plain; charset=utf-8', '', '300 \u212Aelvin outside'],
+          kelvinsubject: ['From: a@example.test', 'Subject: =?UTF-8?Q?300_=E2=84=AAelvin?=', '', 'cold'],
           markup: ['From: a@example.test', 'Subject: Markup', 'Content-Type: text/html; charset=utf-8', '', '<p>Re<b>order</b> now: A &amp; B</p>'],
           shy: ['From: a@example.test', 'Subject: Shy', 'Content-Type: text/html; charset=utf-8', '', '<p>Or&shy;der</p>'],
           numeric: ['From: a@example.test', 'Subject: Numeric', 'Content-Type: text/html; charset=utf-8', '', '<p>O&#114;der</p>'],
@@ -84,20 +85,22 @@ export function describeNarrowingContract(open: OpenStore): void {
         // Among given ids only.
         expect(await found(contains('body', 'rder'), ['plain', 'markup', 'raw'])).toEqual(['markup', 'plain', 'raw']);
         // A header field by name (encoded words decoded), or any field as "name: value".
-        expect(await found(contains('header', 'aus', 'x-note'))).toEqual(['plain', 'raw']);
-        expect(await found(contains('header', 'aus', 'x-other'))).toEqual(['raw']);
-        expect(await found(contains('header', 'x-note:'))).toEqual(['oddname', 'plain', 'raw']);
-        expect(await found(contains('header', 'subject:'))).toEqual(['cut', 'kelvin', 'markup', 'numeric', 'oddname', 'plain', 'raw', 'shy']);
-        expect(await found(contains('header', 'zzq'))).toEqual(['oddname', 'raw']);
+        expect(await found(contains('header', 'aus', 'x-note'))).toEqual(['kelvinsubject', 'plain', 'raw']);
+        expect(await found(contains('header', 'aus', 'x-other'))).toEqual(['kelvinsubject', 'raw']);
+        expect(await found(contains('header', 'x-note:'))).toEqual(['kelvinsubject', 'oddname', 'plain', 'raw']);
+        expect(await found(contains('header', 'subject:'))).toEqual(['cut', 'kelvin', 'kelvinsubject', 'markup', 'numeric', 'oddname', 'plain', 'raw', 'shy']);
+        // A header holding a Kelvin sign (it lower-cases to "k") is always a candidate.
+        expect(await found(contains('header', 'zzq'))).toEqual(['kelvinsubject', 'oddname', 'raw']);
         // TEXT: either.
-        expect(await found(contains('text', 'aus'))).toEqual(['cut', 'kelvin', 'numeric', 'oddname', 'plain', 'raw', 'shy']);
-        expect(await found(contains('text', 'markup'))).toEqual(['cut', 'kelvin', 'markup', 'numeric', 'oddname', 'raw', 'shy']);
+        expect(await found(contains('text', 'aus'))).toEqual(['cut', 'kelvin', 'kelvinsubject', 'numeric', 'oddname', 'plain', 'raw', 'shy']);
+        expect(await found(contains('text', 'markup'))).toEqual(['cut', 'kelvin', 'kelvinsubject', 'markup', 'numeric', 'oddname', 'raw', 'shy']);
         // What the store cannot vouch for: a cut text or a raw message (body), a raw message (header).
         expect(await found({ terms: [{ kind: 'text-unknown', in: 'body', negated: false }] })).toEqual(['cut', 'raw']);
-        expect(await found({ terms: [{ kind: 'text-unknown', in: 'header', negated: false }] })).toEqual(['raw']);
+        // In the header also a subject holding a character the subject column's folding misses.
+        expect(await found({ terms: [{ kind: 'text-unknown', in: 'header', negated: false }] })).toEqual(['kelvinsubject', 'raw']);
         // The Date as the store read it (plain: 2026-12-08T07:30Z); none, or a 3-digit year, always.
         const dec8 = Date.UTC(2026, 11, 8);
-        expect(await found(sent(dec8, dec8 + 86_400_000))).toEqual(['cut', 'kelvin', 'markup', 'numeric', 'oddname', 'plain', 'raw', 'shy']);
+        expect(await found(sent(dec8, dec8 + 86_400_000))).toEqual(['cut', 'kelvin', 'kelvinsubject', 'markup', 'numeric', 'oddname', 'plain', 'raw', 'shy']);
         expect((await found(sent(dec8 + 86_400_000, null))).includes('plain')).toBe(false);
         expect((await found(sent(null, dec8))).includes('plain')).toBe(false);
         expect(await found(sent(null, dec8 + 8 * 3_600_000), ['plain', 'oddname'])).toEqual(['oddname', 'plain']);

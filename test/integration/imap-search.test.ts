@@ -476,6 +476,7 @@ function keySuite(): void {
       const extra: [string, string[]][] = [
         ['kelvin', ['From: k@example.com', 'Subject: Units', 'Content-Type: text/plain; charset=utf-8', '', 'Measured in \u212Aelvin and ÄRGERLICH units']],
         ['shy', ['From: s@example.com', 'Subject: Hyphens', 'Content-Type: text/html; charset=utf-8', '', '<p>Your Or&shy;der and o&#114;ders</p>']],
+        ['kelvinsubject', ['From: t@example.com', 'Subject: =?UTF-8?Q?300_=E2=84=AAelvin?=', '', 'cold']],
         ['encoded', ['From: e@example.com', 'Subject: Encoded', 'X-Greeting: =?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6LN?=', '', 'x']],
         ['farzone', ['From: z@example.com', 'Subject: Far zone', 'Date: 7 Dec 2026 23:30 -9959', '', 'x']],
         ['oldyear', ['From: y@example.com', 'Subject: Old year', 'Date: 9 Dec 126 10:00 +0000', '', 'x']],
@@ -502,6 +503,8 @@ function keySuite(): void {
         expect(await search('BODY "rder"', contextOf(withExtra))).toEqual(['qp', 'base64', 'order', 'shy']);
         expect(await search('BODY "your order and orders"', contextOf(withExtra))).toEqual(['shy']);
         expect(await search('HEADER X-Greeting "aus KÖln"', contextOf(withExtra))).toEqual(['encoded']);
+        // The subject column folds A-Z only; the Kelvin sign lower-cases to "k" for IMAP.
+        expect(await search('SUBJECT "300 kelvin"', contextOf(withExtra))).toEqual(['kelvinsubject']);
         expect(await search('TEXT "grüße aus"', contextOf(withExtra))).toEqual(['encoded']);
         expect(await search('BODY "ail-mark"', contextOf(withExtra))).toEqual(['cut']);
         // -99:59: the 7th as written, the 12th in UTC; a 3-digit year is 1900 + it (JavaScript reads year 126).

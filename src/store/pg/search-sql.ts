@@ -134,7 +134,7 @@ function termCondition(term: SearchTerm, params: SqlParams): string {
       if (term.in === 'text') return `(${mayContainInHeader(term, params)} OR ${mayContainInBody(term, params)})`;
       return term.in === 'body' ? mayContainInBody(term, params) : mayContainInHeader(term, params);
     case 'text-unknown':
-      if (term.in === 'header') return 'm.parse_error_json IS NOT NULL';
+      if (term.in === 'header') return `(m.parse_error_json IS NOT NULL OR ${foldsIntoAscii('m.subject', params)} OR ${foldsIntoAscii("COALESCE(m.message_id, '')", params)})`;
       return '(m.parse_error_json IS NOT NULL OR EXISTS (SELECT 1 FROM message_bodies b WHERE b.seq = m.seq AND b.text_cut))';
     case 'may-be-sent': {
       const range = [
