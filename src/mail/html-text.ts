@@ -37,6 +37,39 @@ const NAMED_ENTITIES: Record<string, string> = {
   shy: '',
 };
 
+/**
+ * What the markup of an HTML body must hold, with ASCII letters folded, for its text (htmlToText,
+ * lower-cased) to hold `value`: the pieces of `value` between the characters an entity or a tag can
+ * stand for (whitespace, and what a named entity decodes to). Unless the markup has an entity that
+ * joins text or may stand for any character (MARKUP_JOINING_ENTITIES): then it may hold anything.
+ * Why it holds: outside entities, htmlToText only drops markup (each tag or comment becomes
+ * whitespace), cuts the HTML short, and folds whitespace; so a run of text without whitespace and
+ * without an entity's character is in the markup as it is in the text.
+ */
+export function markupPieces(value: string): string[] {
+  const pieces: string[] = [];
+  let piece = '';
+  for (const char of value) {
+    if (/\s/u.test(char) || ENTITY_CHARS.has(char)) {
+      if (piece) pieces.push(piece);
+      piece = '';
+    } else piece += char;
+  }
+  if (piece) pieces.push(piece);
+  return pieces;
+}
+
+/** What the named entities decode to (one character each, or none). */
+const ENTITY_CHARS = new Set(Object.values(NAMED_ENTITIES).filter((char) => char !== ''));
+
+/** Entities that may stand for any character (numeric: `&#…;`) or for none (joining the text around them), lower-cased. */
+export const MARKUP_JOINING_ENTITIES: readonly string[] = [
+  '&#',
+  ...Object.entries(NAMED_ENTITIES)
+    .filter(([, char]) => char === '')
+    .map(([name]) => `&${name};`),
+];
+
 export function decodeEntities(text: string): string {
   return text.replace(/&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z][a-z0-9]{1,31});/gi, (whole, body: string) => {
     if (body[0] === '#') {

@@ -93,6 +93,11 @@ function compileTerm(term: SearchTerm): TermTest | null {
     case 'text':
       // Full-text terms follow FTS5's tokenizer; only the index can answer them exactly.
       return null;
+    case 'may-contain':
+    case 'may-be-sent':
+    case 'text-unknown':
+      // IMAP's narrowing terms read stored texts a summary does not hold; no waiter asks them.
+      return null;
   }
 }
 

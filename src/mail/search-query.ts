@@ -21,7 +21,57 @@ export type SearchTerm =
   | { kind: 'date'; op: 'before' | 'after'; at: number; negated: boolean }
   | { kind: 'size'; op: 'larger' | 'smaller'; bytes: number; negated: boolean }
   /** The mailbox a message is in, by its whole name (case-folded, as names are stored). */
-  | { kind: 'mailbox'; name: string; negated: boolean };
+  | { kind: 'mailbox'; name: string; negated: boolean }
+  | MayContainTerm
+  | MayBeSentTerm
+  | TextUnknownTerm;
+
+/**
+ * A narrowing term: never made by the parser (no user types one); IMAP SEARCH asks it of the store
+ * (src/imap/search/narrowing.ts), then checks each message it matches exactly. It matches a
+ * superset: every message whose text, lower-cased as JavaScript does, may hold `value` (in the
+ * body: the text, or the HTML's text; in the header: a field named `field`, or with `field` null
+ * any field as `name: value`; or either, for `text`), and every message the store cannot tell about (kept raw after a
+ * parse failure, a text cut at 256 Ki characters, a text holding a character that lower-cases into
+ * ASCII, HTML with entities that may stand for any character). `value` is lower-cased and holds no
+ * whitespace and no letter with a case outside ASCII (the stores fold ASCII letters only); `field`
+ * is a lower-cased ASCII name. Its `negated` is always false: the NOT of a superset means nothing.
+ * src/store/may-match.ts says exactly what each store matches.
+ */
+export interface MayContainTerm {
+  readonly kind: 'may-contain';
+  /** `text`: the header (any field, as `name: value`) or the body, as IMAP's TEXT. */
+  readonly in: 'body' | 'header' | 'text';
+  readonly field: string | null;
+  readonly value: string;
+  readonly negated: false;
+}
+
+/**
+ * A narrowing term (as MayContainTerm): the messages whose Date header the store read as an instant
+ * in [from, to) (either bound may be absent), and every message whose Date header the store could
+ * not read as a date of year 1000 or later (none, unreadable, or an obsolete 3-digit year, which
+ * JavaScript's Date reads as written where RFC 5322 adds 1900).
+ */
+/**
+ * A narrowing term (as MayContainTerm): the messages whose text the store holds in part or not at
+ * all, which neither its indexes nor its columns can rule out: in the body, a text cut at 256 Ki
+ * characters or a message kept raw after a parse failure; in the header, a message kept raw, or a
+ * subject or message id holding a character that lower-cases into ASCII (those columns are compared
+ * folding A-Z only). IMAP adds them to what the full-text index and the header columns answer.
+ */
+export interface TextUnknownTerm {
+  readonly kind: 'text-unknown';
+  readonly in: 'body' | 'header';
+  readonly negated: false;
+}
+
+export interface MayBeSentTerm {
+  readonly kind: 'may-be-sent';
+  readonly from: number | null;
+  readonly to: number | null;
+  readonly negated: false;
+}
 
 export interface SearchQuery {
   readonly terms: readonly SearchTerm[];

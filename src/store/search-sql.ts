@@ -11,7 +11,8 @@
  * the index is read in rowid order (rowid = seq) and joined to `messages`, and ordering and cursors
  * use the index's rowid (`CompiledSearch.seq`), so reading stops after the rows a page needs.
  */
-import type { SearchQuery, SearchTerm } from '../mail/search-query.js';
+import type { MayContainTerm, SearchQuery, SearchTerm } from '../mail/search-query.js';
+import { EARLIEST_TRUSTED_DATE, FOLDS_INTO_ASCII } from './may-match.js';
 
 export interface SqlCondition {
   readonly sql: string;
@@ -176,7 +177,7 @@ export function drivingTrigramTerms(query: SearchQuery): TrigramTerm[] {
 }
 
 
-function termCondition(term: SearchTerm, packedMatches: PackedMatches): SqlCondition {
+function termCondition(term: SearchTerm, packedMatches: PackedMatches, narrowedSeqs: NarrowedSeqs): SqlCondition {
   switch (term.kind) {
     case 'text': {
       if (NEEDS_SUBSTRING.test(term.value)) return substringCondition(term.value, packedMatches);
@@ -212,7 +213,37 @@ function termCondition(term: SearchTerm, packedMatches: PackedMatches): SqlCondi
     case 'mailbox':
       // Names are stored case-folded (src/mail/mailbox-name.ts), and the parser folded this one.
       return { sql: 'm.mailbox = ?', params: [term.name] };
+    case 'may-contain': {
+      const seqs = narrowedSeqs.get(term);
+      if (seqs === undefined) throw new Error('a may-contain term reached the SQL without its scan (only find() answers it)');
+      return { sql: 'm.seq IN (SELECT value FROM json_each(?))', params: [JSON.stringify(seqs)] };
+    }
+    case 'may-be-sent':
+      return maySentCondition(term.from, term.to);
+    case 'text-unknown':
+      if (term.in === 'header') {
+        // The subject and message-id columns are compared folding A-Z only (a field term's LIKE).
+        const folds = FOLDS_INTO_ASCII.flatMap((char) => [`instr(m.subject, ?) > 0`, `instr(IFNULL(m.message_id, ''), ?) > 0`]);
+        return { sql: `(m.parse_error IS NOT NULL OR ${folds.join(' OR ')})`, params: FOLDS_INTO_ASCII.flatMap((char) => [char, char]) };
+      }
+      // Correlated, so that a find among a few ids reads only their bodies' rows.
+      return { sql: '(m.parse_error IS NOT NULL OR EXISTS (SELECT 1 FROM message_bodies b WHERE b.seq = m.seq AND b.text_cut = 1))', params: [] };
   }
+}
+
+/** store/may-match.ts's mayBeSent as SQL (PostgreSQL's is the same but for its placeholders). */
+function maySentCondition(from: number | null, to: number | null): SqlCondition {
+  const range = [...(from === null ? [] : ['m.date_header >= ?']), ...(to === null ? [] : ['m.date_header < ?'])];
+  const params = [EARLIEST_TRUSTED_DATE, ...(from === null ? [] : [from]), ...(to === null ? [] : [to])];
+  return { sql: `(m.date_header IS NULL OR m.date_header < ? OR (${range.length ? range.join(' AND ') : '1'}))`, params };
+}
+
+/** For each may-contain term of a query, the seqs the store's scan found it may match (store/narrowing-scan.ts). */
+export type NarrowedSeqs = ReadonlyMap<MayContainTerm, readonly number[]>;
+
+/** The query's may-contain terms, which the SQLite store answers by a scan before the SQL. */
+export function mayContainTerms(query: SearchQuery): MayContainTerm[] {
+  return query.terms.filter((term): term is MayContainTerm => term.kind === 'may-contain');
 }
 
 /**
@@ -273,7 +304,8 @@ export function compileSearch(
     prefixTerms = NO_PREFIX_TERMS,
     trigramParts = NO_TRIGRAM_PARTS,
     packedMatches = new Map(),
-  }: { drive?: boolean; prefixTerms?: PrefixTerms; trigramParts?: TrigramParts; packedMatches?: PackedMatches } = {},
+    narrowedSeqs = new Map(),
+  }: { drive?: boolean; prefixTerms?: PrefixTerms; trigramParts?: TrigramParts; packedMatches?: PackedMatches; narrowedSeqs?: NarrowedSeqs } = {},
 ): CompiledSearch {
   const parts: string[] = [];
   const params: unknown[] = [];
@@ -295,7 +327,7 @@ export function compileSearch(
   for (const term of query.terms) {
     // A driving full-text term is wholly answered by the MATCH; a field term keeps its LIKE.
     if (words.includes(term as TextTerm)) continue;
-    const { sql, params: termParams } = termCondition(term, packedMatches);
+    const { sql, params: termParams } = termCondition(term, packedMatches, narrowedSeqs);
     params.push(...termParams);
     parts.push(term.negated ? `NOT (${sql})` : sql);
   }

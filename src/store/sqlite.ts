@@ -20,11 +20,13 @@ import {
   drivingTrigramTerms,
   earliestBefore,
   looksInHtml,
+  mayContainTerms,
   readsFullText,
   receivedAtIndexed,
   trigramPhrase,
   substringValues,
   type CompiledSearch,
+  type NarrowedSeqs,
   type PackedMatches,
   type PrefixTerms,
   type SqlCondition,
@@ -32,6 +34,7 @@ import {
   type TrigramTerm,
 } from './search-sql.js';
 import { selectivePart } from './trigram-narrowing.js';
+import { scanMayContain } from './narrowing-scan.js';
 import { CREATE_FULL_TEXT_TERMS, expandable, termsWithPrefix } from './prefix-terms.js';
 import { createCheckpointer, WAL_RESTART_PAGES } from './checkpointer.js';
 import { packRaw, unpackRaw, unpackText, type StoredRaw, type StoredText } from './blob-codec.js';
@@ -205,9 +208,15 @@ function scopeFilter(scope: MailboxScope): SqlCondition {
 function scopedSearch(
   scope: MailboxScope,
   query: SearchQuery,
-  { drive, packedMatches, prefixTerms, trigramParts }: { drive: boolean; packedMatches: PackedMatches; prefixTerms?: PrefixTerms; trigramParts?: TrigramParts },
+  {
+    drive,
+    packedMatches,
+    prefixTerms,
+    trigramParts,
+    narrowedSeqs,
+  }: { drive: boolean; packedMatches: PackedMatches; prefixTerms?: PrefixTerms; trigramParts?: TrigramParts; narrowedSeqs?: NarrowedSeqs },
 ): CompiledSearch {
-  const where = compileSearch(query, { drive, packedMatches, prefixTerms, trigramParts });
+  const where = compileSearch(query, { drive, packedMatches, prefixTerms, trigramParts, narrowedSeqs });
   if (scope.kind === 'all') return where;
   const inScope = scopeCondition(scope);
   return { ...where, sql: `${inScope.sql} AND (${where.sql})`, params: [...inScope.params, ...where.params] };
@@ -434,14 +443,20 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
   const fullText = createFtsIndexer({ writer, exclusive, log, delayMs: options.indexDelayMs });
 
-  /** A search within a scope, once the full-text index holds every acknowledged message if it reads the index. */
-  async function searchFor(scope: MailboxScope, query: SearchQuery, drive = true): Promise<CompiledSearch> {
+  /**
+   * A search within a scope, once the full-text index holds every acknowledged message if it reads the index.
+   * IMAP's may-contain terms are answered by a scan of the scope's rows, or of `ids` only when given (find).
+   */
+  async function searchFor(scope: MailboxScope, query: SearchQuery, drive = true, ids: readonly string[] | null = null): Promise<CompiledSearch> {
     if (readsFullText(query)) await fullText.catchUp();
     const packedMatches = new Map<string, number[]>();
     for (const value of substringValues(query)) packedMatches.set(value, await packedBodiesContaining(reader, value, looksInHtml(value)));
+    const mayContain = mayContainTerms(query);
+    // Rows found by id are filtered by scope without walking a mailbox's index (scopeFilter); a whole scope walks it.
+    const narrowedSeqs = mayContain.length > 0 ? await scanMayContain(reader, mayContain, ids === null ? scopeCondition(scope) : scopeFilter(scope), ids) : undefined;
     const search = drive
-      ? scopedSearch(scope, query, { drive, packedMatches, prefixTerms: await prefixTermsOf(query), trigramParts: await trigramPartsOf(query) })
-      : scopedSearch(scope, query, { drive, packedMatches });
+      ? scopedSearch(scope, query, { drive, packedMatches, prefixTerms: await prefixTermsOf(query), trigramParts: await trigramPartsOf(query), narrowedSeqs })
+      : scopedSearch(scope, query, { drive, packedMatches, narrowedSeqs });
     const before = drive && search.from === 'messages m' ? earliestBefore(query) : null;
     if (before === null) return search;
     // How many were received before it, counted in the index only and no further than the limit.
@@ -729,7 +744,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     async find(scope, { query, since, ids, limit }: FindOptions) {
       if (ids && ids.length === 0) return [];
       // Not driven by an index: finds look among a few ids or the newest messages (waits).
-      const where = await searchFor(scope, query, false);
+      const where = await searchFor(scope, query, false, ids ?? null);
       const conditions = [where.sql];
       const params = [...where.params];
       if (since !== null && since !== undefined) {

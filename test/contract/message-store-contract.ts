@@ -19,6 +19,7 @@ import type { MessageSummary, NewMessage } from '../../src/mail/types.js';
 import type { MessageStore } from '../../src/store/types.js';
 import { newMessageFromRaw, rawMessage } from '../helpers/new-message.js';
 import { BASE, CORPUS, DAY, NAMES, searchCases, type CorpusMessage } from './corpus.js';
+import { describeNarrowingContract } from './narrowing-contract.js';
 
 /** A store made for the suite. */
 export interface OpenedStore {
@@ -452,6 +453,8 @@ export function describeMessageStoreContract(name: string, open: OpenStore): voi
         expect(undecided).toEqual([]);
       });
     });
+
+    describeNarrowingContract(open);
 
     describe('writes (a fresh store each)', () => {
       it('insert: the summary resolves once readable everywhere; concurrent inserts all land; a taken id is refused', async () => {

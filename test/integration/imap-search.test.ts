@@ -217,20 +217,26 @@ async function fill(): Promise<void> {
 }
 
 interface Recorded {
+  /** The narrowing queries asked, in order. */
   readonly asked: { query: SearchQuery; within: readonly string[] | null }[];
+  /** The text-unknown queries asked (what the store cannot vouch for, added to an index's answer): apart, at most one per kind per search. */
+  readonly unknownAsked: { query: SearchQuery; within: readonly string[] | null }[];
   readonly reads: string[];
 }
 
 /** A session's context over the store, as FolderAccess.search and read answer it; what it is asked is recorded. */
 function contextOf(messages: readonly FolderMessage[] = view): SearchContext & Recorded {
   const asked: Recorded['asked'] = [];
+  const unknownAsked: Recorded['unknownAsked'] = [];
   const reads: string[] = [];
   return {
     messages,
     asked,
+    unknownAsked,
     reads,
     async matching(query, within) {
-      asked.push({ query, within });
+      if (query.terms.every((term) => term.kind === 'text-unknown')) unknownAsked.push({ query, within });
+      else asked.push({ query, within });
       // Null is "the whole folder": the message outside the window is found too, as the real folder would find it.
       const found = await store.find(ALL_MAILBOXES, { query, ids: within, limit: 10_000 });
       return new Set(found.map((m) => m.id));
@@ -339,7 +345,9 @@ function keySuite(): void {
       const context = contextOf();
       // -0800: the 7th where written, the 8th in UTC.
       expect(await search('SENTON 7-Dec-2026', context)).toEqual(['order']);
-      expect(context.asked).toEqual([]);
+      // The store narrows by the Date it parsed, with 100 hours of slack for the zone; the exact check reads only those.
+      expect(context.asked.map((a) => a.query.terms[0]!.kind)).toEqual(['may-be-sent']);
+      expect(context.reads.map((id) => labelOf.get(id)).sort()).toEqual(['alternative', 'base64', 'folded', 'japanese', 'nodate', 'order']);
       expect(await search('SENTON 3-Dec-2026')).toEqual(['base64', 'japanese']);
       // +0900 on the 4th, the 3rd in UTC.
       expect(await search('SENTON 4-Dec-2026')).toEqual(['alternative']);
@@ -441,6 +449,91 @@ function keySuite(): void {
       expect(await search('HEADER Content-Transfer-Encoding base64')).toEqual(['base64']);
     });
 
+    it('narrows BODY inside a word, TEXT and HEADER of any field by the stored texts: only the candidates are read', async () => {
+      const body = contextOf();
+      expect(await search('BODY rder', body)).toEqual(['qp', 'base64', 'order']);
+      expect(body.asked.map((a) => a.query.terms)).toEqual([[{ kind: 'may-contain', in: 'body', field: null, value: 'rder', negated: false }]]);
+      // The candidates are listed (not the folder, which may hold more than the view), and only the matches are read.
+      expect(body.asked[0]!.within).toHaveLength(view.length);
+      expect(body.reads.map((id) => labelOf.get(id))).toEqual(['qp', 'base64', 'order']);
+      const text = contextOf();
+      expect(await search('TEXT kotaktest', text)).toEqual(['order']);
+      expect(text.reads.map((id) => labelOf.get(id))).toEqual(['order']);
+      const header = contextOf();
+      expect(await search('HEADER X-Mailer "KotakTest 1"', header)).toEqual(['order']);
+      expect(header.asked[0]!.query.terms.map((t) => (t.kind === 'may-contain' ? [t.field, t.value] : []))).toEqual([
+        ['x-mailer', 'kotaktest'],
+        ['x-mailer', '1'],
+      ]);
+      expect(header.reads.map((id) => labelOf.get(id))).toEqual(['order']);
+      // The HTML's text, looked for in its markup ("<p>Rechnung &amp; Lieferschein").
+      const html = contextOf();
+      expect(await search('BODY "ECHNUN"', html)).toEqual(['html']);
+      expect(html.reads.map((id) => labelOf.get(id))).toEqual(['html']);
+    });
+
+    it('never lets the store drop a match: case beyond ASCII, encoded words, HTML entities, cut and raw bodies, odd Date zones', async () => {
+      const extra: [string, string[]][] = [
+        ['kelvin', ['From: k@example.com', 'Subject: Units', 'Content-Type: text/plain; charset=utf-8', '', 'Measured in \u212Aelvin and ÄRGERLICH units']],
+        ['shy', ['From: s@example.com', 'Subject: Hyphens', 'Content-Type: text/html; charset=utf-8', '', '<p>Your Or&shy;der and o&#114;ders</p>']],
+        ['kelvinsubject', ['From: t@example.com', 'Subject: =?UTF-8?Q?300_=E2=84=AAelvin?=', '', 'cold']],
+        ['encoded', ['From: e@example.com', 'Subject: Encoded', 'X-Greeting: =?UTF-8?Q?Gr=C3=BC=C3=9Fe_aus_K=C3=B6LN?=', '', 'x']],
+        ['farzone', ['From: z@example.com', 'Subject: Far zone', 'Date: 7 Dec 2026 23:30 -9959', '', 'x']],
+        ['oldyear', ['From: y@example.com', 'Subject: Old year', 'Date: 9 Dec 126 10:00 +0000', '', 'x']],
+      ];
+      const added: FolderMessage[] = [];
+      const ids: string[] = [];
+      for (const [label, lines] of extra) {
+        const stored = await store.insert(await newMessageFromRaw(rawMessage(lines)));
+        labelOf.set(stored.id, label);
+        ids.push(stored.id);
+        added.push({ id: stored.id, uid: 400 + added.length, size: stored.size, receivedAt: Date.parse(stored.receivedAt), flags: { seen: false, flagged: false, deleted: false, keywords: [] } });
+      }
+      // Cut: the store holds the first part of the text only (a large spooled message): the rest is the store's blind spot.
+      const cutBase = await newMessageFromRaw(rawMessage(['From: c@example.com', 'Subject: Cut', '', 'head of the text, then far beyond the cut: the tail-marker']));
+      if (!cutBase.parsed.ok) throw new Error('parses');
+      const cut = await store.insert({ ...cutBase, parsed: { ok: true, message: { ...cutBase.parsed.message, text: 'head of the text', textCut: true } } });
+      labelOf.set(cut.id, 'cut');
+      ids.push(cut.id);
+      added.push({ id: cut.id, uid: 499, size: cut.size, receivedAt: Date.parse(cut.receivedAt), flags: { seen: false, flagged: false, deleted: false, keywords: [] } });
+      const withExtra = [...view, ...added];
+      try {
+        expect(await search('BODY kelvin', contextOf(withExtra))).toEqual(['kelvin']);
+        expect(await search('BODY ärgerlich', contextOf(withExtra))).toEqual(['kelvin']);
+        expect(await search('BODY "rder"', contextOf(withExtra))).toEqual(['qp', 'base64', 'order', 'shy']);
+        expect(await search('BODY "your order and orders"', contextOf(withExtra))).toEqual(['shy']);
+        expect(await search('HEADER X-Greeting "aus KÖln"', contextOf(withExtra))).toEqual(['encoded']);
+        // The subject column folds A-Z only; the Kelvin sign lower-cases to "k" for IMAP.
+        expect(await search('SUBJECT "300 kelvin"', contextOf(withExtra))).toEqual(['kelvinsubject']);
+        expect(await search('TEXT "grüße aus"', contextOf(withExtra))).toEqual(['encoded']);
+        expect(await search('BODY "ail-mark"', contextOf(withExtra))).toEqual(['cut']);
+        // -99:59: the 7th as written, the 12th in UTC; a 3-digit year is 1900 + it (JavaScript reads year 126).
+        expect(await search('SENTON 7-Dec-2026', contextOf(withExtra))).toEqual(['order', 'farzone']);
+        expect(await search('SENTON 9-Dec-2026', contextOf(withExtra))).toEqual(['oldyear']);
+      } finally {
+        for (const id of ids) await store.delete(ALL_MAILBOXES, id);
+      }
+    });
+
+    it('in a folder of many messages, BODY inside a word reads only what the store kept', async () => {
+      const many: FolderMessage[] = [];
+      const ids: string[] = [];
+      for (let i = 0; i < 150; i++) {
+        const word = i % 50 === 7 ? 'invoice' : 'receipt';
+        const stored = await store.insert(await newMessageFromRaw(rawMessage([`From: n${i}@example.com`, `Subject: Number ${i}`, '', `Your ${word} number ${i} is ready.`])));
+        labelOf.set(stored.id, `n${i}`);
+        ids.push(stored.id);
+        many.push({ id: stored.id, uid: 1000 + i, size: stored.size, receivedAt: Date.parse(stored.receivedAt), flags: { seen: false, flagged: false, deleted: false, keywords: [] } });
+      }
+      try {
+        const context = contextOf(many);
+        expect(await search('BODY nvoic', context)).toEqual(['n7', 'n57', 'n107']);
+        expect(context.reads.map((id) => labelOf.get(id))).toEqual(['n7', 'n57', 'n107']);
+      } finally {
+        for (const id of ids) await store.delete(ALL_MAILBOXES, id);
+      }
+    });
+
     it('composes NOT, OR and groups as set operations', async () => {
       expect(await search('SEEN SUBJECT order')).toEqual(['order']);
       expect(await search('OR FLAGGED DELETED')).toEqual(['html', 'base64', 'alternative']);
@@ -504,6 +597,15 @@ function keySuite(): void {
       expect(await search('BODY "1099"', contextOf(withMany))).toEqual(['many']);
       expect(await search('TEXT "haystack" FROM many', contextOf(withMany))).toEqual(['many']);
       expect(await search('BODY rder', contextOf(withMany))).toEqual(['qp', 'base64', 'order']);
+      // Narrowed by the full-text index, which holds nothing of it: it stays a candidate all the same (asked once per search).
+      const indexed = contextOf(withMany);
+      expect(await search('BODY "part 1099" BODY "1098 haystack"', indexed)).toEqual(['many']);
+      expect(indexed.asked.map((a) => a.query.terms[0]!.kind)).toEqual(['text', 'text']);
+      // About the view's ids (a folder may hold far more than its window), once.
+      expect(indexed.unknownAsked).toHaveLength(1);
+      expect(indexed.unknownAsked[0]!.within).toHaveLength(withMany.length);
+      expect(await search('SUBJECT "many parts"', contextOf(withMany))).toEqual(['many']);
+      expect(await search('SENTBEFORE 1-Jan-2100', contextOf(withMany))).toEqual(except('nodate'));
       await store.delete(ALL_MAILBOXES, stored.id);
     });
 

@@ -218,21 +218,32 @@ describe('what the store is asked for a string key', () => {
     expect(narrowingQuery(header('reply-to'), 'Ünal')?.terms[0]).toMatchObject({ field: 'reply-to', value: 'ünal' });
     expect(narrowingQuery(header('message-id'), '<abc.123@mail')?.terms[0]).toMatchObject({ field: 'message-id', value: 'abc.123@mail' });
     expect(narrowingQuery(header('bcc'), ', <>')).toBeNull();
-    // Other header fields are not in the store's search.
-    expect(narrowingQuery(header('x-mailer'), 'kotak')).toBeNull();
+    // Other header fields: the stored header list, by the field's name (may-contain).
+    expect(narrowingQuery(header('x-mailer'), 'Kotak 1')?.terms).toEqual([
+      { kind: 'may-contain', in: 'header', field: 'x-mailer', value: 'kotak', negated: false },
+      { kind: 'may-contain', in: 'header', field: 'x-mailer', value: '1', negated: false },
+    ]);
+    // A name that is no RFC 5322 field name (blanks, 8-bit): the parser may not keep the line.
+    expect(narrowingQuery(header('from user@domain  fri feb 22 17'), '2008')).toBeNull();
+    expect(narrowingQuery(header('ünïcode'), 'x')).toBeNull();
   });
 
   it('asks a body by the words a substring holds whole, the last as a prefix', () => {
-    // "rder" may end a longer word ("Order"): nothing the word index can be asked.
-    expect(term('rder')).toBeUndefined();
-    expect(term('invoice')).toBeUndefined();
+    // "rder" may end a longer word ("Order"): nothing the word index can be asked; the stored texts are.
+    expect(term('rder')).toEqual({ kind: 'may-contain', in: 'body', field: null, value: 'rder', negated: false });
+    expect(term('invoice')).toMatchObject({ kind: 'may-contain', value: 'invoice' });
     expect(term('ice is attach')).toEqual({ kind: 'text', value: 'is attach', phrase: false, negated: false });
     expect(term(' invoice')).toEqual({ kind: 'text', value: 'invoice', phrase: false, negated: false });
     expect(term('Crème brûlée')).toMatchObject({ value: 'brulee' });
     expect(term('テスト中')).toMatchObject({ value: 'テスト中' });
-    expect(term('$$$')).toBeUndefined();
-    // TEXT looks in every header field, which the store does not hold.
-    expect(narrowingQuery({ kind: 'text' }, ' invoice')).toBeNull();
+    expect(term('$$$')).toMatchObject({ kind: 'may-contain', value: '$$$' });
+    // Whitespace only: nothing to ask.
+    expect(narrowingQuery({ kind: 'body' }, '  ')).toBeNull();
+    // TEXT: the header list or the body, each run; no character of U+0080-U+00FF (IMAP reads a name's bytes as Latin-1).
+    expect(narrowingQuery({ kind: 'text' }, ' Invoice ¿from:')?.terms.map((t) => (t.kind === 'may-contain' ? [t.in, t.value] : []))).toEqual([
+      ['text', 'invoice'],
+      ['text', 'from:'],
+    ]);
   });
 });
 

@@ -10,7 +10,7 @@ import type { SearchQuery } from '../../mail/search-query.js';
 import { dayMatches, utcDay } from './dates.js';
 import type { SearchKey, StringTarget } from './keys.js';
 import { anyFieldMatches, bodyTexts, messageTexts, needsBody, textMatches, type MessageTexts } from './message-text.js';
-import { narrowingQuery } from './narrowing.js';
+import { narrowingQuery, sentNarrowingQuery, unknownTextQuery } from './narrowing.js';
 import { sequenceMatcher } from './sequence-set.js';
 
 export interface KeySource {
@@ -41,7 +41,7 @@ export function keyCost(key: SearchKey): number {
     case 'string':
       return key.value === '' || narrowingQuery(key.target, key.value) === null ? 2 : 1;
     case 'sent-date':
-      return 2;
+      return 1;
     case 'and':
       return Math.max(0, ...key.keys.map(keyCost));
     case 'or':
@@ -56,6 +56,7 @@ export function keyCost(key: SearchKey): number {
 class Evaluator {
   readonly #source: KeySource;
   readonly #texts = new Map<string, MessageTexts | null>();
+  readonly #unknown = new Map<string, Promise<Set<number>>>();
   #cachedBodyChars = 0;
 
   constructor(source: KeySource) {
@@ -90,8 +91,10 @@ class Evaluator {
         return candidates.filter((at) => (key.op === 'larger' ? messages[at]!.size > key.octets : messages[at]!.size < key.octets));
       case 'internal-date':
         return candidates.filter((at) => dayMatches(key.op, utcDay(messages[at]!.receivedAt), key.day));
-      case 'sent-date':
-        return this.#checked(candidates, false, (texts) => dayMatches(key.op, texts.sentDay, key.day));
+      case 'sent-date': {
+        const left = await this.#narrowed(sentNarrowingQuery(key.op, key.day), candidates);
+        return this.#checked(left, false, (texts) => dayMatches(key.op, texts.sentDay, key.day));
+      }
       case 'string':
         return this.#string(key.target, key.value, candidates);
       case 'and': {
@@ -121,13 +124,14 @@ class Evaluator {
 
   async #string(target: StringTarget, value: string, candidates: number[]): Promise<number[]> {
     const messages = this.#source.messages;
-    let left = candidates;
     const query = narrowingQuery(target, value);
+    let left = candidates;
     if (query !== null) {
-      // The whole view is asked as the folder (null), which spares the store a list of every id.
-      const within = left.length === messages.length || left.length > MAX_WITHIN_IDS ? null : left.map((at) => messages[at]!.id);
-      const found = await this.#source.matching(query, within);
-      left = left.filter((at) => found.has(messages[at]!.id));
+      const found = new Set(await this.#narrowed(query, candidates));
+      // What the index or a header column cannot vouch for (a cut text, a message kept raw) stays a candidate.
+      const unknown = unknownTextQuery(target, query);
+      const unvouched = unknown === null ? new Set<number>() : await this.#unknownText(unknown);
+      left = candidates.filter((at) => found.has(at) || unvouched.has(at));
     }
     const needle = value.toLowerCase();
     if (target.kind !== 'text' || needle === '') return this.#checked(left, needsBody(target) && needle !== '', (texts) => textMatches(texts, target, needle));
@@ -135,6 +139,29 @@ class Evaluator {
     const inHeader = new Set(await this.#checked(left, false, (texts) => anyFieldMatches(texts, needle)));
     const inBody = new Set(await this.#checked(left.filter((at) => !inHeader.has(at)), true, (texts) => textMatches(texts, { kind: 'body' }, needle)));
     return left.filter((at) => inHeader.has(at) || inBody.has(at));
+  }
+
+  /** The view's messages whose text the store cannot vouch for (unknownTextQuery), asked once per search and kind: they are few. */
+  #unknownText(query: SearchQuery): Promise<Set<number>> {
+    const kind = JSON.stringify(query);
+    let known = this.#unknown.get(kind);
+    if (known === undefined) {
+      known = this.#narrowed(query, this.#source.messages.map((_, at) => at)).then((positions) => new Set(positions));
+      this.#unknown.set(kind, known);
+    }
+    return known;
+  }
+
+  /** The candidates the store's answer to `query` holds. */
+  async #narrowed(query: SearchQuery, candidates: number[]): Promise<number[]> {
+    const messages = this.#source.messages;
+    // The whole view is asked as the folder (null), which spares the store a list of every id;
+    // except for terms the store answers row by row (may-contain reads stored texts, text-unknown
+    // has no index), asked about the candidates only, not about a folder that may hold far more.
+    const scans = query.terms.some((term) => term.kind === 'may-contain' || term.kind === 'text-unknown');
+    const whole = (!scans && candidates.length === messages.length) || candidates.length > MAX_WITHIN_IDS;
+    const found = await this.#source.matching(query, whole ? null : candidates.map((at) => messages[at]!.id));
+    return candidates.filter((at) => found.has(messages[at]!.id));
   }
 
   /** The candidates whose raw message passes `test`, read a few at a time; a message gone meanwhile does not. */

@@ -16,11 +16,14 @@
  *   it, and the value's last word as a word's start when a separator comes before it; the value's
  *   first word may be the end of a longer one, so it is left out. Scripts without spaces (CJK,
  *   Thai) are searched by the store as substrings (LIKE), so a run of them is asked as it is.
+ * - `may-contain` (a BODY string that may start inside a word, TEXT, HEADER of any other field) and
+ *   `may-be-sent` (SENT*) are IMAP's own terms, answered from the stored texts, header list and
+ *   Date (src/store/may-match.ts): a run is asked as the store keeps it, folded to lower-case ASCII.
  */
-import type { SearchQuery, SearchTerm } from '../../mail/search-query.js';
+import type { MayContainTerm, SearchQuery, SearchTerm } from '../../mail/search-query.js';
 // The tokenizer itself (a pure port of FTS5's unicode61), so that words split where the index splits them.
 import { unicode61Tokens } from '../../store/pg/tokenize.js';
-import type { StringTarget } from './keys.js';
+import type { DateOp, StringTarget } from './keys.js';
 
 type FieldName = Extract<SearchTerm, { kind: 'field' }>['field'];
 
@@ -45,17 +48,20 @@ export function narrowingQuery(target: StringTarget, value: string): SearchQuery
   return terms.length > 0 ? { terms } : null;
 }
 
+/** RFC 5322's field name: printable ASCII but the colon. */
+const FIELD_NAME = /^[\x21-\x39\x3b-\x7e]+$/;
+
 /** Field terms for each run, ANDed: every run is in the field, so each is a condition the store may add. */
 const MAX_FIELD_TERMS = 8;
 
 function narrowingTerms(target: StringTarget, value: string): SearchTerm[] {
   switch (target.kind) {
     case 'text':
-      // Any header field may hold it, and the store holds only a few of them.
-      return [];
+      return mayContain('text', null, value, hasNoCaseOutsideAscii, (char) => char < '\x80' || char > '\xff');
     case 'body': {
+      // The full-text index when the string holds a whole word (an index lookup); else the stored texts.
       const term = wordsTerm(value);
-      return term ? [term] : [];
+      return term ? [term] : mayContain('body', null, value, hasNoCaseOutsideAscii);
     }
     case 'header': {
       if (target.name === 'subject') return fields('subject', runs(value, PLAIN_CHARS, hasNoCaseOutsideAscii));
@@ -63,9 +69,49 @@ function narrowingTerms(target: StringTarget, value: string): SearchTerm[] {
       const address = ADDRESS_FIELDS.get(target.name);
       // The lists are stored lower-cased by JavaScript, as the store lower-cases the value: any case folds alike.
       if (address) return fields(address, runs(value, ADDRESS_CHARS, () => true));
-      return [];
+      // A name that is no RFC 5322 field name (8-bit bytes, which IMAP reads as Latin-1 and the
+      // store as UTF-8; blanks, as in an mbox "From " line): the parser may not keep such a line.
+      if (!FIELD_NAME.test(target.name)) return [];
+      return mayContain('header', target.name, value, hasNoCaseOutsideAscii);
     }
   }
+}
+
+/**
+ * May-contain terms for the runs of the lower-cased value the stored texts hold as they are, ASCII
+ * letters folded (search-query.ts's MayContainTerm): no whitespace (HTML folds it, headers unfold
+ * it), no NUL, no letter with a case outside ASCII. ANDed: each run is in the text.
+ */
+function mayContain(where: MayContainTerm['in'], field: string | null, value: string, ...keep: ((char: string) => boolean)[]): MayContainTerm[] {
+  const kept = (char: string) => keep.every((test) => test(char));
+  const distinct = [...new Set(runs(value.toLowerCase(), PLAIN_CHARS, kept))].sort((a, b) => b.length - a.length);
+  return distinct.slice(0, MAX_FIELD_TERMS).map((run) => ({ kind: 'may-contain', in: where, field, value: run, negated: false }));
+}
+
+/**
+ * The query whose answer is added to `query`'s (the narrowing of a string key on `target`): the
+ * messages whose text the store cannot vouch for, which the full-text index and the header columns
+ * leave out (a cut text, a message kept raw). Null when `query` keeps them itself (may-contain).
+ */
+export function unknownTextQuery(target: StringTarget, query: SearchQuery): SearchQuery | null {
+  if (query.terms.some((term) => term.kind === 'may-contain')) return null;
+  return { terms: [{ kind: 'text-unknown', in: target.kind === 'header' ? 'header' : 'body', negated: false }] };
+}
+
+/**
+ * The slack of SENT*'s narrowing: IMAP reads the Date header's day as written in its own zone, the
+ * store keeps its instant; a zone is at most ±99:59 (RFC 5322's four digits), so the instant lies
+ * within 100 hours of the written day's bounds.
+ */
+const SENT_SLACK_MS = 100 * 3_600_000;
+const DAY_MS = 86_400_000;
+
+/** SENTBEFORE, SENTON, SENTSINCE `day` → a query whose answer holds every message it matches. */
+export function sentNarrowingQuery(op: DateOp, day: number): SearchQuery {
+  const start = day * DAY_MS - SENT_SLACK_MS;
+  const end = (day + 1) * DAY_MS + SENT_SLACK_MS;
+  const [from, to] = op === 'before' ? [null, day * DAY_MS + SENT_SLACK_MS] : op === 'on' ? [start, end] : [start, null];
+  return { terms: [{ kind: 'may-be-sent', from, to, negated: false }] };
 }
 
 /** The longest runs first (the most selective, and the trigram index's best), at most MAX_FIELD_TERMS, none repeated. */

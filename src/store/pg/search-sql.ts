@@ -10,8 +10,10 @@
  *   value lower-cased by JavaScript, the column with its ASCII letters folded (kotak_fold), as
  *   SQLite's LIKE folds ASCII only. Trigram (pg_trgm) indexes serve the field filters.
  */
-import type { SearchQuery, SearchTerm } from '../../mail/search-query.js';
+import { MARKUP_JOINING_ENTITIES, markupPieces } from '../../mail/html-text.js';
+import type { MayContainTerm, SearchQuery, SearchTerm } from '../../mail/search-query.js';
 import { refuseNul } from '../../mail/search-query.js';
+import { EARLIEST_TRUSTED_DATE, FOLDS_INTO_ASCII } from '../may-match.js';
 import { ADDRESS_COLUMNS, looksInHtml, substringValues } from '../search-sql.js';
 import { unicode61Tokens } from './tokenize.js';
 
@@ -127,7 +129,65 @@ function termCondition(term: SearchTerm, params: SqlParams): string {
       return `m.size ${term.op === 'larger' ? '>' : '<'} ${params.add(term.bytes)}::numeric`;
     case 'mailbox':
       return `m.mailbox = ${params.add(term.name)}`;
+    case 'may-contain':
+      refuseNul(term.value);
+      if (term.in === 'text') return `(${mayContainInHeader(term, params)} OR ${mayContainInBody(term, params)})`;
+      return term.in === 'body' ? mayContainInBody(term, params) : mayContainInHeader(term, params);
+    case 'text-unknown':
+      if (term.in === 'header') return `(m.parse_error_json IS NOT NULL OR ${foldsIntoAscii('m.subject', params)} OR ${foldsIntoAscii("COALESCE(m.message_id, '')", params)})`;
+      return '(m.parse_error_json IS NOT NULL OR EXISTS (SELECT 1 FROM message_bodies b WHERE b.seq = m.seq AND b.text_cut))';
+    case 'may-be-sent': {
+      const range = [
+        ...(term.from === null ? [] : [`m.date_header >= ${params.add(term.from)}::bigint`]),
+        ...(term.to === null ? [] : [`m.date_header < ${params.add(term.to)}::bigint`]),
+      ];
+      return `(m.date_header IS NULL OR m.date_header < ${params.add(EARLIEST_TRUSTED_DATE)}::bigint OR (${range.length ? range.join(' AND ') : 'true'}))`;
+    }
   }
+}
+
+/** Whether the text `column` holds a FOLDS_INTO_ASCII character. */
+function foldsIntoAscii(column: string, params: SqlParams): string {
+  return FOLDS_INTO_ASCII.map((char) => `strpos(${column}, ${params.add(char)}) > 0`).join(' OR ');
+}
+
+/**
+ * store/may-match.ts's mayContainInBody as SQL. A text or HTML holding a NUL (kept as JSON, b.*_json)
+ * is not read here: such a message stays a candidate.
+ */
+function mayContainInBody(term: MayContainTerm, params: SqlParams): string {
+  const value = params.add(term.value);
+  const markup = 'kotak_fold(b.html)';
+  const joins = MARKUP_JOINING_ENTITIES.map((entity) => `strpos(${markup}, ${params.add(entity)}) > 0`);
+  const pieces = markupPieces(term.value).map((piece) => `strpos(${markup}, ${params.add(piece)}) > 0`);
+  const inHtml = [foldsIntoAscii('b.html', params), ...joins, pieces.length ? `(${pieces.join(' AND ')})` : 'true'].join(' OR ');
+  const onBody = [
+    'b.text_cut',
+    '(b.text IS NULL AND b.text_json IS NOT NULL)',
+    '(b.html IS NULL AND b.html_json IS NOT NULL)',
+    `strpos(kotak_fold(b.text), ${value}) > 0`,
+    foldsIntoAscii('b.text', params),
+    `(b.html IS NOT NULL AND (${inHtml}))`,
+  ];
+  return `(m.parse_error_json IS NOT NULL OR EXISTS (SELECT 1 FROM message_bodies b WHERE b.seq = m.seq AND (${onBody.join(' OR ')})))`;
+}
+
+/**
+ * store/may-match.ts's mayContainInHeader as SQL, over the stored header list (JSON). A list holding
+ * an escaped NUL (`\u0000`, which PostgreSQL's json cannot give as text) is not read: a candidate.
+ */
+function mayContainInHeader(term: MayContainTerm, params: SqlParams): string {
+  const value = params.add(term.value);
+  const name = "kotak_fold(h->>'name')";
+  const text = "kotak_fold(h->>'value')";
+  const field =
+    term.field === null
+      ? `(h->>'name' ~ '[^[:ascii:]]' OR strpos(${name} || ': ' || ${text}, ${value}) > 0)`
+      : `(${name} = ${params.add(term.field)} AND strpos(${text}, ${value}) > 0)`;
+  // CASE, not OR: the JSON is read only when it holds no escaped NUL (OR may run either side first).
+  const onList = `CASE WHEN strpos(b.headers_json, ${params.add('\\u0000')}) > 0 OR ${foldsIntoAscii('b.headers_json', params)} THEN true
+    ELSE EXISTS (SELECT 1 FROM json_array_elements(b.headers_json::json) h WHERE ${field}) END`;
+  return `(m.parse_error_json IS NOT NULL OR EXISTS (SELECT 1 FROM message_bodies b WHERE b.seq = m.seq AND ${onList}))`;
 }
 
 /** The query's terms AND-ed, as a condition on `messages m`; `true` when it has none. */
