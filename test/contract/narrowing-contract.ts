@@ -140,8 +140,7 @@ export function describeNarrowingContract(open: OpenStore): void {
           const fieldsOnly = { ...withBody, headers: texts.headers.filter((field) => /^[\x21-\x39\x3b-\x7e]+$/.test(field.name)) };
           for (const [target, needle] of probes) {
             const query = narrowingQuery(target, needle);
-            // The address, subject and message-id terms are older (and read parsed lists: docs/IMAP.md's limits).
-            if (query === null || query.terms.some((term) => term.kind === 'field')) continue;
+            if (query === null) continue;
             if (!textMatches(fieldsOnly, target, needle.toLowerCase())) continue;
             asked++;
             const answer = await store.find(ALL_MAILBOXES, { query, ids: [id], limit: 1 });

@@ -208,16 +208,20 @@ describe('what the store is asked for a string key', () => {
     expect(narrowingQuery(header('subject'), '')).toBeNull();
   });
 
-  it('asks an address field by a run a parsed address list keeps as written', () => {
+  it('asks an address field of the stored header as written, not of the parsed address lists', () => {
+    // The parsed lists leave out a group's name or a comment, which IMAP matches: the header list keeps them.
     expect(narrowingQuery(header('from'), '"Alice Example" <alice@')?.terms).toEqual([
-      { kind: 'field', field: 'from', value: 'example', negated: false },
-      { kind: 'field', field: 'from', value: 'alice@', negated: false },
-      { kind: 'field', field: 'from', value: 'alice', negated: false },
+      { kind: 'may-contain', in: 'header', field: 'from', value: 'example"', negated: false },
+      { kind: 'may-contain', in: 'header', field: 'from', value: '"alice', negated: false },
+      { kind: 'may-contain', in: 'header', field: 'from', value: 'alice@', negated: false },
     ]);
-    expect(narrowingQuery(header('to'), 'bob@example.org')?.terms[0]).toMatchObject({ field: 'to', value: 'bob@example.org' });
-    expect(narrowingQuery(header('reply-to'), 'Ünal')?.terms[0]).toMatchObject({ field: 'reply-to', value: 'ünal' });
+    expect(narrowingQuery(header('to'), 'undisclosed-recipients:;')?.terms).toEqual([
+      { kind: 'may-contain', in: 'header', field: 'to', value: 'undisclosed-recipients:;', negated: false },
+    ]);
+    // A letter with a case outside ASCII is left out, as the store folds A-Z only.
+    expect(narrowingQuery(header('reply-to'), 'Ünal')?.terms[0]).toMatchObject({ in: 'header', field: 'reply-to', value: 'nal' });
     expect(narrowingQuery(header('message-id'), '<abc.123@mail')?.terms[0]).toMatchObject({ field: 'message-id', value: 'abc.123@mail' });
-    expect(narrowingQuery(header('bcc'), ', <>')).toBeNull();
+    expect(narrowingQuery(header('bcc'), '<>')).toBeNull();
     // Other header fields: the stored header list, by the field's name (may-contain).
     expect(narrowingQuery(header('x-mailer'), 'Kotak 1')?.terms).toEqual([
       { kind: 'may-contain', in: 'header', field: 'x-mailer', value: 'kotak', negated: false },

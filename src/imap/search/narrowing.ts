@@ -7,16 +7,18 @@
  * - `subject:` is a LIKE on the stored (decoded) subject, folding ASCII letters only: one term for
  *   each run of the value's characters that the stored subject holds as typed whatever the case
  *   (no whitespace, which the parser may fold, and no letters with a case outside ASCII), ANDed.
- * - `from:`, `to:`, `cc:`, `bcc:`, `reply-to:` are LIKEs on the lower-cased "name <address>" lists
- *   the parser read: a term for each run of characters a name or an address keeps as they are
- *   written in the header (letters, digits, atext), so no quotes, brackets, commas or blanks.
+ * - FROM, TO, CC, BCC and HEADER of an address field are not asked of the `from:`… columns: those
+ *   hold the address lists the parser read, which leave out what IMAP still matches (a group's
+ *   name, `undisclosed-recipients:;`, comments, an address the parser could not read). They are
+ *   `may-contain` in the header, as HEADER of any other field.
  * - `message-id:` is a LIKE on the id without its angle brackets.
  * - A text term is FTS5 words (unicode61): a phrase of whole words with the last as a prefix. A
  *   substring of the text holds whole every word of the value that is bounded on both sides within
  *   it, and the value's last word as a word's start when a separator comes before it; the value's
  *   first word may be the end of a longer one, so it is left out. Scripts without spaces (CJK,
  *   Thai) are searched by the store as substrings (LIKE), so a run of them is asked as it is.
- * - `may-contain` (a BODY string that may start inside a word, TEXT, HEADER of any other field) and
+ * - `may-contain` (a BODY string that may start inside a word, TEXT, HEADER of any field but the
+ *   subject and message-id) and
  *   `may-be-sent` (SENT*) are IMAP's own terms, answered from the stored texts, header list and
  *   Date (src/store/may-match.ts): a run is asked as the store keeps it, folded to lower-case ASCII.
  */
@@ -27,16 +29,6 @@ import type { DateOp, StringTarget } from './keys.js';
 
 type FieldName = Extract<SearchTerm, { kind: 'field' }>['field'];
 
-const ADDRESS_FIELDS = new Map<string, FieldName>([
-  ['from', 'from'],
-  ['to', 'to'],
-  ['cc', 'cc'],
-  ['bcc', 'bcc'],
-  ['reply-to', 'reply-to'],
-]);
-
-/** Characters a parsed address list keeps as written (RFC 5322 atext, `@`, `.`, and any letter or digit). */
-const ADDRESS_CHARS = /[\p{L}\p{N}!#$%&'*+\-/=?^_`{|}~.@]+/gu;
 /** No whitespace (folded by parsers), no NUL (SQLite's LIKE stops at one), no angle brackets (message-id). */
 const PLAIN_CHARS = /[^\s\0<>]+/gu;
 /** As search-sql.ts's NEEDS_SUBSTRING: the scripts the store searches as substrings, not words. */
@@ -66,9 +58,6 @@ function narrowingTerms(target: StringTarget, value: string): SearchTerm[] {
     case 'header': {
       if (target.name === 'subject') return fields('subject', runs(value, PLAIN_CHARS, hasNoCaseOutsideAscii));
       if (target.name === 'message-id') return fields('message-id', runs(value, PLAIN_CHARS, hasNoCaseOutsideAscii));
-      const address = ADDRESS_FIELDS.get(target.name);
-      // The lists are stored lower-cased by JavaScript, as the store lower-cases the value: any case folds alike.
-      if (address) return fields(address, runs(value, ADDRESS_CHARS, () => true));
       // A name that is no RFC 5322 field name (8-bit bytes, which IMAP reads as Latin-1 and the
       // store as UTF-8; blanks, as in an mbox "From " line): the parser may not keep such a line.
       if (!FIELD_NAME.test(target.name)) return [];
