@@ -78,7 +78,7 @@ export function createDispatcher(settings: DispatcherSettings, deps: DispatcherD
 
   function startWorker(endpoint: WebhookEndpoint): Worker {
     const transport = createTransport();
-    const wlog = log.child({ endpoint: endpoint.name });
+    const wlog = log.child({ endpoint: endpoint.logName });
     let wakeRequested = true;
     let wakeUp: (() => void) | null = null;
 

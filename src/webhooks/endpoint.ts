@@ -1,12 +1,15 @@
 /**
  * A webhook endpoint as `--webhook` gives it: a URL that may carry a user and password (HTTP Basic).
  * The password goes only into the Authorization header of requests: the endpoint's name (the
- * outbox's key, log lines, error messages) is the URL without it.
+ * outbox's key, the deliveries API) is the URL without it. Log lines show less still: query values
+ * are often tokens (`?token=…`), so logs show them cut (`logName`).
  */
 
 export interface WebhookEndpoint {
   /** The URL without its password (the user stays): the outbox's key and what logs show. */
   readonly name: string;
+  /** The name with every query value shown as `…`: what log lines show. */
+  readonly logName: string;
   /** Where requests go: the URL without user and password. */
   readonly url: URL;
   /** `Basic …` from the URL's user and password; null when it has none. Never logged. */
@@ -38,6 +41,16 @@ export function endpointName(url: URL): string {
   return shown.href;
 }
 
+/** The URL without its password and with each query value cut to `…` (`?token=…&v=…`), for logs. */
+export function endpointLogName(url: URL): string {
+  const shown = new URL(endpointName(url));
+  if (shown.search === '') return shown.href;
+  const keys = [...shown.searchParams.keys()].map((key) => `${encodeURIComponent(key)}=…`).join('&');
+  shown.search = '';
+  shown.hash = '';
+  return `${shown.href}?${keys}`;
+}
+
 /** Reads a URL that webhookUrlProblem accepted. */
 export function readEndpoint(text: string): WebhookEndpoint {
   const given = new URL(text.trim());
@@ -47,5 +60,5 @@ export function readEndpoint(text: string): WebhookEndpoint {
   const user = decodeURIComponent(given.username);
   const password = decodeURIComponent(given.password);
   const authorization = user !== '' || password !== '' ? `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` : null;
-  return { name: endpointName(given), url, authorization };
+  return { name: endpointName(given), logName: endpointLogName(given), url, authorization };
 }

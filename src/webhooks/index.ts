@@ -84,7 +84,7 @@ export function createWebhooks(settings: WebhookSettings, deps: WebhookDeps): We
       void prune();
       pruneTimer = setInterval(() => void prune(), PRUNE_EVERY_MS);
       pruneTimer.unref();
-      log.info({ endpoints: endpoints.map((e) => e.name), events: settings.events, signed: settings.secret !== null }, 'webhooks on');
+      log.info({ endpoints: endpoints.map((e) => e.logName), events: settings.events, signed: settings.secret !== null }, 'webhooks on');
     },
     async stop() {
       clearInterval(pruneTimer);

@@ -79,6 +79,14 @@ describe('webhook endpoints', () => {
     expect(readEndpoint('http://127.0.0.1:9/').authorization).toBeNull();
     expect(webhookUrlProblem('http://127.0.0.1:9/')).toBeNull();
   });
+
+  it('show query values in log lines only as …, as they are often tokens', () => {
+    const endpoint = readEndpoint('https://u:secret@hooks.test/in?token=abc123&v=2#frag');
+    expect(endpoint.logName).toBe('https://u@hooks.test/in?token=…&v=…');
+    expect(endpoint.logName).not.toContain('abc123');
+    expect(endpoint.logName).not.toContain('secret');
+    expect(readEndpoint('http://127.0.0.1:9/hook').logName).toBe('http://127.0.0.1:9/hook');
+  });
 });
 
 describe('webhook retries', () => {
