@@ -1,5 +1,5 @@
 /** The relay queue in SQLite (tables from migrations/004_relay.sql), on the message store's connections. */
-import type { Connection } from './sqlite-driver.js';
+import { inImmediateTransaction, type Connection } from './sqlite-driver.js';
 import { isoOfMs, relayJobOf, type RelayJobRow } from './relay-rows.js';
 import { noRelayJobs, type RelayAttempt, type RelayJobUpdate, type RelayStatus, type RelayStore } from './relay-types.js';
 
@@ -23,17 +23,7 @@ export interface RelayStoreDeps {
 }
 
 export function createRelayStore({ reader, writer, exclusive }: RelayStoreDeps): RelayStore {
-  async function inTransaction<T>(work: () => Promise<T>): Promise<T> {
-    await writer.exec('BEGIN IMMEDIATE');
-    try {
-      const result = await work();
-      await writer.exec('COMMIT');
-      return result;
-    } catch (err) {
-      await writer.exec('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-  }
+  const inTransaction = <T>(work: () => Promise<T>): Promise<T> => inImmediateTransaction(writer, work);
 
   return {
     enqueue(messageId, mailbox, recipients, now, giveUpAt) {

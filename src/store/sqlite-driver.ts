@@ -98,3 +98,20 @@ function wrap(db: sqlite3.Database): Connection {
     },
   };
 }
+
+/**
+ * Runs `work` in a write transaction taken at once (BEGIN IMMEDIATE: no lock upgrade to fail
+ * halfway), committed when it resolves and rolled back when it throws. The caller holds the
+ * store's write queue, so no other statement of this connection runs in between.
+ */
+export async function inImmediateTransaction<T>(writer: Connection, work: () => Promise<T>): Promise<T> {
+  await writer.exec('BEGIN IMMEDIATE');
+  try {
+    const result = await work();
+    await writer.exec('COMMIT');
+    return result;
+  } catch (err) {
+    await writer.exec('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

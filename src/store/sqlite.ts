@@ -42,7 +42,7 @@ import { writeBatchOrEach } from './batch-write.js';
 import { cursorPage } from './cursor-page.js';
 import { byTagName, detailOf, summaryOf, type DetailColumns, type SummaryColumns } from './message-rows.js';
 import { packBodies, packedBodiesContaining, type PackedBodies } from './packed-bodies.js';
-import { openConnection, type Connection } from './sqlite-driver.js';
+import { inImmediateTransaction, openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles, type RawFiles } from './raw-files.js';
 import { openSpool, type Spool } from './spool.js';
 import { createRelayStore } from './relay-sqlite.js';
@@ -429,17 +429,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
     return (await writer.get<{ id: number }>('SELECT id FROM tags WHERE name = ?', [name]))!.id;
   }
 
-  async function transaction<T>(work: () => Promise<T>): Promise<T> {
-    await writer.exec('BEGIN IMMEDIATE');
-    try {
-      const result = await work();
-      await writer.exec('COMMIT');
-      return result;
-    } catch (err) {
-      await writer.exec('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-  }
+  const transaction = <T>(work: () => Promise<T>): Promise<T> => inImmediateTransaction(writer, work);
 
   const fullText = createFtsIndexer({ writer, exclusive, log, delayMs: options.indexDelayMs });
 

@@ -4,7 +4,7 @@
  * left `sending` can only be this process's own interrupted delivery: `requeueInterrupted` (at
  * start) makes every one of them pending again.
  */
-import type { Connection } from './sqlite-driver.js';
+import { inImmediateTransaction, type Connection } from './sqlite-driver.js';
 import { newWebhookRows, webhookAttemptOf, webhookDeliveryOf, type WebhookAttemptRow, type WebhookDeliveryRow } from './webhook-rows.js';
 import { noWebhookDeliveries, type WebhookDelivery, type WebhookDeliveryStatus, type WebhookEventDraft, type WebhookStore } from './webhook-types.js';
 
@@ -53,17 +53,7 @@ export interface WebhookStoreDeps {
 }
 
 export function createSqliteWebhookStore({ reader, writer, exclusive }: WebhookStoreDeps): WebhookStore {
-  async function inTransaction<T>(work: () => Promise<T>): Promise<T> {
-    await writer.exec('BEGIN IMMEDIATE');
-    try {
-      const result = await work();
-      await writer.exec('COMMIT');
-      return result;
-    } catch (err) {
-      await writer.exec('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
-  }
+  const inTransaction = <T>(work: () => Promise<T>): Promise<T> => inImmediateTransaction(writer, work);
 
   return {
     enqueue(drafts, now) {

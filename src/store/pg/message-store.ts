@@ -22,6 +22,7 @@ import { writeBatchOrEach } from '../batch-write.js';
 import { cursorPage } from '../cursor-page.js';
 import { byTagName, detailOf, summaryOf, type DetailColumns, type SummaryColumns } from '../message-rows.js';
 import { migratePostgres } from './migrate.js';
+import { inPgTransaction } from './transaction.js';
 import { compilePgSearch, SqlParams } from './search-sql.js';
 import { storedMessageDrafts } from '../webhook-rows.js';
 import { insertWebhookRows } from './webhook-store.js';
@@ -251,27 +252,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const query = async <R extends pg.QueryResultRow>(sql: string, values: readonly unknown[] = []): Promise<R[]> => (await pool.query<R>(sql, values as unknown[])).rows;
   const one = async <R extends pg.QueryResultRow>(sql: string, values: readonly unknown[] = []): Promise<R | undefined> => (await query<R>(sql, values))[0];
 
-  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>, lockKey?: string): Promise<T> {
-    const client = await pool.connect();
-    // A connection whose ROLLBACK failed is broken (the server went away): the pool drops it.
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      try {
-        if (lockKey) await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey]);
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-        });
-        throw err;
-      }
-    } finally {
-      client.release(broken);
-    }
-  }
+  const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>, lockKey?: string): Promise<T> => inPgTransaction(pool, work, lockKey);
 
   async function writeBatch(batch: readonly PendingInsert[]): Promise<void> {
     await transaction(async (client) => {

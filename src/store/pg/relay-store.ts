@@ -17,6 +17,7 @@
 import type { Pool } from 'pg';
 import { isoOfMs, relayJobOf, type RelayJobRow } from '../relay-rows.js';
 import { noRelayJobs, type RelayAttempt, type RelayJobUpdate, type RelayStatus, type RelayStore } from '../relay-types.js';
+import { renewLeasesEvery, type LeaseOptions } from './transaction.js';
 
 /** A row as `pg` returns it: bigint columns arrive as strings. */
 interface JobRow extends RelayJobRow {
@@ -35,18 +36,8 @@ interface AttemptJson {
 
 const byDueThenId = (a: JobRow, b: JobRow) => Number(a.next_attempt_at ?? 0) - Number(b.next_attempt_at ?? 0) || Number(a.id) - Number(b.id);
 
-export interface PgRelayStoreOptions {
+export interface PgRelayStoreOptions extends LeaseOptions {
   readonly pool: Pool;
-  /** This node's name (src/node-id.ts): unique among the live nodes on the database. */
-  readonly nodeId: string;
-  /** How long a claim holds a job without being renewed. */
-  readonly leaseMs: number;
-  /** How often the leases of jobs in delivery are renewed (0: never by itself; a third of the lease is usual). */
-  readonly renewEveryMs: number;
-  /** The clock the renewals use (the relay queue's, so leases and claims read one clock). */
-  readonly now?: () => number;
-  /** Told when renewing failed (the database unreachable): the leases may run out meanwhile. */
-  readonly onRenewError?: (err: unknown) => void;
 }
 
 export interface PgRelayStore extends RelayStore {
@@ -77,17 +68,7 @@ export function createPgRelayStore({ pool, nodeId, leaseMs, renewEveryMs, now = 
     return kept.size;
   }
 
-  let renewing = false;
-  const timer = renewEveryMs > 0
-    ? setInterval(() => {
-        if (renewing) return;
-        renewing = true;
-        renewLeases(now())
-          .catch((err: unknown) => onRenewError?.(err))
-          .finally(() => (renewing = false));
-      }, renewEveryMs)
-    : undefined;
-  timer?.unref();
+  const stopRenewing = renewLeasesEvery(renewEveryMs, renewLeases, now, onRenewError);
 
   return {
     async enqueue(messageId, mailbox, recipients, at, giveUpAt) {
@@ -211,7 +192,7 @@ export function createPgRelayStore({ pool, nodeId, leaseMs, renewEveryMs, now = 
     renewLeases,
 
     close() {
-      clearInterval(timer);
+      stopRenewing();
     },
   };
 }

@@ -18,6 +18,7 @@
 import type pg from 'pg';
 import { newWebhookRows, webhookAttemptOf, webhookDeliveryOf, type WebhookAttemptRow, type WebhookDeliveryRow } from '../webhook-rows.js';
 import { noWebhookDeliveries, type WebhookDelivery, type WebhookDeliveryStatus, type WebhookEventDraft, type WebhookStore } from '../webhook-types.js';
+import { inPgTransaction, renewLeasesEvery, type LeaseOptions } from './transaction.js';
 
 /** Advisory transaction lock of new outbox rows: "kotakwhk" as 8 ASCII bytes. */
 const OUTBOX_LOCK_KEY = '7741534246236809323';
@@ -52,19 +53,9 @@ export async function insertWebhookRows(client: pg.ClientBase, drafts: readonly 
   return returning ? inserted.rows.sort((a, b) => Number(a.seq) - Number(b.seq)).map(webhookDeliveryOf) : [];
 }
 
-export interface PgWebhookStoreOptions {
+export interface PgWebhookStoreOptions extends LeaseOptions {
   /** The node's own pool (app.ts's small one); the store does not end it. */
   readonly pool: pg.Pool;
-  /** This node's name (src/node-id.ts): unique among the live nodes on the database. */
-  readonly nodeId: string;
-  /** How long a claim holds a delivery without being renewed: longer than one POST may take. */
-  readonly leaseMs: number;
-  /** How often the leases of deliveries being sent are renewed (0: never by itself; a third of the lease is usual). */
-  readonly renewEveryMs: number;
-  /** The clock the renewals use (the dispatcher's, so leases and claims read one clock). */
-  readonly now?: () => number;
-  /** Told when renewing failed (the database unreachable): the leases may run out meanwhile. */
-  readonly onRenewError?: (err: unknown) => void;
 }
 
 export interface PgWebhookStore extends WebhookStore {
@@ -79,26 +70,7 @@ export function createPgWebhookStore({ pool, nodeId, leaseMs, renewEveryMs, now 
   const held = new Map<string, number>();
   const heldIds = () => [...held.keys()];
 
-  async function transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await pool.connect();
-    // A connection whose ROLLBACK failed is broken (the server went away): the pool drops it.
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      try {
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        await client.query('ROLLBACK').catch((rollbackErr: unknown) => {
-          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-        });
-        throw err;
-      }
-    } finally {
-      client.release(broken);
-    }
-  }
+  const transaction = <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => inPgTransaction(pool, work);
 
   async function renewLeases(at: number): Promise<number> {
     if (held.size === 0) return 0;
@@ -116,18 +88,7 @@ export function createPgWebhookStore({ pool, nodeId, leaseMs, renewEveryMs, now 
     return kept.size;
   }
 
-  let renewing = false;
-  const timer =
-    renewEveryMs > 0
-      ? setInterval(() => {
-          if (renewing) return;
-          renewing = true;
-          renewLeases(now())
-            .catch((err: unknown) => onRenewError?.(err))
-            .finally(() => (renewing = false));
-        }, renewEveryMs)
-      : undefined;
-  timer?.unref();
+  const stopRenewing = renewLeasesEvery(renewEveryMs, renewLeases, now, onRenewError);
 
   /** The endpoint's head: its lowest-seq delivery neither delivered nor failed (the partial index's first entry). */
   const HEAD_SEQ = `(SELECT seq FROM webhook_deliveries WHERE endpoint = $1 AND status IN ('pending', 'sending') ORDER BY seq LIMIT 1)`;
@@ -241,7 +202,7 @@ export function createPgWebhookStore({ pool, nodeId, leaseMs, renewEveryMs, now 
     renewLeases,
 
     close() {
-      clearInterval(timer);
+      stopRenewing();
     },
   };
 }
