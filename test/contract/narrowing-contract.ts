@@ -16,6 +16,7 @@ import type { NewMessage } from '../../src/mail/types.js';
 import type { MessageStore } from '../../src/store/types.js';
 import { newMessageFromRaw, rawMessage } from '../helpers/new-message.js';
 import type { OpenStore } from './message-store-contract.js';
+import { seededRandom as random } from '../helpers/random.js';
 
 const CORPUS = new URL('../fixtures/corpus/', import.meta.url);
 
@@ -32,17 +33,6 @@ async function stored(raw: Buffer, id?: string): Promise<NewMessage> {
     const base = await newMessageFromRaw(rawMessage(['Subject: placeholder', '', 'x']), id ? { id } : {});
     return { ...base, raw, parsed: { ok: false, error: 'refused by the parser' } };
   }
-}
-
-/** A small seeded generator (mulberry32), so that a failing needle can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 export function describeNarrowingContract(open: OpenStore): void {

@@ -24,6 +24,7 @@ import { openSqliteStore } from '../../src/store/sqlite.js';
 import type { MessageStore } from '../../src/store/types.js';
 import { newMessageFromRaw, rawMessage } from '../helpers/new-message.js';
 import { startPostgres, type RunningPostgres } from '../helpers/postgres.js';
+import { seededRandom as random } from '../helpers/random.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kotak-imap-search-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -674,17 +675,6 @@ async function naiveMessages(): Promise<NaiveMessage[]> {
       return { seq: at + 1, folder, headers, bodies: [kotak.text, kotak.htmlText].flatMap((t) => (t ? [t.toLowerCase()] : [])), sentDay };
     }),
   );
-}
-
-/** A small seeded generator (mulberry32): the same trees every run, and a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function generator(next: () => number, messages: readonly NaiveMessage[]) {

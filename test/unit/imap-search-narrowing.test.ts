@@ -12,16 +12,7 @@ import { htmlToText } from '../../src/mail/html-text.js';
 import { parseMessage } from '../../src/mail/parse.js';
 import { FOLDS_INTO_ASCII, mayBeSent, mayContainInBody } from '../../src/store/may-match.js';
 import { rawMessage } from '../helpers/new-message.js';
-
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom as random } from '../helpers/random.js';
 
 describe('FOLDS_INTO_ASCII', () => {
   it('is every character beyond ASCII whose lower case holds an ASCII or caseless character', () => {
