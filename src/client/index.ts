@@ -21,5 +21,3 @@ export type { LinkCheck, LinkCheckResult } from './types.js';
 // chaos
 export type { ChaosClient, ChaosRuleHandle, ChaosRuleSpec } from './chaos.js';
 export type { ChaosRefusal, ChaosRefusalList, ChaosRule, ChaosRuleBody } from './types.js';
-// webhooks: checking a received webhook's signature
-export { verifyKotakSignature } from './signature.js';

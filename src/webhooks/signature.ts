@@ -1,7 +1,7 @@
 /**
  * `Kotak-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, Stripe's scheme: the
  * time is the attempt's, inside what is signed, so a receiver can refuse an old request replayed.
- * The receivers' side is `verifyKotakSignature` in kotak/client (src/client/signature.ts).
+ * The receivers' side is `verifyKotakSignature` in kotak/webhooks (src/webhook-receiver/index.ts).
  */
 import { createHmac } from 'node:crypto';
 

@@ -119,12 +119,17 @@ test('a mail sent to the mailbox arrives, and the inbox opens', async ({ page, k
     });
   });
 
-  it('exports the built client and fixture under kotak/client and kotak/playwright', async () => {
+  it('exports the built client, fixture and webhook check under kotak/client, kotak/playwright and kotak/webhooks', async () => {
     const resolve = createRequire(import.meta.url).resolve;
     const clientPath = resolve('kotak/client');
     const fixturePath = resolve('kotak/playwright');
+    const webhooksPath = resolve('kotak/webhooks');
     expect(clientPath).toBe(join(ROOT, 'dist/client/index.js'));
     expect(fixturePath).toBe(join(ROOT, 'dist/playwright/index.js'));
+    expect(webhooksPath).toBe(join(ROOT, 'dist/webhook-receiver/index.js'));
+    // Node-only (node:crypto): kept out of kotak/client, which is bundled for browsers too.
+    const webhooks = (await import(pathToFileURL(webhooksPath).href)) as Record<string, unknown>;
+    expect(Object.keys(webhooks)).toEqual(['verifyKotakSignature']);
     // A specifier in a variable: resolved at run time by Node, as a user's import would be.
     const client = (await import(pathToFileURL(clientPath).href)) as Record<string, unknown>;
     expect(Object.keys(client).sort()).toEqual(['KotakApiError', 'KotakClient', 'KotakError', 'KotakTimeoutError']);

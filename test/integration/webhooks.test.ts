@@ -10,7 +10,7 @@ import { ImapFlow } from 'imapflow';
 import pino from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startApp } from '../../src/app.js';
-import { verifyKotakSignature } from '../../src/client/index.js';
+import { verifyKotakSignature } from '../../src/webhook-receiver/index.js';
 import { resolveConfig, type RawSettings } from '../../src/config.js';
 import { VERSION } from '../../src/version.js';
 import { getJson, transport, type RunningKotak } from '../helpers/kotak.js';

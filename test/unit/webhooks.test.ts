@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.js';
 import { MAIL_EVENT_NAMES } from '../../src/events.js';
-import { verifyKotakSignature } from '../../src/client/index.js';
+import { verifyKotakSignature } from '../../src/webhook-receiver/index.js';
 import type { WebhookDelivery } from '../../src/store/webhook-types.js';
 import { FIRST_RETRY_MS, MAX_RETRY_MS, nextRetryAt, readRetryAfter } from '../../src/webhooks/backoff.js';
 import { readEndpoint, webhookUrlProblem } from '../../src/webhooks/endpoint.js';

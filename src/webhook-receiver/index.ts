@@ -1,7 +1,8 @@
 /**
- * Checking a Kotak webhook's `Kotak-Signature` header on the receiving side:
+ * `kotak/webhooks`: checking a Kotak webhook's `Kotak-Signature` header on the receiving side, in
+ * Node (it uses node:crypto, so it is not part of `kotak/client`, which also runs in browsers):
  *
- *   import { verifyKotakSignature } from 'kotak/client';
+ *   import { verifyKotakSignature } from 'kotak/webhooks';
  *   if (!verifyKotakSignature(secret, req.headers['kotak-signature'], rawBody, 300)) return res.status(400).end();
  *
  * The header is `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` (Stripe's scheme); the body
