@@ -4,6 +4,7 @@
  * bodies first (SQLite's integers and packed texts, PostgreSQL's booleans and JSON for NULs).
  */
 import type { Address, AttachmentInfo, Envelope, Header, MessageDetail, MessageSummary } from '../mail/types.js';
+import type { FolderEntry } from './types.js';
 
 export interface SummaryColumns {
   id: string;
@@ -32,6 +33,29 @@ export interface DetailColumns {
 export function byTagName(a: string, b: string): number {
   const [x, y] = [a.toLowerCase(), b.toLowerCase()];
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** The columns of an IMAP folder entry both stores read alike (FOLDER_COLUMNS in each). */
+export interface FolderColumns {
+  seq: number;
+  id: string;
+  mailbox: string;
+  size: number;
+  received_at: number;
+}
+
+export function folderEntryOf(row: FolderColumns, flags: { readonly read: boolean; readonly flagged: boolean; readonly deleted: boolean; readonly tags: string[] }): FolderEntry {
+  return {
+    id: row.id,
+    mailbox: row.mailbox,
+    seq: row.seq,
+    size: row.size,
+    receivedAt: row.received_at,
+    read: flags.read,
+    flagged: flags.flagged,
+    deleted: flags.deleted,
+    tags: flags.tags.sort(byTagName),
+  };
 }
 
 export function summaryOf(row: SummaryColumns, flags: { readonly hasAttachments: boolean; readonly read: boolean; readonly tags: string[] }): MessageSummary {

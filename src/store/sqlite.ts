@@ -40,7 +40,7 @@ import { createCheckpointer, WAL_RESTART_PAGES } from './checkpointer.js';
 import { packRaw, unpackRaw, unpackText, type StoredRaw, type StoredText } from './blob-codec.js';
 import { writeBatchOrEach } from './batch-write.js';
 import { cursorPage } from './cursor-page.js';
-import { byTagName, detailOf, summaryOf, type DetailColumns, type SummaryColumns } from './message-rows.js';
+import { byTagName, detailOf, folderEntryOf, summaryOf, type DetailColumns, type FolderColumns, type SummaryColumns } from './message-rows.js';
 import { packBodies, packedBodiesContaining, type PackedBodies } from './packed-bodies.js';
 import { inImmediateTransaction, openConnection, type Connection } from './sqlite-driver.js';
 import { openRawFiles, type RawFiles } from './raw-files.js';
@@ -1115,12 +1115,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions)
 
 // IMAP folders (migration 014).
 
-interface FolderRow {
-  seq: number;
-  id: string;
-  mailbox: string;
-  size: number;
-  received_at: number;
+interface FolderRow extends FolderColumns {
   read: number;
   flagged: number;
   deleted: number;
@@ -1132,17 +1127,7 @@ const FOLDER_COLUMNS =
   '(SELECT json_group_array(t.name) FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.seq = m.seq) AS tags_json';
 
 function toFolderEntry(row: FolderRow): FolderEntry {
-  return {
-    id: row.id,
-    mailbox: row.mailbox,
-    seq: row.seq,
-    size: row.size,
-    receivedAt: row.received_at,
-    read: row.read === 1,
-    flagged: row.flagged === 1,
-    deleted: row.deleted === 1,
-    tags: (JSON.parse(row.tags_json) as string[]).sort(byTagName),
-  };
+  return folderEntryOf(row, { read: row.read === 1, flagged: row.flagged === 1, deleted: row.deleted === 1, tags: JSON.parse(row.tags_json) as string[] });
 }
 
 // Tags (migration 003) and what Mailpit's lists show beyond a summary.

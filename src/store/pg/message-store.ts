@@ -20,7 +20,7 @@ import { openPool, redactUrl } from './connection.js';
 import { attachmentNames, readBody, searchColumns, storedBody, wellFormed } from './ingest-row.js';
 import { writeBatchOrEach } from '../batch-write.js';
 import { cursorPage } from '../cursor-page.js';
-import { byTagName, detailOf, summaryOf, type DetailColumns, type SummaryColumns } from '../message-rows.js';
+import { byTagName, detailOf, folderEntryOf, summaryOf, type DetailColumns, type FolderColumns, type SummaryColumns } from '../message-rows.js';
 import { migratePostgres } from './migrate.js';
 import { inPgTransaction } from './transaction.js';
 import { compilePgSearch, SqlParams } from './search-sql.js';
@@ -196,12 +196,7 @@ const PRUNE_UNUSED_TAGS = 'DELETE FROM tags WHERE NOT EXISTS (SELECT 1 FROM mess
 
 // IMAP folders (migration 003).
 
-interface FolderRow {
-  seq: number;
-  id: string;
-  mailbox: string;
-  size: number;
-  received_at: number;
+interface FolderRow extends FolderColumns {
   read: boolean;
   flagged: boolean;
   deleted: boolean;
@@ -213,17 +208,7 @@ const FOLDER_COLUMNS =
   'ARRAY(SELECT t.name FROM message_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.seq = m.seq) AS tags';
 
 function toFolderEntry(row: FolderRow): FolderEntry {
-  return {
-    id: row.id,
-    mailbox: row.mailbox,
-    seq: row.seq,
-    size: row.size,
-    receivedAt: row.received_at,
-    read: row.read,
-    flagged: row.flagged,
-    deleted: row.deleted,
-    tags: [...row.tags].sort(byTagName),
-  };
+  return folderEntryOf(row, { read: row.read, flagged: row.flagged, deleted: row.deleted, tags: [...row.tags] });
 }
 
 interface ExtrasRow {
