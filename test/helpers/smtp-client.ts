@@ -117,3 +117,10 @@ export function queuedId(reply: Reply | string): string {
   if (!match) throw new Error(`no id in reply: ${text}`);
   return match[1]!;
 }
+
+/** Stores messages over SMTP one after the other (so in this order, each in a session of its own); returns their ids. */
+export async function sendInOrder(port: number, raws: readonly Buffer[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const raw of raws) ids.push(queuedId(await sendRaw(port, raw)));
+  return ids;
+}

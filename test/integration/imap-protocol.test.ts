@@ -13,7 +13,7 @@ import { ImapTestClient } from '../helpers/imap.js';
 import { tempDir } from '../helpers/imap-kotak.js';
 import { getJson, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { simpleMessage } from '../helpers/seed.js';
-import { queuedId, sendRaw } from '../helpers/smtp-client.js';
+import { queuedId, sendInOrder, sendRaw } from '../helpers/smtp-client.js';
 import type { KotakOptions } from '../../src/index.js';
 
 const running: RunningKotak[] = [];
@@ -35,11 +35,7 @@ async function connect(kotak: RunningKotak, options: { tls?: boolean } = {}): Pr
   return client;
 }
 
-async function send(kotak: RunningKotak, ...raws: Buffer[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const raw of raws) ids.push(queuedId(await sendRaw(kotak.smtpPort, raw)));
-  return ids;
-}
+const send = (kotak: RunningKotak, ...raws: Buffer[]): Promise<string[]> => sendInOrder(kotak.smtpPort, raws);
 
 async function sendTo(kotak: RunningKotak, to: string, raw: Buffer): Promise<string> {
   return queuedId(await sendRaw(kotak.smtpPort, raw, { from: 'sender@example.com', to: [to] }));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson } from '../helpers/kotak.js';
 import { rawOf, withImapKotak, type ImapKotak } from '../helpers/imap-kotak.js';
 import { imaplib, literals, text } from '../helpers/imaplib.js';
-import { queuedId, sendRaw } from '../helpers/smtp-client.js';
+import { sendInOrder } from '../helpers/smtp-client.js';
 
 const MESSAGES = [
   Buffer.from('From: Ann <ann@example.com>\r\nTo: bob@example.com\r\nSubject: one\r\nDate: Mon, 07 Dec 2026 09:00:00 +0000\r\n\r\nThe first body.\r\n'),
@@ -21,7 +21,7 @@ describe('IMAP with Python imaplib', () => {
   const ids: string[] = [];
   beforeAll(async () => {
     kotak = await withImapKotak();
-    for (const raw of MESSAGES) ids.push(queuedId(await sendRaw(kotak.smtpPort, raw)));
+    ids.push(...(await sendInOrder(kotak.smtpPort, MESSAGES)));
   });
   afterAll(() => kotak.stop());
 

@@ -7,7 +7,7 @@ import Pop3Command from 'node-pop3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, LiveClient, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { simpleMessage } from '../helpers/seed.js';
-import { queuedId, sendRaw } from '../helpers/smtp-client.js';
+import { sendInOrder } from '../helpers/smtp-client.js';
 
 describe('POP3 with node-pop3', () => {
   let kotak: RunningKotak;
@@ -16,8 +16,7 @@ describe('POP3 with node-pop3', () => {
   beforeAll(async () => {
     kotak = await withKotak({ pop3: '127.0.0.1:0', pop3Auth: 'any' });
     raws = [simpleMessage('one', 'First body.'), simpleMessage('two', 'Second body.\r\nLine two.'), simpleMessage('three', 'Third body.')];
-    ids = [];
-    for (const raw of raws) ids.push(queuedId(await sendRaw(kotak.smtpPort, raw)));
+    ids = await sendInOrder(kotak.smtpPort, raws);
   });
   afterAll(() => kotak.stop());
 

@@ -15,7 +15,7 @@ import { KOTAK_BIN, runKotak } from '../helpers/child.js';
 import { getJson, LiveClient, withKotak, type RunningKotak } from '../helpers/kotak.js';
 import { Pop3TestClient } from '../helpers/pop3.js';
 import { simpleMessage } from '../helpers/seed.js';
-import { queuedId, sendRaw } from '../helpers/smtp-client.js';
+import { sendInOrder } from '../helpers/smtp-client.js';
 import type { KotakOptions } from '../../src/index.js';
 
 const running: RunningKotak[] = [];
@@ -38,11 +38,7 @@ async function connect(kotak: RunningKotak, options: { tls?: boolean } = {}): Pr
 }
 
 /** Stores messages over SMTP, one after the other (so in this order); returns their ids. */
-async function send(kotak: RunningKotak, ...raws: Buffer[]): Promise<string[]> {
-  const ids: string[] = [];
-  for (const raw of raws) ids.push(queuedId(await sendRaw(kotak.smtpPort, raw)));
-  return ids;
-}
+const send = (kotak: RunningKotak, ...raws: Buffer[]): Promise<string[]> => sendInOrder(kotak.smtpPort, raws);
 
 async function loggedIn(kotak: RunningKotak): Promise<Pop3TestClient> {
   const client = await connect(kotak);
